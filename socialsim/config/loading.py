@@ -1,0 +1,290 @@
+"""Reading, overriding, writing and hashing configs.
+
+YAML is read with ``yaml.safe_load`` only: a config is data, and nothing in it
+is ever evaluated or imported. Validation errors become a
+:class:`~socialsim.errors.ConfigError` that names the key path, the rule and
+the value of every problem at once.
+
+Two ways to change a config, with different merge rules:
+
+* a YAML file is validated like the nested mapping it is: a section you give
+  replaces the defaults of the fields you name; a table you give
+  (``population.tiers``, ``catalogue.categories``) replaces the whole default
+  table, so each row must be complete;
+* dotted overrides (``--set population.tiers.3.share=0.2``) change single
+  values of an already valid config, then the result is validated again.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import json
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from socialsim.config.schema import ModelConfig
+from socialsim.errors import ConfigError, Problem
+
+__all__ = [
+    "apply_overrides",
+    "dump_yaml",
+    "load_config",
+    "parse_override",
+    "parse_overrides",
+    "stable_hash",
+    "validate_config",
+]
+
+
+def validate_config(data: Mapping[str, Any], source: str | None = None) -> ModelConfig:
+    """Validate a nested mapping into a :class:`ModelConfig`.
+
+    Parameters
+    ----------
+    data : mapping
+        Nested sections as in the YAML file; missing keys take their defaults.
+    source : str, optional
+        Where the data came from, prefixed to error messages.
+
+    Returns
+    -------
+    ModelConfig
+
+    Raises
+    ------
+    ConfigError
+        Listing every invalid, unknown or missing key.
+
+    Examples
+    --------
+    >>> validate_config({"population": {"n_consumers": 1000}}).population.n_consumers
+    1000
+    >>> validate_config({"population": {"n_consumer": 1000}})
+    Traceback (most recent call last):
+    ...
+    socialsim.errors.ConfigError: population.n_consumer: unknown key (did you mean 'n_consumers'?)
+    """
+    if not isinstance(data, Mapping):
+        raise ConfigError(
+            [Problem("", "a config must be a mapping of sections", type(data).__name__)], source
+        )
+    try:
+        return ModelConfig.model_validate(dict(data))
+    except ValidationError as exc:
+        raise ConfigError(_problems(exc), source) from None
+
+
+def load_config(path: str | Path) -> ModelConfig:
+    """Load and validate a YAML config file.
+
+    Parameters
+    ----------
+    path : str or Path
+        A YAML file holding a mapping of sections (``population:``, ...).
+
+    Returns
+    -------
+    ModelConfig
+
+    Raises
+    ------
+    ConfigError
+        If the file is missing, empty, not YAML, not a mapping, or invalid.
+    """
+    path = Path(path)
+    source = str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError([Problem("", "file not found")], source) from None
+    except IsADirectoryError:
+        raise ConfigError([Problem("", "is a directory, not a config file")], source) from None
+    except UnicodeDecodeError:
+        raise ConfigError([Problem("", "is not a UTF-8 text file")], source) from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+        reason = getattr(exc, "problem", None) or "invalid YAML"
+        raise ConfigError([Problem("", f"not valid YAML ({where}{reason})")], source) from None
+    if data is None:
+        raise ConfigError([Problem("", "file is empty; expected a mapping of sections")], source)
+    return validate_config(data, source=source)
+
+
+def parse_override(text: str) -> tuple[str, Any]:
+    """Split ``KEY=VALUE`` and read VALUE as a YAML scalar or list (safely).
+
+    Examples
+    --------
+    >>> parse_override("population.n_consumers=5000")
+    ('population.n_consumers', 5000)
+    >>> parse_override("run.seed=null")
+    ('run.seed', None)
+    """
+    key, sep, raw = text.partition("=")
+    key = key.strip()
+    if not sep or not key:
+        raise ConfigError([Problem("", "an override must look like KEY=VALUE", text)], "--set")
+    try:
+        value = yaml.safe_load(raw) if raw.strip() else raw
+    except yaml.YAMLError:
+        value = raw
+    return key, value
+
+
+def parse_overrides(items: Iterable[str]) -> dict[str, Any]:
+    """Parse several ``KEY=VALUE`` strings into an ordered mapping (later ones win)."""
+    return dict(parse_override(item) for item in items)
+
+
+def apply_overrides(config: ModelConfig, overrides: Mapping[str, Any]) -> ModelConfig:
+    """Return `config` with dotted-key overrides applied and validated.
+
+    Parameters
+    ----------
+    config : ModelConfig
+        The config to start from; it is not changed.
+    overrides : mapping of str to object
+        Dotted key paths (``"population.tiers.3.share"``) and their new values.
+        Integer keys of tier tables may be written as digits.
+
+    Returns
+    -------
+    ModelConfig
+
+    Raises
+    ------
+    ConfigError
+        If a path does not exist or the result is not valid.
+
+    Examples
+    --------
+    >>> cfg = ModelConfig().with_overrides({"network.mean_degree": 8})
+    >>> cfg.network.mean_degree
+    8.0
+    """
+    data = config.model_dump()
+    problems: list[Problem] = []
+    for path, value in overrides.items():
+        problem = _set_path(data, path, value)
+        if problem is not None:
+            problems.append(problem)
+    if problems:
+        raise ConfigError(problems, "--set")
+    return validate_config(data, source="--set" if overrides else None)
+
+
+def dump_yaml(config: ModelConfig) -> str:
+    """Return the complete config as YAML, readable by :func:`load_config`."""
+    # Python-mode dump keeps tier keys as integers, which reads back more naturally.
+    return yaml.safe_dump(config.model_dump(), sort_keys=False, allow_unicode=True)
+
+
+def stable_hash(data: Any) -> str:
+    """Return a SHA-256 hex digest of JSON-compatible `data`, independent of key order.
+
+    Examples
+    --------
+    >>> stable_hash({"a": 1, "b": [1, 2]}) == stable_hash({"b": [1, 2], "a": 1})
+    True
+    """
+    text = json.dumps(data, sort_keys=True, separators=(",", ":"), allow_nan=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _is_section(kind: Any) -> bool:
+    return isinstance(kind, type) and issubclass(kind, BaseModel)
+
+
+def _unwrap(annotation: Any) -> Any:
+    # Annotated[Mapping[K, V], ...] -> Mapping[K, V]
+    return annotation.__origin__ if hasattr(annotation, "__metadata__") else annotation
+
+
+def _child_kind(kind: Any, part: str) -> Any:
+    """Return the schema type one level below `kind` (a section or a table), or None if unknown."""
+    if _is_section(kind):
+        field = kind.model_fields.get(part)
+        return None if field is None else _unwrap(field.annotation)
+    args = getattr(kind, "__args__", ())
+    return args[-1] if args else None  # a table: every row has the value type
+
+
+def _table_key_type(kind: Any) -> Any:
+    args = getattr(kind, "__args__", ())
+    return args[0] if len(args) == 2 else None
+
+
+def _set_path(data: dict[str, Any], path: str, value: Any) -> Problem | None:
+    parts = path.split(".")
+    if any(not part for part in parts):
+        return Problem(path, "not a valid dotted key path")
+    node: Any = data
+    kind: Any = ModelConfig
+    for depth, part in enumerate(parts):
+        here = ".".join(parts[: depth + 1])
+        if not isinstance(node, dict) or kind is None:
+            return Problem(here, f"'{'.'.join(parts[:depth])}' is a value, not a section")
+        key: Any = part
+        if _is_section(kind):
+            if part not in kind.model_fields:
+                return Problem(here, "unknown key" + _suggestion(part, kind.model_fields))
+        elif _table_key_type(kind) is int:
+            if not part.isdigit():
+                return Problem(here, "table keys here are whole numbers", part)
+            key = int(part)
+        child = _child_kind(kind, part)
+        if depth == len(parts) - 1:
+            node[key] = value
+            return None
+        if node.get(key) is None:
+            node[key] = {}  # a new table row: validation reports what it lacks
+        node, kind = node[key], child
+    return None
+
+
+def _suggestion(part: str, choices: Iterable[str]) -> str:
+    close = difflib.get_close_matches(part, [str(c) for c in choices], n=1)
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+def _siblings(loc: list[str]) -> list[str]:
+    """Field names valid next to ``loc[-1]``, for 'did you mean' hints."""
+    kind: Any = ModelConfig
+    for part in loc[:-1]:
+        kind = _child_kind(kind, part)
+    return list(kind.model_fields) if _is_section(kind) else []
+
+
+def _problems(exc: ValidationError) -> list[Problem]:
+    problems = []
+    for error in exc.errors(include_url=False):
+        loc = [str(p) for p in error["loc"]]
+        kind = error["type"]
+        message = error["msg"]
+        rule = message[0].lower() + message[1:] if message else kind
+        if kind == "value_error" and "@" in message:
+            # located(): the validator knew the exact key path
+            path, _, rule = message.split("@", 1)[1].partition(": ")
+            problems.append(Problem(path, rule))
+        elif loc and loc[-1] == "[key]":
+            problems.append(Problem(".".join(loc[:-1]), f"invalid table key: {rule}", loc[-2]))
+        elif kind == "extra_forbidden":
+            problems.append(
+                Problem(".".join(loc), "unknown key" + _suggestion(loc[-1], _siblings(loc)))
+            )
+        elif kind == "missing":
+            problems.append(Problem(".".join(loc), "required key is missing"))
+        else:
+            problems.append(Problem(".".join(loc), rule, error.get("input")))
+    return problems

@@ -1,0 +1,654 @@
+"""The validated, frozen description of a socialsim world.
+
+A :class:`ModelConfig` holds everything that determines a run except the
+seed's randomness: the population and its city tiers, the social and follow
+networks, the product catalogue, consumer behaviour and the run length. Every
+section is a frozen pydantic model that rejects unknown keys, and every default
+cites where its value comes from (``shared/domain.md`` in the project
+repository collects the sources; values marked *assumption* are not from a
+source and are meant to be swept).
+
+Tables keyed by tier (``population.tiers``, ``network.tiers``) and by category
+(``catalogue.categories``) are read-only mappings; dotted override paths index
+them by key, as in ``population.tiers.3.share``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WrapSerializer, model_validator
+
+__all__ = [
+    "AgentsConfig",
+    "BehaviourConfig",
+    "CatalogueConfig",
+    "CategoryConfig",
+    "ConversionConfig",
+    "InfluencerConfig",
+    "ModelConfig",
+    "NetworkConfig",
+    "PopulationConfig",
+    "RunConfig",
+    "StoreConfig",
+    "TierConfig",
+    "TierNetworkConfig",
+]
+
+_SHARE_TOLERANCE = 1e-6
+
+
+def located(path: str, message: str) -> ValueError:
+    """Return a ValueError whose message carries a key path.
+
+    Cross-field rules are checked in model validators, whose errors pydantic
+    attaches to the enclosing section; the ``@path:`` prefix lets the error
+    formatter point at the exact key instead.
+    """
+    return ValueError(f"@{path}: {message}")
+
+
+def _read_only(mapping: Mapping[Any, Any]) -> Mapping[Any, Any]:
+    return MappingProxyType(dict(mapping))
+
+
+def _as_dict(mapping: Mapping[Any, Any], handler: Any) -> Any:
+    return handler(dict(mapping))
+
+
+# A table: a read-only mapping that serialises as a plain dict.
+_Table = WrapSerializer(_as_dict)
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", validate_default=True)
+
+
+# --------------------------------------------------------------------------- population
+
+
+class TierConfig(_Section):
+    """One row of the city-tier table.
+
+    The default table is an *assumption* built to match the tier facts in
+    ``shared/domain.md`` ("City tiers"): tiers 3-6 hold 73 % of the population
+    (Morgan Stanley 2017, quoted in "E-Commerce is Social in China's Small
+    Cities", 2020), the urban-rural income ratio is about 2.4 (NBS 2023),
+    internet use is 79.8 % urban vs 55.9 % rural (CNNIC 47th report) and 83.8 %
+    of internet users shop online (CNNIC 53rd report).
+    """
+
+    share: float = Field(ge=0, le=1, description="Share of consumers living in this tier.")
+    median_income: float = Field(
+        gt=0, description="Median monthly disposable income in RMB (incomes are lognormal)."
+    )
+    online_share: float = Field(
+        ge=0, le=1, description="Share of consumers who already shop online at the start."
+    )
+    price_sensitivity: float = Field(
+        ge=0, description="Relative weight of price in the purchase utility (tier 3 = 1)."
+    )
+    n_cities: int = Field(
+        ge=1,
+        description=(
+            "Number of cities (locality units) in the tier. Defaults follow the Yicai / "
+            "New First-tier Cities Institute 2021 list; tier 6 (county and rural) is an "
+            "assumption."
+        ),
+    )
+
+
+def _default_tiers() -> dict[int, TierConfig]:
+    # share, median income, online share, price sensitivity: shared/domain.md default tier
+    # table. Cities: Yicai 2021 (4 tier 1; 15 new tier 1 + 30 tier 2; 70; 90; 128); tier 6
+    # county-level towns are an assumption.
+    rows = {
+        1: (0.09, 6500.0, 0.92, 0.6, 4),
+        2: (0.18, 4500.0, 0.88, 0.8, 45),
+        3: (0.22, 3300.0, 0.82, 1.0, 70),
+        4: (0.20, 2600.0, 0.76, 1.2, 90),
+        5: (0.16, 2100.0, 0.68, 1.4, 128),
+        6: (0.15, 1800.0, 0.56, 1.6, 300),
+    }
+    return {
+        tier: TierConfig(share=s, median_income=m, online_share=o, price_sensitivity=p, n_cities=c)
+        for tier, (s, m, o, p, c) in rows.items()
+    }
+
+
+def _check_tier_keys(tiers: Mapping[int, Any], path: str) -> None:
+    keys = sorted(tiers)
+    if not keys:
+        raise located(path, "must define at least one tier")
+    if keys != list(range(1, len(keys) + 1)):
+        raise located(path, f"tiers must be numbered 1..{len(keys)} without gaps, got {keys}")
+
+
+class PopulationConfig(_Section):
+    """Consumers and the cities they live in."""
+
+    n_consumers: int = Field(
+        default=50_000, ge=2, description="Number of consumers (KOCs and store owners included)."
+    )
+    tiers: Annotated[Mapping[int, TierConfig], AfterValidator(_read_only), _Table] = Field(
+        default_factory=_default_tiers,
+        description="The tier table, keyed by tier number 1..K.",
+    )
+    income_sigma: float = Field(
+        default=0.6,
+        gt=0,
+        le=3,
+        description="Sigma of log income around each tier's median (assumption, domain.md).",
+    )
+    city_size_exponent: float = Field(
+        default=1.0,
+        ge=0,
+        le=3,
+        description=(
+            "Zipf exponent of city sizes within a tier: the r-th largest city has weight "
+            "r**-exponent (Zipf's law for cities, Gabaix 1999). 0 gives equal cities."
+        ),
+    )
+    min_city_size: int = Field(
+        default=50,
+        ge=1,
+        description=(
+            "Fewest consumers in a city. A tier too small to give each of its n_cities this "
+            "many residents uses fewer cities, so small worlds keep their local structure "
+            "(assumption: about two close-knit communities)."
+        ),
+    )
+
+    @model_validator(mode="after")
+    def _tier_table_is_consistent(self) -> PopulationConfig:
+        _check_tier_keys(self.tiers, "population.tiers")
+        total = sum(t.share for t in self.tiers.values())
+        if abs(total - 1.0) > _SHARE_TOLERANCE:
+            shares = {k: t.share for k, t in sorted(self.tiers.items())}
+            raise located(
+                "population.tiers", f"tier shares must sum to 1, got {total:.6g} from {shares}"
+            )
+        return self
+
+
+# --------------------------------------------------------------------------- network
+
+
+class TierNetworkConfig(_Section):
+    """Local network structure of one tier.
+
+    Lower-tier towns are close-knit: smaller communities that hold more of each
+    person's ties, so their communities are denser and more clustered ("strong
+    sense of social support and connectedness" in lower-tier communities, "E-Commerce
+    is Social in China's Small Cities", 2020). The numbers are an *assumption*.
+    """
+
+    community_size: int = Field(
+        ge=2, description="Mean size of a close-knit community (neighbourhood, village, workplace)."
+    )
+    community_tie_share: float = Field(
+        ge=0,
+        le=1,
+        description="Share of a consumer's local ties that fall inside the own community.",
+    )
+
+
+def _default_tier_networks() -> dict[int, TierNetworkConfig]:
+    rows = {
+        1: (60, 0.50),
+        2: (50, 0.58),
+        3: (40, 0.65),
+        4: (35, 0.72),
+        5: (30, 0.78),
+        6: (25, 0.85),
+    }
+    return {
+        tier: TierNetworkConfig(community_size=size, community_tie_share=share)
+        for tier, (size, share) in rows.items()
+    }
+
+
+class NetworkConfig(_Section):
+    """The undirected social (friendship) graph between consumers."""
+
+    mean_degree: float = Field(
+        default=15.0,
+        gt=0,
+        description=(
+            "Mean number of social ties per consumer: the ties that talk about purchases. "
+            "About the size of Dunbar's 'sympathy group' (Dunbar 1998); assumption."
+        ),
+    )
+    weak_tie_share: float = Field(
+        default=0.1,
+        ge=0,
+        le=1,
+        description="Share of ties that link to consumers anywhere in the country (assumption).",
+    )
+    weak_tie_weight: float = Field(
+        default=0.3,
+        gt=0,
+        le=1,
+        description=(
+            "Influence of a weak tie (city or country wide) relative to a strong community "
+            "tie (Granovetter 1973: weak ties bridge but persuade less); assumption."
+        ),
+    )
+    tiers: Annotated[Mapping[int, TierNetworkConfig], AfterValidator(_read_only), _Table] = Field(
+        default_factory=_default_tier_networks,
+        description="Community structure per tier, keyed like population.tiers.",
+    )
+
+    @model_validator(mode="after")
+    def _tier_keys(self) -> NetworkConfig:
+        _check_tier_keys(self.tiers, "network.tiers")
+        return self
+
+
+# --------------------------------------------------------------------------- influencers
+
+
+class InfluencerConfig(_Section):
+    """KOLs (influencers) and KOCs (consumer-creators) and whom they reach.
+
+    KOL follower counts are heavy tailed. The Douyin segments are head >= 10 M,
+    shoulder 5-10 M, waist 1-5 M, tail 0.1-1 M followers (Kas Data, via hb2b):
+    a factor of 100 from the bottom of the tail to the head. Here follower
+    counts are drawn as a share of the consumers, Pareto distributed from
+    ``kol_min_follower_share`` up, and segmented with the same factors (tail x1,
+    waist x10, shoulder x50, head x100). KOCs have under about 50 k followers
+    (pkmarketing; eac-consulting): small circles of friends and neighbours with
+    high trust.
+    """
+
+    n_kols: int = Field(default=100, ge=0, description="Number of KOLs (not consumers).")
+    n_kocs: int = Field(default=1000, ge=0, description="Number of consumers who are KOCs.")
+    kol_min_follower_share: float = Field(
+        default=0.002,
+        gt=0,
+        le=1,
+        description="Smallest KOL audience, as a share of consumers (assumption).",
+    )
+    kol_max_follower_share: float = Field(
+        default=0.25, gt=0, le=1, description="Largest KOL audience share (cap; assumption)."
+    )
+    kol_follower_exponent: float = Field(
+        default=1.2,
+        gt=0,
+        le=5,
+        description="Pareto tail exponent of KOL audience sizes; smaller is heavier (assumption).",
+    )
+    kol_tier_affinity: float = Field(
+        default=0.7,
+        ge=0,
+        description=(
+            "How strongly a KOL's audience concentrates around the KOL's focus tier: "
+            "weight exp(-affinity * |tier - focus|). Kuaishou has 64 % of users in tier 3 "
+            "and below while Douyin has 52 % in tiers 1-2 (domain.md); size assumption."
+        ),
+    )
+    kol_trust: float = Field(
+        default=0.4, ge=0, le=1, description="Mean trust of a follower in a KOL (assumption)."
+    )
+    koc_trust: float = Field(
+        default=0.75,
+        ge=0,
+        le=1,
+        description="Mean trust of a follower in a KOC: small reach, high trust (assumption).",
+    )
+    trust_concentration: float = Field(
+        default=10.0,
+        gt=0,
+        description="Beta concentration of per-follower trust around its mean (assumption).",
+    )
+    koc_extra_followers: float = Field(
+        default=10.0,
+        ge=0,
+        description="Mean followers a KOC has beyond its own strong ties, from its city.",
+    )
+    kol_post_rate: float = Field(
+        default=0.7, ge=0, le=1, description="Daily probability that a KOL posts a product."
+    )
+    koc_post_rate: float = Field(
+        default=0.3,
+        ge=0,
+        le=1,
+        description="Daily probability that a KOC reviews a product it bought.",
+    )
+    kol_post_reach: float = Field(
+        default=0.2, ge=0, le=1, description="Probability a follower sees a given KOL post."
+    )
+    koc_post_reach: float = Field(
+        default=0.5, ge=0, le=1, description="Probability a follower sees a given KOC post."
+    )
+
+    @model_validator(mode="after")
+    def _follower_shares_ordered(self) -> InfluencerConfig:
+        if self.kol_min_follower_share > self.kol_max_follower_share:
+            raise located(
+                "influencers.kol_min_follower_share",
+                f"must be <= influencers.kol_max_follower_share ({self.kol_max_follower_share})",
+            )
+        return self
+
+
+class StoreConfig(_Section):
+    """Micro-store owners (Yunji / Beidian style resellers).
+
+    Yunji had 7.4 M store owners at the end of 2018 (Fung Business
+    Intelligence), about 1 % of its users; the default 500 per 50 k consumers
+    follows that order of magnitude (assumption).
+    """
+
+    n_owners: int = Field(default=500, ge=0, description="Number of consumers who own a store.")
+
+
+# --------------------------------------------------------------------------- catalogue
+
+
+class CategoryConfig(_Section):
+    """One product category.
+
+    Prices are lognormal around the median. The default medians are an
+    *assumption* set so the average order lands near Pinduoduo's RMB 43.5-51
+    (FY2019-2020 GMV / orders); need rates are set so yearly spend per buyer is
+    of the order of Pinduoduo's RMB 1,127-2,810 per active buyer (2018-2021).
+    Influencers work best in beauty, mother-and-baby and fashion (Azoya), which
+    the ``influencer_affinity`` weights reflect.
+    """
+
+    n_products: int = Field(ge=1, description="Number of products in the category.")
+    median_price: float = Field(gt=0, description="Median price in RMB.")
+    price_sigma: float = Field(ge=0, le=3, description="Sigma of log price.")
+    need_rate: float = Field(
+        ge=0, le=1, description="Daily probability that a consumer without one develops a need."
+    )
+    influencer_affinity: float = Field(
+        ge=0, description="Relative weight of the category in KOL posts."
+    )
+    mean_quality: float = Field(
+        default=0.65, gt=0, lt=1, description="Mean product quality on a 0-1 scale."
+    )
+
+
+def _default_categories() -> dict[str, CategoryConfig]:
+    rows = {
+        # n products, median price, price sigma, daily need rate, influencer affinity
+        "beauty": (60, 100.0, 0.7, 0.015, 3.0),
+        "mother_baby": (40, 90.0, 0.6, 0.008, 2.5),
+        "fashion": (80, 90.0, 0.7, 0.015, 2.5),
+        "food_farm": (80, 30.0, 0.6, 0.045, 1.0),
+        "electronics": (40, 400.0, 0.9, 0.003, 0.8),
+        "household": (60, 45.0, 0.7, 0.022, 1.0),
+    }
+    return {
+        name: CategoryConfig(
+            n_products=n,
+            median_price=price,
+            price_sigma=sigma,
+            need_rate=rate,
+            influencer_affinity=aff,
+        )
+        for name, (n, price, sigma, rate, aff) in rows.items()
+    }
+
+
+def _check_category_names(categories: Mapping[str, CategoryConfig]) -> Mapping[str, CategoryConfig]:
+    if not categories:
+        raise located("catalogue.categories", "must define at least one category")
+    for name in categories:
+        if not name.isidentifier() or not name.islower():
+            raise located(
+                f"catalogue.categories.{name}",
+                "category names must be lower-case identifiers (letters, digits, _)",
+            )
+    return _read_only(categories)
+
+
+class CatalogueConfig(_Section):
+    """The products on sale, by category."""
+
+    categories: Annotated[
+        Mapping[str, CategoryConfig], AfterValidator(_check_category_names), _Table
+    ] = Field(default_factory=_default_categories, description="Categories keyed by name.")
+    quality_concentration: float = Field(
+        default=6.0, gt=0, description="Beta concentration of product quality around the mean."
+    )
+
+
+# --------------------------------------------------------------------------- behaviour
+
+
+class ConversionConfig(_Section):
+    """The logit of buying a product the consumer is exposed to, per day.
+
+    ``logit = base[source] + trust_weight * trust + social_proof_weight * share of
+    friends who bought the category recently + quality_weight * (quality - 0.5)
+    - price_weight * price_sensitivity * price / monthly budget + shifts``.
+    All coefficients are *assumptions* to be swept. With the defaults, the
+    default world (seed 1) has an average order of about RMB 44 (Pinduoduo
+    2020: 43.5, FY2020 results), first purchases peak in the third week, and
+    by day 90 penetration is about 60 % in tier 6 and 96 % in tier 1: an
+    S-curve over one season. Spend per customer, about RMB 750 a year, is
+    below Pinduoduo's RMB 1,127-2,810 per active buyer, whose buyers are the
+    heavy users of a mature platform.
+    """
+
+    base_search: float = Field(
+        default=-3.0, description="Base logit for a product found by browsing the platform."
+    )
+    base_word_of_mouth: float = Field(
+        default=-3.0, description="Base logit for a product a friend bought."
+    )
+    base_kol: float = Field(default=-2.0, description="Base logit for a KOL-posted product.")
+    base_koc: float = Field(default=-2.0, description="Base logit for a KOC-reviewed product.")
+    trust_weight: float = Field(default=2.0, ge=0, description="Weight of trust in the source.")
+    social_proof_weight: float = Field(
+        default=2.0,
+        ge=0,
+        description="Weight of the (tie-weighted) share of friends who bought the category.",
+    )
+    quality_weight: float = Field(default=1.0, ge=0, description="Weight of product quality.")
+    price_weight: float = Field(
+        default=1.0, ge=0, description="Weight of price relative to the monthly budget."
+    )
+    first_purchase_shift: float = Field(
+        default=-1.0,
+        le=0,
+        description="Logit shift for consumers who have not yet bought (trying is a hurdle).",
+    )
+    offline_shift: float = Field(
+        default=-1.5,
+        le=0,
+        description=(
+            "Logit shift for consumers who do not shop online yet; they are reached only "
+            "through friends and followed KOCs. Lower tiers had twice the top tiers' "
+            "first-time online shoppers in 2020 (GfK, quoted in the 2020 article)."
+        ),
+    )
+
+
+class BehaviourConfig(_Section):
+    """How consumers need, notice and buy."""
+
+    budget_share: float = Field(
+        default=0.07,
+        gt=0,
+        le=1,
+        description=(
+            "Share of monthly disposable income a consumer can spend through social "
+            "commerce. RMB 2,810 a year per Pinduoduo active buyer (2021) is about 7 % "
+            "of a tier-3 median income."
+        ),
+    )
+    budget_period_days: int = Field(
+        default=30, ge=1, description="Days after which the budget is renewed."
+    )
+    need_patience_days: float = Field(
+        default=7.0,
+        ge=1,
+        description="Mean days an unmet need stays open before it lapses (assumption).",
+    )
+    word_of_mouth_days: int = Field(
+        default=7,
+        ge=1,
+        description="Days a friend's purchase stays visible to the friend's ties (assumption).",
+    )
+    post_sparks_need: float = Field(
+        default=0.05,
+        ge=0,
+        le=1,
+        description=(
+            "Probability that seeing a post creates a need in its category: influencers turn "
+            "unknown products into 'dark horses' (Azoya); size assumption."
+        ),
+    )
+    conversion: ConversionConfig = Field(default_factory=ConversionConfig)
+
+
+# --------------------------------------------------------------------------- run and agents
+
+
+class AgentsConfig(_Section):
+    """How consumers appear as Mesa agents."""
+
+    eager_consumer_limit: int = Field(
+        default=100_000,
+        ge=0,
+        description=(
+            "Worlds with at most this many consumers create every Consumer agent at build "
+            "time; larger worlds create each on first access (model.consumers[i])."
+        ),
+    )
+
+
+class RunConfig(_Section):
+    """How long to run, from which seed, and what to record."""
+
+    steps: int = Field(default=90, ge=0, description="Days to simulate.")
+    seed: int | None = Field(
+        default=None,
+        ge=0,
+        description="Root seed; None draws fresh entropy, which is recorded with the results.",
+    )
+    record_orders: bool = Field(
+        default=True, description="Keep the order log (one row per order) in memory."
+    )
+
+
+# --------------------------------------------------------------------------- the whole world
+
+
+class ModelConfig(_Section):
+    """The complete, validated description of a socialsim world and run.
+
+    Examples
+    --------
+    >>> cfg = ModelConfig()
+    >>> cfg.population.n_consumers
+    50000
+    >>> round(sum(t.share for k, t in cfg.population.tiers.items() if k >= 3), 2)
+    0.73
+    >>> cfg.with_overrides({"population.n_consumers": 2_000}).population.n_consumers
+    2000
+    """
+
+    population: PopulationConfig = Field(default_factory=PopulationConfig)
+    network: NetworkConfig = Field(default_factory=NetworkConfig)
+    influencers: InfluencerConfig = Field(default_factory=InfluencerConfig)
+    stores: StoreConfig = Field(default_factory=StoreConfig)
+    catalogue: CatalogueConfig = Field(default_factory=CatalogueConfig)
+    behaviour: BehaviourConfig = Field(default_factory=BehaviourConfig)
+    agents: AgentsConfig = Field(default_factory=AgentsConfig)
+    run: RunConfig = Field(default_factory=RunConfig)
+
+    @model_validator(mode="after")
+    def _sections_agree(self) -> ModelConfig:
+        n = self.population.n_consumers
+        if sorted(self.network.tiers) != sorted(self.population.tiers):
+            raise located(
+                "network.tiers",
+                f"must have the same tiers as population.tiers {sorted(self.population.tiers)}, "
+                f"got {sorted(self.network.tiers)}",
+            )
+        if self.network.mean_degree >= n:
+            raise located(
+                "network.mean_degree",
+                f"must be < population.n_consumers ({n}), got {self.network.mean_degree}",
+            )
+        roles = self.influencers.n_kocs + self.stores.n_owners
+        if roles > n:
+            raise located(
+                "influencers.n_kocs",
+                "KOCs plus store owners must not outnumber consumers "
+                f"({self.influencers.n_kocs} + {self.stores.n_owners} > {n})",
+            )
+        return self
+
+    @classmethod
+    def small(cls, n_consumers: int = 2_000) -> ModelConfig:
+        """Return a small world for examples, tests and quick exploration.
+
+        Defaults everywhere except the head counts, scaled to `n_consumers`:
+        one KOL, 20 KOCs and 10 store owners per thousand consumers, 30 steps.
+
+        Examples
+        --------
+        >>> ModelConfig.small().influencers.n_kols
+        2
+        """
+        per_thousand = n_consumers / 1000
+        return cls().with_overrides(
+            {
+                "population.n_consumers": n_consumers,
+                "influencers.n_kols": max(1, round(per_thousand)),
+                "influencers.n_kocs": round(20 * per_thousand),
+                "stores.n_owners": round(10 * per_thousand),
+                "run.steps": 30,
+            }
+        )
+
+    # Loading and overriding live in socialsim.config.loading; these are the entry points.
+    @classmethod
+    def from_file(cls, path: Any) -> ModelConfig:
+        """Load a config from a YAML file (safe loader); see :func:`load_config`."""
+        from socialsim.config.loading import load_config
+
+        return load_config(path)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], source: str | None = None) -> ModelConfig:
+        """Validate a nested mapping; see :func:`validate_config`."""
+        from socialsim.config.loading import validate_config
+
+        return validate_config(data, source=source)
+
+    def with_overrides(self, overrides: Mapping[str, Any]) -> ModelConfig:
+        """Return a copy with dotted-key overrides applied; see :func:`apply_overrides`."""
+        from socialsim.config.loading import apply_overrides
+
+        return apply_overrides(self, overrides)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the config as plain JSON-compatible data (string keys)."""
+        return self.model_dump(mode="json")
+
+    def to_yaml(self) -> str:
+        """Return the fully resolved config as YAML that :meth:`from_file` reads back."""
+        from socialsim.config.loading import dump_yaml
+
+        return dump_yaml(self)
+
+    def config_hash(self) -> str:
+        """Return a stable hash of the world and behaviour (the ``run`` section excluded).
+
+        Two configs with the same hash build the same world and behave the same
+        way for the same seed; the seed and step count are reported beside it.
+        """
+        from socialsim.config.loading import stable_hash
+
+        data = self.to_dict()
+        data.pop("run")
+        return stable_hash(data)

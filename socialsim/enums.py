@@ -1,0 +1,70 @@
+"""Named states and labels used across the model.
+
+Integer values are what the model's arrays store (``int8``); the names are what
+tables and agents show.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+__all__ = ["Channel", "InfluencerKind", "KOLSegment", "Role", "ShopperStatus", "Source"]
+
+
+class Role(IntEnum):
+    """What a consumer is besides a buyer. KOLs are influencers, not consumers."""
+
+    CONSUMER = 0
+    KOC = 1
+    STORE_OWNER = 2
+
+
+class ShopperStatus(IntEnum):
+    """Where a consumer stands with social commerce.
+
+    ``OFFLINE`` consumers do not shop online yet and are reached only through
+    friends and followed KOCs; ``ONLINE`` consumers shop online but have not
+    bought in the simulated market; ``CUSTOMER`` consumers have bought at least
+    once (they count towards penetration).
+    """
+
+    OFFLINE = 0
+    ONLINE = 1
+    CUSTOMER = 2
+
+
+class Channel(IntEnum):
+    """How an order was placed."""
+
+    SOLO = 0
+    GROUP = 1
+    LIVESTREAM = 2
+    STORE = 3
+
+
+class Source(IntEnum):
+    """What put the product in front of the buyer."""
+
+    SEARCH = 0
+    WORD_OF_MOUTH = 1
+    KOL = 2
+    KOC = 3
+
+
+class InfluencerKind(IntEnum):
+    """The two kinds of content creators."""
+
+    KOL = 0
+    KOC = 1
+
+
+class KOLSegment(IntEnum):
+    """Douyin follower segments: tail 0.1-1 M, waist 1-5 M, shoulder 5-10 M, head >= 10 M.
+
+    Source: Kas Data, via hb2b (``shared/domain.md``, "Content").
+    """
+
+    TAIL = 0
+    WAIST = 1
+    SHOULDER = 2
+    HEAD = 3

@@ -1,0 +1,149 @@
+"""Influencer content: KOLs post products, KOCs review what they bought.
+
+Each day a creator posts with its ``post_rate``. A KOL picks a category by the
+categories' influencer affinity (beauty, mother-and-baby and fashion first)
+and a product in it; a KOC reviews its most recent purchase, if it bought
+within the word-of-mouth window. Each follower sees a post with the creator's
+``post_reach``; a follower with an open need in the category gets an offer
+carrying its trust in the creator, and a follower without one develops the
+need with probability ``post_sparks_need``.
+
+References
+----------
+.. [1] Azoya, "4 things you should know about KOL marketing in China":
+   influencers work best in beauty, cosmetics, mother-and-baby and fashion,
+   and turn unknown products into "dark horses".
+.. [2] pkmarketing; eac-consulting: KOCs are consumers with small, trusted
+   audiences.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from socialsim.enums import InfluencerKind, Source
+from socialsim.mechanisms.offers import Offers
+from socialsim.state import ConsumerState
+from socialsim.world.catalogue import Catalogue
+from socialsim.world.influencers import Influencers
+
+__all__ = ["Posts", "draw_posts", "post_offers"]
+
+
+@dataclass(frozen=True, eq=False)
+class Posts:
+    """Posts of one day: the creator and the product of each."""
+
+    creator: np.ndarray
+    product: np.ndarray
+
+    def __len__(self) -> int:
+        return int(self.creator.shape[0])
+
+
+def draw_posts(
+    influencers: Influencers,
+    catalogue: Catalogue,
+    state: ConsumerState,
+    step: int,
+    window_days: int,
+    rng: np.random.Generator,
+) -> Posts:
+    """Decide who posts today and about what.
+
+    Parameters
+    ----------
+    influencers : Influencers
+        The creators.
+    catalogue : Catalogue
+        Products and category affinities.
+    state : ConsumerState
+        Purchase history; KOCs review their latest purchase.
+    step : int
+        Current step.
+    window_days : int
+        A KOC only reviews a purchase made within this many days.
+    rng : numpy.random.Generator
+        Source of randomness.
+
+    Returns
+    -------
+    Posts
+    """
+    posting = np.flatnonzero(rng.random(influencers.n) < influencers.post_rate)
+    kind = influencers.kind[posting]
+    kols = posting[kind == InfluencerKind.KOL]
+    affinity = catalogue.influencer_affinity
+    kol_category = rng.choice(affinity.size, size=kols.size, p=affinity / affinity.sum())
+    kol_product = catalogue.random_products(kol_category, rng)
+
+    kocs = posting[kind == InfluencerKind.KOC]
+    history = state.last_purchase_step[influencers.consumer[kocs]]
+    latest = np.argmax(history, axis=1)
+    recent = history[np.arange(kocs.size), latest] > step - 1 - window_days
+    kocs, latest = kocs[recent], latest[recent]
+    koc_product = state.last_product[influencers.consumer[kocs], latest]
+    return Posts(
+        creator=np.concatenate((kols, kocs)).astype(np.int32),
+        product=np.concatenate((kol_product, koc_product)).astype(np.int32),
+    )
+
+
+def post_offers(
+    posts: Posts,
+    influencers: Influencers,
+    catalogue: Catalogue,
+    state: ConsumerState,
+    sparks_need: float,
+    rng: np.random.Generator,
+) -> Offers:
+    """Turn posts into offers to the followers who see them.
+
+    Followers who see a post in a category they have no need for develop the
+    need with probability `sparks_need` (``state.need`` is updated in place).
+
+    Parameters
+    ----------
+    posts : Posts
+        Today's posts.
+    influencers : Influencers
+        Creators and the follow graph (trust on the edges).
+    catalogue : Catalogue
+        Product categories.
+    state : ConsumerState
+        Needs of the followers.
+    sparks_need : float
+        Probability that seeing a post creates a need.
+    rng : numpy.random.Generator
+        Source of randomness.
+
+    Returns
+    -------
+    Offers
+        Sources ``KOL`` or ``KOC``, with the follower's trust.
+    """
+    follows = influencers.follows
+    lo = follows.indptr[posts.creator].astype(np.int64)
+    count = follows.indptr[posts.creator + 1].astype(np.int64) - lo
+    post = np.repeat(np.arange(len(posts)), count)
+    entry = np.repeat(lo - np.concatenate(([0], np.cumsum(count)[:-1])), count) + np.arange(
+        post.size
+    )
+    creator = posts.creator[post]
+    seen = rng.random(post.size, dtype=np.float32) < influencers.post_reach[creator]
+    post, entry, creator = post[seen], entry[seen], creator[seen]
+    follower = follows.indices[entry]
+    product = posts.product[post]
+    category = catalogue.category[product]
+    needed = state.need[follower, category]
+    sparked = ~needed & (rng.random(follower.size, dtype=np.float32) < sparks_need)
+    state.need[follower[sparked], category[sparked]] = True
+    keep = needed | sparked
+    is_kol = influencers.kind[creator[keep]] == InfluencerKind.KOL
+    offers = Offers.build(
+        follower[keep], category[keep], product[keep], Source.KOC, follows.data[entry[keep]]
+    )
+    offers.source[is_kol] = Source.KOL
+    return offers

@@ -1,0 +1,176 @@
+"""The purchase decision: which offers convert, one purchase per need, within budget.
+
+An offer converts with probability ``sigmoid(logit)`` where
+
+``logit = base[source] + trust_weight * trust + social_proof_weight * social_share
++ quality_weight * (quality - 0.5) - price_weight * price_sensitivity * price / monthly_budget
++ first_purchase_shift [if never bought] + offline_shift [if not yet online]``.
+
+Price is weighed against the consumer's own budget, so the same product is a
+larger hurdle for a tier-6 household than for a tier-1 one, and more so the
+more price-sensitive its tier. A consumer with several converting offers for
+one need buys one of them, chosen at random; then the consumer goes through
+the day's purchases in random order and stops at the first that no longer fits
+the budget left.
+
+References
+----------
+.. [1] W. Rand and R. T. Rust (2011), "Agent-based modeling in marketing:
+   Guidelines for rigor", IJRM 28(3): purchase rules as logit choice.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from socialsim.config.schema import ConversionConfig
+from socialsim.enums import ShopperStatus, Source
+from socialsim.mechanisms.offers import Offers
+
+__all__ = ["conversion_logit", "select_purchases", "source_base_logits"]
+
+
+def source_base_logits(config: ConversionConfig) -> np.ndarray:
+    """Return the base logit per :class:`~socialsim.enums.Source` value."""
+    base = np.zeros(len(Source), dtype=np.float32)
+    base[Source.SEARCH] = config.base_search
+    base[Source.WORD_OF_MOUTH] = config.base_word_of_mouth
+    base[Source.KOL] = config.base_kol
+    base[Source.KOC] = config.base_koc
+    return base
+
+
+def conversion_logit(
+    offers: Offers,
+    social_share: np.ndarray,
+    price: np.ndarray,
+    quality: np.ndarray,
+    price_sensitivity: np.ndarray,
+    monthly_budget: np.ndarray,
+    status: np.ndarray,
+    config: ConversionConfig,
+) -> np.ndarray:
+    """Compute the logit of buying each offered product today.
+
+    Parameters
+    ----------
+    offers : Offers
+        The offers to evaluate.
+    social_share : ndarray of float
+        Per offer: share of the consumer's ties who bought the category lately.
+    price, quality : ndarray of float
+        Per product.
+    price_sensitivity, monthly_budget : ndarray of float
+        Per consumer.
+    status : ndarray of int8
+        :class:`~socialsim.enums.ShopperStatus` per consumer.
+    config : ConversionConfig
+        Coefficients.
+
+    Returns
+    -------
+    ndarray of float32
+        One logit per offer.
+
+    Examples
+    --------
+    A dearer product is less likely to be bought:
+
+    >>> from socialsim.config import ConversionConfig
+    >>> offers = Offers.build(np.array([0, 0]), np.array([0, 0]), np.array([0, 1]), 0, 0.0)
+    >>> logit = conversion_logit(offers, np.zeros(2), np.array([10.0, 100.0]),
+    ...     np.array([0.5, 0.5]), np.array([1.0]), np.array([200.0]),
+    ...     np.array([2], dtype=np.int8), ConversionConfig())
+    >>> bool(logit[0] > logit[1])
+    True
+    """
+    c = offers.consumer
+    p = offers.product
+    budget = np.maximum(monthly_budget[c], np.float32(1e-6))
+    logit = (
+        source_base_logits(config)[offers.source]
+        + np.float32(config.trust_weight) * offers.trust
+        + np.float32(config.social_proof_weight) * social_share
+        + np.float32(config.quality_weight) * (quality[p] - np.float32(0.5))
+        - np.float32(config.price_weight) * price_sensitivity[c] * price[p] / budget
+    )
+    customer_status = status[c]
+    logit += np.where(
+        customer_status != ShopperStatus.CUSTOMER,
+        np.float32(config.first_purchase_shift),
+        np.float32(0),
+    )
+    logit += np.where(
+        customer_status == ShopperStatus.OFFLINE, np.float32(config.offline_shift), np.float32(0)
+    )
+    return logit.astype(np.float32)
+
+
+def select_purchases(
+    offers: Offers,
+    accepted: np.ndarray,
+    price: np.ndarray,
+    budget_left: np.ndarray,
+    rng: np.random.Generator,
+) -> np.ndarray:
+    """Choose the offers that become orders.
+
+    Among the accepted offers, each (consumer, category) need keeps one, chosen
+    uniformly at random. Each consumer then takes its purchases in random order
+    and stops at the first one that does not fit the budget left.
+
+    Parameters
+    ----------
+    offers : Offers
+        All offers of the step.
+    accepted : ndarray of bool
+        Which offers converted.
+    price : ndarray of float
+        Price per product.
+    budget_left : ndarray of float
+        Budget left per consumer.
+    rng : numpy.random.Generator
+        Source of randomness (tie-breaking and order).
+
+    Returns
+    -------
+    ndarray of int64
+        Indices into `offers` of the purchases, in no particular order.
+
+    Examples
+    --------
+    Two converting offers for the same need give one purchase:
+
+    >>> offers = Offers.build(np.array([0, 0]), np.array([3, 3]), np.array([5, 6]), 0, 0.0)
+    >>> chosen = select_purchases(offers, np.array([True, True]), np.ones(10), np.array([100.0]),
+    ...                           np.random.default_rng(0))
+    >>> len(chosen)
+    1
+    """
+    idx = np.flatnonzero(accepted)
+    if idx.size == 0:
+        return idx
+    # One offer per need: sort by (consumer, category, random) and keep the first.
+    order = np.lexsort((rng.random(idx.size), offers.category[idx], offers.consumer[idx]))
+    idx = idx[order]
+    consumer = offers.consumer[idx]
+    category = offers.category[idx]
+    first = np.ones(idx.size, dtype=bool)
+    first[1:] = (consumer[1:] != consumer[:-1]) | (category[1:] != category[:-1])
+    idx = idx[first]
+
+    # Budget: random order within each consumer, stop at the first purchase that does not fit.
+    order = np.lexsort((rng.random(idx.size), offers.consumer[idx]))
+    idx = idx[order]
+    consumer = offers.consumer[idx]
+    cost = price[offers.product[idx]].astype(np.float64)
+    new_run = np.ones(idx.size, dtype=bool)
+    new_run[1:] = consumer[1:] != consumer[:-1]
+    run = np.cumsum(new_run) - 1
+    cum = np.cumsum(cost)
+    run_start = np.flatnonzero(new_run)
+    spent_so_far = cum - (cum[run_start] - cost[run_start])[run]
+    fits = spent_so_far <= budget_left[consumer]
+    misses = np.cumsum(~fits)
+    misses_before_run = (misses[run_start] - (~fits[run_start]))[run]
+    return idx[fits & (misses - misses_before_run == 0)]

@@ -1,0 +1,134 @@
+"""Per-step metrics and the order log.
+
+The per-step table has one row per step (day) with, at least: ``step``,
+``gmv``, ``orders``, ``buyers``, ``new_buyers``, ``customers`` and
+``penetration_t1`` ... ``penetration_tK`` (the share of a tier's consumers who
+have ever bought). Orders and GMV are also split by channel (``orders_solo``,
+...) and by source (``orders_search``, ``orders_word_of_mouth``,
+``orders_kol``, ``orders_koc``). ``open_needs``, ``offers``, ``kol_posts``
+and ``koc_posts`` describe the funnel.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from socialsim.enums import Channel, Source
+
+__all__ = ["CHANNELS_IN_USE", "OrderLog", "StepRecorder", "penetration_columns"]
+
+CHANNELS_IN_USE: tuple[Channel, ...] = (Channel.SOLO,)
+"""Channels the model places orders through (group buying, livestreams and stores come later)."""
+
+
+def penetration_columns(n_tiers: int) -> list[str]:
+    """Column names ``penetration_t1`` ... ``penetration_tK``."""
+    return [f"penetration_t{k}" for k in range(1, n_tiers + 1)]
+
+
+@dataclass
+class StepRecorder:
+    """Collects one row of metrics per step.
+
+    Parameters
+    ----------
+    tier_sizes : ndarray of int
+        Consumers per tier, for penetration.
+    """
+
+    tier_sizes: np.ndarray
+    rows: list[dict[str, Any]] = field(default_factory=list)
+
+    def record(
+        self,
+        step: int,
+        *,
+        price: np.ndarray,
+        channel: np.ndarray,
+        source: np.ndarray,
+        buyer: np.ndarray,
+        new_buyers: int,
+        customers_by_tier: np.ndarray,
+        extra: dict[str, int | float],
+    ) -> dict[str, Any]:
+        """Add the row of `step` and return it.
+
+        Parameters
+        ----------
+        step : int
+            The step just run.
+        price, channel, source, buyer : ndarray
+            One entry per order of the step.
+        new_buyers : int
+            Consumers whose first purchase was this step.
+        customers_by_tier : ndarray of int
+            Consumers per tier who have ever bought, after this step.
+        extra : dict
+            Further counts (funnel sizes), added as columns.
+        """
+        price = price.astype(np.float64)
+        row: dict[str, Any] = {
+            "step": int(step),
+            "gmv": float(price.sum()),
+            "orders": int(price.size),
+            "buyers": int(np.unique(buyer).size),
+            "new_buyers": int(new_buyers),
+            "customers": int(customers_by_tier.sum()),
+        }
+        shares = customers_by_tier / np.maximum(self.tier_sizes, 1)
+        row.update(zip(penetration_columns(len(self.tier_sizes)), shares.tolist(), strict=True))
+        for values, members in ((channel, CHANNELS_IN_USE), (source, tuple(Source))):
+            size = max(members) + 1
+            counts = np.bincount(values, minlength=size)
+            sums = np.bincount(values, weights=price, minlength=size)
+            for member in members:
+                name = member.name.lower()
+                row[f"orders_{name}"] = int(counts[member])
+                row[f"gmv_{name}"] = float(sums[member])
+        row.update(extra)
+        self.rows.append(row)
+        return row
+
+    def frame(self) -> pd.DataFrame:
+        """All rows so far as a DataFrame (one row per step)."""
+        return pd.DataFrame.from_records(self.rows)
+
+
+@dataclass
+class OrderLog:
+    """Every order placed, kept as compact array chunks (one per step).
+
+    Columns: ``step``, ``buyer``, ``tier``, ``product``, ``category``,
+    ``price``, ``channel``, ``source``.
+    """
+
+    category_names: tuple[str, ...]
+    chunks: list[dict[str, np.ndarray]] = field(default_factory=list)
+
+    def append(self, **columns: np.ndarray) -> None:
+        """Add the orders of one step."""
+        self.chunks.append(columns)
+
+    def __len__(self) -> int:
+        return sum(len(chunk["buyer"]) for chunk in self.chunks)
+
+    def frame(self) -> pd.DataFrame:
+        """Return the orders as a DataFrame; channel, source and category are categoricals."""
+        names = ("step", "buyer", "tier", "product", "category", "price", "channel", "source")
+        if not self.chunks:
+            data = {name: np.empty(0, dtype=np.int64) for name in names}
+        else:
+            data = {name: np.concatenate([c[name] for c in self.chunks]) for name in names}
+        frame = pd.DataFrame(data)
+        frame["channel"] = _labels(frame["channel"], [c.name.lower() for c in Channel])
+        frame["source"] = _labels(frame["source"], [s.name.lower() for s in Source])
+        frame["category"] = _labels(frame["category"], list(self.category_names))
+        return frame
+
+
+def _labels(codes: pd.Series, names: list[str]) -> pd.Categorical:
+    return pd.Categorical.from_codes(codes.to_numpy().astype(np.int64), categories=names)

@@ -1,0 +1,214 @@
+"""Building a whole world from a config: population, graphs, creators, stores, catalogue.
+
+Each component draws from its own random stream, spawned from the world's
+generator in a fixed order, so that changing one part of the config (the
+number of KOLs, say) leaves the other parts (the social graph) unchanged for
+the same seed. This is what lets strategy arms share one world.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable
+from dataclasses import dataclass
+
+import networkx as nx
+import numpy as np
+
+from socialsim.config.schema import ModelConfig
+from socialsim.enums import Role
+from socialsim.world.catalogue import Catalogue, build_catalogue
+from socialsim.world.influencers import Influencers, build_influencers
+from socialsim.world.network import (
+    SocialNetwork,
+    generate_social_network,
+    social_network_from_edges,
+)
+from socialsim.world.population import Population, build_population
+from socialsim.world.stores import Stores, choose_store_owners
+
+__all__ = ["World", "build_world"]
+
+
+@dataclass(frozen=True, eq=False)
+class World:
+    """Everything about a simulated market that does not change during a run.
+
+    Attributes
+    ----------
+    config : ModelConfig
+        The config it was built from.
+    population : Population
+        Consumers, tiers, cities, incomes.
+    network : SocialNetwork
+        The social graph between consumers.
+    influencers : Influencers
+        KOLs and KOCs and the follow graph.
+    stores : Stores
+        Micro-store owners.
+    catalogue : Catalogue
+        Products.
+    role : ndarray of int8
+        :class:`~socialsim.enums.Role` of each consumer.
+    labels : tuple or None
+        Original node labels when the graph was supplied by the user.
+    """
+
+    config: ModelConfig
+    population: Population
+    network: SocialNetwork
+    influencers: Influencers
+    stores: Stores
+    catalogue: Catalogue
+    role: np.ndarray
+    labels: tuple[Hashable, ...] | None = None
+
+    def __post_init__(self) -> None:
+        self.role.flags.writeable = False
+
+    @property
+    def n_consumers(self) -> int:
+        """Number of consumers."""
+        return self.population.n
+
+    def to_networkx(self) -> nx.Graph:
+        """Return the social graph with node attributes ``tier``, ``city``, ``community``, ``role``.
+
+        ``role`` is the lower-case :class:`~socialsim.enums.Role` name. When the
+        world was built from a user graph, ``label`` holds the original node.
+        """
+        names = {int(r): r.name.lower() for r in Role}
+        return self.network.to_networkx(
+            {
+                "tier": self.population.tier,
+                "city": self.population.city,
+                "role": [names[r] for r in self.role.tolist()],
+            },
+            labels=self.labels,
+        )
+
+
+def build_world(
+    config: ModelConfig, rng: np.random.Generator, graph: nx.Graph | None = None
+) -> World:
+    """Build a world from a config.
+
+    Parameters
+    ----------
+    config : ModelConfig
+        The world's description.
+    rng : numpy.random.Generator
+        The world's random stream; five child streams are spawned from it.
+    graph : networkx.Graph, optional
+        A social graph to use instead of the generated one. It must have
+        ``population.n_consumers`` nodes. Node attributes ``tier`` (1..K) and
+        ``city`` are used when every node has them; edge attribute ``tie``
+        (``"strong"`` or ``"weak"``, default strong) and ``weight`` are read
+        when present. Directed graphs are treated as undirected.
+
+    Returns
+    -------
+    World
+
+    Raises
+    ------
+    ValueError
+        If the graph does not fit the config.
+
+    Examples
+    --------
+    >>> cfg = ModelConfig().with_overrides({"population.n_consumers": 3000})
+    >>> world = build_world(cfg, np.random.default_rng(1))
+    >>> world.n_consumers, world.catalogue.n_categories
+    (3000, 6)
+    """
+    population_rng, network_rng, role_rng, influencer_rng, catalogue_rng = rng.spawn(5)
+    labels = None
+    if graph is None:
+        population = build_population(config.population, population_rng)
+        network = generate_social_network(population, config.network, network_rng)
+    else:
+        labels, population, network = _from_user_graph(graph, config, population_rng)
+
+    n = population.n
+    role = np.full(n, Role.CONSUMER, dtype=np.int8)
+    kocs = (
+        np.sort(
+            role_rng.choice(
+                n, size=config.influencers.n_kocs, replace=False, p=_uniform_over(population.online)
+            )
+        ).astype(np.int64)
+        if config.influencers.n_kocs
+        else np.empty(0, np.int64)
+    )
+    role[kocs] = Role.KOC
+    stores = choose_store_owners(
+        network, population.online & (role == Role.CONSUMER), config.stores.n_owners, role_rng
+    )
+    role[stores.owner] = Role.STORE_OWNER
+    influencers = build_influencers(population, network, kocs, config.influencers, influencer_rng)
+    catalogue = build_catalogue(config.catalogue, catalogue_rng)
+    return World(
+        config=config,
+        population=population,
+        network=network,
+        influencers=influencers,
+        stores=stores,
+        catalogue=catalogue,
+        role=role,
+        labels=labels,
+    )
+
+
+def _uniform_over(mask: np.ndarray) -> np.ndarray:
+    if not mask.any():
+        raise ValueError("influencers.n_kocs: no consumer shops online, so none can be a KOC")
+    if int(mask.sum()) < 1:
+        raise ValueError("no eligible consumers")
+    return mask / mask.sum()
+
+
+def _from_user_graph(
+    graph: nx.Graph, config: ModelConfig, rng: np.random.Generator
+) -> tuple[tuple[Hashable, ...], Population, SocialNetwork]:
+    labels = tuple(graph.nodes)
+    n = len(labels)
+    if n != config.population.n_consumers:
+        raise ValueError(
+            f"the graph has {n} nodes but population.n_consumers is "
+            f"{config.population.n_consumers}; set population.n_consumers={n}"
+        )
+    tier = city = None
+    tiers = [graph.nodes[v].get("tier") for v in labels]
+    if all(t is not None for t in tiers):
+        tier = np.asarray(tiers)
+    cities = [graph.nodes[v].get("city") for v in labels]
+    if all(c is not None for c in cities):
+        if tier is None:
+            raise ValueError("graph nodes have 'city' but not 'tier'; give both or neither")
+        city = np.asarray(cities)
+    population = build_population(config.population, rng, tier=tier, city=city)
+
+    index = {label: i for i, label in enumerate(labels)}
+    edges = list(graph.edges(data=True))
+    u = np.fromiter((index[a] for a, _, _ in edges), dtype=np.int64, count=len(edges))
+    v = np.fromiter((index[b] for _, b, _ in edges), dtype=np.int64, count=len(edges))
+    ties = [d.get("tie", "strong") for _, _, d in edges]
+    bad = sorted({t for t in ties if t not in ("strong", "weak")}, key=str)
+    if bad:
+        raise ValueError(f"edge attribute 'tie' must be 'strong' or 'weak', got {bad[0]!r}")
+    strong = np.array([t == "strong" for t in ties], dtype=bool)
+    weight = None
+    if edges and all("weight" in d for _, _, d in edges):
+        weight = np.array([d["weight"] for _, _, d in edges], dtype=np.float64)
+        if np.any(weight <= 0) or not np.all(np.isfinite(weight)):
+            raise ValueError("edge attribute 'weight' must be positive and finite")
+    network = social_network_from_edges(
+        n,
+        u,
+        v,
+        strong,
+        weak_tie_weight=config.network.weak_tie_weight,
+        community=population.city,
+        weight=weight,
+    )
+    return labels, population, network

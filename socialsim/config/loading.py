@@ -62,8 +62,8 @@ def validate_config(data: Mapping[str, Any], source: str | None = None) -> Model
 
     Examples
     --------
-    >>> validate_config({"population": {"n_consumers": 1000}}).population.n_consumers
-    1000
+    >>> validate_config({"population": {"n_consumers": 10_000}}).population.n_consumers
+    10000
     >>> validate_config({"population": {"n_consumer": 1000}})
     Traceback (most recent call last):
     ...

@@ -592,18 +592,20 @@ class ModelConfig(_Section):
         """Return a small world for examples, tests and quick exploration.
 
         Defaults everywhere except the head counts, scaled to `n_consumers`:
-        one KOL, 20 KOCs and 10 store owners per thousand consumers, 30 steps.
+        five KOLs, 20 KOCs and 10 store owners per thousand consumers, 30 steps.
+        (The default world has two KOLs per thousand; a small world needs more
+        for KOL posts to reach enough people to be seen in its results.)
 
         Examples
         --------
         >>> ModelConfig.small().influencers.n_kols
-        2
+        10
         """
         per_thousand = n_consumers / 1000
         return cls().with_overrides(
             {
                 "population.n_consumers": n_consumers,
-                "influencers.n_kols": max(1, round(per_thousand)),
+                "influencers.n_kols": max(1, round(5 * per_thousand)),
                 "influencers.n_kocs": round(20 * per_thousand),
                 "stores.n_owners": round(10 * per_thousand),
                 "run.steps": 30,

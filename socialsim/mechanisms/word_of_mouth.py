@@ -88,7 +88,8 @@ def friend_signals(
     friend = adjacency.indices[entry]
     weight = adjacency.data[entry].astype(np.float64)
     entry_category = category[need_of_entry]
-    bought = last_purchase_step[friend, entry_category] >= step - window_days
+    when = last_purchase_step[friend, entry_category]
+    bought = (when >= step - window_days) & (when < step)
     bought_weight = np.where(bought, weight, 0.0)
 
     total = np.bincount(need_of_entry, weights=weight, minlength=m)

@@ -188,7 +188,7 @@ def generate_social_network(
     >>> cfg = ModelConfig().with_overrides({"population.n_consumers": 5000})
     >>> rng = np.random.default_rng(7)
     >>> net = generate_social_network(build_population(cfg.population, rng), cfg.network, rng)
-    >>> 13 < net.degree().mean() < 16
+    >>> bool(13 < net.degree().mean() < 16)
     True
     """
     n = population.n

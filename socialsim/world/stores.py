@@ -71,6 +71,8 @@ def choose_store_owners(
     ValueError
         If fewer consumers are eligible than owners are wanted.
     """
+    if n_owners == 0:
+        return Stores(owner=np.empty(0, dtype=np.int32))
     candidates = np.flatnonzero(eligible)
     if candidates.size < n_owners:
         raise ValueError(

@@ -198,7 +198,13 @@ def _from_user_graph(
         raise ValueError(f"edge attribute 'tie' must be 'strong' or 'weak', got {bad[0]!r}")
     strong = np.array([t == "strong" for t in ties], dtype=bool)
     weight = None
-    if edges and all("weight" in d for _, _, d in edges):
+    weighted = sum("weight" in d for _, _, d in edges)
+    if weighted and weighted < len(edges):
+        raise ValueError(
+            f"edge attribute 'weight' is set on {weighted} of {len(edges)} edges; "
+            "set it on all edges or none"
+        )
+    if weighted:
         weight = np.array([d["weight"] for _, _, d in edges], dtype=np.float64)
         if np.any(weight <= 0) or not np.all(np.isfinite(weight)):
             raise ValueError("edge attribute 'weight' must be positive and finite")

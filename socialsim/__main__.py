@@ -1,0 +1,7 @@
+"""Allow ``python -m socialsim``."""
+
+import sys
+
+from socialsim.cli import main
+
+sys.exit(main())

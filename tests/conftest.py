@@ -1,0 +1,73 @@
+"""Shared fixtures: small worlds that build and run in well under a second."""
+
+from __future__ import annotations
+
+import networkx as nx
+import numpy as np
+import pytest
+
+from socialsim import ModelConfig, SocialCommerceModel
+
+
+@pytest.fixture(scope="session")
+def small_config() -> ModelConfig:
+    return ModelConfig.small()
+
+
+@pytest.fixture(scope="session")
+def small_run(small_config: ModelConfig) -> SocialCommerceModel:
+    """A 2,000-consumer model run for 30 days (read-only: do not step it further)."""
+    model = SocialCommerceModel(small_config, rng=2024)
+    model.run(30)
+    return model
+
+
+def one_tier_config(n: int, **overrides: object) -> ModelConfig:
+    """A single-tier, single-category world for hand-built tests (no creators or stores)."""
+    base = {
+        "population": {
+            "n_consumers": n,
+            "income_sigma": 1e-9,
+            "min_city_size": 1,
+            "tiers": {
+                1: {
+                    "share": 1.0,
+                    "median_income": 3000.0,
+                    "online_share": 1.0,
+                    "price_sensitivity": 1.0,
+                    "n_cities": 1,
+                }
+            },
+        },
+        "network": {
+            "mean_degree": 1.0,
+            "tiers": {1: {"community_size": 10, "community_tie_share": 1.0}},
+        },
+        "influencers": {"n_kols": 0, "n_kocs": 0},
+        "stores": {"n_owners": 0},
+        "catalogue": {
+            "categories": {
+                "food_farm": {
+                    "n_products": 1,
+                    "median_price": 20.0,
+                    "price_sigma": 0.0,
+                    "need_rate": 1.0,
+                    "influencer_affinity": 1.0,
+                }
+            }
+        },
+        "behaviour": {"need_patience_days": 1e9},
+    }
+    return ModelConfig.from_dict(base).with_overrides(overrides)
+
+
+def path_graph(n: int) -> nx.Graph:
+    """Consumers 0 - 1 - ... - n-1, all in tier 1 of city 'A', strong ties."""
+    graph = nx.path_graph(n)
+    nx.set_node_attributes(graph, 1, "tier")
+    nx.set_node_attributes(graph, "A", "city")
+    return graph
+
+
+def rng(seed: int = 0) -> np.random.Generator:
+    return np.random.default_rng(seed)

@@ -1,0 +1,145 @@
+"""The socialsim command: run a small world, read its outputs, report errors cleanly."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from socialsim.cli import main
+from socialsim.config import load_config
+from socialsim.metrics import penetration_columns
+
+SMALL = [
+    "--set",
+    "population.n_consumers=3000",
+    "influencers.n_kols=10",
+    "influencers.n_kocs=60",
+    "stores.n_owners=30",
+]
+
+
+def test_run_writes_readable_outputs(tmp_path, capsys):
+    out = tmp_path / "run"
+    assert main(["run", "--steps", "12", "--seed", "3", "--out", str(out), *SMALL]) == 0
+    printed = capsys.readouterr().out
+    assert "GMV (RMB)" in printed and "t6" in printed and str(out) in printed
+    assert sorted(p.name for p in out.iterdir()) == [
+        "config.yaml",
+        "dashboard.png",
+        "steps.parquet",
+        "summary.json",
+    ]
+    steps = pd.read_parquet(out / "steps.parquet")
+    assert len(steps) == 12
+    assert {"step", "gmv", "orders", "buyers", "new_buyers", *penetration_columns(6)} <= set(steps)
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["seed"] == 3 and summary["n_consumers"] == 3000
+    assert summary["orders"] == steps["orders"].sum()
+    config = load_config(out / "config.yaml")
+    assert config.population.n_consumers == 3000 and config.run.steps == 12
+
+    # passing the resolved config back reproduces the run exactly
+    again = tmp_path / "again"
+    assert (
+        main(["run", str(out / "config.yaml"), "--out", str(again), "--quiet", "--no-dashboard"])
+        == 0
+    )
+    pd.testing.assert_frame_equal(steps, pd.read_parquet(again / "steps.parquet"), check_exact=True)
+
+
+def test_config_file_with_set_and_config_command(tmp_path, capsys):
+    path = tmp_path / "w.yaml"
+    path.write_text("population:\n  n_consumers: 4000\nrun:\n  steps: 3\n")
+    assert main(["config", str(path), "--set", "network.mean_degree=9"]) == 0
+    printed = capsys.readouterr().out
+    assert "n_consumers: 4000" in printed and "mean_degree: 9.0" in printed
+
+
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        (
+            ["run", "--set", "population.n_consumer=5"],
+            "population.n_consumer: unknown key (did you mean 'n_consumers'?)",
+        ),
+        (["run", "--set", "population.tiers.2.share=0.5"], "tier shares must sum to 1"),
+        (["run", "/no/such/file.yaml"], "/no/such/file.yaml: file not found"),
+        (["run", "--set", "justakey"], "KEY=VALUE"),
+    ],
+)
+def test_bad_input_is_one_clear_line_and_exit_two(args, fragment, capsys):
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert fragment in err
+    assert "Traceback" not in err
+
+
+def test_bad_numbers_are_rejected_by_the_parser(capsys):
+    with pytest.raises(SystemExit) as info:
+        main(["run", "--steps", "-3"])
+    assert info.value.code == 2
+    assert "must be >= 0" in capsys.readouterr().err
+
+
+def test_refuses_to_overwrite_a_previous_run(tmp_path, capsys):
+    out = tmp_path / "r"
+    args = ["run", "--steps", "1", "--seed", "1", "--out", str(out), "--quiet", *SMALL]
+    assert main(args) == 0
+    summary = (out / "summary.json").read_text()
+    assert main(args) == 2
+    assert "already holds the outputs of a run" in capsys.readouterr().err
+    assert (out / "summary.json").read_text() == summary
+    assert main([*args, "--overwrite"]) == 0
+
+
+def test_help_explains_every_option(capsys):
+    with pytest.raises(SystemExit):
+        main(["run", "--help"])
+    text = capsys.readouterr().out
+    for option in (
+        "CONFIG",
+        "--steps",
+        "--seed",
+        "--out",
+        "--set",
+        "--overwrite",
+        "--no-dashboard",
+        "--no-progress",
+        "--quiet",
+    ):
+        assert option in text
+
+
+def test_console_script_runs_in_a_fresh_process(tmp_path):
+    exe = Path(sys.executable).with_name("socialsim")
+    command = [str(exe)] if exe.exists() else [sys.executable, "-m", "socialsim"]
+    out = tmp_path / "cli"
+    result = subprocess.run(
+        [
+            *command,
+            "run",
+            "--steps",
+            "2",
+            "--seed",
+            "9",
+            "--out",
+            str(out),
+            "--no-dashboard",
+            *SMALL,
+        ],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONHASHSEED": "0"},
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert (out / "steps.parquet").exists()
+    bad = subprocess.run([*command, "run", "--set", "run.steps=-1"], capture_output=True, text=True)
+    assert bad.returncode == 2
+    assert "run.steps:" in bad.stderr and "Traceback" not in bad.stderr

@@ -1,0 +1,80 @@
+"""Agents are Mesa agents and views on the model's arrays."""
+
+from __future__ import annotations
+
+import mesa
+import numpy as np
+import pytest
+
+from socialsim import ModelConfig, SocialCommerceModel
+from socialsim.agents import KOC, KOL, Consumer, MicroStoreOwner
+from socialsim.enums import KOLSegment, Role, ShopperStatus
+
+
+@pytest.fixture(scope="module")
+def model():
+    model = SocialCommerceModel(ModelConfig.small(), rng=4)
+    model.run(5)
+    return model
+
+
+def test_every_consumer_is_a_registered_mesa_agent(model):
+    n = model.world.n_consumers
+    assert len(model.consumers) == n
+    assert len(model.agents) == n + len(model.kols)
+    assert all(isinstance(a, mesa.Agent) for a in model.agents)
+    by_type = model.agents_by_type
+    assert len(by_type[KOC]) == model.config.influencers.n_kocs
+    assert len(by_type[MicroStoreOwner]) == model.config.stores.n_owners
+    assert len(by_type[KOL]) == model.config.influencers.n_kols
+
+
+def test_roles_and_types_agree_with_world(model):
+    for agent in model.consumers[:200]:
+        assert agent.role == Role(int(model.world.role[agent.index]))
+    kocs = model.consumers.kocs()
+    assert all(isinstance(a, KOC) and isinstance(a, Consumer) for a in kocs)
+    owners = model.consumers.store_owners()
+    assert all(isinstance(a, MicroStoreOwner) for a in owners)
+
+
+def test_consumer_attributes_read_the_arrays(model):
+    i = 17
+    c = model.consumers[i]
+    pop, state = model.world.population, model.state
+    assert c.tier == pop.tier[i] and c.city == pop.city[i]
+    assert c.income == pytest.approx(float(pop.income[i]))
+    assert c.status == ShopperStatus(int(state.status[i]))
+    assert np.array_equal(c.friends, model.world.network.friends(i))
+    assert [f.index for f in c.friend_agents()] == c.friends.tolist()
+    assert set(c.needs) == set(model.world.catalogue.category_names)
+    c.budget_left = 12.5
+    assert state.budget_left[i] == pytest.approx(12.5)
+    assert c.orders == state.orders[i]
+    assert "Consumer(index=17" in repr(c) or "KOC(index=17" in repr(c)
+
+
+def test_creator_agents(model):
+    kol = model.kols[0]
+    assert isinstance(kol.segment, KOLSegment)
+    assert kol.follower_count == len(kol.followers) > 0
+    assert 0 < kol.mean_trust < 1
+    koc = model.consumers.kocs()[0]
+    assert set(koc.strong_ties.tolist()) <= set(koc.followers.tolist())
+    owner = model.consumers.store_owners()[0]
+    assert np.array_equal(owner.customers, owner.strong_ties)
+
+
+def test_large_worlds_create_consumer_agents_on_first_access():
+    cfg = ModelConfig.small().with_overrides({"agents.eager_consumer_limit": 100})
+    model = SocialCommerceModel(cfg, rng=1)
+    creators = cfg.influencers.n_kocs + cfg.stores.n_owners
+    assert model.consumers.created == creators
+    before = len(model.agents)
+    a = model.consumers[1999]
+    assert model.consumers[1999] is a and model.consumers[-1] is a
+    assert len(model.agents) == before + (0 if a.role != Role.CONSUMER else 1)
+    with pytest.raises(IndexError):
+        model.consumers[2000]
+    with pytest.raises(TypeError):
+        model.consumers["x"]  # type: ignore[index]

@@ -1,0 +1,135 @@
+"""The config schema: defaults from shared/domain.md, frozen sections, rules with key paths."""
+
+from __future__ import annotations
+
+import pytest
+
+from socialsim import ConfigError, ModelConfig
+
+
+def test_default_tier_table_matches_domain_facts():
+    tiers = ModelConfig().population.tiers
+    assert sorted(tiers) == [1, 2, 3, 4, 5, 6]
+    assert sum(t.share for t in tiers.values()) == pytest.approx(1.0)
+    # 73 % of the population lives in tier 3 and below (Morgan Stanley 2017)
+    assert sum(tiers[k].share for k in (3, 4, 5, 6)) == pytest.approx(0.73)
+    # incomes fall and price sensitivity rises down the tiers
+    incomes = [tiers[k].median_income for k in range(1, 7)]
+    sensitivity = [tiers[k].price_sensitivity for k in range(1, 7)]
+    assert incomes == sorted(incomes, reverse=True)
+    assert sensitivity == sorted(sensitivity)
+
+
+def test_required_keys_exist_with_defaults():
+    cfg = ModelConfig()
+    assert cfg.population.n_consumers == 50_000
+    assert cfg.network.mean_degree > 0
+    assert cfg.influencers.n_kols > 0
+    assert cfg.influencers.n_kocs > 0
+    assert cfg.stores.n_owners > 0
+    assert {"beauty", "mother_baby", "fashion", "food_farm", "electronics", "household"} <= set(
+        cfg.catalogue.categories
+    )
+
+
+def test_config_is_frozen_including_tables():
+    cfg = ModelConfig()
+    with pytest.raises(Exception, match="frozen"):
+        cfg.population.n_consumers = 3  # type: ignore[misc]
+    with pytest.raises(TypeError):
+        cfg.population.tiers[1] = cfg.population.tiers[2]  # type: ignore[index]
+    with pytest.raises(TypeError):
+        cfg.catalogue.categories["toys"] = cfg.catalogue.categories["beauty"]  # type: ignore[index]
+
+
+@pytest.mark.parametrize(
+    ("override", "path", "fragment"),
+    [
+        ({"population.n_consumers": 0}, "population.n_consumers", "greater than or equal to 2"),
+        ({"population.n_consumers": 2.5}, "population.n_consumers", "integer"),
+        ({"population.tiers.3.share": 1.5}, "population.tiers.3.share", "less than or equal to 1"),
+        ({"population.tiers.3.share": 0.3}, "population.tiers", "must sum to 1"),
+        ({"population.tiers.2.median_income": -1}, "population.tiers.2.median_income", "greater"),
+        ({"network.mean_degree": "many"}, "network.mean_degree", "valid number"),
+        ({"network.mean_degree": 60_000}, "network.mean_degree", "population.n_consumers"),
+        ({"network.weak_tie_share": -0.1}, "network.weak_tie_share", "greater than or equal"),
+        ({"influencers.n_kols": -1}, "influencers.n_kols", "greater than or equal to 0"),
+        ({"influencers.n_kocs": 60_000}, "influencers.n_kocs", "outnumber consumers"),
+        ({"stores.n_owners": -5}, "stores.n_owners", "greater than or equal to 0"),
+        ({"influencers.kol_min_follower_share": 0.5}, "influencers.kol_min_follower_share", "<="),
+        (
+            {"catalogue.categories.beauty.need_rate": 2},
+            "catalogue.categories.beauty.need_rate",
+            "1",
+        ),
+        ({"run.steps": -1}, "run.steps", "greater than or equal to 0"),
+        (
+            {"behaviour.conversion.first_purchase_shift": 1},
+            "behaviour.conversion.first_purchase_shift",
+            "less",
+        ),
+    ],
+)
+def test_bad_value_names_key_path_rule_and_value(override, path, fragment):
+    with pytest.raises(ConfigError) as info:
+        ModelConfig().with_overrides(override)
+    message = str(info.value)
+    assert f"{path}:" in message
+    assert fragment in message
+    problem_paths = [p.path for p in info.value.problems]
+    assert path in problem_paths
+
+
+def test_error_shows_the_offending_value():
+    with pytest.raises(ConfigError) as info:
+        ModelConfig().with_overrides({"population.tiers.3.share": 1.5})
+    assert "got 1.5" in str(info.value)
+
+
+def test_tier_tables_must_agree():
+    with pytest.raises(ConfigError, match=r"network\.tiers: must have the same tiers"):
+        ModelConfig.from_dict(
+            {
+                "population": {
+                    "tiers": {
+                        1: dict(
+                            share=1.0,
+                            median_income=1,
+                            online_share=1,
+                            price_sensitivity=1,
+                            n_cities=1,
+                        )
+                    }
+                }
+            }
+        )
+
+
+def test_tier_keys_must_be_consecutive_from_one():
+    row = dict(share=0.5, median_income=1, online_share=1, price_sensitivity=1, n_cities=1)
+    net = dict(community_size=10, community_tie_share=0.5)
+    with pytest.raises(ConfigError, match=r"population\.tiers: tiers must be numbered 1\.\.2"):
+        ModelConfig.from_dict(
+            {
+                "population": {"tiers": {1: row, 3: row}},
+                "network": {"tiers": {1: net, 3: net}},
+            }
+        )
+
+
+def test_category_names_must_be_identifiers():
+    row = dict(n_products=1, median_price=1, price_sigma=0, need_rate=0.1, influencer_affinity=1)
+    with pytest.raises(ConfigError, match=r"catalogue\.categories\.Toys and Games: category names"):
+        ModelConfig.from_dict({"catalogue": {"categories": {"Toys and Games": row}}})
+
+
+def test_config_hash_ignores_run_section_but_not_world():
+    cfg = ModelConfig()
+    assert cfg.config_hash() == cfg.with_overrides({"run.seed": 5, "run.steps": 3}).config_hash()
+    assert cfg.config_hash() != cfg.with_overrides({"network.mean_degree": 9}).config_hash()
+
+
+def test_small_world_scales_head_counts():
+    cfg = ModelConfig.small(5_000)
+    assert cfg.population.n_consumers == 5_000
+    assert (cfg.influencers.n_kols, cfg.influencers.n_kocs, cfg.stores.n_owners) == (25, 100, 50)

@@ -1,0 +1,87 @@
+"""Needs open and lapse at their rates; posts reach followers and can spark needs."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from socialsim import ModelConfig
+from socialsim.enums import InfluencerKind, Source
+from socialsim.mechanisms.needs import renew_budgets, update_needs
+from socialsim.mechanisms.posts import Posts, draw_posts, post_offers
+from socialsim.state import ConsumerState
+from socialsim.world import build_world
+from tests.conftest import rng
+
+
+@pytest.fixture(scope="module")
+def world():
+    return build_world(ModelConfig.small(4_000), rng(3))
+
+
+def test_needs_arrive_and_lapse_at_their_rates(world):
+    state = ConsumerState.initial(world)
+    rates = world.catalogue.need_rate
+    opened, lapsed = update_needs(state, rates, 5.0, rng(1))
+    assert lapsed == 0
+    expected = world.n_consumers * rates.sum()
+    assert abs(opened - expected) < 4 * np.sqrt(expected)
+    open_before = state.need.sum()
+    _, lapsed = update_needs(state, np.zeros_like(rates), 5.0, rng(2))
+    assert abs(lapsed - open_before / 5) < 4 * np.sqrt(open_before / 5)
+    assert state.need.sum() == open_before - lapsed
+
+
+def test_budgets_renew_each_period(world):
+    state = ConsumerState.initial(world)
+    state.budget_left[:] = 0
+    assert not renew_budgets(state, 1, 30)
+    assert not renew_budgets(state, 30, 30)
+    assert renew_budgets(state, 31, 30)
+    assert np.array_equal(state.budget_left, state.monthly_budget)
+    assert state.monthly_budget[0] == pytest.approx(
+        world.population.income[0] * world.config.behaviour.budget_share, rel=1e-6
+    )
+
+
+def test_kocs_review_only_recent_purchases(world):
+    creators = world.influencers
+    state = ConsumerState.initial(world)
+    koc = creators.n_kols  # the first KOC
+    consumer = creators.consumer[koc]
+    state.last_purchase_step[consumer, 2] = 5
+    state.last_product[consumer, 2] = 77
+    always = type(creators)(**{**vars(creators), "post_rate": np.ones(creators.n, np.float32)})
+    posts = draw_posts(always, world.catalogue, state, step=8, window_days=7, rng=rng())
+    koc_posts = dict(zip(posts.creator.tolist(), posts.product.tolist(), strict=True))
+    assert koc_posts[koc] == 77
+    assert (
+        sum(creators.kind[c] == InfluencerKind.KOC for c in koc_posts) == 1
+    )  # others never bought
+    posts = draw_posts(always, world.catalogue, state, step=20, window_days=7, rng=rng())
+    assert koc not in posts.creator.tolist()
+    kol_products = posts.product[creators.kind[posts.creator] == InfluencerKind.KOL]
+    assert kol_products.size == creators.n_kols
+
+
+def test_followers_with_a_need_get_offers_and_posts_spark_needs(world):
+    creators, catalogue = world.influencers, world.catalogue
+    kol = int(np.argmax(creators.follower_counts()[: creators.n_kols]))
+    product = 0
+    category = catalogue.category[product]
+    followers = creators.followers(kol)
+    state = ConsumerState.initial(world)
+    state.need[followers[::2], category] = True
+    full_reach = type(creators)(**{**vars(creators), "post_reach": np.ones(creators.n, np.float32)})
+    posts = Posts(creator=np.array([kol], np.int32), product=np.array([product], np.int32))
+    offers = post_offers(posts, full_reach, catalogue, state, sparks_need=0.0, rng=rng())
+    assert sorted(offers.consumer.tolist()) == sorted(followers[::2].tolist())
+    assert np.all(offers.source == Source.KOL)
+    follows = creators.follows
+    trust = follows.data[follows.indptr[kol] : follows.indptr[kol + 1]][::2]
+    assert np.allclose(np.sort(offers.trust), np.sort(trust))
+
+    state = ConsumerState.initial(world)
+    offers = post_offers(posts, full_reach, catalogue, state, sparks_need=1.0, rng=rng())
+    assert len(offers) == followers.size  # every follower who saw it now has the need
+    assert state.need[followers, category].all()

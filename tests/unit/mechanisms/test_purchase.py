@@ -1,0 +1,136 @@
+"""The purchase rule: logit terms, one purchase per need, the budget stop rule."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from socialsim.config import ConversionConfig
+from socialsim.enums import ShopperStatus, Source
+from socialsim.mechanisms.offers import Offers
+from socialsim.mechanisms.purchase import conversion_logit, select_purchases
+from tests.conftest import rng
+
+CFG = ConversionConfig()
+
+
+def logit_of(
+    *,
+    source=Source.SEARCH,
+    trust=0.0,
+    social=0.0,
+    price=50.0,
+    quality=0.5,
+    sensitivity=1.0,
+    budget=200.0,
+    status=ShopperStatus.CUSTOMER,
+    config=CFG,
+):
+    offers = Offers.build(np.array([0]), np.array([0]), np.array([0]), source, trust)
+    return float(
+        conversion_logit(
+            offers,
+            np.array([social], np.float32),
+            np.array([price], np.float32),
+            np.array([quality], np.float32),
+            np.array([sensitivity], np.float32),
+            np.array([budget], np.float32),
+            np.array([status], np.int8),
+            config,
+        )[0]
+    )
+
+
+def test_logit_is_the_documented_sum():
+    got = logit_of(
+        source=Source.KOL,
+        trust=0.6,
+        social=0.25,
+        price=40,
+        quality=0.8,
+        sensitivity=1.4,
+        budget=160,
+        status=ShopperStatus.ONLINE,
+    )
+    expected = (
+        CFG.base_kol
+        + CFG.trust_weight * 0.6
+        + CFG.social_proof_weight * 0.25
+        + CFG.quality_weight * 0.3
+        - CFG.price_weight * 1.4 * 40 / 160
+        + CFG.first_purchase_shift
+    )
+    assert got == pytest.approx(expected, abs=1e-5)
+
+
+def test_price_weighs_against_income_and_sensitivity():
+    assert logit_of(price=100) < logit_of(price=20)
+    assert logit_of(price=100, budget=100) < logit_of(
+        price=100, budget=500
+    )  # poorer: larger hurdle
+    assert logit_of(sensitivity=1.6) < logit_of(sensitivity=0.6)
+
+
+def test_trust_social_proof_and_quality_raise_conversion():
+    assert logit_of(trust=0.9) > logit_of(trust=0.1)
+    assert logit_of(social=0.5) > logit_of(social=0.0)
+    assert logit_of(quality=0.9) > logit_of(quality=0.2)
+
+
+def test_shifts_for_new_and_offline_consumers():
+    customer = logit_of(status=ShopperStatus.CUSTOMER)
+    online = logit_of(status=ShopperStatus.ONLINE)
+    offline = logit_of(status=ShopperStatus.OFFLINE)
+    assert online - customer == pytest.approx(CFG.first_purchase_shift)
+    assert offline - online == pytest.approx(CFG.offline_shift)
+
+
+def test_sources_have_their_own_base():
+    bases = {s: logit_of(source=s) for s in Source}
+    assert bases[Source.WORD_OF_MOUTH] - bases[Source.SEARCH] == pytest.approx(
+        CFG.base_word_of_mouth - CFG.base_search
+    )
+
+
+def offers(consumer, category, product):
+    return Offers.build(np.array(consumer), np.array(category), np.array(product), 0, 0.0)
+
+
+def test_one_purchase_per_need_chosen_at_random():
+    o = offers([0, 0, 0, 1], [2, 2, 3, 2], [10, 11, 12, 10])
+    price = np.ones(20, dtype=np.float32)
+    picks = []
+    for seed in range(200):
+        chosen = select_purchases(o, np.ones(4, bool), price, np.array([99.0, 99.0]), rng(seed))
+        assert sorted(o.consumer[chosen].tolist()) == [0, 0, 1]  # two needs of 0, one of 1
+        picks.append(set(chosen.tolist()) & {0, 1})
+    share_first = np.mean([p == {0} for p in picks])
+    assert 0.35 < share_first < 0.65
+
+
+def test_rejected_offers_are_never_bought():
+    o = offers([0, 1, 2], [0, 0, 0], [0, 0, 0])
+    chosen = select_purchases(o, np.array([True, False, True]), np.ones(1), np.full(3, 9.0), rng())
+    assert sorted(chosen.tolist()) == [0, 2]
+
+
+def test_budget_stops_at_first_purchase_that_does_not_fit():
+    # consumer 0 wants products costing 30, 50 and 40 with 75 left: whatever the order, it
+    # buys items until the first that does not fit, so total spend never exceeds 75
+    o = offers([0, 0, 0, 1], [0, 1, 2, 0], [0, 1, 2, 3])
+    price = np.array([30, 50, 40, 500], dtype=np.float32)
+    budget = np.array([75.0, 100.0])
+    seen = set()
+    for seed in range(100):
+        chosen = select_purchases(o, np.ones(4, bool), price, budget, rng(seed))
+        mine = chosen[o.consumer[chosen] == 0]
+        assert price[o.product[mine]].sum() <= 75
+        assert mine.size >= 1 or seed < 0  # the first item always fits (all are < 75)
+        assert 3 not in chosen  # consumer 1 cannot afford 500
+        seen.add(tuple(sorted(mine.tolist())))
+    assert {(0,), (1,), (2,), (0, 2)} <= seen  # every order of attempts occurs
+
+
+def test_no_accepted_offers_gives_no_purchases():
+    o = offers([0], [0], [0])
+    assert select_purchases(o, np.zeros(1, bool), np.ones(1), np.ones(1), rng()).size == 0

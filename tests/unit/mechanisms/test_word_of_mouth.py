@@ -1,0 +1,81 @@
+"""Word of mouth on a hand-built graph: shares and products are known exactly."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy import sparse
+
+from socialsim.enums import Source
+from socialsim.mechanisms.word_of_mouth import friend_signals, word_of_mouth_offers
+from socialsim.state import NEVER
+from tests.conftest import rng
+
+# A star: 0 is tied to 1 (strong, weight 1), 2 (strong, 1) and 3 (weak, 0.5).
+ROWS = [0, 0, 0, 1, 2, 3]
+COLS = [1, 2, 3, 0, 0, 0]
+WEIGHT = [1.0, 1.0, 0.5, 1.0, 1.0, 0.5]
+ADJ = sparse.csr_array((np.array(WEIGHT, np.float32), (ROWS, COLS)), shape=(4, 4))
+
+
+def history(bought: dict[int, tuple[int, int]], n_categories=2):
+    """bought: consumer -> (step, product) of a purchase in category 0."""
+    step = np.full((4, n_categories), NEVER, dtype=np.int32)
+    product = np.full((4, n_categories), -1, dtype=np.int32)
+    for consumer, (when, what) in bought.items():
+        step[consumer, 0] = when
+        product[consumer, 0] = what
+    return step, product
+
+
+def signals(bought, now=10, window=7, consumers=(0,), categories=(0,), seed=0):
+    step, product = history(bought)
+    return friend_signals(
+        ADJ, step, product, now, window, np.array(consumers), np.array(categories), rng(seed)
+    )
+
+
+def test_share_is_tie_weighted_share_of_recent_buyers():
+    s = signals({1: (9, 100), 3: (8, 300)})
+    assert s.social_share[0] == pytest.approx((1 + 0.5) / 2.5)
+    assert s.product[0] in (100, 300)
+
+
+def test_purchases_outside_the_window_do_not_count():
+    s = signals({1: (2, 100), 2: (10, 200)}, now=10, window=7)
+    # step 2 is too old; step 10 is the current step, not yet seen by friends
+    assert s.social_share[0] == 0
+    assert s.product[0] == -1
+    s = signals({1: (3, 100)}, now=10, window=7)
+    assert s.social_share[0] == pytest.approx(1 / 2.5)
+    assert s.product[0] == 100
+
+
+def test_friend_is_drawn_in_proportion_to_tie_weight():
+    picks = [signals({2: (9, 200), 3: (9, 300)}, seed=k).product[0] for k in range(600)]
+    share_strong = np.mean(np.array(picks) == 200)
+    assert share_strong == pytest.approx(1 / 1.5, abs=0.06)  # weights 1 and 0.5
+
+
+def test_other_categories_and_isolated_needs():
+    s = signals({1: (9, 100)}, consumers=(0, 0, 1), categories=(1, 0, 1))
+    assert s.social_share.tolist() == [0, pytest.approx(0.4), 0]
+    assert s.product.tolist() == [-1, 100, -1]
+    empty = friend_signals(
+        sparse.csr_array((2, 2), dtype=np.float32),
+        *history({}),
+        5,
+        7,
+        np.array([0]),
+        np.array([0]),
+        rng(),
+    )
+    assert empty.social_share[0] == 0 and empty.product[0] == -1
+
+
+def test_offers_only_where_a_friend_bought():
+    s = signals({1: (9, 100)}, consumers=(0, 1), categories=(0, 0))
+    o = word_of_mouth_offers(np.array([0, 1]), np.array([0, 0]), s)
+    assert o.consumer.tolist() == [0] and o.product.tolist() == [100]
+    assert o.source.tolist() == [Source.WORD_OF_MOUTH]
+    assert o.trust.tolist() == [1.0]

@@ -1,0 +1,236 @@
+"""The model: smoke run, accounting identities, reproducibility, known answers on tiny worlds."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from socialsim import ModelConfig, SocialCommerceModel
+from socialsim.enums import ShopperStatus
+from socialsim.metrics import penetration_columns
+from socialsim.state import NEVER
+from tests.conftest import one_tier_config, path_graph
+
+REQUIRED = ["step", "gmv", "orders", "buyers", "new_buyers", *penetration_columns(6)]
+
+
+def test_smoke_run_has_required_columns_and_activity(small_run):
+    metrics = small_run.step_metrics()
+    assert list(metrics["step"]) == list(range(1, 31))
+    assert set(REQUIRED) <= set(metrics.columns)
+    assert metrics["orders"].sum() > 0 and metrics["gmv"].sum() > 0
+    for source in ("search", "word_of_mouth", "kol", "koc"):
+        assert metrics[f"orders_{source}"].sum() > 0, source
+
+
+def test_metrics_add_up(small_run):
+    m = small_run.step_metrics()
+    by_source = m[["orders_search", "orders_word_of_mouth", "orders_kol", "orders_koc"]].sum(axis=1)
+    assert (m["orders"] == by_source).all()
+    assert (m["orders"] == m["orders_solo"]).all()
+    gmv_by_source = m[["gmv_search", "gmv_word_of_mouth", "gmv_kol", "gmv_koc"]].sum(axis=1)
+    assert np.allclose(m["gmv"], gmv_by_source)
+    assert (m["buyers"] <= m["orders"]).all()
+    assert (m["new_buyers"] <= m["buyers"]).all()
+    assert (m["customers"] == m["new_buyers"].cumsum()).all()
+    for col in penetration_columns(6):
+        assert m[col].is_monotonic_increasing and m[col].between(0, 1).all()
+
+
+def test_metrics_agree_with_orders_and_state(small_run):
+    m, orders, state = small_run.step_metrics(), small_run.orders(), small_run.state
+    assert len(orders) == m["orders"].sum()
+    per_step = orders.groupby("step")["price"].sum()
+    assert np.allclose(per_step.reindex(m["step"], fill_value=0).to_numpy(), m["gmv"])
+    assert state.orders.sum() == len(orders)
+    assert state.spend.sum() == pytest.approx(orders["price"].astype(float).sum(), rel=1e-9)
+    customers = state.status == ShopperStatus.CUSTOMER
+    assert customers.sum() == m["customers"].iloc[-1]
+    assert set(np.flatnonzero(customers)) == set(orders["buyer"])
+    tiers = small_run.world.population.tier
+    for k in range(1, 7):
+        share = customers[tiers == k].mean()
+        assert m[f"penetration_t{k}"].iloc[-1] == pytest.approx(share)
+
+
+def test_orders_table_columns(small_run):
+    orders = small_run.orders()
+    assert list(orders.columns) == [
+        "step",
+        "buyer",
+        "tier",
+        "product",
+        "category",
+        "price",
+        "channel",
+        "source",
+    ]
+    assert set(orders["channel"].unique()) == {"solo"}
+    assert set(orders["source"].unique()) == {"search", "word_of_mouth", "kol", "koc"}
+    world = small_run.world
+    assert (orders["tier"].to_numpy() == world.population.tier[orders["buyer"]]).all()
+    assert np.allclose(orders["price"], world.catalogue.price[orders["product"]])
+
+
+def test_budgets_are_never_overspent(small_run):
+    assert (small_run.state.budget_left >= -1e-3).all()
+
+
+def run(config, seed, steps=15):
+    model = SocialCommerceModel(config, rng=seed)
+    model.run(steps)
+    return model
+
+
+def test_same_seed_gives_identical_tables_and_different_seeds_differ(small_config):
+    a, b, c = run(small_config, 7), run(small_config, 7), run(small_config, 8)
+    pd.testing.assert_frame_equal(a.step_metrics(), b.step_metrics(), check_exact=True)
+    pd.testing.assert_frame_equal(a.orders(), b.orders(), check_exact=True)
+    assert not a.step_metrics().equals(c.step_metrics())
+
+
+def test_seed_can_come_from_config_or_fresh_entropy(small_config):
+    from_config = run(small_config.with_overrides({"run.seed": 7}), None)
+    assert from_config.seed == 7
+    pd.testing.assert_frame_equal(from_config.step_metrics(), run(small_config, 7).step_metrics())
+    fresh = run(small_config, None, steps=3)
+    assert isinstance(fresh.seed, int) and fresh.config.run.seed == fresh.seed
+    again = run(fresh.config, None, steps=3)  # the recorded seed reproduces the run
+    pd.testing.assert_frame_equal(fresh.step_metrics(), again.step_metrics())
+
+
+def test_generator_and_seed_sequence_are_accepted(small_config):
+    seq = np.random.SeedSequence(7)
+    pd.testing.assert_frame_equal(
+        run(small_config, seq).step_metrics(), run(small_config, 7).step_metrics()
+    )
+    model = SocialCommerceModel(small_config, rng=np.random.default_rng(3))
+    assert model.seed is None
+    with pytest.raises(ValueError, match=">= 0"):
+        SocialCommerceModel(small_config, rng=-1)
+    with pytest.raises(TypeError):
+        SocialCommerceModel(small_config, rng="seven")
+
+
+def test_no_global_random_state_is_used(small_config):
+    # Seeding numpy's and Python's global generators must make no difference.
+    import random
+
+    np.random.seed(1)  # noqa: NPY002 - deliberately touching the global state
+    a = run(small_config, 5, steps=5).step_metrics()
+    np.random.seed(2)  # noqa: NPY002
+    random.seed(3)
+    b = run(small_config, 5, steps=5).step_metrics()
+    pd.testing.assert_frame_equal(a, b)
+
+
+# --------------------------------------------------------------------------- hand-built worlds
+
+
+def tiny_model(n=4, **overrides):
+    return SocialCommerceModel(one_tier_config(n, **overrides), rng=1, graph=path_graph(n))
+
+
+def test_word_of_mouth_travels_one_friend_per_day():
+    # search never converts, a friend's purchase always does; consumer 0 bought "yesterday"
+    model = tiny_model(
+        **{
+            "behaviour.conversion.base_search": -60.0,
+            "behaviour.conversion.base_word_of_mouth": 60.0,
+            "behaviour.word_of_mouth_days": 1,
+        }
+    )
+    model.state.last_purchase_step[0, 0] = 0
+    model.state.last_product[0, 0] = 0
+    model.step()
+    orders = model.orders()
+    assert orders["buyer"].tolist() == [1]
+    assert orders["source"].tolist() == ["word_of_mouth"]
+    model.step()
+    assert sorted(model.orders().query("step == 2")["buyer"]) == [0, 2]
+    model.step()
+    assert sorted(model.orders().query("step == 3")["buyer"]) == [1, 3]
+    assert model.step_metrics()["new_buyers"].tolist() == [1, 2, 1]
+
+
+def test_nobody_buys_what_they_cannot_afford():
+    # monthly budget is 3000 * 0.07 = 210; a product costing 250 never sells, however tempting
+    model = tiny_model(
+        **{
+            "catalogue.categories.food_farm.median_price": 250.0,
+            "behaviour.conversion.base_search": 60.0,
+        }
+    )
+    model.run(10)
+    assert model.step_metrics()["orders"].sum() == 0
+    cheap = tiny_model(
+        **{
+            "catalogue.categories.food_farm.median_price": 100.0,
+            "behaviour.conversion.base_search": 60.0,
+        }
+    )
+    cheap.run(10)
+    # two purchases of 100 fit in 210: each consumer buys on days 1 and 2, then the money is gone
+    assert cheap.step_metrics()["orders"].tolist() == [4, 4] + [0] * 8
+
+
+def test_offline_consumers_only_buy_through_friends():
+    model = tiny_model(
+        **{"population.tiers.1.online_share": 0.0, "behaviour.conversion.base_search": 60.0}
+    )
+    model.run(5)
+    assert model.step_metrics()["orders"].sum() == 0  # no search offline, no friend has bought
+    assert (model.state.status == ShopperStatus.OFFLINE).all()
+    model.state.last_purchase_step[0, 0] = model.steps
+    model.state.last_product[0, 0] = 0
+    strong_wom = model.config.with_overrides(
+        {"behaviour.conversion.base_word_of_mouth": 60.0, "run.seed": 1}
+    )
+    model.config = strong_wom
+    model.step()
+    assert model.orders()["buyer"].tolist() == [1]
+    assert model.state.status[1] == ShopperStatus.CUSTOMER
+
+
+def test_price_sensitive_poorer_consumers_buy_less():
+    config = ModelConfig.small(4_000)
+    model = run(config, 11, steps=30)
+    spend_by_tier = pd.Series(model.state.spend).groupby(model.world.population.tier).mean()
+    assert spend_by_tier[1] > spend_by_tier[6]
+
+
+def test_last_purchase_state_is_recorded(small_run):
+    orders = small_run.orders()
+    last = orders.sort_values("step").groupby(["buyer", "category"], observed=True).tail(1)
+    state = small_run.state
+    names = list(small_run.world.catalogue.category_names)
+    cat = last["category"].map(names.index).to_numpy()
+    assert (state.last_purchase_step[last["buyer"], cat] == last["step"]).all()
+    assert (state.last_product[last["buyer"], cat] == last["product"]).all()
+    never = state.last_product < 0
+    assert (state.last_purchase_step[never] == NEVER).all()
+
+
+def test_graph_and_summary(small_run):
+    graph = small_run.graph
+    assert graph.number_of_nodes() == small_run.world.n_consumers
+    assert graph.number_of_edges() == small_run.world.network.n_edges
+    assert {"tier", "city", "community", "role"} <= set(graph.nodes[0])
+    roles = {r for _, r in graph.nodes(data="role")}
+    assert roles == {"consumer", "koc", "store_owner"}
+    follow = small_run.follow_graph
+    assert follow.number_of_edges() == small_run.world.influencers.follows.nnz
+    summary = small_run.summary()
+    assert summary["seed"] == 2024 and summary["steps"] == 30
+    assert summary["config_hash"] == small_run.config.config_hash()
+    assert summary["orders"] == small_run.step_metrics()["orders"].sum()
+
+
+def test_run_validates_steps_and_calls_back(small_config):
+    model = SocialCommerceModel(small_config, rng=1)
+    seen = []
+    model.run(3, callback=lambda m: seen.append(m.steps))
+    assert seen == [1, 2, 3]
+    with pytest.raises(ValueError, match="steps must be >= 0"):
+        model.run(-1)

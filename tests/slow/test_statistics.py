@@ -28,8 +28,11 @@ def test_clustering_rises_tier_by_tier_in_a_large_world():
 
 def test_kol_audience_exponent_is_recovered():
     cfg = ModelConfig().with_overrides(
-        {"population.n_consumers": 400_000, "influencers.n_kols": 3000,
-         "influencers.kol_max_follower_share": 1.0}
+        {
+            "population.n_consumers": 400_000,
+            "influencers.n_kols": 3000,
+            "influencers.kol_max_follower_share": 1.0,
+        }
     )
     world = build_world(cfg, np.random.default_rng(5))
     counts = np.sort(world.influencers.follower_counts()[:3000])[::-1].astype(float)

@@ -33,6 +33,7 @@ import pandas as pd
 from scipy.special import expit
 from tqdm import tqdm
 
+from socialsim._csr import entry_rows
 from socialsim._version import __version__
 from socialsim.agents import KOL, ConsumerAgents
 from socialsim.config.schema import ModelConfig
@@ -335,9 +336,8 @@ class SocialCommerceModel(mesa.Model):
         creators = self.world.influencers
         follows = creators.follows
         graph = nx.DiGraph()
-        counts = np.diff(follows.indptr)
         node = [("kol", k) if c < 0 else int(c) for k, c in enumerate(creators.consumer.tolist())]
-        rows = np.repeat(np.arange(creators.n), counts)
+        rows = entry_rows(follows.indptr)
         graph.add_nodes_from(node[k] for k in range(creators.n_kols))
         graph.add_edges_from(
             (node[k], int(i), {"trust": float(w)})
@@ -351,7 +351,8 @@ class SocialCommerceModel(mesa.Model):
 def _root_seed(rng: SeedLike) -> int | None:
     """Return the integer root seed to record, drawing fresh entropy when none is given."""
     if rng is None:
-        return int(np.random.SeedSequence().entropy)
+        # 63 bits of fresh entropy: short enough to retype, too many to collide by chance
+        return int(np.random.SeedSequence().entropy) >> 65
     if isinstance(rng, (bool, np.bool_)):
         raise TypeError("rng must be an int, a SeedSequence or a Generator, not a bool")
     if isinstance(rng, (int, np.integer)):

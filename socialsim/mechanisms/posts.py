@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from socialsim._csr import gather_rows
 from socialsim.enums import InfluencerKind, Source
 from socialsim.mechanisms.offers import Offers
 from socialsim.state import ConsumerState
@@ -125,12 +126,7 @@ def post_offers(
         Sources ``KOL`` or ``KOC``, with the follower's trust.
     """
     follows = influencers.follows
-    lo = follows.indptr[posts.creator].astype(np.int64)
-    count = follows.indptr[posts.creator + 1].astype(np.int64) - lo
-    post = np.repeat(np.arange(len(posts)), count)
-    entry = np.repeat(lo - np.concatenate(([0], np.cumsum(count)[:-1])), count) + np.arange(
-        post.size
-    )
+    post, entry, _ = gather_rows(follows.indptr, posts.creator)
     creator = posts.creator[post]
     seen = rng.random(post.size, dtype=np.float32) < influencers.post_reach[creator]
     post, entry, creator = post[seen], entry[seen], creator[seen]

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import sparse
 
+from socialsim._csr import gather_rows
 from socialsim.enums import Source
 from socialsim.mechanisms.offers import Offers
 
@@ -79,12 +80,8 @@ def friend_signals(
     FriendSignals
     """
     m = consumer.shape[0]
-    indptr = adjacency.indptr
-    lo = indptr[consumer].astype(np.int64)
-    count = indptr[consumer + 1].astype(np.int64) - lo
-    need_of_entry = np.repeat(np.arange(m), count)
-    run_start = np.concatenate(([0], np.cumsum(count)[:-1]))
-    entry = np.repeat(lo - run_start, count) + np.arange(need_of_entry.size)
+    need_of_entry, entry, run_start = gather_rows(adjacency.indptr, consumer)
+    run_end = np.append(run_start[1:], need_of_entry.size)
     friend = adjacency.indices[entry]
     weight = adjacency.data[entry].astype(np.float64)
     entry_category = category[need_of_entry]
@@ -108,7 +105,7 @@ def friend_signals(
         pick = np.searchsorted(cum, target, side="right")
         # Rounding can push the target to the end of a run: fall back to its last buying friend.
         buying = np.flatnonzero(bought_weight > 0)
-        last_buying = buying[np.searchsorted(buying, start + count[has], side="left") - 1]
+        last_buying = buying[np.searchsorted(buying, run_end[has], side="left") - 1]
         pick = np.minimum(pick, last_buying)
         product[has] = last_product[friend[pick], entry_category[pick]]
         tie[has] = weight[pick]

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from socialsim._csr import offsets
 from socialsim.config.schema import CatalogueConfig
 
 __all__ = ["Catalogue", "build_catalogue"]
@@ -125,7 +126,7 @@ def build_catalogue(config: CatalogueConfig, rng: np.random.Generator) -> Catalo
         category=category,
         price=np.round(price, 2).astype(np.float32),
         quality=quality.astype(np.float32),
-        category_start=np.concatenate(([0], np.cumsum(sizes)[:-1])).astype(np.int64),
+        category_start=offsets(sizes),
         category_size=sizes,
         need_rate=np.array([r.need_rate for r in rows], dtype=np.float32),
         influencer_affinity=np.array([r.influencer_affinity for r in rows], dtype=np.float64),

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import sparse
 
+from socialsim._csr import gather_rows
 from socialsim.config.schema import InfluencerConfig
 from socialsim.enums import InfluencerKind
 from socialsim.world.network import SocialNetwork
@@ -178,12 +179,7 @@ def build_influencers(
     # KOC circles: own strong ties plus a few residents of the same city.
     n_kocs = int(kocs.size)
     adj = network.adjacency
-    lo, hi = adj.indptr[kocs], adj.indptr[kocs + 1]
-    span = (hi - lo).astype(np.int64)
-    entry = np.repeat(lo - np.concatenate(([0], np.cumsum(span)[:-1])), span) + np.arange(
-        span.sum()
-    )
-    tie_owner = np.repeat(np.arange(n_kocs), span)
+    tie_owner, entry, _ = gather_rows(adj.indptr, kocs)
     strong = network.strong[entry]
     friend_rows = tie_owner[strong]
     friend_cols = adj.indices[entry][strong].astype(np.int64)

@@ -33,6 +33,7 @@ import networkx as nx
 import numpy as np
 from scipy import sparse
 
+from socialsim._csr import entry_rows, offsets
 from socialsim.config.schema import NetworkConfig
 from socialsim.world.population import Population
 
@@ -101,7 +102,7 @@ class SocialNetwork:
     def strong_adjacency(self) -> sparse.csr_array:
         """Return the sub-graph of strong ties only, as a CSR matrix of ones."""
         adj = self.adjacency
-        rows = np.repeat(np.arange(self.n, dtype=np.int32), np.diff(adj.indptr))
+        rows = entry_rows(adj.indptr)
         keep = self.strong
         return sparse.csr_array(
             (np.ones(int(keep.sum()), dtype=np.float32), (rows[keep], adj.indices[keep])),
@@ -141,7 +142,7 @@ class SocialNetwork:
             for i, row in enumerate(zip(*columns.values(), strict=True))
         )
         adj = self.adjacency
-        rows = np.repeat(np.arange(self.n), np.diff(adj.indptr))
+        rows = entry_rows(adj.indptr)
         upper = rows < adj.indices
         kinds = np.where(self.strong[upper], "strong", "weak")
         graph.add_edges_from(
@@ -204,7 +205,7 @@ def generate_social_network(
     city_size = population.city_size
     n_comm = np.maximum(1, np.rint(city_size / size_by_tier[city_tier_index])).astype(np.int64)
     n_comm[city_size == 0] = 0
-    comm_offset = np.concatenate(([0], np.cumsum(n_comm)[:-1]))
+    comm_offset = offsets(n_comm)
     sorted_city = np.repeat(np.arange(population.n_cities), city_size)
     pos_in_city = np.arange(n) - population.city_start[sorted_city]
     local_comm = pos_in_city * n_comm[sorted_city] // np.maximum(city_size[sorted_city], 1)
@@ -213,7 +214,7 @@ def generate_social_network(
     community[population.city_order] = sorted_comm
 
     comm_size = np.bincount(sorted_comm, minlength=int(n_comm.sum()))
-    comm_start = np.concatenate(([0], np.cumsum(comm_size)[:-1]))
+    comm_start = offsets(comm_size)
     comm_tier_index = np.repeat(city_tier_index, n_comm)
 
     u_comm, v_comm = _block_pairs(

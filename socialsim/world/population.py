@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from socialsim._csr import offsets
 from socialsim.config.schema import PopulationConfig
 
 __all__ = ["Population", "apportion", "build_population"]
@@ -191,7 +192,7 @@ def build_population(
 
     city_order = np.argsort(city, kind="stable").astype(np.int32)
     city_size = np.bincount(city, minlength=city_tier.shape[0]).astype(np.int64)
-    city_start = np.concatenate(([0], np.cumsum(city_size)[:-1])).astype(np.int64)
+    city_start = offsets(city_size)
     return Population(
         tier=tier,
         city=city,

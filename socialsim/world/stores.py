@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from socialsim._csr import entry_rows
 from socialsim.world.network import SocialNetwork
 
 __all__ = ["Stores", "choose_store_owners"]
@@ -79,7 +80,7 @@ def choose_store_owners(
             f"stores.n_owners: wants {n_owners} owners but only {candidates.size} consumers are "
             "eligible (online and not KOCs)"
         )
-    rows = np.repeat(np.arange(network.n), np.diff(network.adjacency.indptr))
+    rows = entry_rows(network.adjacency.indptr)
     strong_degree = np.bincount(rows[network.strong], minlength=network.n)
     weights = strong_degree[candidates] + 1.0
     owners = rng.choice(candidates, size=n_owners, replace=False, p=weights / weights.sum())

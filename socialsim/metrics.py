@@ -19,15 +19,56 @@ import pandas as pd
 
 from socialsim.enums import Channel, Source
 
-__all__ = ["CHANNELS_IN_USE", "OrderLog", "StepRecorder", "penetration_columns"]
+__all__ = [
+    "CHANNELS_IN_USE",
+    "FUNNEL_COLUMNS",
+    "OrderLog",
+    "StepRecorder",
+    "penetration_columns",
+    "step_columns",
+]
 
 CHANNELS_IN_USE: tuple[Channel, ...] = (Channel.SOLO,)
 """Channels the model places orders through (group buying, livestreams and stores come later)."""
 
+FUNNEL_COLUMNS: tuple[str, ...] = (
+    "open_needs",
+    "needs_opened",
+    "needs_lapsed",
+    "offers",
+    "kol_posts",
+    "koc_posts",
+)
+"""Counts of the step's funnel, in table order."""
+
 
 def penetration_columns(n_tiers: int) -> list[str]:
-    """Column names ``penetration_t1`` ... ``penetration_tK``."""
+    """Return the column names ``penetration_t1`` ... ``penetration_tK``."""
     return [f"penetration_t{k}" for k in range(1, n_tiers + 1)]
+
+
+def step_columns(n_tiers: int) -> dict[str, str]:
+    """Return the per-step table's columns, in order, with their dtypes.
+
+    Examples
+    --------
+    >>> list(step_columns(2))[:7]
+    ['step', 'gmv', 'orders', 'buyers', 'new_buyers', 'customers', 'penetration_t1']
+    """
+    columns = {
+        "step": "int64",
+        "gmv": "float64",
+        "orders": "int64",
+        "buyers": "int64",
+        "new_buyers": "int64",
+        "customers": "int64",
+    }
+    columns.update(dict.fromkeys(penetration_columns(n_tiers), "float64"))
+    for member in (*CHANNELS_IN_USE, *Source):
+        columns[f"orders_{member.name.lower()}"] = "int64"
+        columns[f"gmv_{member.name.lower()}"] = "float64"
+    columns.update(dict.fromkeys(FUNNEL_COLUMNS, "int64"))
+    return columns
 
 
 @dataclass
@@ -53,7 +94,7 @@ class StepRecorder:
         buyer: np.ndarray,
         new_buyers: int,
         customers_by_tier: np.ndarray,
-        extra: dict[str, int | float],
+        funnel: dict[str, int],
     ) -> dict[str, Any]:
         """Add the row of `step` and return it.
 
@@ -67,8 +108,8 @@ class StepRecorder:
             Consumers whose first purchase was this step.
         customers_by_tier : ndarray of int
             Consumers per tier who have ever bought, after this step.
-        extra : dict
-            Further counts (funnel sizes), added as columns.
+        funnel : dict
+            The counts named in :data:`FUNNEL_COLUMNS`.
         """
         price = price.astype(np.float64)
         row: dict[str, Any] = {
@@ -89,13 +130,15 @@ class StepRecorder:
                 name = member.name.lower()
                 row[f"orders_{name}"] = int(counts[member])
                 row[f"gmv_{name}"] = float(sums[member])
-        row.update(extra)
+        row.update((name, int(funnel[name])) for name in FUNNEL_COLUMNS)
         self.rows.append(row)
         return row
 
     def frame(self) -> pd.DataFrame:
-        """All rows so far as a DataFrame (one row per step)."""
-        return pd.DataFrame.from_records(self.rows)
+        """Return all rows so far as a DataFrame (one row per step, fixed columns)."""
+        columns = step_columns(len(self.tier_sizes))
+        frame = pd.DataFrame.from_records(self.rows, columns=list(columns))
+        return frame.astype(columns)
 
 
 @dataclass

@@ -101,10 +101,11 @@ class SocialCommerceModel(mesa.Model):
         config = ModelConfig() if config is None else config
         if not isinstance(config, ModelConfig):
             raise TypeError(f"config must be a ModelConfig, got {type(config).__name__}")
-        seed = _root_seed(config.run.seed if rng is None else rng)
-        super().__init__(rng=seed if seed is not None else rng)
+        seed, source = _seed_source(config.run.seed if rng is None else rng)
+        super().__init__(rng=source)
         self.seed = seed
-        self.config = config.with_overrides({"run.seed": seed}) if seed is not None else config
+        # Record the seed actually used; None when it cannot be written as one integer.
+        self.config = config.with_overrides({"run.seed": seed})
 
         world_rng, self._behaviour_rng = self.rng.spawn(2)
         self.world: World = build_world(self.config, world_rng, graph=graph)
@@ -187,7 +188,7 @@ class SocialCommerceModel(mesa.Model):
             t,
             offers,
             bought,
-            extra={
+            funnel={
                 "open_needs": int(need_consumer.size),
                 "needs_opened": opened,
                 "needs_lapsed": lapsed,
@@ -202,7 +203,7 @@ class SocialCommerceModel(mesa.Model):
         )
         self.step_seconds += time.perf_counter() - started
 
-    def _record(self, t: int, offers: Offers, bought: np.ndarray, extra: dict[str, int]) -> None:
+    def _record(self, t: int, offers: Offers, bought: np.ndarray, funnel: dict[str, int]) -> None:
         state, world = self.state, self.world
         buyer = offers.consumer[bought]
         category = offers.category[bought]
@@ -243,7 +244,7 @@ class SocialCommerceModel(mesa.Model):
             buyer=buyer,
             new_buyers=first_time.size,
             customers_by_tier=self._customers_by_tier,
-            extra=extra,
+            funnel=funnel,
         )
 
     # ------------------------------------------------------------------ running
@@ -348,21 +349,35 @@ class SocialCommerceModel(mesa.Model):
         return graph
 
 
-def _root_seed(rng: SeedLike) -> int | None:
-    """Return the integer root seed to record, drawing fresh entropy when none is given."""
+def _seed_source(
+    rng: SeedLike,
+) -> tuple[int | None, int | np.random.SeedSequence | np.random.Generator]:
+    """Return the integer seed to record and what to hand to Mesa as ``rng``.
+
+    A SeedSequence is copied, so that spawning the model's streams does not
+    advance the caller's sequence: the same sequence always gives the same run.
+    A Generator is used as is; it is a stream, and a second model continues it.
+    """
     if rng is None:
         # 63 bits of fresh entropy: short enough to retype, too many to collide by chance
-        return int(np.random.SeedSequence().entropy) >> 65
+        fresh = int(np.random.SeedSequence().entropy) >> 65
+        return fresh, fresh
     if isinstance(rng, (bool, np.bool_)):
         raise TypeError("rng must be an int, a SeedSequence or a Generator, not a bool")
     if isinstance(rng, (int, np.integer)):
         if rng < 0:
             raise ValueError(f"seed must be >= 0, got {rng}")
-        return int(rng)
+        return int(rng), int(rng)
     if isinstance(rng, np.random.SeedSequence):
-        if rng.spawn_key:
-            return None  # a spawned child: its entropy alone does not identify it
-        return int(rng.entropy)
+        copy = np.random.SeedSequence(
+            rng.entropy,
+            spawn_key=rng.spawn_key,
+            pool_size=rng.pool_size,
+            n_children_spawned=rng.n_children_spawned,
+        )
+        plain = not rng.spawn_key and not rng.n_children_spawned
+        as_int = isinstance(rng.entropy, (int, np.integer))
+        return (int(rng.entropy) if plain and as_int else None), copy
     if isinstance(rng, np.random.Generator):
-        return None
+        return None, rng
     raise TypeError(f"rng must be an int, a SeedSequence or a Generator, got {type(rng).__name__}")

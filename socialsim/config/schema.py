@@ -38,6 +38,13 @@ __all__ = [
 ]
 
 _SHARE_TOLERANCE = 1e-6
+# Limits that keep identifiers inside the compact dtypes of the model's arrays:
+# tiers are int8, categories int16, consumer indices int32.
+MAX_TIERS = 100
+MAX_CATEGORIES = 1000
+MAX_CONSUMERS = 2**31 - 1
+# Money and counts stay far below float32's range (~3e38) so sums never overflow.
+_MAX_RMB = 1e8
 
 
 def located(path: str, message: str) -> ValueError:
@@ -63,7 +70,11 @@ _Table = WrapSerializer(_as_dict)
 
 
 class _Section(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", validate_default=True)
+    # allow_inf_nan=False: NaN and infinity are never meaningful here, and would only fail
+    # later, in the middle of a run.
+    model_config = ConfigDict(
+        frozen=True, extra="forbid", validate_default=True, allow_inf_nan=False
+    )
 
 
 # --------------------------------------------------------------------------- population
@@ -82,7 +93,9 @@ class TierConfig(_Section):
 
     share: float = Field(ge=0, le=1, description="Share of consumers living in this tier.")
     median_income: float = Field(
-        gt=0, description="Median monthly disposable income in RMB (incomes are lognormal)."
+        gt=0,
+        le=_MAX_RMB,
+        description="Median monthly disposable income in RMB (incomes are lognormal).",
     )
     online_share: float = Field(
         ge=0, le=1, description="Share of consumers who already shop online at the start."
@@ -92,6 +105,7 @@ class TierConfig(_Section):
     )
     n_cities: int = Field(
         ge=1,
+        le=1_000_000,
         description=(
             "Number of cities (locality units) in the tier. Defaults follow the Yicai / "
             "New First-tier Cities Institute 2021 list; tier 6 (county and rural) is an "
@@ -122,6 +136,8 @@ def _check_tier_keys(tiers: Mapping[int, Any], path: str) -> None:
     keys = sorted(tiers)
     if not keys:
         raise located(path, "must define at least one tier")
+    if len(keys) > MAX_TIERS:
+        raise located(path, f"at most {MAX_TIERS} tiers are supported, got {len(keys)}")
     if keys != list(range(1, len(keys) + 1)):
         raise located(path, f"tiers must be numbered 1..{len(keys)} without gaps, got {keys}")
 
@@ -130,7 +146,10 @@ class PopulationConfig(_Section):
     """Consumers and the cities they live in."""
 
     n_consumers: int = Field(
-        default=50_000, ge=2, description="Number of consumers (KOCs and store owners included)."
+        default=50_000,
+        ge=2,
+        le=MAX_CONSUMERS,
+        description="Number of consumers (KOCs and store owners included).",
     )
     tiers: Annotated[Mapping[int, TierConfig], AfterValidator(_read_only), _Table] = Field(
         default_factory=_default_tiers,
@@ -301,11 +320,13 @@ class InfluencerConfig(_Section):
     trust_concentration: float = Field(
         default=10.0,
         gt=0,
+        le=1e6,
         description="Beta concentration of per-follower trust around its mean (assumption).",
     )
     koc_extra_followers: float = Field(
         default=10.0,
         ge=0,
+        le=1e6,
         description="Mean followers a KOC has beyond its own strong ties, from its city.",
     )
     kol_post_rate: float = Field(
@@ -360,7 +381,7 @@ class CategoryConfig(_Section):
     """
 
     n_products: int = Field(ge=1, description="Number of products in the category.")
-    median_price: float = Field(gt=0, description="Median price in RMB.")
+    median_price: float = Field(gt=0, le=_MAX_RMB, description="Median price in RMB.")
     price_sigma: float = Field(ge=0, le=3, description="Sigma of log price.")
     need_rate: float = Field(
         ge=0, le=1, description="Daily probability that a consumer without one develops a need."
@@ -398,6 +419,11 @@ def _default_categories() -> dict[str, CategoryConfig]:
 def _check_category_names(categories: Mapping[str, CategoryConfig]) -> Mapping[str, CategoryConfig]:
     if not categories:
         raise located("catalogue.categories", "must define at least one category")
+    if len(categories) > MAX_CATEGORIES:
+        raise located(
+            "catalogue.categories",
+            f"at most {MAX_CATEGORIES} categories are supported, got {len(categories)}",
+        )
     for name in categories:
         if not name.isidentifier() or not name.islower():
             raise located(
@@ -414,7 +440,10 @@ class CatalogueConfig(_Section):
         Mapping[str, CategoryConfig], AfterValidator(_check_category_names), _Table
     ] = Field(default_factory=_default_categories, description="Categories keyed by name.")
     quality_concentration: float = Field(
-        default=6.0, gt=0, description="Beta concentration of product quality around the mean."
+        default=6.0,
+        gt=0,
+        le=1e6,
+        description="Beta concentration of product quality around the mean.",
     )
 
 
@@ -430,7 +459,7 @@ class ConversionConfig(_Section):
     All coefficients are *assumptions* to be swept. With the defaults, the
     default world (seed 1) has an average order of about RMB 44 (Pinduoduo
     2020: 43.5, FY2020 results), first purchases peak in the third week, and
-    by day 90 penetration is about 60 % in tier 6 and 96 % in tier 1: an
+    by day 90 penetration is about 60 % in tier 6 and 95 % in tier 1: an
     S-curve over one season. Spend per customer, about RMB 750 a year, is
     below Pinduoduo's RMB 1,127-2,810 per active buyer, whose buyers are the
     heavy users of a mature platform.
@@ -484,16 +513,18 @@ class BehaviourConfig(_Section):
         ),
     )
     budget_period_days: int = Field(
-        default=30, ge=1, description="Days after which the budget is renewed."
+        default=30, ge=1, le=3650, description="Days after which the budget is renewed."
     )
     need_patience_days: float = Field(
         default=7.0,
         ge=1,
+        le=1e9,
         description="Mean days an unmet need stays open before it lapses (assumption).",
     )
     word_of_mouth_days: int = Field(
         default=7,
         ge=1,
+        le=3650,
         description="Days a friend's purchase stays visible to the friend's ties (assumption).",
     )
     post_sparks_need: float = Field(
@@ -577,6 +608,13 @@ class ModelConfig(_Section):
             raise located(
                 "network.mean_degree",
                 f"must be < population.n_consumers ({n}), got {self.network.mean_degree}",
+            )
+        affinity = [c.influencer_affinity for c in self.catalogue.categories.values()]
+        if self.influencers.n_kols > 0 and not any(a > 0 for a in affinity):
+            raise located(
+                "catalogue.categories",
+                "influencer_affinity must be > 0 for at least one category when "
+                f"influencers.n_kols > 0 (KOLs pick what to post by it), got {affinity}",
             )
         roles = self.influencers.n_kocs + self.stores.n_owners
         if roles > n:

@@ -83,9 +83,11 @@ def draw_posts(
     kocs = posting[kind == InfluencerKind.KOC]
     history = state.last_purchase_step[influencers.consumer[kocs]]
     latest = np.argmax(history, axis=1)
-    recent = history[np.arange(kocs.size), latest] > step - 1 - window_days
+    recent = history[np.arange(kocs.size), latest] >= step - window_days
     kocs, latest = kocs[recent], latest[recent]
     koc_product = state.last_product[influencers.consumer[kocs], latest]
+    reviewed = koc_product >= 0  # guards against a "never" marker inside the window
+    kocs, koc_product = kocs[reviewed], koc_product[reviewed]
     return Posts(
         creator=np.concatenate((kols, kocs)).astype(np.int32),
         product=np.concatenate((kol_product, koc_product)).astype(np.int32),

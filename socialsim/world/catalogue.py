@@ -27,8 +27,8 @@ class Catalogue:
     Attributes
     ----------
     category_names : tuple of str
-        Category names; category ``c`` is ``category_names[c]``.
-    category : ndarray of int8
+        Category names in alphabetical order; category ``c`` is ``category_names[c]``.
+    category : ndarray of int16
         Category of each product; products of one category are consecutive.
     price : ndarray of float32
         Price in RMB.
@@ -90,6 +90,8 @@ def build_catalogue(config: CatalogueConfig, rng: np.random.Generator) -> Catalo
 
     Prices are lognormal around the category median; quality is Beta
     distributed around the category mean with ``config.quality_concentration``.
+    Categories are laid out in alphabetical order, whatever their order in the
+    config, so that two configs that compare equal build the same catalogue.
 
     Parameters
     ----------
@@ -107,14 +109,14 @@ def build_catalogue(config: CatalogueConfig, rng: np.random.Generator) -> Catalo
     >>> from socialsim.config import CatalogueConfig
     >>> cat = build_catalogue(CatalogueConfig(), np.random.default_rng(0))
     >>> cat.category_names[:3]
-    ('beauty', 'mother_baby', 'fashion')
+    ('beauty', 'electronics', 'fashion')
     >>> bool(np.all(np.diff(cat.category) >= 0))
     True
     """
-    names = tuple(config.categories)
+    names = tuple(sorted(config.categories))
     rows = [config.categories[name] for name in names]
     sizes = np.array([r.n_products for r in rows], dtype=np.int64)
-    category = np.repeat(np.arange(len(rows), dtype=np.int8), sizes)
+    category = np.repeat(np.arange(len(rows), dtype=np.int16), sizes)
     median = np.repeat([r.median_price for r in rows], sizes)
     sigma = np.repeat([r.price_sigma for r in rows], sizes)
     price = median * np.exp(sigma * rng.standard_normal(category.size))

@@ -54,6 +54,8 @@ class SocialNetwork:
     adjacency : scipy.sparse.csr_array of float32
         Symmetric tie weights, no self-loops: 1 for a strong tie, the weak
         tie weight for a weak one. Row ``i`` lists consumer ``i``'s friends.
+        Its arrays are read-only; do not replace them or change the matrix's
+        structure (``setdiag`` and the like), or `strong` no longer lines up.
     strong : ndarray of bool
         Per stored entry of `adjacency` (aligned with ``adjacency.indices``):
         whether the tie is strong.
@@ -300,7 +302,7 @@ def social_network_from_edges(
     return SocialNetwork(
         adjacency=adjacency,
         strong=strong_entries,
-        community=np.asarray(community, dtype=np.int32),
+        community=np.array(community, dtype=np.int32),  # a copy: it is made read-only
     )
 
 

@@ -43,6 +43,8 @@ class Population:
         ``city_order[city_start[c] : city_start[c] + city_size[c]]``.
     city_start, city_size : ndarray of int64
         Offsets into `city_order` per city.
+    n_tiers : int
+        Number of tiers K in the config (some may have no consumers).
     """
 
     tier: np.ndarray
@@ -54,20 +56,17 @@ class Population:
     city_order: np.ndarray
     city_start: np.ndarray
     city_size: np.ndarray
+    n_tiers: int
 
     def __post_init__(self) -> None:
         for value in vars(self).values():
-            value.flags.writeable = False
+            if isinstance(value, np.ndarray):
+                value.flags.writeable = False
 
     @property
     def n(self) -> int:
         """Number of consumers."""
         return int(self.tier.shape[0])
-
-    @property
-    def n_tiers(self) -> int:
-        """Number of tiers K."""
-        return int(self.city_tier.max()) if self.city_tier.size else 0
 
     @property
     def n_cities(self) -> int:
@@ -164,13 +163,7 @@ def build_population(
         counts = apportion(n, np.array([r.share for r in rows]))
         tier = rng.permutation(np.repeat(np.arange(1, n_tiers + 1, dtype=np.int8), counts))
     else:
-        tier = np.asarray(tier)
-        if tier.shape != (n,) or tier.min() < 1 or tier.max() > n_tiers:
-            raise ValueError(
-                f"given tiers must be {n} values in 1..{n_tiers}, got {tier.shape[0]} values "
-                f"in {tier.min()}..{tier.max()}"
-            )
-        tier = tier.astype(np.int8)
+        tier = _given_tiers(tier, n, n_tiers)
 
     if city is None:
         city, city_tier = _draw_cities(
@@ -203,7 +196,29 @@ def build_population(
         city_order=city_order,
         city_start=city_start,
         city_size=city_size,
+        n_tiers=n_tiers,
     )
+
+
+def _given_tiers(values: np.ndarray, n: int, n_tiers: int) -> np.ndarray:
+    tier = np.asarray(values)
+    if tier.shape != (n,):
+        raise ValueError(f"given tiers must be one per consumer ({n}), got shape {tier.shape}")
+    if (
+        tier.dtype.kind not in "iuf"
+        or not np.all(np.isfinite(tier))
+        or np.any(tier != np.round(tier))
+    ):
+        bad = next(v for v in tier.tolist() if not isinstance(v, (int, float)) or v != round(v))
+        raise ValueError(
+            f"node attribute 'tier' must be a whole number in 1..{n_tiers}, got {bad!r}"
+        )
+    if tier.min() < 1 or tier.max() > n_tiers:
+        bad = tier.min() if tier.min() < 1 else tier.max()
+        raise ValueError(
+            f"node attribute 'tier' must be in 1..{n_tiers} (population.tiers), got {bad}"
+        )
+    return tier.astype(np.int8)
 
 
 def _draw_cities(

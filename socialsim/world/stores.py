@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from socialsim._csr import entry_rows
+from socialsim.errors import ConfigError, Problem
 from socialsim.world.network import SocialNetwork
 
 __all__ = ["Stores", "choose_store_owners"]
@@ -69,16 +70,22 @@ def choose_store_owners(
 
     Raises
     ------
-    ValueError
+    ConfigError
         If fewer consumers are eligible than owners are wanted.
     """
     if n_owners == 0:
         return Stores(owner=np.empty(0, dtype=np.int32))
     candidates = np.flatnonzero(eligible)
     if candidates.size < n_owners:
-        raise ValueError(
-            f"stores.n_owners: wants {n_owners} owners but only {candidates.size} consumers are "
-            "eligible (online and not KOCs)"
+        raise ConfigError(
+            [
+                Problem(
+                    "stores.n_owners",
+                    f"must not exceed the {candidates.size} consumers who can own a store (online "
+                    "shoppers who are not KOCs)",
+                    n_owners,
+                )
+            ]
         )
     rows = entry_rows(network.adjacency.indptr)
     strong_degree = np.bincount(rows[network.strong], minlength=network.n)

@@ -16,6 +16,7 @@ import numpy as np
 
 from socialsim.config.schema import ModelConfig
 from socialsim.enums import Role
+from socialsim.errors import ConfigError, Problem
 from socialsim.world.catalogue import Catalogue, build_catalogue
 from socialsim.world.influencers import Influencers, build_influencers
 from socialsim.world.network import (
@@ -111,6 +112,8 @@ def build_world(
 
     Raises
     ------
+    ConfigError
+        If the config asks for more KOCs or store owners than can be drawn.
     ValueError
         If the graph does not fit the config.
 
@@ -131,15 +134,7 @@ def build_world(
 
     n = population.n
     role = np.full(n, Role.CONSUMER, dtype=np.int8)
-    kocs = (
-        np.sort(
-            role_rng.choice(
-                n, size=config.influencers.n_kocs, replace=False, p=_uniform_over(population.online)
-            )
-        ).astype(np.int64)
-        if config.influencers.n_kocs
-        else np.empty(0, np.int64)
-    )
+    kocs = _choose_kocs(population.online, config.influencers.n_kocs, role_rng)
     role[kocs] = Role.KOC
     stores = choose_store_owners(
         network, population.online & (role == Role.CONSUMER), config.stores.n_owners, role_rng
@@ -159,12 +154,23 @@ def build_world(
     )
 
 
-def _uniform_over(mask: np.ndarray) -> np.ndarray:
-    if not mask.any():
-        raise ValueError("influencers.n_kocs: no consumer shops online, so none can be a KOC")
-    if int(mask.sum()) < 1:
-        raise ValueError("no eligible consumers")
-    return mask / mask.sum()
+def _choose_kocs(online: np.ndarray, n_kocs: int, rng: np.random.Generator) -> np.ndarray:
+    """KOCs are drawn uniformly among consumers who shop online."""
+    if n_kocs == 0:
+        return np.empty(0, dtype=np.int64)
+    candidates = np.flatnonzero(online)
+    if candidates.size < n_kocs:
+        raise ConfigError(
+            [
+                Problem(
+                    "influencers.n_kocs",
+                    f"must not exceed the {candidates.size} consumers who shop online "
+                    "(KOCs are drawn among them)",
+                    n_kocs,
+                )
+            ]
+        )
+    return np.sort(rng.choice(candidates, size=n_kocs, replace=False)).astype(np.int64)
 
 
 def _from_user_graph(

@@ -80,6 +80,14 @@ def test_bad_input_is_one_clear_line_and_exit_two(args, fragment, capsys):
     assert "Traceback" not in err
 
 
+def test_zero_steps_still_writes_every_output(tmp_path):
+    out = tmp_path / "zero"
+    assert main(["run", "--steps", "0", "--seed", "1", "--out", str(out), "--quiet", *SMALL]) == 0
+    steps = pd.read_parquet(out / "steps.parquet")
+    assert len(steps) == 0 and "penetration_t6" in steps.columns
+    assert (out / "dashboard.png").exists()
+
+
 def test_bad_numbers_are_rejected_by_the_parser(capsys):
     with pytest.raises(SystemExit) as info:
         main(["run", "--steps", "-3"])

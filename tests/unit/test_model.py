@@ -100,6 +100,32 @@ def test_seed_can_come_from_config_or_fresh_entropy(small_config):
     pd.testing.assert_frame_equal(fresh.step_metrics(), again.step_metrics())
 
 
+def test_a_seed_sequence_gives_the_same_run_every_time(small_config):
+    child = np.random.SeedSequence(11).spawn(1)[0]
+    first = run(small_config, child).step_metrics()
+    second = run(small_config, child).step_metrics()
+    pd.testing.assert_frame_equal(first, second)
+    assert child.n_children_spawned == 0  # the caller's sequence is not advanced
+    listed = run(small_config, np.random.SeedSequence([1, 2]), steps=2)
+    assert listed.seed is None
+
+
+def test_an_unrecordable_seed_clears_the_configs_seed(small_config):
+    model = SocialCommerceModel(
+        small_config.with_overrides({"run.seed": 5}), rng=np.random.default_rng(1)
+    )
+    assert model.seed is None and model.config.run.seed is None
+
+
+def test_zero_steps_gives_an_empty_table_with_all_columns(small_config):
+    model = SocialCommerceModel(small_config, rng=1)
+    empty = model.step_metrics()
+    assert len(empty) == 0 and set(REQUIRED) <= set(empty.columns)
+    model.step()
+    assert list(model.step_metrics().columns) == list(empty.columns)
+    assert (model.step_metrics().dtypes == empty.dtypes).all()
+
+
 def test_generator_and_seed_sequence_are_accepted(small_config):
     seq = np.random.SeedSequence(7)
     pd.testing.assert_frame_equal(

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from socialsim import ConfigError, ModelConfig
@@ -131,15 +131,32 @@ def test_stable_hash_is_order_independent_and_sensitive():
     assert stable_hash({"a": 1}) != stable_hash({"a": 2})
 
 
-@given(value=st.one_of(st.integers(max_value=1), st.floats(max_value=1.99), st.text(), st.none()))
-def test_any_bad_consumer_count_is_reported_at_its_path(value):
+def _not_a_count(text: str) -> bool:
     try:
-        cfg = ModelConfig().with_overrides({"population.n_consumers": value})
-    except ConfigError as exc:
-        assert any(p.path == "population.n_consumers" for p in exc.problems)
-        assert "population.n_consumers:" in str(exc)
-    else:  # only whole numbers >= 2 pass (e.g. a float like 2.0 is not < 2)
-        assert cfg.population.n_consumers >= 2
+        return float(text) < 2 or not float(text).is_integer()
+    except ValueError:
+        return True
+
+
+@example(value="10")
+@given(
+    value=st.one_of(
+        st.integers(max_value=1),
+        st.floats().filter(lambda x: not (x >= 2 and float(x).is_integer())),
+        st.text().filter(_not_a_count),
+        st.none(),
+        st.lists(st.integers(), max_size=2),
+    )
+)
+def test_any_bad_consumer_count_is_reported_at_its_path(value):
+    if value == "10":  # a valid count (as text) too small for the default degree of 15
+        with pytest.raises(ConfigError, match=r"network\.mean_degree: must be < "):
+            ModelConfig().with_overrides({"population.n_consumers": value})
+        return
+    with pytest.raises(ConfigError) as info:
+        ModelConfig().with_overrides({"population.n_consumers": value})
+    assert [p.path for p in info.value.problems] == ["population.n_consumers"]
+    assert "population.n_consumers:" in str(info.value)
 
 
 @given(share=st.floats(allow_nan=False, allow_infinity=False))

@@ -80,6 +80,70 @@ def test_bad_value_names_key_path_rule_and_value(override, path, fragment):
     assert path in problem_paths
 
 
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), float("-inf")])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "behaviour.conversion.base_search",
+        "behaviour.need_patience_days",
+        "influencers.trust_concentration",
+        "influencers.koc_extra_followers",
+        "influencers.kol_tier_affinity",
+        "catalogue.quality_concentration",
+        "population.tiers.2.median_income",
+    ],
+)
+def test_nan_and_infinity_are_refused_up_front(path, value):
+    with pytest.raises(ConfigError) as info:
+        ModelConfig().with_overrides({path: value})
+    assert [p.path for p in info.value.problems] == [path]
+
+
+@pytest.mark.parametrize(
+    ("override", "path"),
+    [
+        ({"behaviour.word_of_mouth_days": 2**30 + 10}, "behaviour.word_of_mouth_days"),
+        ({"population.tiers.1.median_income": 1e39}, "population.tiers.1.median_income"),
+        (
+            {"catalogue.categories.beauty.median_price": 1e39},
+            "catalogue.categories.beauty.median_price",
+        ),
+    ],
+)
+def test_values_beyond_what_the_arrays_hold_are_refused(override, path):
+    with pytest.raises(ConfigError) as info:
+        ModelConfig().with_overrides(override)
+    assert [p.path for p in info.value.problems] == [path]
+
+
+def test_table_sizes_are_limited_to_what_the_id_dtypes_hold():
+    row = dict(n_products=1, median_price=1, price_sigma=0, need_rate=0.01, influencer_affinity=1)
+    categories = {f"c{i}": row for i in range(1001)}
+    with pytest.raises(ConfigError, match=r"catalogue\.categories: at most 1000 categories"):
+        ModelConfig.from_dict({"catalogue": {"categories": categories}})
+    tier = dict(share=1 / 101, median_income=1, online_share=1, price_sensitivity=1, n_cities=1)
+    net = dict(community_size=10, community_tie_share=0.5)
+    with pytest.raises(ConfigError, match=r"population\.tiers: at most 100 tiers"):
+        ModelConfig.from_dict(
+            {
+                "population": {"tiers": {k: tier for k in range(1, 102)}},
+                "network": {"tiers": {k: net for k in range(1, 102)}},
+            }
+        )
+
+
+def test_kols_need_a_category_to_post_about():
+    zero = {
+        f"catalogue.categories.{c}.influencer_affinity": 0
+        for c in ModelConfig().catalogue.categories
+    }
+    with pytest.raises(
+        ConfigError, match=r"catalogue\.categories: influencer_affinity must be > 0"
+    ):
+        ModelConfig().with_overrides(zero)
+    assert ModelConfig().with_overrides({**zero, "influencers.n_kols": 0}).influencers.n_kols == 0
+
+
 def test_error_shows_the_offending_value():
     with pytest.raises(ConfigError) as info:
         ModelConfig().with_overrides({"population.tiers.3.share": 1.5})

@@ -64,6 +64,15 @@ def test_kocs_review_only_recent_purchases(world):
     assert kol_products.size == creators.n_kols
 
 
+def test_kocs_never_review_a_product_they_never_bought(world):
+    creators = world.influencers
+    state = ConsumerState.initial(world)  # nobody has bought anything
+    always = type(creators)(**{**vars(creators), "post_rate": np.ones(creators.n, np.float32)})
+    posts = draw_posts(always, world.catalogue, state, step=5, window_days=3650, rng=rng())
+    assert np.all(creators.kind[posts.creator] == InfluencerKind.KOL)
+    assert np.all(posts.product >= 0)
+
+
 def test_followers_with_a_need_get_offers_and_posts_spark_needs(world):
     creators, catalogue = world.influencers, world.catalogue
     kol = int(np.argmax(creators.follower_counts()[: creators.n_kols]))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from socialsim import ModelConfig
+from socialsim import ConfigError, ModelConfig
 from socialsim.enums import Role
 from socialsim.world import build_catalogue, build_world
 from tests.conftest import rng
@@ -16,7 +16,7 @@ def test_catalogue_categories_prices_and_quality():
         {f"catalogue.categories.{c}.n_products": 2_000 for c in ModelConfig().catalogue.categories}
     )
     cat = build_catalogue(cfg.catalogue, rng(2))
-    assert cat.category_names == tuple(cfg.catalogue.categories)
+    assert cat.category_names == tuple(sorted(cfg.catalogue.categories))
     assert np.all(np.diff(cat.category) >= 0)
     for c, name in enumerate(cat.category_names):
         row = cfg.catalogue.categories[name]
@@ -56,5 +56,31 @@ def test_too_many_owners_for_online_consumers_is_a_clear_error():
         {f"population.tiers.{k}.online_share": 0.01 for k in range(1, 7)}
         | {"stores.n_owners": 500, "influencers.n_kocs": 0}
     )
-    with pytest.raises(ValueError, match=r"stores\.n_owners: wants 500 owners"):
+    with pytest.raises(ConfigError, match=r"stores\.n_owners: must not exceed the \d+ consumers"):
         build_world(cfg, rng(1))
+
+
+def test_too_many_kocs_for_online_consumers_is_a_clear_error():
+    cfg = ModelConfig.small(1_000).with_overrides(
+        {"influencers.n_kocs": 1_000, "stores.n_owners": 0}
+    )
+    with pytest.raises(ConfigError) as info:
+        build_world(cfg, rng(1))
+    assert info.value.problems[0].path == "influencers.n_kocs"
+    assert "got 1000" in str(info.value)
+
+
+def test_category_order_in_the_config_does_not_change_the_world():
+    cfg = ModelConfig.small()
+    categories = cfg.catalogue.categories
+    reordered = cfg.model_copy(
+        update={
+            "catalogue": cfg.catalogue.model_copy(
+                update={"categories": dict(reversed(list(categories.items())))}
+            )
+        }
+    )
+    assert reordered == cfg and reordered.config_hash() == cfg.config_hash()
+    a, b = build_world(cfg, rng(3)), build_world(reordered, rng(3))
+    assert a.catalogue.category_names == b.catalogue.category_names
+    assert np.array_equal(a.catalogue.price, b.catalogue.price)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import networkx as nx
 import numpy as np
 import pytest
@@ -159,6 +161,41 @@ def test_user_graph_with_other_labels_and_weights():
     assert world.labels == ("ann", "bo", "cy")
     assert world.network.adjacency[0, 1] == pytest.approx(0.5)
     assert not world.network.strong_ties(0).size
+
+
+def test_user_graph_tiers_are_checked_and_tier_count_comes_from_config():
+    cfg = ModelConfig.small().with_overrides(
+        {
+            "population.n_consumers": 4,
+            "network.mean_degree": 1,
+            "influencers.n_kols": 0,
+            "influencers.n_kocs": 0,
+            "stores.n_owners": 0,
+            "population.min_city_size": 1,
+        }
+    )
+    graph = nx.path_graph(4)
+    for bad, message in (
+        (2.7, "whole number in 1..6, got 2.7"),
+        ("2", "whole number"),
+        (9, "must be in 1..6 (population.tiers), got 9"),
+    ):
+        nx.set_node_attributes(graph, 1, "tier")
+        graph.nodes[3]["tier"] = bad
+        with pytest.raises(ValueError, match=re.escape(message)):
+            build_world(cfg, rng(), graph=graph)
+    nx.set_node_attributes(graph, 1, "tier")
+    world = build_world(cfg, rng(), graph=graph)
+    assert world.population.n_tiers == 6
+    assert world.population.tier_counts().tolist() == [4, 0, 0, 0, 0, 0]
+
+
+def test_building_from_edges_does_not_freeze_the_callers_arrays():
+    community = np.zeros(3, dtype=np.int32)
+    social_network_from_edges(
+        3, np.array([0]), np.array([1]), np.array([True]), weak_tie_weight=0.3, community=community
+    )
+    community[0] = 5  # still writable
 
 
 def test_user_graph_size_must_match():

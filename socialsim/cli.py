@@ -161,6 +161,7 @@ def _run(args: argparse.Namespace) -> int:
     from socialsim.experiment.single_run import (
         OUTPUT_FILES,
         atomic_write,
+        existing_outputs,
         run_simulation,
         write_run,
     )
@@ -169,7 +170,8 @@ def _run(args: argparse.Namespace) -> int:
     if args.seed is not None:
         config = config.with_overrides({"run.seed": args.seed})
     if args.out is not None and not args.overwrite:
-        existing = [n for n in (*OUTPUT_FILES, "dashboard.png") if (args.out / n).exists()]
+        # refuse before running, not after: a refusal then costs nothing
+        existing = existing_outputs(args.out, (*OUTPUT_FILES, "dashboard.png"))
         if existing:
             raise ConfigError(
                 [

@@ -4,8 +4,16 @@ from socialsim.experiment.single_run import (
     OUTPUT_FILES,
     RunResult,
     atomic_write,
+    existing_outputs,
     run_simulation,
     write_run,
 )
 
-__all__ = ["OUTPUT_FILES", "RunResult", "atomic_write", "run_simulation", "write_run"]
+__all__ = [
+    "OUTPUT_FILES",
+    "RunResult",
+    "atomic_write",
+    "existing_outputs",
+    "run_simulation",
+    "write_run",
+]

@@ -24,7 +24,14 @@ import pandas as pd
 from socialsim.config.schema import ModelConfig
 from socialsim.model import SeedLike, SocialCommerceModel
 
-__all__ = ["OUTPUT_FILES", "RunResult", "run_simulation", "write_run"]
+__all__ = [
+    "OUTPUT_FILES",
+    "RunResult",
+    "atomic_write",
+    "existing_outputs",
+    "run_simulation",
+    "write_run",
+]
 
 OUTPUT_FILES = ("steps.parquet", "summary.json", "config.yaml")
 """Files :func:`write_run` writes (the CLI adds ``dashboard.png``)."""
@@ -132,7 +139,7 @@ def write_run(
         If `directory` already holds run outputs and `overwrite` is false.
     """
     directory = Path(directory)
-    existing = [name for name in OUTPUT_FILES if (directory / name).exists()]
+    existing = existing_outputs(directory)
     if existing and not overwrite:
         raise FileExistsError(
             f"{directory} already holds the outputs of a run ({', '.join(existing)}); "
@@ -146,6 +153,13 @@ def write_run(
     )
     atomic_write(directory / "config.yaml", lambda p: p.write_text(result.config.to_yaml()))
     return directory
+
+
+def existing_outputs(
+    directory: str | os.PathLike[str], names: tuple[str, ...] = OUTPUT_FILES
+) -> list[str]:
+    """Return which of the run output files `names` already exist in `directory`."""
+    return [name for name in names if (Path(directory) / name).exists()]
 
 
 def atomic_write(path: Path, write: Callable[[Path], Any]) -> None:

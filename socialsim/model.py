@@ -184,6 +184,9 @@ class SocialCommerceModel(mesa.Model):
         bought = select_purchases(offers, accepted, catalogue.price, state.budget_left, rng)
 
         # 7. record
+        kol_posts = int(
+            np.count_nonzero(world.influencers.kind[posts.creator] == InfluencerKind.KOL)
+        )
         self._record(
             t,
             offers,
@@ -193,12 +196,8 @@ class SocialCommerceModel(mesa.Model):
                 "needs_opened": opened,
                 "needs_lapsed": lapsed,
                 "offers": len(offers),
-                "kol_posts": int(
-                    np.count_nonzero(world.influencers.kind[posts.creator] == InfluencerKind.KOL)
-                ),
-                "koc_posts": int(
-                    np.count_nonzero(world.influencers.kind[posts.creator] == InfluencerKind.KOC)
-                ),
+                "kol_posts": kol_posts,
+                "koc_posts": len(posts) - kol_posts,
             },
         )
         self.step_seconds += time.perf_counter() - started

@@ -16,6 +16,7 @@ import numpy as np
 
 from socialsim._csr import offsets
 from socialsim.config.schema import CatalogueConfig
+from socialsim.world._common import freeze_arrays
 
 __all__ = ["Catalogue", "build_catalogue"]
 
@@ -52,9 +53,7 @@ class Catalogue:
     influencer_affinity: np.ndarray
 
     def __post_init__(self) -> None:
-        for name, value in vars(self).items():
-            if name != "category_names":
-                value.flags.writeable = False
+        freeze_arrays(self)
 
     @property
     def n_products(self) -> int:

@@ -24,6 +24,7 @@ from scipy import sparse
 from socialsim._csr import gather_rows
 from socialsim.config.schema import InfluencerConfig
 from socialsim.enums import InfluencerKind
+from socialsim.world._common import freeze_arrays
 from socialsim.world.network import SocialNetwork
 from socialsim.world.population import Population
 
@@ -64,18 +65,7 @@ class Influencers:
     follows: sparse.csr_array
 
     def __post_init__(self) -> None:
-        for array in (
-            self.kind,
-            self.consumer,
-            self.segment,
-            self.focus_tier,
-            self.post_rate,
-            self.post_reach,
-            self.follows.data,
-            self.follows.indices,
-            self.follows.indptr,
-        ):
-            array.flags.writeable = False
+        freeze_arrays(self)
 
     @property
     def n(self) -> int:

@@ -35,6 +35,7 @@ from scipy import sparse
 
 from socialsim._csr import entry_rows, offsets
 from socialsim.config.schema import NetworkConfig
+from socialsim.world._common import freeze_arrays
 from socialsim.world.population import Population
 
 __all__ = ["SocialNetwork", "generate_social_network", "social_network_from_edges"]
@@ -68,14 +69,7 @@ class SocialNetwork:
     community: np.ndarray
 
     def __post_init__(self) -> None:
-        for array in (
-            self.adjacency.data,
-            self.adjacency.indices,
-            self.adjacency.indptr,
-            self.strong,
-            self.community,
-        ):
-            array.flags.writeable = False
+        freeze_arrays(self)
 
     @property
     def n(self) -> int:

@@ -16,6 +16,7 @@ import numpy as np
 
 from socialsim._csr import offsets
 from socialsim.config.schema import PopulationConfig
+from socialsim.world._common import freeze_arrays
 
 __all__ = ["Population", "apportion", "build_population"]
 
@@ -59,9 +60,7 @@ class Population:
     n_tiers: int
 
     def __post_init__(self) -> None:
-        for value in vars(self).values():
-            if isinstance(value, np.ndarray):
-                value.flags.writeable = False
+        freeze_arrays(self)
 
     @property
     def n(self) -> int:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from socialsim._csr import entry_rows
-from socialsim.errors import ConfigError, Problem
+from socialsim.world._common import candidates_for, freeze_arrays
 from socialsim.world.network import SocialNetwork
 
 __all__ = ["Stores", "choose_store_owners"]
@@ -36,7 +36,7 @@ class Stores:
     owner: np.ndarray
 
     def __post_init__(self) -> None:
-        self.owner.flags.writeable = False
+        freeze_arrays(self)
 
     @property
     def n(self) -> int:
@@ -75,18 +75,12 @@ def choose_store_owners(
     """
     if n_owners == 0:
         return Stores(owner=np.empty(0, dtype=np.int32))
-    candidates = np.flatnonzero(eligible)
-    if candidates.size < n_owners:
-        raise ConfigError(
-            [
-                Problem(
-                    "stores.n_owners",
-                    f"must not exceed the {candidates.size} consumers who can own a store (online "
-                    "shoppers who are not KOCs)",
-                    n_owners,
-                )
-            ]
-        )
+    candidates = candidates_for(
+        eligible,
+        n_owners,
+        "stores.n_owners",
+        "consumers who can own a store (online shoppers who are not KOCs)",
+    )
     rows = entry_rows(network.adjacency.indptr)
     strong_degree = np.bincount(rows[network.strong], minlength=network.n)
     weights = strong_degree[candidates] + 1.0

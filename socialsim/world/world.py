@@ -16,7 +16,7 @@ import numpy as np
 
 from socialsim.config.schema import ModelConfig
 from socialsim.enums import Role
-from socialsim.errors import ConfigError, Problem
+from socialsim.world._common import candidates_for, freeze_arrays
 from socialsim.world.catalogue import Catalogue, build_catalogue
 from socialsim.world.influencers import Influencers, build_influencers
 from socialsim.world.network import (
@@ -64,7 +64,7 @@ class World:
     labels: tuple[Hashable, ...] | None = None
 
     def __post_init__(self) -> None:
-        self.role.flags.writeable = False
+        freeze_arrays(self)
 
     @property
     def n_consumers(self) -> int:
@@ -158,18 +158,12 @@ def _choose_kocs(online: np.ndarray, n_kocs: int, rng: np.random.Generator) -> n
     """KOCs are drawn uniformly among consumers who shop online."""
     if n_kocs == 0:
         return np.empty(0, dtype=np.int64)
-    candidates = np.flatnonzero(online)
-    if candidates.size < n_kocs:
-        raise ConfigError(
-            [
-                Problem(
-                    "influencers.n_kocs",
-                    f"must not exceed the {candidates.size} consumers who shop online "
-                    "(KOCs are drawn among them)",
-                    n_kocs,
-                )
-            ]
-        )
+    candidates = candidates_for(
+        online,
+        n_kocs,
+        "influencers.n_kocs",
+        "consumers who shop online (KOCs are drawn among them)",
+    )
     return np.sort(rng.choice(candidates, size=n_kocs, replace=False)).astype(np.int64)
 
 

@@ -1,0 +1,312 @@
+"""Paid membership: who joins, and the members' 30-day price protection.
+
+Kaola's paid membership gives members a lower member price and protects a
+member's purchase for 30 days: if the member price drops within that time,
+the member gets the difference back [1]_. Membership pays most for people who
+spend above about RMB 10,000 a year; "a high-net-worth member saves about RMB
+3,808 a year" [1]_.
+
+A non-member joins when the membership is expected to pay for itself: the
+expected yearly saving, ``discount × recent_spend × 365 / lookback_days``, is
+weighed against the fee, and the chance of joining today is
+``join_rate × expit(sharpness × (saving / fee - 1))``: half of ``join_rate``
+when the saving just equals the fee, close to ``join_rate`` well above it and
+close to 0 well below it.
+
+References
+----------
+.. [1] Interview with Kaola's CEO (2020): member pricing below the earlier
+   96 % member rate, membership pays most above about RMB 10,000 of yearly
+   spending, about RMB 3,808 saved a year by a high-net-worth member, and
+   30-day price protection for members.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy.special import expit
+
+__all__ = ["PriceProtection", "membership_joins"]
+
+# Name and dtype of each parallel column of PriceProtection, in storage order.
+_COLUMNS = (
+    ("buyer", np.int32),
+    ("product", np.int32),
+    ("platform", np.int8),
+    ("paid", np.float64),
+    ("step", np.int32),
+)
+
+
+@dataclass(eq=False)
+class PriceProtection:
+    """Recent member purchases that are still protected against a price drop.
+
+    A purchase bought at step ``s`` is protected through step
+    ``s + window_days`` inclusive. :meth:`refunds` pays back a drop of the
+    member price below what was paid, then treats the new price as the price
+    paid, so a later, further drop refunds only the further difference.
+
+    Entries are appended cheaply by :meth:`add` and gathered into one set of
+    arrays, with expired entries dropped, at the next :meth:`refunds`; so the
+    cost per day follows the number of protected purchases.
+
+    Parameters
+    ----------
+    window_days : int
+        Length of the protection (30 at Kaola), at least 0.
+
+    Examples
+    --------
+    Consumer 7 pays 100 for product 2 on platform 0 at step 10; the member
+    price drops to 90 at step 25 and to 85 at step 40 (after the window).
+
+    >>> protection = PriceProtection(window_days=30)
+    >>> protection.add(np.array([7]), np.array([2]), np.array([0]), np.array([100.0]), step=10)
+    >>> price = np.array([[50.0, 60.0, 90.0]])  # (n_platforms, n_products)
+    >>> buyer, amount, platform = protection.refunds(price, step=25)
+    >>> buyer.tolist(), amount.tolist(), platform.tolist()
+    ([7], [10.0], [0])
+    >>> price[0, 2] = 85.0
+    >>> protection.refunds(price, step=41)[1].tolist(), len(protection)
+    ([], 0)
+    """
+
+    window_days: int
+    _chunks: list[tuple[np.ndarray, ...]] = field(default_factory=list, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.window_days, int | np.integer) or self.window_days < 0:
+            raise ValueError(f"window_days: must be an integer >= 0, got {self.window_days!r}")
+
+    def __len__(self) -> int:
+        """Return the number of purchases held (expired ones go at the next :meth:`refunds`)."""
+        return sum(chunk[0].shape[0] for chunk in self._chunks)
+
+    def add(
+        self,
+        buyer: np.ndarray,
+        product: np.ndarray,
+        platform: np.ndarray,
+        paid: np.ndarray,
+        step: int,
+    ) -> None:
+        """Protect members' purchases made at `step`.
+
+        Parameters
+        ----------
+        buyer, product, platform : ndarray of int, shape (m,)
+            Who bought which product on which platform. Only members' purchases
+            should be added: anything not added is never refunded.
+        paid : ndarray of float, shape (m,)
+            Unit price paid (RMB).
+        step : int
+            The day of the purchases.
+
+        Raises
+        ------
+        ValueError
+            If the arrays differ in length, an index is negative or does not
+            fit its storage type, or a price is negative or NaN.
+        """
+        columns = (buyer, product, platform, paid)
+        arrays = [np.asarray(a) for a in columns]
+        m = arrays[0].shape
+        if any(a.ndim != 1 or a.shape != m for a in arrays):
+            shapes = ", ".join(str(a.shape) for a in arrays)
+            raise ValueError(
+                f"buyer, product, platform, paid: must be 1-D of equal length, got {shapes}"
+            )
+        if m[0] == 0:
+            return
+        stored = []
+        for (name, dtype), a in zip(_COLUMNS[:3], arrays[:3], strict=True):
+            top = np.iinfo(dtype).max
+            if not np.issubdtype(a.dtype, np.integer) or a.min() < 0 or a.max() > top:
+                raise ValueError(
+                    f"{name}: must be integers in 0 .. {top}, got dtype {a.dtype} "
+                    f"with values from {a.min()} to {a.max()}"
+                )
+            stored.append(a.astype(dtype))
+        price = arrays[3].astype(np.float64)
+        bad = np.flatnonzero(~(price >= 0))
+        if bad.size:
+            raise ValueError(f"paid: must be >= 0, got {price[bad[0]]} at purchase {bad[0]}")
+        stored.append(price)
+        stored.append(np.full(m, step, dtype=np.int32))
+        self._chunks.append(tuple(stored))
+
+    def refunds(
+        self, current_price: np.ndarray, step: int
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Drop expired purchases and refund today's price drops.
+
+        Parameters
+        ----------
+        current_price : ndarray of float, shape (n_platforms, n_products)
+            Today's member price.
+        step : int
+            Today. A purchase made at step ``s`` is still protected if
+            ``step <= s + window_days``.
+
+        Returns
+        -------
+        buyer : ndarray of int32
+            Who gets a refund; one entry per refunded purchase, so a buyer may
+            repeat (sum with ``np.bincount(buyer, weights=amount)``).
+        amount : ndarray of float64
+            Refund per purchase: price paid (or last refunded to) minus today's price.
+        platform : ndarray of int8
+            The platform that pays the refund.
+
+        Raises
+        ------
+        ValueError
+            If `current_price` is not 2-D or a held purchase's platform or
+            product lies outside it.
+        """
+        current_price = np.asarray(current_price)
+        if current_price.ndim != 2:
+            raise ValueError(
+                "current_price: must have shape (n_platforms, n_products), got shape "
+                f"{current_price.shape}"
+            )
+        buyer, product, platform, paid, _ = self._compact(step)
+        if buyer.size and (
+            platform.max() >= current_price.shape[0] or product.max() >= current_price.shape[1]
+        ):
+            raise ValueError(
+                f"current_price: shape {current_price.shape} does not cover held purchases "
+                f"(largest platform {platform.max()}, largest product {product.max()})"
+            )
+        today = current_price[platform, product]
+        dropped = np.flatnonzero(today < paid)
+        amount = paid[dropped] - today[dropped]
+        # Refunded down to today's price: a later drop pays only the further difference.
+        paid[dropped] = today[dropped]
+        return buyer[dropped], amount, platform[dropped]
+
+    def _compact(self, step: int) -> tuple[np.ndarray, ...]:
+        """Merge the chunks into one, without the purchases whose window has ended."""
+        if not self._chunks:
+            self._chunks.append(tuple(np.empty(0, dtype) for _, dtype in _COLUMNS))
+        if len(self._chunks) > 1:
+            self._chunks = [tuple(np.concatenate(col) for col in zip(*self._chunks, strict=True))]
+        columns = self._chunks[0]
+        live = columns[4].astype(np.int64) + self.window_days >= step
+        if not live.all():
+            columns = tuple(col[live] for col in columns)
+            self._chunks = [columns]
+        return columns
+
+
+def membership_joins(
+    is_member: np.ndarray,
+    recent_spend: np.ndarray,
+    *,
+    fee: float,
+    discount: float,
+    lookback_days: int,
+    join_rate: float,
+    sharpness: float = 5.0,
+    eligible: np.ndarray | None = None,
+    rng: np.random.Generator,
+) -> np.ndarray:
+    """Draw which non-members join the paid membership today.
+
+    An eligible non-member joins with probability
+    ``join_rate * expit(sharpness * (saving / fee - 1))``, where
+    ``saving = discount * recent_spend * 365 / lookback_days`` is the yearly
+    saving the consumer's recent spending suggests. With ``fee == 0`` every
+    eligible non-member joins with probability ``join_rate``.
+
+    Parameters
+    ----------
+    is_member : ndarray of bool, shape (n,)
+        Who is a member already; members never join again.
+    recent_spend : ndarray of float, shape (n,)
+        Spending on the platform over the last `lookback_days` (RMB).
+    fee : float
+        Yearly membership fee (RMB), at least 0.
+    discount : float
+        Share of spending a member saves, in [0, 1].
+    lookback_days : int
+        Days `recent_spend` covers, at least 1.
+    join_rate : float
+        Daily chance of joining when the membership clearly pays, in [0, 1].
+    sharpness : float, optional
+        How sharply the chance rises as the saving passes the fee, at least 0.
+    eligible : ndarray of bool, shape (n,), optional
+        Who may join at all (e.g. users of the platform); everyone if None.
+    rng : numpy.random.Generator
+        Source of randomness. One uniform number is drawn per consumer,
+        whoever is eligible, so the stream stays aligned across runs whose
+        memberships differ (common random numbers).
+
+    Returns
+    -------
+    ndarray of int64
+        Indices of the consumers who join today, ascending. The caller sets
+        ``is_member[joined] = True``.
+
+    Raises
+    ------
+    ValueError
+        If the arrays differ in shape or a parameter is out of range.
+
+    Examples
+    --------
+    A 5 % discount and a fee of 300: consumer 0 spends 20,000 a year (saving
+    1,000), consumer 1 spends 1,000 a year (saving 50), consumer 2 is a member;
+    each is repeated 1,000 times.
+
+    >>> member = np.repeat([False, False, True], 1_000)
+    >>> spend = np.repeat([20_000.0, 1_000.0, 20_000.0], 1_000) * 30 / 365
+    >>> joined = membership_joins(
+    ...     member, spend, fee=300.0, discount=0.05, lookback_days=30, join_rate=0.1,
+    ...     rng=np.random.default_rng(0),
+    ... )
+    >>> np.bincount(joined // 1_000, minlength=3).tolist()  # about 100, 1.5 and 0 expected
+    [89, 0, 0]
+    """
+    is_member = np.asarray(is_member)
+    recent_spend = np.asarray(recent_spend, dtype=np.float64)
+    n = is_member.shape
+    if is_member.dtype != bool or is_member.ndim != 1:
+        raise ValueError(
+            f"is_member: must be a 1-D bool array, got dtype {is_member.dtype}, shape {n}"
+        )
+    if recent_spend.shape != n:
+        raise ValueError(
+            f"recent_spend: must have the shape of is_member {n}, got {recent_spend.shape}"
+        )
+    if eligible is not None:
+        eligible = np.asarray(eligible)
+        if eligible.dtype != bool or eligible.shape != n:
+            raise ValueError(
+                f"eligible: must be a bool array of shape {n}, got dtype {eligible.dtype}, "
+                f"shape {eligible.shape}"
+            )
+    _check_range("fee", fee, 0.0, np.inf)
+    _check_range("discount", discount, 0.0, 1.0)
+    _check_range("join_rate", join_rate, 0.0, 1.0)
+    _check_range("sharpness", sharpness, 0.0, np.inf)
+    if not lookback_days >= 1:
+        raise ValueError(f"lookback_days: must be >= 1, got {lookback_days}")
+
+    candidate = ~is_member if eligible is None else ~is_member & eligible
+    if fee > 0:
+        saving = discount * recent_spend * (365.0 / lookback_days)
+        chance = join_rate * expit(sharpness * (saving / fee - 1.0))
+    else:
+        chance = np.full(n, float(join_rate))
+    draw = rng.random(n)
+    return np.flatnonzero(candidate & (draw < chance))
+
+
+def _check_range(name: str, value: float, lo: float, hi: float) -> None:
+    # Written so that NaN fails too.
+    if not lo <= value <= hi:
+        raise ValueError(f"{name}: must be in [{lo}, {hi}], got {value}")

@@ -1,0 +1,411 @@
+"""Micro-store resellers: a recruitment forest, multi-level commission and pyramid flags.
+
+Yunji- and Beidian-style members open a micro-store (for a membership fee, or
+free), sell to their strong ties for a commission and recruit new store owners
+for a referral reward. Every owner records who recruited it, so the owners
+form a forest of recruitment trees: a founder is level 1 and a recruit sits one
+level below its recruiter. Commission on a sale can flow up that tree to at
+most ``max_levels`` levels. The forest can then be checked against the legal
+thresholds: the criminal threshold for a pyramid is a tree of at least 3 levels
+and at least 30 participants [4]_; pyramid selling is an entry fee, pay per
+recruit or pay on the downline's sales [2]_; legal direct selling pays one
+level only, at most 30 % of the seller's own sales [3]_.
+
+Recruitment and commission are vectorised over owners and sales; the only
+Python loop is over commission levels.
+
+References
+----------
+.. [1] KrASIA/Nikkei on Yunji: RMB 398 membership, referral pays back about a
+   quarter of the fee, commission on friends' purchases.
+.. [2] Regulation on Prohibition of Pyramid Selling (2005), art. 7.
+.. [3] Direct Selling Regulation (2005).
+.. [4] Prosecution Standards (II), art. 78: at least 30 participants and at
+   least 3 levels.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = ["ResellerTree", "commission_flows", "recruitment_attempts"]
+
+
+@dataclass(eq=False)
+class ResellerTree:
+    """Mutable state of the store owners' recruitment forest over n consumers.
+
+    Attributes
+    ----------
+    is_owner : ndarray of bool, shape (n,)
+        Whether the consumer runs a micro-store.
+    parent : ndarray of int32, shape (n,)
+        The owner's recruiter; -1 for founders and non-owners.
+    root : ndarray of int32, shape (n,)
+        The founder of the owner's tree; -1 for non-owners.
+    level : ndarray of int16, shape (n,)
+        1 for founders, the recruiter's level + 1 for recruits, 0 for non-owners.
+    joined_step : ndarray of int32, shape (n,)
+        Step the owner joined; -1 for non-owners.
+    income_selling : ndarray of float64, shape (n,)
+        Commission earned on own and downline sales (the caller credits it).
+    income_recruiting : ndarray of float64, shape (n,)
+        Referral rewards earned (the caller credits it).
+
+    Examples
+    --------
+    >>> tree = ResellerTree.initial(6, founders=np.array([0]))
+    >>> tree.add_owners(np.array([1, 2]), np.array([0, 0]), step=1)
+    >>> tree.add_owners(np.array([3]), np.array([1]), step=2)
+    >>> tree.level.tolist(), tree.root.tolist()
+    ([1, 2, 2, 3, 0, 0], [0, 0, 0, 0, -1, -1])
+    >>> tree.n_owners, tree.deepest_tree()
+    (4, 0)
+    """
+
+    is_owner: np.ndarray
+    parent: np.ndarray
+    root: np.ndarray
+    level: np.ndarray
+    joined_step: np.ndarray
+    income_selling: np.ndarray
+    income_recruiting: np.ndarray
+
+    @classmethod
+    def initial(cls, n: int, founders: np.ndarray) -> ResellerTree:
+        """Return a forest over `n` consumers in which only `founders` own stores (step 0).
+
+        Parameters
+        ----------
+        n : int
+            Number of consumers.
+        founders : ndarray of int
+            Distinct consumers who start a tree each, at level 1.
+
+        Returns
+        -------
+        ResellerTree
+        """
+        if n < 0:
+            raise ValueError(f"n: must be >= 0, got {n}")
+        tree = cls(
+            is_owner=np.zeros(n, dtype=bool),
+            parent=np.full(n, -1, dtype=np.int32),
+            root=np.full(n, -1, dtype=np.int32),
+            level=np.zeros(n, dtype=np.int16),
+            joined_step=np.full(n, -1, dtype=np.int32),
+            income_selling=np.zeros(n, dtype=np.float64),
+            income_recruiting=np.zeros(n, dtype=np.float64),
+        )
+        founders = np.asarray(founders, dtype=np.int64)
+        tree.add_owners(founders, np.full(founders.size, -1, dtype=np.int64), step=0)
+        return tree
+
+    @property
+    def n_owners(self) -> int:
+        """Number of store owners."""
+        return int(np.count_nonzero(self.is_owner))
+
+    def add_owners(self, new: np.ndarray, recruiter: np.ndarray, step: int) -> None:
+        """Make `new` store owners, each recruited by the matching `recruiter`.
+
+        Parameters
+        ----------
+        new : ndarray of int
+            Distinct consumers who are not owners yet.
+        recruiter : ndarray of int, same length as `new`
+            Each one's recruiter, an owner before this call; -1 makes a founder.
+        step : int
+            The current step, recorded as the join step.
+
+        Raises
+        ------
+        ValueError
+            If lengths differ, an index is out of range, `new` repeats a consumer
+            or holds an owner, or a recruiter is not already an owner.
+        """
+        new = np.asarray(new, dtype=np.int64)
+        recruiter = np.asarray(recruiter, dtype=np.int64)
+        n = self.is_owner.size
+        if new.shape != recruiter.shape or new.ndim != 1:
+            raise ValueError(
+                f"new and recruiter: must be 1-d of equal length, got {new.shape} "
+                f"and {recruiter.shape}"
+            )
+        if new.size == 0:
+            return
+        if new.min() < 0 or new.max() >= n:
+            raise ValueError(f"new: must be in [0, {n}), got {new.min()}..{new.max()}")
+        if recruiter.min() < -1 or recruiter.max() >= n:
+            raise ValueError(
+                f"recruiter: must be -1 or in [0, {n}), got {recruiter.min()}..{recruiter.max()}"
+            )
+        if np.unique(new).size != new.size:
+            raise ValueError("new: must not repeat a consumer")
+        if self.is_owner[new].any():
+            raise ValueError(f"new: already owners: {new[self.is_owner[new]].tolist()}")
+        recruited = recruiter >= 0
+        # Recruiters must already be owners: a same-batch recruit cannot recruit yet.
+        not_owner = recruited & ~self.is_owner[np.maximum(recruiter, 0)]
+        if not_owner.any():
+            raise ValueError(f"recruiter: not owners: {recruiter[not_owner].tolist()}")
+
+        up = recruiter[recruited]
+        self.parent[new] = recruiter
+        self.root[new] = np.where(recruited, 0, new)
+        self.root[new[recruited]] = self.root[up]
+        self.level[new] = 1
+        self.level[new[recruited]] = self.level[up] + 1
+        self.joined_step[new] = step
+        self.is_owner[new] = True
+
+    def tree_sizes(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Return every tree's founder, number of participants and number of levels.
+
+        Returns
+        -------
+        roots : ndarray of int32
+            Founders, ascending.
+        participants : ndarray of int64
+            Owners in each tree, the founder included.
+        levels : ndarray of int64
+            Deepest level in each tree (1 for a lone founder).
+
+        Examples
+        --------
+        >>> tree = ResellerTree.initial(5, founders=np.array([0, 4]))
+        >>> tree.add_owners(np.array([1, 2]), np.array([0, 0]), step=1)
+        >>> [a.tolist() for a in tree.tree_sizes()]
+        [[0, 4], [3, 1], [2, 1]]
+        """
+        owners = np.flatnonzero(self.is_owner)
+        roots, which = np.unique(self.root[owners], return_inverse=True)
+        participants = np.bincount(which, minlength=roots.size).astype(np.int64)
+        levels = np.zeros(roots.size, dtype=np.int64)
+        np.maximum.at(levels, which, self.level[owners].astype(np.int64))
+        return roots.astype(np.int32), participants, levels
+
+    def pyramid_trees(self, min_levels: int = 3, min_participants: int = 30) -> np.ndarray:
+        """Return the founders of trees with at least `min_levels` levels and `min_participants`.
+
+        The defaults are the criminal threshold for pyramid selling [1]_.
+
+        Parameters
+        ----------
+        min_levels : int
+            Minimum number of levels (a founder alone is 1 level).
+        min_participants : int
+            Minimum number of owners in the tree, the founder included.
+
+        Returns
+        -------
+        ndarray of int32
+            Founders of the trees meeting both conditions, ascending.
+
+        References
+        ----------
+        .. [1] Prosecution Standards (II), art. 78.
+        """
+        if min_levels < 1 or min_participants < 1:
+            raise ValueError(
+                f"min_levels and min_participants: must be >= 1, got {min_levels} "
+                f"and {min_participants}"
+            )
+        roots, participants, levels = self.tree_sizes()
+        return roots[(levels >= min_levels) & (participants >= min_participants)]
+
+    def deepest_tree(self) -> int:
+        """Return the founder of the tree with the most levels (lowest founder on ties), -1 if none.
+
+        Its depth is ``level.max()``.
+        """
+        if not self.is_owner.any():
+            return -1
+        deepest = np.flatnonzero(self.level == self.level.max())
+        return int(self.root[deepest].min())
+
+
+def commission_flows(
+    seller: np.ndarray,
+    amount: np.ndarray,
+    parent: np.ndarray,
+    rates: Sequence[float],
+    max_levels: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Split each sale's commission between the seller and its line of recruiters.
+
+    The seller earns ``rates[0] * amount``, its recruiter ``rates[1] * amount``
+    and so on, up to ``min(max_levels, len(rates))`` levels; a line stops early
+    at its founder (parent -1). One level with ``rates[0] <= 0.3`` is the shape
+    of legal direct selling; paying on the downline's sales (two or more
+    levels) is pyramid selling [1]_ [2]_.
+
+    Parameters
+    ----------
+    seller : ndarray of int
+        Store owner credited with each sale.
+    amount : ndarray of float
+        Value of each sale.
+    parent : ndarray of int
+        Recruiter of every consumer, -1 for founders (``ResellerTree.parent``).
+    rates : sequence of float
+        Commission rates, non-negative; ``rates[k]`` goes to the seller's k-th ancestor.
+    max_levels : int
+        Most levels paid (>= 0), the seller being level 1.
+
+    Returns
+    -------
+    recipient : ndarray of int64
+        Who is paid, one row per payment, level by level and in sale order within a level.
+    commission : ndarray of float64
+        How much.
+    level : ndarray of int16
+        1 for the seller, 2 for its recruiter, ...
+
+    Examples
+    --------
+    A chain 0 <- 1 <- 2 (2 was recruited by 1, 1 by 0); 2 sells for 100:
+
+    >>> parent = np.array([-1, 0, 1])
+    >>> rates = [0.1, 0.05, 0.02]
+    >>> who, paid, lvl = commission_flows(np.array([2]), np.array([100.0]), parent, rates, 2)
+    >>> who.tolist(), paid.tolist(), lvl.tolist()
+    ([2, 1], [10.0, 5.0], [1, 2])
+
+    References
+    ----------
+    .. [1] Regulation on Prohibition of Pyramid Selling (2005), art. 7.
+    .. [2] Direct Selling Regulation (2005).
+    """
+    seller = np.asarray(seller, dtype=np.int64)
+    amount = np.asarray(amount, dtype=np.float64)
+    parent = np.asarray(parent)
+    rates = np.asarray(rates, dtype=np.float64)
+    if seller.shape != amount.shape or seller.ndim != 1:
+        raise ValueError(
+            f"seller and amount: must be 1-d of equal length, got {seller.shape} and {amount.shape}"
+        )
+    if max_levels < 0:
+        raise ValueError(f"max_levels: must be >= 0, got {max_levels}")
+    if rates.ndim != 1 or (rates < 0).any():
+        raise ValueError(f"rates: must be a sequence of non-negative numbers, got {rates.tolist()}")
+    if seller.size and (seller.min() < 0 or seller.max() >= parent.size):
+        raise ValueError(
+            f"seller: must be in [0, {parent.size}), got {seller.min()}..{seller.max()}"
+        )
+
+    recipients, commissions, levels = [], [], []
+    sale = np.arange(seller.size)
+    current = seller
+    for k in range(min(max_levels, rates.size)):
+        recipients.append(current)
+        commissions.append(rates[k] * amount[sale])
+        levels.append(np.full(current.size, k + 1, dtype=np.int16))
+        # Climb one level; lines that reached their founder drop out.
+        up = parent[current].astype(np.int64)
+        alive = up >= 0
+        current, sale = up[alive], sale[alive]
+        if current.size == 0:
+            break
+    if not recipients:
+        return np.empty(0, np.int64), np.empty(0, np.float64), np.empty(0, np.int16)
+    return np.concatenate(recipients), np.concatenate(commissions), np.concatenate(levels)
+
+
+def recruitment_attempts(
+    tree: ResellerTree,
+    strong_indptr: np.ndarray,
+    strong_indices: np.ndarray,
+    *,
+    attempt_rate: float,
+    accept_prob: np.ndarray | float,
+    eligible: np.ndarray | None,
+    rng: np.random.Generator,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Draw one day's recruitment pitches and who accepts; the tree is not changed.
+
+    Each owner pitches with probability `attempt_rate` to one strong-tie friend
+    drawn uniformly (owners without strong ties skip). A pitch to an eligible
+    non-owner succeeds with the friend's `accept_prob`, each pitch independently,
+    so a friend pitched by several owners is more likely to join; among the
+    successful pitches to one friend, one recruiter is chosen uniformly. The
+    caller charges the fee, pays the referral reward and calls
+    :meth:`ResellerTree.add_owners`.
+
+    Parameters
+    ----------
+    tree : ResellerTree
+        Current owners.
+    strong_indptr, strong_indices : ndarray of int
+        CSR structure of the (symmetric) strong ties over the same n consumers.
+    attempt_rate : float
+        Daily probability that an owner pitches, in [0, 1].
+    accept_prob : float or ndarray of float, shape (n,)
+        Probability that a pitched consumer accepts, in [0, 1].
+    eligible : ndarray of bool, shape (n,), or None
+        Who may become an owner (None: everyone); owners never are.
+    rng : numpy.random.Generator
+        Source of randomness.
+
+    Returns
+    -------
+    recruits : ndarray of int64
+        New owners, distinct and ascending.
+    recruiters : ndarray of int64
+        The owner who recruited each.
+
+    Examples
+    --------
+    A star whose leaves 1, 2 and 3 own stores: all pitch the centre 0, one gets it.
+
+    >>> tree = ResellerTree.initial(4, founders=np.array([1, 2, 3]))
+    >>> indptr, indices = np.array([0, 3, 4, 5, 6]), np.array([1, 2, 3, 0, 0, 0])
+    >>> recruits, recruiters = recruitment_attempts(
+    ...     tree, indptr, indices, attempt_rate=1.0, accept_prob=1.0, eligible=None,
+    ...     rng=np.random.default_rng(0))
+    >>> recruits.tolist(), recruiters.size, int(recruiters[0]) in (1, 2, 3)
+    ([0], 1, True)
+
+    References
+    ----------
+    .. [1] KrASIA/Nikkei on Yunji: owners recruit members among friends for a
+       referral reward.
+    """
+    n = tree.is_owner.size
+    if len(strong_indptr) != n + 1:
+        raise ValueError(
+            f"strong_indptr: must have length n + 1 = {n + 1}, got {len(strong_indptr)}"
+        )
+    if not 0.0 <= attempt_rate <= 1.0:
+        raise ValueError(f"attempt_rate: must be in [0, 1], got {attempt_rate}")
+    accept = np.asarray(accept_prob, dtype=np.float64)
+    if accept.ndim not in (0, 1) or (accept.ndim == 1 and accept.size != n):
+        raise ValueError(f"accept_prob: must be a scalar or of shape ({n},), got {accept.shape}")
+    if ((accept < 0) | (accept > 1)).any():
+        raise ValueError("accept_prob: must be in [0, 1]")
+    if eligible is not None and np.shape(eligible) != (n,):
+        raise ValueError(f"eligible: must have shape ({n},), got {np.shape(eligible)}")
+
+    owners = np.flatnonzero(tree.is_owner)
+    pitching = owners[rng.random(owners.size) < attempt_rate]
+    lo = np.asarray(strong_indptr[pitching], dtype=np.int64)
+    degree = np.asarray(strong_indptr[pitching + 1], dtype=np.int64) - lo
+    has_friends = degree > 0
+    pitching, lo, degree = pitching[has_friends], lo[has_friends], degree[has_friends]
+    friend = np.asarray(strong_indices[lo + rng.integers(0, degree)], dtype=np.int64)
+
+    open_to = ~tree.is_owner[friend]
+    if eligible is not None:
+        open_to &= np.asarray(eligible, dtype=bool)[friend]
+    pitch_accept = accept[friend] if accept.ndim else np.full(friend.size, float(accept))
+    success = open_to & (rng.random(friend.size) < pitch_accept)
+    recruit, recruiter = friend[success], pitching[success]
+
+    # Shuffle, then keep each recruit's first success: a uniform pick among its recruiters.
+    order = rng.permutation(recruit.size)
+    recruit, recruiter = recruit[order], recruiter[order]
+    recruits, first = np.unique(recruit, return_index=True)
+    return recruits.astype(np.int64), recruiter[first].astype(np.int64)

@@ -276,6 +276,8 @@ def _problems(exc: ValidationError) -> list[Problem]:
         if kind == "value_error" and "@" in message:
             # located(): the validator knew the exact key path
             path, _, rule = message.split("@", 1)[1].partition(": ")
+            if path.startswith("."):  # relative to the section that raised it
+                path = ".".join([*loc, path[1:]])
             problems.append(Problem(path, rule))
         elif loc and loc[-1] == "[key]":
             problems.append(Problem(".".join(loc[:-1]), f"invalid table key: {rule}", loc[-2]))

@@ -16,10 +16,12 @@ them by key, as in ``population.tiers.3.share``.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from types import MappingProxyType
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WrapSerializer, model_validator
+from pydantic import AfterValidator, Field, model_validator
+
+from socialsim.config._base import MAX_RMB, Section, Table, located, read_only
+from socialsim.config.platforms import MAX_PLATFORMS, PlatformConfig, default_platforms
 
 __all__ = [
     "AgentsConfig",
@@ -27,6 +29,7 @@ __all__ = [
     "CatalogueConfig",
     "CategoryConfig",
     "ConversionConfig",
+    "CrossBorderConfig",
     "InfluencerConfig",
     "ModelConfig",
     "NetworkConfig",
@@ -43,44 +46,10 @@ _SHARE_TOLERANCE = 1e-6
 MAX_TIERS = 100
 MAX_CATEGORIES = 1000
 MAX_CONSUMERS = 2**31 - 1
-# Money and counts stay far below float32's range (~3e38) so sums never overflow.
-_MAX_RMB = 1e8
-
-
-def located(path: str, message: str) -> ValueError:
-    """Return a ValueError whose message carries a key path.
-
-    Cross-field rules are checked in model validators, whose errors pydantic
-    attaches to the enclosing section; the ``@path:`` prefix lets the error
-    formatter point at the exact key instead.
-    """
-    return ValueError(f"@{path}: {message}")
-
-
-def _read_only(mapping: Mapping[Any, Any]) -> Mapping[Any, Any]:
-    return MappingProxyType(dict(mapping))
-
-
-def _as_dict(mapping: Mapping[Any, Any], handler: Any) -> Any:
-    return handler(dict(mapping))
-
-
-# A table: a read-only mapping that serialises as a plain dict.
-_Table = WrapSerializer(_as_dict)
-
-
-class _Section(BaseModel):
-    # allow_inf_nan=False: NaN and infinity are never meaningful here, and would only fail
-    # later, in the middle of a run.
-    model_config = ConfigDict(
-        frozen=True, extra="forbid", validate_default=True, allow_inf_nan=False
-    )
-
-
 # --------------------------------------------------------------------------- population
 
 
-class TierConfig(_Section):
+class TierConfig(Section):
     """One row of the city-tier table.
 
     The default table is an *assumption* built to match the tier facts in
@@ -94,7 +63,7 @@ class TierConfig(_Section):
     share: float = Field(ge=0, le=1, description="Share of consumers living in this tier.")
     median_income: float = Field(
         gt=0,
-        le=_MAX_RMB,
+        le=MAX_RMB,
         description="Median monthly disposable income in RMB (incomes are lognormal).",
     )
     online_share: float = Field(
@@ -142,7 +111,7 @@ def _check_tier_keys(tiers: Mapping[int, Any], path: str) -> None:
         raise located(path, f"tiers must be numbered 1..{len(keys)} without gaps, got {keys}")
 
 
-class PopulationConfig(_Section):
+class PopulationConfig(Section):
     """Consumers and the cities they live in."""
 
     n_consumers: int = Field(
@@ -151,7 +120,7 @@ class PopulationConfig(_Section):
         le=MAX_CONSUMERS,
         description="Number of consumers (KOCs and store owners included).",
     )
-    tiers: Annotated[Mapping[int, TierConfig], AfterValidator(_read_only), _Table] = Field(
+    tiers: Annotated[Mapping[int, TierConfig], AfterValidator(read_only), Table] = Field(
         default_factory=_default_tiers,
         description="The tier table, keyed by tier number 1..K.",
     )
@@ -195,7 +164,7 @@ class PopulationConfig(_Section):
 # --------------------------------------------------------------------------- network
 
 
-class TierNetworkConfig(_Section):
+class TierNetworkConfig(Section):
     """Local network structure of one tier.
 
     Lower-tier towns are close-knit: smaller communities that hold more of each
@@ -229,7 +198,7 @@ def _default_tier_networks() -> dict[int, TierNetworkConfig]:
     }
 
 
-class NetworkConfig(_Section):
+class NetworkConfig(Section):
     """The undirected social (friendship) graph between consumers."""
 
     mean_degree: float = Field(
@@ -255,7 +224,7 @@ class NetworkConfig(_Section):
             "tie (Granovetter 1973: weak ties bridge but persuade less); assumption."
         ),
     )
-    tiers: Annotated[Mapping[int, TierNetworkConfig], AfterValidator(_read_only), _Table] = Field(
+    tiers: Annotated[Mapping[int, TierNetworkConfig], AfterValidator(read_only), Table] = Field(
         default_factory=_default_tier_networks,
         description="Community structure per tier, keyed like population.tiers.",
     )
@@ -269,7 +238,7 @@ class NetworkConfig(_Section):
 # --------------------------------------------------------------------------- influencers
 
 
-class InfluencerConfig(_Section):
+class InfluencerConfig(Section):
     """KOLs (influencers) and KOCs (consumer-creators) and whom they reach.
 
     KOL follower counts are heavy tailed. The Douyin segments are head >= 10 M,
@@ -298,6 +267,15 @@ class InfluencerConfig(_Section):
         gt=0,
         le=5,
         description="Pareto tail exponent of KOL audience sizes; smaller is heavier (assumption).",
+    )
+    kol_prospect_ratio: float = Field(
+        default=0.5,
+        ge=0,
+        le=100,
+        description=(
+            "Prospective followers per initial follower of a KOL: consumers who may follow "
+            "later, after good livestreams (assumption)."
+        ),
     )
     kol_tier_affinity: float = Field(
         default=0.7,
@@ -355,7 +333,7 @@ class InfluencerConfig(_Section):
         return self
 
 
-class StoreConfig(_Section):
+class StoreConfig(Section):
     """Micro-store owners (Yunji / Beidian style resellers).
 
     Yunji had 7.4 M store owners at the end of 2018 (Fung Business
@@ -369,7 +347,7 @@ class StoreConfig(_Section):
 # --------------------------------------------------------------------------- catalogue
 
 
-class CategoryConfig(_Section):
+class CategoryConfig(Section):
     """One product category.
 
     Prices are lognormal around the median. The default medians are an
@@ -381,7 +359,7 @@ class CategoryConfig(_Section):
     """
 
     n_products: int = Field(ge=1, description="Number of products in the category.")
-    median_price: float = Field(gt=0, le=_MAX_RMB, description="Median price in RMB.")
+    median_price: float = Field(gt=0, le=MAX_RMB, description="Median price in RMB.")
     price_sigma: float = Field(ge=0, le=3, description="Sigma of log price.")
     need_rate: float = Field(
         ge=0, le=1, description="Daily probability that a consumer without one develops a need."
@@ -392,18 +370,46 @@ class CategoryConfig(_Section):
     mean_quality: float = Field(
         default=0.65, gt=0, lt=1, description="Mean product quality on a 0-1 scale."
     )
+    cross_border_share: float = Field(
+        default=0.0,
+        ge=0,
+        le=1,
+        description=(
+            "Share of the category's products that are imported (sold only on platforms that "
+            "list cross-border goods)."
+        ),
+    )
+    cross_border_tax: float = Field(
+        default=0.091,
+        ge=0,
+        le=1,
+        description=(
+            "Cross-border tax inside the personal quota: no tariff, VAT and consumption tax at "
+            "70 %, about 9.1 % for ordinary goods and 23 % for cosmetics (customs rules)."
+        ),
+    )
+    c2m_share: float = Field(
+        default=0.0,
+        ge=0,
+        le=1,
+        description="Share of the category's products made to order (C2M pricing applies).",
+    )
 
 
 def _default_categories() -> dict[str, CategoryConfig]:
     rows = {
-        # n products, median price, price sigma, daily need rate, influencer affinity
-        "beauty": (60, 100.0, 0.7, 0.015, 3.0),
-        "mother_baby": (40, 90.0, 0.6, 0.008, 2.5),
-        "fashion": (80, 90.0, 0.7, 0.015, 2.5),
-        "food_farm": (80, 30.0, 0.6, 0.045, 1.0),
-        "electronics": (40, 400.0, 0.9, 0.003, 0.8),
-        "household": (60, 45.0, 0.7, 0.022, 1.0),
+        # n products, median price, price sigma, daily need rate, influencer affinity,
+        # imported share, cross-border tax, made-to-order share
+        "beauty": (60, 100.0, 0.7, 0.015, 3.0, 0.3, 0.23, 0.0),
+        "mother_baby": (40, 90.0, 0.6, 0.008, 2.5, 0.3, 0.091, 0.0),
+        "fashion": (80, 90.0, 0.7, 0.015, 2.5, 0.05, 0.091, 0.2),
+        "food_farm": (80, 30.0, 0.6, 0.045, 1.0, 0.05, 0.091, 0.3),
+        "electronics": (40, 400.0, 0.9, 0.003, 0.8, 0.1, 0.091, 0.1),
+        "household": (60, 45.0, 0.7, 0.022, 1.0, 0.05, 0.091, 0.3),
     }
+    # Imported shares follow Kaola's categories (mothers, beauty; CEO interview 2020) and
+    # made-to-order shares the C2M goods sold in groups (farm produce, household); both
+    # assumptions. Taxes: 23 % cosmetics, 9.1 % ordinary (customs rules, domain.md).
     return {
         name: CategoryConfig(
             n_products=n,
@@ -411,8 +417,11 @@ def _default_categories() -> dict[str, CategoryConfig]:
             price_sigma=sigma,
             need_rate=rate,
             influencer_affinity=aff,
+            cross_border_share=imported,
+            cross_border_tax=tax,
+            c2m_share=c2m,
         )
-        for name, (n, price, sigma, rate, aff) in rows.items()
+        for name, (n, price, sigma, rate, aff, imported, tax, c2m) in rows.items()
     }
 
 
@@ -430,14 +439,30 @@ def _check_category_names(categories: Mapping[str, CategoryConfig]) -> Mapping[s
                 f"catalogue.categories.{name}",
                 "category names must be lower-case identifiers (letters, digits, _)",
             )
-    return _read_only(categories)
+    return read_only(categories)
 
 
-class CatalogueConfig(_Section):
+def _check_platform_names(platforms: Mapping[str, PlatformConfig]) -> Mapping[str, PlatformConfig]:
+    if not platforms:
+        raise located("platforms", "must define at least one platform")
+    if len(platforms) > MAX_PLATFORMS:
+        raise located(
+            "platforms", f"at most {MAX_PLATFORMS} platforms are supported, got {len(platforms)}"
+        )
+    for name in platforms:
+        if not name.isidentifier() or not name.islower():
+            raise located(
+                f"platforms.{name}",
+                "platform names must be lower-case identifiers (letters, digits, _)",
+            )
+    return read_only(platforms)
+
+
+class CatalogueConfig(Section):
     """The products on sale, by category."""
 
     categories: Annotated[
-        Mapping[str, CategoryConfig], AfterValidator(_check_category_names), _Table
+        Mapping[str, CategoryConfig], AfterValidator(_check_category_names), Table
     ] = Field(default_factory=_default_categories, description="Categories keyed by name.")
     quality_concentration: float = Field(
         default=6.0,
@@ -450,7 +475,7 @@ class CatalogueConfig(_Section):
 # --------------------------------------------------------------------------- behaviour
 
 
-class ConversionConfig(_Section):
+class ConversionConfig(Section):
     """The logit of buying a product the consumer is exposed to, per day.
 
     ``logit = base[source] + trust_weight * trust + social_proof_weight * share of
@@ -473,6 +498,55 @@ class ConversionConfig(_Section):
     )
     base_kol: float = Field(default=-2.0, description="Base logit for a KOL-posted product.")
     base_koc: float = Field(default=-2.0, description="Base logit for a KOC-reviewed product.")
+    base_feed_social: float = Field(
+        default=-2.0,
+        description=(
+            "Base logit for a product a social feed shows (what a friend bought). With "
+            "base_feed_algorithmic, set so a social-feed exposure converts about 4 x an "
+            "algorithmic one in the default world: Kuaishou's social feed converts 3-5 x "
+            "Douyin's (2020 article)."
+        ),
+    )
+    base_feed_algorithmic: float = Field(
+        default=-2.2,
+        description="Base logit for a product an algorithmic feed recommends to a stranger.",
+    )
+    base_livestream: float = Field(
+        default=-2.5,
+        description=(
+            "Base logit for a product featured in a livestream the consumer watches, before "
+            "the session's urgency: best cases near 30 %, up to 10 x ordinary e-commerce "
+            "(McKinsey 2021)."
+        ),
+    )
+    base_group_share: float = Field(
+        default=-1.5,
+        description="Base logit for joining a group a friend shared (a cheap, trusted ask).",
+    )
+    base_store: float = Field(
+        default=-2.0, description="Base logit for a product a store-owner friend promotes."
+    )
+    review_weight: float = Field(
+        default=4.0,
+        ge=0,
+        description=(
+            "Extra weight of quality in a KOC's honest review: good products are talked up, "
+            "poor ones down (assumption)."
+        ),
+    )
+    no_need_shift: float = Field(
+        default=-2.0,
+        le=0,
+        description=(
+            "Logit shift for an offer outside an open need (a shared group, a livestream "
+            "impulse): people buy less of what they did not plan to."
+        ),
+    )
+    tier_appeal_weight: float = Field(
+        default=1.0,
+        ge=0,
+        description="Weight of the platform's tier appeal in the logit of buying on it.",
+    )
     trust_weight: float = Field(default=2.0, ge=0, description="Weight of trust in the source.")
     social_proof_weight: float = Field(
         default=2.0,
@@ -499,7 +573,7 @@ class ConversionConfig(_Section):
     )
 
 
-class BehaviourConfig(_Section):
+class BehaviourConfig(Section):
     """How consumers need, notice and buy."""
 
     budget_share: float = Field(
@@ -536,13 +610,45 @@ class BehaviourConfig(_Section):
             "unknown products into 'dark horses' (Azoya); size assumption."
         ),
     )
+    return_rate: float = Field(
+        default=0.12,
+        ge=0,
+        le=1,
+        description=(
+            "Share of ordinary purchases of average quality that are returned: 10-15 % for "
+            "ordinary e-commerce (trade press, domain.md); livestreams set their own."
+        ),
+    )
+    return_days: int = Field(
+        default=7, ge=0, le=365, description="Days between a purchase and its return."
+    )
     conversion: ConversionConfig = Field(default_factory=ConversionConfig)
+
+
+# --------------------------------------------------------------------------- cross-border rules
+
+
+class CrossBorderConfig(Section):
+    """The personal quota on cross-border e-commerce imports (law, not platform strategy).
+
+    RMB 5,000 per transaction and RMB 26,000 per person per year since 2019
+    (Ningbo Customs Q&A; HKTDC); orders over quota are blocked. Tax rates are
+    per category (``catalogue.categories.*.cross_border_tax``).
+    """
+
+    per_order_limit: float = Field(
+        default=5000.0, ge=0, le=MAX_RMB, description="RMB per transaction."
+    )
+    annual_limit: float = Field(
+        default=26000.0, ge=0, le=MAX_RMB, description="RMB per consumer per year."
+    )
+    year_days: int = Field(default=365, ge=1, le=3650, description="Days in a quota year.")
 
 
 # --------------------------------------------------------------------------- run and agents
 
 
-class AgentsConfig(_Section):
+class AgentsConfig(Section):
     """How consumers appear as Mesa agents."""
 
     eager_consumer_limit: int = Field(
@@ -555,7 +661,7 @@ class AgentsConfig(_Section):
     )
 
 
-class RunConfig(_Section):
+class RunConfig(Section):
     """How long to run, from which seed, and what to record."""
 
     steps: int = Field(default=90, ge=0, description="Days to simulate.")
@@ -572,7 +678,7 @@ class RunConfig(_Section):
 # --------------------------------------------------------------------------- the whole world
 
 
-class ModelConfig(_Section):
+class ModelConfig(Section):
     """The complete, validated description of a socialsim world and run.
 
     Examples
@@ -592,6 +698,13 @@ class ModelConfig(_Section):
     stores: StoreConfig = Field(default_factory=StoreConfig)
     catalogue: CatalogueConfig = Field(default_factory=CatalogueConfig)
     behaviour: BehaviourConfig = Field(default_factory=BehaviourConfig)
+    platforms: Annotated[
+        Mapping[str, PlatformConfig], AfterValidator(_check_platform_names), Table
+    ] = Field(
+        default_factory=default_platforms,
+        description="Competing platforms keyed by name; each may start from a preset.",
+    )
+    cross_border: CrossBorderConfig = Field(default_factory=CrossBorderConfig)
     agents: AgentsConfig = Field(default_factory=AgentsConfig)
     run: RunConfig = Field(default_factory=RunConfig)
 

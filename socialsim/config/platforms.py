@@ -1,0 +1,647 @@
+"""Platforms as data: which social commerce mechanisms a platform runs, and how.
+
+A world holds one or more platforms (``ModelConfig.platforms``, a table keyed
+by name). Each is a :class:`PlatformConfig`: its audience, prices and feed,
+and one section per mechanism (group buying, livestreams, micro-stores,
+membership, promotions, cross-border listings, C2M), each off unless switched
+on. Named presets stylised after real platforms ship as package data
+(``socialsim/config/presets/*.yaml``); a platform row names one with
+``preset:`` and overrides any of its values::
+
+    platforms:
+      pdd: {preset: pinduoduo, group_buying: {discount: 0.3}}
+      dy: {preset: douyin}
+
+Every default cites ``shared/domain.md`` or says *assumption*; assumptions are
+meant to be swept.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from functools import cache
+from importlib import resources
+from itertools import pairwise
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import AfterValidator, Field, model_validator
+
+from socialsim.config._base import MAX_RMB, Section, Table, located, read_only
+
+__all__ = [
+    "PRESETS",
+    "C2MConfig",
+    "CrossBorderListingConfig",
+    "FeedConfig",
+    "GroupBuyingConfig",
+    "KanjiaConfig",
+    "LivestreamConfig",
+    "MembershipConfig",
+    "MicroStoreConfig",
+    "PlatformConfig",
+    "PromotionConfig",
+    "RegulationConfig",
+    "preset_data",
+]
+
+MAX_PLATFORMS = 100
+"""Platforms are stored as int8 indices."""
+
+
+@cache
+def _preset_files() -> dict[str, str]:
+    folder = resources.files("socialsim.config") / "presets"
+    return {
+        entry.name.removesuffix(".yaml"): entry.read_text(encoding="utf-8")
+        for entry in folder.iterdir()
+        if entry.name.endswith(".yaml")
+    }
+
+
+PRESETS: tuple[str, ...] = tuple(sorted(_preset_files()))
+"""Names of the platform presets shipped with socialsim."""
+
+
+def preset_data(name: str) -> dict[str, Any]:
+    """Return the settings of a platform preset as a nested dict.
+
+    Raises
+    ------
+    KeyError
+        If there is no preset of that name.
+
+    Examples
+    --------
+    >>> preset_data("pinduoduo")["group_buying"]["enabled"]
+    True
+    """
+    files = _preset_files()
+    if name not in files:
+        raise KeyError(name)
+    return yaml.safe_load(files[name]) or {}
+
+
+def _merge(base: Mapping[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
+    """Deep-merge `over` onto `base`: sections merge key by key, values replace."""
+    out = dict(base)
+    for key, value in over.items():
+        if isinstance(value, Mapping) and isinstance(out.get(key), Mapping):
+            out[key] = _merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+# --------------------------------------------------------------------------- feeds
+
+
+class FeedConfig(Section):
+    """The platform's recommendation feed.
+
+    ``social`` feeds recommend what a user's friends bought (Kuaishou style);
+    ``algorithmic`` feeds recommend by interest and popularity to anyone
+    (Douyin style). Kuaishou's socially driven recommendation converts 3-5 x
+    Douyin's algorithm-driven feed ("E-Commerce is Social in China's Small
+    Cities", 2020); the default conversion logits
+    (``behaviour.conversion.base_feed_social`` and ``base_feed_algorithmic``)
+    are set to give about 4 x in the default world.
+    """
+
+    kind: Literal["none", "social", "algorithmic"] = Field(
+        default="none", description="What the feed recommends."
+    )
+    reach: float = Field(
+        default=0.5,
+        ge=0,
+        le=1,
+        description=(
+            "Daily probability that a user with an open need is shown a product for it "
+            "(assumption). A social feed can only show what a friend bought lately."
+        ),
+    )
+
+
+# --------------------------------------------------------------------------- group buying
+
+
+class KanjiaConfig(Section):
+    """Price-cut sharing ("kanjia"): friends' clicks cut the initiator's price.
+
+    Each friend's click cuts the price by a shrinking amount within the group's
+    window (Pinduoduo explainers, ``shared/domain.md``); clicks bring new users
+    to the platform. Sizes are *assumptions*.
+    """
+
+    enabled: bool = Field(default=False, description="Initiators also share a price-cut link.")
+    share_to: int = Field(
+        default=10, ge=0, le=1000, description="Friends (any tie) the link is sent to."
+    )
+    click_prob: float = Field(
+        default=0.3, ge=0, le=1, description="Probability a friend who gets the link clicks it."
+    )
+    first_cut: float = Field(
+        default=0.1, ge=0, le=1, description="Price cut of the first click, as a share of price."
+    )
+    decay: float = Field(
+        default=0.6, ge=0, le=1, description="Each further click cuts this times the previous."
+    )
+    max_cut: float = Field(default=0.5, ge=0, le=1, description="Largest total cut.")
+    acquire_prob: float = Field(
+        default=0.3,
+        ge=0,
+        le=1,
+        description="Probability a clicking friend who does not use the platform starts using it.",
+    )
+
+
+class GroupBuyingConfig(Section):
+    """Pinduoduo-style group buying.
+
+    Every product has a solo price and a group price. A buyer chooses group or
+    solo by utility; an initiator pays, opens a group for ``window_days`` and
+    shares it with friends (strong ties first); friends and strangers browsing
+    the product join; the group ships when it reaches ``size`` members and is
+    refunded in full if it expires. Group size 2 by default: 99.4 % of
+    successful groups in the BeiBei log had one joiner, failed groups had none
+    (Zhang et al., ICDE 2021); the window is 24 h with automatic refunds
+    (Pinduoduo rules). The group-vs-solo price gap has no reliable typical
+    value: 10-40 % (*assumption*, sweepable).
+    """
+
+    enabled: bool = Field(default=False, description="Whether the platform sells in groups.")
+    discount: float = Field(
+        default=0.25, ge=0, lt=1, description="Group price = solo price x (1 - discount)."
+    )
+    size: int = Field(default=2, ge=2, le=100, description="Members a group needs to ship.")
+    window_days: int = Field(
+        default=1, ge=1, le=365, description="Days a group stays open (24 h on Pinduoduo)."
+    )
+    price_ladder: Annotated[Mapping[int, float], AfterValidator(read_only), Table] = Field(
+        default_factory=dict,
+        description=(
+            "Optional deeper discounts for larger groups: {members: discount}. A group with a "
+            "ladder stays open for its whole window, admits up to the largest size and "
+            "ships at the discount of the largest step it reached (members are refunded "
+            "the difference)."
+        ),
+    )
+    preference: float = Field(
+        default=-1.0,
+        description=(
+            "Logit of choosing group over solo before the saving: the wait and the risk of "
+            "failure (assumption)."
+        ),
+    )
+    saving_weight: float = Field(
+        default=10.0,
+        ge=0,
+        description=(
+            "Logit per unit of relative saving (discount x price sensitivity) in the "
+            "group-or-solo choice (assumption)."
+        ),
+    )
+    join_open_group: float = Field(
+        default=0.7,
+        ge=0,
+        le=1,
+        description=(
+            "Probability a group buyer browses the product's open groups and joins one "
+            "(strangers can join; Pinduoduo explainer 2020) instead of starting its own."
+        ),
+    )
+    share_to: int = Field(
+        default=3,
+        ge=0,
+        le=1000,
+        description="Friends an initiator shares the group with, strong ties first.",
+    )
+    failure_penalty: float = Field(
+        default=0.5,
+        gt=0,
+        le=1,
+        description=(
+            "After a group expires, the initiator's propensity to choose groups is multiplied "
+            "by this; a completed group restores it by the inverse (assumption)."
+        ),
+    )
+    kanjia: KanjiaConfig = Field(default_factory=KanjiaConfig)
+
+    @model_validator(mode="after")
+    def _ladder_is_monotone(self) -> GroupBuyingConfig:
+        steps = sorted(self.price_ladder.items())
+        for members, discount in steps:
+            if members <= self.size:
+                raise located(
+                    f".price_ladder.{members}",
+                    f"ladder sizes must be larger than size ({self.size})",
+                )
+            if not 0 <= discount < 1:
+                raise located(f".price_ladder.{members}", f"must be in [0, 1), got {discount}")
+        discounts = [self.discount] + [d for _, d in steps]
+        if any(b < a for a, b in pairwise(discounts)):
+            raise located(
+                ".price_ladder",
+                f"discounts must not fall as groups grow, got {discounts} from size {self.size} up",
+            )
+        return self
+
+
+# --------------------------------------------------------------------------- livestreams
+
+
+class LivestreamConfig(Section):
+    """Livestream selling by the platform's KOLs.
+
+    A KOL goes live with ``session_rate`` a day and features products at a
+    discount, with limited stock and a time limit. Best-case conversion is
+    near 30 %, up to 10 x ordinary e-commerce (McKinsey 2021); returns are
+    30-50 % against 10-15 % (trade press); the streamer earns about 20 %
+    commission plus a fixed slot fee (KrASIA / Nikkei; one reported deal was
+    RMB 300 k + 25 % + a 40 % price cut, SCMP 2020). Follower curves rise
+    faster than they fall (Garimella & West, arXiv 2103.10754). Audience sizes,
+    rates and the follower dynamics are *assumptions* scaled to the simulated
+    world.
+    """
+
+    enabled: bool = Field(default=False, description="Whether the platform's KOLs stream.")
+    session_rate: float = Field(
+        default=0.3, ge=0, le=1, description="Daily probability that a KOL goes live."
+    )
+    products_per_session: int = Field(
+        default=3, ge=1, le=100, description="Products featured in one session."
+    )
+    discount: float = Field(
+        default=0.2, ge=0, lt=1, description="Livestream price = price x (1 - discount)."
+    )
+    stock_share: float = Field(
+        default=0.05,
+        gt=0,
+        le=10,
+        description="Units of each featured product in stock, per expected viewer.",
+    )
+    attend_rate: float = Field(
+        default=0.15,
+        ge=0,
+        le=1,
+        description=(
+            "Probability that a follower of average trust attends, scaled by the follower's "
+            "trust (engagement), the KOL's segment (popularity) and tier distance."
+        ),
+    )
+    traffic_share: float = Field(
+        default=0.3,
+        ge=0,
+        le=100,
+        description=(
+            "Viewers the platform allocates from its other users, per follower who attends."
+        ),
+    )
+    impulse: float = Field(
+        default=0.2,
+        ge=0,
+        le=1,
+        description="Probability a viewer without a need in the category wants the product.",
+    )
+    urgency: float = Field(
+        default=0.8,
+        ge=0,
+        description="Logit bonus of buying in a session: limited stock and a time limit.",
+    )
+    commission: float = Field(
+        default=0.2, ge=0, le=1, description="Streamer's share of livestream sales (CPS)."
+    )
+    slot_fee: float = Field(
+        default=200.0,
+        ge=0,
+        le=MAX_RMB,
+        description="Fixed RMB per session the brand pays the streamer (scaled down).",
+    )
+    return_rate: float = Field(
+        default=0.4,
+        ge=0,
+        le=1,
+        description="Share of livestream purchases of average quality that are returned.",
+    )
+    good_session_conversion: float = Field(
+        default=0.05,
+        ge=0,
+        le=1,
+        description="Orders per viewer at or above which a session counts as good.",
+    )
+    follower_growth: float = Field(
+        default=0.2,
+        ge=0,
+        le=10,
+        description="New followers after a good session, per viewer who bought.",
+    )
+    follower_churn: float = Field(
+        default=0.02,
+        ge=0,
+        le=1,
+        description="Share of followers lost after a bad session.",
+    )
+    daily_churn: float = Field(
+        default=0.001, ge=0, le=1, description="Share of followers lost each day regardless."
+    )
+    trust_penalty: float = Field(
+        default=0.3,
+        ge=0,
+        le=1,
+        description=(
+            "Share of a follower's trust lost when it returns a livestream purchase or is "
+            "disappointed by its quality."
+        ),
+    )
+
+
+# --------------------------------------------------------------------------- micro-stores
+
+
+class RegulationConfig(Section):
+    """A regulator's intervention against a recruitment scheme.
+
+    Yunji was fined RMB 9.58 M in 2017 and switched to fee-free membership
+    from June 2019 (Yunji filings). Pyramid selling is an entry fee, pay per
+    recruit or pay on the downline's sales (Regulation on Prohibition of
+    Pyramid Selling, 2005, art. 7); legal direct selling pays one level of
+    commission (Direct Selling Regulation, 2005).
+    """
+
+    step: int | None = Field(
+        default=None, ge=1, description="Day the regulator acts; None for never."
+    )
+    action: Literal["fine", "one_level"] = Field(
+        default="one_level",
+        description=(
+            "'fine' charges the platform; 'one_level' forces fee-free membership, one level "
+            "of commission and no referral rewards."
+        ),
+    )
+    fine: float = Field(default=9.58e6, ge=0, le=1e12, description="RMB fined (Yunji 2017).")
+    only_if_flagged: bool = Field(
+        default=True,
+        description="Act only if some recruitment tree meets the pyramid conditions.",
+    )
+
+
+class MicroStoreConfig(Section):
+    """Micro-store resellers (Yunji / Beidian style).
+
+    Consumers become store owners by paying ``fee`` (Yunji RMB 398, earlier
+    365; Beidian later RMB 99; KrASIA / Nikkei, TechNode 2021), buy at a
+    member discount (up to 30 % on Yunji), sell to their strong ties for a
+    commission and recruit owners for a referral reward (about a quarter of the
+    fee on Yunji). Commission flows up the recruitment tree at most
+    ``max_levels`` levels; Beidian took 25 % commission from merchants, which
+    the default rates share out. Rates of recruiting and promoting are
+    *assumptions*.
+    """
+
+    enabled: bool = Field(default=False, description="Whether the platform runs micro-stores.")
+    fee: float = Field(default=398.0, ge=0, le=MAX_RMB, description="Membership fee, RMB.")
+    member_discount: float = Field(
+        default=0.2, ge=0, lt=1, description="Owners' discount on their own purchases."
+    )
+    commission_rates: tuple[float, ...] = Field(
+        default=(0.15, 0.06, 0.04),
+        min_length=1,
+        max_length=20,
+        description="Commission on a store sale to the seller, its recruiter, and so on up.",
+    )
+    max_levels: int = Field(
+        default=3, ge=1, le=20, description="Levels of the tree a sale's commission reaches."
+    )
+    referral_reward: float = Field(
+        default=100.0, ge=0, le=MAX_RMB, description="RMB paid to the recruiter per recruit."
+    )
+    promote_rate: float = Field(
+        default=0.3,
+        ge=0,
+        le=1,
+        description="Daily probability an owner promotes a product to its strong ties.",
+    )
+    recruit_rate: float = Field(
+        default=0.05,
+        ge=0,
+        le=1,
+        description="Daily probability an owner tries to recruit a strong-tie friend.",
+    )
+    accept_base: float = Field(
+        default=-1.0,
+        description="Logit of accepting a recruitment offer, before fee and income.",
+    )
+    accept_income_weight: float = Field(
+        default=1.0,
+        ge=0,
+        description=(
+            "Logit per unit of the recruiter's income so far relative to the fee: visible "
+            "earnings make recruiting easier, and their absence makes the scheme stall."
+        ),
+    )
+    accept_fee_weight: float = Field(
+        default=1.0,
+        ge=0,
+        description="Logit lost per unit of fee relative to the candidate's monthly budget.",
+    )
+    regulation: RegulationConfig = Field(default_factory=RegulationConfig)
+
+    @model_validator(mode="after")
+    def _rates_are_shares(self) -> MicroStoreConfig:
+        if any(not 0 <= r <= 1 for r in self.commission_rates):
+            raise located(".commission_rates", f"must be in [0, 1], got {self.commission_rates}")
+        if sum(self.commission_rates) > 1:
+            raise located(
+                ".commission_rates",
+                f"must not pay out more than the sale (sum <= 1), got {self.commission_rates}",
+            )
+        return self
+
+
+# --------------------------------------------------------------------------- membership, prices
+
+
+class MembershipConfig(Section):
+    """Paid annual membership with member prices and price protection (Kaola style).
+
+    Kaola's member price is below the earlier 96 % member rate, price
+    protection lasts 30 days for members, and membership pays most above
+    about RMB 10,000 of yearly spending (interview with Kaola's CEO, 2020).
+    The fee and join rate are *assumptions*.
+    """
+
+    enabled: bool = Field(default=False, description="Whether the platform sells memberships.")
+    fee: float = Field(default=279.0, ge=0, le=MAX_RMB, description="Annual fee, RMB.")
+    discount: float = Field(default=0.05, ge=0, lt=1, description="Member price discount.")
+    price_protection_days: int = Field(
+        default=30,
+        ge=0,
+        le=365,
+        description="Days after a purchase in which a price drop is refunded to members.",
+    )
+    join_rate: float = Field(
+        default=0.05,
+        ge=0,
+        le=1,
+        description="Daily probability of joining for a user whose saving clearly beats the fee.",
+    )
+    lookback_days: int = Field(
+        default=30,
+        ge=1,
+        le=365,
+        description="Days of past spending a user projects its yearly saving from.",
+    )
+
+
+class PromotionConfig(Section):
+    """Temporary price cuts (flash sales), which price protection refunds.
+
+    Sizes are *assumptions*; Taobao Tejia and Jingxi run constant deals
+    ("E-Commerce is Social in China's Small Cities", 2020).
+    """
+
+    rate: float = Field(
+        default=0.01, ge=0, le=1, description="Daily probability a product goes on promotion."
+    )
+    depth: float = Field(default=0.15, ge=0, lt=1, description="Price cut during a promotion.")
+    days: int = Field(default=3, ge=1, le=365, description="Length of a promotion.")
+
+
+class CrossBorderListingConfig(Section):
+    """Whether the platform lists imported (cross-border) products, Kaola / Tmall Global style.
+
+    Imported products are sold only on such platforms, under the personal
+    quota and cross-border tax of ``ModelConfig.cross_border``.
+    """
+
+    enabled: bool = Field(default=False, description="List imported products.")
+    search_share: float = Field(
+        default=0.3,
+        ge=0,
+        le=1,
+        description=(
+            "Share of searches that land on an imported product when the category has one: "
+            "the platform's curation (Kaola: 'selected, not comprehensive')."
+        ),
+    )
+
+
+class C2MConfig(Section):
+    """Consumer-to-manufacturer: aggregated demand lowers made-to-order prices.
+
+    Livestreams and group buys aggregate demand so factories make to order
+    ("E-Commerce is Social in China's Small Cities", 2020). Thresholds are in
+    units ordered through groups and livestreams on the platform, per 10,000
+    consumers in the world (a simulated world is a sample of a market); sizes
+    are *assumptions*.
+    """
+
+    enabled: bool = Field(default=False, description="Whether C2M pricing applies.")
+    thresholds: tuple[float, ...] = Field(
+        default=(20.0, 80.0, 300.0),
+        max_length=50,
+        description="Cumulative units per 10,000 consumers at which the next batch price applies.",
+    )
+    discounts: tuple[float, ...] = Field(
+        default=(0.05, 0.10, 0.15),
+        max_length=50,
+        description="Price cut once each threshold is passed (not cumulative).",
+    )
+
+    @model_validator(mode="after")
+    def _steps_match(self) -> C2MConfig:
+        if len(self.thresholds) != len(self.discounts):
+            raise located(
+                ".discounts",
+                f"must have one discount per threshold ({len(self.thresholds)}), "
+                f"got {len(self.discounts)}",
+            )
+        if any(b <= a for a, b in pairwise(self.thresholds)) or any(
+            t <= 0 for t in self.thresholds
+        ):
+            raise located(".thresholds", f"must be positive and increasing, got {self.thresholds}")
+        if any(not 0 <= d < 1 for d in self.discounts) or any(
+            b < a for a, b in pairwise(self.discounts)
+        ):
+            raise located(
+                ".discounts", f"must be in [0, 1) and not decreasing, got {self.discounts}"
+            )
+        return self
+
+
+# --------------------------------------------------------------------------- the platform
+
+
+class PlatformConfig(Section):
+    """One platform: its audience, prices, feed and mechanisms.
+
+    ``preset`` names a shipped preset (see :data:`PRESETS`); the row's other
+    keys override the preset's values, section by section.
+
+    Examples
+    --------
+    >>> pdd = PlatformConfig(preset="pinduoduo", group_buying={"discount": 0.3})
+    >>> pdd.group_buying.enabled, pdd.group_buying.discount
+    (True, 0.3)
+    """
+
+    preset: str | None = Field(
+        default=None, description=f"A preset to start from: one of {', '.join(PRESETS)}."
+    )
+    initial_users: float = Field(
+        default=0.3,
+        ge=0,
+        le=1,
+        description="Share of online shoppers who use the platform at the start.",
+    )
+    tier_appeal: float = Field(
+        default=0.0,
+        ge=-5,
+        le=5,
+        description=(
+            "Logit shift per tier, in tier steps from the mean tier: positive favours lower "
+            "tiers, for initial users and for buying on the platform. Pinduoduo's users were "
+            "57 % tier 3 and below (2018 filing); Kuaishou 64 %; Douyin 52 % in tiers 1-2."
+        ),
+    )
+    price_level: float = Field(
+        default=1.0,
+        gt=0,
+        le=10,
+        description="Multiplier on catalogue prices (low price points below 1).",
+    )
+    search_weight: float = Field(
+        default=1.0,
+        ge=0,
+        description="Relative weight of the platform when a user of several searches.",
+    )
+    kol_share: float = Field(
+        default=0.0,
+        ge=0,
+        description="Relative share of the world's KOLs whose home is this platform.",
+    )
+    feed: FeedConfig = Field(default_factory=FeedConfig)
+    group_buying: GroupBuyingConfig = Field(default_factory=GroupBuyingConfig)
+    livestream: LivestreamConfig = Field(default_factory=LivestreamConfig)
+    micro_stores: MicroStoreConfig = Field(default_factory=MicroStoreConfig)
+    membership: MembershipConfig = Field(default_factory=MembershipConfig)
+    promotions: PromotionConfig = Field(default_factory=PromotionConfig)
+    cross_border: CrossBorderListingConfig = Field(default_factory=CrossBorderListingConfig)
+    c2m: C2MConfig = Field(default_factory=C2MConfig)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _apply_preset(cls, data: Any) -> Any:
+        if not isinstance(data, Mapping) or data.get("preset") is None:
+            return data
+        name = data["preset"]
+        if not isinstance(name, str) or name not in PRESETS:
+            raise located(
+                ".preset", f"unknown platform preset {name!r}; choose one of {', '.join(PRESETS)}"
+            )
+        return _merge(preset_data(name), data)
+
+
+def default_platforms() -> dict[str, PlatformConfig]:
+    """Return the default world's competing platforms: every shipped preset, by its name."""
+    return {name: PlatformConfig(preset=name) for name in PRESETS}

@@ -8,7 +8,15 @@ from __future__ import annotations
 
 from enum import IntEnum
 
-__all__ = ["Channel", "InfluencerKind", "KOLSegment", "Role", "ShopperStatus", "Source"]
+__all__ = [
+    "Channel",
+    "GroupStatus",
+    "InfluencerKind",
+    "KOLSegment",
+    "Role",
+    "ShopperStatus",
+    "Source",
+]
 
 
 class Role(IntEnum):
@@ -43,12 +51,32 @@ class Channel(IntEnum):
 
 
 class Source(IntEnum):
-    """What put the product in front of the buyer."""
+    """What put the product in front of the buyer.
+
+    ``WORD_OF_MOUTH`` is a friend's purchase heard of off-platform; ``FEED_SOCIAL``
+    and ``FEED_ALGORITHMIC`` are a platform's feed; ``GROUP_SHARE`` is a group a
+    friend shared; ``STREAMER`` is a livestream the consumer watched;
+    ``STORE_OWNER`` is a store-owner friend's promotion. (Names differ from the
+    channels ``LIVESTREAM`` and ``STORE`` so that per-step columns stay unique.)
+    """
 
     SEARCH = 0
     WORD_OF_MOUTH = 1
     KOL = 2
     KOC = 3
+    FEED_SOCIAL = 4
+    FEED_ALGORITHMIC = 5
+    STREAMER = 6
+    GROUP_SHARE = 7
+    STORE_OWNER = 8
+
+
+class GroupStatus(IntEnum):
+    """Life of a purchase group."""
+
+    OPEN = 0
+    COMPLETED = 1
+    EXPIRED = 2
 
 
 class InfluencerKind(IntEnum):

@@ -22,14 +22,19 @@ from socialsim.enums import Channel, Source
 __all__ = [
     "CHANNELS_IN_USE",
     "FUNNEL_COLUMNS",
+    "MECHANISM_COUNTS",
+    "MECHANISM_TOTALS",
+    "ORDER_COLUMNS",
+    "PLATFORM_COLUMNS",
     "OrderLog",
+    "PlatformRecorder",
     "StepRecorder",
     "penetration_columns",
     "step_columns",
 ]
 
-CHANNELS_IN_USE: tuple[Channel, ...] = (Channel.SOLO,)
-"""Channels the model places orders through (group buying, livestreams and stores come later)."""
+CHANNELS_IN_USE: tuple[Channel, ...] = (Channel.SOLO, Channel.GROUP)
+"""Channels the model places orders through (livestreams and stores are being added)."""
 
 FUNNEL_COLUMNS: tuple[str, ...] = (
     "open_needs",
@@ -40,6 +45,44 @@ FUNNEL_COLUMNS: tuple[str, ...] = (
     "koc_posts",
 )
 """Counts of the step's funnel, in table order."""
+
+MECHANISM_COUNTS: tuple[str, ...] = (
+    "promotions_started",
+    "exposures_feed_social",
+    "exposures_feed_algorithmic",
+    "groups_started",
+    "groups_completed",
+    "groups_expired",
+    "group_members",
+    "kanjia_clicks",
+    "users_acquired_shares",
+    "cbec_orders",
+    "cbec_blocked_orders",
+    "members_joined",
+    "members",
+)
+"""Per-step counts of the mechanisms, in table order (see the README for each)."""
+
+MECHANISM_TOTALS: tuple[str, ...] = (
+    "group_refunds_value",
+    "cbec_tax",
+    "member_gmv",
+    "membership_fees",
+    "price_protection_refunds",
+)
+"""Per-step RMB totals of the mechanisms, in table order."""
+
+PLATFORM_COLUMNS: dict[str, str] = {
+    "step": "int64",
+    "platform": "category",
+    "gmv": "float64",
+    "orders": "int64",
+    "buyers": "int64",
+    "users": "int64",
+    "active_users": "int64",
+    "members": "int64",
+}
+"""The per-platform table: one row per step and platform."""
 
 
 def penetration_columns(n_tiers: int) -> list[str]:
@@ -68,6 +111,8 @@ def step_columns(n_tiers: int) -> dict[str, str]:
         columns[f"orders_{member.name.lower()}"] = "int64"
         columns[f"gmv_{member.name.lower()}"] = "float64"
     columns.update(dict.fromkeys(FUNNEL_COLUMNS, "int64"))
+    columns.update(dict.fromkeys(MECHANISM_COUNTS, "int64"))
+    columns.update(dict.fromkeys(MECHANISM_TOTALS, "float64"))
     return columns
 
 
@@ -94,7 +139,7 @@ class StepRecorder:
         buyer: np.ndarray,
         new_buyers: int,
         customers_by_tier: np.ndarray,
-        funnel: dict[str, int],
+        counts: dict[str, float],
     ) -> dict[str, Any]:
         """Add the row of `step` and return it.
 
@@ -108,8 +153,9 @@ class StepRecorder:
             Consumers whose first purchase was this step.
         customers_by_tier : ndarray of int
             Consumers per tier who have ever bought, after this step.
-        funnel : dict
-            The counts named in :data:`FUNNEL_COLUMNS`.
+        counts : dict
+            The values named in :data:`FUNNEL_COLUMNS`, :data:`MECHANISM_COUNTS`
+            and :data:`MECHANISM_TOTALS`.
         """
         price = price.astype(np.float64)
         row: dict[str, Any] = {
@@ -124,13 +170,14 @@ class StepRecorder:
         row.update(zip(penetration_columns(len(self.tier_sizes)), shares.tolist(), strict=True))
         for values, members in ((channel, CHANNELS_IN_USE), (source, tuple(Source))):
             size = max(members) + 1
-            counts = np.bincount(values, minlength=size)
+            per_member = np.bincount(values, minlength=size)
             sums = np.bincount(values, weights=price, minlength=size)
             for member in members:
                 name = member.name.lower()
-                row[f"orders_{name}"] = int(counts[member])
+                row[f"orders_{name}"] = int(per_member[member])
                 row[f"gmv_{name}"] = float(sums[member])
-        row.update((name, int(funnel[name])) for name in FUNNEL_COLUMNS)
+        row.update((name, int(counts[name])) for name in (*FUNNEL_COLUMNS, *MECHANISM_COUNTS))
+        row.update((name, float(counts[name])) for name in MECHANISM_TOTALS)
         self.rows.append(row)
         return row
 
@@ -142,14 +189,85 @@ class StepRecorder:
 
 
 @dataclass
+class PlatformRecorder:
+    """Collects one row per step and platform: GMV, orders, buyers, users, active users, members.
+
+    Parameters
+    ----------
+    names : tuple of str
+        Platform names, by platform index.
+    """
+
+    names: tuple[str, ...]
+    rows: list[dict[str, np.ndarray]] = field(default_factory=list)
+
+    def record(
+        self,
+        step: int,
+        *,
+        platform: np.ndarray,
+        price: np.ndarray,
+        buyer: np.ndarray,
+        users: np.ndarray,
+        active_users: np.ndarray,
+        members: np.ndarray,
+    ) -> None:
+        """Add the rows of `step` from its orders and the platforms' user counts."""
+        n = len(self.names)
+        key = platform.astype(np.int64) * (int(buyer.max()) + 1 if buyer.size else 1) + buyer
+        distinct = np.unique(key)
+        per_platform_buyers = (
+            np.bincount(distinct // (int(buyer.max()) + 1), minlength=n) if buyer.size else 0
+        )
+        self.rows.append(
+            {
+                "step": np.full(n, step, dtype=np.int64),
+                "platform": np.arange(n),
+                "gmv": np.bincount(platform, weights=price.astype(np.float64), minlength=n),
+                "orders": np.bincount(platform, minlength=n),
+                "buyers": np.broadcast_to(per_platform_buyers, (n,)),
+                "users": np.asarray(users),
+                "active_users": np.asarray(active_users),
+                "members": np.asarray(members),
+            }
+        )
+
+    def frame(self) -> pd.DataFrame:
+        """Return the long table (see :data:`PLATFORM_COLUMNS`)."""
+        data = {
+            name: np.concatenate([r[name] for r in self.rows]) if self.rows else np.empty(0, int)
+            for name in PLATFORM_COLUMNS
+        }
+        frame = pd.DataFrame(data)
+        frame["platform"] = _labels(frame["platform"], list(self.names))
+        return frame.astype({k: v for k, v in PLATFORM_COLUMNS.items() if k != "platform"})
+
+
+ORDER_COLUMNS: tuple[str, ...] = (
+    "step",
+    "buyer",
+    "tier",
+    "product",
+    "category",
+    "platform",
+    "channel",
+    "source",
+    "price",
+    "group",
+)
+"""Columns of the order log, in order."""
+
+
+@dataclass
 class OrderLog:
     """Every order placed, kept as compact array chunks (one per step).
 
-    Columns: ``step``, ``buyer``, ``tier``, ``product``, ``category``,
-    ``price``, ``channel``, ``source``.
+    Columns: :data:`ORDER_COLUMNS`; ``price`` is what the buyer paid and
+    ``group`` the group id of a group order (-1 otherwise).
     """
 
     category_names: tuple[str, ...]
+    platform_names: tuple[str, ...] = ()
     chunks: list[dict[str, np.ndarray]] = field(default_factory=list)
 
     def append(self, **columns: np.ndarray) -> None:
@@ -160,16 +278,16 @@ class OrderLog:
         return sum(len(chunk["buyer"]) for chunk in self.chunks)
 
     def frame(self) -> pd.DataFrame:
-        """Return the orders as a DataFrame; channel, source and category are categoricals."""
-        names = ("step", "buyer", "tier", "product", "category", "price", "channel", "source")
+        """Return the orders as a DataFrame; platform, channel, source and category are labels."""
         if not self.chunks:
-            data = {name: np.empty(0, dtype=np.int64) for name in names}
+            data = {name: np.empty(0, dtype=np.int64) for name in ORDER_COLUMNS}
         else:
-            data = {name: np.concatenate([c[name] for c in self.chunks]) for name in names}
+            data = {name: np.concatenate([c[name] for c in self.chunks]) for name in ORDER_COLUMNS}
         frame = pd.DataFrame(data)
         frame["channel"] = _labels(frame["channel"], [c.name.lower() for c in Channel])
         frame["source"] = _labels(frame["source"], [s.name.lower() for s in Source])
         frame["category"] = _labels(frame["category"], list(self.category_names))
+        frame["platform"] = _labels(frame["platform"], list(self.platform_names))
         return frame
 
 

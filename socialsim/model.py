@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from importlib.metadata import version
 from typing import Any
@@ -38,13 +39,34 @@ from socialsim._version import __version__
 from socialsim.agents import KOL, ConsumerAgents
 from socialsim.config.schema import ModelConfig
 from socialsim.enums import Channel, InfluencerKind, ShopperStatus, Source
+from socialsim.mechanisms.cross_border import cross_border_allowed
+from socialsim.mechanisms.feeds import (
+    algorithmic_feed_offers,
+    popular_products,
+    social_feed_offers,
+)
+from socialsim.mechanisms.group_buying import GroupBook, group_choice, kanjia_cut, share_targets
+from socialsim.mechanisms.membership import PriceProtection, membership_joins
 from socialsim.mechanisms.needs import renew_budgets, update_needs
 from socialsim.mechanisms.offers import Offers
 from socialsim.mechanisms.posts import draw_posts, post_offers
+from socialsim.mechanisms.pricing import PriceBook
 from socialsim.mechanisms.purchase import conversion_logit, select_purchases
-from socialsim.mechanisms.word_of_mouth import friend_signals, word_of_mouth_offers
-from socialsim.metrics import OrderLog, StepRecorder
+from socialsim.mechanisms.word_of_mouth import (
+    FriendSignals,
+    friend_signals,
+    word_of_mouth_offers,
+)
+from socialsim.metrics import (
+    FUNNEL_COLUMNS,
+    MECHANISM_COUNTS,
+    MECHANISM_TOTALS,
+    OrderLog,
+    PlatformRecorder,
+    StepRecorder,
+)
 from socialsim.state import ConsumerState
+from socialsim.world.platforms import tier_shift as tier_shift_of
 from socialsim.world.world import World, build_world
 
 __all__ = ["SocialCommerceModel"]
@@ -112,7 +134,33 @@ class SocialCommerceModel(mesa.Model):
         self.state = ConsumerState.initial(self.world)
         self._customers_by_tier = np.zeros(self.world.population.n_tiers, dtype=np.int64)
         self._recorder = StepRecorder(self.world.population.tier_counts())
-        self._orders = OrderLog(self.world.catalogue.category_names)
+        self._orders = OrderLog(self.world.catalogue.category_names, self.world.platforms.names)
+
+        self._params = _PlatformParams.of(self.config, self.world)
+        rows = [self.config.platforms[name] for name in self._params.names]
+        n_products = self.world.catalogue.n_products
+        self._n_products = n_products
+        self._prices = PriceBook(
+            base_price=self.world.catalogue.price.astype(np.float64),
+            price_level=np.array([r.price_level for r in rows]),
+            made_to_order=self.world.catalogue.made_to_order,
+            promo_rate=np.array([r.promotions.rate for r in rows], dtype=np.float32),
+            promo_depth=np.array([r.promotions.depth for r in rows]),
+            promo_days=np.array([r.promotions.days for r in rows], dtype=np.int32),
+            c2m_thresholds=[np.array(r.c2m.thresholds if r.c2m.enabled else ()) for r in rows],
+            c2m_discounts=[np.array(r.c2m.discounts if r.c2m.enabled else ()) for r in rows],
+        )
+        # C2M thresholds are per 10,000 consumers: each order counts as this many units.
+        self._units_per_order = 1e4 / self.world.n_consumers
+        self._groups = GroupBook()
+        self._group_sizes = np.zeros(1, dtype=np.int64)
+        protection_days = [r.membership.price_protection_days for r in rows if r.membership.enabled]
+        self._protection = PriceProtection(max(protection_days)) if protection_days else None
+        # Popularity for algorithmic feeds: sales with a ten-day memory.
+        self._recent_sales = np.zeros((self._params.n, n_products), dtype=np.float64)
+        self._sales_decay = 0.9
+        self._new_buyers_today = 0
+        self._platform_recorder = PlatformRecorder(self._params.names)
 
         eager = self.world.n_consumers <= self.config.agents.eager_consumer_limit
         self.kols = [KOL(self, k) for k in range(self.world.influencers.n_kols)]
@@ -128,17 +176,33 @@ class SocialCommerceModel(mesa.Model):
         t = self.steps  # Mesa has already counted this step
         cfg = self.config.behaviour
         world, state, rng = self.world, self.state, self._behaviour_rng
-        catalogue, population = world.catalogue, world.population
+        catalogue = world.catalogue
+        day = _Day(t)
 
-        # 1. needs
+        # 1. needs, budgets, quotas, memberships, prices
         renew_budgets(state, t, cfg.budget_period_days)
+        if t > 1 and (t - 1) % self.config.cross_border.year_days == 0:
+            state.cross_border_spent[:] = 0.0
+        expired = (state.member_until < t) & state.member
+        state.member[expired] = False
         opened, lapsed = update_needs(state, catalogue.need_rate, cfg.need_patience_days, rng)
+        day.count["promotions_started"] = self._prices.advance(t, rng)
+        self._refund_price_drops(t, day)
 
         # 2. content
-        posts = draw_posts(world.influencers, catalogue, state, t, cfg.word_of_mouth_days, rng)
+        posts = draw_posts(
+            world.influencers,
+            catalogue,
+            state,
+            t,
+            cfg.word_of_mouth_days,
+            rng,
+            kol_platform=world.platforms.kol_platform,
+            imported_share=self._params.import_share,
+        )
         content = post_offers(posts, world.influencers, catalogue, state, cfg.post_sparks_need, rng)
 
-        # 3. word of mouth, for every open need (after posts may have sparked some)
+        # 3. word of mouth and feeds, for every open need (after posts may have sparked some)
         need_consumer, need_category = np.nonzero(state.need)
         signals = friend_signals(
             world.network.adjacency,
@@ -150,101 +214,496 @@ class SocialCommerceModel(mesa.Model):
             need_category,
             rng,
         )
-        friends = word_of_mouth_offers(need_consumer, need_category, signals)
+        friend = np.maximum(signals.friend, 0)
+        friend_platform = np.maximum(state.last_platform[friend, need_category], 0)
+        friends = word_of_mouth_offers(need_consumer, need_category, signals, friend_platform)
+        feeds = self._feed_offers(need_consumer, need_category, signals, rng)
 
-        # 4. search, by consumers who already shop online
-        online = state.status[need_consumer] != ShopperStatus.OFFLINE
-        search = Offers.build(
-            need_consumer[online],
-            need_category[online],
-            catalogue.random_products(need_category[online], rng),
-            Source.SEARCH,
-            0.0,
-        )
+        # 4. search, by consumers who already shop online, on one of their platforms
+        search = self._search_offers(need_consumer, need_category, rng)
 
-        # 5. (group buying, livestreams and micro-stores slot in here)
+        # 5. decide: offers convert by the logit, one purchase per need, within budget
+        offers = Offers.concat([content, friends, *feeds, search])
+        social_share = _per_need(signals.social_share, need_consumer, need_category, offers, 0.0)
+        bought, paid = self._decide(offers, social_share, np.ones(len(offers), bool), rng)
+        purchases = offers.take(bought)
+        day.count["offers"] = len(offers)
+        for source in (Source.FEED_SOCIAL, Source.FEED_ALGORITHMIC):
+            day.count[f"exposures_{source.name.lower()}"] = int(
+                np.count_nonzero(offers.source == source)
+            )
 
-        # 6. purchase
-        offers = Offers.concat([content, friends, search])
-        n_categories = catalogue.n_categories
-        need_key = need_consumer.astype(np.int64) * n_categories + need_category
-        offer_key = offers.consumer.astype(np.int64) * n_categories + offers.category
-        social_share = signals.social_share[np.searchsorted(need_key, offer_key)]
-        logit = conversion_logit(
-            offers,
-            social_share,
-            catalogue.price,
-            catalogue.quality,
-            population.price_sensitivity,
-            state.monthly_budget,
-            state.status,
-            cfg.conversion,
-        )
-        accepted = rng.random(len(offers), dtype=np.float32) < expit(logit)
-        bought = select_purchases(offers, accepted, catalogue.price, state.budget_left, rng)
+        # 6. settle: quota, group or solo, pay; groups open, are shared, fill and close
+        purchases, paid = self._check_quota(purchases, paid, day)
+        in_group = self._choose_groups(purchases)
+        solo, solo_paid = purchases.take(~in_group), paid[~in_group]
+        self._pay(solo, solo_paid, t)
+        self._ship(day, solo, solo_paid, group=np.full(len(solo), -1, dtype=np.int64))
+        self._buy_in_groups(purchases.take(in_group), t, day, rng)
+        self._close_groups(t, day)
 
-        # 7. record
+        # 7. memberships
+        self._join_memberships(t, day, rng)
+
+        # 8. record
         kol_posts = int(
             np.count_nonzero(world.influencers.kind[posts.creator] == InfluencerKind.KOL)
         )
-        self._record(
-            t,
-            offers,
-            bought,
-            funnel={
-                "open_needs": int(need_consumer.size),
-                "needs_opened": opened,
-                "needs_lapsed": lapsed,
-                "offers": len(offers),
-                "kol_posts": kol_posts,
-                "koc_posts": len(posts) - kol_posts,
-            },
+        day.count.update(
+            open_needs=int(need_consumer.size),
+            needs_opened=opened,
+            needs_lapsed=lapsed,
+            kol_posts=kol_posts,
+            koc_posts=len(posts) - kol_posts,
         )
+        self._record(day)
         self.step_seconds += time.perf_counter() - started
 
-    def _record(self, t: int, offers: Offers, bought: np.ndarray, funnel: dict[str, int]) -> None:
-        state, world = self.state, self.world
-        buyer = offers.consumer[bought]
-        category = offers.category[bought]
-        product = offers.product[bought]
-        price = world.catalogue.price[product]
-        channel = np.full(bought.size, Channel.SOLO, dtype=np.int8)
-        source = offers.source[bought]
+    # ------------------------------------------------------------------ phases
 
+    def _offer_price(self, offers: Offers) -> np.ndarray:
+        """Price each offer: platform price less channel and member discounts, plus import tax."""
+        params, catalogue = self._params, self.world.catalogue
+        price = self._prices.price[offers.platform, offers.product] * (1.0 - offers.discount)
+        member = self.state.member[offers.consumer, offers.platform]
+        price = price * np.where(member, 1.0 - params.member_discount[offers.platform], 1.0)
+        imported = catalogue.cross_border[offers.product]
+        price = price * np.where(imported, 1.0 + catalogue.tax_rate[offers.product], 1.0)
+        return price.astype(np.float32)
+
+    def _decide(
+        self,
+        offers: Offers,
+        social_share: np.ndarray,
+        has_need: np.ndarray,
+        rng: np.random.Generator,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Convert offers by the logit and keep one purchase per need within budget."""
+        state, population = self.state, self.world.population
+        price = self._offer_price(offers)
+        shift = self._params.tier_shift[offers.platform, population.tier[offers.consumer]]
+        logit = conversion_logit(
+            offers,
+            social_share,
+            price,
+            self.world.catalogue.quality,
+            population.price_sensitivity,
+            state.monthly_budget,
+            state.status,
+            self.config.behaviour.conversion,
+            has_need=has_need,
+            shift=shift,
+        )
+        accepted = rng.random(len(offers), dtype=np.float32) < expit(logit)
+        bought = select_purchases(offers, accepted, price, state.budget_left, rng)
+        return bought, price[bought]
+
+    def _search_offers(
+        self, consumer: np.ndarray, category: np.ndarray, rng: np.random.Generator
+    ) -> Offers:
+        """Online consumers browse one of their platforms, chosen by search weight."""
+        state, params = self.state, self._params
+        online = state.status[consumer] != ShopperStatus.OFFLINE
+        consumer, category = consumer[online], category[online]
+        weight = state.uses[consumer] * params.search_weight[None, :]
+        cum = np.cumsum(weight, axis=1)
+        total = cum[:, -1]
+        target = rng.random(consumer.size) * total
+        platform = np.minimum((target[:, None] >= cum).sum(axis=1), params.n - 1)
+        product = self.world.catalogue.random_listed(category, params.import_share[platform], rng)
+        ok = (total > 0) & (product >= 0)
+        return Offers.build(
+            consumer[ok], category[ok], product[ok], Source.SEARCH, 0.0, platform[ok]
+        )
+
+    def _feed_offers(
+        self,
+        consumer: np.ndarray,
+        category: np.ndarray,
+        signals: FriendSignals,
+        rng: np.random.Generator,
+    ) -> list[Offers]:
+        """Each platform's feed shows its users a product for an open need."""
+        params, catalogue, state = self._params, self.world.catalogue, self.state
+        out = []
+        for p in range(params.n):
+            kind = params.feed_kind[p]
+            if kind == "none":
+                continue
+            on = state.uses[consumer, p]
+            if kind == "social":
+                out.append(
+                    social_feed_offers(
+                        consumer[on],
+                        category[on],
+                        signals.product[on],
+                        signals.tie_weight[on],
+                        p,
+                        params.feed_reach[p],
+                        params.listed[p],
+                        rng,
+                    )
+                )
+            else:
+                popularity = popular_products(self._recent_sales[p], params.listed[p])
+                out.append(
+                    algorithmic_feed_offers(
+                        consumer[on],
+                        category[on],
+                        popularity,
+                        catalogue.category_start,
+                        catalogue.category_size,
+                        p,
+                        params.feed_reach[p],
+                        rng,
+                    )
+                )
+        return out
+
+    def _check_quota(
+        self, purchases: Offers, paid: np.ndarray, day: _Day
+    ) -> tuple[Offers, np.ndarray]:
+        """Block imports over the personal cross-border quota; their needs stay open."""
+        catalogue, law = self.world.catalogue, self.config.cross_border
+        imported = catalogue.cross_border[purchases.product]
+        if not imported.any():
+            return purchases, paid
+        idx = np.flatnonzero(imported)
+        goods = paid[idx] / (1.0 + catalogue.tax_rate[purchases.product[idx]])
+        allowed = cross_border_allowed(
+            purchases.consumer[idx].astype(np.int64),
+            goods.astype(np.float64),
+            self.state.cross_border_spent,
+            per_order_limit=law.per_order_limit,
+            annual_limit=law.annual_limit,
+        )
+        keep = np.ones(len(purchases), dtype=bool)
+        keep[idx[~allowed]] = False
+        day.count["cbec_blocked_orders"] += int(np.count_nonzero(~allowed))
+        return purchases.take(keep), paid[keep]
+
+    def _choose_groups(self, purchases: Offers) -> np.ndarray:
+        """Which of the ordinary purchases are made in a group instead."""
+        params, state = self._params, self.state
+        p = purchases.platform
+        c = purchases.consumer
+        can = params.group_enabled[p] & (purchases.channel == Channel.SOLO)
+        preference = np.where(can, params.group_preference[p], -np.inf)
+        return group_choice(
+            params.group_discount[p],
+            self.world.population.price_sensitivity[c],
+            state.group_propensity[c],
+            preference,
+            params.group_saving_weight[p],
+            self._behaviour_rng,
+        )
+
+    def _pay(self, offers: Offers, paid: np.ndarray, t: int) -> int:
+        """Charge buyers, close their needs and make them users of the platform.
+
+        Returns how many buyers used the platform for the first time.
+        """
+        state = self.state
+        buyer, category, platform = offers.consumer, offers.category, offers.platform
+        new_users = int(np.count_nonzero(~state.uses[buyer, platform]))
+        np.subtract.at(state.budget_left, buyer, paid)
         state.need[buyer, category] = False
+        state.uses[buyer, platform] = True
+        np.add.at(state.recent_spend, (buyer, platform), paid)
+        return new_users
+
+    def _ship(self, day: _Day, offers: Offers, price: np.ndarray, group: np.ndarray) -> None:
+        """Record orders that ship today; members' purchases enter price protection."""
+        if len(offers) == 0:
+            return
+        state, catalogue, t = self.state, self.world.catalogue, day.step
+        buyer, category, platform = offers.consumer, offers.category, offers.platform
+        # What friends see and what makes a customer is an order that ships.
         state.last_purchase_step[buyer, category] = t
-        state.last_product[buyer, category] = product
-        np.subtract.at(state.budget_left, buyer, price)
-        np.add.at(state.orders, buyer, 1)
-        np.add.at(state.spend, buyer, price.astype(np.float64))
+        state.last_product[buyer, category] = offers.product
+        state.last_platform[buyer, category] = platform
+        state.last_order_step[buyer, platform] = t
         first_time = np.unique(buyer[state.status[buyer] != ShopperStatus.CUSTOMER])
         state.status[first_time] = ShopperStatus.CUSTOMER
-        tiers = world.population.tier[first_time]
+        tiers = self.world.population.tier[first_time]
         self._customers_by_tier += np.bincount(tiers, minlength=len(self._customers_by_tier) + 1)[
             1:
         ]
+        self._new_buyers_today += first_time.size
+        np.add.at(state.orders, offers.consumer, 1)
+        np.add.at(state.spend, offers.consumer, price.astype(np.float64))
+        np.add.at(self._recent_sales, (offers.platform, offers.product), 1.0)
+        aggregated = (offers.channel == Channel.GROUP) | (offers.channel == Channel.LIVESTREAM)
+        self._prices.add_volume(
+            offers.platform[aggregated],
+            offers.product[aggregated],
+            np.full(int(aggregated.sum()), self._units_per_order),
+        )
+        imported = catalogue.cross_border[offers.product]
+        goods = price / np.where(imported, 1.0 + catalogue.tax_rate[offers.product], 1.0)
+        day.count["cbec_orders"] += int(np.count_nonzero(imported))
+        day.total["cbec_tax"] += float((price - goods)[imported].sum())
+        member = state.member[offers.consumer, offers.platform]
+        day.total["member_gmv"] += float(price[member].sum())
+        if member.any() and self._protection is not None:
+            self._protection.add(
+                offers.consumer[member],
+                offers.product[member],
+                offers.platform[member],
+                goods[member].astype(np.float64),
+                day.step,
+            )
+        day.orders.append(
+            {
+                "buyer": offers.consumer,
+                "product": offers.product,
+                "category": offers.category,
+                "price": price.astype(np.float32),
+                "channel": offers.channel,
+                "source": offers.source,
+                "platform": offers.platform,
+                "group": group.astype(np.int64),
+            }
+        )
 
-        if self.config.run.record_orders:
+    def _buy_in_groups(self, buyers: Offers, t: int, day: _Day, rng: np.random.Generator) -> None:
+        """Group buyers join open groups or open their own; initiators share with friends."""
+        params, book = self._params, self._groups
+        buyers = replace(
+            buyers,
+            channel=np.full(len(buyers), Channel.GROUP, dtype=np.int8),
+            discount=params.group_discount[buyers.platform].astype(np.float32),
+        )
+        paid = self._offer_price(buyers)
+        self._pay(buyers, paid, t)
+
+        # Buyers who do not browse open groups start their own; browsers then fill open
+        # places (oldest groups first, today's new ones included) and start one if none is left.
+        browse = rng.random(len(buyers)) < params.join_open_group[buyers.platform]
+        new_groups = [self._open_groups(buyers.take(~browse), paid[~browse], t)]
+        browsers, browser_paid = buyers.take(browse), paid[browse]
+        place = book.match(browsers.platform, browsers.product, rng, self._n_products)
+        has_place = place >= 0
+        book.join(
+            place[has_place],
+            browsers.consumer[has_place],
+            browsers.category[has_place],
+            browsers.source[has_place],
+            browser_paid[has_place],
+        )
+        new_groups.append(self._open_groups(browsers.take(~has_place), browser_paid[~has_place], t))
+        shared = np.concatenate(new_groups)
+        day.count["groups_started"] += int(shared.size)
+        self._share_groups(shared, t, day, rng)
+        self._kanjia(shared, day, rng)
+
+    def _open_groups(self, initiators: Offers, paid: np.ndarray, t: int) -> np.ndarray:
+        params = self._params
+        p = initiators.platform
+        return self._groups.open(
+            platform=p,
+            product=initiators.product,
+            initiator=initiators.consumer,
+            category=initiators.category,
+            source=initiators.source,
+            paid=paid,
+            step=t,
+            window_days=params.group_window[p],
+            target=params.group_size[p],
+            capacity=params.group_capacity[p],
+        )
+
+    def _share_groups(
+        self, groups: np.ndarray, t: int, day: _Day, rng: np.random.Generator
+    ) -> None:
+        """Share new groups with the initiators' friends, who join by the purchase logit."""
+        params, book, network = self._params, self._groups, self.world.network
+        row = book.rows(groups)
+        initiator, platform = book.initiator[row], book.platform[row]
+        share, friend, entry = share_targets(
+            network.adjacency.indptr,
+            network.adjacency.indices,
+            network.strong,
+            initiator,
+            params.group_share_to[platform],
+            rng,
+        )
+        product = book.product[row][share]
+        category = self.world.catalogue.category[product]
+        invites = Offers.build(
+            friend,
+            category,
+            product,
+            Source.GROUP_SHARE,
+            network.adjacency.data[entry],
+            platform[share],
+            channel=Channel.GROUP,
+            discount=params.group_discount[platform[share]],
+            ref=groups[share],
+        )
+        has_need = self.state.need[friend, category]
+        bought, paid = self._decide(invites, np.zeros(len(invites), np.float32), has_need, rng)
+        joiners = invites.take(bought)
+        joiners, paid = self._check_quota(joiners, paid, day)
+        day.count["users_acquired_shares"] += self._pay(joiners, paid, t)
+        joined = book.join(
+            joiners.ref.astype(np.int64),
+            joiners.consumer,
+            joiners.category,
+            joiners.source,
+            paid,
+        )
+        # Friends who accepted a group that filled meanwhile start one of their own.
+        late = ~joined
+        extra = self._open_groups(joiners.take(late), paid[late], t)
+        day.count["groups_started"] += int(extra.size)
+
+    def _kanjia(self, groups: np.ndarray, day: _Day, rng: np.random.Generator) -> None:
+        """Price-cut sharing: friends' clicks cut the initiator's price and bring new users."""
+        params, book, network, state = self._params, self._groups, self.world.network, self.state
+        row = book.rows(groups)
+        on = (row >= 0) & params.kanjia_enabled[book.platform[np.maximum(row, 0)]]
+        if not on.any():
+            return
+        groups, row = groups[on], row[on]
+        platform = book.platform[row]
+        share, friend, _ = share_targets(
+            network.adjacency.indptr,
+            network.adjacency.indices,
+            network.strong,
+            book.initiator[row],
+            params.kanjia_share_to[platform],
+            rng,
+            strong_first=False,
+        )
+        click = rng.random(share.size) < params.kanjia_click_prob[platform[share]]
+        clicks = np.bincount(share[click], minlength=groups.size)
+        cut = np.zeros(groups.size)
+        for p in np.unique(platform).tolist():
+            k = self.config.platforms[params.names[p]].group_buying.kanjia
+            mine = platform == p
+            cut[mine] = kanjia_cut(clicks[mine], k.first_cut, k.decay, k.max_cut)
+        book.add_price_cut(groups, cut)
+        day.count["kanjia_clicks"] += int(click.sum())
+        clicker, clicker_platform = friend[click], platform[share[click]]
+        newcomer = ~state.uses[clicker, clicker_platform]
+        acquired = newcomer & (
+            rng.random(clicker.size) < params.kanjia_acquire_prob[clicker_platform]
+        )
+        state.uses[clicker[acquired], clicker_platform[acquired]] = True
+        day.count["users_acquired_shares"] += int(acquired.sum())
+
+    def _close_groups(self, t: int, day: _Day) -> None:
+        """Ship completed groups (refunding ladder and price-cut savings); refund expired ones."""
+        params, state, catalogue = self._params, self.state, self.world.catalogue
+        closed = self._groups.close(
+            t, params.ladder_sizes, params.ladder_discounts, params.group_discount
+        )
+        done_member = closed.completed[closed.member_group]
+        group = closed.group[closed.member_group]
+        members = Offers.build(
+            closed.consumer,
+            closed.category,
+            closed.product[closed.member_group],
+            Source.SEARCH,
+            0.0,
+            closed.platform[closed.member_group],
+            channel=Channel.GROUP,
+        )
+        members.source[:] = closed.source
+        # Completed: ship at the final price and give back any saving over what was paid.
+        shipped = members.take(done_member)
+        final = closed.final_price[done_member]
+        np.add.at(state.budget_left, shipped.consumer, closed.paid[done_member] - final)
+        self._ship(day, shipped, final.astype(np.float32), group[done_member])
+        # Expired: refund in full, reopen the need, release the quota; the initiator loses heart.
+        gone = ~done_member
+        refund = closed.paid[gone]
+        np.add.at(state.budget_left, closed.consumer[gone], refund)
+        state.need[closed.consumer[gone], closed.category[gone]] = True
+        product = members.product[gone]
+        imported = catalogue.cross_border[product]
+        goods = refund / (1.0 + catalogue.tax_rate[product])
+        np.subtract.at(state.cross_border_spent, closed.consumer[gone][imported], goods[imported])
+        penalty = params.group_failure_penalty[closed.platform]
+        failed = ~closed.completed
+        state.group_propensity[closed.initiator[failed]] *= penalty[failed]
+        ok = closed.completed
+        state.group_propensity[closed.initiator[ok]] = np.minimum(
+            1.0, state.group_propensity[closed.initiator[ok]] / penalty[ok]
+        )
+        day.count["groups_completed"] += int(ok.sum())
+        day.count["groups_expired"] += int(failed.sum())
+        day.count["group_members"] += int(closed.size[ok].sum())
+        day.total["group_refunds_value"] += float(refund.sum())
+        sizes = np.bincount(closed.size[ok])
+        if sizes.size > self._group_sizes.size:
+            self._group_sizes = np.pad(self._group_sizes, (0, sizes.size - self._group_sizes.size))
+        self._group_sizes[: sizes.size] += sizes
+
+    def _refund_price_drops(self, t: int, day: _Day) -> None:
+        """Members get back the difference when a product they bought lately gets cheaper."""
+        if self._protection is None:
+            return
+        member_price = self._prices.price * (1.0 - self._params.member_discount[:, None])
+        buyer, amount, _ = self._protection.refunds(member_price, t)
+        amount = np.round(amount, 2)  # prices are in fen; anything smaller is float noise
+        np.add.at(self.state.budget_left, buyer, amount)
+        day.total["price_protection_refunds"] += float(amount.sum())
+
+    def _join_memberships(self, t: int, day: _Day, rng: np.random.Generator) -> None:
+        """Users whose spending makes a paid membership pay for itself join it."""
+        params, state = self._params, self.state
+        state.recent_spend *= params.spend_decay[None, :]
+        for p in np.flatnonzero(params.membership_enabled).tolist():
+            m = self.config.platforms[params.names[p]].membership
+            joined = membership_joins(
+                state.member[:, p],
+                state.recent_spend[:, p],
+                fee=m.fee,
+                discount=m.discount,
+                lookback_days=m.lookback_days,
+                join_rate=m.join_rate,
+                eligible=state.uses[:, p],
+                rng=rng,
+            )
+            state.member[joined, p] = True
+            state.member_until[joined, p] = t + 364
+            day.count["members_joined"] += int(joined.size)
+            day.total["membership_fees"] += float(joined.size * m.fee)
+
+    def _record(self, day: _Day) -> None:
+        state, world = self.state, self.world
+        orders = day.concat_orders()
+        n_orders = orders["buyer"].size
+        day.count["members"] = int(state.member.sum())
+        if self.config.run.record_orders and n_orders:
             self._orders.append(
-                step=np.full(bought.size, t, dtype=np.int32),
-                buyer=buyer,
-                tier=world.population.tier[buyer],
-                product=product,
-                category=category,
-                price=price,
-                channel=channel,
-                source=source,
+                step=np.full(n_orders, day.step, dtype=np.int32),
+                tier=world.population.tier[orders["buyer"]],
+                **orders,
             )
         self._recorder.record(
-            t,
-            price=price,
-            channel=channel,
-            source=source,
-            buyer=buyer,
-            new_buyers=first_time.size,
+            day.step,
+            price=orders["price"],
+            channel=orders["channel"],
+            source=orders["source"],
+            buyer=orders["buyer"],
+            new_buyers=self._new_buyers_today,
             customers_by_tier=self._customers_by_tier,
-            funnel=funnel,
+            counts={**day.count, **day.total},
         )
+        self._platform_recorder.record(
+            day.step,
+            platform=orders["platform"],
+            price=orders["price"],
+            buyer=orders["buyer"],
+            users=state.uses.sum(axis=0),
+            active_users=(state.last_order_step >= day.step - 29).sum(axis=0),
+            members=state.member.sum(axis=0),
+        )
+        self._new_buyers_today = 0
+        self._recent_sales *= self._sales_decay
 
     # ------------------------------------------------------------------ running
 
@@ -380,3 +839,146 @@ def _seed_source(
     if isinstance(rng, np.random.Generator):
         return None, rng
     raise TypeError(f"rng must be an int, a SeedSequence or a Generator, got {type(rng).__name__}")
+
+
+@dataclass(eq=False)
+class _Day:
+    """What one step accumulates for its metrics row: counts, RMB totals, orders."""
+
+    step: int
+    count: dict[str, int] = field(
+        default_factory=lambda: dict.fromkeys((*FUNNEL_COLUMNS, *MECHANISM_COUNTS), 0)
+    )
+    total: dict[str, float] = field(default_factory=lambda: dict.fromkeys(MECHANISM_TOTALS, 0.0))
+    orders: list[dict[str, np.ndarray]] = field(default_factory=list)
+
+    def concat_orders(self) -> dict[str, np.ndarray]:
+        columns = {
+            "buyer": np.int32,
+            "product": np.int32,
+            "category": np.int16,
+            "price": np.float32,
+            "channel": np.int8,
+            "source": np.int8,
+            "platform": np.int8,
+            "group": np.int64,
+        }
+        return {
+            name: np.concatenate([np.empty(0, dtype)] + [o[name] for o in self.orders]).astype(
+                dtype
+            )
+            for name, dtype in columns.items()
+        }
+
+
+def _per_need(
+    values: np.ndarray,
+    need_consumer: np.ndarray,
+    need_category: np.ndarray,
+    offers: Offers,
+    default: float,
+) -> np.ndarray:
+    """Look up a per-need value for each offer (`default` where the offer meets no open need)."""
+    n_categories = int(need_category.max()) + 1 if need_category.size else 1
+    n_categories = max(n_categories, int(offers.category.max()) + 1 if len(offers) else 1)
+    need_key = need_consumer.astype(np.int64) * n_categories + need_category
+    offer_key = offers.consumer.astype(np.int64) * n_categories + offers.category
+    pos = np.minimum(np.searchsorted(need_key, offer_key), max(need_key.size - 1, 0))
+    found = need_key.size > 0 and True
+    hit = (need_key[pos] == offer_key) if found else np.zeros(len(offers), dtype=bool)
+    return np.where(hit, values[pos] if found else default, default).astype(np.float32)
+
+
+@dataclass(frozen=True, eq=False)
+class _PlatformParams:
+    """The platforms' config as arrays indexed by platform, for vectorised lookups."""
+
+    names: tuple[str, ...]
+    search_weight: np.ndarray
+    tier_shift: np.ndarray
+    import_share: np.ndarray
+    listed: np.ndarray
+    feed_kind: tuple[str, ...]
+    feed_reach: np.ndarray
+    member_discount: np.ndarray
+    membership_enabled: np.ndarray
+    spend_decay: np.ndarray
+    group_enabled: np.ndarray
+    group_discount: np.ndarray
+    group_size: np.ndarray
+    group_capacity: np.ndarray
+    group_window: np.ndarray
+    group_preference: np.ndarray
+    group_saving_weight: np.ndarray
+    join_open_group: np.ndarray
+    group_share_to: np.ndarray
+    group_failure_penalty: np.ndarray
+    ladder_sizes: list[np.ndarray]
+    ladder_discounts: list[np.ndarray]
+    kanjia_enabled: np.ndarray
+    kanjia_share_to: np.ndarray
+    kanjia_click_prob: np.ndarray
+    kanjia_acquire_prob: np.ndarray
+
+    @property
+    def n(self) -> int:
+        return len(self.names)
+
+    @classmethod
+    def of(cls, config: ModelConfig, world: World) -> _PlatformParams:
+        names = world.platforms.names
+        rows = [config.platforms[name] for name in names]
+
+        def arr(values: list[Any], dtype: type = np.float64) -> np.ndarray:
+            return np.array(values, dtype=dtype)
+
+        population = world.population
+        mean_tier = float(population.tier.mean())
+        tiers = np.arange(population.n_tiers + 1)
+        weight = config.behaviour.conversion.tier_appeal_weight
+        tier_shift = np.stack(
+            [weight * tier_shift_of(tiers, r.tier_appeal, mean_tier) for r in rows]
+        ).astype(np.float32)
+        cbec = arr([r.cross_border.enabled for r in rows], bool)
+        groups = [r.group_buying for r in rows]
+        kanjia = [g.kanjia for g in groups]
+        return cls(
+            names=names,
+            search_weight=arr([r.search_weight for r in rows]),
+            tier_shift=tier_shift,
+            import_share=np.where(cbec, [r.cross_border.search_share for r in rows], 0.0),
+            listed=~world.catalogue.cross_border[None, :] | cbec[:, None],
+            feed_kind=tuple(r.feed.kind for r in rows),
+            feed_reach=arr([r.feed.reach for r in rows]),
+            member_discount=arr(
+                [r.membership.discount if r.membership.enabled else 0.0 for r in rows]
+            ),
+            membership_enabled=arr([r.membership.enabled for r in rows], bool),
+            spend_decay=arr(
+                [
+                    1.0 - 1.0 / (r.membership.lookback_days if r.membership.enabled else 30)
+                    for r in rows
+                ],
+                np.float32,
+            ),
+            group_enabled=arr([g.enabled for g in groups], bool),
+            group_discount=arr([g.discount if g.enabled else 0.0 for g in groups]),
+            group_size=arr([g.size for g in groups], np.int32),
+            group_capacity=arr([max([g.size, *g.price_ladder]) for g in groups], np.int32),
+            group_window=arr([g.window_days for g in groups], np.int32),
+            group_preference=arr([g.preference for g in groups]),
+            group_saving_weight=arr([g.saving_weight for g in groups]),
+            join_open_group=arr([g.join_open_group for g in groups]),
+            group_share_to=arr([g.share_to for g in groups], np.int64),
+            group_failure_penalty=arr([g.failure_penalty for g in groups], np.float32),
+            ladder_sizes=[arr(sorted(g.price_ladder), np.int64) for g in groups],
+            ladder_discounts=[
+                arr([g.price_ladder[k] for k in sorted(g.price_ladder)]) for g in groups
+            ],
+            kanjia_enabled=arr(
+                [g.enabled and k.enabled for g, k in zip(groups, kanjia, strict=True)], bool
+            ),
+            kanjia_share_to=arr([k.share_to for k in kanjia], np.int64),
+            kanjia_click_prob=arr([k.click_prob for k in kanjia]),
+            kanjia_acquire_prob=arr([k.acquire_prob for k in kanjia]),
+        )

@@ -37,10 +37,26 @@ class ConsumerState:
         Step of the latest purchase per category (``NEVER`` if none).
     last_product : ndarray of int32, shape (n, C)
         Product of the latest purchase per category (-1 if none).
+    last_platform : ndarray of int8, shape (n, C)
+        Platform of the latest purchase per category (-1 if none).
     orders : ndarray of int32
         Orders placed so far.
     spend : ndarray of float64
         RMB spent so far.
+    group_propensity : ndarray of float32
+        Propensity to buy in groups (1, lowered after groups expire).
+    cross_border_spent : ndarray of float64
+        RMB of imports bought in the current quota year.
+    uses : ndarray of bool, shape (n, P)
+        Which platforms each consumer uses.
+    member : ndarray of bool, shape (n, P)
+        Paid members of each platform.
+    member_until : ndarray of int32, shape (n, P)
+        Last day of each membership.
+    recent_spend : ndarray of float32, shape (n, P)
+        Spend per platform over about the last month (an exponential moving sum).
+    last_order_step : ndarray of int32, shape (n, P)
+        Step of the latest order per platform (``NEVER`` if none).
     """
 
     status: np.ndarray
@@ -49,14 +65,23 @@ class ConsumerState:
     monthly_budget: np.ndarray
     last_purchase_step: np.ndarray
     last_product: np.ndarray
+    last_platform: np.ndarray
     orders: np.ndarray
     spend: np.ndarray
+    group_propensity: np.ndarray
+    cross_border_spent: np.ndarray
+    uses: np.ndarray
+    member: np.ndarray
+    member_until: np.ndarray
+    recent_spend: np.ndarray
+    last_order_step: np.ndarray
 
     @classmethod
     def initial(cls, world: World) -> ConsumerState:
         """Return the state at step 0: no needs, no purchases, full budgets."""
         n = world.n_consumers
         n_categories = world.catalogue.n_categories
+        n_platforms = world.platforms.n
         status = np.where(world.population.online, ShopperStatus.ONLINE, ShopperStatus.OFFLINE)
         budget = (world.population.income * world.config.behaviour.budget_share).astype(np.float32)
         return cls(
@@ -66,8 +91,16 @@ class ConsumerState:
             monthly_budget=budget,
             last_purchase_step=np.full((n, n_categories), NEVER, dtype=np.int32),
             last_product=np.full((n, n_categories), -1, dtype=np.int32),
+            last_platform=np.full((n, n_categories), -1, dtype=np.int8),
             orders=np.zeros(n, dtype=np.int32),
             spend=np.zeros(n, dtype=np.float64),
+            group_propensity=np.ones(n, dtype=np.float32),
+            cross_border_spent=np.zeros(n, dtype=np.float64),
+            uses=world.platforms.initial_users.copy(),
+            member=np.zeros((n, n_platforms), dtype=bool),
+            member_until=np.full((n, n_platforms), -1, dtype=np.int32),
+            recent_spend=np.zeros((n, n_platforms), dtype=np.float32),
+            last_order_step=np.full((n, n_platforms), NEVER, dtype=np.int32),
         )
 
     @property

@@ -23,7 +23,7 @@ def small_run(small_config: ModelConfig) -> SocialCommerceModel:
 
 
 def one_tier_config(n: int, **overrides: object) -> ModelConfig:
-    """A single-tier, single-category world for hand-built tests (no creators or stores)."""
+    """A single-tier, single-category, single-platform world for hand-built tests."""
     base = {
         "population": {
             "n_consumers": n,
@@ -57,6 +57,8 @@ def one_tier_config(n: int, **overrides: object) -> ModelConfig:
             }
         },
         "behaviour": {"need_patience_days": 1e9},
+        # One plain platform at catalogue prices: no groups, feeds or promotions.
+        "platforms": {"plain": {"promotions": {"rate": 0.0}}},
     }
     return ModelConfig.from_dict(base).with_overrides(overrides)
 

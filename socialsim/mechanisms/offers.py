@@ -1,16 +1,21 @@
 """Offers: the products put in front of consumers in one step, as parallel arrays.
 
-Every exposure mechanism (search, word of mouth, KOL and KOC posts, and later
-group shares and livestreams) produces offers; the purchase decision consumes
-them. Keeping them columnar keeps the step vectorised.
+Every exposure mechanism (search, feeds, word of mouth, KOL and KOC posts,
+livestreams, shared groups, store promotions) produces offers; the purchase
+decision consumes them. Keeping them columnar keeps the step vectorised. An
+offer names the platform it is made on and the channel it would be bought
+through; its price is worked out centrally from the platform's price for the
+product and the offer's ``discount``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import numpy as np
+
+from socialsim.enums import Channel
 
 __all__ = ["Offers"]
 
@@ -31,6 +36,15 @@ class Offers:
         :class:`~socialsim.enums.Source` of the exposure.
     trust : ndarray of float32
         Trust in the source, 0-1 (0 for search).
+    platform : ndarray of int8
+        Platform the offer is made on.
+    channel : ndarray of int8
+        :class:`~socialsim.enums.Channel` it would be bought through.
+    discount : ndarray of float32
+        Channel discount off the platform's price (livestream or group price).
+    ref : ndarray of int32
+        What the offer belongs to: the group for a shared group, the session
+        for a livestream, the selling owner for a store promotion; -1 otherwise.
     """
 
     consumer: np.ndarray
@@ -38,6 +52,10 @@ class Offers:
     product: np.ndarray
     source: np.ndarray
     trust: np.ndarray
+    platform: np.ndarray
+    channel: np.ndarray
+    discount: np.ndarray
+    ref: np.ndarray
 
     def __len__(self) -> int:
         return int(self.consumer.shape[0])
@@ -50,26 +68,52 @@ class Offers:
         product: np.ndarray,
         source: int,
         trust: np.ndarray | float,
+        platform: np.ndarray | int,
+        *,
+        channel: int = Channel.SOLO,
+        discount: np.ndarray | float = 0.0,
+        ref: np.ndarray | int = -1,
     ) -> Offers:
-        """Make offers from one source, casting to the compact dtypes."""
+        """Make offers from one source, casting to the compact dtypes.
+
+        Examples
+        --------
+        >>> offers = Offers.build(np.array([4, 5]), np.array([0, 0]), np.array([1, 2]), 0, 0.0, 1)
+        >>> len(offers), offers.platform.tolist(), offers.ref.tolist()
+        (2, [1, 1], [-1, -1])
+        """
         m = np.shape(consumer)[0]
+
+        def column(value: np.ndarray | float, dtype: type) -> np.ndarray:
+            return np.broadcast_to(np.asarray(value, dtype=dtype), (m,)).copy()
+
         return cls(
             consumer=np.asarray(consumer, dtype=np.int32),
             category=np.asarray(category, dtype=np.int16),
             product=np.asarray(product, dtype=np.int32),
             source=np.full(m, source, dtype=np.int8),
-            trust=np.broadcast_to(np.asarray(trust, dtype=np.float32), (m,)).copy(),
+            trust=column(trust, np.float32),
+            platform=column(platform, np.int8),
+            channel=np.full(m, channel, dtype=np.int8),
+            discount=column(discount, np.float32),
+            ref=column(ref, np.int32),
         )
+
+    @classmethod
+    def empty(cls) -> Offers:
+        """No offers."""
+        none = np.empty(0)
+        return cls.build(none, none, none, 0, none, none)
 
     @classmethod
     def concat(cls, parts: Sequence[Offers]) -> Offers:
         """Stack offers from several sources."""
         if not parts:
-            return cls.build(np.empty(0), np.empty(0), np.empty(0), 0, np.empty(0))
+            return cls.empty()
         return cls(
-            consumer=np.concatenate([p.consumer for p in parts]),
-            category=np.concatenate([p.category for p in parts]),
-            product=np.concatenate([p.product for p in parts]),
-            source=np.concatenate([p.source for p in parts]),
-            trust=np.concatenate([p.trust for p in parts]),
+            **{f.name: np.concatenate([getattr(p, f.name) for p in parts]) for f in fields(cls)}
         )
+
+    def take(self, index: np.ndarray) -> Offers:
+        """Return the offers at `index` (an integer index or a boolean mask)."""
+        return type(self)(**{f.name: getattr(self, f.name)[index] for f in fields(self)})

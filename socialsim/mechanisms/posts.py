@@ -35,10 +35,11 @@ __all__ = ["Posts", "draw_posts", "post_offers"]
 
 @dataclass(frozen=True, eq=False)
 class Posts:
-    """Posts of one day: the creator and the product of each."""
+    """Posts of one day: the creator, the product and the platform of each."""
 
     creator: np.ndarray
     product: np.ndarray
+    platform: np.ndarray
 
     def __len__(self) -> int:
         return int(self.creator.shape[0])
@@ -51,8 +52,14 @@ def draw_posts(
     step: int,
     window_days: int,
     rng: np.random.Generator,
+    *,
+    kol_platform: np.ndarray | None = None,
+    imported_share: np.ndarray | None = None,
 ) -> Posts:
     """Decide who posts today and about what.
+
+    A KOL posts on its home platform, a product that platform sells; a KOC
+    reviews its latest purchase where it bought it.
 
     Parameters
     ----------
@@ -68,6 +75,12 @@ def draw_posts(
         A KOC only reviews a purchase made within this many days.
     rng : numpy.random.Generator
         Source of randomness.
+    kol_platform : ndarray of int, optional
+        Home platform of each KOL (all on platform 0 if omitted).
+    imported_share : ndarray of float, optional
+        Per platform: probability a KOL post is of an imported product when the
+        category has one; 0 where the platform does not list imports. Imports
+        are drawn like any product if omitted.
 
     Returns
     -------
@@ -78,7 +91,13 @@ def draw_posts(
     kols = posting[kind == InfluencerKind.KOL]
     affinity = catalogue.influencer_affinity
     kol_category = rng.choice(affinity.size, size=kols.size, p=affinity / affinity.sum())
-    kol_product = catalogue.random_products(kol_category, rng)
+    kol_home = np.zeros(kols.size, dtype=np.int8) if kol_platform is None else kol_platform[kols]
+    if imported_share is None:
+        kol_product = catalogue.random_products(kol_category, rng)
+    else:
+        kol_product = catalogue.random_listed(kol_category, imported_share[kol_home], rng)
+        listed = kol_product >= 0
+        kols, kol_product, kol_home = kols[listed], kol_product[listed], kol_home[listed]
 
     kocs = posting[kind == InfluencerKind.KOC]
     history = state.last_purchase_step[influencers.consumer[kocs]]
@@ -86,11 +105,13 @@ def draw_posts(
     recent = history[np.arange(kocs.size), latest] >= step - window_days
     kocs, latest = kocs[recent], latest[recent]
     koc_product = state.last_product[influencers.consumer[kocs], latest]
+    koc_platform = state.last_platform[influencers.consumer[kocs], latest]
     reviewed = koc_product >= 0  # guards against a "never" marker inside the window
     kocs, koc_product = kocs[reviewed], koc_product[reviewed]
     return Posts(
         creator=np.concatenate((kols, kocs)).astype(np.int32),
         product=np.concatenate((kol_product, koc_product)).astype(np.int32),
+        platform=np.concatenate((kol_home, koc_platform[reviewed])).astype(np.int8),
     )
 
 
@@ -101,6 +122,9 @@ def post_offers(
     state: ConsumerState,
     sparks_need: float,
     rng: np.random.Generator,
+    *,
+    trust: np.ndarray | None = None,
+    active: np.ndarray | None = None,
 ) -> Offers:
     """Turn posts into offers to the followers who see them.
 
@@ -121,16 +145,23 @@ def post_offers(
         Probability that seeing a post creates a need.
     rng : numpy.random.Generator
         Source of randomness.
+    trust : ndarray of float32, optional
+        Per follow entry: today's trust (the world's initial trust if omitted).
+    active : ndarray of bool, optional
+        Per follow entry: whether the follower still follows (all if omitted).
 
     Returns
     -------
     Offers
-        Sources ``KOL`` or ``KOC``, with the follower's trust.
+        Sources ``KOL`` or ``KOC``, with the follower's trust, on the post's platform.
     """
     follows = influencers.follows
+    trust = follows.data if trust is None else trust
     post, entry, _ = gather_rows(follows.indptr, posts.creator)
     creator = posts.creator[post]
     seen = rng.random(post.size, dtype=np.float32) < influencers.post_reach[creator]
+    if active is not None:
+        seen &= active[entry]
     post, entry, creator = post[seen], entry[seen], creator[seen]
     follower = follows.indices[entry]
     product = posts.product[post]
@@ -141,7 +172,12 @@ def post_offers(
     keep = needed | sparked
     is_kol = influencers.kind[creator[keep]] == InfluencerKind.KOL
     offers = Offers.build(
-        follower[keep], category[keep], product[keep], Source.KOC, follows.data[entry[keep]]
+        follower[keep],
+        category[keep],
+        product[keep],
+        Source.KOC,
+        trust[entry[keep]],
+        posts.platform[post[keep]],
     )
     offers.source[is_kol] = Source.KOL
     return offers

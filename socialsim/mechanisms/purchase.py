@@ -4,7 +4,11 @@ An offer converts with probability ``sigmoid(logit)`` where
 
 ``logit = base[source] + trust_weight * trust + social_proof_weight * social_share
 + quality_weight * (quality - 0.5) - price_weight * price_sensitivity * price / monthly_budget
-+ first_purchase_shift [if never bought] + offline_shift [if not yet online]``.
++ review_weight * (quality - 0.5) [KOC reviews] + first_purchase_shift [if never bought]
++ offline_shift [if not yet online] + no_need_shift [if no open need] + shift``,
+where ``price`` is what this consumer would pay on this platform through this
+channel and ``shift`` carries the platform's tier appeal and a livestream's
+urgency.
 
 Price is weighed against the consumer's own budget, so the same product is a
 larger hurdle for a tier-6 household than for a tier-1 one, and more so the
@@ -37,6 +41,11 @@ def source_base_logits(config: ConversionConfig) -> np.ndarray:
     base[Source.WORD_OF_MOUTH] = config.base_word_of_mouth
     base[Source.KOL] = config.base_kol
     base[Source.KOC] = config.base_koc
+    base[Source.FEED_SOCIAL] = config.base_feed_social
+    base[Source.FEED_ALGORITHMIC] = config.base_feed_algorithmic
+    base[Source.STREAMER] = config.base_livestream
+    base[Source.GROUP_SHARE] = config.base_group_share
+    base[Source.STORE_OWNER] = config.base_store
     return base
 
 
@@ -49,6 +58,9 @@ def conversion_logit(
     monthly_budget: np.ndarray,
     status: np.ndarray,
     config: ConversionConfig,
+    *,
+    has_need: np.ndarray | None = None,
+    shift: np.ndarray | None = None,
 ) -> np.ndarray:
     """Compute the logit of buying each offered product today.
 
@@ -58,7 +70,9 @@ def conversion_logit(
         The offers to evaluate.
     social_share : ndarray of float
         Per offer: share of the consumer's ties who bought the category lately.
-    price, quality : ndarray of float
+    price : ndarray of float
+        Per offer: the price the consumer would pay.
+    quality : ndarray of float
         Per product.
     price_sensitivity, monthly_budget : ndarray of float
         Per consumer.
@@ -66,6 +80,12 @@ def conversion_logit(
         :class:`~socialsim.enums.ShopperStatus` per consumer.
     config : ConversionConfig
         Coefficients.
+    has_need : ndarray of bool, optional
+        Per offer: whether it meets an open need; offers that do not get
+        ``config.no_need_shift``. All offers meet a need if omitted.
+    shift : ndarray of float, optional
+        Per offer: further logit terms worked out by the caller (a platform's
+        tier appeal, a livestream's urgency).
 
     Returns
     -------
@@ -77,7 +97,7 @@ def conversion_logit(
     A dearer product is less likely to be bought:
 
     >>> from socialsim.config import ConversionConfig
-    >>> offers = Offers.build(np.array([0, 0]), np.array([0, 0]), np.array([0, 1]), 0, 0.0)
+    >>> offers = Offers.build(np.array([0, 0]), np.array([0, 0]), np.array([0, 1]), 0, 0.0, 0)
     >>> logit = conversion_logit(offers, np.zeros(2), np.array([10.0, 100.0]),
     ...     np.array([0.5, 0.5]), np.array([1.0]), np.array([200.0]),
     ...     np.array([2], dtype=np.int8), ConversionConfig())
@@ -87,12 +107,17 @@ def conversion_logit(
     c = offers.consumer
     p = offers.product
     budget = np.maximum(monthly_budget[c], np.float32(1e-6))
+    quality_gap = quality[p] - np.float32(0.5)
     logit = (
         source_base_logits(config)[offers.source]
         + np.float32(config.trust_weight) * offers.trust
         + np.float32(config.social_proof_weight) * social_share
-        + np.float32(config.quality_weight) * (quality[p] - np.float32(0.5))
-        - np.float32(config.price_weight) * price_sensitivity[c] * price[p] / budget
+        + np.float32(config.quality_weight) * quality_gap
+        - np.float32(config.price_weight) * price_sensitivity[c] * price / budget
+    )
+    # An honest KOC review talks good products up and poor ones down.
+    logit += np.where(
+        offers.source == Source.KOC, np.float32(config.review_weight) * quality_gap, np.float32(0)
     )
     customer_status = status[c]
     logit += np.where(
@@ -103,6 +128,10 @@ def conversion_logit(
     logit += np.where(
         customer_status == ShopperStatus.OFFLINE, np.float32(config.offline_shift), np.float32(0)
     )
+    if has_need is not None:
+        logit += np.where(has_need, np.float32(0), np.float32(config.no_need_shift))
+    if shift is not None:
+        logit += shift
     return logit.astype(np.float32)
 
 
@@ -126,7 +155,7 @@ def select_purchases(
     accepted : ndarray of bool
         Which offers converted.
     price : ndarray of float
-        Price per product.
+        Per offer: the price the consumer would pay.
     budget_left : ndarray of float
         Budget left per consumer.
     rng : numpy.random.Generator
@@ -141,8 +170,8 @@ def select_purchases(
     --------
     Two converting offers for the same need give one purchase:
 
-    >>> offers = Offers.build(np.array([0, 0]), np.array([3, 3]), np.array([5, 6]), 0, 0.0)
-    >>> chosen = select_purchases(offers, np.array([True, True]), np.ones(10), np.array([100.0]),
+    >>> offers = Offers.build(np.array([0, 0]), np.array([3, 3]), np.array([5, 6]), 0, 0.0, 0)
+    >>> chosen = select_purchases(offers, np.array([True, True]), np.ones(2), np.array([100.0]),
     ...                           np.random.default_rng(0))
     >>> len(chosen)
     1
@@ -163,7 +192,7 @@ def select_purchases(
     order = np.lexsort((rng.random(idx.size), offers.consumer[idx]))
     idx = idx[order]
     consumer = offers.consumer[idx]
-    cost = price[offers.product[idx]].astype(np.float64)
+    cost = price[idx].astype(np.float64)
     new_run = np.ones(idx.size, dtype=bool)
     new_run[1:] = consumer[1:] != consumer[:-1]
     run = np.cumsum(new_run) - 1

@@ -41,11 +41,14 @@ class FriendSignals:
         A product a recently buying friend bought, -1 if no friend did.
     tie_weight : ndarray of float32
         Weight of the tie to that friend (0 if none).
+    friend : ndarray of int32
+        That friend (-1 if none).
     """
 
     social_share: np.ndarray
     product: np.ndarray
     tie_weight: np.ndarray
+    friend: np.ndarray
 
 
 def friend_signals(
@@ -96,6 +99,7 @@ def friend_signals(
     # Draw one buying friend per need in proportion to tie weight (inverse CDF per run).
     product = np.full(m, -1, dtype=np.int32)
     tie = np.zeros(m, dtype=np.float32)
+    chosen = np.full(m, -1, dtype=np.int32)
     has = np.flatnonzero(signal > 0)
     if has.size:
         cum = np.cumsum(bought_weight)
@@ -109,13 +113,29 @@ def friend_signals(
         pick = np.minimum(pick, last_buying)
         product[has] = last_product[friend[pick], entry_category[pick]]
         tie[has] = weight[pick]
-    return FriendSignals(social_share=share.astype(np.float32), product=product, tie_weight=tie)
+        chosen[has] = friend[pick]
+    return FriendSignals(
+        social_share=share.astype(np.float32), product=product, tie_weight=tie, friend=chosen
+    )
 
 
 def word_of_mouth_offers(
-    consumer: np.ndarray, category: np.ndarray, signals: FriendSignals
+    consumer: np.ndarray,
+    category: np.ndarray,
+    signals: FriendSignals,
+    friend_platform: np.ndarray,
 ) -> Offers:
-    """Offers of the products friends bought; trust is the weight of the tie."""
+    """Offers of the products friends bought, where they bought them; trust is the tie's weight.
+
+    Parameters
+    ----------
+    consumer, category : ndarray of int
+        The open needs.
+    signals : FriendSignals
+        From :func:`friend_signals`.
+    friend_platform : ndarray of int
+        Per need, the platform the chosen friend bought on (ignored where none did).
+    """
     has = signals.product >= 0
     return Offers.build(
         consumer[has],
@@ -123,4 +143,5 @@ def word_of_mouth_offers(
         signals.product[has],
         Source.WORD_OF_MOUTH,
         signals.tie_weight[has],
+        friend_platform[has],
     )

@@ -11,6 +11,7 @@ References
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -41,6 +42,12 @@ class Catalogue:
         Daily probability of a new need, per category.
     influencer_affinity : ndarray of float64
         Relative weight of each category in KOL posts.
+    cross_border : ndarray of bool
+        Imported products, sold only on platforms that list them.
+    tax_rate : ndarray of float32
+        Cross-border tax rate of each product (applies to imported ones).
+    made_to_order : ndarray of bool
+        Products whose price falls with aggregated demand (C2M).
     """
 
     category_names: tuple[str, ...]
@@ -51,6 +58,9 @@ class Catalogue:
     category_size: np.ndarray
     need_rate: np.ndarray
     influencer_affinity: np.ndarray
+    cross_border: np.ndarray
+    tax_rate: np.ndarray
+    made_to_order: np.ndarray
 
     def __post_init__(self) -> None:
         freeze_arrays(self)
@@ -82,6 +92,72 @@ class Catalogue:
         """
         offset = (rng.random(category.shape[0]) * self.category_size[category]).astype(np.int64)
         return (self.category_start[category] + offset).astype(np.int32)
+
+    @cached_property
+    def _domestic(self) -> _Listing:
+        return _Listing.of(self, ~self.cross_border)
+
+    @cached_property
+    def _imported(self) -> _Listing:
+        return _Listing.of(self, self.cross_border)
+
+    def random_listed(
+        self, category: np.ndarray, imported_share: np.ndarray | float, rng: np.random.Generator
+    ) -> np.ndarray:
+        """Draw one product of each category, domestic or imported.
+
+        Parameters
+        ----------
+        category : ndarray of int
+            Category index per draw.
+        imported_share : float or ndarray of float
+            Per draw, the probability of drawing an imported product when the
+            category has one; 0 draws domestic products only (platforms that do
+            not list imports).
+        rng : numpy.random.Generator
+            Source of randomness.
+
+        Returns
+        -------
+        ndarray of int32
+            Product indices, -1 where the category has nothing to offer.
+
+        Examples
+        --------
+        >>> from socialsim.config import CatalogueConfig
+        >>> cat = build_catalogue(CatalogueConfig(), np.random.default_rng(0))
+        >>> drawn = cat.random_listed(np.zeros(1000, dtype=int), 0.0, np.random.default_rng(1))
+        >>> bool(cat.cross_border[drawn].any())
+        False
+        """
+        category = np.asarray(category, dtype=np.int64)
+        domestic, imported = self._domestic, self._imported
+        u = rng.random(category.shape[0])
+        want_import = rng.random(category.shape[0]) < imported_share
+        has_import = imported.size[category] > 0
+        has_domestic = domestic.size[category] > 0
+        use_import = has_import & (want_import | ~has_domestic)
+        out = np.full(category.shape[0], -1, dtype=np.int32)
+        for listing, chosen in ((imported, use_import), (domestic, ~use_import & has_domestic)):
+            c = category[chosen]
+            pick = listing.start[c] + (u[chosen] * listing.size[c]).astype(np.int64)
+            out[chosen] = listing.products[pick]
+        return out
+
+
+@dataclass(frozen=True, eq=False)
+class _Listing:
+    """A subset of the catalogue, grouped by category, for uniform draws."""
+
+    products: np.ndarray
+    start: np.ndarray
+    size: np.ndarray
+
+    @classmethod
+    def of(cls, catalogue: Catalogue, mask: np.ndarray) -> _Listing:
+        products = np.flatnonzero(mask).astype(np.int32)  # already ordered by category
+        size = np.bincount(catalogue.category[products], minlength=catalogue.n_categories)
+        return cls(products=products, start=offsets(size), size=size.astype(np.int64))
 
 
 def build_catalogue(config: CatalogueConfig, rng: np.random.Generator) -> Catalogue:
@@ -122,6 +198,9 @@ def build_catalogue(config: CatalogueConfig, rng: np.random.Generator) -> Catalo
     mean_q = np.repeat([r.mean_quality for r in rows], sizes)
     k = config.quality_concentration
     quality = rng.beta(mean_q * k, (1.0 - mean_q) * k)
+    # Drawn after prices and quality, so those stay the same whatever the shares.
+    imported = rng.random(category.size) < np.repeat([r.cross_border_share for r in rows], sizes)
+    made_to_order = rng.random(category.size) < np.repeat([r.c2m_share for r in rows], sizes)
     return Catalogue(
         category_names=names,
         category=category,
@@ -131,4 +210,7 @@ def build_catalogue(config: CatalogueConfig, rng: np.random.Generator) -> Catalo
         category_size=sizes,
         need_rate=np.array([r.need_rate for r in rows], dtype=np.float32),
         influencer_affinity=np.array([r.influencer_affinity for r in rows], dtype=np.float64),
+        cross_border=imported,
+        tax_rate=np.repeat([r.cross_border_tax for r in rows], sizes).astype(np.float32),
+        made_to_order=made_to_order,
     )

@@ -54,6 +54,10 @@ class Influencers:
     follows : scipy.sparse.csr_array of float32
         Creator-by-consumer matrix; entry ``(k, i)`` is follower ``i``'s trust in
         creator ``k``. Edges point in the direction of influence.
+    prospects : scipy.sparse.csr_array of float32
+        Creator-by-consumer matrix of consumers who do not follow yet but may
+        start to after good livestreams (KOLs only), with the trust they would
+        have; disjoint from ``follows``.
     """
 
     kind: np.ndarray
@@ -63,6 +67,7 @@ class Influencers:
     post_rate: np.ndarray
     post_reach: np.ndarray
     follows: sparse.csr_array
+    prospects: sparse.csr_array
 
     def __post_init__(self) -> None:
         freeze_arrays(self)
@@ -153,18 +158,23 @@ def build_influencers(
     ]
     online_counts = np.array([m.size for m in online_by_tier], dtype=np.float64)
     tiers = np.arange(1, n_tiers + 1)
-    kol_rows, kol_cols = [], []
+    kol_rows, kol_cols, prospect_rows, prospect_cols = [], [], [], []
+    grow = 1.0 + config.kol_prospect_ratio
     for k in range(n_kols):
-        wanted = round(shares[k] * n)
+        wanted = round(shares[k] * n * grow)
         weights = online_counts * np.exp(-config.kol_tier_affinity * np.abs(tiers - focus[k]))
         if wanted == 0 or weights.sum() == 0:
             continue
         per_tier = np.minimum(rng.multinomial(wanted, weights / weights.sum()), online_counts)
         for t, count in enumerate(per_tier.astype(np.int64)):
             if count:
+                # A uniform draw in random order: its first part follows, the rest are prospects.
                 chosen = rng.choice(online_by_tier[t], size=count, replace=False)
-                kol_cols.append(chosen)
-                kol_rows.append(np.full(count, k, dtype=np.int64))
+                following = round(count / grow)
+                kol_cols.append(chosen[:following])
+                kol_rows.append(np.full(following, k, dtype=np.int64))
+                prospect_cols.append(chosen[following:])
+                prospect_rows.append(np.full(count - following, k, dtype=np.int64))
 
     # KOC circles: own strong ties plus a few residents of the same city.
     n_kocs = int(kocs.size)
@@ -201,6 +211,11 @@ def build_influencers(
     follows.indices = follows.indices.astype(np.int32)
     follows.indptr = follows.indptr.astype(np.int32)
 
+    prospects = _trust_matrix(prospect_rows, prospect_cols, (n_creators, n), config.kol_trust)
+    prospects.data = _beta_around(
+        np.full(prospects.nnz, config.kol_trust), config.trust_concentration, rng
+    ).astype(np.float32)
+
     is_kol = kind == InfluencerKind.KOL
     segment = np.full(n_creators, -1, dtype=np.int8)
     segment[:n_kols] = kol_segment(shares, config.kol_min_follower_share)
@@ -214,7 +229,22 @@ def build_influencers(
             np.float32
         ),
         follows=follows,
+        prospects=prospects,
     )
+
+
+def _trust_matrix(
+    rows: list[np.ndarray], cols: list[np.ndarray], shape: tuple[int, int], trust: float
+) -> sparse.csr_array:
+    """Build a creator-by-consumer CSR (int32 indices) of the given entries."""
+    r = np.concatenate(rows) if rows else np.empty(0, dtype=np.int64)
+    c = np.concatenate(cols) if cols else np.empty(0, dtype=np.int64)
+    matrix = sparse.csr_array((np.full(r.size, trust, dtype=np.float32), (r, c)), shape=shape)
+    matrix.sum_duplicates()
+    matrix.data = np.full(matrix.nnz, trust, dtype=np.float32)
+    matrix.indices = matrix.indices.astype(np.int32)
+    matrix.indptr = matrix.indptr.astype(np.int32)
+    return matrix
 
 
 def _beta_around(mean: np.ndarray, concentration: float, rng: np.random.Generator) -> np.ndarray:

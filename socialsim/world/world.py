@@ -24,6 +24,7 @@ from socialsim.world.network import (
     generate_social_network,
     social_network_from_edges,
 )
+from socialsim.world.platforms import PlatformSetup, build_platform_setup
 from socialsim.world.population import Population, build_population
 from socialsim.world.stores import Stores, choose_store_owners
 
@@ -48,6 +49,8 @@ class World:
         Micro-store owners.
     catalogue : Catalogue
         Products.
+    platforms : PlatformSetup
+        Platforms' initial users, and the homes of KOLs and stores.
     role : ndarray of int8
         :class:`~socialsim.enums.Role` of each consumer.
     labels : tuple or None
@@ -60,6 +63,7 @@ class World:
     influencers: Influencers
     stores: Stores
     catalogue: Catalogue
+    platforms: PlatformSetup
     role: np.ndarray
     labels: tuple[Hashable, ...] | None = None
 
@@ -98,7 +102,7 @@ def build_world(
     config : ModelConfig
         The world's description.
     rng : numpy.random.Generator
-        The world's random stream; five child streams are spawned from it.
+        The world's random stream; six child streams are spawned from it.
     graph : networkx.Graph, optional
         A social graph to use instead of the generated one. It must have
         ``population.n_consumers`` nodes. Node attributes ``tier`` (1..K) and
@@ -124,7 +128,9 @@ def build_world(
     >>> world.n_consumers, world.catalogue.n_categories
     (3000, 6)
     """
-    population_rng, network_rng, role_rng, influencer_rng, catalogue_rng = rng.spawn(5)
+    population_rng, network_rng, role_rng, influencer_rng, catalogue_rng, platform_rng = rng.spawn(
+        6
+    )
     labels = None
     if graph is None:
         population = build_population(config.population, population_rng)
@@ -142,6 +148,9 @@ def build_world(
     role[stores.owner] = Role.STORE_OWNER
     influencers = build_influencers(population, network, kocs, config.influencers, influencer_rng)
     catalogue = build_catalogue(config.catalogue, catalogue_rng)
+    platforms = build_platform_setup(
+        dict(config.platforms), population, influencers, stores, platform_rng
+    )
     return World(
         config=config,
         population=population,
@@ -149,6 +158,7 @@ def build_world(
         influencers=influencers,
         stores=stores,
         catalogue=catalogue,
+        platforms=platforms,
         role=role,
         labels=labels,
     )

@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 
 from socialsim import ModelConfig, SocialCommerceModel
-from socialsim.enums import ShopperStatus
-from socialsim.metrics import penetration_columns
+from socialsim.enums import ShopperStatus, Source
+from socialsim.metrics import CHANNELS_IN_USE, ORDER_COLUMNS, penetration_columns
 from socialsim.state import NEVER
 from tests.conftest import one_tier_config, path_graph
 
@@ -26,11 +26,11 @@ def test_smoke_run_has_required_columns_and_activity(small_run):
 
 def test_metrics_add_up(small_run):
     m = small_run.step_metrics()
-    by_source = m[["orders_search", "orders_word_of_mouth", "orders_kol", "orders_koc"]].sum(axis=1)
-    assert (m["orders"] == by_source).all()
-    assert (m["orders"] == m["orders_solo"]).all()
-    gmv_by_source = m[["gmv_search", "gmv_word_of_mouth", "gmv_kol", "gmv_koc"]].sum(axis=1)
-    assert np.allclose(m["gmv"], gmv_by_source)
+    sources = [s.name.lower() for s in Source]
+    channels = [c.name.lower() for c in CHANNELS_IN_USE]
+    for split in (sources, channels):
+        assert (m["orders"] == m[[f"orders_{k}" for k in split]].sum(axis=1)).all()
+        assert np.allclose(m["gmv"], m[[f"gmv_{k}" for k in split]].sum(axis=1))
     assert (m["buyers"] <= m["orders"]).all()
     assert (m["new_buyers"] <= m["buyers"]).all()
     assert (m["customers"] == m["new_buyers"].cumsum()).all()
@@ -56,21 +56,21 @@ def test_metrics_agree_with_orders_and_state(small_run):
 
 def test_orders_table_columns(small_run):
     orders = small_run.orders()
-    assert list(orders.columns) == [
-        "step",
-        "buyer",
-        "tier",
-        "product",
-        "category",
-        "price",
-        "channel",
-        "source",
-    ]
-    assert set(orders["channel"].unique()) == {"solo"}
-    assert set(orders["source"].unique()) == {"search", "word_of_mouth", "kol", "koc"}
+    assert list(orders.columns) == list(ORDER_COLUMNS)
+    assert set(orders["channel"].unique()) == {c.name.lower() for c in CHANNELS_IN_USE}
+    assert {"search", "word_of_mouth", "kol", "koc"} <= set(orders["source"].unique())
+    assert set(orders["platform"].unique()) == set(small_run.world.platforms.names)
     world = small_run.world
     assert (orders["tier"].to_numpy() == world.population.tier[orders["buyer"]]).all()
-    assert np.allclose(orders["price"], world.catalogue.price[orders["product"]])
+    # Discounts only ever lower a platform's list price; imports add their tax.
+    product = orders["product"].to_numpy()
+    names = list(world.platforms.names)
+    level = np.array([small_run.config.platforms[n].price_level for n in names])
+    platform = orders["platform"].map(names.index).to_numpy().astype(int)
+    tax = np.where(world.catalogue.cross_border[product], 1 + world.catalogue.tax_rate[product], 1)
+    ceiling = world.catalogue.price[product] * level[platform] * tax
+    assert (orders["price"].to_numpy() > 0).all()
+    assert (orders["price"].to_numpy() <= ceiling + 0.01).all()
 
 
 def test_budgets_are_never_overspent(small_run):

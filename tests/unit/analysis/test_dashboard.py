@@ -6,6 +6,8 @@ import numpy as np
 import pytest
 
 from socialsim.analysis import plot_dashboard, plot_orders_by, save_dashboard
+from socialsim.enums import Source
+from socialsim.metrics import CHANNELS_IN_USE
 
 
 def test_dashboard_panels_show_the_data(small_run, tmp_path):
@@ -16,8 +18,10 @@ def test_dashboard_panels_show_the_data(small_run, tmp_path):
     assert len(penetration.lines) == 6
     assert np.allclose(penetration.lines[5].get_ydata(), steps["penetration_t6"])
     labels = [t.get_text() for t in source.get_legend().get_texts()]
-    assert labels == ["search", "word of mouth", "KOL post", "KOC review"]
-    assert [t.get_text() for t in channel.get_legend().get_texts()] == ["solo"]
+    assert labels[:4] == ["search", "word of mouth", "KOL post", "KOC review"]
+    assert labels[4:] == [s.name.lower().replace("_", " ") for s in list(Source)[4:]]
+    channels = [t.get_text() for t in channel.get_legend().get_texts()]
+    assert channels == [c.name.lower() for c in CHANNELS_IN_USE]
     path = tmp_path / "d.png"
     save_dashboard(steps, path)
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -82,7 +82,11 @@ def test_followers_with_a_need_get_offers_and_posts_spark_needs(world):
     state = ConsumerState.initial(world)
     state.need[followers[::2], category] = True
     full_reach = type(creators)(**{**vars(creators), "post_reach": np.ones(creators.n, np.float32)})
-    posts = Posts(creator=np.array([kol], np.int32), product=np.array([product], np.int32))
+    posts = Posts(
+        creator=np.array([kol], np.int32),
+        product=np.array([product], np.int32),
+        platform=np.zeros(1, np.int8),
+    )
     offers = post_offers(posts, full_reach, catalogue, state, sparks_need=0.0, rng=rng())
     assert sorted(offers.consumer.tolist()) == sorted(followers[::2].tolist())
     assert np.all(offers.source == Source.KOL)

@@ -26,7 +26,7 @@ def logit_of(
     status=ShopperStatus.CUSTOMER,
     config=CFG,
 ):
-    offers = Offers.build(np.array([0]), np.array([0]), np.array([0]), source, trust)
+    offers = Offers.build(np.array([0]), np.array([0]), np.array([0]), source, trust, 0)
     return float(
         conversion_logit(
             offers,
@@ -93,7 +93,7 @@ def test_sources_have_their_own_base():
 
 
 def offers(consumer, category, product):
-    return Offers.build(np.array(consumer), np.array(category), np.array(product), 0, 0.0)
+    return Offers.build(np.array(consumer), np.array(category), np.array(product), 0, 0.0, 0)
 
 
 def test_one_purchase_per_need_chosen_at_random():
@@ -101,7 +101,9 @@ def test_one_purchase_per_need_chosen_at_random():
     price = np.ones(20, dtype=np.float32)
     picks = []
     for seed in range(200):
-        chosen = select_purchases(o, np.ones(4, bool), price, np.array([99.0, 99.0]), rng(seed))
+        chosen = select_purchases(
+            o, np.ones(4, bool), price[o.product], np.array([99.0, 99.0]), rng(seed)
+        )
         assert sorted(o.consumer[chosen].tolist()) == [0, 0, 1]  # two needs of 0, one of 1
         picks.append(set(chosen.tolist()) & {0, 1})
     share_first = np.mean([p == {0} for p in picks])
@@ -110,7 +112,7 @@ def test_one_purchase_per_need_chosen_at_random():
 
 def test_rejected_offers_are_never_bought():
     o = offers([0, 1, 2], [0, 0, 0], [0, 0, 0])
-    chosen = select_purchases(o, np.array([True, False, True]), np.ones(1), np.full(3, 9.0), rng())
+    chosen = select_purchases(o, np.array([True, False, True]), np.ones(3), np.full(3, 9.0), rng())
     assert sorted(chosen.tolist()) == [0, 2]
 
 
@@ -122,7 +124,7 @@ def test_budget_stops_at_first_purchase_that_does_not_fit():
     budget = np.array([75.0, 100.0])
     seen = set()
     for seed in range(100):
-        chosen = select_purchases(o, np.ones(4, bool), price, budget, rng(seed))
+        chosen = select_purchases(o, np.ones(4, bool), price[o.product], budget, rng(seed))
         mine = chosen[o.consumer[chosen] == 0]
         assert price[o.product[mine]].sum() <= 75
         assert mine.size >= 1 or seed < 0  # the first item always fits (all are < 75)

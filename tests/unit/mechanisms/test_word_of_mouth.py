@@ -75,7 +75,7 @@ def test_other_categories_and_isolated_needs():
 
 def test_offers_only_where_a_friend_bought():
     s = signals({1: (9, 100)}, consumers=(0, 1), categories=(0, 0))
-    o = word_of_mouth_offers(np.array([0, 1]), np.array([0, 0]), s)
+    o = word_of_mouth_offers(np.array([0, 1]), np.array([0, 0]), s, np.array([2, 2]))
     assert o.consumer.tolist() == [0] and o.product.tolist() == [100]
     assert o.source.tolist() == [Source.WORD_OF_MOUTH]
     assert o.trust.tolist() == [1.0]

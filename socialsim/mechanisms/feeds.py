@@ -1,0 +1,143 @@
+"""Platform feeds: social (what friends bought) or algorithmic (interest and popularity).
+
+A platform's feed shows each user with an open need, with probability
+``reach``, one product for that need. A *social* feed (Kuaishou style) shows
+what a friend bought lately, with the friend's tie as trust, so it can only
+reach consumers whose friends buy; an *algorithmic* feed (Douyin style) shows
+a product of the needed category drawn by popularity (recent sales on the
+platform), to anyone, with no trust. The conversion logits make a social
+exposure convert about 4 x an algorithmic one in the default world.
+
+References
+----------
+.. [1] "E-Commerce is Social in China's Small Cities" (2020): Kuaishou's
+   socially driven recommendation converts 3-5 x Douyin's algorithm-driven
+   feed.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from socialsim.enums import Source
+from socialsim.mechanisms.offers import Offers
+
+__all__ = ["algorithmic_feed_offers", "popular_products", "social_feed_offers"]
+
+
+def social_feed_offers(
+    consumer: np.ndarray,
+    category: np.ndarray,
+    friend_product: np.ndarray,
+    tie_weight: np.ndarray,
+    platform: int,
+    reach: float,
+    listed: np.ndarray,
+    rng: np.random.Generator,
+) -> Offers:
+    """Show users what a friend bought lately, on one platform.
+
+    Parameters
+    ----------
+    consumer, category : ndarray of int
+        Open needs of the platform's users.
+    friend_product, tie_weight : ndarray
+        Per need, a product a friend bought lately (-1 if none) and the tie's weight.
+    platform : int
+        The platform.
+    reach : float
+        Probability a need is shown a product today.
+    listed : ndarray of bool
+        Products the platform sells.
+    rng : numpy.random.Generator
+        Source of randomness.
+
+    Returns
+    -------
+    Offers
+        Source ``FEED_SOCIAL``.
+
+    Examples
+    --------
+    >>> offers = social_feed_offers(np.array([0, 1]), np.array([0, 0]), np.array([3, -1]),
+    ...     np.array([1.0, 0.0]), 2, 1.0, np.ones(5, bool), np.random.default_rng(0))
+    >>> offers.consumer.tolist(), offers.product.tolist(), offers.platform.tolist()
+    ([0], [3], [2])
+    """
+    shown = rng.random(consumer.shape[0]) < reach
+    has = friend_product >= 0
+    ok = shown & has
+    ok[has] &= listed[friend_product[has]]
+    return Offers.build(
+        consumer[ok], category[ok], friend_product[ok], Source.FEED_SOCIAL, tie_weight[ok], platform
+    )
+
+
+def popular_products(sales: np.ndarray, listed: np.ndarray) -> np.ndarray:
+    """Return the running total of popularity weights over the catalogue.
+
+    The weight of a listed product is ``1 + sales`` (every listed product can
+    be recommended, best sellers more often); unlisted products weigh 0.
+
+    Examples
+    --------
+    >>> popular_products(np.array([3.0, 0.0, 1.0]), np.array([True, True, False])).tolist()
+    [4.0, 5.0, 5.0]
+    """
+    return np.cumsum(np.where(listed, 1.0 + sales, 0.0))
+
+
+def algorithmic_feed_offers(
+    consumer: np.ndarray,
+    category: np.ndarray,
+    popularity: np.ndarray,
+    category_start: np.ndarray,
+    category_size: np.ndarray,
+    platform: int,
+    reach: float,
+    rng: np.random.Generator,
+) -> Offers:
+    """Recommend popular products of the needed category, on one platform.
+
+    Parameters
+    ----------
+    consumer, category : ndarray of int
+        Open needs of the platform's users.
+    popularity : ndarray of float
+        :func:`popular_products` of the platform.
+    category_start, category_size : ndarray of int
+        The catalogue's category layout.
+    platform : int
+        The platform.
+    reach : float
+        Probability a need is shown a product today.
+    rng : numpy.random.Generator
+        Source of randomness.
+
+    Returns
+    -------
+    Offers
+        Source ``FEED_ALGORITHMIC``, trust 0.
+
+    Examples
+    --------
+    A best seller is recommended far more often than a product nobody bought:
+
+    >>> pop = popular_products(np.array([99.0, 0.0]), np.ones(2, bool))
+    >>> offers = algorithmic_feed_offers(np.arange(1000), np.zeros(1000, int), pop,
+    ...     np.array([0]), np.array([2]), 0, 1.0, np.random.default_rng(0))
+    >>> int((offers.product == 0).sum()) > 900
+    True
+    """
+    shown = np.flatnonzero(rng.random(consumer.shape[0]) < reach)
+    c = category[shown]
+    start = category_start[c]
+    before = np.where(start > 0, popularity[np.maximum(start - 1, 0)], 0.0)
+    total = popularity[start + category_size[c] - 1] - before
+    ok = total > 0
+    shown, c, before, total = shown[ok], c[ok], before[ok], total[ok]
+    target = before + rng.random(shown.size) * total
+    product = np.searchsorted(popularity, target, side="right")
+    # Rounding can land on the slice's end: stay inside the category.
+    product = np.minimum(product, category_start[c] + category_size[c] - 1)
+    return Offers.build(consumer[shown], c, product, Source.FEED_ALGORITHMIC, 0.0, platform)

@@ -1,0 +1,469 @@
+"""Pinduoduo-style group buying: open groups, joining, completion, expiry and refunds.
+
+A buyer on a platform that sells in groups chooses group or solo by utility
+(:func:`group_choice`). A group buyer either joins an open group for the same
+product on the same platform (strangers browsing the product can join) or
+opens one, paying at once; the initiator shares it with friends, strong ties
+first (:func:`share_targets`). A group ships when it has ``size`` members (or,
+with a price ladder, at the end of its window at the discount of the largest
+size it reached); a group that expires short of its size refunds every
+member in full, and its initiator becomes less likely to start groups.
+Optional price-cut sharing ("kanjia", :func:`kanjia_cut`) lets friends' clicks
+cut the initiator's price.
+
+The :class:`GroupBook` holds the open groups and their members as parallel
+arrays; every operation is vectorised over groups and members.
+
+References
+----------
+.. [1] Zhang et al. (ICDE 2021), the BeiBei group-buying log: 99.4 % of
+   successful groups had exactly one joiner; failed groups had none.
+.. [2] Pinduoduo rules and explainers (2020): 24 h window, automatic refunds,
+   friends or strangers browsing the item can join, price-cut sharing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy.special import expit
+
+from socialsim._csr import gather_rows
+
+__all__ = ["ClosedGroups", "GroupBook", "group_choice", "kanjia_cut", "share_targets"]
+
+
+def group_choice(
+    discount: np.ndarray,
+    price_sensitivity: np.ndarray,
+    propensity: np.ndarray,
+    preference: np.ndarray,
+    saving_weight: np.ndarray,
+    rng: np.random.Generator,
+) -> np.ndarray:
+    """Decide, per purchase, whether to buy in a group rather than alone.
+
+    ``P(group) = sigmoid(preference + saving_weight * price_sensitivity *
+    discount + log(propensity))``: the saving weighs more for price-sensitive
+    (lower-tier) buyers, and a buyer whose groups failed before has a lower
+    propensity.
+
+    Parameters
+    ----------
+    discount : ndarray of float
+        Group discount per purchase (0 where the platform has no groups).
+    price_sensitivity, propensity : ndarray of float
+        Per purchase: the buyer's price sensitivity and group propensity (0-1].
+    preference, saving_weight : ndarray of float
+        Per purchase: the platform's group-buying parameters.
+    rng : numpy.random.Generator
+        Source of randomness.
+
+    Returns
+    -------
+    ndarray of bool
+        True for a group purchase. Callers pass ``preference = -inf`` where
+        the platform has no groups, which makes the probability exactly 0.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> ones = np.ones(10_000)
+    >>> cheap = group_choice(0.4 * ones, ones, ones, -1 * ones, 10 * ones, rng).mean()
+    >>> dear = group_choice(0.05 * ones, ones, ones, -1 * ones, 10 * ones, rng).mean()
+    >>> bool(cheap > dear)
+    True
+    """
+    with np.errstate(divide="ignore"):
+        logit = preference + saving_weight * price_sensitivity * discount + np.log(propensity)
+    return rng.random(np.shape(discount)[0]) < expit(logit)
+
+
+def kanjia_cut(clicks: np.ndarray, first_cut: float, decay: float, max_cut: float) -> np.ndarray:
+    """Return the total price cut (share of price) that `clicks` friends' clicks give.
+
+    The k-th click cuts ``first_cut * decay**(k-1)``, so the total is a
+    geometric sum, capped at `max_cut`.
+
+    Examples
+    --------
+    >>> kanjia_cut(np.array([0, 1, 2, 50]), 0.1, 0.5, 0.5).round(3).tolist()
+    [0.0, 0.1, 0.15, 0.2]
+    """
+    clicks = np.asarray(clicks, dtype=np.float64)
+    if decay == 1.0:
+        total = first_cut * clicks
+    else:
+        total = first_cut * (1.0 - decay**clicks) / (1.0 - decay)
+    return np.minimum(total, max_cut)
+
+
+def share_targets(
+    indptr: np.ndarray,
+    indices: np.ndarray,
+    strong: np.ndarray,
+    sharer: np.ndarray,
+    count: np.ndarray | int,
+    rng: np.random.Generator,
+    *,
+    strong_first: bool = True,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Pick the friends each sharer sends a link to.
+
+    Each sharer sends to `count` of its ties (all of them if it has fewer),
+    strong ties first and at random within strong and weak ones (or at random
+    over all ties when `strong_first` is False).
+
+    Parameters
+    ----------
+    indptr, indices : ndarray
+        The social graph's CSR arrays.
+    strong : ndarray of bool
+        Per stored entry, whether the tie is strong.
+    sharer : ndarray of int
+        Who shares (repeats allowed: one row per share).
+    count : int or ndarray of int
+        Friends per share.
+    rng : numpy.random.Generator
+        Source of randomness.
+    strong_first : bool
+        Order strong ties before weak ones.
+
+    Returns
+    -------
+    share : ndarray of int64
+        Position in `sharer` of each link sent.
+    friend : ndarray of int32
+        Who receives it.
+    entry : ndarray of int64
+        The tie's stored entry in the graph (for its weight).
+
+    Examples
+    --------
+    A sharer with two strong ties and one weak one, sharing with two friends:
+
+    >>> indptr, indices = np.array([0, 3]), np.array([5, 6, 7])
+    >>> strong = np.array([False, True, True])
+    >>> share, friend, _ = share_targets(indptr, indices, strong, np.array([0]), 2,
+    ...                               np.random.default_rng(0))
+    >>> sorted(friend.tolist())
+    [6, 7]
+    """
+    owner, entry, run_start = gather_rows(indptr, np.asarray(sharer, dtype=np.int64))
+    if owner.size == 0:
+        return owner, np.empty(0, dtype=np.int32), entry
+    weak = ~strong[entry] if strong_first else np.zeros(owner.size, dtype=bool)
+    order = np.lexsort((rng.random(owner.size), weak, owner))
+    owner, entry = owner[order], entry[order]
+    rank = np.arange(owner.size) - run_start[owner]
+    limit = np.broadcast_to(np.asarray(count, dtype=np.int64), (len(sharer),))[owner]
+    keep = rank < limit
+    return owner[keep], indices[entry[keep]].astype(np.int32), entry[keep]
+
+
+@dataclass(frozen=True, eq=False)
+class ClosedGroups:
+    """Groups that closed in one step, and their members.
+
+    Attributes
+    ----------
+    group, platform, product, initiator, size : ndarray
+        Per closed group; ``size`` is its number of members.
+    completed : ndarray of bool
+        Per closed group: shipped (True) or expired and refunded (False).
+    member_group : ndarray of int64
+        Per member: index into the group arrays above.
+    consumer, category, source : ndarray
+        Per member.
+    paid : ndarray of float64
+        Per member: what it paid when it joined.
+    final_price : ndarray of float64
+        Per member of a completed group: the price it ends up paying (less than
+        `paid` after a ladder step or a price cut); 0 for expired groups.
+    """
+
+    group: np.ndarray
+    platform: np.ndarray
+    product: np.ndarray
+    initiator: np.ndarray
+    size: np.ndarray
+    completed: np.ndarray
+    member_group: np.ndarray
+    consumer: np.ndarray
+    category: np.ndarray
+    source: np.ndarray
+    paid: np.ndarray
+    final_price: np.ndarray
+
+
+def _empty(dtype: type) -> np.ndarray:
+    return np.empty(0, dtype=dtype)
+
+
+@dataclass(eq=False)
+class GroupBook:
+    """The open groups of every platform and their members.
+
+    Groups are identified by a running id (``group``). Each member row records
+    what it paid at the group price; when a group closes after climbing a
+    price ladder or collecting price cuts, the final price is what was paid
+    scaled by the deeper discount.
+    """
+
+    # per group
+    group: np.ndarray = field(default_factory=lambda: _empty(np.int64))
+    platform: np.ndarray = field(default_factory=lambda: _empty(np.int8))
+    product: np.ndarray = field(default_factory=lambda: _empty(np.int32))
+    initiator: np.ndarray = field(default_factory=lambda: _empty(np.int32))
+    opened: np.ndarray = field(default_factory=lambda: _empty(np.int32))
+    closes: np.ndarray = field(default_factory=lambda: _empty(np.int32))
+    target: np.ndarray = field(default_factory=lambda: _empty(np.int32))
+    capacity: np.ndarray = field(default_factory=lambda: _empty(np.int32))
+    members: np.ndarray = field(default_factory=lambda: _empty(np.int32))
+    kanjia: np.ndarray = field(default_factory=lambda: _empty(np.float64))
+    # per member
+    m_group: np.ndarray = field(default_factory=lambda: _empty(np.int64))
+    m_consumer: np.ndarray = field(default_factory=lambda: _empty(np.int32))
+    m_category: np.ndarray = field(default_factory=lambda: _empty(np.int16))
+    m_source: np.ndarray = field(default_factory=lambda: _empty(np.int8))
+    m_paid: np.ndarray = field(default_factory=lambda: _empty(np.float64))
+    next_id: int = 0
+
+    _GROUP_FIELDS = (
+        "group",
+        "platform",
+        "product",
+        "initiator",
+        "opened",
+        "closes",
+        "target",
+        "capacity",
+        "members",
+        "kanjia",
+    )
+    _MEMBER_FIELDS = ("m_group", "m_consumer", "m_category", "m_source", "m_paid")
+
+    def __len__(self) -> int:
+        """Return the number of open groups."""
+        return int(self.group.shape[0])
+
+    @property
+    def n_members(self) -> int:
+        """Members of open groups."""
+        return int(self.m_group.shape[0])
+
+    def open(
+        self,
+        *,
+        platform: np.ndarray,
+        product: np.ndarray,
+        initiator: np.ndarray,
+        category: np.ndarray,
+        source: np.ndarray,
+        paid: np.ndarray,
+        step: int,
+        window_days: np.ndarray,
+        target: np.ndarray,
+        capacity: np.ndarray,
+    ) -> np.ndarray:
+        """Open one group per initiator, the initiator its first (paying) member.
+
+        Parameters are per new group. Returns the new groups' ids.
+        """
+        m = int(np.shape(initiator)[0])
+        ids = np.arange(self.next_id, self.next_id + m, dtype=np.int64)
+        self.next_id += m
+        new = {
+            "group": ids,
+            "platform": np.asarray(platform, dtype=np.int8),
+            "product": np.asarray(product, dtype=np.int32),
+            "initiator": np.asarray(initiator, dtype=np.int32),
+            "opened": np.full(m, step, dtype=np.int32),
+            "closes": (step + np.asarray(window_days) - 1).astype(np.int32),
+            "target": np.asarray(target, dtype=np.int32),
+            "capacity": np.asarray(capacity, dtype=np.int32),
+            "members": np.ones(m, dtype=np.int32),
+            "kanjia": np.zeros(m, dtype=np.float64),
+        }
+        for name in self._GROUP_FIELDS:
+            setattr(self, name, np.concatenate((getattr(self, name), new[name])))
+        self._append_members(ids, initiator, category, source, paid)
+        return ids
+
+    def _append_members(
+        self,
+        group: np.ndarray,
+        consumer: np.ndarray,
+        category: np.ndarray,
+        source: np.ndarray,
+        paid: np.ndarray,
+    ) -> None:
+        self.m_group = np.concatenate((self.m_group, np.asarray(group, dtype=np.int64)))
+        self.m_consumer = np.concatenate((self.m_consumer, np.asarray(consumer, dtype=np.int32)))
+        self.m_category = np.concatenate((self.m_category, np.asarray(category, dtype=np.int16)))
+        self.m_source = np.concatenate((self.m_source, np.asarray(source, dtype=np.int8)))
+        self.m_paid = np.concatenate((self.m_paid, np.asarray(paid, dtype=np.float64)))
+
+    def rows(self, group: np.ndarray) -> np.ndarray:
+        """Return the row of each group id in the open-group arrays (-1 if not open)."""
+        group = np.asarray(group, dtype=np.int64)
+        if len(self) == 0:
+            return np.full(group.shape, -1, dtype=np.int64)
+        # Ids only grow and closing keeps order, so the ids stay sorted.
+        pos = np.minimum(np.searchsorted(self.group, group), len(self) - 1)
+        return np.where(self.group[pos] == group, pos, -1)
+
+    def match(
+        self,
+        platform: np.ndarray,
+        product: np.ndarray,
+        rng: np.random.Generator,
+        n_products: int,
+    ) -> np.ndarray:
+        """Assign buyers to free places in open groups of the same product, oldest groups first.
+
+        Buyers are taken in random order; a buyer gets a place while the
+        product's open groups on its platform have room. Places are not taken
+        yet: pass the result to :meth:`join`.
+
+        Returns
+        -------
+        ndarray of int64
+            The group id each buyer can join, -1 where no place was left.
+        """
+        m = int(np.shape(platform)[0])
+        out = np.full(m, -1, dtype=np.int64)
+        free = self.capacity - self.members
+        if m == 0 or not np.any(free > 0):
+            return out
+        key_group = self.platform.astype(np.int64) * n_products + self.product
+        has = np.flatnonzero(free > 0)
+        order = has[np.lexsort((self.opened[has], key_group[has]))]
+        slot_group = np.repeat(order, free[order])  # one entry per free place, by key then age
+        slot_key = key_group[slot_group]
+        key = np.asarray(platform, dtype=np.int64) * n_products + np.asarray(product)
+        buyer_order = np.lexsort((rng.random(m), key))
+        sorted_key = key[buyer_order]
+        first_of_key = np.searchsorted(sorted_key, sorted_key, side="left")
+        rank = np.arange(m) - first_of_key
+        slot_start = np.searchsorted(slot_key, sorted_key, side="left")
+        slot_end = np.searchsorted(slot_key, sorted_key, side="right")
+        ok = slot_start + rank < slot_end
+        out[buyer_order[ok]] = self.group[slot_group[(slot_start + rank)[ok]]]
+        return out
+
+    def join(
+        self,
+        group: np.ndarray,
+        consumer: np.ndarray,
+        category: np.ndarray,
+        source: np.ndarray,
+        paid: np.ndarray,
+    ) -> np.ndarray:
+        """Add members to open groups while they have room; return which joined.
+
+        Members are taken in the order given; a group that fills turns the
+        rest away (the returned mask is False for them).
+        """
+        group = np.asarray(group, dtype=np.int64)
+        row = self.rows(group)
+        ok = row >= 0
+        # Rank each joiner within its group, in the given order, against the room left.
+        order = np.argsort(np.where(ok, row, -1), kind="stable")
+        r = row[order]
+        first = np.searchsorted(r, r, side="left")
+        rank = np.arange(r.size) - first
+        room = np.where(r >= 0, (self.capacity - self.members)[np.maximum(r, 0)], 0)
+        fits = np.zeros(group.size, dtype=bool)
+        fits[order] = (r >= 0) & (rank < room)
+        np.add.at(self.members, row[fits], 1)
+        self._append_members(
+            group[fits],
+            np.asarray(consumer)[fits],
+            np.asarray(category)[fits],
+            np.asarray(source)[fits],
+            np.asarray(paid)[fits],
+        )
+        return fits
+
+    def add_price_cut(self, group: np.ndarray, cut: np.ndarray) -> None:
+        """Record kanjia price cuts (share of price) for the initiators of these groups."""
+        row = self.rows(group)
+        self.kanjia[row[row >= 0]] = np.asarray(cut, dtype=np.float64)[row >= 0]
+
+    def close(
+        self,
+        step: int,
+        ladder_sizes: list[np.ndarray],
+        ladder_discounts: list[np.ndarray],
+        base_discount: np.ndarray,
+    ) -> ClosedGroups:
+        """Close the groups that complete or expire at the end of `step`.
+
+        A group without a ladder completes as soon as it has ``target``
+        members. A group with a ladder (``capacity > target``) completes when
+        full, or at the end of its window if it reached ``target``. Groups
+        whose window ends short of ``target`` expire.
+
+        Parameters
+        ----------
+        step : int
+            The step ending.
+        ladder_sizes, ladder_discounts : list of ndarray
+            Per platform: the ladder's sizes and discounts (empty without one).
+        base_discount : ndarray of float
+            Per platform: the group discount at ``target`` members.
+
+        Returns
+        -------
+        ClosedGroups
+            The closed groups are removed from the book.
+        """
+        full = self.members >= self.capacity
+        window_over = self.closes <= step
+        reached = self.members >= self.target
+        completed = full | (window_over & reached)
+        expired = window_over & ~reached
+        closing = completed | expired
+        rows = np.flatnonzero(closing)
+
+        member_row = self.rows(self.m_group)
+        member_closing = closing[member_row]
+        mrow = member_row[member_closing]
+        group_pos = np.searchsorted(rows, mrow)
+
+        # Discount of the size reached (ladder), relative to what members paid at the base price.
+        discount = base_discount[self.platform[rows]].astype(np.float64)
+        for p, (sizes, discounts) in enumerate(zip(ladder_sizes, ladder_discounts, strict=True)):
+            on_p = self.platform[rows] == p
+            for size, d in zip(sizes.tolist(), discounts.tolist(), strict=True):
+                discount[on_p & (self.members[rows] >= size)] = d
+        paid = self.m_paid[member_closing]
+        # Members paid at the base group price; a deeper ladder step scales that down.
+        base = base_discount[self.platform[rows]].astype(np.float64)
+        scale = (1.0 - discount) / (1.0 - base)
+        final = paid * scale[group_pos]
+        is_initiator = self.m_consumer[member_closing] == self.initiator[rows][group_pos]
+        final = np.where(is_initiator, final * (1.0 - self.kanjia[rows][group_pos]), final)
+        done = completed[rows]
+        result = ClosedGroups(
+            group=self.group[rows],
+            platform=self.platform[rows],
+            product=self.product[rows],
+            initiator=self.initiator[rows],
+            size=self.members[rows].copy(),
+            completed=done,
+            member_group=group_pos.astype(np.int64),
+            consumer=self.m_consumer[member_closing],
+            category=self.m_category[member_closing],
+            source=self.m_source[member_closing],
+            paid=paid,
+            final_price=np.where(done[group_pos], final, 0.0),
+        )
+        keep = ~closing
+        for name in self._GROUP_FIELDS:
+            setattr(self, name, getattr(self, name)[keep])
+        for name in self._MEMBER_FIELDS:
+            setattr(self, name, getattr(self, name)[~member_closing])
+        return result

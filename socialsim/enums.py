@@ -10,7 +10,6 @@ from enum import IntEnum
 
 __all__ = [
     "Channel",
-    "GroupStatus",
     "InfluencerKind",
     "KOLSegment",
     "Role",
@@ -69,14 +68,6 @@ class Source(IntEnum):
     STREAMER = 6
     GROUP_SHARE = 7
     STORE_OWNER = 8
-
-
-class GroupStatus(IntEnum):
-    """Life of a purchase group."""
-
-    OPEN = 0
-    COMPLETED = 1
-    EXPIRED = 2
 
 
 class InfluencerKind(IntEnum):

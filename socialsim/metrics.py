@@ -214,18 +214,16 @@ class PlatformRecorder:
     ) -> None:
         """Add the rows of `step` from its orders and the platforms' user counts."""
         n = len(self.names)
-        key = platform.astype(np.int64) * (int(buyer.max()) + 1 if buyer.size else 1) + buyer
-        distinct = np.unique(key)
-        per_platform_buyers = (
-            np.bincount(distinct // (int(buyer.max()) + 1), minlength=n) if buyer.size else 0
-        )
+        span = int(buyer.max()) + 1 if buyer.size else 1
+        pairs = np.unique(platform.astype(np.int64) * span + buyer)  # distinct (platform, buyer)
+        per_platform_buyers = np.bincount(pairs // span, minlength=n)
         self.rows.append(
             {
                 "step": np.full(n, step, dtype=np.int64),
                 "platform": np.arange(n),
                 "gmv": np.bincount(platform, weights=price.astype(np.float64), minlength=n),
                 "orders": np.bincount(platform, minlength=n),
-                "buyers": np.broadcast_to(per_platform_buyers, (n,)),
+                "buyers": per_platform_buyers,
                 "users": np.asarray(users),
                 "active_users": np.asarray(active_users),
                 "members": np.asarray(members),

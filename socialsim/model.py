@@ -224,7 +224,9 @@ class SocialCommerceModel(mesa.Model):
 
         # 5. decide: offers convert by the logit, one purchase per need, within budget
         offers = Offers.concat([content, friends, *feeds, search])
-        social_share = _per_need(signals.social_share, need_consumer, need_category, offers, 0.0)
+        social_share = _per_need(
+            signals.social_share, need_consumer, need_category, offers, catalogue.n_categories
+        )
         bought, paid = self._decide(offers, social_share, np.ones(len(offers), bool), rng)
         purchases = offers.take(bought)
         day.count["offers"] = len(offers)
@@ -578,11 +580,12 @@ class SocialCommerceModel(mesa.Model):
         )
         click = rng.random(share.size) < params.kanjia_click_prob[platform[share]]
         clicks = np.bincount(share[click], minlength=groups.size)
-        cut = np.zeros(groups.size)
-        for p in np.unique(platform).tolist():
-            k = self.config.platforms[params.names[p]].group_buying.kanjia
-            mine = platform == p
-            cut[mine] = kanjia_cut(clicks[mine], k.first_cut, k.decay, k.max_cut)
+        cut = kanjia_cut(
+            clicks,
+            params.kanjia_first_cut[platform],
+            params.kanjia_decay[platform],
+            params.kanjia_max_cut[platform],
+        )
         book.add_price_cut(groups, cut)
         day.count["kanjia_clicks"] += int(click.sum())
         clicker, clicker_platform = friend[click], platform[share[click]]
@@ -605,12 +608,11 @@ class SocialCommerceModel(mesa.Model):
             closed.consumer,
             closed.category,
             closed.product[closed.member_group],
-            Source.SEARCH,
+            closed.source,
             0.0,
             closed.platform[closed.member_group],
             channel=Channel.GROUP,
         )
-        members.source[:] = closed.source
         # Completed: ship at the final price and give back any saving over what was paid.
         shipped = members.take(done_member)
         final = closed.final_price[done_member]
@@ -876,17 +878,21 @@ def _per_need(
     need_consumer: np.ndarray,
     need_category: np.ndarray,
     offers: Offers,
-    default: float,
+    n_categories: int,
 ) -> np.ndarray:
-    """Look up a per-need value for each offer (`default` where the offer meets no open need)."""
-    n_categories = int(need_category.max()) + 1 if need_category.size else 1
-    n_categories = max(n_categories, int(offers.category.max()) + 1 if len(offers) else 1)
+    """Look up a per-need value for each offer (0 where the offer meets no open need).
+
+    The needs come from ``np.nonzero(state.need)``, so their keys are sorted.
+    """
+    out = np.zeros(len(offers), dtype=np.float32)
+    if need_consumer.size == 0:
+        return out
     need_key = need_consumer.astype(np.int64) * n_categories + need_category
     offer_key = offers.consumer.astype(np.int64) * n_categories + offers.category
-    pos = np.minimum(np.searchsorted(need_key, offer_key), max(need_key.size - 1, 0))
-    found = need_key.size > 0 and True
-    hit = (need_key[pos] == offer_key) if found else np.zeros(len(offers), dtype=bool)
-    return np.where(hit, values[pos] if found else default, default).astype(np.float32)
+    pos = np.minimum(np.searchsorted(need_key, offer_key), need_key.size - 1)
+    hit = need_key[pos] == offer_key
+    out[hit] = values[pos[hit]]
+    return out
 
 
 @dataclass(frozen=True, eq=False)
@@ -919,6 +925,9 @@ class _PlatformParams:
     kanjia_share_to: np.ndarray
     kanjia_click_prob: np.ndarray
     kanjia_acquire_prob: np.ndarray
+    kanjia_first_cut: np.ndarray
+    kanjia_decay: np.ndarray
+    kanjia_max_cut: np.ndarray
 
     @property
     def n(self) -> int:
@@ -981,4 +990,7 @@ class _PlatformParams:
             kanjia_share_to=arr([k.share_to for k in kanjia], np.int64),
             kanjia_click_prob=arr([k.click_prob for k in kanjia]),
             kanjia_acquire_prob=arr([k.acquire_prob for k in kanjia]),
+            kanjia_first_cut=arr([k.first_cut for k in kanjia]),
+            kanjia_decay=arr([k.decay for k in kanjia]),
+            kanjia_max_cut=arr([k.max_cut for k in kanjia]),
         )

@@ -80,11 +80,17 @@ def group_choice(
     return rng.random(np.shape(discount)[0]) < expit(logit)
 
 
-def kanjia_cut(clicks: np.ndarray, first_cut: float, decay: float, max_cut: float) -> np.ndarray:
+def kanjia_cut(
+    clicks: np.ndarray,
+    first_cut: float | np.ndarray,
+    decay: float | np.ndarray,
+    max_cut: float | np.ndarray,
+) -> np.ndarray:
     """Return the total price cut (share of price) that `clicks` friends' clicks give.
 
     The k-th click cuts ``first_cut * decay**(k-1)``, so the total is a
-    geometric sum, capped at `max_cut`.
+    geometric sum, capped at `max_cut`. Parameters may be scalars or arrays
+    aligned with `clicks`.
 
     Examples
     --------
@@ -92,10 +98,11 @@ def kanjia_cut(clicks: np.ndarray, first_cut: float, decay: float, max_cut: floa
     [0.0, 0.1, 0.15, 0.2]
     """
     clicks = np.asarray(clicks, dtype=np.float64)
-    if decay == 1.0:
-        total = first_cut * clicks
-    else:
-        total = first_cut * (1.0 - decay**clicks) / (1.0 - decay)
+    decay = np.asarray(decay, dtype=np.float64)
+    flat = decay == 1.0  # the geometric sum degenerates to first_cut per click
+    with np.errstate(divide="ignore", invalid="ignore"):
+        geometric = (1.0 - decay**clicks) / (1.0 - decay)
+    total = np.asarray(first_cut) * np.where(flat, clicks, geometric)
     return np.minimum(total, max_cut)
 
 

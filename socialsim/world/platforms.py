@@ -106,10 +106,13 @@ def build_platform_setup(
 
     users = np.zeros((n, n_platforms), dtype=bool)
     online = population.online
-    for p, row in enumerate(rows):
+
+    def reach(row: PlatformConfig, tier: np.ndarray) -> np.ndarray:
         base = logit(np.clip(row.initial_users, 1e-9, 1 - 1e-9))
-        prob = expit(base + tier_shift(population.tier, row.tier_appeal, mean_tier))
-        users[:, p] = online & (rng.random(n) < prob)
+        return expit(base + tier_shift(tier, row.tier_appeal, mean_tier))
+
+    for p, row in enumerate(rows):
+        users[:, p] = online & (rng.random(n) < reach(row, population.tier))
 
     # KOLs live where kol_share puts them (everywhere alike if no platform asks for them).
     share = np.array([r.kol_share for r in rows], dtype=np.float64)
@@ -124,16 +127,7 @@ def build_platform_setup(
     # Online shoppers without a platform pick one in proportion to its reach in their tier.
     lonely = np.flatnonzero(online & ~users.any(axis=1))
     if lonely.size:
-        weight = np.stack(
-            [
-                expit(
-                    logit(np.clip(r.initial_users, 1e-9, 1 - 1e-9))
-                    + tier_shift(population.tier[lonely], r.tier_appeal, mean_tier)
-                )
-                for r in rows
-            ],
-            axis=1,
-        )
+        weight = np.stack([reach(r, population.tier[lonely]) for r in rows], axis=1)
         cum = np.cumsum(weight, axis=1)
         pick = (rng.random(lonely.size) * cum[:, -1])[:, None] >= cum
         users[lonely, np.minimum(pick.sum(axis=1), n_platforms - 1)] = True

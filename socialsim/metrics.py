@@ -33,8 +33,12 @@ __all__ = [
     "step_columns",
 ]
 
-CHANNELS_IN_USE: tuple[Channel, ...] = (Channel.SOLO, Channel.GROUP)
-"""Channels the model places orders through (livestreams and stores are being added)."""
+CHANNELS_IN_USE: tuple[Channel, ...] = tuple(Channel)
+"""Channels the model places orders through: solo, group, livestream and store.
+
+Every order goes through exactly one, so ``orders`` is the sum of the
+``orders_<channel>`` columns on every step.
+"""
 
 FUNNEL_COLUMNS: tuple[str, ...] = (
     "open_needs",
@@ -60,6 +64,18 @@ MECHANISM_COUNTS: tuple[str, ...] = (
     "cbec_blocked_orders",
     "members_joined",
     "members",
+    "livestream_sessions",
+    "livestream_viewers",
+    "livestream_stockouts",
+    "kol_followers",
+    "followers_gained",
+    "followers_lost",
+    "returns",
+    "store_owners",
+    "store_recruits",
+    "deepest_tree",
+    "pyramid_trees",
+    "regulations",
 )
 """Per-step counts of the mechanisms, in table order (see the README for each)."""
 
@@ -69,8 +85,20 @@ MECHANISM_TOTALS: tuple[str, ...] = (
     "member_gmv",
     "membership_fees",
     "price_protection_refunds",
+    "refunds_value",
+    "kol_commission",
+    "kol_slot_fees",
+    "brand_net_livestream",
+    "store_commissions",
+    "store_referral_rewards",
+    "store_fees",
+    "recruiting_income_share",
+    "regulation_fines",
 )
-"""Per-step RMB totals of the mechanisms, in table order."""
+"""Per-step RMB totals of the mechanisms, in table order.
+
+``recruiting_income_share`` is a share: recruiting income over all owner income so far.
+"""
 
 PLATFORM_COLUMNS: dict[str, str] = {
     "step": "int64",
@@ -250,37 +278,53 @@ ORDER_COLUMNS: tuple[str, ...] = (
     "platform",
     "channel",
     "source",
-    "price",
-    "group",
+    "price_paid",
+    "group_id",
+    "returned",
 )
 """Columns of the order log, in order."""
 
 
 @dataclass
 class OrderLog:
-    """Every order placed, kept as compact array chunks (one per step).
+    """Every order shipped, kept as compact array chunks (one per step).
 
-    Columns: :data:`ORDER_COLUMNS`; ``price`` is what the buyer paid and
-    ``group`` the group id of a group order (-1 otherwise).
+    Columns: :data:`ORDER_COLUMNS`. ``price_paid`` is what the buyer paid
+    (after every discount, with import tax), ``group_id`` the group of a group
+    order (-1 otherwise) and ``returned`` whether the buyer sent it back
+    before the end of the run (an order is returned ``behaviour.return_days``
+    after it ships, so the last days' orders cannot have been returned yet).
+    Row ``i`` is order id ``i``.
     """
 
     category_names: tuple[str, ...]
     platform_names: tuple[str, ...] = ()
     chunks: list[dict[str, np.ndarray]] = field(default_factory=list)
+    returned_ids: list[np.ndarray] = field(default_factory=list)
 
     def append(self, **columns: np.ndarray) -> None:
-        """Add the orders of one step."""
+        """Add the orders of one step (every column but ``returned``)."""
         self.chunks.append(columns)
+
+    def mark_returned(self, order_ids: np.ndarray) -> None:
+        """Record that the orders with these ids were returned."""
+        if len(order_ids):
+            self.returned_ids.append(np.asarray(order_ids, dtype=np.int64))
 
     def __len__(self) -> int:
         return sum(len(chunk["buyer"]) for chunk in self.chunks)
 
     def frame(self) -> pd.DataFrame:
         """Return the orders as a DataFrame; platform, channel, source and category are labels."""
+        stored = [name for name in ORDER_COLUMNS if name != "returned"]
         if not self.chunks:
-            data = {name: np.empty(0, dtype=np.int64) for name in ORDER_COLUMNS}
+            data = {name: np.empty(0, dtype=np.int64) for name in stored}
         else:
-            data = {name: np.concatenate([c[name] for c in self.chunks]) for name in ORDER_COLUMNS}
+            data = {name: np.concatenate([c[name] for c in self.chunks]) for name in stored}
+        returned = np.zeros(len(data["buyer"]), dtype=bool)
+        if self.returned_ids:
+            returned[np.concatenate(self.returned_ids)] = True
+        data["returned"] = returned
         frame = pd.DataFrame(data)
         frame["channel"] = _labels(frame["channel"], [c.name.lower() for c in Channel])
         frame["source"] = _labels(frame["source"], [s.name.lower() for s in Source])

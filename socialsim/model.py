@@ -31,10 +31,11 @@ import mesa
 import networkx as nx
 import numpy as np
 import pandas as pd
+from scipy import sparse
 from scipy.special import expit
 from tqdm import tqdm
 
-from socialsim._csr import entry_rows
+from socialsim._csr import entry_rows, gather_rows
 from socialsim._version import __version__
 from socialsim.agents import KOL, ConsumerAgents
 from socialsim.config.schema import ModelConfig
@@ -46,12 +47,28 @@ from socialsim.mechanisms.feeds import (
     social_feed_offers,
 )
 from socialsim.mechanisms.group_buying import GroupBook, group_choice, kanjia_cut, share_targets
+from socialsim.mechanisms.livestream import (
+    Sessions,
+    allocate_stock,
+    expected_viewers,
+    feature_products,
+    find_entries,
+    follower_dynamics,
+    livestream_offers,
+    schedule_sessions,
+    session_audience,
+    session_outcomes,
+    stock_units,
+    trust_penalty,
+)
 from socialsim.mechanisms.membership import PriceProtection, membership_joins
 from socialsim.mechanisms.needs import renew_budgets, update_needs
 from socialsim.mechanisms.offers import Offers
 from socialsim.mechanisms.posts import draw_posts, post_offers
 from socialsim.mechanisms.pricing import PriceBook
 from socialsim.mechanisms.purchase import conversion_logit, select_purchases
+from socialsim.mechanisms.resellers import ResellerTree, commission_flows, recruitment_attempts
+from socialsim.mechanisms.returns import ReturnBook, return_probability
 from socialsim.mechanisms.word_of_mouth import (
     FriendSignals,
     friend_signals,
@@ -162,6 +179,34 @@ class SocialCommerceModel(mesa.Model):
         self._new_buyers_today = 0
         self._platform_recorder = PlatformRecorder(self._params.names)
 
+        # Returns and settlement; order ids number shipped orders (rows of the order log).
+        self._returns = ReturnBook()
+        self._n_shipped = 0
+        # Livestream audiences: followers and prospective followers in one matrix, with
+        # today's trust and who currently follows, both changed by the sessions.
+        self._audience, self._follow_active = _audience_matrix(self.world.influencers)
+        self._follow_trust = self._audience.data
+        n_kols = self.world.influencers.n_kols
+        kol_end = int(self._audience.indptr[n_kols])
+        kol_trust = self._follow_trust[:kol_end][self._follow_active[:kol_end]]
+        self._mean_follow_trust = float(kol_trust.mean()) if kol_trust.size else 1.0
+        self._kol_income = np.zeros(n_kols, dtype=np.float64)
+        self._sessions = Sessions.empty()
+        self._session_viewers = np.zeros(0, dtype=np.int64)
+        # Micro-stores: the recruitment forest, each owner's platform and the rules a
+        # regulator can change.
+        store_platform = self.world.platforms.store_platform
+        founders = self.world.stores.owner[store_platform >= 0]
+        self._resellers = ResellerTree.initial(self.world.n_consumers, founders)
+        self._owner_platform = np.full(self.world.n_consumers, -1, dtype=np.int8)
+        self._owner_platform[founders] = store_platform[store_platform >= 0]
+        self._strong_ties = _strong_ties(self.world.network)
+        stores = [r.micro_stores for r in rows]
+        self._store_fee = np.array([m.fee for m in stores], dtype=np.float64)
+        self._store_referral = np.array([m.referral_reward for m in stores], dtype=np.float64)
+        self._store_levels = np.array([m.max_levels for m in stores], dtype=np.int64)
+        self._store_rates = [np.array(m.commission_rates, dtype=np.float64) for m in stores]
+
         eager = self.world.n_consumers <= self.config.agents.eager_consumer_limit
         self.kols = [KOL(self, k) for k in range(self.world.influencers.n_kols)]
         self.consumers = ConsumerAgents(self, eager=eager)
@@ -179,7 +224,7 @@ class SocialCommerceModel(mesa.Model):
         catalogue = world.catalogue
         day = _Day(t)
 
-        # 1. needs, budgets, quotas, memberships, prices
+        # 1. needs, budgets, quotas, memberships, prices; earlier orders are returned or kept
         renew_budgets(state, t, cfg.budget_period_days)
         if t > 1 and (t - 1) % self.config.cross_border.year_days == 0:
             state.cross_border_spent[:] = 0.0
@@ -188,8 +233,9 @@ class SocialCommerceModel(mesa.Model):
         opened, lapsed = update_needs(state, catalogue.need_rate, cfg.need_patience_days, rng)
         day.count["promotions_started"] = self._prices.advance(t, rng)
         self._refund_price_drops(t, day)
+        self._settle_orders(t, day)
 
-        # 2. content
+        # 2. content: posts reach current followers, with today's trust
         posts = draw_posts(
             world.influencers,
             catalogue,
@@ -200,7 +246,17 @@ class SocialCommerceModel(mesa.Model):
             kol_platform=world.platforms.kol_platform,
             imported_share=self._params.import_share,
         )
-        content = post_offers(posts, world.influencers, catalogue, state, cfg.post_sparks_need, rng)
+        content = post_offers(
+            posts,
+            world.influencers,
+            catalogue,
+            state,
+            cfg.post_sparks_need,
+            rng,
+            follows=self._audience,
+            trust=self._follow_trust,
+            active=self._follow_active,
+        )
 
         # 3. word of mouth and feeds, for every open need (after posts may have sparked some)
         need_consumer, need_category = np.nonzero(state.need)
@@ -222,12 +278,18 @@ class SocialCommerceModel(mesa.Model):
         # 4. search, by consumers who already shop online, on one of their platforms
         search = self._search_offers(need_consumer, need_category, rng)
 
-        # 5. decide: offers convert by the logit, one purchase per need, within budget
-        offers = Offers.concat([content, friends, *feeds, search])
+        # 5. livestream sessions and store owners' promotions, which may meet no open need
+        live, live_want = self._livestream_offers(day, rng)
+        store, store_need = self._store_offers(rng)
+
+        # 6. decide: offers convert by the logit, one purchase per need, within budget
+        needed = Offers.concat([content, friends, *feeds, search])
+        offers = Offers.concat([needed, live, store])
+        has_need = np.concatenate((np.ones(len(needed), bool), live_want, store_need))
         social_share = _per_need(
             signals.social_share, need_consumer, need_category, offers, catalogue.n_categories
         )
-        bought, paid = self._decide(offers, social_share, np.ones(len(offers), bool), rng)
+        bought, paid = self._decide(offers, social_share, has_need, rng)
         purchases = offers.take(bought)
         day.count["offers"] = len(offers)
         for source in (Source.FEED_SOCIAL, Source.FEED_ALGORITHMIC):
@@ -235,7 +297,8 @@ class SocialCommerceModel(mesa.Model):
                 np.count_nonzero(offers.source == source)
             )
 
-        # 6. settle: quota, group or solo, pay; groups open, are shared, fill and close
+        # 7. settle: stock, quota, group or solo, pay; groups open, are shared, fill and close
+        purchases, paid = self._serve_stock(purchases, paid, day, rng)
         purchases, paid = self._check_quota(purchases, paid, day)
         in_group = self._choose_groups(purchases)
         solo, solo_paid = purchases.take(~in_group), paid[~in_group]
@@ -244,10 +307,13 @@ class SocialCommerceModel(mesa.Model):
         self._buy_in_groups(purchases.take(in_group), t, day, rng)
         self._close_groups(t, day)
 
-        # 7. memberships
+        # 8. after the sale: followers, memberships, store recruitment, regulators
+        self._update_followers(day, rng)
         self._join_memberships(t, day, rng)
+        self._recruit_store_owners(t, day, rng)
+        self._regulate(t, day)
 
-        # 8. record
+        # 9. record
         kol_posts = int(
             np.count_nonzero(world.influencers.kind[posts.creator] == InfluencerKind.KOL)
         )
@@ -269,6 +335,8 @@ class SocialCommerceModel(mesa.Model):
         price = self._prices.price[offers.platform, offers.product] * (1.0 - offers.discount)
         member = self.state.member[offers.consumer, offers.platform]
         price = price * np.where(member, 1.0 - params.member_discount[offers.platform], 1.0)
+        owner = self._owner_platform[offers.consumer] == offers.platform
+        price = price * np.where(owner, 1.0 - params.store_owner_discount[offers.platform], 1.0)
         imported = catalogue.cross_border[offers.product]
         price = price * np.where(imported, 1.0 + catalogue.tax_rate[offers.product], 1.0)
         return price.astype(np.float32)
@@ -283,7 +351,11 @@ class SocialCommerceModel(mesa.Model):
         """Convert offers by the logit and keep one purchase per need within budget."""
         state, population = self.state, self.world.population
         price = self._offer_price(offers)
-        shift = self._params.tier_shift[offers.platform, population.tier[offers.consumer]]
+        params = self._params
+        shift = params.tier_shift[offers.platform, population.tier[offers.consumer]]
+        # Limited stock and a time limit make a livestream offer more pressing.
+        live = offers.channel == Channel.LIVESTREAM
+        shift = shift + np.where(live, params.live_urgency[offers.platform], np.float32(0))
         logit = conversion_logit(
             offers,
             social_share,
@@ -455,16 +527,17 @@ class SocialCommerceModel(mesa.Model):
                 goods[member].astype(np.float64),
                 day.step,
             )
+        self._after_shipping(day, offers, price)
         day.orders.append(
             {
                 "buyer": offers.consumer,
                 "product": offers.product,
                 "category": offers.category,
-                "price": price.astype(np.float32),
+                "price_paid": price.astype(np.float32),
                 "channel": offers.channel,
                 "source": offers.source,
                 "platform": offers.platform,
-                "group": group.astype(np.int64),
+                "group_id": group.astype(np.int64),
             }
         )
 
@@ -643,6 +716,308 @@ class SocialCommerceModel(mesa.Model):
             self._group_sizes = np.pad(self._group_sizes, (0, sizes.size - self._group_sizes.size))
         self._group_sizes[: sizes.size] += sizes
 
+    # ------------------------------------------------------------------ after shipping
+
+    def _after_shipping(self, day: _Day, offers: Offers, price: np.ndarray) -> None:
+        """Give shipped orders their ids, draw which come back, pay store commissions."""
+        params, catalogue = self._params, self.world.catalogue
+        n = len(offers)
+        order_id = self._n_shipped + np.arange(n, dtype=np.int64)
+        self._n_shipped += n
+        live = offers.channel == Channel.LIVESTREAM
+        base_rate = np.where(
+            live, params.live_return_rate[offers.platform], self.config.behaviour.return_rate
+        )
+        chance = return_probability(
+            base_rate, catalogue.quality[offers.product], float(catalogue.quality.mean())
+        )
+        returned = self._behaviour_rng.random(n) < chance
+        streamer = np.full(n, -1, dtype=np.int32)
+        if live.any():
+            streamer[live] = self._sessions.kol[offers.ref[live]]
+            day.session_orders.append(offers.ref[live].astype(np.int64))
+        # Livestream orders wait for settlement too: their streamer is paid on those kept.
+        held = returned | live
+        self._returns.add(
+            day.step + self.config.behaviour.return_days,
+            order=order_id[held],
+            buyer=offers.consumer[held],
+            price=price[held],
+            platform=offers.platform[held],
+            channel=offers.channel[held],
+            streamer=streamer[held],
+            returned=returned[held],
+        )
+        store = offers.channel == Channel.STORE
+        if store.any():
+            self._pay_store_commissions(offers.ref[store], price[store], day)
+
+    def _settle_orders(self, t: int, day: _Day) -> None:
+        """Refund the orders returned today; pay streamers on the livestream orders kept."""
+        settled = self._returns.settle(t)
+        if len(settled) == 0:
+            return
+        params, state = self._params, self.state
+        back = settled.returned
+        np.add.at(state.budget_left, settled.buyer[back], settled.price[back])
+        self._orders.mark_returned(settled.order[back])
+        day.count["returns"] += int(back.sum())
+        day.total["refunds_value"] += float(settled.price[back].sum())
+        live = settled.channel == Channel.LIVESTREAM
+        kept = live & ~back
+        commission = params.live_commission[settled.platform[kept]] * settled.price[kept]
+        np.add.at(self._kol_income, settled.streamer[kept], commission)
+        day.total["kol_commission"] += float(commission.sum())
+        day.total["brand_net_livestream"] += float((settled.price[kept] - commission).sum())
+        # A returned livestream purchase costs the streamer the buyer's trust.
+        lost = live & back
+        trust_penalty(
+            self._follow_trust,
+            self._audience.indptr,
+            self._audience.indices,
+            settled.streamer[lost],
+            settled.buyer[lost],
+            params.live_trust_penalty[settled.platform[lost]],
+        )
+
+    # ------------------------------------------------------------------ livestreams
+
+    def _livestream_offers(self, day: _Day, rng: np.random.Generator) -> tuple[Offers, np.ndarray]:
+        """Schedule today's sessions, draw their audiences and offer each viewer a product.
+
+        Returns the offers and, per offer, whether the viewer wants the product:
+        an open need in its category, or an impulse.
+        """
+        params, world, state = self._params, self.world, self.state
+        catalogue, creators = world.catalogue, world.influencers
+        kol_platform = world.platforms.kol_platform
+        kols = schedule_sessions(kol_platform, params.live_rate, params.live_enabled, rng)
+        self._sessions = Sessions.empty()
+        self._session_viewers = np.zeros(0, dtype=np.int64)
+        if kols.size == 0:
+            return Offers.empty(), np.zeros(0, dtype=bool)
+        audience = (
+            self._audience.indptr,
+            self._audience.indices,
+            self._follow_trust,
+            self._follow_active,
+            world.population.tier,
+            creators.focus_tier,
+            creators.segment,
+        )
+        expected = expected_viewers(
+            kols,
+            kol_platform[kols],
+            *audience,
+            attend_rate_by_platform=params.live_attend_rate,
+            traffic_share_by_platform=params.live_traffic_share,
+            mean_trust=self._mean_follow_trust,
+        )
+
+        def draw_products(category: np.ndarray, platform: np.ndarray) -> np.ndarray:
+            return catalogue.random_listed(category, params.import_share[platform], rng)
+
+        sessions = feature_products(
+            kols,
+            kol_platform,
+            params.live_products,
+            draw_products,
+            catalogue.influencer_affinity,
+            rng,
+            stock=stock_units(expected, params.live_stock_share[kol_platform[kols]]),
+        )
+        session, viewer, trust, _ = session_audience(
+            sessions.kol,
+            sessions.platform,
+            *audience,
+            state.uses,
+            attend_rate_by_platform=params.live_attend_rate,
+            traffic_share_by_platform=params.live_traffic_share,
+            mean_trust=self._mean_follow_trust,
+            rng=rng,
+        )
+        offers = livestream_offers(
+            session, viewer, trust, sessions, catalogue.category, params.live_discount, rng
+        )
+        need = state.need[offers.consumer, offers.category]
+        impulse = ~need & (rng.random(len(offers)) < params.live_impulse[offers.platform])
+        self._sessions = sessions
+        self._session_viewers = np.bincount(session, minlength=len(sessions))
+        slot_fees = params.live_slot_fee[sessions.platform]
+        np.add.at(self._kol_income, sessions.kol, slot_fees)
+        day.count["livestream_sessions"] += len(sessions)
+        day.count["livestream_viewers"] += int(session.size)
+        day.total["kol_slot_fees"] += float(slot_fees.sum())
+        day.total["brand_net_livestream"] -= float(slot_fees.sum())
+        keep = need | impulse
+        return offers.take(keep), np.ones(int(keep.sum()), dtype=bool)
+
+    def _serve_stock(
+        self, purchases: Offers, paid: np.ndarray, day: _Day, rng: np.random.Generator
+    ) -> tuple[Offers, np.ndarray]:
+        """Livestream buyers get a unit while stock lasts, first come first served."""
+        live = np.flatnonzero(purchases.channel == Channel.LIVESTREAM)
+        if live.size == 0:
+            return purchases, paid
+        served = allocate_stock(purchases.ref[live], purchases.product[live], self._sessions, rng)
+        keep = np.ones(len(purchases), dtype=bool)
+        keep[live[~served]] = False
+        day.count["livestream_stockouts"] += int(np.count_nonzero(~served))
+        return purchases.take(keep), paid[keep]
+
+    def _update_followers(self, day: _Day, rng: np.random.Generator) -> None:
+        """Good sessions win followers, bad ones lose some, and every KOL loses a few daily."""
+        params, world = self._params, self.world
+        n_kols = world.influencers.n_kols
+        if n_kols == 0 or not params.live_enabled.any():
+            return
+        sessions = self._sessions
+        sold = np.concatenate(day.session_orders) if day.session_orders else np.zeros(0, np.int64)
+        orders, conversion = session_outcomes(sold, self._session_viewers, len(sessions))
+        good = conversion >= params.live_good_conversion[sessions.platform]
+        growth = rng.poisson(params.live_follower_growth[sessions.platform[good]] * orders[good])
+        kol_platform = world.platforms.kol_platform.astype(np.int64)
+        home = np.maximum(kol_platform, 0)
+        on = kol_platform >= 0
+        indptr = self._audience.indptr
+        gained, lost = follower_dynamics(
+            sessions.kol[good],
+            growth,
+            sessions.kol[~good],
+            np.where(on, params.live_follower_churn[home], 0.0),
+            np.where(on, params.live_daily_churn[home], 0.0),
+            indptr,
+            self._follow_active,
+            indptr,
+            self._follow_active,
+            rng,
+        )
+        # A new follower starts using the streamer's platform.
+        kol = np.searchsorted(indptr, gained, side="right") - 1
+        self.state.uses[self._audience.indices[gained], home[kol]] = True
+        day.count["followers_gained"] += int(gained.size)
+        day.count["followers_lost"] += int(lost.size)
+
+    # ------------------------------------------------------------------ micro-stores
+
+    def _store_offers(self, rng: np.random.Generator) -> tuple[Offers, np.ndarray]:
+        """Store owners promote a product to their strong ties, who buy through the store.
+
+        Returns the offers and, per offer, whether it meets the friend's open need
+        (friends without one may still buy to help, at the no-need shift).
+        """
+        params, state, catalogue = self._params, self.state, self.world.catalogue
+        owners = np.flatnonzero(self._resellers.is_owner)
+        platform = self._owner_platform[owners].astype(np.int64)
+        promoting = rng.random(owners.size) < params.store_promote_rate[platform]
+        owners, platform = owners[promoting], platform[promoting]
+        weight = catalogue.need_rate.astype(np.float64)
+        category = rng.choice(weight.size, size=owners.size, p=weight / weight.sum())
+        product = catalogue.random_listed(category, params.import_share[platform], rng)
+        listed = product >= 0
+        owners, platform, category, product = (
+            owners[listed],
+            platform[listed],
+            category[listed],
+            product[listed],
+        )
+        strong_indptr, strong_indices = self._strong_ties
+        promo, entry, _ = gather_rows(strong_indptr, owners)
+        friend = strong_indices[entry]
+        offers = Offers.build(
+            friend,
+            category[promo],
+            product[promo],
+            Source.STORE_OWNER,
+            1.0,  # strong ties: the tie weight is 1
+            platform[promo],
+            channel=Channel.STORE,
+            ref=owners[promo],
+        )
+        return offers, state.need[friend, category[promo]]
+
+    def _pay_store_commissions(self, seller: np.ndarray, amount: np.ndarray, day: _Day) -> None:
+        """Pay the commission on store sales up the seller's recruitment line."""
+        tree, platform = self._resellers, self._owner_platform[seller]
+        for p in np.unique(platform).tolist():
+            on = platform == p
+            recipient, commission, _ = commission_flows(
+                seller[on],
+                amount[on].astype(np.float64),
+                tree.parent,
+                self._store_rates[p],
+                int(self._store_levels[p]),
+            )
+            np.add.at(tree.income_selling, recipient, commission)
+            day.total["store_commissions"] += float(commission.sum())
+
+    def _recruit_store_owners(self, t: int, day: _Day, rng: np.random.Generator) -> None:
+        """Owners pitch their store to strong ties; recruits pay the fee, recruiters a reward."""
+        tree, params, state = self._resellers, self._params, self.state
+        if tree.n_owners == 0:
+            return
+        owner_platform = self._owner_platform.astype(np.int64)
+        home = np.maximum(owner_platform, 0)
+        rate = np.where(owner_platform >= 0, params.store_recruit_rate[home], 0.0)
+        fee = self._store_fee
+        budget = state.monthly_budget
+
+        def accept(candidate: np.ndarray, recruiter: np.ndarray) -> np.ndarray:
+            # Visible earnings make a pitch persuasive; a fee large against the budget puts off.
+            p = home[recruiter]
+            income = tree.income_selling[recruiter] + tree.income_recruiting[recruiter]
+            logit = (
+                params.store_accept_base[p]
+                + params.store_accept_income_weight[p] * income / np.maximum(fee[p], 100.0)
+                - params.store_accept_fee_weight[p]
+                * fee[p]
+                / np.maximum(budget[candidate].astype(np.float64), 1.0)
+            )
+            # Recruits pay the fee out of what is left of this month's budget.
+            return np.where(state.budget_left[candidate] >= fee[p], expit(logit), 0.0)
+
+        recruits, recruiters = recruitment_attempts(
+            tree,
+            *self._strong_ties,
+            attempt_rate=rate,
+            accept_prob=accept,
+            eligible=state.status != ShopperStatus.OFFLINE,
+            rng=rng,
+        )
+        if recruits.size == 0:
+            return
+        p = home[recruiters]
+        np.subtract.at(state.budget_left, recruits, fee[p])
+        np.add.at(tree.income_recruiting, recruiters, self._store_referral[p])
+        tree.add_owners(recruits, recruiters, t)
+        self._owner_platform[recruits] = p
+        state.uses[recruits, p] = True
+        day.count["store_recruits"] += int(recruits.size)
+        day.total["store_fees"] += float(fee[p].sum())
+        day.total["store_referral_rewards"] += float(self._store_referral[p].sum())
+
+    def _pyramid_roots(self) -> np.ndarray:
+        """Founders of the trees that meet the pyramid conditions (3+ levels, 30+ owners)."""
+        return self._resellers.pyramid_trees(min_levels=3, min_participants=30)
+
+    def _regulate(self, t: int, day: _Day) -> None:
+        """On its configured day, a regulator fines a scheme or forces one-level membership."""
+        flagged = self._pyramid_roots()
+        for p in np.flatnonzero(self._params.store_enabled).tolist():
+            rule = self.config.platforms[self._params.names[p]].micro_stores.regulation
+            if rule.step != t:
+                continue
+            if rule.only_if_flagged and not np.any(self._owner_platform[flagged] == p):
+                continue
+            day.count["regulations"] += 1
+            if rule.action == "fine":
+                day.total["regulation_fines"] += rule.fine
+            else:  # fee-free, one level of commission, no pay per recruit
+                self._store_fee[p] = 0.0
+                self._store_referral[p] = 0.0
+                self._store_levels[p] = 1
+        day.count["pyramid_trees"] = int(flagged.size)
+
     def _refund_price_drops(self, t: int, day: _Day) -> None:
         """Members get back the difference when a product they bought lately gets cheaper."""
         if self._protection is None:
@@ -679,6 +1054,14 @@ class SocialCommerceModel(mesa.Model):
         orders = day.concat_orders()
         n_orders = orders["buyer"].size
         day.count["members"] = int(state.member.sum())
+        tree = self._resellers
+        day.count["store_owners"] = tree.n_owners
+        day.count["deepest_tree"] = tree.depth()
+        selling, recruiting = tree.income_selling.sum(), tree.income_recruiting.sum()
+        income = selling + recruiting
+        day.total["recruiting_income_share"] = float(recruiting / income) if income > 0 else 0.0
+        kol_end = int(self._audience.indptr[world.influencers.n_kols])
+        day.count["kol_followers"] = int(np.count_nonzero(self._follow_active[:kol_end]))
         if self.config.run.record_orders and n_orders:
             self._orders.append(
                 step=np.full(n_orders, day.step, dtype=np.int32),
@@ -687,7 +1070,7 @@ class SocialCommerceModel(mesa.Model):
             )
         self._recorder.record(
             day.step,
-            price=orders["price"],
+            price=orders["price_paid"],
             channel=orders["channel"],
             source=orders["source"],
             buyer=orders["buyer"],
@@ -698,7 +1081,7 @@ class SocialCommerceModel(mesa.Model):
         self._platform_recorder.record(
             day.step,
             platform=orders["platform"],
-            price=orders["price"],
+            price=orders["price_paid"],
             buyer=orders["buyer"],
             users=state.uses.sum(axis=0),
             active_users=(state.last_order_step >= day.step - 29).sum(axis=0),
@@ -853,17 +1236,18 @@ class _Day:
     )
     total: dict[str, float] = field(default_factory=lambda: dict.fromkeys(MECHANISM_TOTALS, 0.0))
     orders: list[dict[str, np.ndarray]] = field(default_factory=list)
+    session_orders: list[np.ndarray] = field(default_factory=list)
 
     def concat_orders(self) -> dict[str, np.ndarray]:
         columns = {
             "buyer": np.int32,
             "product": np.int32,
             "category": np.int16,
-            "price": np.float32,
+            "price_paid": np.float32,
             "channel": np.int8,
             "source": np.int8,
             "platform": np.int8,
-            "group": np.int64,
+            "group_id": np.int64,
         }
         return {
             name: np.concatenate([np.empty(0, dtype)] + [o[name] for o in self.orders]).astype(
@@ -871,6 +1255,32 @@ class _Day:
             )
             for name, dtype in columns.items()
         }
+
+
+def _audience_matrix(influencers: Any) -> tuple[sparse.csr_array, np.ndarray]:
+    """Stack followers and prospective followers into one creator-by-consumer matrix.
+
+    Returns the matrix, whose values are a writable copy of the trust, and per
+    entry whether it is a current follower (prospects start inactive). Indices
+    are sorted within rows, as the entry lookups need.
+    """
+    follows, prospects = influencers.follows, influencers.prospects
+    audience = sparse.csr_array(follows + prospects, dtype=np.float32)
+    audience.sort_indices()
+    audience.data = audience.data.copy()
+    rows = entry_rows(audience.indptr)
+    current = follows.copy()
+    current.sort_indices()
+    active = find_entries(current.indptr, current.indices, rows, audience.indices) >= 0
+    return audience, active
+
+
+def _strong_ties(network: Any) -> tuple[np.ndarray, np.ndarray]:
+    """CSR row pointer and indices of the strong ties alone."""
+    adjacency = network.adjacency
+    rows = entry_rows(adjacency.indptr)[network.strong]
+    indptr = np.concatenate(([0], np.cumsum(np.bincount(rows, minlength=network.n))))
+    return indptr.astype(np.int64), adjacency.indices[network.strong].astype(np.int32)
 
 
 def _per_need(
@@ -928,6 +1338,30 @@ class _PlatformParams:
     kanjia_first_cut: np.ndarray
     kanjia_decay: np.ndarray
     kanjia_max_cut: np.ndarray
+    live_enabled: np.ndarray
+    live_rate: np.ndarray
+    live_products: np.ndarray
+    live_discount: np.ndarray
+    live_stock_share: np.ndarray
+    live_attend_rate: np.ndarray
+    live_traffic_share: np.ndarray
+    live_impulse: np.ndarray
+    live_urgency: np.ndarray
+    live_commission: np.ndarray
+    live_slot_fee: np.ndarray
+    live_return_rate: np.ndarray
+    live_good_conversion: np.ndarray
+    live_follower_growth: np.ndarray
+    live_follower_churn: np.ndarray
+    live_daily_churn: np.ndarray
+    live_trust_penalty: np.ndarray
+    store_enabled: np.ndarray
+    store_promote_rate: np.ndarray
+    store_recruit_rate: np.ndarray
+    store_owner_discount: np.ndarray
+    store_accept_base: np.ndarray
+    store_accept_income_weight: np.ndarray
+    store_accept_fee_weight: np.ndarray
 
     @property
     def n(self) -> int:
@@ -993,4 +1427,32 @@ class _PlatformParams:
             kanjia_first_cut=arr([k.first_cut for k in kanjia]),
             kanjia_decay=arr([k.decay for k in kanjia]),
             kanjia_max_cut=arr([k.max_cut for k in kanjia]),
+            live_enabled=arr([r.livestream.enabled for r in rows], bool),
+            live_rate=arr([r.livestream.session_rate for r in rows]),
+            live_products=arr([r.livestream.products_per_session for r in rows], np.int64),
+            live_discount=arr([r.livestream.discount for r in rows]),
+            live_stock_share=arr([r.livestream.stock_share for r in rows]),
+            live_attend_rate=arr([r.livestream.attend_rate for r in rows]),
+            live_traffic_share=arr([r.livestream.traffic_share for r in rows]),
+            live_impulse=arr([r.livestream.impulse for r in rows]),
+            live_urgency=arr([r.livestream.urgency for r in rows], np.float32),
+            live_commission=arr([r.livestream.commission for r in rows]),
+            live_slot_fee=arr([r.livestream.slot_fee for r in rows]),
+            live_return_rate=arr([r.livestream.return_rate for r in rows]),
+            live_good_conversion=arr([r.livestream.good_session_conversion for r in rows]),
+            live_follower_growth=arr([r.livestream.follower_growth for r in rows]),
+            live_follower_churn=arr([r.livestream.follower_churn for r in rows]),
+            live_daily_churn=arr(
+                [r.livestream.daily_churn if r.livestream.enabled else 0.0 for r in rows]
+            ),
+            live_trust_penalty=arr([r.livestream.trust_penalty for r in rows]),
+            store_enabled=arr([r.micro_stores.enabled for r in rows], bool),
+            store_promote_rate=arr([r.micro_stores.promote_rate for r in rows]),
+            store_recruit_rate=arr([r.micro_stores.recruit_rate for r in rows]),
+            store_owner_discount=arr(
+                [r.micro_stores.member_discount if r.micro_stores.enabled else 0.0 for r in rows]
+            ),
+            store_accept_base=arr([r.micro_stores.accept_base for r in rows]),
+            store_accept_income_weight=arr([r.micro_stores.accept_income_weight for r in rows]),
+            store_accept_fee_weight=arr([r.micro_stores.accept_fee_weight for r in rows]),
         )

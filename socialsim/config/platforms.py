@@ -312,7 +312,7 @@ class LivestreamConfig(Section):
         default=0.2, ge=0, le=1, description="Streamer's share of livestream sales (CPS)."
     )
     slot_fee: float = Field(
-        default=200.0,
+        default=20.0,
         ge=0,
         le=MAX_RMB,
         description="Fixed RMB per session the brand pays the streamer (scaled down).",
@@ -324,25 +324,25 @@ class LivestreamConfig(Section):
         description="Share of livestream purchases of average quality that are returned.",
     )
     good_session_conversion: float = Field(
-        default=0.05,
+        default=0.03,
         ge=0,
         le=1,
         description="Orders per viewer at or above which a session counts as good.",
     )
     follower_growth: float = Field(
-        default=0.2,
+        default=1.0,
         ge=0,
         le=10,
         description="New followers after a good session, per viewer who bought.",
     )
     follower_churn: float = Field(
-        default=0.02,
+        default=0.01,
         ge=0,
         le=1,
         description="Share of followers lost after a bad session.",
     )
     daily_churn: float = Field(
-        default=0.001, ge=0, le=1, description="Share of followers lost each day regardless."
+        default=0.0005, ge=0, le=1, description="Share of followers lost each day regardless."
     )
     trust_penalty: float = Field(
         default=0.3,

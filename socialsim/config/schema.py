@@ -563,7 +563,7 @@ class ConversionConfig(Section):
         description="Logit shift for consumers who have not yet bought (trying is a hurdle).",
     )
     offline_shift: float = Field(
-        default=-1.5,
+        default=-3.5,
         le=0,
         description=(
             "Logit shift for consumers who do not shop online yet; they are reached only "
@@ -620,7 +620,7 @@ class BehaviourConfig(Section):
         ),
     )
     return_days: int = Field(
-        default=7, ge=0, le=365, description="Days between a purchase and its return."
+        default=7, ge=1, le=365, description="Days between a purchase and its return."
     )
     conversion: ConversionConfig = Field(default_factory=ConversionConfig)
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from scipy import sparse
 
 from socialsim._csr import gather_rows
 from socialsim.enums import InfluencerKind, Source
@@ -123,6 +124,7 @@ def post_offers(
     sparks_need: float,
     rng: np.random.Generator,
     *,
+    follows: sparse.csr_array | None = None,
     trust: np.ndarray | None = None,
     active: np.ndarray | None = None,
 ) -> Offers:
@@ -145,17 +147,21 @@ def post_offers(
         Probability that seeing a post creates a need.
     rng : numpy.random.Generator
         Source of randomness.
+    follows : scipy.sparse.csr_array, optional
+        Creator-by-consumer follow matrix to use instead of
+        ``influencers.follows`` (the model passes its audience matrix, which
+        also holds the KOLs' prospective followers, marked inactive).
     trust : ndarray of float32, optional
-        Per follow entry: today's trust (the world's initial trust if omitted).
+        Per follow entry: today's trust (the matrix's values if omitted).
     active : ndarray of bool, optional
-        Per follow entry: whether the follower still follows (all if omitted).
+        Per follow entry: whether the follower currently follows (all if omitted).
 
     Returns
     -------
     Offers
         Sources ``KOL`` or ``KOC``, with the follower's trust, on the post's platform.
     """
-    follows = influencers.follows
+    follows = influencers.follows if follows is None else follows
     trust = follows.data if trust is None else trust
     post, entry, _ = gather_rows(follows.indptr, posts.creator)
     creator = posts.creator[post]

@@ -26,7 +26,7 @@ References
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -62,8 +62,8 @@ class ResellerTree:
     >>> tree.add_owners(np.array([3]), np.array([1]), step=2)
     >>> tree.level.tolist(), tree.root.tolist()
     ([1, 2, 2, 3, 0, 0], [0, 0, 0, 0, -1, -1])
-    >>> tree.n_owners, tree.deepest_tree()
-    (4, 0)
+    >>> tree.n_owners, tree.depth(), tree.deepest_root()
+    (4, 3, 0)
     """
 
     is_owner: np.ndarray
@@ -217,10 +217,14 @@ class ResellerTree:
         roots, participants, levels = self.tree_sizes()
         return roots[(levels >= min_levels) & (participants >= min_participants)]
 
-    def deepest_tree(self) -> int:
+    def depth(self) -> int:
+        """Return the number of levels of the deepest tree (0 when there are no owners)."""
+        return int(self.level.max()) if self.level.size else 0
+
+    def deepest_root(self) -> int:
         """Return the founder of the tree with the most levels (lowest founder on ties), -1 if none.
 
-        Its depth is ``level.max()``.
+        Its depth is :meth:`depth`.
         """
         if not self.is_owner.any():
             return -1
@@ -320,8 +324,8 @@ def recruitment_attempts(
     strong_indptr: np.ndarray,
     strong_indices: np.ndarray,
     *,
-    attempt_rate: float,
-    accept_prob: np.ndarray | float,
+    attempt_rate: np.ndarray | float,
+    accept_prob: np.ndarray | float | Callable[[np.ndarray, np.ndarray], np.ndarray],
     eligible: np.ndarray | None,
     rng: np.random.Generator,
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -341,10 +345,14 @@ def recruitment_attempts(
         Current owners.
     strong_indptr, strong_indices : ndarray of int
         CSR structure of the (symmetric) strong ties over the same n consumers.
-    attempt_rate : float
-        Daily probability that an owner pitches, in [0, 1].
-    accept_prob : float or ndarray of float, shape (n,)
-        Probability that a pitched consumer accepts, in [0, 1].
+    attempt_rate : float or ndarray of float, shape (n,)
+        Daily probability that an owner pitches, in [0, 1] (per consumer: the
+        entries of owners are used).
+    accept_prob : float, ndarray of float of shape (n,), or callable
+        Probability that a pitched consumer accepts, in [0, 1]; a callable is
+        called as ``accept_prob(candidate, recruiter)`` with one entry per
+        pitch and returns one probability per pitch (for odds that depend on
+        the recruiter, such as its visible earnings).
     eligible : ndarray of bool, shape (n,), or None
         Who may become an owner (None: everyone); owners never are.
     rng : numpy.random.Generator
@@ -379,18 +387,25 @@ def recruitment_attempts(
         raise ValueError(
             f"strong_indptr: must have length n + 1 = {n + 1}, got {len(strong_indptr)}"
         )
-    if not 0.0 <= attempt_rate <= 1.0:
-        raise ValueError(f"attempt_rate: must be in [0, 1], got {attempt_rate}")
-    accept = np.asarray(accept_prob, dtype=np.float64)
-    if accept.ndim not in (0, 1) or (accept.ndim == 1 and accept.size != n):
-        raise ValueError(f"accept_prob: must be a scalar or of shape ({n},), got {accept.shape}")
-    if ((accept < 0) | (accept > 1)).any():
-        raise ValueError("accept_prob: must be in [0, 1]")
+    rate = np.asarray(attempt_rate, dtype=np.float64)
+    if rate.ndim not in (0, 1) or (rate.ndim == 1 and rate.size != n):
+        raise ValueError(f"attempt_rate: must be a scalar or of shape ({n},), got {rate.shape}")
+    if ((rate < 0) | (rate > 1)).any():
+        raise ValueError(f"attempt_rate: must be in [0, 1], got {np.unique(rate).tolist()[:5]}")
+    if not callable(accept_prob):
+        accept = np.asarray(accept_prob, dtype=np.float64)
+        if accept.ndim not in (0, 1) or (accept.ndim == 1 and accept.size != n):
+            raise ValueError(
+                f"accept_prob: must be a scalar or of shape ({n},), got {accept.shape}"
+            )
+        if ((accept < 0) | (accept > 1)).any():
+            raise ValueError("accept_prob: must be in [0, 1]")
     if eligible is not None and np.shape(eligible) != (n,):
         raise ValueError(f"eligible: must have shape ({n},), got {np.shape(eligible)}")
 
     owners = np.flatnonzero(tree.is_owner)
-    pitching = owners[rng.random(owners.size) < attempt_rate]
+    owner_rate = rate[owners] if rate.ndim else np.full(owners.size, float(rate))
+    pitching = owners[rng.random(owners.size) < owner_rate]
     lo = np.asarray(strong_indptr[pitching], dtype=np.int64)
     degree = np.asarray(strong_indptr[pitching + 1], dtype=np.int64) - lo
     has_friends = degree > 0
@@ -400,7 +415,14 @@ def recruitment_attempts(
     open_to = ~tree.is_owner[friend]
     if eligible is not None:
         open_to &= np.asarray(eligible, dtype=bool)[friend]
-    pitch_accept = accept[friend] if accept.ndim else np.full(friend.size, float(accept))
+    if callable(accept_prob):
+        pitch_accept = np.asarray(accept_prob(friend, pitching), dtype=np.float64)
+        if pitch_accept.shape != friend.shape or ((pitch_accept < 0) | (pitch_accept > 1)).any():
+            raise ValueError(
+                "accept_prob: the callable must return one probability in [0, 1] per pitch"
+            )
+    else:
+        pitch_accept = accept[friend] if accept.ndim else np.full(friend.size, float(accept))
     success = open_to & (rng.random(friend.size) < pitch_accept)
     recruit, recruiter = friend[success], pitching[success]
 

@@ -184,19 +184,21 @@ def test_pyramid_flags_only_the_trees_that_qualify():
         tree.pyramid_trees(min_levels=0)
 
 
-def test_deepest_tree():
-    assert ResellerTree.initial(4, founders=np.array([], int)).deepest_tree() == -1
+def test_deepest_root():
+    empty = ResellerTree.initial(4, founders=np.array([], int))
+    assert empty.deepest_root() == -1
+    assert empty.depth() == 0
     tree = ResellerTree.initial(10, founders=np.array([5, 1]))
-    assert tree.deepest_tree() == 1  # tie: lowest founder
+    assert tree.deepest_root() == 1  # tie: lowest founder
     tree.add_owners(np.array([6]), np.array([5]), step=1)
-    assert tree.deepest_tree() == 5
+    assert tree.deepest_root() == 5
     tree.add_owners(np.array([2, 7]), np.array([1, 6]), step=2)  # 1-2 and 5-6-7
-    assert tree.deepest_tree() == 5
+    assert tree.deepest_root() == 5
     tree.add_owners(np.array([3, 4]), np.array([2, 2]), step=3)  # 1-2-3, 1-2-4
-    assert tree.deepest_tree() == 1  # both trees have 3 levels: lowest founder
+    assert tree.deepest_root() == 1  # both trees have 3 levels: lowest founder
     tree.add_owners(np.array([0]), np.array([3]), step=4)
-    assert tree.deepest_tree() == 1
-    assert tree.level.max() == 4
+    assert tree.deepest_root() == 1
+    assert tree.depth() == 4
 
 
 # --- recruitment -------------------------------------------------------------------------------

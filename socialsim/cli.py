@@ -49,9 +49,10 @@ def build_parser() -> argparse.ArgumentParser:
         description=(
             "Run one simulation. With no arguments, runs the built-in default world "
             "(50,000 consumers, 90 days) from a fresh seed, which is recorded. Writes "
-            "steps.parquet (per-step metrics), summary.json (totals, seed, config hash, "
-            "versions, timings), config.yaml (the fully resolved config: pass it back to "
-            "reproduce the run) and dashboard.png to the output directory."
+            "steps.parquet (per-step metrics), platforms.parquet (per-step, per-platform "
+            "metrics), summary.json (totals, seed, config hash, versions, timings), "
+            "config.yaml (the fully resolved config: pass it back to reproduce the run), "
+            "dashboard.png and, with --events, orders.parquet to the output directory."
         ),
     )
     _add_config_arguments(run)
@@ -77,6 +78,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--overwrite",
         action="store_true",
         help="replace the outputs of an earlier run in --out (refused otherwise)",
+    )
+    run.add_argument(
+        "--events",
+        action="store_true",
+        help="also write orders.parquet, one row per order (step, buyer, tier, product, "
+        "platform, channel, source, price paid, group id, returned)",
     )
     run.add_argument("--no-dashboard", action="store_true", help="do not draw dashboard.png")
     run.add_argument("--no-progress", action="store_true", help="hide the progress bar")
@@ -169,6 +176,8 @@ def _run(args: argparse.Namespace) -> int:
     config = _resolve_config(args)
     if args.seed is not None:
         config = config.with_overrides({"run.seed": args.seed})
+    if args.events:
+        config = config.with_overrides({"run.record_orders": True})
     if args.out is not None and not args.overwrite:
         # refuse before running, not after: a refusal then costs nothing
         existing = existing_outputs(args.out, (*OUTPUT_FILES, "dashboard.png"))
@@ -186,7 +195,7 @@ def _run(args: argparse.Namespace) -> int:
     progress = not (args.no_progress or args.quiet) and sys.stderr.isatty()
     result = run_simulation(config, steps=args.steps, progress=progress)
     out = args.out or _default_out(result.summary["seed"])
-    write_run(result, out, overwrite=args.overwrite)
+    write_run(result, out, overwrite=args.overwrite, events=args.events)
     if not args.no_dashboard:
         title = (
             f"socialsim {__version__}: {result.summary['n_consumers']:,} consumers, "

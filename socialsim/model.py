@@ -1127,9 +1127,54 @@ class SocialCommerceModel(mesa.Model):
         """One row per step run so far; see :mod:`socialsim.metrics` for the columns."""
         return self._recorder.frame()
 
+    def platform_metrics(self) -> pd.DataFrame:
+        """One row per step and platform: GMV, orders, buyers, users, active users, members.
+
+        See :data:`socialsim.metrics.PLATFORM_COLUMNS`; ``active_users`` bought
+        on the platform in the last 30 days.
+        """
+        return self._platform_recorder.frame()
+
     def orders(self) -> pd.DataFrame:
-        """Every order so far (empty if ``run.record_orders`` is off)."""
+        """Every order shipped so far (empty if ``run.record_orders`` is off).
+
+        See :data:`socialsim.metrics.ORDER_COLUMNS`.
+        """
         return self._orders.frame()
+
+    def kol_income(self) -> pd.DataFrame:
+        """Each KOL's income so far: commission on kept livestream orders plus slot fees."""
+        n_kols = self.world.influencers.n_kols
+        return pd.DataFrame(
+            {
+                "kol": np.arange(n_kols),
+                "platform": pd.Categorical.from_codes(
+                    np.maximum(self.world.platforms.kol_platform, 0).astype(np.int64),
+                    categories=list(self.world.platforms.names),
+                ),
+                "income": self._kol_income.copy(),
+            }
+        )
+
+    def store_owners(self) -> pd.DataFrame:
+        """Every store owner: platform, recruiter, tree, level, join step and income so far."""
+        tree = self._resellers
+        owner = np.flatnonzero(tree.is_owner)
+        return pd.DataFrame(
+            {
+                "owner": owner,
+                "platform": pd.Categorical.from_codes(
+                    self._owner_platform[owner].astype(np.int64),
+                    categories=list(self.world.platforms.names),
+                ),
+                "recruiter": tree.parent[owner],
+                "founder": tree.root[owner],
+                "level": tree.level[owner],
+                "joined_step": tree.joined_step[owner],
+                "income_selling": tree.income_selling[owner],
+                "income_recruiting": tree.income_recruiting[owner],
+            }
+        )
 
     def summary(self) -> dict[str, Any]:
         """Run totals and provenance: seed, config hash, versions, wall time."""

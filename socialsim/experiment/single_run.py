@@ -33,8 +33,15 @@ __all__ = [
     "write_run",
 ]
 
-OUTPUT_FILES = ("steps.parquet", "summary.json", "config.yaml")
-"""Files :func:`write_run` writes (the CLI adds ``dashboard.png``)."""
+OUTPUT_FILES = (
+    "steps.parquet",
+    "platforms.parquet",
+    "orders.parquet",
+    "summary.json",
+    "config.yaml",
+)
+"""Files :func:`write_run` may write (``orders.parquet`` on request; the CLI adds
+``dashboard.png``)."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -52,12 +59,15 @@ class RunResult:
         Totals and provenance.
     orders : pandas.DataFrame or None
         The order log, if ``run.record_orders`` was on.
+    platforms : pandas.DataFrame
+        Per-step, per-platform metrics (a long table).
     """
 
     config: ModelConfig
     steps: pd.DataFrame
     summary: dict[str, Any]
     orders: pd.DataFrame | None
+    platforms: pd.DataFrame
 
 
 def run_simulation(
@@ -110,13 +120,26 @@ def run_simulation(
         wall_seconds=round(time.perf_counter() - wall, 4),
     )
     orders = model.orders() if config.run.record_orders else None
-    return RunResult(config=resolved, steps=model.step_metrics(), summary=summary, orders=orders)
+    return RunResult(
+        config=resolved,
+        steps=model.step_metrics(),
+        summary=summary,
+        orders=orders,
+        platforms=model.platform_metrics(),
+    )
 
 
 def write_run(
-    result: RunResult, directory: str | os.PathLike[str], *, overwrite: bool = False
+    result: RunResult,
+    directory: str | os.PathLike[str],
+    *,
+    overwrite: bool = False,
+    events: bool = False,
 ) -> Path:
-    """Write a run's outputs: ``steps.parquet``, ``summary.json`` and ``config.yaml``.
+    """Write a run's tables, summary and config to a directory.
+
+    The files are ``steps.parquet``, ``platforms.parquet``, ``summary.json``,
+    ``config.yaml`` and, with `events`, ``orders.parquet``.
 
     Parameters
     ----------
@@ -127,6 +150,8 @@ def write_run(
     overwrite : bool
         Replace outputs of an earlier run in `directory`; without it, finding
         them is an error, so no result is lost by accident.
+    events : bool
+        Also write the order log as ``orders.parquet``.
 
     Returns
     -------
@@ -137,7 +162,11 @@ def write_run(
     ------
     FileExistsError
         If `directory` already holds run outputs and `overwrite` is false.
+    ValueError
+        If `events` is asked for but the run kept no order log.
     """
+    if events and result.orders is None:
+        raise ValueError("events: the run kept no order log (run.record_orders was false)")
     directory = Path(directory)
     existing = existing_outputs(directory)
     if existing and not overwrite:
@@ -147,6 +176,12 @@ def write_run(
         )
     directory.mkdir(parents=True, exist_ok=True)
     atomic_write(directory / "steps.parquet", lambda p: result.steps.to_parquet(p, index=False))
+    atomic_write(
+        directory / "platforms.parquet", lambda p: result.platforms.to_parquet(p, index=False)
+    )
+    if events:
+        orders = result.orders
+        atomic_write(directory / "orders.parquet", lambda p: orders.to_parquet(p, index=False))
     atomic_write(
         directory / "summary.json",
         lambda p: p.write_text(json.dumps(result.summary, indent=2) + "\n", encoding="utf-8"),

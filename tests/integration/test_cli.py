@@ -8,12 +8,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
 from socialsim.cli import main
 from socialsim.config import load_config
-from socialsim.metrics import penetration_columns
+from socialsim.metrics import ORDER_COLUMNS, penetration_columns
 
 SMALL = [
     "--set",
@@ -32,10 +33,18 @@ def test_run_writes_readable_outputs(tmp_path, capsys):
     assert sorted(p.name for p in out.iterdir()) == [
         "config.yaml",
         "dashboard.png",
+        "platforms.parquet",
         "steps.parquet",
         "summary.json",
     ]
     steps = pd.read_parquet(out / "steps.parquet")
+    platforms = pd.read_parquet(out / "platforms.parquet")
+    config_names = sorted(load_config(out / "config.yaml").platforms)
+    assert len(platforms) == 12 * len(config_names)
+    assert sorted(platforms["platform"].unique()) == config_names
+    per_step = platforms.groupby("step")[["orders", "gmv"]].sum()
+    assert (per_step["orders"].to_numpy() == steps["orders"].to_numpy()).all()
+    assert np.allclose(per_step["gmv"].to_numpy(), steps["gmv"].to_numpy())
     assert len(steps) == 12
     assert {"step", "gmv", "orders", "buyers", "new_buyers", *penetration_columns(6)} <= set(steps)
     summary = json.loads((out / "summary.json").read_text())
@@ -151,3 +160,25 @@ def test_console_script_runs_in_a_fresh_process(tmp_path):
     bad = subprocess.run([*command, "run", "--set", "run.steps=-1"], capture_output=True, text=True)
     assert bad.returncode == 2
     assert "run.steps:" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_events_writes_the_orders_table(tmp_path):
+    out = tmp_path / "run"
+    args = ["run", "--steps", "10", "--seed", "4", "--out", str(out), "--events", "--quiet"]
+    assert main([*args, "--no-dashboard", *SMALL]) == 0
+    orders = pd.read_parquet(out / "orders.parquet")
+    assert list(orders.columns) == list(ORDER_COLUMNS)
+    steps = pd.read_parquet(out / "steps.parquet")
+    assert len(orders) == steps["orders"].sum()
+    assert orders["price_paid"].sum() == pytest.approx(steps["gmv"].sum(), rel=1e-6)
+    # returns happen return_days after shipping: only orders old enough can be returned
+    returned = orders[orders["returned"]]
+    assert len(returned) == steps["returns"].sum() > 0
+    assert (returned["step"] <= 10 - 7).all()
+    assert set(orders["channel"].unique()) == {"solo", "group", "livestream", "store"}
+    # without --events there is no orders table
+    plain = tmp_path / "plain"
+    assert (
+        main(["run", "--steps", "2", "--out", str(plain), "--quiet", "--no-dashboard", *SMALL]) == 0
+    )
+    assert not (plain / "orders.parquet").exists()

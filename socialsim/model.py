@@ -443,7 +443,7 @@ class SocialCommerceModel(mesa.Model):
         if not imported.any():
             return purchases, paid
         idx = np.flatnonzero(imported)
-        goods = paid[idx] / (1.0 + catalogue.tax_rate[purchases.product[idx]])
+        goods = _goods_value(paid[idx], catalogue.tax_rate[purchases.product[idx]])
         allowed = cross_border_allowed(
             purchases.consumer[idx].astype(np.int64),
             goods.astype(np.float64),
@@ -514,7 +514,7 @@ class SocialCommerceModel(mesa.Model):
             np.full(int(aggregated.sum()), self._units_per_order),
         )
         imported = catalogue.cross_border[offers.product]
-        goods = price / np.where(imported, 1.0 + catalogue.tax_rate[offers.product], 1.0)
+        goods = np.where(imported, _goods_value(price, catalogue.tax_rate[offers.product]), price)
         day.count["cbec_orders"] += int(np.count_nonzero(imported))
         day.total["cbec_tax"] += float((price - goods)[imported].sum())
         member = state.member[offers.consumer, offers.platform]
@@ -698,7 +698,7 @@ class SocialCommerceModel(mesa.Model):
         state.need[closed.consumer[gone], closed.category[gone]] = True
         product = members.product[gone]
         imported = catalogue.cross_border[product]
-        goods = refund / (1.0 + catalogue.tax_rate[product])
+        goods = _goods_value(refund, catalogue.tax_rate[product])
         np.subtract.at(state.cross_border_spent, closed.consumer[gone][imported], goods[imported])
         penalty = params.group_failure_penalty[closed.platform]
         failed = ~closed.completed
@@ -1300,6 +1300,11 @@ class _Day:
             )
             for name, dtype in columns.items()
         }
+
+
+def _goods_value(paid: np.ndarray, tax_rate: np.ndarray) -> np.ndarray:
+    """Return an import's value before cross-border tax, in whole fen (what the quota counts)."""
+    return np.round(np.asarray(paid, np.float64) / (1.0 + tax_rate), 2)
 
 
 def _audience_matrix(influencers: Any) -> tuple[sparse.csr_array, np.ndarray]:

@@ -53,3 +53,25 @@ def test_adoption_is_s_shaped_over_replications():
     # first purchases rise, peak inside the run, then fall off: an S-shaped cumulative curve
     assert 7 < np.mean(peaks) < 60
     assert np.mean(late_share) < 0.5
+
+
+def test_default_world_social_feed_converts_three_to_five_times_an_algorithmic_one():
+    # The default world over replications: per exposure, Kuaishou-style social feeds
+    # convert 3-5 x Douyin-style algorithmic ones (shared/domain.md).
+    ratios, live_returns, ordinary_returns = [], [], []
+    for seed in (1, 2, 3):
+        model = SocialCommerceModel(ModelConfig(), rng=seed)
+        model.run()
+        m = model.step_metrics()
+        social = m["orders_feed_social"].sum() / m["exposures_feed_social"].sum()
+        algorithmic = m["orders_feed_algorithmic"].sum() / m["exposures_feed_algorithmic"].sum()
+        ratios.append(social / algorithmic)
+        # Livestream purchases come back far more often than ordinary ones.
+        orders = model.orders()
+        settled = orders[orders["step"] <= model.steps - model.config.behaviour.return_days]
+        returned = settled.groupby("channel", observed=True)["returned"].mean()
+        live_returns.append(returned["livestream"])
+        ordinary_returns.append(returned["solo"])
+    assert 3.0 <= np.mean(ratios) <= 5.0, ratios
+    assert 0.3 <= np.mean(live_returns) <= 0.5, live_returns
+    assert 0.08 <= np.mean(ordinary_returns) <= 0.15, ordinary_returns

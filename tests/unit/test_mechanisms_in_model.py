@@ -1,0 +1,306 @@
+"""The mechanisms inside the model's step: known answers on tiny hand-built worlds.
+
+Each world has one tier, one category with one product of price 20 and one
+platform ("plain"); the tests switch on the mechanism under test and make the
+decisions they need certain with large logits (+-60).
+"""
+
+from __future__ import annotations
+
+import networkx as nx
+import numpy as np
+import pytest
+
+from socialsim import ModelConfig, SocialCommerceModel
+from socialsim.enums import ShopperStatus
+from socialsim.mechanisms.resellers import ResellerTree
+from tests.conftest import one_tier_config, path_graph
+
+CERTAIN, NEVER = 60.0, -60.0
+PLAIN = "platforms.plain"
+
+
+def model_of(n: int, graph: nx.Graph | None = None, seed: int = 1, **overrides: object):
+    overrides = {"behaviour.return_rate": 0.0, **overrides}
+    graph = path_graph(n) if graph is None else graph
+    return SocialCommerceModel(one_tier_config(n, **overrides), rng=seed, graph=graph)
+
+
+def group_world(**overrides: object) -> SocialCommerceModel:
+    """Consumers 0 - 1: 0 searches and always starts a group of two; 1 is not online."""
+    model = model_of(
+        2,
+        **{
+            f"{PLAIN}.group_buying.enabled": True,
+            f"{PLAIN}.group_buying.preference": CERTAIN,
+            f"{PLAIN}.group_buying.join_open_group": 0.0,
+            f"{PLAIN}.group_buying.share_to": 1,
+            "behaviour.conversion.base_search": CERTAIN,
+            **overrides,
+        },
+    )
+    model.state.status[1] = ShopperStatus.OFFLINE  # reached only by the shared group
+    return model
+
+
+# --------------------------------------------------------------------------- group buying
+
+
+def test_a_two_person_group_completes_and_ships_both_orders():
+    model = group_world(**{"behaviour.conversion.base_group_share": CERTAIN})
+    budget = model.state.budget_left.copy()
+    model.step()
+    orders = model.orders()
+    assert sorted(orders["buyer"]) == [0, 1]
+    assert set(orders["channel"]) == {"group"}
+    assert orders["group_id"].nunique() == 1 and (orders["group_id"] >= 0).all()
+    assert orders["price_paid"].tolist() == [15.0, 15.0]  # 20 less the 25 % group discount
+    row = model.step_metrics().iloc[0]
+    assert (row.groups_started, row.groups_completed, row.groups_expired) == (1, 1, 0)
+    assert row.orders_group == 2 and row.gmv_group == 30.0
+    np.testing.assert_allclose(model.state.budget_left, budget - 15.0)
+    assert (model.state.status == ShopperStatus.CUSTOMER).all()
+
+
+def test_an_unfilled_group_refunds_exactly_what_was_paid():
+    model = group_world(**{"behaviour.conversion.base_group_share": NEVER})
+    budget = float(model.state.budget_left[0])
+    model.step()
+    row = model.step_metrics().iloc[0]
+    assert (row.groups_started, row.groups_completed, row.groups_expired) == (1, 0, 1)
+    assert row.orders == 0 and len(model.orders()) == 0
+    assert row.group_refunds_value == 15.0  # what the initiator paid, no more, no less
+    assert model.state.budget_left[0] == budget
+    assert model.state.need[0, 0]  # the need is open again
+    assert model.state.status[0] != ShopperStatus.CUSTOMER
+    penalty = model.config.platforms["plain"].group_buying.failure_penalty
+    assert model.state.group_propensity[0] == pytest.approx(penalty)
+
+
+# --------------------------------------------------------------------------- cross-border
+
+
+def test_the_26001st_yuan_of_cross_border_spending_in_a_year_is_blocked():
+    model = model_of(
+        3,
+        graph=nx.empty_graph(3),
+        **{
+            "catalogue.categories.food_farm.cross_border_share": 1.0,
+            f"{PLAIN}.cross_border.enabled": True,
+            f"{PLAIN}.cross_border.search_share": 1.0,
+            "behaviour.conversion.base_search": CERTAIN,
+        },
+    )
+    assert model.world.catalogue.cross_border.all()
+    # The product's goods value is 20 (plus 9.1 % tax, which the quota does not count).
+    model.state.cross_border_spent[:] = [26_000 - 20 + 1, 26_000 - 20, 0.0]
+    model.step()
+    orders = model.orders()
+    assert sorted(orders["buyer"]) == [1, 2]  # 26,001 is blocked; exactly 26,000 is not
+    assert orders["price_paid"].iloc[0] == pytest.approx(20 * 1.091, abs=0.01)
+    row = model.step_metrics().iloc[0]
+    assert row.cbec_blocked_orders == 1 and row.cbec_orders == 2
+    assert model.state.cross_border_spent[1] == 26_000
+    assert model.state.need[0, 0]  # a blocked order leaves the need open
+    # A new quota year starts the count again.
+    model.state.cross_border_spent[0] = 26_000 - 20 + 1
+    model.config = model.config.with_overrides({"behaviour.conversion.base_search": NEVER})
+    while model.steps < model.config.cross_border.year_days:
+        model.step()
+    model.config = model.config.with_overrides({"behaviour.conversion.base_search": CERTAIN})
+    model.step()
+    assert 0 in model.orders().query(f"step == {model.steps}")["buyer"].tolist()
+
+
+# --------------------------------------------------------------------------- micro-stores
+
+
+def store_world(max_levels: int, **overrides: object) -> SocialCommerceModel:
+    """A recruitment chain 0 <- 1 <- 2 <- 3; owner 3's only friend, 4, buys from its store."""
+    graph = nx.empty_graph(5)
+    graph.add_edge(3, 4)
+    nx.set_node_attributes(graph, 1, "tier")
+    nx.set_node_attributes(graph, "A", "city")
+    model = model_of(
+        5,
+        graph=graph,
+        **{
+            f"{PLAIN}.micro_stores.enabled": True,
+            f"{PLAIN}.micro_stores.commission_rates": [0.1, 0.05, 0.02],
+            f"{PLAIN}.micro_stores.max_levels": max_levels,
+            f"{PLAIN}.micro_stores.promote_rate": 1.0,
+            f"{PLAIN}.micro_stores.recruit_rate": 0.0,
+            "behaviour.conversion.base_search": NEVER,
+            "behaviour.conversion.base_store": CERTAIN,
+            **overrides,
+        },
+    )
+    tree = ResellerTree.initial(5, founders=np.array([0]))
+    for recruit in (1, 2, 3):
+        tree.add_owners(np.array([recruit]), np.array([recruit - 1]), step=0)
+    model._resellers = tree
+    model._owner_platform[:4] = 0
+    return model
+
+
+@pytest.mark.parametrize(("max_levels", "expected"), [(1, [0, 0, 0, 2]), (2, [0, 0, 1, 2])])
+def test_no_commission_flows_beyond_max_levels(max_levels, expected):
+    model = store_world(max_levels)
+    model.step()
+    orders = model.orders()
+    assert orders["buyer"].tolist() == [4] and orders["channel"].tolist() == ["store"]
+    assert orders["source"].tolist() == ["store_owner"]
+    owners = model.store_owners().set_index("owner")
+    # 10 % of 20 to the seller, 5 % to its recruiter, 2 % (level 3) to nobody
+    assert owners["income_selling"].tolist() == pytest.approx(expected)
+    assert model.step_metrics()["store_commissions"].iloc[0] == pytest.approx(sum(expected))
+
+
+def test_the_one_level_regulation_stops_commission_up_the_tree():
+    model = store_world(
+        3,
+        **{
+            f"{PLAIN}.micro_stores.regulation.step": 1,
+            f"{PLAIN}.micro_stores.regulation.only_if_flagged": False,
+        },
+    )
+    model.run(2)  # day 1 pays three levels, then the regulator acts; day 2 pays the seller only
+    owners = model.store_owners().set_index("owner")
+    assert owners["income_selling"].tolist() == pytest.approx([0, 0.4, 1.0, 4.0])
+    assert model.step_metrics()["regulations"].tolist() == [1, 0]
+
+
+# --------------------------------------------------------------------------- membership
+
+
+def test_price_protection_refunds_exactly_the_difference():
+    model = model_of(
+        2,
+        graph=nx.empty_graph(2),
+        **{
+            f"{PLAIN}.membership.enabled": True,
+            f"{PLAIN}.membership.discount": 0.05,
+            f"{PLAIN}.membership.join_rate": 0.0,
+            f"{PLAIN}.promotions.depth": 0.2,
+            f"{PLAIN}.promotions.days": 5,
+            "behaviour.conversion.base_search": CERTAIN,
+        },
+    )
+    model.state.member[0, 0] = True  # consumer 0 is a member, 1 is not
+    model.state.member_until[0, 0] = 10_000
+    model.step()
+    assert model.orders()["price_paid"].tolist() == [19.0, 20.0]  # member price 20 * 0.95
+    model._prices.promo_rate[:] = 1.0  # tomorrow the product goes on promotion: 20 -> 16
+    budget = model.state.budget_left.copy()
+    model.config = model.config.with_overrides({"behaviour.conversion.base_search": NEVER})
+    model.step()
+    refund = 19.0 - 16.0 * 0.95  # what the member paid less today's member price
+    assert model.step_metrics()["price_protection_refunds"].iloc[1] == pytest.approx(refund)
+    assert model.state.budget_left[0] == pytest.approx(budget[0] + refund)
+    assert model.state.budget_left[1] == budget[1]  # no refund without membership
+
+
+# --------------------------------------------------------------------------- returns
+
+
+def test_returned_orders_are_refunded_after_return_days():
+    model = model_of(
+        2,
+        graph=nx.empty_graph(2),
+        **{
+            "behaviour.return_rate": 1.0,
+            "behaviour.return_days": 3,
+            "catalogue.quality_concentration": 1e6,  # quality at the mean: returned at the rate
+            "behaviour.conversion.base_search": CERTAIN,
+        },
+    )
+    model.step()
+    budget = model.state.budget_left.copy()
+    model.config = model.config.with_overrides({"behaviour.conversion.base_search": NEVER})
+    model.run(3)
+    metrics = model.step_metrics()
+    assert metrics["returns"].tolist() == [0, 0, 0, 2]
+    assert metrics["refunds_value"].iloc[3] == pytest.approx(40.0)
+    np.testing.assert_allclose(model.state.budget_left, budget + 20.0)
+    assert model.orders()["returned"].tolist() == [True, True]
+
+
+# --------------------------------------------------------------------------- the default world
+
+
+@pytest.fixture(scope="module")
+def small_default_runs():
+    """The small world with every default platform, twice over seeds (read-only)."""
+    runs = []
+    for seed in (1, 2):
+        model = SocialCommerceModel(ModelConfig.small(5_000), rng=seed)
+        model.run(40)
+        runs.append(model)
+    return runs
+
+
+def test_a_social_feed_exposure_converts_more_often_than_an_algorithmic_one(small_default_runs):
+    for model in small_default_runs:
+        m = model.step_metrics()
+        social = m["orders_feed_social"].sum() / m["exposures_feed_social"].sum()
+        algorithmic = m["orders_feed_algorithmic"].sum() / m["exposures_feed_algorithmic"].sum()
+        assert social > 2 * algorithmic
+
+
+def test_a_lower_quality_product_gets_fewer_koc_driven_purchases():
+    # Two worlds alike but for the catalogue's quality: honest reviews talk poor products down.
+    def koc_conversion(quality: float) -> float:
+        config = ModelConfig.small(5_000).with_overrides(
+            {
+                **{
+                    f"catalogue.categories.{c}.mean_quality": quality
+                    for c in ModelConfig().catalogue.categories
+                },
+                "catalogue.quality_concentration": 200.0,
+            }
+        )
+        model = SocialCommerceModel(config, rng=3)
+        model.run(40)
+        m = model.step_metrics()
+        return m["orders_koc"].sum() / m["koc_posts"].sum()
+
+    assert koc_conversion(0.3) < 0.6 * koc_conversion(0.8)
+
+
+ALL = tuple(ModelConfig().platforms)
+
+
+def everywhere(key: str, value: object) -> dict[str, object]:
+    return {f"platforms.{name}.{key}": value for name in ALL}
+
+
+@pytest.mark.parametrize(
+    ("switch", "gone"),
+    [
+        ("group_buying.enabled", ["orders_group", "groups_started", "kanjia_clicks"]),
+        ("livestream.enabled", ["orders_livestream", "livestream_sessions", "kol_commission"]),
+        ("micro_stores.enabled", ["orders_store", "store_commissions", "store_recruits"]),
+        ("membership.enabled", ["members", "member_gmv", "membership_fees"]),
+        ("cross_border.enabled", ["cbec_orders", "cbec_tax"]),
+    ],
+)
+def test_switching_a_mechanism_off_removes_its_orders(small_default_runs, switch, gone):
+    on = small_default_runs[0].step_metrics()
+    assert (on[gone].sum() > 0).all(), "the mechanism must be active at defaults"
+    config = ModelConfig.small(5_000).with_overrides(everywhere(switch, False))
+    model = SocialCommerceModel(config, rng=1)
+    model.run(40)
+    off = model.step_metrics()
+    assert (off[gone].sum() == 0).all()
+    assert off["orders"].sum() > 0
+
+
+def test_switching_feeds_off_removes_feed_orders(small_default_runs):
+    on = small_default_runs[0].step_metrics()
+    assert on["orders_feed_social"].sum() > 0 and on["orders_feed_algorithmic"].sum() > 0
+    model = SocialCommerceModel(
+        ModelConfig.small(5_000).with_overrides(everywhere("feed.kind", "none")), rng=1
+    )
+    model.run(40)
+    off = model.step_metrics()
+    assert off[["orders_feed_social", "orders_feed_algorithmic"]].sum().sum() == 0

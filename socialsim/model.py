@@ -2,20 +2,34 @@
 
 One step is one day:
 
-1. **needs**: budgets renew at the start of each period; needs open and lapse;
-2. **content**: KOLs post and KOCs review; followers who see a post get an offer
-   (and sometimes a new need);
-3. **word of mouth**: for every open need, friends' recent purchases give
-   social proof and an offer;
-4. **search**: online consumers with an open need browse a product of the category;
-5. *(group buying, livestreams, micro-store selling: the mechanisms issue
-   inserts its phases here, each producing offers or orders)*;
-6. **purchase**: offers convert by a logit, one purchase per need, within budget;
-7. **record**: state, order log and the step's metrics row.
+1. **the new day**: budgets renew each period, the cross-border quota each
+   year; memberships expire; needs open and lapse; promotions start and end
+   and members get price protection refunds; orders shipped
+   ``return_days`` ago are returned (refunded) or kept (streamers are paid);
+2. **content**: KOLs post and KOCs review to their current followers;
+3. **word of mouth and feeds**: for every open need, friends' recent
+   purchases give social proof and an offer on the friend's platform; each
+   platform's social or algorithmic feed shows its users a product;
+4. **search** on one of the consumer's platforms;
+5. **livestreams and stores**: KOLs go live with limited stock to followers
+   and platform traffic; store owners promote to their strong ties;
+6. **decide**: every offer converts by a logit; one purchase per need, within
+   budget;
+7. **settle**: livestream stock is served first come, first served; imports
+   over the personal quota are blocked; ordinary buyers choose solo or group;
+   groups open, are shared with friends and joined by strangers, and complete
+   (ship) or expire (refund in full); store sales pay commission up the
+   recruitment tree;
+8. **after the sale**: followers grow after good sessions and churn after bad
+   ones; users join paid memberships; store owners recruit; a regulator may
+   act on its day;
+9. **record**: the order log, the per-step row and the per-platform rows.
 
-All randomness flows from the model's ``numpy.random.Generator`` (Mesa's
-``rng``): two child streams are spawned from it, one that builds the world and
-one for behaviour, so the same seed always gives the same numbers, bit for bit.
+Each rule lives in its module under :mod:`socialsim.mechanisms`; this module
+only wires them together over the model's arrays. All randomness flows from
+the model's ``numpy.random.Generator`` (Mesa's ``rng``): two child streams are
+spawned from it, one that builds the world and one for behaviour, so the same
+seed always gives the same numbers, bit for bit.
 """
 
 from __future__ import annotations

@@ -1141,6 +1141,17 @@ class SocialCommerceModel(mesa.Model):
         """One row per step run so far; see :mod:`socialsim.metrics` for the columns."""
         return self._recorder.frame()
 
+    def current_followers(self, creator: int) -> tuple[np.ndarray, np.ndarray]:
+        """Return a creator's current followers and their trust in it today.
+
+        Livestreams win KOLs followers and lose them some, and returns cut
+        trust, so these differ from the world's follow matrix as built
+        (``world.influencers.follows``, also what :attr:`follow_graph` shows).
+        """
+        lo, hi = self._audience.indptr[creator], self._audience.indptr[creator + 1]
+        active = self._follow_active[lo:hi]
+        return self._audience.indices[lo:hi][active], self._follow_trust[lo:hi][active].copy()
+
     def platform_metrics(self) -> pd.DataFrame:
         """One row per step and platform: GMV, orders, buyers, users, active users, members.
 
@@ -1231,7 +1242,9 @@ class SocialCommerceModel(mesa.Model):
 
     @cached_property
     def follow_graph(self) -> nx.DiGraph:
-        """Who follows whom, as a networkx DiGraph, edges from creator to follower.
+        """Who followed whom at the start, as a networkx DiGraph, edges from creator to follower.
+
+        See :meth:`current_followers` for today's followers.
 
         KOL nodes are ``("kol", k)``; consumers (KOCs included) are their
         indices. Edge attribute ``trust`` is the follower's trust in the creator.

@@ -24,20 +24,19 @@ class _Creator:
 
     @property
     def followers(self) -> np.ndarray:
-        """Consumer indices of the followers."""
-        return self.model.world.influencers.followers(self.creator_index)
+        """Consumer indices of the current followers (livestreams win and lose some)."""
+        return self.model.current_followers(self.creator_index)[0]
 
     @property
     def follower_count(self) -> int:
-        """Number of followers."""
+        """Number of current followers."""
         return int(self.followers.shape[0])
 
     @property
     def mean_trust(self) -> float:
-        """Mean trust of the followers in this creator (0-1)."""
-        follows = self.model.world.influencers.follows
-        lo, hi = follows.indptr[self.creator_index], follows.indptr[self.creator_index + 1]
-        return float(follows.data[lo:hi].mean()) if hi > lo else 0.0
+        """Mean trust of the current followers in this creator (0-1)."""
+        trust = self.model.current_followers(self.creator_index)[1]
+        return float(trust.mean()) if trust.size else 0.0
 
     @property
     def post_rate(self) -> float:

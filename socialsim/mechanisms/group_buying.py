@@ -381,7 +381,9 @@ class GroupBook:
         r = row[order]
         first = np.searchsorted(r, r, side="left")
         rank = np.arange(r.size) - first
-        room = np.where(r >= 0, (self.capacity - self.members)[np.maximum(r, 0)], 0)
+        free = self.capacity - self.members
+        # np.take on an empty book would fail even where the mask discards the value.
+        room = np.where(r >= 0, free[np.maximum(r, 0)], 0) if free.size else np.zeros_like(r)
         fits = np.zeros(group.size, dtype=bool)
         fits[order] = (r >= 0) & (rank < room)
         np.add.at(self.members, row[fits], 1)

@@ -304,3 +304,61 @@ def test_switching_feeds_off_removes_feed_orders(small_default_runs):
     model.run(40)
     off = model.step_metrics()
     assert off[["orders_feed_social", "orders_feed_algorithmic"]].sum().sum() == 0
+
+
+# --------------------------------------------------------------------------- livestreams
+
+
+def live_platforms() -> list[str]:
+    config = ModelConfig()
+    return [name for name, row in config.platforms.items() if row.livestream.enabled]
+
+
+def test_followers_churn_after_bad_sessions_and_grow_after_good_ones():
+    streaming = live_platforms()
+    churn = {
+        **{f"platforms.{p}.livestream.daily_churn": 1.0 for p in streaming},
+        **{f"platforms.{p}.livestream.follower_growth": 0.0 for p in streaming},
+    }
+    model = SocialCommerceModel(ModelConfig.small(3_000).with_overrides(churn), rng=5)
+    home = model.world.platforms.kol_platform
+    names = model.world.platforms.names
+    live = np.array([names[p] in streaming for p in home])
+    before = [model.kols[k].follower_count for k in range(len(home))]
+    model.step()
+    after = [model.kols[k].follower_count for k in range(len(home))]
+    assert all(a == 0 for a, on in zip(after, live, strict=True) if on)  # everyone left
+    assert all(a == b for a, b, on in zip(after, before, live, strict=True) if not on)
+    assert model.step_metrics()["followers_lost"].iloc[0] == sum(np.array(before)[live])
+
+    every_session_good = {
+        **{f"platforms.{p}.livestream.good_session_conversion": 0.0 for p in streaming},
+        **{f"platforms.{p}.livestream.follower_growth": 5.0 for p in streaming},
+        **{f"platforms.{p}.livestream.daily_churn": 0.0 for p in streaming},
+    }
+    model = SocialCommerceModel(ModelConfig.small(3_000).with_overrides(every_session_good), rng=5)
+    model.run(20)
+    m = model.step_metrics()
+    assert m["followers_lost"].sum() == 0 and m["followers_gained"].sum() > 0
+    assert m["kol_followers"].is_monotonic_increasing
+    # New followers start using the KOL's platform.
+    home = model.world.platforms.kol_platform
+    for k in np.flatnonzero(home >= 0)[:20]:
+        assert model.state.uses[model.kols[k].followers, home[k]].all()
+
+
+def test_livestream_buyers_are_served_from_limited_stock():
+    streaming = live_platforms()
+    scarce = {
+        **{f"platforms.{p}.livestream.stock_share": 1e-9 for p in streaming},  # one unit each
+        **{f"platforms.{p}.livestream.products_per_session": 1 for p in streaming},
+        "behaviour.conversion.base_livestream": CERTAIN,
+    }
+    model = SocialCommerceModel(ModelConfig.small(3_000).with_overrides(scarce), rng=6)
+    model.run(5)
+    m = model.step_metrics()
+    # one product per session, one unit of it: at most one order per session
+    assert (m["orders_livestream"] <= m["livestream_sessions"]).all()
+    assert m["livestream_stockouts"].sum() > 0
+    orders = model.orders().query("channel == 'livestream'")
+    assert (orders["source"] == "streamer").all()

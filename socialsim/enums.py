@@ -29,10 +29,13 @@ class Role(IntEnum):
 class ShopperStatus(IntEnum):
     """Where a consumer stands with social commerce.
 
-    ``OFFLINE`` consumers do not shop online yet and are reached only through
-    friends and followed KOCs; ``ONLINE`` consumers shop online but have not
-    bought in the simulated market; ``CUSTOMER`` consumers have bought at least
-    once (they count towards penetration).
+    ``OFFLINE`` consumers do not shop online yet: they do not search and are
+    not recruited as store owners, but friends, followed creators, shared
+    groups, store owners and the feeds and livestreams of platforms they
+    use reach them (with ``behaviour.conversion.offline_shift``); ``ONLINE``
+    consumers shop online but have not bought in the simulated market;
+    ``CUSTOMER`` consumers have bought at least once (they count towards
+    penetration).
     """
 
     OFFLINE = 0

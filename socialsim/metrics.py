@@ -3,10 +3,12 @@
 The per-step table has one row per step (day) with, at least: ``step``,
 ``gmv``, ``orders``, ``buyers``, ``new_buyers``, ``customers`` and
 ``penetration_t1`` ... ``penetration_tK`` (the share of a tier's consumers who
-have ever bought). Orders and GMV are also split by channel (``orders_solo``,
-...) and by source (``orders_search``, ``orders_word_of_mouth``,
-``orders_kol``, ``orders_koc``). ``open_needs``, ``offers``, ``kol_posts``
-and ``koc_posts`` describe the funnel.
+have ever bought). Orders and GMV are also split by channel
+(``orders_solo``, ``orders_group``, ``orders_livestream``, ``orders_store``;
+they add up to ``orders``) and by :class:`~socialsim.enums.Source`
+(``orders_search`` ... ``orders_store_owner``). :data:`FUNNEL_COLUMNS`
+describe the funnel, :data:`MECHANISM_COUNTS` and :data:`MECHANISM_TOTALS` the
+mechanisms; the README explains each column.
 """
 
 from __future__ import annotations

@@ -1055,9 +1055,11 @@ class SocialCommerceModel(mesa.Model):
                 discount=m.discount,
                 lookback_days=m.lookback_days,
                 join_rate=m.join_rate,
-                eligible=state.uses[:, p],
+                # the fee comes out of what is left of this month's budget
+                eligible=state.uses[:, p] & (state.budget_left >= m.fee),
                 rng=rng,
             )
+            state.budget_left[joined] -= np.float32(m.fee)
             state.member[joined, p] = True
             state.member_until[joined, p] = t + 364
             day.count["members_joined"] += int(joined.size)
@@ -1140,6 +1142,13 @@ class SocialCommerceModel(mesa.Model):
     def step_metrics(self) -> pd.DataFrame:
         """One row per step run so far; see :mod:`socialsim.metrics` for the columns."""
         return self._recorder.frame()
+
+    def group_sizes(self) -> pd.Series:
+        """How many completed groups had each number of members, so far."""
+        sizes = np.flatnonzero(self._group_sizes)
+        return pd.Series(
+            self._group_sizes[sizes], index=pd.Index(sizes, name="members"), name="groups"
+        )
 
     def current_followers(self, creator: int) -> tuple[np.ndarray, np.ndarray]:
         """Return a creator's current followers and their trust in it today.

@@ -15,7 +15,9 @@ After the day, a good session (conversion above a threshold) turns some of
 the KOL's prospects into followers; a bad one loses a share of them, and every
 KOL loses a small share each day. Growth per good session is meant to be much
 larger than churn, so follower curves rise faster than they fall [2]_.
-Returned or disappointing purchases cost the streamer trust [5]_.
+Returned purchases cost the streamer the buyer's trust (the model applies
+:func:`trust_penalty` when a livestream order comes back; poorer products come
+back more often) [5]_.
 
 Every function is vectorised over sessions, viewers and follow entries; the
 only Python loops are over platforms and over a few halving or resampling
@@ -766,7 +768,7 @@ def follower_dynamics(
     prospect entries, chosen uniformly (all of them if it has fewer).
 
     Follower curves rise faster than they fall when growth per good session
-    is much larger than churn per bad session plus daily churn [2]_. If the
+    outweighs churn per bad session plus daily churn [2]_. If the
     caller passes the same matrix (and flag array) as follows and prospects,
     churned followers can be won back by later growth.
 

@@ -60,6 +60,7 @@ def test_a_two_person_group_completes_and_ships_both_orders():
     assert row.orders_group == 2 and row.gmv_group == 30.0
     np.testing.assert_allclose(model.state.budget_left, budget - 15.0)
     assert (model.state.status == ShopperStatus.CUSTOMER).all()
+    assert model.group_sizes().to_dict() == {2: 1}
 
 
 def test_an_unfilled_group_refunds_exactly_what_was_paid():
@@ -198,6 +199,31 @@ def test_price_protection_refunds_exactly_the_difference():
     assert model.step_metrics()["price_protection_refunds"].iloc[1] == pytest.approx(refund)
     assert model.state.budget_left[0] == pytest.approx(budget[0] + refund)
     assert model.state.budget_left[1] == budget[1]  # no refund without membership
+
+
+def test_joining_a_membership_charges_its_fee_once():
+    model = model_of(
+        2,
+        graph=nx.empty_graph(2),
+        **{
+            f"{PLAIN}.membership.enabled": True,
+            f"{PLAIN}.membership.fee": 50.0,
+            f"{PLAIN}.membership.join_rate": 1.0,
+            "behaviour.conversion.base_search": CERTAIN,
+        },
+    )
+    model.step()  # both buy for 20; a member saving 5 % of that could not repay 50 a year...
+    assert not model.state.member.any()
+    model.state.recent_spend[0, 0] = 5_000.0  # ...but consumer 0 now spends a lot
+    before = model.state.budget_left.copy()
+    model.config = model.config.with_overrides({"behaviour.conversion.base_search": NEVER})
+    model.step()
+    assert model.state.member[:, 0].tolist() == [True, False]
+    assert model.state.budget_left.tolist() == [before[0] - 50.0, before[1]]
+    row = model.step_metrics().iloc[1]
+    assert (row.members_joined, row.members, row.membership_fees) == (1, 1, 50.0)
+    model.step()  # members do not pay again
+    assert model.state.budget_left[0] == before[0] - 50.0
 
 
 # --------------------------------------------------------------------------- returns

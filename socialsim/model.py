@@ -572,6 +572,10 @@ class SocialCommerceModel(mesa.Model):
         new_groups = [self._open_groups(buyers.take(~browse), paid[~browse], t)]
         browsers, browser_paid = buyers.take(browse), paid[browse]
         place = book.match(browsers.platform, browsers.product, rng, self._n_products)
+        # Nobody fills a place in a group they started themselves (windows over a day).
+        own = place >= 0
+        own[own] = book.initiator[book.rows(place[own])] == browsers.consumer[own]
+        place[own] = -1
         has_place = place >= 0
         book.join(
             place[has_place],

@@ -78,6 +78,22 @@ def test_an_unfilled_group_refunds_exactly_what_was_paid():
     assert model.state.group_propensity[0] == pytest.approx(penalty)
 
 
+def test_nobody_completes_a_group_with_themselves():
+    # Windows of three days: consumer 0 buys the same product on days 1 and 2 and browses
+    # open groups; its own group must not count as a second member.
+    model = group_world(
+        **{
+            "behaviour.conversion.base_group_share": NEVER,
+            f"{PLAIN}.group_buying.window_days": 3,
+            f"{PLAIN}.group_buying.join_open_group": 1.0,
+        }
+    )
+    model.run(2)
+    m = model.step_metrics()
+    assert m["groups_started"].tolist() == [1, 1]
+    assert m["groups_completed"].sum() == 0 and len(model.orders()) == 0
+
+
 # --------------------------------------------------------------------------- cross-border
 
 

@@ -323,3 +323,148 @@ def test_recruitment_validates_inputs():
             eligible=None,
             rng=rng(),
         )
+
+
+# --- per-consumer attempt rates ----------------------------------------------------------------
+
+
+def test_per_consumer_attempt_rate_lets_only_some_owners_pitch():
+    # owners 0 and 1, each with one non-owner friend (2 and 3)
+    tree = ResellerTree.initial(4, founders=np.array([0, 1]))
+    edges = [(0, 2), (1, 3)]
+    rate = np.array([1.0, 0.0, 0.0, 0.0])
+    for seed in range(30):
+        recruits, recruiters = attempts(tree, edges, attempt_rate=rate, seed=seed)
+        assert recruits.tolist() == [2] and recruiters.tolist() == [0]
+    rate = np.array([0.0, 1.0, 0.0, 0.0])
+    recruits, recruiters = attempts(tree, edges, attempt_rate=rate)
+    assert recruits.tolist() == [3] and recruiters.tolist() == [1]
+
+
+def test_only_the_owners_entries_of_a_per_consumer_rate_are_used():
+    tree = ResellerTree.initial(4, founders=np.array([0, 1]))
+    edges = [(0, 2), (1, 3)]
+    # non-owners 2 and 3 would "pitch" at rate 1, but they own no store
+    rate = np.array([0.0, 0.0, 1.0, 1.0])
+    for seed in range(20):
+        assert attempts(tree, edges, attempt_rate=rate, seed=seed)[0].size == 0
+
+
+def test_per_consumer_attempt_rate_is_respected():
+    # 4,000 owners, each with one friend of its own who always accepts;
+    # even owners pitch at 0.2, odd ones at 0.7
+    m = 4000
+    tree = ResellerTree.initial(2 * m, founders=np.arange(m))
+    rate = np.ones(2 * m)
+    rate[:m:2], rate[1:m:2] = 0.2, 0.7
+    recruits, recruiters = attempts(tree, [(i, m + i) for i in range(m)], attempt_rate=rate)
+    assert np.array_equal(recruits, recruiters + m)
+    assert (recruiters % 2 == 0).sum() / (m / 2) == pytest.approx(0.2, abs=0.04)
+    assert (recruiters % 2 == 1).sum() / (m / 2) == pytest.approx(0.7, abs=0.04)
+
+
+def test_per_consumer_attempt_rate_is_validated():
+    tree = ResellerTree.initial(3, founders=np.array([0]))
+    with pytest.raises(ValueError, match="attempt_rate"):
+        attempts(tree, [(0, 1)], attempt_rate=np.ones(4))
+    with pytest.raises(ValueError, match="attempt_rate"):
+        attempts(tree, [(0, 1)], attempt_rate=np.ones((3, 1)))
+    # out of range, even for a non-owner
+    with pytest.raises(ValueError, match="attempt_rate"):
+        attempts(tree, [(0, 1)], attempt_rate=np.array([0.5, 0.5, -0.1]))
+
+
+# --- accept_prob as a callable -----------------------------------------------------------------
+
+
+def test_callable_accept_prob_sees_each_pitch_as_candidate_and_recruiter():
+    tree = ResellerTree.initial(8, founders=np.array([0, 1, 2]))
+    edges = [(0, 3), (0, 4), (1, 5), (2, 6), (1, 2), (7, 3)]
+    ties = {frozenset(e) for e in edges}
+    calls = []
+
+    def accept(candidate, recruiter):
+        calls.append((candidate.copy(), recruiter.copy()))
+        return np.full(candidate.shape, 0.5)
+
+    for seed in range(20):
+        attempts(tree, edges, accept_prob=accept, seed=seed)
+    assert len(calls) == 20
+    for candidate, recruiter in calls:
+        # every owner pitches at rate 1 and all have strong ties: one pitch each
+        assert sorted(recruiter.tolist()) == [0, 1, 2]
+        assert candidate.shape == recruiter.shape
+        for c, r in zip(candidate.tolist(), recruiter.tolist(), strict=True):
+            assert frozenset((c, r)) in ties
+
+
+def test_callable_accept_prob_can_depend_on_the_recruiter():
+    # a star: leaves 1..6 own stores and all pitch the centre 0, who accepts only leaf 4
+    tree = ResellerTree.initial(7, founders=np.arange(1, 7))
+    edges = [(0, i) for i in range(1, 7)]
+
+    def only_four(candidate, recruiter):
+        return (recruiter == 4).astype(float)
+
+    for seed in range(30):
+        recruits, recruiters = attempts(tree, edges, accept_prob=only_four, seed=seed)
+        assert recruits.tolist() == [0] and recruiters.tolist() == [4]
+
+
+def test_callable_accept_prob_rate_is_respected():
+    # 2,000 owners, each pitching its one friend, who accepts with probability 0.3
+    m = 2000
+    tree = ResellerTree.initial(2 * m, founders=np.arange(m))
+
+    def accept(candidate, recruiter):
+        return np.full(candidate.size, 0.3)
+
+    recruits, _ = attempts(tree, [(i, m + i) for i in range(m)], accept_prob=accept)
+    assert recruits.size / m == pytest.approx(0.3, abs=0.04)
+
+
+def test_callable_accept_prob_does_not_override_owners_or_eligibility():
+    # 0 is tied to owner 1 and to 2, who is not eligible; everyone would accept
+    tree = ResellerTree.initial(3, founders=np.array([0, 1]))
+    eligible = np.array([True, True, False])
+
+    def always(candidate, recruiter):
+        return np.ones(candidate.size)
+
+    for seed in range(20):
+        recruits, _ = attempts(
+            tree, [(0, 1), (0, 2)], accept_prob=always, eligible=eligible, seed=seed
+        )
+        assert recruits.size == 0
+
+
+def test_callable_accept_prob_must_return_one_probability_per_pitch():
+    tree = ResellerTree.initial(3, founders=np.array([0]))
+    edges = [(0, 1), (0, 2)]
+    bad = [
+        lambda c, r: np.ones(c.size + 1),  # too many
+        lambda c, r: np.full(c.size, 1.5),  # above 1
+        lambda c, r: np.full(c.size, -0.5),  # below 0
+    ]
+    for accept in bad:
+        with pytest.raises(ValueError, match="accept_prob"):
+            attempts(tree, edges, accept_prob=accept)
+
+
+# --- depth -------------------------------------------------------------------------------------
+
+
+def test_depth_is_the_deepest_level_of_any_tree():
+    assert ResellerTree.initial(0, founders=np.array([], int)).depth() == 0
+    assert ResellerTree.initial(5, founders=np.array([], int)).depth() == 0
+    assert ResellerTree.initial(5, founders=np.array([0, 3])).depth() == 1
+    assert chain(6).depth() == 6
+    tree = chain(3, n=10)  # 0 <- 1 <- 2
+    tree.add_owners(np.array([5]), np.array([-1]), step=3)
+    tree.add_owners(np.array([6]), np.array([5]), step=4)
+    tree.add_owners(np.array([7]), np.array([6]), step=5)
+    tree.add_owners(np.array([8]), np.array([7]), step=6)  # 5 <- 6 <- 7 <- 8
+    assert tree.depth() == 4
+    assert tree.depth() == tree.tree_sizes()[2].max()
+    tree.add_owners(np.array([3]), np.array([0]), step=7)  # a shallow branch changes nothing
+    assert tree.depth() == 4

@@ -1014,13 +1014,10 @@ class SocialCommerceModel(mesa.Model):
         day.total["store_fees"] += float(fee[p].sum())
         day.total["store_referral_rewards"] += float(self._store_referral[p].sum())
 
-    def _pyramid_roots(self) -> np.ndarray:
-        """Founders of the trees that meet the pyramid conditions (3+ levels, 30+ owners)."""
-        return self._resellers.pyramid_trees(min_levels=3, min_participants=30)
-
     def _regulate(self, t: int, day: _Day) -> None:
         """On its configured day, a regulator fines a scheme or forces one-level membership."""
-        flagged = self._pyramid_roots()
+        # Founders of trees past the criminal threshold: 3+ levels and 30+ owners.
+        flagged = self._resellers.pyramid_trees(min_levels=3, min_participants=30)
         for p in np.flatnonzero(self._params.store_enabled).tolist():
             rule = self.config.platforms[self._params.names[p]].micro_stores.regulation
             if rule.step != t:

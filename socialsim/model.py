@@ -97,6 +97,7 @@ from socialsim.metrics import (
     StepRecorder,
 )
 from socialsim.state import ConsumerState
+from socialsim.world.influencers import Influencers
 from socialsim.world.platforms import tier_shift as tier_shift_of
 from socialsim.world.world import World, build_world
 
@@ -196,6 +197,7 @@ class SocialCommerceModel(mesa.Model):
         # Returns and settlement; order ids number shipped orders (rows of the order log).
         self._returns = ReturnBook()
         self._n_shipped = 0
+        self._mean_quality = float(self.world.catalogue.quality.mean())
         # Livestream audiences: followers and prospective followers in one matrix, with
         # today's trust and who currently follows, both changed by the sessions.
         self._audience, self._follow_active = _audience_matrix(self.world.influencers)
@@ -214,7 +216,8 @@ class SocialCommerceModel(mesa.Model):
         self._resellers = ResellerTree.initial(self.world.n_consumers, founders)
         self._owner_platform = np.full(self.world.n_consumers, -1, dtype=np.int8)
         self._owner_platform[founders] = store_platform[store_platform >= 0]
-        self._strong_ties = _strong_ties(self.world.network)
+        strong = self.world.network.strong_adjacency()
+        self._strong_ties = (strong.indptr, strong.indices)
         stores = [r.micro_stores for r in rows]
         self._store_fee = np.array([m.fee for m in stores], dtype=np.float64)
         self._store_referral = np.array([m.referral_reward for m in stores], dtype=np.float64)
@@ -293,13 +296,14 @@ class SocialCommerceModel(mesa.Model):
         search = self._search_offers(need_consumer, need_category, rng)
 
         # 5. livestream sessions and store owners' promotions, which may meet no open need
-        live, live_want = self._livestream_offers(day, rng)
+        # (a livestream offer stands only for a viewer with a need or an impulse to buy)
+        live = self._livestream_offers(day, rng)
         store, store_need = self._store_offers(rng)
 
         # 6. decide: offers convert by the logit, one purchase per need, within budget
-        needed = Offers.concat([content, friends, *feeds, search])
-        offers = Offers.concat([needed, live, store])
-        has_need = np.concatenate((np.ones(len(needed), bool), live_want, store_need))
+        offers = Offers.concat([content, friends, *feeds, search, live, store])
+        has_need = np.ones(len(offers), dtype=bool)
+        has_need[len(offers) - len(store) :] = store_need
         social_share = _per_need(
             signals.social_share, need_consumer, need_category, offers, catalogue.n_categories
         )
@@ -747,7 +751,7 @@ class SocialCommerceModel(mesa.Model):
             live, params.live_return_rate[offers.platform], self.config.behaviour.return_rate
         )
         chance = return_probability(
-            base_rate, catalogue.quality[offers.product], float(catalogue.quality.mean())
+            base_rate, catalogue.quality[offers.product], self._mean_quality
         )
         returned = self._behaviour_rng.random(n) < chance
         streamer = np.full(n, -1, dtype=np.int32)
@@ -800,11 +804,11 @@ class SocialCommerceModel(mesa.Model):
 
     # ------------------------------------------------------------------ livestreams
 
-    def _livestream_offers(self, day: _Day, rng: np.random.Generator) -> tuple[Offers, np.ndarray]:
+    def _livestream_offers(self, day: _Day, rng: np.random.Generator) -> Offers:
         """Schedule today's sessions, draw their audiences and offer each viewer a product.
 
-        Returns the offers and, per offer, whether the viewer wants the product:
-        an open need in its category, or an impulse.
+        Only viewers who want the product get the offer: those with an open need
+        in its category, and the others with the platform's impulse probability.
         """
         params, world, state = self._params, self.world, self.state
         catalogue, creators = world.catalogue, world.influencers
@@ -813,7 +817,7 @@ class SocialCommerceModel(mesa.Model):
         self._sessions = Sessions.empty()
         self._session_viewers = np.zeros(0, dtype=np.int64)
         if kols.size == 0:
-            return Offers.empty(), np.zeros(0, dtype=bool)
+            return Offers.empty()
         audience = (
             self._audience.indptr,
             self._audience.indices,
@@ -867,8 +871,7 @@ class SocialCommerceModel(mesa.Model):
         day.count["livestream_viewers"] += int(session.size)
         day.total["kol_slot_fees"] += float(slot_fees.sum())
         day.total["brand_net_livestream"] -= float(slot_fees.sum())
-        keep = need | impulse
-        return offers.take(keep), np.ones(int(keep.sum()), dtype=bool)
+        return offers.take(need | impulse)
 
     def _serve_stock(
         self, purchases: Offers, paid: np.ndarray, day: _Day, rng: np.random.Generator
@@ -1344,7 +1347,7 @@ def _goods_value(paid: np.ndarray, tax_rate: np.ndarray) -> np.ndarray:
     return np.round(np.asarray(paid, np.float64) / (1.0 + tax_rate), 2)
 
 
-def _audience_matrix(influencers: Any) -> tuple[sparse.csr_array, np.ndarray]:
+def _audience_matrix(influencers: Influencers) -> tuple[sparse.csr_array, np.ndarray]:
     """Stack followers and prospective followers into one creator-by-consumer matrix.
 
     Returns the matrix, whose values are a writable copy of the trust, and per
@@ -1360,14 +1363,6 @@ def _audience_matrix(influencers: Any) -> tuple[sparse.csr_array, np.ndarray]:
     current.sort_indices()
     active = find_entries(current.indptr, current.indices, rows, audience.indices) >= 0
     return audience, active
-
-
-def _strong_ties(network: Any) -> tuple[np.ndarray, np.ndarray]:
-    """CSR row pointer and indices of the strong ties alone."""
-    adjacency = network.adjacency
-    rows = entry_rows(adjacency.indptr)[network.strong]
-    indptr = np.concatenate(([0], np.cumsum(np.bincount(rows, minlength=network.n))))
-    return indptr.astype(np.int64), adjacency.indices[network.strong].astype(np.int32)
 
 
 def _per_need(

@@ -9,7 +9,7 @@ from scipy import sparse
 
 from socialsim.errors import ConfigError, Problem
 
-__all__ = ["candidates_for", "freeze_arrays"]
+__all__ = ["beta_around", "candidates_for", "freeze_arrays"]
 
 
 def freeze_arrays(obj: Any) -> None:
@@ -48,3 +48,16 @@ def candidates_for(eligible: np.ndarray, wanted: int, path: str, who: str) -> np
     if candidates.size < wanted:
         raise ConfigError([Problem(path, f"must not exceed the {candidates.size} {who}", wanted)])
     return candidates
+
+
+def beta_around(mean: np.ndarray, concentration: float, rng: np.random.Generator) -> np.ndarray:
+    """Draw Beta values with the given means and concentration (alpha + beta).
+
+    Examples
+    --------
+    >>> x = beta_around(np.full(10_000, 0.7), 10.0, np.random.default_rng(0))
+    >>> bool(abs(x.mean() - 0.7) < 0.01)
+    True
+    """
+    mean = np.clip(mean, 1e-6, 1 - 1e-6)
+    return rng.beta(mean * concentration, (1.0 - mean) * concentration)

@@ -24,7 +24,7 @@ from scipy import sparse
 from socialsim._csr import gather_rows
 from socialsim.config.schema import InfluencerConfig
 from socialsim.enums import InfluencerKind
-from socialsim.world._common import freeze_arrays
+from socialsim.world._common import beta_around, freeze_arrays
 from socialsim.world.network import SocialNetwork
 from socialsim.world.population import Population
 
@@ -207,12 +207,12 @@ def build_influencers(
     )
     mean = np.where(kind == InfluencerKind.KOL, config.kol_trust, config.koc_trust)
     edge_mean = np.repeat(mean, np.diff(follows.indptr))
-    follows.data = _beta_around(edge_mean, config.trust_concentration, rng).astype(np.float32)
+    follows.data = beta_around(edge_mean, config.trust_concentration, rng).astype(np.float32)
     follows.indices = follows.indices.astype(np.int32)
     follows.indptr = follows.indptr.astype(np.int32)
 
     prospects = _trust_matrix(prospect_rows, prospect_cols, (n_creators, n), config.kol_trust)
-    prospects.data = _beta_around(
+    prospects.data = beta_around(
         np.full(prospects.nnz, config.kol_trust), config.trust_concentration, rng
     ).astype(np.float32)
 
@@ -245,8 +245,3 @@ def _trust_matrix(
     matrix.indices = matrix.indices.astype(np.int32)
     matrix.indptr = matrix.indptr.astype(np.int32)
     return matrix
-
-
-def _beta_around(mean: np.ndarray, concentration: float, rng: np.random.Generator) -> np.ndarray:
-    mean = np.clip(mean, 1e-6, 1 - 1e-6)
-    return rng.beta(mean * concentration, (1.0 - mean) * concentration)

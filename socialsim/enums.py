@@ -24,6 +24,7 @@ class Role(IntEnum):
     CONSUMER = 0
     KOC = 1
     STORE_OWNER = 2
+    DAIGOU = 3
 
 
 class ShopperStatus(IntEnum):
@@ -58,7 +59,8 @@ class Source(IntEnum):
     ``WORD_OF_MOUTH`` is a friend's purchase heard of off-platform; ``FEED_SOCIAL``
     and ``FEED_ALGORITHMIC`` are a platform's feed; ``GROUP_SHARE`` is a group a
     friend shared; ``STREAMER`` is a livestream the consumer watched;
-    ``STORE_OWNER`` is a store-owner friend's promotion. (Names differ from the
+    ``STORE_OWNER`` is a store-owner friend's promotion; ``DAIGOU`` an import a
+    daigou (personal shopper) orders for the consumer. (Names differ from the
     channels ``LIVESTREAM`` and ``STORE`` so that per-step columns stay unique.)
     """
 
@@ -71,6 +73,7 @@ class Source(IntEnum):
     STREAMER = 6
     GROUP_SHARE = 7
     STORE_OWNER = 8
+    DAIGOU = 9
 
 
 class InfluencerKind(IntEnum):

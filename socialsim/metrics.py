@@ -96,6 +96,7 @@ MECHANISM_TOTALS: tuple[str, ...] = (
     "store_fees",
     "recruiting_income_share",
     "regulation_fines",
+    "daigou_fees",
 )
 """Per-step RMB totals of the mechanisms, in table order.
 

@@ -55,6 +55,7 @@ from socialsim.agents import KOL, ConsumerAgents
 from socialsim.config.schema import ModelConfig
 from socialsim.enums import Channel, InfluencerKind, ShopperStatus, Source
 from socialsim.mechanisms.cross_border import cross_border_allowed
+from socialsim.mechanisms.daigou import daigou_requests
 from socialsim.mechanisms.feeds import (
     algorithmic_feed_offers,
     popular_products,
@@ -223,6 +224,15 @@ class SocialCommerceModel(mesa.Model):
         self._store_referral = np.array([m.referral_reward for m in stores], dtype=np.float64)
         self._store_levels = np.array([m.max_levels for m in stores], dtype=np.int64)
         self._store_rates = [np.array(m.commission_rates, dtype=np.float64) for m in stores]
+        # Daigou buy on the platforms that sell imports, for categories that have some.
+        self._cbec_platforms = np.flatnonzero([r.cross_border.enabled for r in rows])
+        catalogue = self.world.catalogue
+        self._import_categories = (
+            np.bincount(
+                catalogue.category[catalogue.cross_border], minlength=catalogue.n_categories
+            )
+            > 0
+        )
 
         eager = self.world.n_consumers <= self.config.agents.eager_consumer_limit
         self.kols = [KOL(self, k) for k in range(self.world.influencers.n_kols)]
@@ -298,10 +308,11 @@ class SocialCommerceModel(mesa.Model):
         # 5. livestream sessions and store owners' promotions, which may meet no open need
         # (a livestream offer stands only for a viewer with a need or an impulse to buy)
         live = self._livestream_offers(day, rng)
+        daigou = self._daigou_offers(rng)
         store, store_need = self._store_offers(rng)
 
         # 6. decide: offers convert by the logit, one purchase per need, within budget
-        offers = Offers.concat([content, friends, *feeds, search, live, store])
+        offers = Offers.concat([content, friends, *feeds, search, live, daigou, store])
         has_need = np.ones(len(offers), dtype=bool)
         has_need[len(offers) - len(store) :] = store_need
         social_share = _per_need(
@@ -318,6 +329,7 @@ class SocialCommerceModel(mesa.Model):
         # 7. settle: stock, quota, group or solo, pay; groups open, are shared, fill and close
         purchases, paid = self._serve_stock(purchases, paid, day, rng)
         purchases, paid = self._check_quota(purchases, paid, day)
+        paid = self._charge_daigou_fees(purchases, paid, day)
         in_group = self._choose_groups(purchases)
         solo, solo_paid = purchases.take(~in_group), paid[~in_group]
         self._pay(solo, solo_paid, t)
@@ -348,12 +360,17 @@ class SocialCommerceModel(mesa.Model):
     # ------------------------------------------------------------------ phases
 
     def _offer_price(self, offers: Offers) -> np.ndarray:
-        """Price each offer: platform price less channel and member discounts, plus import tax."""
+        """Price each offer: platform price less channel and member discounts, plus import tax.
+
+        Member and store-owner prices are the purchaser's: the daigou's for a daigou order.
+        """
         params, catalogue = self._params, self.world.catalogue
+        # A negative discount is a daigou's service fee.
         price = self._prices.price[offers.platform, offers.product] * (1.0 - offers.discount)
-        member = self.state.member[offers.consumer, offers.platform]
+        purchaser = _purchaser(offers)
+        member = self.state.member[purchaser, offers.platform]
         price = price * np.where(member, 1.0 - params.member_discount[offers.platform], 1.0)
-        owner = self._owner_platform[offers.consumer] == offers.platform
+        owner = self._owner_platform[purchaser] == offers.platform
         price = price * np.where(owner, 1.0 - params.store_owner_discount[offers.platform], 1.0)
         imported = catalogue.cross_border[offers.product]
         price = price * np.where(imported, 1.0 + catalogue.tax_rate[offers.product], 1.0)
@@ -455,15 +472,19 @@ class SocialCommerceModel(mesa.Model):
     def _check_quota(
         self, purchases: Offers, paid: np.ndarray, day: _Day
     ) -> tuple[Offers, np.ndarray]:
-        """Block imports over the personal cross-border quota; their needs stay open."""
+        """Block imports over the purchaser's cross-border quota; their needs stay open.
+
+        The purchaser of a daigou order is the daigou, and its service fee is not goods value.
+        """
         catalogue, law = self.world.catalogue, self.config.cross_border
         imported = catalogue.cross_border[purchases.product]
         if not imported.any():
             return purchases, paid
         idx = np.flatnonzero(imported)
-        goods = _goods_value(paid[idx], catalogue.tax_rate[purchases.product[idx]])
+        fee = np.maximum(-purchases.discount[idx], np.float32(0))
+        goods = _goods_value(paid[idx] / (1.0 + fee), catalogue.tax_rate[purchases.product[idx]])
         allowed = cross_border_allowed(
-            purchases.consumer[idx].astype(np.int64),
+            _purchaser(purchases)[idx].astype(np.int64),
             goods.astype(np.float64),
             self.state.cross_border_spent,
             per_order_limit=law.per_order_limit,
@@ -474,12 +495,28 @@ class SocialCommerceModel(mesa.Model):
         day.count["cbec_blocked_orders"] += int(np.count_nonzero(~allowed))
         return purchases.take(keep), paid[keep]
 
+    def _charge_daigou_fees(self, purchases: Offers, paid: np.ndarray, day: _Day) -> np.ndarray:
+        """Clients pay their daigou's fee; return what each purchase pays the platform."""
+        by_daigou = purchases.source == Source.DAIGOU
+        if not by_daigou.any():
+            return paid
+        to_platform = paid.copy()
+        to_platform[by_daigou] = paid[by_daigou] / (1.0 - purchases.discount[by_daigou])
+        fee = paid[by_daigou] - to_platform[by_daigou]
+        np.subtract.at(self.state.budget_left, purchases.consumer[by_daigou], fee)
+        day.total["daigou_fees"] += float(fee.sum(dtype=np.float64))
+        return to_platform
+
     def _choose_groups(self, purchases: Offers) -> np.ndarray:
         """Which of the ordinary purchases are made in a group instead."""
         params, state = self._params, self.state
         p = purchases.platform
         c = purchases.consumer
-        can = params.group_enabled[p] & (purchases.channel == Channel.SOLO)
+        can = (
+            params.group_enabled[p]
+            & (purchases.channel == Channel.SOLO)
+            & (purchases.source != Source.DAIGOU)
+        )
         preference = np.where(can, params.group_preference[p], -np.inf)
         return group_choice(
             params.group_discount[p],
@@ -491,17 +528,19 @@ class SocialCommerceModel(mesa.Model):
         )
 
     def _pay(self, offers: Offers, paid: np.ndarray, t: int) -> int:
-        """Charge buyers, close their needs and make them users of the platform.
+        """Charge buyers, close their needs and make the purchasers users of the platform.
 
-        Returns how many buyers used the platform for the first time.
+        Returns how many purchasers used the platform for the first time. The
+        purchaser is the buyer, except that a daigou buys for its client.
         """
         state = self.state
         buyer, category, platform = offers.consumer, offers.category, offers.platform
-        new_users = int(np.count_nonzero(~state.uses[buyer, platform]))
+        purchaser = _purchaser(offers)
+        new_users = int(np.count_nonzero(~state.uses[purchaser, platform]))
         np.subtract.at(state.budget_left, buyer, paid)
         state.need[buyer, category] = False
-        state.uses[buyer, platform] = True
-        np.add.at(state.recent_spend, (buyer, platform), paid)
+        state.uses[purchaser, platform] = True
+        np.add.at(state.recent_spend, (purchaser, platform), paid)
         return new_users
 
     def _ship(self, day: _Day, offers: Offers, price: np.ndarray, group: np.ndarray) -> None:
@@ -514,7 +553,8 @@ class SocialCommerceModel(mesa.Model):
         state.last_purchase_step[buyer, category] = t
         state.last_product[buyer, category] = offers.product
         state.last_platform[buyer, category] = platform
-        state.last_order_step[buyer, platform] = t
+        purchaser = _purchaser(offers)
+        state.last_order_step[purchaser, platform] = t
         first_time = np.unique(buyer[state.status[buyer] != ShopperStatus.CUSTOMER])
         state.status[first_time] = ShopperStatus.CUSTOMER
         tiers = self.world.population.tier[first_time]
@@ -535,11 +575,11 @@ class SocialCommerceModel(mesa.Model):
         goods = np.where(imported, _goods_value(price, catalogue.tax_rate[offers.product]), price)
         day.count["cbec_orders"] += int(np.count_nonzero(imported))
         day.total["cbec_tax"] += float((price - goods)[imported].sum())
-        member = state.member[offers.consumer, offers.platform]
+        member = state.member[purchaser, offers.platform]
         day.total["member_gmv"] += float(price[member].sum())
         if member.any() and self._protection is not None:
             self._protection.add(
-                offers.consumer[member],
+                purchaser[member],
                 offers.product[member],
                 offers.platform[member],
                 goods[member].astype(np.float64),
@@ -957,6 +997,33 @@ class SocialCommerceModel(mesa.Model):
         )
         return offers, state.need[friend, category[promo]]
 
+    def _daigou_offers(self, rng: np.random.Generator) -> Offers:
+        """Clients ask their daigou for an import; it quotes the cheapest cross-border platform.
+
+        The offer's price is the platform's plus the daigou's service fee (a negative
+        discount); ``ref`` is the daigou, who places the order under its own quota.
+        """
+        daigou, catalogue = self.world.daigou, self.world.catalogue
+        if daigou.n == 0 or self._cbec_platforms.size == 0:
+            return Offers.empty()
+        cfg = self.config.daigou
+        asks = daigou_requests(
+            daigou.clients, self.state.need, self._import_categories, cfg.contact_rate, rng
+        )
+        product = catalogue.random_listed(asks.category, 1.0, rng)
+        prices = self._prices.price[np.ix_(self._cbec_platforms, product)]
+        platform = self._cbec_platforms[np.argmin(prices, axis=0)]
+        return Offers.build(
+            asks.client,
+            asks.category,
+            product,
+            Source.DAIGOU,
+            asks.trust,
+            platform,
+            discount=-cfg.service_fee,
+            ref=daigou.shopper[asks.daigou],
+        )
+
     def _pay_store_commissions(self, seller: np.ndarray, amount: np.ndarray, day: _Day) -> None:
         """Pay the commission on store sales up the seller's recruitment line."""
         tree, platform = self._resellers, self._owner_platform[seller]
@@ -1340,6 +1407,11 @@ class _Day:
             )
             for name, dtype in columns.items()
         }
+
+
+def _purchaser(offers: Offers) -> np.ndarray:
+    """Who orders from the platform: the buyer, or the daigou (``ref``) who buys for them."""
+    return np.where(offers.source == Source.DAIGOU, offers.ref, offers.consumer)
 
 
 def _goods_value(paid: np.ndarray, tax_rate: np.ndarray) -> np.ndarray:

@@ -45,6 +45,7 @@ def one_tier_config(n: int, **overrides: object) -> ModelConfig:
         },
         "influencers": {"n_kols": 0, "n_kocs": 0},
         "stores": {"n_owners": 0},
+        "daigou": {"n_shoppers": 0},
         "catalogue": {
             "categories": {
                 "food_farm": {

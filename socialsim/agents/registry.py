@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, overload
 import numpy as np
 
 from socialsim.agents.consumer import Consumer
+from socialsim.agents.daigou import PersonalShopper
 from socialsim.agents.influencers import KOC
 from socialsim.agents.store_owner import MicroStoreOwner
 
@@ -20,8 +21,9 @@ __all__ = ["ConsumerAgents"]
 class ConsumerAgents(Sequence[Consumer]):
     """``model.consumers``: consumer ``i`` is ``model.consumers[i]``.
 
-    KOCs and store owners appear as :class:`~socialsim.agents.KOC` and
-    :class:`~socialsim.agents.MicroStoreOwner`. In large worlds (over
+    KOCs, store owners and daigou appear as :class:`~socialsim.agents.KOC`,
+    :class:`~socialsim.agents.MicroStoreOwner` and
+    :class:`~socialsim.agents.PersonalShopper`. In large worlds (over
     ``agents.eager_consumer_limit`` consumers) an agent is created, and joins
     ``model.agents``, the first time it is accessed; iterating creates them all.
 
@@ -40,11 +42,12 @@ class ConsumerAgents(Sequence[Consumer]):
         creators = model.world.influencers
         self._koc_of = {int(c): k for k, c in enumerate(creators.consumer) if c >= 0}
         self._store_of = {int(o): s for s, o in enumerate(model.world.stores.owner)}
+        self._daigou_of = {int(o): d for d, o in enumerate(model.world.daigou.shopper)}
         if eager:
             for i in range(n):
                 self._make(i)
         else:
-            for i in (*self._koc_of, *self._store_of):
+            for i in (*self._koc_of, *self._store_of, *self._daigou_of):
                 self._make(i)
 
     def _make(self, i: int) -> Consumer:
@@ -52,6 +55,8 @@ class ConsumerAgents(Sequence[Consumer]):
             agent: Consumer = KOC(self._model, i, self._koc_of[i])
         elif i in self._store_of:
             agent = MicroStoreOwner(self._model, i, self._store_of[i])
+        elif i in self._daigou_of:
+            agent = PersonalShopper(self._model, i, self._daigou_of[i])
         else:
             agent = Consumer(self._model, i)
         self._agents[i] = agent
@@ -94,3 +99,7 @@ class ConsumerAgents(Sequence[Consumer]):
     def store_owners(self) -> list[MicroStoreOwner]:
         """Return the store owner agents, by store index."""
         return [self[i] for i in self._store_of]  # type: ignore[misc]
+
+    def daigou(self) -> list[PersonalShopper]:
+        """Return the daigou agents, by daigou index."""
+        return [self[i] for i in self._daigou_of]  # type: ignore[misc]

@@ -30,6 +30,7 @@ __all__ = [
     "CategoryConfig",
     "ConversionConfig",
     "CrossBorderConfig",
+    "DaigouConfig",
     "InfluencerConfig",
     "ModelConfig",
     "NetworkConfig",
@@ -344,6 +345,62 @@ class StoreConfig(Section):
     n_owners: int = Field(default=500, ge=0, description="Number of consumers who own a store.")
 
 
+class DaigouConfig(Section):
+    """Daigou: personal shoppers who order imports for their clients under their own name.
+
+    A daigou (代购, "buying on behalf") buys imported goods for friends and
+    WeChat contacts and resells them with a service fee. Buying through
+    cross-border e-commerce, the daigou is the purchaser of record, so every
+    client's order counts against the daigou's personal quota (RMB 5,000 per
+    order, RMB 26,000 a year): the quota is meant for personal use, and it is
+    what stops a busy daigou (``cross_border``; 2019 E-commerce Law crackdown on
+    WeChat daigou, Jing Daily 2019). Head count, client numbers, contact rate,
+    trust and fee are *assumptions* to be swept; the defaults let a busy
+    daigou reach the annual quota within one 90-day season.
+    """
+
+    n_shoppers: int = Field(
+        default=50, ge=0, description="Number of consumers who are daigou (0.1 % by default)."
+    )
+    extra_clients: float = Field(
+        default=150.0,
+        ge=0,
+        le=1e5,
+        description=(
+            "Mean clients a daigou has beyond its own friends (Lomax with shape 2: heavy "
+            "tailed; drawn uniformly from all consumers): WeChat contacts who buy through it "
+            "(assumption)."
+        ),
+    )
+    contact_rate: float = Field(
+        default=0.15,
+        ge=0,
+        le=1,
+        description=(
+            "Daily probability that a client sees the daigou's offers and asks for an import "
+            "for one of the client's open needs (assumption)."
+        ),
+    )
+    trust: float = Field(
+        default=0.7,
+        ge=0,
+        le=1,
+        description=(
+            "Mean trust of clients in their daigou (Beta around it, concentration "
+            "influencers.trust_concentration): a personal guarantee that the goods are genuine."
+        ),
+    )
+    service_fee: float = Field(
+        default=0.1,
+        ge=0,
+        le=1,
+        description=(
+            "Fee the daigou adds to the platform's price, as a share of it; the daigou keeps "
+            "it and does not refund it on a return (assumption)."
+        ),
+    )
+
+
 # --------------------------------------------------------------------------- catalogue
 
 
@@ -526,6 +583,13 @@ class ConversionConfig(Section):
     base_store: float = Field(
         default=-2.0, description="Base logit for a product a store-owner friend promotes."
     )
+    base_daigou: float = Field(
+        default=-1.0,
+        description=(
+            "Base logit for an import a client asked its daigou for (the client's own "
+            "request, so higher than an unasked offer's)."
+        ),
+    )
     review_weight: float = Field(
         default=4.0,
         ge=0,
@@ -706,6 +770,7 @@ class ModelConfig(Section):
     network: NetworkConfig = Field(default_factory=NetworkConfig)
     influencers: InfluencerConfig = Field(default_factory=InfluencerConfig)
     stores: StoreConfig = Field(default_factory=StoreConfig)
+    daigou: DaigouConfig = Field(default_factory=DaigouConfig)
     catalogue: CatalogueConfig = Field(default_factory=CatalogueConfig)
     behaviour: BehaviourConfig = Field(default_factory=BehaviourConfig)
     platforms: Annotated[
@@ -739,12 +804,13 @@ class ModelConfig(Section):
                 "influencer_affinity must be > 0 for at least one category when "
                 f"influencers.n_kols > 0 (KOLs pick what to post by it), got {affinity}",
             )
-        roles = self.influencers.n_kocs + self.stores.n_owners
+        roles = self.influencers.n_kocs + self.stores.n_owners + self.daigou.n_shoppers
         if roles > n:
             raise located(
                 "influencers.n_kocs",
-                "KOCs plus store owners must not outnumber consumers "
-                f"({self.influencers.n_kocs} + {self.stores.n_owners} > {n})",
+                "KOCs, store owners and daigou must not outnumber consumers "
+                f"({self.influencers.n_kocs} + {self.stores.n_owners} + "
+                f"{self.daigou.n_shoppers} > {n})",
             )
         return self
 
@@ -753,7 +819,7 @@ class ModelConfig(Section):
         """Return a small world for examples, tests and quick exploration.
 
         Defaults everywhere except the head counts, scaled to `n_consumers`:
-        five KOLs, 20 KOCs and 10 store owners per thousand consumers, 30 steps.
+        five KOLs, 20 KOCs, 10 store owners and one daigou per thousand consumers, 30 steps.
         (The default world has two KOLs per thousand; a small world needs more
         for KOL posts to reach enough people to be seen in its results.)
 
@@ -769,6 +835,7 @@ class ModelConfig(Section):
                 "influencers.n_kols": max(1, round(5 * per_thousand)),
                 "influencers.n_kocs": round(20 * per_thousand),
                 "stores.n_owners": round(10 * per_thousand),
+                "daigou.n_shoppers": round(per_thousand),
                 "run.steps": 30,
             }
         )

@@ -46,6 +46,7 @@ def source_base_logits(config: ConversionConfig) -> np.ndarray:
     base[Source.STREAMER] = config.base_livestream
     base[Source.GROUP_SHARE] = config.base_group_share
     base[Source.STORE_OWNER] = config.base_store
+    base[Source.DAIGOU] = config.base_daigou
     return base
 
 

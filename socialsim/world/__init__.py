@@ -1,6 +1,7 @@
-"""The simulated market's fixed parts: consumers, graphs, creators, stores and products."""
+"""The simulated market's fixed parts: consumers, graphs, creators, stores, daigou and products."""
 
 from socialsim.world.catalogue import Catalogue, build_catalogue
+from socialsim.world.daigou import Daigou, build_daigou
 from socialsim.world.influencers import Influencers, build_influencers, kol_segment
 from socialsim.world.network import (
     SocialNetwork,
@@ -13,6 +14,7 @@ from socialsim.world.world import World, build_world
 
 __all__ = [
     "Catalogue",
+    "Daigou",
     "Influencers",
     "Population",
     "SocialNetwork",
@@ -20,6 +22,7 @@ __all__ = [
     "World",
     "apportion",
     "build_catalogue",
+    "build_daigou",
     "build_influencers",
     "build_population",
     "build_world",

@@ -1,4 +1,4 @@
-"""Building a whole world from a config: population, graphs, creators, stores, catalogue.
+"""Building a whole world from a config: population, graphs, creators, stores, daigou, catalogue.
 
 Each component draws from its own random stream, spawned from the world's
 generator in a fixed order, so that changing one part of the config (the
@@ -18,6 +18,7 @@ from socialsim.config.schema import ModelConfig
 from socialsim.enums import Role
 from socialsim.world._common import candidates_for, freeze_arrays
 from socialsim.world.catalogue import Catalogue, build_catalogue
+from socialsim.world.daigou import Daigou, build_daigou
 from socialsim.world.influencers import Influencers, build_influencers
 from socialsim.world.network import (
     SocialNetwork,
@@ -47,6 +48,8 @@ class World:
         KOLs and KOCs and the follow graph.
     stores : Stores
         Micro-store owners.
+    daigou : Daigou
+        Personal shoppers who buy imports for their clients.
     catalogue : Catalogue
         Products.
     platforms : PlatformSetup
@@ -62,6 +65,7 @@ class World:
     network: SocialNetwork
     influencers: Influencers
     stores: Stores
+    daigou: Daigou
     catalogue: Catalogue
     platforms: PlatformSetup
     role: np.ndarray
@@ -128,9 +132,9 @@ def build_world(
     >>> world.n_consumers, world.catalogue.n_categories
     (3000, 6)
     """
-    population_rng, network_rng, role_rng, influencer_rng, catalogue_rng, platform_rng = rng.spawn(
-        6
-    )
+    streams = rng.spawn(7)
+    population_rng, network_rng, role_rng, influencer_rng, catalogue_rng, platform_rng = streams[:6]
+    daigou_rng = streams[6]  # spawned last, so the other streams do not depend on it
     labels = None
     if graph is None:
         population = build_population(config.population, population_rng)
@@ -146,6 +150,15 @@ def build_world(
         network, population.online & (role == Role.CONSUMER), config.stores.n_owners, role_rng
     )
     role[stores.owner] = Role.STORE_OWNER
+    daigou = build_daigou(
+        population,
+        network,
+        population.online & (role == Role.CONSUMER),
+        config.daigou,
+        config.influencers.trust_concentration,
+        daigou_rng,
+    )
+    role[daigou.shopper] = Role.DAIGOU
     influencers = build_influencers(population, network, kocs, config.influencers, influencer_rng)
     catalogue = build_catalogue(config.catalogue, catalogue_rng)
     platforms = build_platform_setup(
@@ -157,6 +170,7 @@ def build_world(
         network=network,
         influencers=influencers,
         stores=stores,
+        daigou=daigou,
         catalogue=catalogue,
         platforms=platforms,
         role=role,

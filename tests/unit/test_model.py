@@ -247,7 +247,7 @@ def test_graph_and_summary(small_run):
     assert graph.number_of_edges() == small_run.world.network.n_edges
     assert {"tier", "city", "community", "role"} <= set(graph.nodes[0])
     roles = {r for _, r in graph.nodes(data="role")}
-    assert roles == {"consumer", "koc", "store_owner"}
+    assert roles == {"consumer", "koc", "store_owner", "daigou"}
     follow = small_run.follow_graph
     assert follow.number_of_edges() == small_run.world.influencers.follows.nnz
     summary = small_run.summary()

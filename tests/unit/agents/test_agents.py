@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from socialsim import ModelConfig, SocialCommerceModel
-from socialsim.agents import KOC, KOL, Consumer, MicroStoreOwner
+from socialsim.agents import KOC, KOL, Consumer, MicroStoreOwner, PersonalShopper
 from socialsim.enums import KOLSegment, Role, ShopperStatus
 
 
@@ -26,6 +26,7 @@ def test_every_consumer_is_a_registered_mesa_agent(model):
     by_type = model.agents_by_type
     assert len(by_type[KOC]) == model.config.influencers.n_kocs
     assert len(by_type[MicroStoreOwner]) == model.config.stores.n_owners
+    assert len(by_type[PersonalShopper]) == model.config.daigou.n_shoppers > 0
     assert len(by_type[KOL]) == model.config.influencers.n_kols
 
 
@@ -63,12 +64,16 @@ def test_creator_agents(model):
     assert set(koc.strong_ties.tolist()) <= set(koc.followers.tolist())
     owner = model.consumers.store_owners()[0]
     assert np.array_equal(owner.customers, owner.strong_ties)
+    for daigou in model.consumers.daigou():
+        assert daigou.role == Role.DAIGOU and set(daigou.friends) <= set(daigou.clients)
+        spent = model.state.cross_border_spent[daigou.index]
+        assert daigou.quota_left == pytest.approx(model.config.cross_border.annual_limit - spent)
 
 
 def test_large_worlds_create_consumer_agents_on_first_access():
     cfg = ModelConfig.small().with_overrides({"agents.eager_consumer_limit": 100})
     model = SocialCommerceModel(cfg, rng=1)
-    creators = cfg.influencers.n_kocs + cfg.stores.n_owners
+    creators = cfg.influencers.n_kocs + cfg.stores.n_owners + cfg.daigou.n_shoppers
     assert model.consumers.created == creators
     before = len(model.agents)
     a = model.consumers[1999]

@@ -8,7 +8,7 @@ import pytest
 from socialsim.config import ConversionConfig
 from socialsim.enums import ShopperStatus, Source
 from socialsim.mechanisms.offers import Offers
-from socialsim.mechanisms.purchase import conversion_logit, select_purchases
+from socialsim.mechanisms.purchase import conversion_logit, select_purchases, source_base_logits
 from tests.conftest import rng
 
 CFG = ConversionConfig()
@@ -90,6 +90,26 @@ def test_sources_have_their_own_base():
     assert bases[Source.WORD_OF_MOUTH] - bases[Source.SEARCH] == pytest.approx(
         CFG.base_word_of_mouth - CFG.base_search
     )
+
+
+def test_every_source_takes_the_base_logit_named_after_it():
+    names = {
+        Source.SEARCH: "base_search",
+        Source.WORD_OF_MOUTH: "base_word_of_mouth",
+        Source.KOL: "base_kol",
+        Source.KOC: "base_koc",
+        Source.FEED_SOCIAL: "base_feed_social",
+        Source.FEED_ALGORITHMIC: "base_feed_algorithmic",
+        Source.STREAMER: "base_livestream",
+        Source.GROUP_SHARE: "base_group_share",
+        Source.STORE_OWNER: "base_store",
+        Source.DAIGOU: "base_daigou",
+    }
+    assert set(names) == set(Source)
+    config = ConversionConfig(**{name: -1.0 - i for i, name in enumerate(names.values())})
+    base = source_base_logits(config)
+    for source, name in names.items():
+        assert base[source] == getattr(config, name), source.name
 
 
 def offers(consumer, category, product):

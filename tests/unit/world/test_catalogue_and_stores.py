@@ -62,7 +62,7 @@ def test_too_many_owners_for_online_consumers_is_a_clear_error():
 
 def test_too_many_kocs_for_online_consumers_is_a_clear_error():
     cfg = ModelConfig.small(1_000).with_overrides(
-        {"influencers.n_kocs": 1_000, "stores.n_owners": 0}
+        {"influencers.n_kocs": 1_000, "stores.n_owners": 0, "daigou.n_shoppers": 0}
     )
     with pytest.raises(ConfigError) as info:
         build_world(cfg, rng(1))

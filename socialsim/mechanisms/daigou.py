@@ -1,0 +1,107 @@
+"""Daigou requests: clients ask their personal shopper for an import they need.
+
+Each day every (daigou, client) pair meets with probability ``contact_rate``
+(the client sees the daigou's WeChat posts or messages the daigou). A client
+who then has open needs in categories with imported products asks for one of
+them, chosen uniformly. The model turns each request into an offer of an
+imported product on the cheapest cross-border platform, at the platform's price
+plus the daigou's service fee. The daigou places the order under its own name,
+so the order counts against the *daigou's* personal cross-border quota (RMB
+5,000 per order, RMB 26,000 a year), and a busy daigou runs into it.
+
+References
+----------
+.. [1] Jing Daily (2019), "On WeChat, Daigou Get Creative to Skirt New
+   E-Commerce Law".
+.. [2] Ningbo Customs Q&A; HKTDC Research: the personal quota since 2019.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import sparse
+
+from socialsim._csr import entry_rows
+
+__all__ = ["DaigouRequests", "daigou_requests"]
+
+
+@dataclass(frozen=True, eq=False)
+class DaigouRequests:
+    """Today's requests, one per contacted client with an open need for an import.
+
+    Attributes
+    ----------
+    client : ndarray of int64
+        Who asks.
+    daigou : ndarray of int64
+        Which daigou is asked (row of the client matrix).
+    category : ndarray of int64
+        The category of the need.
+    trust : ndarray of float32
+        The client's trust in the daigou.
+    """
+
+    client: np.ndarray
+    daigou: np.ndarray
+    category: np.ndarray
+    trust: np.ndarray
+
+    def __len__(self) -> int:
+        return int(self.client.shape[0])
+
+
+def daigou_requests(
+    clients: sparse.csr_array,
+    need: np.ndarray,
+    import_categories: np.ndarray,
+    contact_rate: float,
+    rng: np.random.Generator,
+) -> DaigouRequests:
+    """Draw today's requests from clients to their daigou.
+
+    Parameters
+    ----------
+    clients : scipy.sparse.csr_array, shape (n_daigou, n_consumers)
+        Each daigou's clients, valued by the client's trust in it.
+    need : ndarray of bool, shape (n_consumers, n_categories)
+        Open needs.
+    import_categories : ndarray of bool, shape (n_categories,)
+        Categories that have imported products.
+    contact_rate : float
+        Daily probability that a client and its daigou are in touch.
+    rng : numpy.random.Generator
+        Source of randomness.
+
+    Returns
+    -------
+    DaigouRequests
+
+    Examples
+    --------
+    Daigou 0 has clients 1 and 2; only client 2 has a need in an import
+    category (1), so with certain contact it is the only request.
+
+    >>> clients = sparse.csr_array(np.array([[0, 0.8, 0.6]], dtype=np.float32))
+    >>> need = np.array([[0, 0], [1, 0], [0, 1]], dtype=bool)
+    >>> r = daigou_requests(clients, need, np.array([False, True]), 1.0, np.random.default_rng(0))
+    >>> r.client.tolist(), r.daigou.tolist(), r.category.tolist()
+    ([2], [0], [1])
+    """
+    contacted = np.flatnonzero(rng.random(clients.nnz) < contact_rate)
+    columns = np.flatnonzero(import_categories)
+    daigou = entry_rows(clients.indptr)[contacted]
+    client = clients.indices[contacted].astype(np.int64)
+    wants = need[np.ix_(client, columns)]
+    # A uniformly random open import need of each client: the largest of random keys.
+    keys = np.where(wants, rng.random(wants.shape, dtype=np.float32), np.float32(-1))
+    asks = wants.any(axis=1)
+    pick = columns[np.argmax(keys, axis=1)] if columns.size else np.zeros(client.size, np.int64)
+    return DaigouRequests(
+        client=client[asks],
+        daigou=daigou[asks],
+        category=pick[asks].astype(np.int64),
+        trust=clients.data[contacted][asks].astype(np.float32),
+    )

@@ -481,8 +481,8 @@ class SocialCommerceModel(mesa.Model):
         if not imported.any():
             return purchases, paid
         idx = np.flatnonzero(imported)
-        fee = np.maximum(-purchases.discount[idx], np.float32(0))
-        goods = _goods_value(paid[idx] / (1.0 + fee), catalogue.tax_rate[purchases.product[idx]])
+        to_platform = paid[idx] / (1.0 + _service_fee(purchases.take(idx)))
+        goods = _goods_value(to_platform, catalogue.tax_rate[purchases.product[idx]])
         allowed = cross_border_allowed(
             _purchaser(purchases)[idx].astype(np.int64),
             goods.astype(np.float64),
@@ -500,9 +500,8 @@ class SocialCommerceModel(mesa.Model):
         by_daigou = purchases.source == Source.DAIGOU
         if not by_daigou.any():
             return paid
-        to_platform = paid.copy()
-        to_platform[by_daigou] = paid[by_daigou] / (1.0 - purchases.discount[by_daigou])
-        fee = paid[by_daigou] - to_platform[by_daigou]
+        to_platform = paid / (1.0 + _service_fee(purchases))
+        fee = (paid - to_platform)[by_daigou]
         np.subtract.at(self.state.budget_left, purchases.consumer[by_daigou], fee)
         day.total["daigou_fees"] += float(fee.sum(dtype=np.float64))
         return to_platform
@@ -1412,6 +1411,11 @@ class _Day:
 def _purchaser(offers: Offers) -> np.ndarray:
     """Who orders from the platform: the buyer, or the daigou (``ref``) who buys for them."""
     return np.where(offers.source == Source.DAIGOU, offers.ref, offers.consumer)
+
+
+def _service_fee(offers: Offers) -> np.ndarray:
+    """Return the daigou's fee as a share of the platform's price (0 for other offers)."""
+    return np.maximum(-offers.discount, np.float32(0))
 
 
 def _goods_value(paid: np.ndarray, tax_rate: np.ndarray) -> np.ndarray:

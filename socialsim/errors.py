@@ -35,6 +35,11 @@ class Problem:
     rule: str
     value: Any = _MISSING
 
+    @property
+    def has_value(self) -> bool:
+        """Whether the problem carries the offending value."""
+        return self.value is not _MISSING
+
     def __str__(self) -> str:
         where = f"{self.path}: " if self.path else ""
         if self.value is _MISSING:

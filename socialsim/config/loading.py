@@ -33,11 +33,14 @@ from socialsim.errors import ConfigError, Problem
 __all__ = [
     "apply_overrides",
     "dump_yaml",
+    "field_type",
     "load_config",
     "parse_override",
     "parse_overrides",
+    "read_yaml",
     "stable_hash",
     "validate_config",
+    "validation_problems",
 ]
 
 
@@ -76,7 +79,7 @@ def validate_config(data: Mapping[str, Any], source: str | None = None) -> Model
     try:
         return ModelConfig.model_validate(dict(data))
     except ValidationError as exc:
-        raise ConfigError(_problems(exc), source) from None
+        raise ConfigError(validation_problems(exc), source) from None
 
 
 def load_config(path: str | Path) -> ModelConfig:
@@ -97,25 +100,38 @@ def load_config(path: str | Path) -> ModelConfig:
         If the file is missing, empty, not YAML, not a mapping, or invalid.
     """
     path = Path(path)
+    data = read_yaml(path)
+    if data is None:
+        raise ConfigError([Problem("", "file is empty; expected a mapping of sections")], str(path))
+    return validate_config(data, source=str(path))
+
+
+def read_yaml(path: str | Path) -> Any:
+    """Read a YAML file with the safe loader; None for an empty file.
+
+    Raises
+    ------
+    ConfigError
+        If the file is missing, a directory, not UTF-8 text or not valid YAML,
+        naming the file (and the line and column of a YAML error).
+    """
+    path = Path(path)
     source = str(path)
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ConfigError([Problem("", "file not found")], source) from None
     except IsADirectoryError:
-        raise ConfigError([Problem("", "is a directory, not a config file")], source) from None
+        raise ConfigError([Problem("", "is a directory, not a YAML file")], source) from None
     except UnicodeDecodeError:
         raise ConfigError([Problem("", "is not a UTF-8 text file")], source) from None
     try:
-        data = yaml.safe_load(text)
+        return yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
         reason = getattr(exc, "problem", None) or "invalid YAML"
         raise ConfigError([Problem("", f"not valid YAML ({where}{reason})")], source) from None
-    if data is None:
-        raise ConfigError([Problem("", "file is empty; expected a mapping of sections")], source)
-    return validate_config(data, source=source)
 
 
 def parse_override(text: str) -> tuple[str, Any]:
@@ -199,6 +215,26 @@ def stable_hash(data: Any) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+def field_type(path: str) -> Any:
+    """Return the type annotation of the config value at a dotted key path.
+
+    Returns None if the path does not name a value in the schema.
+
+    Examples
+    --------
+    >>> field_type("population.n_consumers")
+    <class 'int'>
+    >>> field_type("population.tiers.3.share")
+    <class 'float'>
+    """
+    kind: Any = ModelConfig
+    for part in path.split("."):
+        if kind is None or not (_is_section(kind) or getattr(kind, "__args__", ())):
+            return None
+        kind = _child_kind(kind, part)
+    return None if _is_section(kind) else kind
+
+
 # --------------------------------------------------------------------------- helpers
 
 
@@ -258,15 +294,28 @@ def _suggestion(part: str, choices: Iterable[str]) -> str:
     return f" (did you mean '{close[0]}'?)" if close else ""
 
 
-def _siblings(loc: list[str]) -> list[str]:
+def _siblings(loc: list[str], root: type[BaseModel] = ModelConfig) -> list[str]:
     """Field names valid next to ``loc[-1]``, for 'did you mean' hints."""
-    kind: Any = ModelConfig
+    kind: Any = root
     for part in loc[:-1]:
-        kind = _child_kind(kind, part)
+        kind = _child_kind(kind, part) if kind is not None else None
     return list(kind.model_fields) if _is_section(kind) else []
 
 
-def _problems(exc: ValidationError) -> list[Problem]:
+def validation_problems(exc: ValidationError, root: type[BaseModel] = ModelConfig) -> list[Problem]:
+    """Turn a pydantic ValidationError into one :class:`Problem` per error.
+
+    Parameters
+    ----------
+    exc : pydantic.ValidationError
+        The error raised validating `root`.
+    root : pydantic model class
+        The model that was validated, for "did you mean" hints on unknown keys.
+
+    Returns
+    -------
+    list of Problem
+    """
     problems = []
     for error in exc.errors(include_url=False):
         loc = [str(p) for p in error["loc"]]
@@ -283,7 +332,7 @@ def _problems(exc: ValidationError) -> list[Problem]:
             problems.append(Problem(".".join(loc[:-1]), f"invalid table key: {rule}", loc[-2]))
         elif kind == "extra_forbidden":
             problems.append(
-                Problem(".".join(loc), "unknown key" + _suggestion(loc[-1], _siblings(loc)))
+                Problem(".".join(loc), "unknown key" + _suggestion(loc[-1], _siblings(loc, root)))
             )
         elif kind == "missing":
             problems.append(Problem(".".join(loc), "required key is missing"))

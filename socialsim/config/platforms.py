@@ -18,6 +18,7 @@ meant to be swept.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Mapping
 from functools import cache
 from importlib import resources
@@ -76,6 +77,13 @@ def preset_data(name: str) -> dict[str, Any]:
     >>> preset_data("pinduoduo")["group_buying"]["enabled"]
     True
     """
+    # a deep copy of the parsed file: every config validation applies presets, and parsing
+    # YAML each time made validation ~15 ms, too slow to plan sweeps of thousands of points
+    return copy.deepcopy(_parsed_preset(name))
+
+
+@cache
+def _parsed_preset(name: str) -> dict[str, Any]:
     files = _preset_files()
     if name not in files:
         raise KeyError(name)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from enum import IntEnum
 
 __all__ = [
+    "CampaignClass",
     "Channel",
     "InfluencerKind",
     "KOLSegment",
@@ -93,3 +94,17 @@ class KOLSegment(IntEnum):
     WAIST = 1
     SHOULDER = 2
     HEAD = 3
+
+
+class CampaignClass(IntEnum):
+    """The creator classes a marketing campaign's budget is split between.
+
+    ``HEAD`` are the largest KOLs (segments ``SHOULDER`` and ``HEAD``, or
+    ``WAIST`` in a world without those), ``MID`` the smallest KOLs (segment
+    ``TAIL``, standing for the cost-effective 50k-100k-follower accounts) and
+    ``KOC`` the consumer-creators; see :func:`socialsim.mechanisms.campaign.campaign_classes`.
+    """
+
+    HEAD = 0
+    MID = 1
+    KOC = 2

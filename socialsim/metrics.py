@@ -8,7 +8,11 @@ have ever bought). Orders and GMV are also split by channel
 they add up to ``orders``) and by :class:`~socialsim.enums.Source`
 (``orders_search`` ... ``orders_store_owner``). :data:`FUNNEL_COLUMNS`
 describe the funnel, :data:`MECHANISM_COUNTS` and :data:`MECHANISM_TOTALS` the
-mechanisms; the README explains each column.
+mechanisms and :data:`CAMPAIGN_COLUMNS` a marketing campaign; the README
+explains each column.
+
+The per-platform table (:data:`PLATFORM_COLUMNS`) and the per-tier table
+(:data:`TIER_COLUMNS`) are long tables, one row per step and platform or tier.
 """
 
 from __future__ import annotations
@@ -22,15 +26,18 @@ import pandas as pd
 from socialsim.enums import Channel, Source
 
 __all__ = [
+    "CAMPAIGN_COLUMNS",
     "CHANNELS_IN_USE",
     "FUNNEL_COLUMNS",
     "MECHANISM_COUNTS",
     "MECHANISM_TOTALS",
     "ORDER_COLUMNS",
     "PLATFORM_COLUMNS",
+    "TIER_COLUMNS",
     "OrderLog",
     "PlatformRecorder",
     "StepRecorder",
+    "TierRecorder",
     "penetration_columns",
     "step_columns",
 ]
@@ -103,6 +110,26 @@ MECHANISM_TOTALS: tuple[str, ...] = (
 ``recruiting_income_share`` is a share: recruiting income over all owner income so far.
 """
 
+CAMPAIGN_COLUMNS: dict[str, str] = {
+    "campaign_posts": "int64",
+    "campaign_orders": "int64",
+    "campaign_fees": "float64",
+    "campaign_commission": "float64",
+    "campaign_gmv": "float64",
+    "campaign_gmv_head": "float64",
+    "campaign_gmv_mid": "float64",
+    "campaign_gmv_koc": "float64",
+    "campaign_spend_head": "float64",
+    "campaign_spend_mid": "float64",
+    "campaign_spend_koc": "float64",
+}
+"""Per-step columns of a marketing campaign (all 0 without one), last in the step table.
+
+``campaign_fees`` is the sum of the ``campaign_spend_*`` columns and
+``campaign_gmv`` of the ``campaign_gmv_*`` columns; the campaign's orders are
+also counted in ``orders_kol`` and ``orders_koc``.
+"""
+
 PLATFORM_COLUMNS: dict[str, str] = {
     "step": "int64",
     "platform": "category",
@@ -144,6 +171,7 @@ def step_columns(n_tiers: int) -> dict[str, str]:
     columns.update(dict.fromkeys(FUNNEL_COLUMNS, "int64"))
     columns.update(dict.fromkeys(MECHANISM_COUNTS, "int64"))
     columns.update(dict.fromkeys(MECHANISM_TOTALS, "float64"))
+    columns.update(CAMPAIGN_COLUMNS)
     return columns
 
 
@@ -185,8 +213,8 @@ class StepRecorder:
         customers_by_tier : ndarray of int
             Consumers per tier who have ever bought, after this step.
         counts : dict
-            The values named in :data:`FUNNEL_COLUMNS`, :data:`MECHANISM_COUNTS`
-            and :data:`MECHANISM_TOTALS`.
+            The values named in :data:`FUNNEL_COLUMNS`, :data:`MECHANISM_COUNTS`,
+            :data:`MECHANISM_TOTALS` and :data:`CAMPAIGN_COLUMNS`.
         """
         price = price.astype(np.float64)
         row: dict[str, Any] = {
@@ -209,6 +237,10 @@ class StepRecorder:
                 row[f"gmv_{name}"] = float(sums[member])
         row.update((name, int(counts[name])) for name in (*FUNNEL_COLUMNS, *MECHANISM_COUNTS))
         row.update((name, float(counts[name])) for name in MECHANISM_TOTALS)
+        row.update(
+            (name, int(counts[name]) if dtype == "int64" else float(counts[name]))
+            for name, dtype in CAMPAIGN_COLUMNS.items()
+        )
         self.rows.append(row)
         return row
 
@@ -270,6 +302,150 @@ class PlatformRecorder:
         frame = pd.DataFrame(data)
         frame["platform"] = _labels(frame["platform"], list(self.names))
         return frame.astype({k: v for k, v in PLATFORM_COLUMNS.items() if k != "platform"})
+
+
+TIER_COLUMNS: dict[str, str] = {
+    "step": "int64",
+    "tier": "int64",
+    "consumers": "int64",
+    "customers": "int64",
+    "penetration": "float64",
+    "gmv": "float64",
+    "orders": "int64",
+    "buyers": "int64",
+    "offers": "int64",
+    "feed_offers": "int64",
+    "feed_orders": "int64",
+    "feed_gmv": "float64",
+    "feed_reached": "int64",
+    "members": "int64",
+    "member_gmv": "float64",
+    "active_members": "int64",
+}
+"""The per-tier table: one row per step and city tier (1..K).
+
+Orders, GMV and buyers count the buyer's tier (for a daigou order, the
+client's); ``offers`` are the offers made to the tier's consumers before the
+purchase decision and ``feed_*`` those whose source is a feed;
+``feed_reached`` counts consumers who have had at least one feed offer so far;
+``members`` consumers with a paid membership on any platform at the end of
+the step, ``member_gmv`` the GMV bought at member prices by purchasers of the
+tier, and ``active_members`` the members who placed an order that shipped in
+the 30 days up to and including the step (``active_members / members`` is the
+30-day member retention). Summed over tiers, ``gmv``, ``orders``, ``buyers``,
+``customers``, ``offers`` and ``member_gmv`` give the step table's columns of
+the same names.
+"""
+
+
+@dataclass
+class TierRecorder:
+    """Collects one row per step and city tier (see :data:`TIER_COLUMNS`).
+
+    Parameters
+    ----------
+    tier : ndarray of int
+        Each consumer's tier, 1..K.
+
+    Examples
+    --------
+    >>> recorder = TierRecorder(np.array([1, 1, 2]))
+    >>> no = np.zeros(3, dtype=bool)
+    >>> recorder.record(
+    ...     1,
+    ...     buyer=np.array([0, 0, 2]),
+    ...     price=np.array([10.0, 5.0, 7.0]),
+    ...     source=np.array([0, 4, 0]),
+    ...     offers=np.array([3, 1]),
+    ...     feed_offers=np.array([1, 0]),
+    ...     customers=np.array([1, 1]),
+    ...     member_gmv=np.zeros(2),
+    ...     feed_reached=np.array([True, False, False]),
+    ...     member=no,
+    ...     active=no,
+    ... )
+    >>> frame = recorder.frame()
+    >>> frame[["tier", "gmv", "orders", "buyers", "feed_orders", "penetration"]].values.tolist()
+    [[1.0, 15.0, 2.0, 1.0, 1.0, 0.5], [2.0, 7.0, 1.0, 1.0, 0.0, 1.0]]
+    """
+
+    tier: np.ndarray
+    rows: list[dict[str, np.ndarray]] = field(default_factory=list)
+    n_tiers: int = field(init=False)
+    consumers: np.ndarray = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.tier = np.asarray(self.tier)
+        self.n_tiers = int(self.tier.max()) if self.tier.size else 0
+        self.consumers = self._per_tier(self.tier)
+
+    def _per_tier(self, tier: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
+        return np.bincount(tier, weights=weights, minlength=self.n_tiers + 1)[1:]
+
+    def record(
+        self,
+        step: int,
+        *,
+        buyer: np.ndarray,
+        price: np.ndarray,
+        source: np.ndarray,
+        offers: np.ndarray,
+        feed_offers: np.ndarray,
+        customers: np.ndarray,
+        member_gmv: np.ndarray,
+        feed_reached: np.ndarray,
+        member: np.ndarray,
+        active: np.ndarray,
+    ) -> None:
+        """Add the rows of `step`.
+
+        Parameters
+        ----------
+        step : int
+            The step just run.
+        buyer, price, source : ndarray
+            One entry per order of the step.
+        offers, feed_offers, customers, member_gmv : ndarray
+            Per tier: all offers and feed offers of the step, consumers who have
+            ever bought, GMV at member prices (by the purchaser's tier).
+        feed_reached, member, active : ndarray of bool
+            Per consumer: reached by a feed so far, holds a paid membership now,
+            placed an order in the last 30 days.
+        """
+        tier = self.tier
+        buyer_tier = tier[buyer]
+        price = np.asarray(price, dtype=np.float64)
+        feed = (source == Source.FEED_SOCIAL) | (source == Source.FEED_ALGORITHMIC)
+        # Copies: the model keeps updating its own arrays after this step.
+        customers = np.array(customers, dtype=np.int64)
+        self.rows.append(
+            {
+                "step": np.full(self.n_tiers, step, dtype=np.int64),
+                "tier": np.arange(1, self.n_tiers + 1),
+                "consumers": self.consumers,
+                "customers": customers,
+                "penetration": customers / np.maximum(self.consumers, 1),
+                "gmv": self._per_tier(buyer_tier, price),
+                "orders": self._per_tier(buyer_tier),
+                "buyers": self._per_tier(tier[np.unique(buyer)]),
+                "offers": np.array(offers),
+                "feed_offers": np.array(feed_offers),
+                "feed_orders": self._per_tier(buyer_tier[feed]),
+                "feed_gmv": self._per_tier(buyer_tier[feed], price[feed]),
+                "feed_reached": self._per_tier(tier[feed_reached]),
+                "members": self._per_tier(tier[member]),
+                "member_gmv": np.array(member_gmv, dtype=np.float64),
+                "active_members": self._per_tier(tier[member & active]),
+            }
+        )
+
+    def frame(self) -> pd.DataFrame:
+        """Return the long table (see :data:`TIER_COLUMNS`)."""
+        data = {
+            name: np.concatenate([r[name] for r in self.rows]) if self.rows else np.empty(0, int)
+            for name in TIER_COLUMNS
+        }
+        return pd.DataFrame(data).astype(TIER_COLUMNS)
 
 
 ORDER_COLUMNS: tuple[str, ...] = (

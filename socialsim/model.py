@@ -6,7 +6,8 @@ One step is one day:
    year; memberships expire; needs open and lapse; promotions start and end
    and members get price protection refunds; orders shipped
    ``return_days`` ago are returned (refunded) or kept (streamers are paid);
-2. **content**: KOLs post and KOCs review to their current followers;
+2. **content**: KOLs post and KOCs review to their current followers; on a
+   marketing campaign's days, the campaign buys sponsored posts;
 3. **word of mouth and feeds**: for every open need, friends' recent
    purchases give social proof and an offer on the friend's platform; each
    platform's social or algorithmic feed shows its users a product;
@@ -23,7 +24,8 @@ One step is one day:
 8. **after the sale**: followers grow after good sessions and churn after bad
    ones; users join paid memberships; store owners recruit; a regulator may
    act on its day;
-9. **record**: the order log, the per-step row and the per-platform rows.
+9. **record**: the order log, the per-step row and the per-platform and
+   per-tier rows.
 
 Each rule lives in its module under :mod:`socialsim.mechanisms`; this module
 only wires them together over the model's arrays. All randomness flows from
@@ -53,7 +55,18 @@ from socialsim._csr import entry_rows, gather_rows
 from socialsim._version import __version__
 from socialsim.agents import KOL, ConsumerAgents
 from socialsim.config.schema import ModelConfig
-from socialsim.enums import Channel, InfluencerKind, ShopperStatus, Source
+from socialsim.enums import CampaignClass, Channel, InfluencerKind, ShopperStatus, Source
+from socialsim.mechanisms.campaign import (
+    CampaignBudget,
+    GroupAttribution,
+    buy_posts,
+    campaign_classes,
+    current_followers,
+    promoted_category,
+    promoted_product,
+    sponsor_platforms,
+    sponsored_offers,
+)
 from socialsim.mechanisms.cross_border import cross_border_allowed
 from socialsim.mechanisms.daigou import daigou_requests
 from socialsim.mechanisms.feeds import (
@@ -79,7 +92,7 @@ from socialsim.mechanisms.livestream import (
 from socialsim.mechanisms.membership import PriceProtection, membership_joins
 from socialsim.mechanisms.needs import renew_budgets, update_needs
 from socialsim.mechanisms.offers import Offers
-from socialsim.mechanisms.posts import draw_posts, post_offers
+from socialsim.mechanisms.posts import Posts, draw_posts, post_offers
 from socialsim.mechanisms.pricing import PriceBook
 from socialsim.mechanisms.purchase import conversion_logit, select_purchases
 from socialsim.mechanisms.resellers import ResellerTree, commission_flows, recruitment_attempts
@@ -90,14 +103,16 @@ from socialsim.mechanisms.word_of_mouth import (
     word_of_mouth_offers,
 )
 from socialsim.metrics import (
+    CAMPAIGN_COLUMNS,
     FUNNEL_COLUMNS,
     MECHANISM_COUNTS,
     MECHANISM_TOTALS,
     OrderLog,
     PlatformRecorder,
     StepRecorder,
+    TierRecorder,
 )
-from socialsim.state import ConsumerState
+from socialsim.state import NEVER, ConsumerState
 from socialsim.world.influencers import Influencers
 from socialsim.world.platforms import tier_shift as tier_shift_of
 from socialsim.world.world import World, build_world
@@ -135,6 +150,14 @@ class SocialCommerceModel(mesa.Model):
         Consumer agents, ``model.consumers[i]``.
     kols : list of KOL
         KOL agents.
+    campaign_category : str
+        The category a marketing campaign promotes (``campaign.category``, or the
+        one with the highest influencer affinity).
+    campaign_product : int
+        The product a marketing campaign promotes: chosen from the world without
+        drawing random numbers (see
+        :func:`~socialsim.mechanisms.campaign.promoted_product`), so it is the
+        same whether or not the campaign runs.
 
     Examples
     --------
@@ -194,6 +217,10 @@ class SocialCommerceModel(mesa.Model):
         self._sales_decay = 0.9
         self._new_buyers_today = 0
         self._platform_recorder = PlatformRecorder(self._params.names)
+        self._tier_recorder = TierRecorder(self.world.population.tier)
+        # Who has had at least one feed offer so far, for the per-tier table.
+        self._feed_reached = np.zeros(self.world.n_consumers, dtype=bool)
+        self._setup_campaign()
 
         # Returns and settlement; order ids number shipped orders (rows of the order log).
         self._returns = ReturnBook()
@@ -249,7 +276,7 @@ class SocialCommerceModel(mesa.Model):
         cfg = self.config.behaviour
         world, state, rng = self.world, self.state, self._behaviour_rng
         catalogue = world.catalogue
-        day = _Day(t)
+        day = _Day(t, world.population.n_tiers)
 
         # 1. needs, budgets, quotas, memberships, prices; earlier orders are returned or kept
         renew_budgets(state, t, cfg.budget_period_days)
@@ -284,6 +311,7 @@ class SocialCommerceModel(mesa.Model):
             trust=self._follow_trust,
             active=self._follow_active,
         )
+        sponsored = self._sponsored_offers(t, day, rng)
 
         # 3. word of mouth and feeds, for every open need (after posts may have sparked some)
         need_consumer, need_category = np.nonzero(state.need)
@@ -312,7 +340,7 @@ class SocialCommerceModel(mesa.Model):
         store, store_need = self._store_offers(rng)
 
         # 6. decide: offers convert by the logit, one purchase per need, within budget
-        offers = Offers.concat([content, friends, *feeds, search, live, daigou, store])
+        offers = Offers.concat([content, sponsored, friends, *feeds, search, live, daigou, store])
         has_need = np.ones(len(offers), dtype=bool)
         has_need[len(offers) - len(store) :] = store_need
         social_share = _per_need(
@@ -325,6 +353,7 @@ class SocialCommerceModel(mesa.Model):
             day.count[f"exposures_{source.name.lower()}"] = int(
                 np.count_nonzero(offers.source == source)
             )
+        self._count_tier_offers(offers, day)
 
         # 7. settle: stock, quota, group or solo, pay; groups open, are shared, fill and close
         purchases, paid = self._serve_stock(purchases, paid, day, rng)
@@ -576,6 +605,13 @@ class SocialCommerceModel(mesa.Model):
         day.total["cbec_tax"] += float((price - goods)[imported].sum())
         member = state.member[purchaser, offers.platform]
         day.total["member_gmv"] += float(price[member].sum())
+        day.tier_member_gmv += np.bincount(
+            self.world.population.tier[purchaser[member]],
+            weights=price[member].astype(np.float64),
+            minlength=day.n_tiers + 1,
+        )[1:]
+        if self._campaign is not None:
+            self._attribute_campaign_orders(day, offers, price)
         if member.any() and self._protection is not None:
             self._protection.add(
                 purchaser[member],
@@ -612,7 +648,9 @@ class SocialCommerceModel(mesa.Model):
         # Buyers who do not browse open groups start their own; browsers then fill open
         # places (oldest groups first, today's new ones included) and start one if none is left.
         browse = rng.random(len(buyers)) < params.join_open_group[buyers.platform]
-        new_groups = [self._open_groups(buyers.take(~browse), paid[~browse], t)]
+        openers = buyers.take(~browse)
+        new_groups = [self._open_groups(openers, paid[~browse], t)]
+        self._remember_campaign_members(openers, new_groups[0])
         browsers, browser_paid = buyers.take(browse), paid[browse]
         place = book.match(browsers.platform, browsers.product, rng, self._n_products)
         # Nobody fills a place in a group they started themselves (windows over a day).
@@ -627,7 +665,10 @@ class SocialCommerceModel(mesa.Model):
             browsers.source[has_place],
             browser_paid[has_place],
         )
-        new_groups.append(self._open_groups(browsers.take(~has_place), browser_paid[~has_place], t))
+        self._remember_campaign_members(browsers.take(has_place), place[has_place])
+        openers = browsers.take(~has_place)
+        new_groups.append(self._open_groups(openers, browser_paid[~has_place], t))
+        self._remember_campaign_members(openers, new_groups[1])
         shared = np.concatenate(new_groups)
         day.count["groups_started"] += int(shared.size)
         self._share_groups(shared, t, day, rng)
@@ -738,6 +779,8 @@ class SocialCommerceModel(mesa.Model):
         )
         done_member = closed.completed[closed.member_group]
         group = closed.group[closed.member_group]
+        # Members who came through a sponsored post keep its creator, for attribution.
+        ref = -1 if self._campaign is None else self._campaign_groups.pop(group, closed.consumer)
         members = Offers.build(
             closed.consumer,
             closed.category,
@@ -746,6 +789,7 @@ class SocialCommerceModel(mesa.Model):
             0.0,
             closed.platform[closed.member_group],
             channel=Channel.GROUP,
+            ref=ref,
         )
         # Completed: ship at the final price and give back any saving over what was paid.
         shipped = members.take(done_member)
@@ -1102,6 +1146,137 @@ class SocialCommerceModel(mesa.Model):
                 self._store_levels[p] = 1
         day.count["pyramid_trees"] = int(flagged.size)
 
+    # ------------------------------------------------------------------ marketing campaign
+
+    def _setup_campaign(self) -> None:
+        """Find the promoted product and the creator classes; set up the budget if any.
+
+        Nothing here draws random numbers, so a world is the same with or without a campaign.
+        """
+        cfg, world = self.config.campaign, self.world
+        catalogue, creators = world.catalogue, world.influencers
+        category = promoted_category(catalogue, cfg.category)
+        self.campaign_category: str = catalogue.category_names[category]
+        self.campaign_product: int = promoted_product(catalogue, category)
+        self._campaign_class = campaign_classes(creators.kind, creators.segment)
+        self._campaign_creators = np.flatnonzero(self._campaign_class >= 0)
+        fees, split = cfg.fee_per_follower, cfg.split
+        self._campaign_fee = np.array([fees.head, fees.mid, fees.koc], dtype=np.float64)
+        self._campaign: CampaignBudget | None = None
+        if cfg.budget > 0:
+            shares = np.array([split.head, split.mid, split.koc], dtype=np.float64)
+            self._campaign = CampaignBudget(
+                daily=cfg.budget * shares / cfg.days, start=cfg.start_step, days=cfg.days
+            )
+        self._campaign_groups = GroupAttribution()
+        # Per creator, so far: sponsored posts, fees, attributed orders, GMV and commission.
+        self._campaign_tally = {
+            "posts": np.zeros(creators.n, dtype=np.int64),
+            "fees": np.zeros(creators.n, dtype=np.float64),
+            "orders": np.zeros(creators.n, dtype=np.int64),
+            "gmv": np.zeros(creators.n, dtype=np.float64),
+            "commission": np.zeros(creators.n, dtype=np.float64),
+        }
+
+    def _sponsored_offers(self, t: int, day: _Day, rng: np.random.Generator) -> Offers:
+        """On a campaign day, each class's money buys sponsored posts, which reach followers.
+
+        Candidates are the class's creators with at least one current follower and
+        a platform that sells the promoted product; each class draws its random
+        order only when it has candidates and money.
+        """
+        budget = self._campaign
+        if budget is None or not budget.open_day(t):
+            return Offers.empty()
+        world, product = self.world, self.campaign_product
+        creators = self._campaign_creators
+        cls = self._campaign_class[creators]
+        followers = current_followers(self._audience.indptr, self._follow_active, creators)
+        platform = sponsor_platforms(
+            creators,
+            world.influencers,
+            world.platforms.kol_platform,
+            self.state,
+            self._params.listed[:, product],
+        )
+        cost = self._campaign_fee[cls] * followers
+        eligible = (followers > 0) & (platform >= 0)
+        bought = []
+        for c in CampaignClass:
+            candidates = np.flatnonzero(eligible & (cls == c))
+            if candidates.size == 0 or budget.balance[c] <= 0:
+                continue
+            chosen, left = buy_posts(cost[candidates], float(budget.balance[c]), rng)
+            spent = float(cost[candidates[chosen]].sum())
+            budget.spend(c, spent, left)
+            day.total[f"campaign_spend_{c.name.lower()}"] += spent
+            bought.append(candidates[chosen])
+        if not bought:
+            return Offers.empty()
+        pick = np.concatenate(bought)
+        sponsor = creators[pick]
+        tally = self._campaign_tally
+        tally["posts"][sponsor] += 1  # each creator at most once a day: no repeats
+        tally["fees"][sponsor] += cost[pick]
+        day.count["campaign_posts"] += int(pick.size)
+        day.total["campaign_fees"] += float(cost[pick].sum())
+        posts = Posts(
+            creator=sponsor.astype(np.int32),
+            product=np.full(pick.size, product, dtype=np.int32),
+            platform=platform[pick],
+        )
+        return sponsored_offers(
+            posts,
+            world.influencers,
+            world.catalogue,
+            self.state,
+            self.config.behaviour.post_sparks_need,
+            rng,
+            follows=self._audience,
+            trust=self._follow_trust,
+            active=self._follow_active,
+        )
+
+    def _remember_campaign_members(self, buyers: Offers, groups: np.ndarray) -> None:
+        """Keep the creator of campaign purchases that wait in groups (see ``_close_groups``)."""
+        if self._campaign is None:
+            return
+        campaign = _campaign_mask(buyers)
+        if campaign.any():
+            self._campaign_groups.add(
+                groups[campaign], buyers.consumer[campaign], buyers.ref[campaign]
+            )
+
+    def _attribute_campaign_orders(self, day: _Day, offers: Offers, price: np.ndarray) -> None:
+        """Count the shipped orders that sponsored posts brought, and pay their commission."""
+        campaign = _campaign_mask(offers)
+        if not campaign.any():
+            return
+        creator = offers.ref[campaign].astype(np.int64)
+        gmv = price[campaign].astype(np.float64)
+        commission = self.config.campaign.commission * gmv
+        by_class = np.bincount(
+            self._campaign_class[creator], weights=gmv, minlength=len(CampaignClass)
+        )
+        for c in CampaignClass:
+            day.total[f"campaign_gmv_{c.name.lower()}"] += float(by_class[c])
+        day.count["campaign_orders"] += int(creator.size)
+        day.total["campaign_gmv"] += float(gmv.sum())
+        day.total["campaign_commission"] += float(commission.sum())
+        tally = self._campaign_tally
+        np.add.at(tally["orders"], creator, 1)
+        np.add.at(tally["gmv"], creator, gmv)
+        np.add.at(tally["commission"], creator, commission)
+
+    def _count_tier_offers(self, offers: Offers, day: _Day) -> None:
+        """Count the day's offers and feed offers by tier; mark whom a feed reached."""
+        tier = self.world.population.tier
+        feed = (offers.source == Source.FEED_SOCIAL) | (offers.source == Source.FEED_ALGORITHMIC)
+        n = day.n_tiers + 1
+        day.tier_offers = np.bincount(tier[offers.consumer], minlength=n)[1:]
+        day.tier_feed_offers = np.bincount(tier[offers.consumer[feed]], minlength=n)[1:]
+        self._feed_reached[offers.consumer[feed]] = True
+
     def _refund_price_drops(self, t: int, day: _Day) -> None:
         """Members get back the difference when a product they bought lately gets cheaper."""
         if self._protection is None:
@@ -1173,6 +1348,19 @@ class SocialCommerceModel(mesa.Model):
             active_users=(state.last_order_step >= day.step - 29).sum(axis=0),
             members=state.member.sum(axis=0),
         )
+        self._tier_recorder.record(
+            day.step,
+            buyer=orders["buyer"],
+            price=orders["price_paid"],
+            source=orders["source"],
+            offers=day.tier_offers,
+            feed_offers=day.tier_feed_offers,
+            customers=self._customers_by_tier,
+            member_gmv=day.tier_member_gmv,
+            feed_reached=self._feed_reached,
+            member=state.member.any(axis=1),
+            active=state.last_order_step.max(axis=1, initial=int(NEVER)) >= day.step - 29,
+        )
         self._new_buyers_today = 0
         self._recent_sales *= self._sales_decay
 
@@ -1238,6 +1426,47 @@ class SocialCommerceModel(mesa.Model):
         on the platform in the last 30 days.
         """
         return self._platform_recorder.frame()
+
+    def tier_metrics(self) -> pd.DataFrame:
+        """One row per step and city tier: consumers, customers, orders, feeds, memberships.
+
+        See :data:`socialsim.metrics.TIER_COLUMNS`. Orders count the buyer's
+        tier (a daigou order the client's); ``active_members / members`` is the
+        30-day member retention: the share of the tier's members (on any
+        platform, at the end of the step) who placed an order that shipped in
+        the 30 days up to and including the step.
+        """
+        return self._tier_recorder.frame()
+
+    def campaign_creators(self) -> pd.DataFrame:
+        """Return the creators a campaign can sponsor, with what it bought from each so far.
+
+        One row per creator with a campaign class: ``creator`` (index; KOLs
+        first), ``kind`` (kol, koc), ``campaign_class`` (head, mid, koc),
+        ``followers`` (current), ``posts`` (sponsored posts), ``fees`` (RMB),
+        ``orders`` and ``gmv`` (RMB) attributed to its sponsored posts, and
+        ``commission`` (RMB). All zero without a campaign.
+        """
+        creators = self._campaign_creators
+        influencers = self.world.influencers
+        tally = self._campaign_tally
+        return pd.DataFrame(
+            {
+                "creator": creators,
+                "kind": pd.Categorical.from_codes(
+                    influencers.kind[creators].astype(np.int64),
+                    categories=[k.name.lower() for k in InfluencerKind],
+                ),
+                "campaign_class": pd.Categorical.from_codes(
+                    self._campaign_class[creators].astype(np.int64),
+                    categories=[c.name.lower() for c in CampaignClass],
+                ),
+                "followers": current_followers(
+                    self._audience.indptr, self._follow_active, creators
+                ),
+                **{name: values[creators] for name, values in tally.items()},
+            }
+        )
 
     def orders(self) -> pd.DataFrame:
         """Every order shipped so far (empty if ``run.record_orders`` is off).
@@ -1377,17 +1606,35 @@ def _seed_source(
     raise TypeError(f"rng must be an int, a SeedSequence or a Generator, got {type(rng).__name__}")
 
 
+_CAMPAIGN_COUNTS = tuple(k for k, dtype in CAMPAIGN_COLUMNS.items() if dtype == "int64")
+_CAMPAIGN_TOTALS = tuple(k for k, dtype in CAMPAIGN_COLUMNS.items() if dtype != "int64")
+
+
 @dataclass(eq=False)
 class _Day:
     """What one step accumulates for its metrics row: counts, RMB totals, orders."""
 
     step: int
+    n_tiers: int = 0
     count: dict[str, int] = field(
-        default_factory=lambda: dict.fromkeys((*FUNNEL_COLUMNS, *MECHANISM_COUNTS), 0)
+        default_factory=lambda: dict.fromkeys(
+            (*FUNNEL_COLUMNS, *MECHANISM_COUNTS, *_CAMPAIGN_COUNTS), 0
+        )
     )
-    total: dict[str, float] = field(default_factory=lambda: dict.fromkeys(MECHANISM_TOTALS, 0.0))
+    total: dict[str, float] = field(
+        default_factory=lambda: dict.fromkeys((*MECHANISM_TOTALS, *_CAMPAIGN_TOTALS), 0.0)
+    )
     orders: list[dict[str, np.ndarray]] = field(default_factory=list)
     session_orders: list[np.ndarray] = field(default_factory=list)
+    # Per tier (index 0 is tier 1): offers, feed offers and GMV at member prices.
+    tier_offers: np.ndarray = field(init=False)
+    tier_feed_offers: np.ndarray = field(init=False)
+    tier_member_gmv: np.ndarray = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.tier_offers = np.zeros(self.n_tiers, dtype=np.int64)
+        self.tier_feed_offers = np.zeros(self.n_tiers, dtype=np.int64)
+        self.tier_member_gmv = np.zeros(self.n_tiers, dtype=np.float64)
 
     def concat_orders(self) -> dict[str, np.ndarray]:
         columns = {
@@ -1411,6 +1658,12 @@ class _Day:
 def _purchaser(offers: Offers) -> np.ndarray:
     """Who orders from the platform: the buyer, or the daigou (``ref``) who buys for them."""
     return np.where(offers.source == Source.DAIGOU, offers.ref, offers.consumer)
+
+
+def _campaign_mask(offers: Offers) -> np.ndarray:
+    """Which offers come from a sponsored post: a KOL or KOC source with a creator in ``ref``."""
+    post = (offers.source == Source.KOL) | (offers.source == Source.KOC)
+    return post & (offers.ref >= 0)
 
 
 def _service_fee(offers: Offers) -> np.ndarray:

@@ -26,6 +26,9 @@ from socialsim.config.platforms import MAX_PLATFORMS, PlatformConfig, default_pl
 __all__ = [
     "AgentsConfig",
     "BehaviourConfig",
+    "CampaignConfig",
+    "CampaignFeeConfig",
+    "CampaignSplitConfig",
     "CatalogueConfig",
     "CategoryConfig",
     "ConversionConfig",
@@ -719,6 +722,140 @@ class CrossBorderConfig(Section):
     year_days: int = Field(default=365, ge=1, le=3650, description="Days in a quota year.")
 
 
+# --------------------------------------------------------------------------- marketing campaign
+
+
+class CampaignSplitConfig(Section):
+    """Shares of a campaign's budget for each creator class; they must sum to 1.
+
+    The classes: ``head``, the largest KOLs; ``mid``, the smallest KOLs, who
+    stand for the cost-effective 50k-100k-follower accounts (Azoya); ``koc``,
+    consumer-creators with under about 50k followers (pkmarketing;
+    eac-consulting). The default, about a third each, is a neutral starting point
+    for comparing splits (assumption).
+    """
+
+    head: float = Field(
+        default=0.34, ge=0, le=1, description="Share of the budget for head KOLs (assumption)."
+    )
+    mid: float = Field(
+        default=0.33,
+        ge=0,
+        le=1,
+        description="Share of the budget for small (tail-segment) KOLs (assumption).",
+    )
+    koc: float = Field(
+        default=0.33, ge=0, le=1, description="Share of the budget for KOCs (assumption)."
+    )
+
+
+class CampaignFeeConfig(Section):
+    """Fee of one sponsored post, in RMB per current follower of the creator, by class.
+
+    Rate cards quote a price per post by follower band; divided by the band's
+    followers they give RMB per follower. Xiaohongshu 2024-25 benchmarks: 1M+
+    followers RMB 50k-500k a post, 10k-100k followers RMB 800-8,000 (AllXHS KOL
+    guide); 1k-5k followers RMB 150-450 (jfound 2025). All three defaults are
+    *assumptions* inside those ranges, ordered as the sources describe: the
+    50k-100k accounts are the cost-effective ones, growth-hungry and
+    commission-driven (Azoya), so the cheapest per follower; head KOLs charge a
+    premium for reach; KOCs charge more per follower than small KOLs, as small
+    accounts price a post above their follower count, but less than head KOLs
+    (and their followers trust them more, ``influencers.koc_trust``).
+    """
+
+    head: float = Field(
+        default=0.10,
+        gt=0,
+        le=MAX_RMB,
+        description=(
+            "RMB per follower for a head KOL's post: a premium for reach (assumption; "
+            "AllXHS: RMB 0.05-0.5 a follower at 1M followers)."
+        ),
+    )
+    mid: float = Field(
+        default=0.06,
+        gt=0,
+        le=MAX_RMB,
+        description=(
+            "RMB per follower for a small KOL's post, the cheapest per follower: the "
+            "cost-effective 50k-100k accounts (assumption; Azoya; AllXHS: about RMB 0.08 a "
+            "follower at 10k-100k)."
+        ),
+    )
+    koc: float = Field(
+        default=0.08,
+        gt=0,
+        le=MAX_RMB,
+        description=(
+            "RMB per follower for a KOC's post (assumption; jfound: RMB 150-450 a post at "
+            "1k-5k followers, about 0.1 a follower)."
+        ),
+    )
+
+
+class CampaignConfig(Section):
+    """A brand's marketing campaign: a fixed budget for sponsored posts of one product.
+
+    Each campaign day releases ``budget / days``, split by ``split``; each
+    class's money buys sponsored posts from that class's creators in random
+    order at ``fee_per_follower`` x current followers, at most one a creator a
+    day, and what a day leaves carries to the next. Creators also earn
+    ``commission`` on the orders their sponsored posts bring (cost per sale).
+    KOL contracts are a commission per sale or a free trial; about 20 %
+    commission plus a fixed slot fee (Azoya; KrASIA/Nikkei; SCMP 2020). With
+    ``budget`` 0 (the default) there is no campaign. See
+    :mod:`socialsim.mechanisms.campaign`.
+    """
+
+    budget: float = Field(
+        default=0.0,
+        ge=0,
+        le=MAX_RMB,
+        description="RMB for post fees over the whole campaign; 0 runs no campaign.",
+    )
+    start_step: int = Field(default=1, ge=1, description="First day of the campaign.")
+    days: int = Field(
+        default=30,
+        ge=1,
+        le=3650,
+        description=(
+            "Days the budget is spread over evenly; unspent money carries to the next day, "
+            "and what is left after the last day is not spent."
+        ),
+    )
+    category: str | None = Field(
+        default=None,
+        description=(
+            "Name of the promoted product's category; None takes the category with the "
+            "highest influencer_affinity (the first by name on a tie)."
+        ),
+    )
+    split: CampaignSplitConfig = Field(default_factory=CampaignSplitConfig)
+    fee_per_follower: CampaignFeeConfig = Field(default_factory=CampaignFeeConfig)
+    commission: float = Field(
+        default=0.2,
+        ge=0,
+        lt=1,
+        description=(
+            "Share of the campaign's attributed GMV paid to the creators (cost per sale): "
+            "about 20 % (KrASIA/Nikkei; SCMP 2020)."
+        ),
+    )
+
+    @model_validator(mode="after")
+    def _split_sums_to_one(self) -> CampaignConfig:
+        split = self.split
+        total = split.head + split.mid + split.koc
+        if abs(total - 1.0) > 1e-9:
+            raise located(
+                "campaign.split",
+                f"shares must sum to 1, got {total:.10g} from "
+                f"{{head: {split.head}, mid: {split.mid}, koc: {split.koc}}}",
+            )
+        return self
+
+
 # --------------------------------------------------------------------------- run and agents
 
 
@@ -780,6 +917,7 @@ class ModelConfig(Section):
         description="Competing platforms keyed by name; each may start from a preset.",
     )
     cross_border: CrossBorderConfig = Field(default_factory=CrossBorderConfig)
+    campaign: CampaignConfig = Field(default_factory=CampaignConfig)
     agents: AgentsConfig = Field(default_factory=AgentsConfig)
     run: RunConfig = Field(default_factory=RunConfig)
 
@@ -803,6 +941,13 @@ class ModelConfig(Section):
                 "catalogue.categories",
                 "influencer_affinity must be > 0 for at least one category when "
                 f"influencers.n_kols > 0 (KOLs pick what to post by it), got {affinity}",
+            )
+        category = self.campaign.category
+        if category is not None and category not in self.catalogue.categories:
+            raise located(
+                "campaign.category",
+                f"must be one of the catalogue's categories {sorted(self.catalogue.categories)}, "
+                f"got {category!r}",
             )
         roles = self.influencers.n_kocs + self.stores.n_owners + self.daigou.n_shoppers
         if roles > n:

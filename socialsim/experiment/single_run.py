@@ -36,6 +36,7 @@ __all__ = [
 OUTPUT_FILES = (
     "steps.parquet",
     "platforms.parquet",
+    "tiers.parquet",
     "orders.parquet",
     "summary.json",
     "config.yaml",
@@ -61,6 +62,9 @@ class RunResult:
         The order log, if ``run.record_orders`` was on.
     platforms : pandas.DataFrame
         Per-step, per-platform metrics (a long table).
+    tiers : pandas.DataFrame
+        Per-step, per-city-tier metrics (a long table; see
+        :data:`socialsim.metrics.TIER_COLUMNS`).
     """
 
     config: ModelConfig
@@ -68,6 +72,7 @@ class RunResult:
     summary: dict[str, Any]
     orders: pd.DataFrame | None
     platforms: pd.DataFrame
+    tiers: pd.DataFrame
 
 
 def run_simulation(
@@ -126,6 +131,7 @@ def run_simulation(
         summary=summary,
         orders=orders,
         platforms=model.platform_metrics(),
+        tiers=model.tier_metrics(),
     )
 
 
@@ -138,8 +144,8 @@ def write_run(
 ) -> Path:
     """Write a run's tables, summary and config to a directory.
 
-    The files are ``steps.parquet``, ``platforms.parquet``, ``summary.json``,
-    ``config.yaml`` and, with `events`, ``orders.parquet``.
+    The files are ``steps.parquet``, ``platforms.parquet``, ``tiers.parquet``,
+    ``summary.json``, ``config.yaml`` and, with `events`, ``orders.parquet``.
 
     Parameters
     ----------
@@ -179,6 +185,7 @@ def write_run(
     atomic_write(
         directory / "platforms.parquet", lambda p: result.platforms.to_parquet(p, index=False)
     )
+    atomic_write(directory / "tiers.parquet", lambda p: result.tiers.to_parquet(p, index=False))
     if events:
         orders = result.orders
         atomic_write(directory / "orders.parquet", lambda p: orders.to_parquet(p, index=False))

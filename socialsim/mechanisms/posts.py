@@ -127,6 +127,7 @@ def post_offers(
     follows: sparse.csr_array | None = None,
     trust: np.ndarray | None = None,
     active: np.ndarray | None = None,
+    ref: np.ndarray | None = None,
 ) -> Offers:
     """Turn posts into offers to the followers who see them.
 
@@ -155,6 +156,9 @@ def post_offers(
         Per follow entry: today's trust (the matrix's values if omitted).
     active : ndarray of bool, optional
         Per follow entry: whether the follower currently follows (all if omitted).
+    ref : ndarray of int, optional
+        Per post: the ``ref`` its offers carry (-1 if omitted); sponsored posts
+        pass their creator, so that their orders can be attributed.
 
     Returns
     -------
@@ -184,6 +188,7 @@ def post_offers(
         Source.KOC,
         trust[entry[keep]],
         posts.platform[post[keep]],
+        ref=-1 if ref is None else ref[post[keep]],
     )
     offers.source[is_kol] = Source.KOL
     return offers

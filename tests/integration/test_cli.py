@@ -36,6 +36,7 @@ def test_run_writes_readable_outputs(tmp_path, capsys):
         "platforms.parquet",
         "steps.parquet",
         "summary.json",
+        "tiers.parquet",
     ]
     steps = pd.read_parquet(out / "steps.parquet")
     platforms = pd.read_parquet(out / "platforms.parquet")

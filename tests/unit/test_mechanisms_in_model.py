@@ -13,8 +13,9 @@ import pandas as pd
 import pytest
 
 from socialsim import ModelConfig, SocialCommerceModel
-from socialsim.enums import ShopperStatus
+from socialsim.enums import Channel, ShopperStatus, Source
 from socialsim.mechanisms.resellers import ResellerTree
+from socialsim.metrics import CAMPAIGN_COLUMNS
 from tests.conftest import one_tier_config, path_graph
 
 CERTAIN, NEVER = 60.0, -60.0
@@ -470,3 +471,224 @@ def test_livestream_buyers_are_served_from_limited_stock():
     assert m["livestream_stockouts"].sum() > 0
     orders = model.orders().query("channel == 'livestream'")
     assert (orders["source"] == "streamer").all()
+
+
+# --------------------------------------------------------------------------- marketing campaigns
+
+CLASSES = ("head", "mid", "koc")
+FEES = {"head": 0.10, "mid": 0.06, "koc": 0.08}  # the defaults, RMB per follower
+
+
+def campaign_config(**campaign: object) -> ModelConfig:
+    """The small world with a heavier KOL tail, so that every class has creators (seed 1)."""
+    return ModelConfig.small().with_overrides(
+        {
+            "influencers.kol_follower_exponent": 0.6,
+            **{f"campaign.{key}": value for key, value in campaign.items()},
+        }
+    )
+
+
+def campaign_run(steps: int = 12, seed: int = 1, **campaign: object) -> SocialCommerceModel:
+    model = SocialCommerceModel(campaign_config(**campaign), rng=seed)
+    model.run(steps)
+    return model
+
+
+def only(cls: str) -> dict[str, float]:
+    return {f"split.{c}": float(c == cls) for c in CLASSES}
+
+
+def assert_same_run(a: SocialCommerceModel, b: SocialCommerceModel) -> None:
+    for table in ("step_metrics", "orders", "platform_metrics", "tier_metrics"):
+        pd.testing.assert_frame_equal(getattr(a, table)(), getattr(b, table)(), check_exact=True)
+
+
+def test_every_class_has_creators_in_the_campaign_world():
+    # The campaign tests below rely on it.
+    classes = campaign_run(steps=0).campaign_creators()["campaign_class"]
+    assert classes.value_counts().to_dict() == {"koc": 40, "mid": 8, "head": 2}
+
+
+def test_a_zero_budget_changes_nothing():
+    without = SocialCommerceModel(ModelConfig.small(), rng=3)
+    without.run(10)
+    zero = ModelConfig.small().with_overrides(
+        {
+            "campaign.budget": 0.0,
+            "campaign.category": "household",
+            "campaign.start_step": 2,
+            **{f"campaign.{k}": v for k, v in only("koc").items()},
+        }
+    )
+    with_section = SocialCommerceModel(zero, rng=3)
+    with_section.run(10)
+    assert_same_run(without, with_section)
+    assert (without.step_metrics()[list(CAMPAIGN_COLUMNS)] == 0).all().all()
+
+
+def test_a_campaign_leaves_the_world_and_the_days_before_it_unchanged():
+    before = campaign_run(budget=0.0)
+    later = campaign_run(budget=500.0, start_step=6)
+    assert later.campaign_product == before.campaign_product
+    np.testing.assert_array_equal(later.world.catalogue.price, before.world.catalogue.price)
+    assert (later.world.network.adjacency != before.world.network.adjacency).nnz == 0
+    first, second = before.step_metrics(), later.step_metrics()
+    pd.testing.assert_frame_equal(first.iloc[:5], second.iloc[:5], check_exact=True)
+    assert (second["campaign_posts"].iloc[5:] > 0).all()
+    assert not first.iloc[5:].equals(second.iloc[5:])
+    # A campaign that starts after the run never draws a random number.
+    assert_same_run(before, campaign_run(budget=500.0, start_step=13))
+
+
+def test_spend_stays_within_the_budget_released_so_far_and_each_classs_share():
+    budget, days = 300.0, 10
+    model = campaign_run(steps=14, budget=budget, days=days)
+    m = model.step_metrics()
+    released = budget * np.minimum(m["step"].to_numpy(), days) / days
+    split = model.config.campaign.split
+    for cls in CLASSES:
+        spent = m[f"campaign_spend_{cls}"].cumsum().to_numpy()
+        assert (spent <= getattr(split, cls) * released + 1e-9).all(), cls
+        assert spent[-1] > 0, cls
+    assert (
+        m[[f"campaign_spend_{c}" for c in CLASSES]].sum(axis=1).cumsum() <= released + 1e-9
+    ).all()
+    np.testing.assert_allclose(
+        m["campaign_fees"], m[[f"campaign_spend_{c}" for c in CLASSES]].sum(axis=1)
+    )
+    assert (m["campaign_posts"].iloc[days:] == 0).all()  # the campaign is over
+    # The money binds: KOCs are sponsored on fewer than all campaign days.
+    kocs = model.campaign_creators().query("campaign_class == 'koc'")
+    assert 0 < kocs["posts"].mean() < days
+
+
+@pytest.mark.parametrize("cls", CLASSES)
+def test_a_one_class_split_spends_only_on_that_class(cls):
+    model = campaign_run(budget=300.0, **only(cls))
+    m = model.step_metrics()
+    assert m[f"campaign_spend_{cls}"].sum() > 0
+    for other in CLASSES:
+        if other != cls:
+            assert m[f"campaign_spend_{other}"].sum() == 0
+            assert m[f"campaign_gmv_{other}"].sum() == 0
+    creators = model.campaign_creators()
+    assert set(creators.loc[creators["posts"] > 0, "campaign_class"]) == {cls}
+
+
+def test_each_creator_posts_at_most_once_a_day():
+    # A budget no class can exhaust: every creator who can post does, once a day.
+    days = 4
+    model = campaign_run(steps=days, budget=1e7, days=days)
+    creators = model.campaign_creators()
+    assert creators["posts"].max() == days
+    assert (creators.loc[creators["followers"] > 0, "posts"] == days).all()
+    m = model.step_metrics()
+    assert (m["campaign_posts"] <= len(creators)).all()
+    assert m["campaign_posts"].sum() == creators["posts"].sum()
+
+
+def test_a_post_costs_its_fee_times_the_creators_followers():
+    # Without livestreams, KOLs neither win nor lose followers: today's count is the start's.
+    model = SocialCommerceModel(
+        campaign_config(budget=1e7, days=3).with_overrides(everywhere("livestream.enabled", False)),
+        rng=2,
+    )
+    model.run(3)
+    creators = model.campaign_creators()
+    fee = creators["campaign_class"].map(FEES).astype(float)
+    np.testing.assert_allclose(creators["fees"], creators["posts"] * fee * creators["followers"])
+    assert (creators["posts"] > 0).sum() > 40
+    start = model.world.influencers.follower_counts()[creators["creator"]]
+    np.testing.assert_array_equal(creators["followers"], start)
+    m = model.step_metrics()
+    for cls in CLASSES:
+        paid = creators.loc[creators["campaign_class"] == cls, "fees"].sum()
+        assert m[f"campaign_spend_{cls}"].sum() == pytest.approx(paid)
+
+
+def test_campaign_orders_are_sponsored_orders_of_the_promoted_product():
+    # Without ordinary posts, every KOL or KOC order comes from a sponsored post.
+    quiet = SocialCommerceModel(
+        campaign_config(budget=3000.0).with_overrides(
+            {"influencers.kol_post_rate": 0.0, "influencers.koc_post_rate": 0.0}
+        ),
+        rng=1,
+    )
+    quiet.run(12)
+    m = quiet.step_metrics()
+    assert m["campaign_orders"].sum() > 20
+    np.testing.assert_array_equal(m["campaign_orders"], m["orders_kol"] + m["orders_koc"])
+    np.testing.assert_allclose(m["campaign_gmv"], m["gmv_kol"] + m["gmv_koc"], rtol=1e-6)
+    orders = quiet.orders()
+    posted = orders[orders["source"].isin(["kol", "koc"])]
+    assert (posted["product"] == quiet.campaign_product).all()
+    # With ordinary posts too, the campaign's orders are some of the product's KOL/KOC orders.
+    model = campaign_run(budget=3000.0)
+    m = model.step_metrics()
+    orders = model.orders()
+    mine = orders[
+        orders["source"].isin(["kol", "koc"]) & (orders["product"] == model.campaign_product)
+    ]
+    per_step = mine.groupby("step").size().reindex(m["step"], fill_value=0).to_numpy()
+    assert (m["campaign_orders"].to_numpy() <= per_step).all()
+    assert m["campaign_orders"].sum() > 0
+    by_class = m[[f"campaign_gmv_{c}" for c in CLASSES]].sum(axis=1)
+    np.testing.assert_allclose(m["campaign_gmv"], by_class)
+    np.testing.assert_allclose(m["campaign_commission"], 0.2 * m["campaign_gmv"])
+    creators = model.campaign_creators()
+    assert creators["orders"].sum() == m["campaign_orders"].sum()
+    assert creators["gmv"].sum() == pytest.approx(m["campaign_gmv"].sum())
+
+
+def test_a_larger_budget_buys_more_posts_in_the_same_world():
+    small, large = campaign_run(budget=50.0), campaign_run(budget=500.0)
+    assert small.campaign_product == large.campaign_product
+    np.testing.assert_array_equal(small.world.population.income, large.world.population.income)
+    a, b = small.step_metrics(), large.step_metrics()
+    assert b["campaign_posts"].sum() > a["campaign_posts"].sum() > 0
+    assert b["campaign_fees"].sum() > a["campaign_fees"].sum()
+
+
+def test_campaign_purchases_made_in_groups_are_attributed_when_the_group_ships():
+    # Consumers 0 - 1 - 2 - 3 - 4; one KOC, followed by its strong ties; its followers buy
+    # the sponsored product only in groups, which their friends complete.
+    model = model_of(
+        5,
+        **{
+            "influencers.n_kocs": 1,
+            "influencers.koc_extra_followers": 0.0,
+            "influencers.koc_post_rate": 0.0,
+            "behaviour.conversion.base_koc": CERTAIN,
+            "behaviour.conversion.base_search": NEVER,
+            "behaviour.conversion.base_word_of_mouth": NEVER,
+            "behaviour.conversion.base_group_share": CERTAIN,
+            f"{PLAIN}.group_buying.enabled": True,
+            f"{PLAIN}.group_buying.preference": CERTAIN,
+            f"{PLAIN}.group_buying.join_open_group": 0.0,
+            f"{PLAIN}.group_buying.share_to": 1,
+            "campaign.budget": 100.0,
+            "campaign.days": 1,
+            **{f"campaign.{k}": v for k, v in only("koc").items()},
+        },
+    )
+    model.run(2)
+    m = model.step_metrics()
+    orders = model.orders()
+    from_koc = orders[orders["source"] == "koc"]
+    assert len(from_koc) >= 1 and (from_koc["channel"] == "group").all()
+    assert m["campaign_orders"].sum() == len(from_koc)
+    assert m["campaign_gmv"].sum() == pytest.approx(from_koc["price_paid"].sum())
+    assert m["orders_group_share"].sum() >= 1  # the friends who completed the groups
+
+
+def test_a_campaign_keeps_the_step_tables_identities():
+    m = campaign_run(budget=3000.0).step_metrics()
+    assert m["campaign_orders"].sum() > 0
+    sources = [s.name.lower() for s in Source]
+    channels = [c.name.lower() for c in Channel]
+    for split in (sources, channels):
+        assert (m["orders"] == m[[f"orders_{k}" for k in split]].sum(axis=1)).all()
+        np.testing.assert_allclose(m["gmv"], m[[f"gmv_{k}" for k in split]].sum(axis=1))
+    assert (m["customers"] == m["new_buyers"].cumsum()).all()
+    assert (m["campaign_orders"] <= m["orders_kol"] + m["orders_koc"]).all()

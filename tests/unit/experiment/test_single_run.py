@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pandas as pd
 import pytest
 import yaml
@@ -11,7 +12,8 @@ import yaml
 from socialsim import ModelConfig
 from socialsim.config import load_config
 from socialsim.experiment import run_simulation, write_run
-from socialsim.experiment.single_run import atomic_write
+from socialsim.experiment.single_run import OUTPUT_FILES, atomic_write
+from socialsim.metrics import TIER_COLUMNS
 
 
 def test_run_and_write_outputs(tmp_path):
@@ -19,6 +21,10 @@ def test_run_and_write_outputs(tmp_path):
     out = write_run(result, tmp_path / "run")
     steps = pd.read_parquet(out / "steps.parquet")
     pd.testing.assert_frame_equal(steps, result.steps)
+    tiers = pd.read_parquet(out / "tiers.parquet")
+    pd.testing.assert_frame_equal(tiers, result.tiers)
+    assert list(tiers.columns) == list(TIER_COLUMNS) and len(tiers) == 6 * 6
+    np.testing.assert_array_equal(tiers.groupby("step")["orders"].sum(), steps["orders"])
     summary = json.loads((out / "summary.json").read_text())
     assert summary["seed"] == 5 and summary["steps"] == 6
     assert summary["config_hash"] == ModelConfig.small().config_hash()
@@ -57,3 +63,16 @@ def test_atomic_write_leaves_nothing_on_failure(tmp_path):
         atomic_write(target, fail)
     assert target.read_text() == "old"
     assert list(tmp_path.iterdir()) == [target]
+
+
+def test_tiers_table_matches_the_model_and_counts_as_an_output(tmp_path):
+    from socialsim import SocialCommerceModel
+
+    result = run_simulation(ModelConfig.small(), seed=8, steps=3)
+    model = SocialCommerceModel(ModelConfig.small(), rng=8)
+    model.run(3)
+    pd.testing.assert_frame_equal(result.tiers, model.tier_metrics(), check_exact=True)
+    assert "tiers.parquet" in OUTPUT_FILES
+    (tmp_path / "tiers.parquet").write_text("an earlier run's table")
+    with pytest.raises(FileExistsError, match=r"tiers\.parquet"):
+        write_run(result, tmp_path)

@@ -1,0 +1,448 @@
+"""Marketing campaigns: a fixed budget buys sponsored posts from head KOLs, small KOLs and KOCs.
+
+A brand promotes one product over ``campaign.days`` days from
+``campaign.start_step``. Each campaign day releases ``budget / days``, split
+between three creator classes (:func:`campaign_classes`): ``head`` KOLs,
+``mid`` (the smallest KOLs, standing for the cost-effective 50k-100k-follower
+accounts) and ``koc``. Each class's money buys sponsored posts from the
+class's creators taken in random order (:func:`buy_posts`): a creator whose
+post costs more than what is left is skipped and the next, perhaps cheaper, one
+is tried; each creator posts at most once a day; the cost is
+``fee_per_follower`` x the creator's current followers. What a class does not
+spend carries to its next day; what is left after the last day is not spent.
+
+A sponsored post goes out like an ordinary post (:func:`sponsored_offers`
+wraps :func:`~socialsim.mechanisms.posts.post_offers`: same reach, same trust,
+it sparks needs alike) on a platform that sells the product
+(:func:`sponsor_platforms`), but its offers carry ``ref`` = the creator, so the
+orders it brings are attributed to the campaign: an order whose source is
+``KOL`` or ``KOC`` and whose offer's ``ref`` is >= 0 is a campaign order (an
+ordinary post's offers have ``ref`` -1). The creators earn ``commission`` on
+that GMV, so the campaign's ROI is ``campaign_gmv / (campaign_fees +
+campaign_commission)``.
+
+References
+----------
+.. [1] Azoya, "4 things you should know about KOL marketing in China": KOLs
+   with 50k-100k followers are the cost-effective ones (growth-hungry,
+   engaged, commission-driven); contracts pay a commission per sale (CPS) or
+   give a free trial; influencers make unknown products "dark horses".
+.. [2] KrASIA/Nikkei; SCMP (2020): about 20 % commission plus a fixed slot fee.
+.. [3] Kas Data, via hb2b: Douyin follower segments, head >= 10 M, shoulder
+   5-10 M, waist 1-5 M, tail 0.1-1 M.
+.. [4] pkmarketing; eac-consulting: KOCs have under about 50 k followers.
+.. [5] AllXHS, "The complete guide to KOL marketing on Xiaohongshu"; jfound
+   (2025), "Building a China KOL roster without overpaying": per-post prices
+   by follower band, from which the default fees per follower are set.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy import sparse
+
+from socialsim.enums import CampaignClass, InfluencerKind, KOLSegment
+from socialsim.mechanisms.offers import Offers
+from socialsim.mechanisms.posts import Posts, post_offers
+from socialsim.state import NEVER, ConsumerState
+from socialsim.world.catalogue import Catalogue
+from socialsim.world.influencers import Influencers
+
+__all__ = [
+    "CampaignBudget",
+    "GroupAttribution",
+    "buy_posts",
+    "campaign_classes",
+    "current_followers",
+    "promoted_category",
+    "promoted_product",
+    "sponsor_platforms",
+    "sponsored_offers",
+]
+
+NO_CLASS = -1
+"""Class of a creator the campaign never sponsors."""
+
+# Consumer indices are below 2**31 (int32), so group * 2**31 + consumer is a unique int64 key.
+_KEY_SPAN = np.int64(2**31)
+
+
+def campaign_classes(kind: np.ndarray, segment: np.ndarray) -> np.ndarray:
+    """Assign each creator its campaign class.
+
+    ``KOC`` for KOCs; ``MID`` for KOLs of the ``TAIL`` segment, the smallest
+    (they stand for the 50k-100k-follower accounts); ``HEAD`` for KOLs of the
+    ``SHOULDER`` and ``HEAD`` segments (5 M+ followers on Douyin's scale). A
+    world with no KOL in those two segments lets its ``WAIST`` KOLs stand in for
+    the head, so that a head budget can be spent; otherwise ``WAIST`` KOLs are
+    not sponsored (-1).
+
+    Parameters
+    ----------
+    kind : ndarray of int8
+        :class:`~socialsim.enums.InfluencerKind` per creator.
+    segment : ndarray of int8
+        :class:`~socialsim.enums.KOLSegment` per creator (-1 for KOCs).
+
+    Returns
+    -------
+    ndarray of int8
+        :class:`~socialsim.enums.CampaignClass` per creator, -1 for none.
+
+    Examples
+    --------
+    >>> kol, koc = InfluencerKind.KOL, InfluencerKind.KOC
+    >>> campaign_classes(np.array([kol, kol, kol, koc]), np.array([0, 1, 3, -1])).tolist()
+    [1, -1, 0, 2]
+    >>> campaign_classes(np.array([kol, kol]), np.array([0, 1])).tolist()  # waist stands in
+    [1, 0]
+    """
+    kind = np.asarray(kind)
+    segment = np.asarray(segment)
+    is_kol = kind == InfluencerKind.KOL
+    out = np.full(kind.shape, NO_CLASS, dtype=np.int8)
+    out[kind == InfluencerKind.KOC] = CampaignClass.KOC
+    out[is_kol & (segment == KOLSegment.TAIL)] = CampaignClass.MID
+    top = is_kol & (segment >= KOLSegment.SHOULDER)
+    if not top.any():
+        top = is_kol & (segment == KOLSegment.WAIST)
+    out[top] = CampaignClass.HEAD
+    return out
+
+
+def promoted_category(catalogue: Catalogue, name: str | None) -> int:
+    """Return the promoted category's index: `name`, or the highest influencer affinity.
+
+    Ties of affinity go to the first category by name (the catalogue's order).
+
+    Examples
+    --------
+    >>> from socialsim.config import CatalogueConfig
+    >>> from socialsim.world.catalogue import build_catalogue
+    >>> cat = build_catalogue(CatalogueConfig(), np.random.default_rng(0))
+    >>> cat.category_names[promoted_category(cat, None)]
+    'beauty'
+    >>> cat.category_names[promoted_category(cat, "household")]
+    'household'
+    """
+    if name is None:
+        return int(np.argmax(catalogue.influencer_affinity))
+    return catalogue.category_names.index(name)
+
+
+def promoted_product(catalogue: Catalogue, category: int) -> int:
+    """Choose the promoted product of a category, deterministically.
+
+    The category's product whose price is closest to the category's median
+    price, among its domestic products if it has any (they are sold on every
+    platform; imports only where cross-border goods are listed); ties go to the
+    lowest index. It draws no random numbers, so a campaign arm and a
+    no-campaign arm share the same world under common random numbers.
+
+    Parameters
+    ----------
+    catalogue : Catalogue
+        The products.
+    category : int
+        The category's index.
+
+    Returns
+    -------
+    int
+        The product's index.
+
+    Examples
+    --------
+    >>> from socialsim.config import CatalogueConfig
+    >>> from socialsim.world.catalogue import build_catalogue
+    >>> cat = build_catalogue(CatalogueConfig(), np.random.default_rng(0))
+    >>> product = promoted_product(cat, 0)
+    >>> int(cat.category[product]), bool(cat.cross_border[product])
+    (0, False)
+    """
+    start = int(catalogue.category_start[category])
+    products = np.arange(start, start + int(catalogue.category_size[category]))
+    median = float(np.median(catalogue.price[products].astype(np.float64)))
+    domestic = products[~catalogue.cross_border[products]]
+    candidates = domestic if domestic.size else products
+    distance = np.abs(catalogue.price[candidates].astype(np.float64) - median)
+    return int(candidates[np.argmin(distance)])  # argmin takes the first of equals
+
+
+def current_followers(indptr: np.ndarray, active: np.ndarray, creators: np.ndarray) -> np.ndarray:
+    """Count each creator's current followers in an audience matrix.
+
+    Parameters
+    ----------
+    indptr : ndarray of int
+        Row pointer of the creator-by-consumer audience matrix.
+    active : ndarray of bool
+        Per entry: whether that consumer currently follows.
+    creators : ndarray of int
+        The creators to count.
+
+    Returns
+    -------
+    ndarray of int64
+
+    Examples
+    --------
+    >>> active = np.array([True, False, True, True])
+    >>> current_followers(np.array([0, 2, 2, 4]), active, np.array([0, 1, 2])).tolist()
+    [1, 0, 2]
+    """
+    cumulative = np.zeros(active.size + 1, dtype=np.int64)
+    np.cumsum(active, out=cumulative[1:])
+    creators = np.asarray(creators, dtype=np.int64)
+    return cumulative[indptr[creators + 1]] - cumulative[indptr[creators]]
+
+
+def buy_posts(
+    cost: np.ndarray, balance: float, rng: np.random.Generator
+) -> tuple[np.ndarray, float]:
+    """Buy posts in random order while the money lasts, skipping those that cost too much.
+
+    Creators are taken in a random order; each is bought if its cost fits in
+    what is left, and skipped otherwise (a cheaper one later may still fit). The
+    result is that of this sequential rule, computed in a few vectorised rounds:
+    each round drops the creators that no longer fit and buys the longest run
+    whose running total fits.
+
+    Parameters
+    ----------
+    cost : ndarray of float
+        Cost of each candidate's post (RMB, >= 0).
+    balance : float
+        Money available (RMB).
+    rng : numpy.random.Generator
+        Source of the random order (one permutation; nothing is drawn without
+        candidates).
+
+    Returns
+    -------
+    chosen : ndarray of int64
+        Positions in `cost` bought, in the order they were bought.
+    left : float
+        Money left: `balance` less the cost of the chosen posts, never negative.
+
+    Examples
+    --------
+    >>> chosen, left = buy_posts(np.array([5.0, 5.0, 5.0]), 12.0, np.random.default_rng(0))
+    >>> len(chosen), left
+    (2, 2.0)
+    >>> chosen, left = buy_posts(np.array([50.0, 1.0]), 10.0, np.random.default_rng(0))
+    >>> chosen.tolist(), left
+    ([1], 9.0)
+    """
+    cost = np.asarray(cost, dtype=np.float64)
+    if cost.size == 0:
+        return np.empty(0, dtype=np.int64), float(balance)
+    order = rng.permutation(cost.size)
+    queue, queue_cost = order, cost[order]
+    left = float(balance)
+    bought = [np.empty(0, dtype=np.int64)]
+    while True:
+        # Money only decreases, so a candidate that does not fit now never will.
+        fits = queue_cost <= left
+        queue, queue_cost = queue[fits], queue_cost[fits]
+        if queue.size == 0:
+            break
+        running = np.cumsum(queue_cost)
+        n = int(np.searchsorted(running, left, side="right"))  # >= 1: the first fits
+        bought.append(queue[:n])
+        left = max(left - float(running[n - 1]), 0.0)
+        queue, queue_cost = queue[n:], queue_cost[n:]
+    return np.concatenate(bought).astype(np.int64), left
+
+
+def sponsor_platforms(
+    creators: np.ndarray,
+    influencers: Influencers,
+    kol_platform: np.ndarray,
+    state: ConsumerState,
+    sells: np.ndarray,
+) -> np.ndarray:
+    """Choose the platform of each creator's sponsored post (-1 where there is none).
+
+    A KOL posts on its home platform, if that platform sells the product. A KOC
+    posts on the platform of its latest purchase if that platform sells the
+    product, and otherwise on the first platform (by name) that sells it.
+
+    Parameters
+    ----------
+    creators : ndarray of int
+        Creator indices.
+    influencers : Influencers
+        The creators.
+    kol_platform : ndarray of int
+        Home platform per KOL (-1 for none).
+    state : ConsumerState
+        The KOCs' purchase history.
+    sells : ndarray of bool
+        Per platform: whether it sells the promoted product.
+
+    Returns
+    -------
+    ndarray of int8
+    """
+    creators = np.asarray(creators, dtype=np.int64)
+    out = np.full(creators.size, -1, dtype=np.int8)
+    if not sells.any():
+        return out
+    is_kol = influencers.kind[creators] == InfluencerKind.KOL
+    home = np.asarray(kol_platform, dtype=np.int64)[creators[is_kol]]
+    out[is_kol] = np.where((home >= 0) & sells[np.maximum(home, 0)], home, -1)
+
+    consumer = influencers.consumer[creators[~is_kol]]
+    history = state.last_purchase_step[consumer]
+    latest = np.argmax(history, axis=1)
+    row = np.arange(consumer.size)
+    last = state.last_platform[consumer, latest].astype(np.int64)
+    bought = (history[row, latest] > NEVER) & (last >= 0)
+    first_seller = int(np.argmax(sells))
+    out[~is_kol] = np.where(bought & sells[np.maximum(last, 0)], last, first_seller)
+    return out
+
+
+def sponsored_offers(
+    posts: Posts,
+    influencers: Influencers,
+    catalogue: Catalogue,
+    state: ConsumerState,
+    sparks_need: float,
+    rng: np.random.Generator,
+    *,
+    follows: sparse.csr_array | None = None,
+    trust: np.ndarray | None = None,
+    active: np.ndarray | None = None,
+) -> Offers:
+    """Turn sponsored posts into offers, exactly as ordinary posts, with ``ref`` = the creator.
+
+    Parameters
+    ----------
+    posts : Posts
+        Today's sponsored posts, at most one per creator.
+    influencers, catalogue, state, sparks_need, rng, follows, trust, active
+        As for :func:`~socialsim.mechanisms.posts.post_offers`.
+
+    Returns
+    -------
+    Offers
+        Sources ``KOL`` or ``KOC``, each with ``ref`` set to its creator.
+    """
+    return post_offers(
+        posts,
+        influencers,
+        catalogue,
+        state,
+        sparks_need,
+        rng,
+        follows=follows,
+        trust=trust,
+        active=active,
+        ref=posts.creator.astype(np.int32),
+    )
+
+
+@dataclass(eq=False)
+class CampaignBudget:
+    """The money of a campaign, per class: released each campaign day, spent on posts.
+
+    Parameters
+    ----------
+    daily : ndarray of float64
+        RMB released per campaign day for each :class:`~socialsim.enums.CampaignClass`.
+    start, days : int
+        First campaign day and number of days.
+
+    Examples
+    --------
+    >>> budget = CampaignBudget(np.array([10.0, 5.0, 0.0]), start=2, days=2)
+    >>> budget.open_day(1), budget.open_day(2), budget.balance.tolist()
+    (False, True, [10.0, 5.0, 0.0])
+    >>> budget.spend(0, 4.0)
+    >>> budget.open_day(3), budget.balance.tolist()
+    (True, [16.0, 10.0, 0.0])
+    >>> budget.open_day(4), budget.released.tolist(), budget.spent.tolist()
+    (False, [20.0, 10.0, 0.0], [4.0, 0.0, 0.0])
+    """
+
+    daily: np.ndarray
+    start: int
+    days: int
+    balance: np.ndarray = field(init=False)
+    released: np.ndarray = field(init=False)
+    spent: np.ndarray = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.daily = np.asarray(self.daily, dtype=np.float64)
+        self.balance = np.zeros_like(self.daily)
+        self.released = np.zeros_like(self.daily)
+        self.spent = np.zeros_like(self.daily)
+
+    def open_day(self, step: int) -> bool:
+        """Release the day's money if `step` is a campaign day; return whether it is."""
+        if not self.start <= step < self.start + self.days:
+            return False
+        self.balance += self.daily
+        self.released += self.daily
+        return True
+
+    def spend(self, cls: int, amount: float, left: float | None = None) -> None:
+        """Record `amount` spent by class `cls`; `left`, if given, is its exact balance after."""
+        self.spent[cls] += amount
+        self.balance[cls] = max(self.balance[cls] - amount, 0.0) if left is None else left
+
+
+@dataclass(eq=False)
+class GroupAttribution:
+    """Campaign purchases waiting in open groups, so their orders are attributed when they ship.
+
+    A group order ships when its group completes, and the group book keeps
+    each member's source but not its offer's ``ref``; this keeps the creator
+    of each campaign member, keyed by (group, consumer).
+
+    Examples
+    --------
+    >>> pending = GroupAttribution()
+    >>> pending.add(np.array([7, 3]), np.array([1, 2]), np.array([40, 41]))
+    >>> pending.pop(np.array([3, 7, 7]), np.array([2, 5, 1])).tolist()
+    [41, -1, 40]
+    >>> len(pending)
+    0
+    """
+
+    group: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
+    consumer: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
+    creator: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int32))
+
+    def __len__(self) -> int:
+        return int(self.group.size)
+
+    def add(self, group: np.ndarray, consumer: np.ndarray, creator: np.ndarray) -> None:
+        """Remember that `consumer` joined `group` through `creator`'s sponsored post."""
+        self.group = np.concatenate((self.group, np.asarray(group, dtype=np.int64)))
+        self.consumer = np.concatenate((self.consumer, np.asarray(consumer, dtype=np.int64)))
+        self.creator = np.concatenate((self.creator, np.asarray(creator, dtype=np.int32)))
+
+    def pop(self, group: np.ndarray, consumer: np.ndarray) -> np.ndarray:
+        """Return the creator of each closing member (-1 if none) and forget those members."""
+        out = np.full(np.shape(group)[0], -1, dtype=np.int32)
+        if len(self) == 0 or out.size == 0:
+            return out
+        # A consumer is in a group once, so (group, consumer) identifies a member.
+        pending = self.group * _KEY_SPAN + self.consumer
+        closing = np.asarray(group, dtype=np.int64) * _KEY_SPAN + np.asarray(consumer, np.int64)
+        order = np.argsort(pending)
+        pos = np.minimum(np.searchsorted(pending[order], closing), pending.size - 1)
+        hit = pending[order][pos] == closing
+        out[hit] = self.creator[order[pos[hit]]]
+        keep = ~np.isin(pending, closing)
+        self.group, self.consumer, self.creator = (
+            self.group[keep],
+            self.consumer[keep],
+            self.creator[keep],
+        )
+        return out

@@ -1,9 +1,10 @@
 """The ``socialsim`` command.
 
 ``socialsim run`` runs one simulation and writes its outputs; ``socialsim
-config`` prints a fully resolved config to start a YAML file from. Errors in
-configs and arguments are reported in one or two lines, without a traceback
-(``--debug`` shows it).
+config`` prints a fully resolved config to start a YAML file from; ``socialsim
+sweep`` runs an experiment spec into a resumable sweep store and ``socialsim
+status`` reports on one. Errors in configs, specs and arguments are reported in
+one or two lines, without a traceback (``--debug`` shows it).
 """
 
 from __future__ import annotations
@@ -50,7 +51,8 @@ def build_parser() -> argparse.ArgumentParser:
             "Run one simulation. With no arguments, runs the built-in default world "
             "(50,000 consumers, 90 days) from a fresh seed, which is recorded. Writes "
             "steps.parquet (per-step metrics), platforms.parquet (per-step, per-platform "
-            "metrics), summary.json (totals, seed, config hash, versions, timings), "
+            "metrics), tiers.parquet (per-step, per-tier metrics), summary.json (totals, "
+            "seed, config hash, versions, timings), "
             "config.yaml (the fully resolved config: pass it back to reproduce the run), "
             "dashboard.png and, with --events, orders.parquet to the output directory."
         ),
@@ -100,6 +102,65 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_config_arguments(config)
     config.set_defaults(handler=_print_config)
+
+    sweep = commands.add_parser(
+        "sweep",
+        help="run an experiment spec (a sweep of many runs) into a resumable store",
+        description=(
+            "Run the experiment SPEC (a YAML file: base world, design, replications, root "
+            "seed) and record every run in the sweep directory as it finishes: manifest.json "
+            "and Parquet tables runs/, steps/ and those the spec keeps. Running the same "
+            "command again resumes: finished runs are skipped. A different spec pointed at "
+            "an existing sweep is refused. Exits 1 if any run is recorded as failed."
+        ),
+    )
+    sweep.add_argument("spec", type=Path, metavar="SPEC", help="experiment spec (YAML)")
+    sweep.add_argument(
+        "--variant",
+        metavar="NAME",
+        help="apply a variant of the spec, e.g. 'quick' (the shipped experiments' short form)",
+    )
+    sweep.add_argument(
+        "--out", type=Path, metavar="DIR", help="sweep directory (default: sweeps/NAME[-VARIANT])"
+    )
+    sweep.add_argument(
+        "--executor",
+        choices=("serial", "process", "dask"),
+        help="serial (this process), process (local worker processes) or dask "
+        "(default: the spec's execution.executor, else process)",
+    )
+    sweep.add_argument(
+        "--workers",
+        type=_positive_int,
+        metavar="N",
+        help="worker processes for process and a local dask cluster (default: usable cores)",
+    )
+    sweep.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="address of a Dask scheduler, e.g. tcp://10.0.0.5:8786 (implies --executor dask; "
+        "without it, dask starts a local cluster)",
+    )
+    sweep.add_argument(
+        "--retry-failed",
+        action="store_true",
+        help="run again the runs an earlier session recorded as failed",
+    )
+    sweep.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="validate the spec and show what would run, without running anything",
+    )
+    sweep.add_argument("--no-progress", action="store_true", help="hide progress")
+    sweep.set_defaults(handler=_sweep)
+
+    status = commands.add_parser(
+        "status",
+        help="show a sweep's progress",
+        description="Show a sweep's progress: runs done, failed and pending, sessions, failures.",
+    )
+    status.add_argument("directory", type=Path, metavar="DIR", help="a sweep directory")
+    status.set_defaults(handler=_status)
     return parser
 
 
@@ -244,6 +305,83 @@ def _summary_table(summary: dict, out: Path, seconds: float) -> str:
     )
     lines.append(f"  {'outputs':<{width}}  {out}")
     return "\n".join(lines)
+
+
+def _sweep(args: argparse.Namespace) -> int:
+    from socialsim.experiment.design import design_size
+    from socialsim.experiment.spec import load_spec
+    from socialsim.experiment.store import SweepBusyError
+    from socialsim.experiment.sweep import default_out, run_sweep
+
+    spec = load_spec(args.spec, variant=args.variant)
+    if args.scheduler is not None and args.executor not in (None, "dask"):
+        raise ConfigError([Problem("--scheduler", f"needs --executor dask, not {args.executor}")])
+    out = args.out or default_out(spec)
+    if args.dry_run:
+        from socialsim.experiment.plan import plan_sweep
+
+        plan = plan_sweep(spec, str(args.spec))
+        print(
+            f"{spec.name}{'' if spec.variant is None else f' (variant {spec.variant})'}: "
+            f"{spec.design.kind} design, {design_size(spec.design)} points x "
+            f"{spec.replications} replications = {len(plan.runs)} runs of "
+            f"{plan.base.population.n_consumers:,} consumers x {plan.base.run.steps} days; "
+            f"spec is valid; would write to {out}"
+        )
+        return 0
+    try:
+        summary = run_sweep(
+            args.spec,
+            variant=args.variant,
+            out=out,
+            executor=args.executor,
+            workers=args.workers,
+            scheduler=args.scheduler,
+            retry_failed=args.retry_failed,
+            progress=False if args.no_progress else None,
+        )
+    except SweepBusyError as exc:
+        raise ConfigError([Problem("--out", str(exc))]) from None
+    except KeyboardInterrupt:
+        print(
+            f"socialsim: sweep interrupted; the runs finished so far are saved in {out}. "
+            "Run the same command again to resume.",
+            file=sys.stderr,
+        )
+        return 130
+    print(summary)
+    for run_id, error in summary.failures[:5]:
+        print(f"  failed {run_id}: {error}")
+    if len(summary.failures) > 5:
+        print(f"  ... and {len(summary.failures) - 5} more: socialsim status {out}")
+    failed = _count_failed(out)
+    if failed:
+        print(
+            f"{failed} run(s) of this sweep are recorded as failed; see 'socialsim status "
+            f"{out}', and rerun with --retry-failed once fixed"
+        )
+        return EXIT_FAILURE
+    return 0
+
+
+def _count_failed(out: Path) -> int:
+    from socialsim.experiment.store import SweepStore
+
+    return sum(status == "failed" for status in SweepStore(out).finished().values())
+
+
+def _status(args: argparse.Namespace) -> int:
+    from socialsim.experiment.status import sweep_status
+
+    print(sweep_status(args.directory))
+    return 0
+
+
+def _positive_int(text: str) -> int:
+    value = _non_negative_int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
+    return value
 
 
 def _non_negative_int(text: str) -> int:

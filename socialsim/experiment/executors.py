@@ -1,0 +1,310 @@
+"""Executors: how the runs of a sweep are spread over processes or machines.
+
+Every executor takes :class:`~socialsim.experiment.runner.RunTask` objects and
+yields :class:`~socialsim.experiment.runner.RunOutput` objects as runs finish,
+in whatever order they finish; the store writes them in the calling process.
+Runs are pure functions of their task, so the tables do not depend on the
+executor or the number of workers. At most about two tasks per worker are in
+flight at a time, so memory stays flat however long the sweep, and a killed
+sweep loses only those.
+
+``serial``
+    Runs in this process, one after another.
+``process``
+    A pool of local processes, started with ``spawn`` (not ``fork``, which is
+    unsafe in a process with threads and in Jupyter). Safe from notebooks; a
+    script must start its sweep under ``if __name__ == "__main__":``, as for
+    any multiprocessing on macOS and Windows. A run whose worker process dies
+    (killed, out of memory) is tried once more in a fresh pool, then recorded
+    as failed.
+``dask``
+    A ``dask.distributed`` client: of the scheduler at ``scheduler`` (a real
+    cluster whose workers have socialsim installed), or of a local cluster of
+    ``workers`` single-threaded processes when no address is given.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import multiprocessing
+import os
+from collections import deque
+from collections.abc import Iterable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from typing import Any, Protocol
+
+from socialsim.experiment.runner import RunOutput, RunTask, run_one
+
+__all__ = [
+    "EXECUTORS",
+    "DaskExecutor",
+    "Executor",
+    "ExecutorError",
+    "ProcessExecutor",
+    "SerialExecutor",
+    "available_cores",
+    "open_executor",
+]
+
+EXECUTORS: tuple[str, ...] = ("serial", "process", "dask")
+
+
+class ExecutorError(RuntimeError):
+    """An executor could not run tasks at all (not a failure of one run)."""
+
+
+class Executor(Protocol):
+    """What the sweep needs from an executor."""
+
+    name: str
+    workers: int
+
+    def map_unordered(self, tasks: Iterable[RunTask]) -> Iterator[RunOutput]:
+        """Run the tasks; yield their outputs as they finish."""
+        ...  # pragma: no cover
+
+    def describe(self) -> str:
+        """Return a short description for progress lines and the manifest."""
+        ...  # pragma: no cover
+
+
+def available_cores() -> int:
+    """Return the number of cores this process may use."""
+    if hasattr(os, "sched_getaffinity"):
+        return max(len(os.sched_getaffinity(0)), 1)
+    return max(os.cpu_count() or 1, 1)  # pragma: no cover - macOS, Windows
+
+
+class SerialExecutor:
+    """Run every task in this process, in order."""
+
+    name = "serial"
+    workers = 1
+
+    def map_unordered(self, tasks: Iterable[RunTask]) -> Iterator[RunOutput]:
+        """Run the tasks one after another."""
+        for task in tasks:
+            yield run_one(task)
+
+    def describe(self) -> str:
+        """Return ``serial``."""
+        return "serial"
+
+
+class ProcessExecutor:
+    """Run tasks in a pool of ``workers`` local processes (spawned).
+
+    Parameters
+    ----------
+    workers : int
+        Number of worker processes.
+    """
+
+    name = "process"
+
+    def __init__(self, workers: int) -> None:
+        self.workers = int(workers)
+        self._pool: ProcessPoolExecutor | None = None
+
+    def describe(self) -> str:
+        """Return e.g. ``process, 4 workers``."""
+        return f"process, {self.workers} worker{'s' * (self.workers != 1)}"
+
+    def _new_pool(self) -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(
+            max_workers=self.workers, mp_context=multiprocessing.get_context("spawn")
+        )
+
+    def close(self) -> None:
+        """Shut the pool down, cancelling queued tasks."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+    def map_unordered(self, tasks: Iterable[RunTask]) -> Iterator[RunOutput]:
+        """Run the tasks in the pool; yield outputs as they finish."""
+        source = iter(tasks)
+        retry: deque[RunTask] = deque()
+        attempts: dict[str, int] = {}
+        pending: dict[Future[RunOutput], RunTask] = {}
+        finished_any = False
+        self._pool = self._pool or self._new_pool()
+
+        def submit() -> bool:
+            task = retry.popleft() if retry else next(source, None)
+            if task is None:
+                return False
+            attempts[task.run_id] = attempts.get(task.run_id, 0) + 1
+            pending[self._pool.submit(run_one, task)] = task
+            return True
+
+        try:
+            while len(pending) < 2 * self.workers and submit():
+                pass
+            while pending:
+                done, _ = wait(pending, return_when=FIRST_COMPLETED)
+                broken: list[RunTask] = []
+                for future in done:
+                    task = pending.pop(future)
+                    try:
+                        output = future.result()
+                    except BrokenProcessPool:
+                        broken.append(task)
+                        continue
+                    except Exception as exc:  # e.g. a result that could not be unpickled
+                        output = RunOutput(
+                            task.run_id, "failed", error=f"{type(exc).__name__}: {exc}"
+                        )
+                    finished_any = True
+                    yield output
+                if broken:
+                    # every task in flight is lost with the pool; the one that broke it is
+                    # unknown, so each gets one more try in a fresh pool
+                    broken.extend(pending.values())
+                    pending.clear()
+                    if not finished_any:
+                        raise ExecutorError(_BOOT_FAILURE)
+                    self._pool.shutdown(wait=False, cancel_futures=True)
+                    self._pool = self._new_pool()
+                    for task in broken:
+                        if attempts[task.run_id] >= 2:
+                            yield RunOutput(task.run_id, "failed", error=_WORKER_DIED)
+                        else:
+                            retry.append(task)
+                while len(pending) < 2 * self.workers and submit():
+                    pass
+        finally:
+            for future in pending:
+                future.cancel()
+
+
+_BOOT_FAILURE = (
+    "the worker processes died before finishing any run. If the sweep is started from a "
+    "script, put it under 'if __name__ == \"__main__\":' (worker processes are spawned, and "
+    "each imports the script); otherwise a run may have exhausted memory: try fewer "
+    "--workers or the serial executor"
+)
+_WORKER_DIED = (
+    "WorkerDied: the worker process died twice while this run was in flight (killed, or out "
+    "of memory?); rerun with --retry-failed, perhaps with fewer --workers"
+)
+
+
+class DaskExecutor:
+    """Run tasks on a Dask cluster.
+
+    Parameters
+    ----------
+    scheduler : str, optional
+        Address of a running scheduler (``tcp://host:8786``); a local cluster
+        of `workers` single-threaded processes is started if omitted.
+    workers : int
+        Processes of the local cluster (ignored with `scheduler`).
+    """
+
+    name = "dask"
+
+    def __init__(self, scheduler: str | None, workers: int) -> None:
+        try:
+            from distributed import Client, LocalCluster
+        except ImportError as exc:  # pragma: no cover - a dependency
+            raise ExecutorError(f"the dask executor needs dask.distributed: {exc}") from None
+        self.scheduler = scheduler
+        self._cluster = None
+        if scheduler is None:
+            self._cluster = LocalCluster(
+                n_workers=workers,
+                threads_per_worker=1,
+                processes=True,
+                dashboard_address=None,
+                silence_logs=logging.ERROR,
+            )
+            self._client = Client(self._cluster)
+        else:
+            try:
+                self._client = Client(scheduler, timeout="30s")
+            except OSError as exc:
+                raise ExecutorError(
+                    f"could not connect to the Dask scheduler at {scheduler}: {exc}"
+                ) from None
+        threads = sum(self._client.nthreads().values())
+        self.workers = max(int(threads), 1)
+
+    def describe(self) -> str:
+        """Return e.g. ``dask, local cluster, 2 workers``."""
+        where = "local cluster" if self.scheduler is None else self.scheduler
+        return f"dask, {where}, {self.workers} worker thread{'s' * (self.workers != 1)}"
+
+    def close(self) -> None:
+        """Close the client and any local cluster."""
+        with contextlib.suppress(Exception):
+            self._client.close()
+        if self._cluster is not None:
+            with contextlib.suppress(Exception):
+                self._cluster.close()
+
+    def map_unordered(self, tasks: Iterable[RunTask]) -> Iterator[RunOutput]:
+        """Submit the tasks to the cluster; yield outputs as they finish."""
+        from distributed import as_completed
+
+        source = iter(tasks)
+        by_key: dict[str, RunTask] = {}
+        window = max(2 * self.workers, 2)
+        finished = as_completed(with_results=True, raise_errors=False)
+
+        def submit() -> bool:
+            task = next(source, None)
+            if task is None:
+                return False
+            future = self._client.submit(run_one, task, pure=False)
+            by_key[future.key] = task
+            finished.add(future)
+            return True
+
+        while len(by_key) < window and submit():
+            pass
+        for future, result in finished:
+            task = by_key.pop(future.key)
+            future.release()
+            if isinstance(result, RunOutput):
+                yield result
+            else:  # the task itself erred: a lost worker (KilledWorker), say
+                error = f"{type(result).__name__}: {result}"
+                yield RunOutput(task.run_id, "failed", error=error)
+            while len(by_key) < window and submit():
+                pass
+
+
+@contextlib.contextmanager
+def open_executor(
+    kind: str, workers: int | None = None, scheduler: str | None = None
+) -> Iterator[Any]:
+    """Start an executor, and stop it (and its processes) on the way out.
+
+    Parameters
+    ----------
+    kind : {"serial", "process", "dask"}
+    workers : int, optional
+        Worker processes; default: the cores this process may use.
+    scheduler : str, optional
+        Dask scheduler address (``dask`` only).
+
+    Yields
+    ------
+    Executor
+    """
+    if kind not in EXECUTORS:
+        raise ValueError(f"executor must be one of {', '.join(EXECUTORS)}, got {kind!r}")
+    if scheduler is not None and kind != "dask":
+        raise ValueError(f"--scheduler needs the dask executor, not {kind}")
+    n = available_cores() if workers is None else int(workers)
+    if kind == "serial":
+        yield SerialExecutor()
+        return
+    executor: Any = ProcessExecutor(n) if kind == "process" else DaskExecutor(scheduler, n)
+    try:
+        yield executor
+    finally:
+        executor.close()

@@ -1,0 +1,171 @@
+"""A run's summary outcomes: the one-row view of a run that the runs table holds.
+
+Every column of the per-step table becomes an outcome of the same name: the
+total over the run for a flow (``gmv``, ``orders_group``, ``groups_expired``,
+...), the value at the last step for a level (:data:`LEVEL_COLUMNS`:
+``customers``, ``penetration_t3``, ``members``, ``pyramid_trees``, ...). To
+these come ratios a researcher would otherwise recompute by hand, and
+per-tier outcomes from the per-tier table (see :func:`outcome_columns`).
+A ratio whose denominator is 0 is missing (null), not 0.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from socialsim.metrics import step_columns
+
+__all__ = ["DERIVED_OUTCOMES", "LEVEL_COLUMNS", "outcome_columns", "run_outcomes"]
+
+LEVEL_COLUMNS: frozenset[str] = frozenset(
+    {
+        "customers",
+        "open_needs",
+        "members",
+        "kol_followers",
+        "store_owners",
+        "deepest_tree",
+        "pyramid_trees",
+        "recruiting_income_share",
+    }
+)
+"""Per-step columns that are levels (the state at the end of the day), reported at the
+last step; ``penetration_t*`` columns are levels too."""
+
+DERIVED_OUTCOMES: dict[str, str] = {
+    "penetration": "share of all consumers who have ever bought, at the end",
+    "penetration_lower_tiers": "the same for consumers of tier 3 and below",
+    "average_order_value": "gmv / orders",
+    "group_success_rate": "groups_completed / (groups_completed + groups_expired)",
+    "return_rate": "returns / orders",
+    "livestream_conversion": "orders_livestream / livestream_viewers",
+    "feed_social_conversion": "orders_feed_social / exposures_feed_social",
+    "feed_algorithmic_conversion": "orders_feed_algorithmic / exposures_feed_algorithmic",
+    "store_income": "store_commissions + store_referral_rewards",
+    "pyramid_flagged": "1 if a recruitment tree ever had >= 3 levels and >= 30 owners, else 0",
+    "campaign_roi": "campaign_gmv / (campaign_fees + campaign_commission)",
+}
+"""Ratios and flags computed from the totals, with their definitions."""
+
+# Per tier k, from the per-tier table: name pattern -> definition.
+_TIER_OUTCOMES: dict[str, str] = {
+    "gmv_t{k}": "GMV bought by tier-k consumers",
+    "orders_t{k}": "orders bought by tier-k consumers",
+    "feed_conversion_t{k}": "feed orders / feed offers, tier k",
+    "feed_reach_t{k}": "share of tier-k consumers reached by a feed at least once",
+    "members_t{k}": "tier-k paid members at the end",
+    "member_gmv_t{k}": "GMV bought at member prices by tier-k members",
+    "member_spend_t{k}": "member GMV per tier-k member at the end",
+    "member_retention_t{k}": "share of tier-k members at the end who bought in the last 30 days",
+}
+_TIER_INT = {"orders_t{k}", "members_t{k}"}
+
+
+def outcome_columns(n_tiers: int) -> dict[str, str]:
+    """Return the outcome columns of a world with `n_tiers` tiers, with their dtypes.
+
+    Examples
+    --------
+    >>> columns = outcome_columns(2)
+    >>> columns["gmv"], columns["orders"], columns["group_success_rate"], columns["gmv_t2"]
+    ('float64', 'int64', 'float64', 'float64')
+    """
+    columns = {k: v for k, v in step_columns(n_tiers).items() if k != "step"}
+    columns.update(dict.fromkeys(DERIVED_OUTCOMES, "float64"))
+    columns["pyramid_flagged"] = "int64"
+    for k in range(1, n_tiers + 1):
+        for pattern in _TIER_OUTCOMES:
+            columns[pattern.format(k=k)] = "int64" if pattern in _TIER_INT else "float64"
+    return columns
+
+
+def run_outcomes(
+    steps: pd.DataFrame, tiers: pd.DataFrame | None, n_consumers: int
+) -> dict[str, Any]:
+    """Summarise a run's tables into its outcomes (see :func:`outcome_columns`).
+
+    Parameters
+    ----------
+    steps : pandas.DataFrame
+        The per-step table.
+    tiers : pandas.DataFrame or None
+        The per-tier table; without it the per-tier outcomes are missing.
+    n_consumers : int
+        Consumers in the world.
+
+    Returns
+    -------
+    dict
+        Outcome name -> Python int, float or None.
+    """
+    out: dict[str, Any] = {}
+    last = steps.iloc[-1] if len(steps) else None
+    for column in steps.columns:
+        if column == "step":
+            continue
+        level = column in LEVEL_COLUMNS or column.startswith("penetration_t")
+        # a level is read at the end of the run (an empty run has none: 0), a flow is summed
+        value = (last[column] if last is not None else 0) if level else steps[column].sum()
+        out[column] = _python(value)
+
+    def total(name: str) -> float:
+        return float(out.get(name) or 0)
+
+    out["penetration"] = _ratio(total("customers"), n_consumers)
+    out["average_order_value"] = _ratio(total("gmv"), total("orders"))
+    out["group_success_rate"] = _ratio(
+        total("groups_completed"), total("groups_completed") + total("groups_expired")
+    )
+    out["return_rate"] = _ratio(total("returns"), total("orders"))
+    out["livestream_conversion"] = _ratio(total("orders_livestream"), total("livestream_viewers"))
+    for kind in ("social", "algorithmic"):
+        out[f"feed_{kind}_conversion"] = _ratio(
+            total(f"orders_feed_{kind}"), total(f"exposures_feed_{kind}")
+        )
+    out["store_income"] = total("store_commissions") + total("store_referral_rewards")
+    flagged = len(steps) and "pyramid_trees" in steps and bool((steps["pyramid_trees"] > 0).any())
+    out["pyramid_flagged"] = int(flagged)
+    out["campaign_roi"] = _ratio(
+        total("campaign_gmv"), total("campaign_fees") + total("campaign_commission")
+    )
+    out["penetration_lower_tiers"] = None
+    if tiers is not None and len(tiers):
+        out.update(_tier_outcomes(tiers))
+    return out
+
+
+def _tier_outcomes(tiers: pd.DataFrame) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    final = tiers[tiers["step"] == tiers["step"].max()].set_index("tier")
+    sums = tiers.groupby("tier")[
+        ["gmv", "orders", "feed_offers", "feed_orders", "member_gmv"]
+    ].sum()
+    for k in final.index.tolist():
+        row, total = final.loc[k], sums.loc[k]
+        out[f"gmv_t{k}"] = float(total["gmv"])
+        out[f"orders_t{k}"] = int(total["orders"])
+        out[f"feed_conversion_t{k}"] = _ratio(total["feed_orders"], total["feed_offers"])
+        out[f"feed_reach_t{k}"] = _ratio(row["feed_reached"], row["consumers"])
+        out[f"members_t{k}"] = int(row["members"])
+        out[f"member_gmv_t{k}"] = float(total["member_gmv"])
+        out[f"member_spend_t{k}"] = _ratio(total["member_gmv"], row["members"])
+        out[f"member_retention_t{k}"] = _ratio(row["active_members"], row["members"])
+    lower = final[final.index >= 3]
+    out["penetration_lower_tiers"] = _ratio(lower["customers"].sum(), lower["consumers"].sum())
+    return out
+
+
+def _ratio(numerator: Any, denominator: Any) -> float | None:
+    denominator = float(denominator)
+    return float(numerator) / denominator if denominator else None
+
+
+def _python(value: Any) -> Any:
+    if isinstance(value, np.integer | int):
+        return int(value)
+    if isinstance(value, np.floating | float):
+        return float(value)
+    return value

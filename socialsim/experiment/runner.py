@@ -1,0 +1,179 @@
+"""Running one run of a sweep: a pure function of a config and a seed.
+
+:func:`run_tables` builds and runs a model and returns its tables and summary
+outcomes; it touches no files and no global state, so any executor (this
+process, a local process pool, a Dask worker on another machine) gives the
+same tables for the same task. :func:`run_one` wraps it for executors: it never
+raises, but returns a failed :class:`RunOutput` carrying the error, so that one
+bad run does not stop a sweep.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import time
+import traceback
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import pandas as pd
+
+from socialsim.config.schema import ModelConfig
+from socialsim.experiment.outcomes import run_outcomes
+from socialsim.experiment.single_run import run_simulation
+
+__all__ = ["RunOutput", "RunTask", "run_one", "run_tables"]
+
+
+@dataclass(frozen=True)
+class RunTask:
+    """Everything a worker needs to do one run.
+
+    Attributes
+    ----------
+    run_id : str
+        Stable hash of the resolved config and the seed.
+    point, replication : int
+        Design point and replication indices.
+    seed : int
+        The run's seed.
+    config : dict
+        The resolved config as a plain mapping (``ModelConfig.model_dump()``;
+        a mapping pickles to any worker, the frozen config does not), with
+        ``run.seed`` and ``run.steps`` set.
+    outputs : tuple of str
+        Tables to return besides ``steps``.
+    """
+
+    run_id: str
+    point: int
+    replication: int
+    seed: int
+    config: dict[str, Any]
+    outputs: tuple[str, ...] = ("steps",)
+
+
+@dataclass
+class RunOutput:
+    """What one run gave back.
+
+    Attributes
+    ----------
+    run_id : str
+        The task's run id.
+    status : str
+        ``"ok"`` or ``"failed"``.
+    outcomes : dict
+        Summary outcomes (empty for a failed run).
+    tables : dict of str to DataFrame
+        ``steps`` and the requested tables (empty for a failed run).
+    error : str or None
+        ``ExceptionType: message`` for a failed run.
+    traceback : str or None
+        The full traceback for a failed run.
+    timing : dict
+        ``wall_seconds``, ``build_seconds``, ``step_seconds``, ``started_at``,
+        ``finished_at`` and ``worker`` (host:pid); these alone differ between
+        repeats of the same run.
+    """
+
+    run_id: str
+    status: str
+    outcomes: dict[str, Any] = field(default_factory=dict)
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    error: str | None = None
+    traceback: str | None = None
+    timing: dict[str, Any] = field(default_factory=dict)
+
+
+def run_tables(
+    config: ModelConfig, seed: int, outputs: tuple[str, ...] = ("steps",)
+) -> tuple[dict[str, pd.DataFrame], dict[str, Any], dict[str, float]]:
+    """Run `config` from `seed` for ``config.run.steps`` days and return its tables.
+
+    Parameters
+    ----------
+    config : ModelConfig
+        The world; ``run.record_orders`` must be on if ``"orders"`` is in `outputs`.
+    seed : int
+        The run's seed.
+    outputs : tuple of str
+        Tables to return besides ``steps``: any of ``platforms``, ``tiers``, ``orders``.
+
+    Returns
+    -------
+    tables : dict of str to DataFrame
+        The requested tables.
+    outcomes : dict
+        Summary outcomes (see :mod:`socialsim.experiment.outcomes`).
+    seconds : dict
+        ``build_seconds`` and ``step_seconds``.
+
+    Examples
+    --------
+    >>> cfg = ModelConfig.small().with_overrides({"run.steps": 3})
+    >>> tables, outcomes, _ = run_tables(cfg, seed=5)
+    >>> list(tables), len(tables["steps"])
+    (['steps'], 3)
+    >>> outcomes["orders"] == int(tables["steps"]["orders"].sum())
+    True
+    """
+    result = run_simulation(config, seed=seed)
+    available = {
+        "steps": result.steps,
+        "platforms": result.platforms,
+        "tiers": result.tiers,
+        "orders": result.orders,
+    }
+    tables = {}
+    for name in ("steps", *outputs):
+        table = available[name]
+        if table is None:
+            raise ValueError(f"outputs: the run kept no {name} table")
+        tables[name] = table
+    outcomes = run_outcomes(
+        result.steps, getattr(result, "tiers", None), result.summary["n_consumers"]
+    )
+    seconds = {
+        "build_seconds": float(result.summary["build_seconds"]),
+        "step_seconds": float(result.summary["step_seconds"]),
+    }
+    return tables, outcomes, seconds
+
+
+def run_one(task: RunTask) -> RunOutput:
+    """Do one run of a sweep; never raises for an error of the run itself.
+
+    Parameters
+    ----------
+    task : RunTask
+
+    Returns
+    -------
+    RunOutput
+        Status ``"ok"`` with tables and outcomes, or ``"failed"`` with the error.
+    """
+    started = datetime.now(UTC)
+    wall = time.perf_counter()
+    timing: dict[str, Any] = {
+        "started_at": started.isoformat(timespec="milliseconds"),
+        "worker": f"{socket.gethostname()}:{os.getpid()}",
+    }
+    try:
+        config = ModelConfig.model_validate(task.config)
+        tables, outcomes, seconds = run_tables(config, task.seed, task.outputs)
+        output = RunOutput(task.run_id, "ok", outcomes=outcomes, tables=tables)
+        timing.update(seconds)
+    except Exception as exc:  # a run's own failure is recorded, and the sweep goes on
+        output = RunOutput(
+            task.run_id,
+            "failed",
+            error=f"{type(exc).__name__}: {exc}",
+            traceback=traceback.format_exc(),
+        )
+    timing["wall_seconds"] = time.perf_counter() - wall
+    timing["finished_at"] = datetime.now(UTC).isoformat(timespec="milliseconds")
+    output.timing = timing
+    return output

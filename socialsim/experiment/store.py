@@ -1,0 +1,488 @@
+"""The sweep store: one directory per sweep, crash-safe, resumable, readable by any Parquet tool.
+
+Layout::
+
+    DIR/manifest.json            spec, expanded design, run plan, hashes, versions, sessions
+    DIR/runs/<run_id>.parquet    one row per finished run (ok or failed)
+    DIR/steps/<run_id>.parquet   per-step metrics of each run that finished ok
+    DIR/platforms/...            per-step, per-platform metrics (if kept)
+    DIR/tiers/...                per-step, per-tier metrics (if kept)
+    DIR/orders/...               the order log (if kept)
+
+Every file is written under a hidden temporary name and renamed into place,
+so a reader (or a crash) never sees half a file. A run's tables are written
+before its row in ``runs``: the ``runs`` part is the commit, and a run counts
+as done only once it exists. Parts of a run killed between the two are
+orphans; the next session of the sweep deletes them and does the run again,
+and :func:`load_sweep` ignores them meanwhile.
+
+The tables read directly in DuckDB (``SELECT * FROM 'DIR/steps/*.parquet'``),
+polars (``pl.scan_parquet("DIR/steps/*.parquet")``) and pandas.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import platform
+import socket
+import subprocess
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from functools import cached_property
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.dataset as ds
+import pyarrow.parquet as pq
+
+from socialsim._version import __version__
+from socialsim.errors import ConfigError, Problem
+from socialsim.experiment.plan import SweepPlan
+from socialsim.experiment.runner import RunOutput
+from socialsim.experiment.single_run import atomic_write
+from socialsim.experiment.spec import OUTPUT_TABLES
+
+__all__ = [
+    "FORMAT_VERSION",
+    "SweepBusyError",
+    "SweepData",
+    "SweepStore",
+    "load_sweep",
+    "package_versions",
+]
+
+FORMAT_VERSION = 1
+MANIFEST = "manifest.json"
+_LOCK = ".lock"
+
+
+class SweepBusyError(RuntimeError):
+    """Another process is running a sweep into the same directory."""
+
+
+def package_versions() -> dict[str, str]:
+    """Return the versions of Python, socialsim and the packages that decide its numbers."""
+    versions = {"python": platform.python_version(), "socialsim": __version__}
+    for name in ("mesa", "numpy", "scipy", "networkx", "pandas", "pyarrow", "pydantic", "SALib"):
+        try:
+            versions[name] = version(name)
+        except PackageNotFoundError:  # pragma: no cover - all are dependencies
+            versions[name] = "not installed"
+    return versions
+
+
+def git_commit() -> str | None:
+    """Return socialsim's git commit (``+dirty`` if modified) when run from a checkout."""
+    here = Path(__file__).resolve().parent
+    try:
+        commit = subprocess.run(
+            ["git", "-C", str(here), "rev-parse", "HEAD"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "-C", str(here), "status", "--porcelain", "--untracked-files=no"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return f"{commit}+dirty" if dirty else commit
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+@dataclass(eq=False)
+class SweepStore:
+    """A sweep's directory (see the module docstring).
+
+    Parameters
+    ----------
+    path : Path
+        The directory; created by :meth:`initialise`.
+    """
+
+    path: Path
+    _lock_file: Any = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        self.path = Path(self.path)
+
+    @property
+    def manifest_path(self) -> Path:
+        """Path of ``manifest.json``."""
+        return self.path / MANIFEST
+
+    def table_dir(self, name: str) -> Path:
+        """Directory holding the part files of table `name`."""
+        return self.path / name
+
+    def exists(self) -> bool:
+        """Whether the directory already holds a sweep."""
+        return self.manifest_path.exists()
+
+    def read_manifest(self) -> dict[str, Any]:
+        """Return the manifest.
+
+        Raises
+        ------
+        ConfigError
+            If the directory holds no sweep or the manifest is unreadable.
+        """
+        try:
+            return json.loads(self.manifest_path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise ConfigError(
+                [Problem("", "holds no sweep (no manifest.json)")], str(self.path)
+            ) from None
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise ConfigError(
+                [Problem("manifest.json", f"is not valid JSON ({exc})")], str(self.path)
+            ) from None
+
+    def write_manifest(self, manifest: dict[str, Any]) -> None:
+        """Replace the manifest atomically."""
+        text = json.dumps(manifest, indent=1, default=str) + "\n"
+        atomic_write(self.manifest_path, lambda p: p.write_text(text, encoding="utf-8"))
+
+    def initialise(self, plan: SweepPlan) -> dict[str, Any]:
+        """Create the store for `plan`, or check that an existing one holds the same sweep.
+
+        Returns
+        -------
+        dict
+            The manifest.
+
+        Raises
+        ------
+        ConfigError
+            If the directory is not empty and holds no sweep, or holds a
+            sweep of a different spec.
+        """
+        if self.exists():
+            manifest = self.read_manifest()
+            if manifest.get("spec_hash") != plan.spec_hash:
+                was = manifest.get("name", "?")
+                if manifest.get("variant"):
+                    was += f" (variant {manifest['variant']})"
+                raise ConfigError(
+                    [
+                        Problem(
+                            "--out",
+                            f"{self.path} holds sweep {was!r} of a different spec (spec hash "
+                            f"{str(manifest.get('spec_hash'))[:12]}, this spec "
+                            f"{plan.spec_hash[:12]}); results of two specs are never mixed: "
+                            "choose another --out, or delete that directory to start over",
+                        )
+                    ]
+                )
+            return manifest
+        if self.path.exists() and any(self.path.iterdir()):
+            raise ConfigError(
+                [
+                    Problem(
+                        "--out",
+                        f"{self.path} is not empty and holds no sweep; choose an empty or "
+                        "new directory",
+                    )
+                ]
+            )
+        spec = plan.spec
+        manifest = {
+            "format_version": FORMAT_VERSION,
+            "name": spec.name,
+            "variant": spec.variant,
+            "description": spec.description,
+            "spec_hash": plan.spec_hash,
+            "spec": spec.model_dump(mode="json"),
+            "base_config": plan.base.model_dump(mode="json"),
+            "root_seed": spec.seed,
+            "common_random_numbers": spec.crn,
+            "replications": spec.replications,
+            "steps": plan.base.run.steps,
+            "outputs": list(spec.outputs),
+            "parameters": list(plan.parameters),
+            "design": plan.design_records(),
+            "runs": [
+                {"run_id": r.run_id, "point": r.point, "replication": r.replication, "seed": r.seed}
+                for r in plan.runs
+            ],
+            "versions": package_versions(),
+            "git_commit": git_commit(),
+            "created_at": _now(),
+            "started_at": None,
+            "finished_at": None,
+            "sessions": [],
+        }
+        self.path.mkdir(parents=True, exist_ok=True)
+        for name in ("runs", *spec.outputs):
+            self.table_dir(name).mkdir(exist_ok=True)
+        self.write_manifest(manifest)
+        return manifest
+
+    # ----------------------------------------------------------------- locking
+
+    @contextlib.contextmanager
+    def lock(self) -> Iterator[None]:
+        """Hold the sweep's lock: only one process runs a sweep into a directory at a time.
+
+        The lock is an ``flock`` on ``DIR/.lock``, released by the OS when the
+        process ends, even if it is killed. (Not available on Windows, where
+        this does nothing.)
+
+        Raises
+        ------
+        SweepBusyError
+            If another process holds it.
+        """
+        try:
+            import fcntl
+        except ImportError:  # pragma: no cover - Windows
+            yield
+            return
+        handle = (self.path / _LOCK).open("a+", encoding="utf-8")
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "another process"
+            handle.close()
+            raise SweepBusyError(
+                f"{self.path} is in use by a running sweep ({holder}); wait for it to finish "
+                "or stop it first"
+            ) from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"pid {os.getpid()} on {socket.gethostname()}")
+        handle.flush()
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+            handle.close()
+
+    def running(self) -> str | None:
+        """Return who holds the lock (``pid N on HOST``), or None if no sweep is running."""
+        try:
+            import fcntl
+        except ImportError:  # pragma: no cover - Windows
+            return None
+        path = self.path / _LOCK
+        if not path.exists():
+            return None
+        with path.open("r", encoding="utf-8") as handle:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_SH | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return handle.read().strip() or "another process"
+            fcntl.flock(handle, fcntl.LOCK_UN)
+        return None
+
+    # ----------------------------------------------------------------- runs
+
+    def finished(self) -> dict[str, str]:
+        """Return run_id -> status (``ok`` or ``failed``) of every run recorded so far."""
+        files = self._parts("runs")
+        if not files:
+            return {}
+        try:
+            table = ds.dataset(files, format="parquet").to_table(columns=["run_id", "status"])
+        except (pa.ArrowInvalid, OSError):
+            # a damaged part (from a disk fault, say): read what can be read
+            rows = []
+            for f in files:
+                with contextlib.suppress(pa.ArrowInvalid, OSError):
+                    rows.append(pq.read_table(f, columns=["run_id", "status"]))
+            table = pa.concat_tables(rows) if rows else None
+        if table is None:
+            return {}
+        return dict(zip(table["run_id"].to_pylist(), table["status"].to_pylist(), strict=True))
+
+    def remove_orphans(self, done: set[str]) -> int:
+        """Delete table parts and temporary files of runs not recorded as done; return how many."""
+        removed = 0
+        for name in (*OUTPUT_TABLES, "runs"):
+            folder = self.table_dir(name)
+            if not folder.is_dir():
+                continue
+            for path in folder.iterdir():
+                stale_tmp = path.name.startswith(".") and path.name.endswith(".tmp")
+                orphan = name != "runs" and path.suffix == ".parquet" and path.stem not in done
+                if stale_tmp or orphan:
+                    path.unlink(missing_ok=True)
+                    removed += 1
+        return removed
+
+    def write_run(self, row: dict[str, Any], output: RunOutput, schema: pa.Schema) -> None:
+        """Write a finished run: its tables first, then its row in ``runs`` (the commit)."""
+        run_id = output.run_id
+        for name, frame in output.tables.items():
+            frame = frame.copy()
+            frame.insert(0, "run_id", run_id)
+            atomic_write(
+                self.table_dir(name) / f"{run_id}.parquet",
+                lambda p, f=frame: f.to_parquet(p, index=False),
+            )
+        record = dict(row)
+        record.update(
+            status=output.status,
+            error=output.error,
+            traceback=output.traceback,
+            **output.timing,
+        )
+        unknown = set(output.outcomes) - set(schema.names)
+        if unknown:  # the outcome columns are fixed by the plan; a new one is a bug
+            raise RuntimeError(f"outcomes missing from the runs schema: {sorted(unknown)}")
+        record.update(output.outcomes)
+        table = pa.Table.from_pylist([record], schema=schema)
+        atomic_write(
+            self.table_dir("runs") / f"{run_id}.parquet", lambda p: pq.write_table(table, p)
+        )
+
+    def _parts(self, name: str) -> list[str]:
+        folder = self.table_dir(name)
+        if not folder.is_dir():
+            return []
+        return sorted(
+            str(p)
+            for p in folder.iterdir()
+            if p.suffix == ".parquet" and not p.name.startswith(".")
+        )
+
+
+class SweepData:
+    """A sweep's tables as pandas DataFrames, read when first used.
+
+    ``runs`` has every recorded run (ok and failed), ordered by design point
+    and replication; the other tables hold the runs that finished ok, in the
+    same order, keyed by ``run_id`` (and ``step``). Join them on ``run_id``.
+
+    Attributes
+    ----------
+    path : Path
+    manifest : dict
+    """
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = Path(path)
+        self._store = SweepStore(self.path)
+        self.manifest = self._store.read_manifest()
+
+    def __repr__(self) -> str:
+        return f"SweepData({str(self.path)!r}, name={self.manifest.get('name')!r})"
+
+    @property
+    def tables(self) -> tuple[str, ...]:
+        """Tables this sweep keeps (``runs`` and ``steps`` always)."""
+        return ("runs", *self.manifest["outputs"])
+
+    def files(self, name: str) -> str:
+        """Return a glob of the table's part files, for DuckDB or polars."""
+        return str(self._store.table_dir(name) / "*.parquet")
+
+    @cached_property
+    def runs(self) -> pd.DataFrame:
+        """One row per recorded run."""
+        frame = _read(self._store._parts("runs"))
+        if frame is None:
+            return pd.DataFrame(columns=["run_id", "point", "replication", "seed", "status"])
+        return frame.sort_values(["point", "replication"], kind="stable").reset_index(drop=True)
+
+    @cached_property
+    def steps(self) -> pd.DataFrame:
+        """Per-step metrics, keyed by ``run_id`` and ``step``."""
+        return self.table("steps")
+
+    @cached_property
+    def platforms(self) -> pd.DataFrame:
+        """Per-step, per-platform metrics (if the sweep kept them)."""
+        return self.table("platforms")
+
+    @cached_property
+    def tiers(self) -> pd.DataFrame:
+        """Per-step, per-tier metrics (if the sweep kept them)."""
+        return self.table("tiers")
+
+    @cached_property
+    def orders(self) -> pd.DataFrame:
+        """The order logs (if the sweep kept them)."""
+        return self.table("orders")
+
+    def table(self, name: str) -> pd.DataFrame:
+        """Return table `name` for the runs that finished ok, in run order.
+
+        Raises
+        ------
+        KeyError
+            If the sweep does not keep that table.
+        """
+        if name == "runs":
+            return self.runs
+        if name not in self.tables:
+            raise KeyError(
+                f"this sweep did not keep the {name!r} table (it kept: {', '.join(self.tables)}); "
+                "add it to the spec's outputs"
+            )
+        ok = self.runs.loc[self.runs["status"] == "ok", "run_id"].tolist()
+        rank = {run_id: i for i, run_id in enumerate(ok)}
+        folder = self._store.table_dir(name)
+        files = [str(folder / f"{run_id}.parquet") for run_id in ok]
+        frame = _read([f for f in files if os.path.exists(f)])
+        if frame is None:
+            return pd.DataFrame(columns=["run_id"])
+        order = frame["run_id"].map(rank)
+        return (
+            frame.assign(_rank=order)
+            .sort_values("_rank", kind="stable")
+            .drop(columns="_rank")
+            .reset_index(drop=True)
+        )
+
+
+def load_sweep(path: str | os.PathLike[str]) -> SweepData:
+    """Open a sweep store; its tables load as pandas DataFrames on first use.
+
+    Parameters
+    ----------
+    path : str or Path
+        The sweep's directory.
+
+    Returns
+    -------
+    SweepData
+        ``.runs``, ``.steps`` and, if kept, ``.platforms``, ``.tiers``, ``.orders``;
+        ``.manifest`` holds the spec, the design and the versions.
+
+    Raises
+    ------
+    ConfigError
+        If the directory holds no sweep.
+    """
+    return SweepData(path)
+
+
+def _read(files: list[str]) -> pd.DataFrame | None:
+    if not files:
+        return None
+    # Parts of one sweep normally share a schema; unify anyway, so that a column present in
+    # some parts only (a design that varies the number of tiers) is kept, not dropped.
+    schemas = [pq.read_schema(f) for f in files]
+    schema = schemas[0] if all(s.equals(schemas[0]) for s in schemas) else _unify(schemas)
+    table = ds.dataset(files, schema=schema, format="parquet").to_table()
+    return table.to_pandas()
+
+
+def _unify(schemas: list[pa.Schema]) -> pa.Schema:
+    return pa.unify_schemas(schemas, promote_options="permissive")

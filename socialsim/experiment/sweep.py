@@ -1,0 +1,301 @@
+"""Running a sweep: plan it, open its store, run what is not done yet, record each run.
+
+:func:`run_sweep` is the Python entry point behind ``socialsim sweep``. Running
+the same spec into the same directory again resumes: finished runs are
+skipped, failed ones too unless ``retry_failed``, and the rest run. A
+different spec pointed at an existing sweep is refused.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TextIO
+
+from socialsim.experiment.executors import open_executor
+from socialsim.experiment.plan import SweepPlan, plan_sweep
+from socialsim.experiment.spec import ExperimentSpec, load_spec, spec_from_dict
+from socialsim.experiment.store import SweepData, SweepStore, _now, load_sweep
+
+__all__ = ["SweepSummary", "default_out", "resolve_spec", "run_sweep"]
+
+
+@dataclass
+class SweepSummary:
+    """What one session of a sweep did.
+
+    Attributes
+    ----------
+    out : Path
+        The sweep's directory.
+    planned : int
+        Runs in the design (points x replications).
+    done : int
+        Runs that finished ok in this session.
+    failed : int
+        Runs that failed in this session.
+    skipped : int
+        Runs already recorded by an earlier session, not run again.
+    wall_seconds : float
+        Time this session took.
+    interrupted : bool
+        Whether the session was stopped (Ctrl-C) before the end.
+    failures : list of (run_id, error)
+        The failures of this session.
+    """
+
+    out: Path
+    planned: int
+    done: int = 0
+    failed: int = 0
+    skipped: int = 0
+    wall_seconds: float = 0.0
+    interrupted: bool = False
+    failures: list[tuple[str, str]] = field(default_factory=list)
+
+    @property
+    def complete(self) -> bool:
+        """Whether every planned run is now recorded as ok."""
+        recorded = SweepStore(self.out).finished()
+        return sum(status == "ok" for status in recorded.values()) == self.planned
+
+    def load(self) -> SweepData:
+        """Return the sweep's tables (:func:`~socialsim.experiment.store.load_sweep`)."""
+        return load_sweep(self.out)
+
+    def __str__(self) -> str:
+        state = "interrupted" if self.interrupted else "finished"
+        return (
+            f"sweep {state} in {_duration(self.wall_seconds)}: {self.done} done, "
+            f"{self.failed} failed, {self.skipped} skipped (already recorded), "
+            f"{self.planned} planned; results in {self.out}"
+        )
+
+
+def resolve_spec(
+    spec: ExperimentSpec | Mapping[str, Any] | str | os.PathLike[str],
+    variant: str | None = None,
+) -> ExperimentSpec:
+    """Return a validated spec from a spec object, a mapping or a YAML file's path."""
+    if isinstance(spec, ExperimentSpec):
+        if variant is not None and variant != spec.variant:
+            raise ValueError("variant: apply variants when loading the spec (load_spec)")
+        return spec
+    if isinstance(spec, Mapping):
+        return spec_from_dict(spec, variant=variant)
+    return load_spec(spec, variant=variant)
+
+
+def default_out(spec: ExperimentSpec) -> Path:
+    """Return the default directory of a sweep: ``sweeps/NAME`` or ``sweeps/NAME-VARIANT``."""
+    name = spec.name if spec.variant is None else f"{spec.name}-{spec.variant}"
+    return Path("sweeps") / name
+
+
+def run_sweep(
+    spec: ExperimentSpec | Mapping[str, Any] | str | os.PathLike[str],
+    out: str | os.PathLike[str] | None = None,
+    *,
+    executor: str | None = None,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    retry_failed: bool = False,
+    variant: str | None = None,
+    progress: bool | None = None,
+    stream: TextIO | None = None,
+) -> SweepSummary:
+    """Run an experiment spec into a sweep store, resuming one that exists.
+
+    Parameters
+    ----------
+    spec : ExperimentSpec, mapping, or path of a YAML file
+        The experiment.
+    out : path, optional
+        The sweep's directory; default ``sweeps/NAME[-VARIANT]``.
+    executor : {"serial", "process", "dask"}, optional
+        How to run; default: the spec's ``execution.executor`` (``process``).
+    workers : int, optional
+        Worker processes; default: the spec's, else the usable cores.
+    scheduler : str, optional
+        Dask scheduler address; default: the spec's, else a local cluster.
+    retry_failed : bool
+        Run again the runs an earlier session recorded as failed.
+    variant : str, optional
+        A variant of the spec file to apply (``"quick"``).
+    progress : bool, optional
+        Show progress (the default): a bar with an ETA on a terminal, else a
+        line every 30 s (for the logs of batch jobs).
+    stream : file, optional
+        Where progress goes; default ``sys.stderr``.
+
+    Returns
+    -------
+    SweepSummary
+
+    Raises
+    ------
+    ConfigError
+        If the spec is invalid, or `out` holds a different sweep.
+    SweepBusyError
+        If another process is running a sweep into `out`.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> spec = {
+    ...     "name": "doc", "seed": 1, "steps": 3, "replications": 2,
+    ...     "base": {"population.n_consumers": 500, "influencers.n_kocs": 10,
+    ...              "stores.n_owners": 5, "daigou.n_shoppers": 0},
+    ...     "design": {"kind": "grid", "parameters": {"network.mean_degree": [6, 10]}},
+    ... }
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     summary = run_sweep(spec, out=tmp, executor="serial", progress=False)
+    ...     again = run_sweep(spec, out=tmp, executor="serial", progress=False)
+    ...     sweep = summary.load()
+    ...     (summary.done, again.skipped, len(sweep.runs), len(sweep.steps))
+    (4, 4, 4, 12)
+    """
+    started = time.perf_counter()
+    source = None if isinstance(spec, ExperimentSpec | Mapping) else str(spec)
+    spec = resolve_spec(spec, variant)
+    plan = plan_sweep(spec, source)
+    out_path = Path(out) if out is not None else default_out(spec)
+    kind = executor or spec.execution.executor
+    n_workers = workers if workers is not None else spec.execution.workers
+    address = scheduler if scheduler is not None else spec.execution.scheduler
+    if address is not None and executor is None:
+        kind = "dask"
+    stream = sys.stderr if stream is None else stream
+
+    store = SweepStore(out_path)
+    store.initialise(plan)
+    summary = SweepSummary(out=out_path, planned=len(plan.runs))
+    with store.lock():
+        manifest = store.read_manifest()
+        recorded = store.finished()
+        store.remove_orphans({r for r, s in recorded.items() if s == "ok"})
+        todo = [
+            run
+            for run in plan.runs
+            if recorded.get(run.run_id) is None
+            or (retry_failed and recorded.get(run.run_id) == "failed")
+        ]
+        summary.skipped = len(plan.runs) - len(todo)
+        session: dict[str, Any] = {
+            "started_at": _now(),
+            "finished_at": None,
+            "executor": kind,
+            "workers": n_workers,
+            "scheduler": address,
+            "retry_failed": retry_failed,
+            "to_run": len(todo),
+            "skipped": summary.skipped,
+        }
+        manifest["sessions"].append(session)
+        manifest["started_at"] = manifest.get("started_at") or session["started_at"]
+        manifest["finished_at"] = None
+        store.write_manifest(manifest)
+        reporter = _Progress(len(todo), summary.skipped, stream, progress)
+        schema = plan.runs_schema()
+        try:
+            if todo:
+                with open_executor(kind, n_workers, address) as pool:
+                    session["executor_detail"] = pool.describe()
+                    reporter.start(pool.describe())
+                    by_id = {run.run_id: run for run in todo}
+                    tasks = (plan.task(run) for run in todo)
+                    for output in pool.map_unordered(tasks):
+                        run = by_id[output.run_id]
+                        store.write_run(plan.run_row(run), output, schema)
+                        if output.status == "ok":
+                            summary.done += 1
+                        else:
+                            summary.failed += 1
+                            summary.failures.append((output.run_id, output.error or ""))
+                        reporter.update(summary)
+        except KeyboardInterrupt:
+            summary.interrupted = True
+            raise
+        finally:
+            reporter.close()
+            summary.wall_seconds = time.perf_counter() - started
+            session.update(
+                finished_at=_now(),
+                done=summary.done,
+                failed=summary.failed,
+                interrupted=summary.interrupted,
+                wall_seconds=round(summary.wall_seconds, 3),
+            )
+            if not summary.interrupted and _all_recorded(store, plan):
+                manifest["finished_at"] = session["finished_at"]
+            store.write_manifest(manifest)
+    return summary
+
+
+def _all_recorded(store: SweepStore, plan: SweepPlan) -> bool:
+    recorded = store.finished()
+    return all(run.run_id in recorded for run in plan.runs)
+
+
+class _Progress:
+    """A tqdm bar on a terminal; otherwise a line every 30 s (for logs of cluster jobs)."""
+
+    def __init__(self, total: int, skipped: int, stream: TextIO, show: bool | None) -> None:
+        self.total = total
+        self.skipped = skipped
+        self.stream = stream
+        self.tty = bool(getattr(stream, "isatty", lambda: False)())
+        self.show = True if show is None else show
+        self.bar: Any = None
+        self.started = time.perf_counter()
+        self.last_line = self.started
+        self.finished = 0
+
+    def start(self, description: str) -> None:
+        if not self.show:
+            return
+        note = f" ({self.skipped} already done)" if self.skipped else ""
+        print(f"running {self.total} runs on {description}{note}", file=self.stream)
+        if self.tty:
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=self.total, unit="run", file=self.stream, dynamic_ncols=True)
+
+    def update(self, summary: SweepSummary) -> None:
+        self.finished += 1
+        if not self.show:
+            return
+        if self.bar is not None:
+            self.bar.set_postfix_str(f"failed {summary.failed}", refresh=False)
+            self.bar.update(1)
+            return
+        now = time.perf_counter()
+        if now - self.last_line >= 30 or self.finished == self.total:
+            self.last_line = now
+            elapsed = now - self.started
+            eta = elapsed / self.finished * (self.total - self.finished)
+            print(
+                f"{self.finished}/{self.total} runs ({summary.failed} failed), "
+                f"{_duration(elapsed)} elapsed, about {_duration(eta)} left",
+                file=self.stream,
+                flush=True,
+            )
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+def _duration(seconds: float) -> str:
+    seconds = round(seconds)
+    if seconds < 60:
+        return f"{seconds} s"
+    minutes, seconds = divmod(seconds, 60)
+    if minutes < 60:
+        return f"{minutes} min {seconds:02d} s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes:02d} min"

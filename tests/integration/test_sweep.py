@@ -1,0 +1,194 @@
+"""Sweeps end to end: the store, resuming, failures, and identical tables on every executor."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from socialsim.errors import ConfigError
+from socialsim.experiment import load_sweep, run_sweep
+from socialsim.experiment.plan import TIMING_COLUMNS
+from socialsim.experiment.store import SweepBusyError, SweepStore
+
+TINY = {
+    "population.n_consumers": 400,
+    "influencers.n_kols": 2,
+    "influencers.n_kocs": 8,
+    "stores.n_owners": 4,
+    "daigou.n_shoppers": 0,
+}
+DISCOUNT = "platforms.pinduoduo.group_buying.discount"
+
+
+def spec(**fields):
+    data = {
+        "name": "it",
+        "seed": 21,
+        "steps": 6,
+        "replications": 2,
+        "base": TINY,
+        "design": {"kind": "grid", "parameters": {DISCOUNT: [0.1, 0.3]}},
+    }
+    data.update(fields)
+    return data
+
+
+# passes validation, fails when the world is built: too few online consumers to be daigou
+FAILING = {
+    "kind": "grid",
+    "parameters": {DISCOUNT: [0.1, 0.3], "daigou.n_shoppers": [0, 385]},
+}
+
+
+def sweep(tmp_path: Path, name: str = "s", **kwargs):
+    kwargs.setdefault("executor", "serial")
+    kwargs.setdefault("progress", False)
+    return run_sweep(kwargs.pop("spec", spec()), out=tmp_path / name, **kwargs)
+
+
+def test_a_sweep_writes_one_row_per_run_and_its_steps(tmp_path: Path):
+    summary = sweep(tmp_path, spec=spec(outputs=["platforms", "orders"]))
+    assert (summary.planned, summary.done, summary.failed, summary.skipped) == (4, 4, 0, 0)
+    data = load_sweep(tmp_path / "s")
+    runs = data.runs
+    assert len(runs) == 4 and runs["status"].eq("ok").all()
+    assert runs[["point", "replication"]].values.tolist() == [[0, 0], [0, 1], [1, 0], [1, 1]]
+    assert runs[DISCOUNT].tolist() == [0.1, 0.1, 0.3, 0.3]
+    assert runs["seed"].nunique() == 4
+    steps = data.steps
+    assert len(steps) == 4 * 6
+    assert not steps.duplicated(["run_id", "step"]).any()
+    assert steps["run_id"].drop_duplicates().tolist() == runs["run_id"].tolist()
+    # the summary outcomes are the totals of the per-step table
+    totals = steps.groupby("run_id", sort=False)[["orders", "gmv"]].sum()
+    merged = runs.set_index("run_id")[["orders", "gmv"]]
+    assert (merged["orders"] == totals["orders"]).all()
+    assert merged["gmv"].to_numpy() == pytest.approx(totals["gmv"].to_numpy())
+    orders = data.orders
+    assert orders.groupby("run_id", sort=False).size().tolist() == runs["orders"].tolist()
+    assert set(data.platforms["platform"].astype(str)) >= {"pinduoduo", "douyin"}
+    manifest = data.manifest
+    assert manifest["root_seed"] == 21 and len(manifest["design"]) == 2
+    assert [r["run_id"] for r in manifest["runs"]] == runs["run_id"].tolist()
+    assert manifest["finished_at"] is not None and manifest["versions"]["mesa"]
+
+
+def test_a_run_is_reproduced_by_its_seed_and_config(tmp_path: Path):
+    from socialsim import ModelConfig
+    from socialsim.experiment.single_run import run_simulation
+
+    sweep(tmp_path)
+    data = load_sweep(tmp_path / "s")
+    run = data.runs.iloc[3]
+    config = ModelConfig.model_validate(data.manifest["base_config"]).with_overrides(
+        {DISCOUNT: run[DISCOUNT]}
+    )
+    again = run_simulation(config, seed=int(run["seed"]))
+    stored = data.steps[data.steps["run_id"] == run["run_id"]].drop(columns="run_id")
+    pd.testing.assert_frame_equal(stored.reset_index(drop=True), again.steps)
+
+
+def test_running_the_same_spec_again_skips_finished_runs(tmp_path: Path):
+    sweep(tmp_path)
+    before = sorted((tmp_path / "s" / "runs").iterdir())
+    again = sweep(tmp_path)
+    assert (again.done, again.failed, again.skipped) == (0, 0, 4)
+    assert sorted((tmp_path / "s" / "runs").iterdir()) == before
+    sessions = load_sweep(tmp_path / "s").manifest["sessions"]
+    assert [s["to_run"] for s in sessions] == [4, 0]
+
+
+def test_a_run_that_raises_is_recorded_and_the_others_finish(tmp_path: Path):
+    summary = sweep(tmp_path, spec=spec(design=FAILING))
+    assert (summary.done, summary.failed) == (4, 4)
+    runs = load_sweep(tmp_path / "s").runs
+    failed = runs[runs["status"] == "failed"]
+    assert failed["daigou.n_shoppers"].eq(385).all() and len(failed) == 4
+    assert failed["error"].str.startswith("ConfigError: daigou.n_shoppers: must not exceed").all()
+    assert failed["traceback"].str.contains("Traceback").all()
+    assert failed["gmv"].isna().all()
+    ok = runs[runs["status"] == "ok"]
+    assert ok["error"].isna().all() and (ok["orders"] > 0).all()
+    steps = load_sweep(tmp_path / "s").steps
+    assert set(steps["run_id"]) == set(ok["run_id"])
+    # failed runs are not retried unless asked
+    assert sweep(tmp_path, spec=spec(design=FAILING)).skipped == 8
+    retried = sweep(tmp_path, spec=spec(design=FAILING), retry_failed=True)
+    assert (retried.done, retried.failed, retried.skipped) == (0, 4, 4)
+    assert len(load_sweep(tmp_path / "s").runs) == 8
+
+
+def test_a_different_spec_is_refused(tmp_path: Path):
+    sweep(tmp_path)
+    with pytest.raises(ConfigError, match="holds sweep 'it' of a different spec"):
+        sweep(tmp_path, spec=spec(replications=3))
+    (tmp_path / "other").mkdir()
+    (tmp_path / "other" / "notes.txt").write_text("mine")
+    with pytest.raises(ConfigError, match="is not empty and holds no sweep"):
+        sweep(tmp_path, "other")
+
+
+def test_a_running_sweep_locks_its_directory(tmp_path: Path):
+    sweep(tmp_path)
+    store = SweepStore(tmp_path / "s")
+    with store.lock():
+        assert store.running() is not None
+        with pytest.raises(SweepBusyError, match="in use by a running sweep"):
+            sweep(tmp_path)
+    assert store.running() is None
+
+
+def test_orphan_parts_of_unfinished_runs_are_ignored_then_removed(tmp_path: Path):
+    sweep(tmp_path)
+    folder = tmp_path / "s" / "steps"
+    first = next(folder.iterdir())
+    frame = pd.read_parquet(first)
+    frame["run_id"] = "0123456789abcdef"
+    frame.to_parquet(folder / "0123456789abcdef.parquet")  # a killed run's steps, no runs row
+    (folder / ".x.parquet.1234.tmp").write_bytes(b"half a file")
+    assert "0123456789abcdef" not in set(load_sweep(tmp_path / "s").steps["run_id"])
+    sweep(tmp_path)
+    assert not (folder / "0123456789abcdef.parquet").exists()
+    assert not (folder / ".x.parquet.1234.tmp").exists()
+    assert len(list(folder.iterdir())) == 4
+
+
+def test_the_tables_read_directly_in_duckdb(tmp_path: Path):
+    import duckdb
+
+    sweep(tmp_path)
+    data = load_sweep(tmp_path / "s")
+    con = duckdb.connect()
+    n_runs = con.execute(f"SELECT count(*) FROM '{data.files('runs')}'").fetchone()[0]
+    by_run = con.execute(
+        f"SELECT r.point, sum(s.orders) FROM '{data.files('steps')}' s "
+        f"JOIN '{data.files('runs')}' r USING (run_id) GROUP BY r.point ORDER BY r.point"
+    ).fetchall()
+    assert n_runs == 4
+    expected = data.runs.groupby("point")["orders"].sum().tolist()
+    assert [int(total) for _, total in by_run] == expected
+
+
+def _comparable(data) -> dict[str, pd.DataFrame]:
+    runs = data.runs.drop(columns=list(TIMING_COLUMNS))
+    return {
+        "runs": runs,
+        "steps": data.steps,
+        "platforms": data.platforms,
+        "orders": data.orders,
+    }
+
+
+def test_every_executor_gives_identical_tables(tmp_path: Path):
+    the_spec = spec(outputs=["platforms", "orders"], design=FAILING, replications=1)
+    sweep(tmp_path, "serial", spec=the_spec)
+    sweep(tmp_path, "process", spec=the_spec, executor="process", workers=2)
+    sweep(tmp_path, "dask", spec=the_spec, executor="dask", workers=2)
+    reference = _comparable(load_sweep(tmp_path / "serial"))
+    for name in ("process", "dask"):
+        other = _comparable(load_sweep(tmp_path / name))
+        for table, frame in reference.items():
+            pd.testing.assert_frame_equal(other[table], frame, check_exact=True, obj=table)
+    assert reference["runs"]["status"].value_counts().to_dict() == {"ok": 2, "failed": 2}

@@ -1,0 +1,63 @@
+"""Planning: stable run ids, duplicate runs refused, a fixed runs schema."""
+
+from __future__ import annotations
+
+import pytest
+
+from socialsim.errors import ConfigError
+from socialsim.experiment.outcomes import outcome_columns
+from socialsim.experiment.plan import RUN_COLUMNS, plan_sweep
+from socialsim.experiment.spec import spec_from_dict
+
+DISCOUNT = "platforms.pinduoduo.group_buying.discount"
+
+
+def spec(**fields):
+    data = {
+        "name": "t",
+        "seed": 4,
+        "steps": 5,
+        "replications": 2,
+        "design": {"kind": "grid", "parameters": {DISCOUNT: [0.1, 0.3]}},
+    }
+    data.update(fields)
+    return spec_from_dict(data)
+
+
+def test_run_ids_are_stable_and_follow_config_seed_and_steps():
+    ids = [r.run_id for r in plan_sweep(spec()).runs]
+    assert ids == [r.run_id for r in plan_sweep(spec()).runs]
+    assert len(set(ids)) == 4 and all(len(i) == 16 for i in ids)
+    # the same run keeps its id in another sweep that contains it
+    more = plan_sweep(spec(design={"kind": "grid", "parameters": {DISCOUNT: [0.1, 0.2, 0.3]}})).runs
+    assert ids[:2] == [r.run_id for r in more[:2]]
+    assert set(ids).isdisjoint(r.run_id for r in plan_sweep(spec(steps=6)).runs)
+    assert set(ids).isdisjoint(r.run_id for r in plan_sweep(spec(seed=5)).runs)
+    changed = plan_sweep(spec(base={"network.mean_degree": 9})).runs
+    assert set(ids).isdisjoint(r.run_id for r in changed)
+
+
+def test_the_task_config_is_the_resolved_config_with_seed_and_steps():
+    plan = plan_sweep(spec(outputs=["orders"]))
+    run = plan.runs[3]
+    task = plan.task(run)
+    assert task.config["run"] == {"steps": 5, "seed": run.seed, "record_orders": True}
+    assert task.config["platforms"]["pinduoduo"]["group_buying"]["discount"] == 0.3
+    assert task.outputs == ("orders",)
+
+
+def test_the_same_run_twice_is_refused():
+    twice = {"kind": "grid", "parameters": {DISCOUNT: [0.2, 0.2]}, "common_random_numbers": True}
+    with pytest.raises(ConfigError, match="points 0 and 1 give the same config and seed"):
+        plan_sweep(spec(design=twice))
+
+
+def test_the_runs_schema_has_identity_parameters_and_outcomes():
+    plan = plan_sweep(spec())
+    schema = plan.runs_schema()
+    names = schema.names
+    assert names[: len(RUN_COLUMNS)] == list(RUN_COLUMNS)
+    assert DISCOUNT in names
+    assert set(outcome_columns(6)) <= set(names)
+    assert str(schema.field(DISCOUNT).type) == "double"
+    assert plan.parameters == {DISCOUNT: [0.1, 0.3]}

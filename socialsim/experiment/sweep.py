@@ -19,7 +19,13 @@ from typing import Any, TextIO
 from socialsim.experiment.executors import open_executor
 from socialsim.experiment.plan import SweepPlan, plan_sweep
 from socialsim.experiment.spec import ExperimentSpec, load_spec, spec_from_dict
-from socialsim.experiment.store import SweepData, SweepStore, _now, load_sweep
+from socialsim.experiment.store import (
+    SweepData,
+    SweepStore,
+    _now,
+    load_sweep,
+    package_versions,
+)
 
 __all__ = ["SweepSummary", "default_out", "resolve_spec", "run_sweep"]
 
@@ -194,7 +200,17 @@ def run_sweep(
             "retry_failed": retry_failed,
             "to_run": len(todo),
             "skipped": summary.skipped,
+            "versions": package_versions(),
         }
+        changed = _changed_versions(manifest["versions"], session["versions"])
+        if changed and todo:
+            # run ids name configs and seeds, not code: a new version may compute other numbers
+            print(
+                f"warning: this sweep was started with {changed[0]}; it resumes with "
+                f"{changed[1]}, and runs of the two may differ (the manifest records "
+                "each session's versions)",
+                file=stream,
+            )
         manifest["sessions"].append(session)
         manifest["started_at"] = manifest.get("started_at") or session["started_at"]
         manifest["finished_at"] = None
@@ -234,6 +250,21 @@ def run_sweep(
                 manifest["finished_at"] = session["finished_at"]
             store.write_manifest(manifest)
     return summary
+
+
+def _changed_versions(before: dict[str, str], now: dict[str, str]) -> tuple[str, str] | None:
+    """Return the versions, before and now, of the packages that decide the numbers, if changed."""
+    names = [
+        k
+        for k in ("socialsim", "mesa", "numpy", "scipy", "networkx")
+        if before.get(k) != now.get(k)
+    ]
+    if not names:
+        return None
+    return (
+        ", ".join(f"{k} {before.get(k)}" for k in names),
+        ", ".join(f"{k} {now.get(k)}" for k in names),
+    )
 
 
 def _all_recorded(store: SweepStore, plan: SweepPlan) -> bool:

@@ -192,3 +192,18 @@ def test_every_executor_gives_identical_tables(tmp_path: Path):
         for table, frame in reference.items():
             pd.testing.assert_frame_equal(other[table], frame, check_exact=True, obj=table)
     assert reference["runs"]["status"].value_counts().to_dict() == {"ok": 2, "failed": 2}
+
+
+def test_resuming_with_other_package_versions_warns(tmp_path: Path, capsys):
+    import json
+
+    sweep(tmp_path, spec=spec(design=FAILING))
+    manifest_path = tmp_path / "s" / "manifest.json"
+    manifest = json.loads(manifest_path.read_text())
+    manifest["versions"]["numpy"] = "0.0.1"
+    manifest_path.write_text(json.dumps(manifest))
+    sweep(tmp_path, spec=spec(design=FAILING), retry_failed=True)
+    err = capsys.readouterr().err
+    assert "warning: this sweep was started with numpy 0.0.1; it resumes with numpy" in err
+    sessions = json.loads(manifest_path.read_text())["sessions"]
+    assert sessions[-1]["versions"]["numpy"] != "0.0.1"

@@ -464,6 +464,20 @@ ORDER_COLUMNS: tuple[str, ...] = (
 """Columns of the order log, in order."""
 
 
+_ORDER_DTYPES: dict[str, type] = {
+    "step": np.int32,
+    "buyer": np.int32,
+    "tier": np.int8,
+    "product": np.int32,
+    "category": np.int16,
+    "platform": np.int8,
+    "channel": np.int8,
+    "source": np.int8,
+    "price_paid": np.float32,
+    "group_id": np.int64,
+}
+
+
 @dataclass
 class OrderLog:
     """Every order shipped, kept as compact array chunks (one per step).
@@ -495,11 +509,13 @@ class OrderLog:
 
     def frame(self) -> pd.DataFrame:
         """Return the orders as a DataFrame; platform, channel, source and category are labels."""
-        stored = [name for name in ORDER_COLUMNS if name != "returned"]
-        if not self.chunks:
-            data = {name: np.empty(0, dtype=np.int64) for name in stored}
-        else:
-            data = {name: np.concatenate([c[name] for c in self.chunks]) for name in stored}
+        # Fixed dtypes, an empty log included, so that every run's table has the same schema.
+        data = {
+            name: np.concatenate([np.empty(0, dtype), *(c[name] for c in self.chunks)]).astype(
+                dtype, copy=False
+            )
+            for name, dtype in _ORDER_DTYPES.items()
+        }
         returned = np.zeros(len(data["buyer"]), dtype=bool)
         if self.returned_ids:
             returned[np.concatenate(self.returned_ids)] = True

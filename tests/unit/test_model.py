@@ -263,3 +263,13 @@ def test_run_validates_steps_and_calls_back(small_config):
     assert seen == [1, 2, 3]
     with pytest.raises(ValueError, match="steps must be >= 0"):
         model.run(-1)
+
+
+def test_an_empty_order_log_has_the_dtypes_of_a_full_one():
+    # a sweep writes one orders part per run: they must share one schema
+    empty = SocialCommerceModel(ModelConfig.small(500), rng=1).orders()
+    model = SocialCommerceModel(ModelConfig.small(500), rng=1)
+    model.run(3)
+    full = model.orders()
+    assert len(empty) == 0 and len(full) > 0
+    assert empty.dtypes.to_dict() == full.dtypes.to_dict()

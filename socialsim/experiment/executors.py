@@ -30,7 +30,7 @@ import logging
 import multiprocessing
 import os
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, Protocol
@@ -96,32 +96,62 @@ class SerialExecutor:
 class ProcessExecutor:
     """Run tasks in a pool of ``workers`` local processes (spawned).
 
+    A new pool is first checked by a trivial task, so that workers that cannot
+    start (a script without the ``__main__`` guard) are told apart from a run
+    that kills its worker. When a worker dies, every run in flight is lost
+    with the pool; those runs are tried again one at a time in a fresh pool,
+    so the run that killed it dies alone and is recorded as failed, and the
+    others finish.
+
     Parameters
     ----------
     workers : int
         Number of worker processes.
+    function : callable
+        What each worker does with a task (:func:`run_one`; tests inject others).
     """
 
     name = "process"
 
-    def __init__(self, workers: int) -> None:
+    def __init__(self, workers: int, function: Callable[[RunTask], RunOutput] = run_one) -> None:
         self.workers = int(workers)
+        self._function = function
         self._pool: ProcessPoolExecutor | None = None
 
     def describe(self) -> str:
         """Return e.g. ``process, 4 workers``."""
         return f"process, {self.workers} worker{'s' * (self.workers != 1)}"
 
-    def _new_pool(self) -> ProcessPoolExecutor:
-        return ProcessPoolExecutor(
+    def _start_pool(self) -> None:
+        self.close()
+        pool = ProcessPoolExecutor(
             max_workers=self.workers, mp_context=multiprocessing.get_context("spawn")
         )
+        try:
+            pool.submit(os.getpid).result()
+        except BrokenProcessPool:
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise ExecutorError(_BOOT_FAILURE) from None
+        self._pool = pool
 
-    def close(self) -> None:
-        """Shut the pool down, cancelling queued tasks."""
-        if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
-            self._pool = None
+    def close(self, *, kill: bool = False) -> None:
+        """Shut the pool down, cancelling queued tasks; with `kill`, stop runs in flight too.
+
+        Killing is for an interrupted sweep: the runs in flight would be thrown
+        away anyway, so there is no point waiting for them.
+        """
+        pool, self._pool = self._pool, None
+        if pool is None:
+            return
+        if kill:
+            # ProcessPoolExecutor has no public way to stop busy workers before Python 3.14
+            terminate = getattr(pool, "terminate_workers", None)
+            if terminate is not None:
+                terminate()
+                return
+            for process in list(getattr(pool, "_processes", {}).values()):
+                process.terminate()
+        pool.shutdown(wait=True, cancel_futures=True)
 
     def map_unordered(self, tasks: Iterable[RunTask]) -> Iterator[RunOutput]:
         """Run the tasks in the pool; yield outputs as they finish."""
@@ -129,62 +159,66 @@ class ProcessExecutor:
         retry: deque[RunTask] = deque()
         attempts: dict[str, int] = {}
         pending: dict[Future[RunOutput], RunTask] = {}
-        finished_any = False
-        self._pool = self._pool or self._new_pool()
+        if self._pool is None:
+            self._start_pool()
 
-        def submit() -> bool:
-            task = retry.popleft() if retry else next(source, None)
-            if task is None:
-                return False
-            attempts[task.run_id] = attempts.get(task.run_id, 0) + 1
-            pending[self._pool.submit(run_one, task)] = task
+        def fill() -> bool:
+            """Submit up to two tasks per worker (retries one at a time); False if broken."""
+            while len(pending) < 2 * self.workers:
+                if retry and pending:
+                    return True  # a retried run runs alone
+                task = retry.popleft() if retry else next(source, None)
+                if task is None:
+                    return True
+                try:
+                    future = self._pool.submit(self._function, task)
+                except BrokenProcessPool:
+                    retry.appendleft(task)
+                    return False
+                attempts[task.run_id] = attempts.get(task.run_id, 0) + 1
+                pending[future] = task
+                if attempts[task.run_id] > 1:
+                    return True
             return True
 
         try:
-            while len(pending) < 2 * self.workers and submit():
-                pass
-            while pending:
-                done, _ = wait(pending, return_when=FIRST_COMPLETED)
-                broken: list[RunTask] = []
-                for future in done:
-                    task = pending.pop(future)
-                    try:
-                        output = future.result()
-                    except BrokenProcessPool:
-                        broken.append(task)
-                        continue
-                    except Exception as exc:  # e.g. a result that could not be unpickled
-                        output = RunOutput(
-                            task.run_id, "failed", error=f"{type(exc).__name__}: {exc}"
-                        )
-                    finished_any = True
-                    yield output
-                if broken:
-                    # every task in flight is lost with the pool; the one that broke it is
-                    # unknown, so each gets one more try in a fresh pool
-                    broken.extend(pending.values())
+            healthy = fill()
+            while pending or retry:
+                lost: list[RunTask] = []
+                if pending:
+                    done, _ = wait(pending, return_when=FIRST_COMPLETED)
+                    for future in done:
+                        task = pending.pop(future)
+                        try:
+                            output = future.result()
+                        except BrokenProcessPool:
+                            lost.append(task)
+                            continue
+                        except Exception as exc:  # e.g. a result that could not be unpickled
+                            output = RunOutput(
+                                task.run_id, "failed", error=f"{type(exc).__name__}: {exc}"
+                            )
+                        yield output
+                if lost or not healthy:
+                    # the pool is broken: whatever else was in flight is lost with it
+                    lost.extend(pending.values())
                     pending.clear()
-                    if not finished_any:
-                        raise ExecutorError(_BOOT_FAILURE)
-                    self._pool.shutdown(wait=False, cancel_futures=True)
-                    self._pool = self._new_pool()
-                    for task in broken:
+                    self._start_pool()
+                    for task in lost:
                         if attempts[task.run_id] >= 2:
                             yield RunOutput(task.run_id, "failed", error=_WORKER_DIED)
                         else:
                             retry.append(task)
-                while len(pending) < 2 * self.workers and submit():
-                    pass
+                healthy = fill()
         finally:
             for future in pending:
                 future.cancel()
 
 
 _BOOT_FAILURE = (
-    "the worker processes died before finishing any run. If the sweep is started from a "
-    "script, put it under 'if __name__ == \"__main__\":' (worker processes are spawned, and "
-    "each imports the script); otherwise a run may have exhausted memory: try fewer "
-    "--workers or the serial executor"
+    "the worker processes could not start. If the sweep is started from a script, put it "
+    "under 'if __name__ == \"__main__\":' (worker processes are spawned, and each imports "
+    "the script); from standard input, use a file or the serial executor"
 )
 _WORKER_DIED = (
     "WorkerDied: the worker process died twice while this run was in flight (killed, or out "
@@ -306,5 +340,9 @@ def open_executor(
     executor: Any = ProcessExecutor(n) if kind == "process" else DaskExecutor(scheduler, n)
     try:
         yield executor
+    except BaseException:
+        if isinstance(executor, ProcessExecutor):
+            executor.close(kill=True)
+        raise
     finally:
         executor.close()

@@ -11,6 +11,7 @@ sweep, and a resumed sweep knows what it has already done.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -184,6 +185,7 @@ def plan_sweep(spec: ExperimentSpec, source: str | None = None) -> SweepPlan:
 
 
 def _plan(spec: ExperimentSpec) -> SweepPlan:
+    _check_run_keys(spec)
     base = base_config(spec)
     steps = base.run.steps if spec.steps is None else spec.steps
     base = base.with_overrides(
@@ -229,15 +231,44 @@ def _plan(spec: ExperimentSpec) -> SweepPlan:
             runs.append(run)
     if problems:
         raise ConfigError(problems[:_MAX_PROBLEMS])
-    return SweepPlan(
+    # The plan's order decides points and seeds, and key order in the spec decides the plan's
+    # order: two specs that differ only in key order are different sweeps.
+    order = [[r.run_id, r.point, r.replication] for r in runs]
+    plan = SweepPlan(
         spec=spec,
         base=base,
         points=points,
         runs=runs,
         parameters=parameters,
         n_tiers=n_tiers,
-        spec_hash=spec.spec_hash(base),
+        spec_hash=stable_hash({"spec": spec.spec_hash(base), "runs": order}),
     )
+    plan.runs_schema()  # fails now, not after the first run, if a parameter has no Arrow type
+    return plan
+
+
+_RUN_KEYS = {
+    "run.seed": "the spec's seed (every run's seed is spawned from it)",
+    "run.steps": "the spec's steps",
+    "run.record_orders": "'orders' in the spec's outputs",
+}
+
+
+def _check_run_keys(spec: ExperimentSpec) -> None:
+    """Refuse run.* keys: the spec sets them for every run, so a value here would be overridden."""
+    keys = [(f"base.{k}", k) for k in spec.base]
+    design = spec.design
+    for arm, overrides in getattr(design, "scenarios", {}).items():
+        keys.extend((f"design.scenarios.{arm}.{k}", k) for k in overrides)
+    for field in ("parameters", "bounds"):
+        keys.extend((f"design.{field}.{k}", k) for k in getattr(design, field, {}))
+    problems = []
+    for where, key in keys:
+        if key == "run" or key.startswith("run."):
+            use = _RUN_KEYS.get(key, "the spec's seed, steps and outputs")
+            problems.append(Problem(where, f"a sweep sets the run section itself: use {use}"))
+    if problems:
+        raise ConfigError(problems)
 
 
 def _check_values(spec: ExperimentSpec, base: ModelConfig) -> None:
@@ -294,9 +325,27 @@ def _value_at(config: ModelConfig, key: str) -> Any:
             node = node[int(part)] if part.isdigit() and int(part) in node else node[part]
         else:
             node = getattr(node, part)
+    # A mapping (a section, a table) is stored as JSON text, so every part of the runs
+    # table has one flat schema; a list of numbers stays a list.
     if isinstance(node, BaseModel):
-        return node.model_dump(mode="json")
-    return list(node) if isinstance(node, tuple) else node
+        node = node.model_dump(mode="json")
+    if isinstance(node, Mapping):
+        return json.dumps(_jsonable(node), sort_keys=True)
+    if isinstance(node, tuple | list):
+        items = list(node)
+        scalar = all(isinstance(v, int | float | str | bool) or v is None for v in items)
+        return items if scalar else json.dumps(_jsonable(items), sort_keys=True)
+    return node
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json")
+    if isinstance(value, Mapping):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, tuple | list):
+        return [_jsonable(v) for v in value]
+    return value
 
 
 def _describe(point: DesignPoint, limit: int = 120) -> str:

@@ -315,9 +315,10 @@ class ExperimentSpec(Section):
     def spec_hash(self, base_config: ModelConfig) -> str:
         """Hash of everything that decides the runs: spec fields and the resolved base config.
 
-        The ``execution`` section is left out: how a sweep runs does not change its results.
+        ``execution`` (how a sweep runs) and ``description`` (prose) are left
+        out: changing them does not change the results.
         """
-        data = self.model_dump(mode="json", exclude={"execution", "config"})
+        data = self.model_dump(mode="json", exclude={"execution", "config", "description"})
         data["base_config"] = base_config.config_hash()
         return stable_hash(data)
 

@@ -51,8 +51,10 @@ def sweep_status(path: str | os.PathLike[str], *, max_failures: int = 5) -> str:
     sessions = manifest.get("sessions", [])
     if holder is not None:
         state = f"running now ({holder})"
-    elif manifest.get("finished_at"):
-        state = f"complete since {manifest['finished_at']}"
+    elif pending == 0 and failed == 0:
+        state = "complete"
+    elif pending == 0:
+        state = f"finished, with {failed} failed run(s): fix, then rerun with --retry-failed"
     elif sessions and sessions[-1].get("interrupted"):
         state = "interrupted; run the same 'socialsim sweep' command to resume"
     elif sessions and sessions[-1].get("finished_at") is None:

@@ -69,7 +69,8 @@ class SweepBusyError(RuntimeError):
 def package_versions() -> dict[str, str]:
     """Return the versions of Python, socialsim and the packages that decide its numbers."""
     versions = {"python": platform.python_version(), "socialsim": __version__}
-    for name in ("mesa", "numpy", "scipy", "networkx", "pandas", "pyarrow", "pydantic", "SALib"):
+    names = ("mesa", "numpy", "scipy", "networkx", "pandas", "pyarrow", "pydantic", "SALib")
+    for name in (*names, "dask", "distributed"):
         try:
             versions[name] = version(name)
         except PackageNotFoundError:  # pragma: no cover - all are dependencies
@@ -80,21 +81,20 @@ def package_versions() -> dict[str, str]:
 def git_commit() -> str | None:
     """Return socialsim's git commit (``+dirty`` if modified) when run from a checkout."""
     here = Path(__file__).resolve().parent
+
+    def git(*args: str) -> str:
+        # --no-optional-locks: never take the index lock of a checkout someone is working in
+        command = ["git", "--no-optional-locks", "-C", str(here), *args]
+        return subprocess.run(
+            command, capture_output=True, text=True, timeout=10, check=True
+        ).stdout.strip()
+
     try:
-        commit = subprocess.run(
-            ["git", "-C", str(here), "rev-parse", "HEAD"],
-            capture_output=True,
-            text=True,
-            timeout=10,
-            check=True,
-        ).stdout.strip()
-        dirty = subprocess.run(
-            ["git", "-C", str(here), "status", "--porcelain", "--untracked-files=no"],
-            capture_output=True,
-            text=True,
-            timeout=10,
-            check=True,
-        ).stdout.strip()
+        # only if this very file is tracked: an installed copy inside another repository
+        # (a virtual environment in a project) must not report that project's commit
+        git("ls-files", "--error-unmatch", Path(__file__).name)
+        commit = git("rev-parse", "HEAD")
+        dirty = git("status", "--porcelain", "--untracked-files=no")
     except (OSError, subprocess.SubprocessError):
         return None
     return f"{commit}+dirty" if dirty else commit
@@ -189,7 +189,7 @@ class SweepStore:
                     ]
                 )
             return manifest
-        if self.path.exists() and any(self.path.iterdir()):
+        if self.path.exists() and any(p.name != _LOCK for p in self.path.iterdir()):
             raise ConfigError(
                 [
                     Problem(
@@ -252,6 +252,7 @@ class SweepStore:
         except ImportError:  # pragma: no cover - Windows
             yield
             return
+        self.path.mkdir(parents=True, exist_ok=True)
         handle = (self.path / _LOCK).open("a+", encoding="utf-8")
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)

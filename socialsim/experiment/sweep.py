@@ -173,14 +173,18 @@ def run_sweep(
     kind = executor or spec.execution.executor
     n_workers = workers if workers is not None else spec.execution.workers
     address = scheduler if scheduler is not None else spec.execution.scheduler
+    if scheduler is None and executor not in (None, "dask"):
+        address = None  # an executor asked for here wins over the spec's Dask scheduler
     if address is not None and executor is None:
         kind = "dask"
+    if address is not None and kind != "dask":
+        raise ValueError(f"scheduler: a Dask scheduler address needs the dask executor, not {kind}")
     stream = sys.stderr if stream is None else stream
 
     store = SweepStore(out_path)
-    store.initialise(plan)
     summary = SweepSummary(out=out_path, planned=len(plan.runs))
     with store.lock():
+        store.initialise(plan)
         manifest = store.read_manifest()
         recorded = store.finished()
         store.remove_orphans({r for r, s in recorded.items() if s == "ok"})

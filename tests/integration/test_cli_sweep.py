@@ -45,7 +45,7 @@ def test_sweep_runs_resumes_and_reports(tmp_path, capsys):
     assert main(["status", str(out)]) == 0
     status = capsys.readouterr().out
     assert "4 runs planned (2 points x 2 replications): 4 done, 0 failed, 0 pending" in status
-    assert "complete since" in status
+    assert "state: complete" in status
     assert len(load_sweep(out).runs) == 4
 
 
@@ -83,6 +83,7 @@ def test_failed_runs_are_listed_and_exit_one(tmp_path, capsys):
     assert main(["status", str(out)]) == 0
     status = capsys.readouterr().out
     assert "2 done, 2 failed, 0 pending" in status and "point 1 rep 0: ConfigError" in status
+    assert "state: finished, with 2 failed run(s)" in status and "complete" not in status
 
 
 @pytest.mark.parametrize(

@@ -207,3 +207,101 @@ def test_resuming_with_other_package_versions_warns(tmp_path: Path, capsys):
     assert "warning: this sweep was started with numpy 0.0.1; it resumes with numpy" in err
     sessions = json.loads(manifest_path.read_text())["sessions"]
     assert sessions[-1]["versions"]["numpy"] != "0.0.1"
+
+
+def test_a_run_that_kills_its_worker_is_recorded_and_the_others_finish(tmp_path: Path):
+    from socialsim.experiment.executors import ProcessExecutor
+    from socialsim.experiment.plan import plan_sweep
+    from socialsim.experiment.spec import spec_from_dict
+    from tests.integration._dying_worker import die_on_point_one
+
+    design = {"kind": "grid", "parameters": {DISCOUNT: [0.1, 0.2, 0.3]}}
+    plan = plan_sweep(spec_from_dict(spec(design=design)))
+    executor = ProcessExecutor(2, function=die_on_point_one)
+    try:
+        outputs = list(executor.map_unordered(plan.task(r) for r in plan.runs))
+    finally:
+        executor.close()
+    by_run = {o.run_id: o for o in outputs}
+    assert len(outputs) == len(by_run) == 6
+    for run in plan.runs:
+        output = by_run[run.run_id]
+        if run.point == 1:
+            assert output.status == "failed" and output.error.startswith("WorkerDied")
+        else:
+            assert output.status == "ok", output.error
+
+
+def test_a_failed_run_that_succeeds_on_retry_replaces_its_row(tmp_path: Path, monkeypatch):
+    import socialsim.experiment.runner as runner
+
+    real = runner.run_tables
+
+    def flaky(config, seed, outputs=("steps",)):
+        if config.platforms["pinduoduo"].group_buying.discount == 0.3:
+            raise RuntimeError("disk hiccup")
+        return real(config, seed, outputs)
+
+    monkeypatch.setattr(runner, "run_tables", flaky)
+    first = sweep(tmp_path)
+    assert (first.done, first.failed) == (2, 2)
+    monkeypatch.setattr(runner, "run_tables", real)
+    second = sweep(tmp_path, retry_failed=True)
+    assert (second.done, second.failed, second.skipped) == (2, 0, 2)
+    data = load_sweep(tmp_path / "s")
+    assert len(data.runs) == 4 and data.runs["status"].eq("ok").all()
+    assert data.runs["error"].isna().all()
+    assert len(data.steps) == 4 * 6
+
+
+def test_reordering_the_design_keys_is_a_different_sweep(tmp_path: Path):
+    grid = {DISCOUNT: [0.1, 0.3], "network.mean_degree": [6, 8]}
+    swapped = dict(reversed(list(grid.items())))
+    sweep(tmp_path, spec=spec(design={"kind": "grid", "parameters": grid}))
+    with pytest.raises(ConfigError, match="of a different spec"):
+        sweep(tmp_path, spec=spec(design={"kind": "grid", "parameters": swapped}))
+    # prose and execution settings do not change the runs: resuming is allowed
+    again = sweep(
+        tmp_path,
+        spec=spec(design={"kind": "grid", "parameters": grid}, description="typo fixed"),
+    )
+    assert again.skipped == 8
+
+
+def test_list_and_mapping_parameters_are_stored_flat(tmp_path: Path):
+    tiers = {
+        "population.tiers": {
+            1: {"share": 0.5, "median_income": 9000.0, "online_share": 0.9,
+                "price_sensitivity": 0.6, "n_cities": 4},
+            2: {"share": 0.5, "median_income": 3000.0, "online_share": 0.6,
+                "price_sensitivity": 1.4, "n_cities": 20},
+        },
+        "network.tiers": {1: {"community_size": 30, "community_tie_share": 0.7},
+                          2: {"community_size": 20, "community_tie_share": 0.8}},
+    }  # fmt: skip
+    design = {
+        "kind": "scenarios",
+        "scenarios": {"six_tiers": {}, "two_tiers": tiers},
+        "parameters": {
+            "platforms.yunji.micro_stores.commission_rates": [[0.1, 0.05], [0.2, 0.1]],
+            "platforms.yunji.micro_stores.regulation.step": [None, 3],
+        },
+    }
+    sweep(tmp_path, spec=spec(design=design, replications=1))
+    runs = load_sweep(tmp_path / "s").runs
+    assert runs["status"].eq("ok").all() and len(runs) == 8
+    rates = runs["platforms.yunji.micro_stores.commission_rates"]
+    assert [list(v) for v in rates.iloc[[0, 2]]] == [
+        [0.1, 0.05],
+        [0.2, 0.1],
+    ]
+    import json
+
+    stored = runs["population.tiers"].map(json.loads)
+    assert set(stored.iloc[0]) == {"1", "2", "3", "4", "5", "6"}
+    assert set(stored.iloc[-1]) == {"1", "2"}
+    steps = runs["platforms.yunji.micro_stores.regulation.step"]
+    assert steps.iloc[:2].isna().tolist() == [True, False] and steps.iloc[1] == 3
+    # two-tier worlds have no tier-3 outcomes: missing, not 0
+    two = runs[runs["scenario"] == "two_tiers"]
+    assert two["penetration_t3"].isna().all() and two["penetration_t1"].notna().all()

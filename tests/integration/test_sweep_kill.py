@@ -86,3 +86,33 @@ def test_a_killed_sweep_resumes_with_every_run_exactly_once(tmp_path: Path, exec
     sessions = data.manifest["sessions"]
     assert len(sessions) == 2 and sessions[0]["finished_at"] is None
     assert data.manifest["finished_at"] is not None
+
+
+def test_ctrl_c_stops_the_sweep_and_its_workers_and_it_resumes(tmp_path: Path):
+    spec_path = tmp_path / "spec.yaml"
+    spec_path.write_text(yaml.safe_dump(SPEC))
+    out = tmp_path / "sweep"
+    command = [sys.executable, "-m", "socialsim", "sweep", str(spec_path), "--out", str(out)]
+    command += ["--executor", "process", "--workers", "2", "--no-progress"]
+    process = subprocess.Popen(
+        command, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+    deadline = time.monotonic() + 120
+    try:
+        while len(_parts(out / "runs")) < 2:
+            assert process.poll() is None, process.stderr.read().decode()
+            assert time.monotonic() < deadline, "the sweep did not record 2 runs in time"
+            time.sleep(0.02)
+        process.send_signal(signal.SIGINT)  # to the sweep only, as a notebook's interrupt does
+        assert process.wait(timeout=30) == 130
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+    err = process.stderr.read().decode()
+    assert "sweep interrupted; the runs finished so far are saved" in err
+    assert "Traceback" not in err
+    recorded = len(_parts(out / "runs"))
+    manifest = load_sweep(out).manifest
+    assert manifest["sessions"][-1]["interrupted"] is True
+    summary = run_sweep(spec_path, out=out, executor="serial", progress=False)
+    assert summary.skipped == recorded and summary.done == N_POINTS * REPS - recorded

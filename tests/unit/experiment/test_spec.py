@@ -232,7 +232,7 @@ def test_a_relative_config_file_is_found_next_to_the_spec(tmp_path: Path):
     (tmp_path / "world.yaml").write_text("population: {n_consumers: 3000}\n")
     (tmp_path / "spec.yaml").write_text(
         "name: t\nseed: 1\nconfig: world.yaml\nbase: {network.mean_degree: 7}\n"
-        "design: {kind: zip, parameters: {run.record_orders: [false]}}\n"
+        "design: {kind: zip, parameters: {network.mean_degree: [6]}}\n"
     )
     plan = plan_sweep(load_spec(tmp_path / "spec.yaml"))
     assert plan.base.population.n_consumers == 3000
@@ -261,3 +261,19 @@ def test_a_grid_over_keys_bound_by_a_shared_rule_is_judged_per_point():
     bad = {"kind": "zip", "parameters": {"campaign.split.head": [0.34, 0.5]}}
     with pytest.raises(ConfigError, match=r"design point 1 \(campaign.split.head=0.5\): campaign"):
         plan_sweep(spec_from_dict(spec(design=bad)))
+
+
+@pytest.mark.parametrize(
+    ("fields", "expected"),
+    [
+        ({"base": {"run.seed": 5}}, "base.run.seed: a sweep sets the run section itself: use"),
+        (
+            {"design": {"kind": "grid", "parameters": {"run.steps": [5, 10]}}},
+            "design.parameters.run.steps: a sweep sets the run section itself: use the spec's",
+        ),
+    ],
+)
+def test_run_keys_are_refused_in_favour_of_the_spec_s_own(fields, expected):
+    with pytest.raises(ConfigError) as excinfo:
+        plan_sweep(spec_from_dict(spec(**fields)))
+    assert messages(excinfo)[0].startswith(expected)

@@ -151,7 +151,8 @@ class ProcessExecutor:
                 return
             for process in list(getattr(pool, "_processes", {}).values()):
                 process.terminate()
-        pool.shutdown(wait=True, cancel_futures=True)
+        # after a kill, do not wait: the pool's manager thread winds down by itself
+        pool.shutdown(wait=not kill, cancel_futures=True)
 
     def map_unordered(self, tasks: Iterable[RunTask]) -> Iterator[RunOutput]:
         """Run the tasks in the pool; yield outputs as they finish."""
@@ -342,7 +343,9 @@ def open_executor(
         yield executor
     except BaseException:
         if isinstance(executor, ProcessExecutor):
-            executor.close(kill=True)
+            # already failing or interrupted: cleaning up must not replace that error
+            with contextlib.suppress(Exception):
+                executor.close(kill=True)
         raise
     finally:
         executor.close()

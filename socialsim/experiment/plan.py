@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import pyarrow as pa
 from pydantic import BaseModel
 
-from socialsim.config.loading import stable_hash
+from socialsim.config.loading import override_data, stable_hash
 from socialsim.config.schema import ModelConfig
 from socialsim.errors import ConfigError, Problem
 from socialsim.experiment.design import DesignPoint, expand_design, integer_key
@@ -98,6 +98,7 @@ class SweepPlan:
     parameters: dict[str, list[Any]]
     n_tiers: int
     spec_hash: str
+    _base_data: dict[str, Any] | None = field(default=None, repr=False)
 
     def config(self, run: PlannedRun) -> ModelConfig:
         """Return the resolved config of a run (seed included)."""
@@ -105,13 +106,22 @@ class SweepPlan:
         return self.base.with_overrides(overrides)
 
     def task(self, run: PlannedRun) -> RunTask:
-        """Return what a worker needs to do `run`."""
+        """Return what a worker needs to do `run`.
+
+        The config goes as the base world's data with the point's overrides set;
+        the worker validates it into exactly :meth:`config`. Keeping pydantic out
+        of the sweep's own loop keeps it fast, and lets Ctrl-C arrive as a
+        KeyboardInterrupt (pydantic would wrap one raised inside it).
+        """
+        if self._base_data is None:
+            self._base_data = self.base.model_dump()
+        overrides = {**self.points[run.point].overrides, "run.seed": run.seed}
         return RunTask(
             run_id=run.run_id,
             point=run.point,
             replication=run.replication,
             seed=run.seed,
-            config=self.config(run).model_dump(),
+            config=override_data(self._base_data, overrides),
             outputs=tuple(t for t in self.spec.outputs if t != "steps"),
         )
 
@@ -260,8 +270,8 @@ def _check_run_keys(spec: ExperimentSpec) -> None:
     design = spec.design
     for arm, overrides in getattr(design, "scenarios", {}).items():
         keys.extend((f"design.scenarios.{arm}.{k}", k) for k in overrides)
-    for field in ("parameters", "bounds"):
-        keys.extend((f"design.{field}.{k}", k) for k in getattr(design, field, {}))
+    for section in ("parameters", "bounds"):
+        keys.extend((f"design.{section}.{k}", k) for k in getattr(design, section, {}))
     problems = []
     for where, key in keys:
         if key == "run" or key.startswith("run."):

@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
+import pyarrow as pa
+
 from socialsim.experiment.executors import open_executor
 from socialsim.experiment.plan import SweepPlan, plan_sweep
 from socialsim.experiment.spec import ExperimentSpec, load_spec, spec_from_dict
@@ -240,6 +242,10 @@ def run_sweep(
         except KeyboardInterrupt:
             summary.interrupted = True
             raise
+        except pa.ArrowCancelled:
+            # Ctrl-C during a Parquet read or write reaches us as Arrow's own exception
+            summary.interrupted = True
+            raise KeyboardInterrupt from None
         finally:
             reporter.close()
             summary.wall_seconds = time.perf_counter() - started

@@ -104,7 +104,8 @@ def test_ctrl_c_stops_the_sweep_and_its_workers_and_it_resumes(tmp_path: Path):
             assert time.monotonic() < deadline, "the sweep did not record 2 runs in time"
             time.sleep(0.02)
         process.send_signal(signal.SIGINT)  # to the sweep only, as a notebook's interrupt does
-        assert process.wait(timeout=30) == 130
+        code = process.wait(timeout=30)
+        assert code == 130, process.stderr.read().decode()
     finally:
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGKILL)

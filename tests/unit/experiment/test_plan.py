@@ -61,3 +61,12 @@ def test_the_runs_schema_has_identity_parameters_and_outcomes():
     assert set(outcome_columns(6)) <= set(names)
     assert str(schema.field(DISCOUNT).type) == "double"
     assert plan.parameters == {DISCOUNT: [0.1, 0.3]}
+
+
+def test_a_task_s_config_validates_into_the_run_s_config():
+    from socialsim import ModelConfig
+
+    plan = plan_sweep(spec(base={"population.tiers.3.median_income": 3500.0}))
+    for run in plan.runs:
+        task = plan.task(run)
+        assert ModelConfig.model_validate(task.config) == plan.config(run)

@@ -8,6 +8,15 @@ import pytest
 
 from socialsim import ModelConfig, SocialCommerceModel
 
+TINY_WORLD = {
+    "population.n_consumers": 400,
+    "influencers.n_kols": 2,
+    "influencers.n_kocs": 8,
+    "stores.n_owners": 4,
+    "daigou.n_shoppers": 0,
+}
+"""Dotted overrides for a 400-consumer world that runs a few days in a blink (sweep tests)."""
+
 
 @pytest.fixture(scope="session")
 def small_config() -> ModelConfig:

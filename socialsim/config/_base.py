@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, WrapSerializer
 
-__all__ = ["MAX_RMB", "Section", "Table", "located", "read_only"]
+__all__ = ["MAX_RMB", "Section", "Table", "deep_merge", "located", "read_only"]
 
 MAX_RMB = 1e8
 """Money stays far below float32's range (~3e38), so sums never overflow."""
@@ -24,6 +24,23 @@ def located(path: str, message: str) -> ValueError:
     ``platforms.pinduoduo.group_buying``), for sections used in several places.
     """
     return ValueError(f"@{path}: {message}")
+
+
+def deep_merge(base: Mapping[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
+    """Deep-merge `over` onto `base`: mappings merge key by key, other values replace.
+
+    Examples
+    --------
+    >>> deep_merge({"a": {"x": 1, "y": 2}, "b": [1]}, {"a": {"y": 3}, "b": [2]})
+    {'a': {'x': 1, 'y': 3}, 'b': [2]}
+    """
+    out = dict(base)
+    for key, value in over.items():
+        if isinstance(value, Mapping) and isinstance(out.get(key), Mapping):
+            out[key] = deep_merge(out[key], value)
+        else:
+            out[key] = value
+    return out
 
 
 def read_only(mapping: Mapping[Any, Any]) -> Mapping[Any, Any]:

@@ -28,7 +28,7 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import AfterValidator, Field, model_validator
 
-from socialsim.config._base import MAX_RMB, Section, Table, located, read_only
+from socialsim.config._base import MAX_RMB, Section, Table, deep_merge, located, read_only
 
 __all__ = [
     "PRESETS",
@@ -88,17 +88,6 @@ def _parsed_preset(name: str) -> dict[str, Any]:
     if name not in files:
         raise KeyError(name)
     return yaml.safe_load(files[name]) or {}
-
-
-def _merge(base: Mapping[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
-    """Deep-merge `over` onto `base`: sections merge key by key, values replace."""
-    out = dict(base)
-    for key, value in over.items():
-        if isinstance(value, Mapping) and isinstance(out.get(key), Mapping):
-            out[key] = _merge(out[key], value)
-        else:
-            out[key] = value
-    return out
 
 
 # --------------------------------------------------------------------------- feeds
@@ -647,7 +636,7 @@ class PlatformConfig(Section):
             raise located(
                 ".preset", f"unknown platform preset {name!r}; choose one of {', '.join(PRESETS)}"
             )
-        return _merge(preset_data(name), data)
+        return deep_merge(preset_data(name), data)
 
 
 def default_platforms() -> dict[str, PlatformConfig]:

@@ -37,7 +37,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, ValidationError, field_validator, model_validator
 
-from socialsim.config._base import Section, located
+from socialsim.config._base import Section, deep_merge, located
 from socialsim.config.loading import (
     apply_overrides,
     load_config,
@@ -88,18 +88,19 @@ class _Design(Section):
         raise NotImplementedError
 
 
+def _non_empty_lists(parameters: dict[str, list[Any]]) -> dict[str, list[Any]]:
+    for key, values in parameters.items():
+        if not values:
+            raise located(f".{key}", "must list at least one value")
+    return parameters
+
+
 class _ListDesign(_Design):
     parameters: dict[str, list[Any]] = Field(
         description="Dotted config key -> list of values.", min_length=1
     )
 
-    @field_validator("parameters")
-    @classmethod
-    def _non_empty_lists(cls, parameters: dict[str, list[Any]]) -> dict[str, list[Any]]:
-        for key, values in parameters.items():
-            if not values:
-                raise located(f".{key}", "must list at least one value")
-        return parameters
+    _check_lists = field_validator("parameters")(_non_empty_lists)
 
     def parameter_keys(self) -> list[str]:
         """Return the dotted config keys this design varies, in order."""
@@ -156,13 +157,7 @@ class ScenarioDesign(_Design):
                 )
         return scenarios
 
-    @field_validator("parameters")
-    @classmethod
-    def _non_empty_lists(cls, parameters: dict[str, list[Any]]) -> dict[str, list[Any]]:
-        for key, values in parameters.items():
-            if not values:
-                raise located(f".{key}", "must list at least one value")
-        return parameters
+    _check_lists = field_validator("parameters")(_non_empty_lists)
 
     def parameter_keys(self) -> list[str]:
         """Return the dotted config keys this design varies, in order."""
@@ -371,9 +366,11 @@ def spec_from_dict(
     # Validate every variant, so that a broken quick variant is found now, not later.
     for name in variants:
         if name != variant:
-            _validate(_merge(data, variants[name]) | {"variant": name}, source, f"variants.{name}")
+            _validate(
+                deep_merge(data, variants[name]) | {"variant": name}, source, f"variants.{name}"
+            )
     if variant is not None:
-        data = _merge(data, variants[variant]) | {"variant": variant}
+        data = deep_merge(data, variants[variant]) | {"variant": variant}
     return _validate(data, source, None)
 
 
@@ -460,13 +457,3 @@ def _strip_design_tag(path: str) -> str:
     if len(parts) > 1 and parts[0] == "design" and parts[1] in DESIGN_KINDS:
         del parts[1]
     return ".".join(parts)
-
-
-def _merge(base: Mapping[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
-    out = dict(base)
-    for key, value in over.items():
-        if isinstance(value, Mapping) and isinstance(out.get(key), Mapping):
-            out[key] = _merge(out[key], value)
-        else:
-            out[key] = value
-    return out

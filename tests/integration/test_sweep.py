@@ -11,14 +11,8 @@ from socialsim.errors import ConfigError
 from socialsim.experiment import load_sweep, run_sweep
 from socialsim.experiment.plan import TIMING_COLUMNS
 from socialsim.experiment.store import SweepBusyError, SweepStore
+from tests.conftest import TINY_WORLD as TINY
 
-TINY = {
-    "population.n_consumers": 400,
-    "influencers.n_kols": 2,
-    "influencers.n_kocs": 8,
-    "stores.n_owners": 4,
-    "daigou.n_shoppers": 0,
-}
 DISCOUNT = "platforms.pinduoduo.group_buying.discount"
 
 

@@ -8,14 +8,7 @@ from socialsim import SocialCommerceModel
 from socialsim.experiment.plan import plan_sweep
 from socialsim.experiment.seeds import run_seed, seed_sequence
 from socialsim.experiment.spec import spec_from_dict
-
-TINY = {
-    "population.n_consumers": 400,
-    "influencers.n_kols": 2,
-    "influencers.n_kocs": 8,
-    "stores.n_owners": 4,
-    "daigou.n_shoppers": 0,
-}
+from tests.conftest import TINY_WORLD as TINY
 
 
 def test_run_seeds_are_the_children_of_the_spawn_tree():

@@ -19,7 +19,7 @@ from typing import Any, TextIO
 import pyarrow as pa
 
 from socialsim.experiment.executors import open_executor
-from socialsim.experiment.plan import SweepPlan, plan_sweep
+from socialsim.experiment.plan import plan_sweep
 from socialsim.experiment.spec import ExperimentSpec, load_spec, spec_from_dict
 from socialsim.experiment.store import (
     SweepData,
@@ -233,6 +233,7 @@ def run_sweep(
                     for output in pool.map_unordered(tasks):
                         run = by_id[output.run_id]
                         store.write_run(plan.run_row(run), output, schema)
+                        recorded[output.run_id] = output.status
                         if output.status == "ok":
                             summary.done += 1
                         else:
@@ -246,6 +247,9 @@ def run_sweep(
             # Ctrl-C during a Parquet read or write reaches us as Arrow's own exception
             summary.interrupted = True
             raise KeyboardInterrupt from None
+        except Exception as exc:  # a full disk, say: the session says why it stopped
+            session["error"] = f"{type(exc).__name__}: {exc}"
+            raise
         finally:
             reporter.close()
             summary.wall_seconds = time.perf_counter() - started
@@ -256,7 +260,7 @@ def run_sweep(
                 interrupted=summary.interrupted,
                 wall_seconds=round(summary.wall_seconds, 3),
             )
-            if not summary.interrupted and _all_recorded(store, plan):
+            if not summary.interrupted and all(run.run_id in recorded for run in plan.runs):
                 manifest["finished_at"] = session["finished_at"]
             store.write_manifest(manifest)
     return summary
@@ -275,11 +279,6 @@ def _changed_versions(before: dict[str, str], now: dict[str, str]) -> tuple[str,
         ", ".join(f"{k} {before.get(k)}" for k in names),
         ", ".join(f"{k} {now.get(k)}" for k in names),
     )
-
-
-def _all_recorded(store: SweepStore, plan: SweepPlan) -> bool:
-    recorded = store.finished()
-    return all(run.run_id in recorded for run in plan.runs)
 
 
 class _Progress:

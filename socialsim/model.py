@@ -51,6 +51,7 @@ from scipy import sparse
 from scipy.special import expit
 from tqdm import tqdm
 
+from socialsim._columns import column_counts, row_any, row_max
 from socialsim._csr import entry_rows, gather_rows
 from socialsim._version import __version__
 from socialsim.agents import KOL, ConsumerAgents
@@ -324,6 +325,7 @@ class SocialCommerceModel(mesa.Model):
             need_consumer,
             need_category,
             rng,
+            tie_total=world.network.tie_strength,
         )
         friend = np.maximum(signals.friend, 0)
         friend_platform = np.maximum(state.last_platform[friend, need_category], 0)
@@ -1314,7 +1316,7 @@ class SocialCommerceModel(mesa.Model):
         state, world = self.state, self.world
         orders = day.concat_orders()
         n_orders = orders["buyer"].size
-        day.count["members"] = int(state.member.sum())
+        day.count["members"] = int(column_counts(state.member).sum())
         tree = self._resellers
         day.count["store_owners"] = tree.n_owners
         day.count["deepest_tree"] = tree.depth()
@@ -1344,9 +1346,9 @@ class SocialCommerceModel(mesa.Model):
             platform=orders["platform"],
             price=orders["price_paid"],
             buyer=orders["buyer"],
-            users=state.uses.sum(axis=0),
-            active_users=(state.last_order_step >= day.step - 29).sum(axis=0),
-            members=state.member.sum(axis=0),
+            users=column_counts(state.uses),
+            active_users=column_counts(state.last_order_step >= day.step - 29),
+            members=column_counts(state.member),
         )
         self._tier_recorder.record(
             day.step,
@@ -1358,8 +1360,8 @@ class SocialCommerceModel(mesa.Model):
             customers=self._customers_by_tier,
             member_gmv=day.tier_member_gmv,
             feed_reached=self._feed_reached,
-            member=state.member.any(axis=1),
-            active=state.last_order_step.max(axis=1, initial=int(NEVER)) >= day.step - 29,
+            member=row_any(state.member),
+            active=row_max(state.last_order_step, initial=int(NEVER)) >= day.step - 29,
         )
         self._new_buyers_today = 0
         self._recent_sales *= self._sales_decay

@@ -159,14 +159,15 @@ def share_targets(
     """
     owner, entry, run_start = gather_rows(indptr, np.asarray(sharer, dtype=np.int64))
     if owner.size == 0:
-        return owner, np.empty(0, dtype=np.int32), entry
+        return owner.astype(np.int64), np.empty(0, dtype=np.int32), entry.astype(np.int64)
     weak = ~strong[entry] if strong_first else np.zeros(owner.size, dtype=bool)
     order = np.lexsort((rng.random(owner.size), weak, owner))
     owner, entry = owner[order], entry[order]
     rank = np.arange(owner.size) - run_start[owner]
     limit = np.broadcast_to(np.asarray(count, dtype=np.int64), (len(sharer),))[owner]
     keep = rank < limit
-    return owner[keep], indices[entry[keep]].astype(np.int32), entry[keep]
+    entry = entry[keep].astype(np.int64)
+    return owner[keep].astype(np.int64), indices[entry].astype(np.int32), entry
 
 
 @dataclass(frozen=True, eq=False)

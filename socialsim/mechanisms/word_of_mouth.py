@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import sparse
 
-from socialsim._csr import gather_rows
+from socialsim._csr import gather_rows, tie_strength
 from socialsim.enums import Source
 from socialsim.mechanisms.offers import Offers
 
@@ -60,6 +60,8 @@ def friend_signals(
     consumer: np.ndarray,
     category: np.ndarray,
     rng: np.random.Generator,
+    *,
+    tie_total: np.ndarray | None = None,
 ) -> FriendSignals:
     """Compute social proof and pick a friend's product for each (consumer, category).
 
@@ -77,43 +79,63 @@ def friend_signals(
         The open needs to evaluate.
     rng : numpy.random.Generator
         Source of randomness.
+    tie_total : ndarray of float64, optional
+        Each consumer's summed tie weight (the row sums of `adjacency`, added
+        up in row order in float64); computed when omitted. Pass it to save
+        that work on every step.
 
     Returns
     -------
     FriendSignals
     """
     m = consumer.shape[0]
-    need_of_entry, entry, run_start = gather_rows(adjacency.indptr, consumer)
-    run_end = np.append(run_start[1:], need_of_entry.size)
-    friend = adjacency.indices[entry]
-    weight = adjacency.data[entry].astype(np.float64)
-    entry_category = category[need_of_entry]
-    when = last_purchase_step[friend, entry_category]
-    bought = (when >= step - window_days) & (when < step)
-    bought_weight = np.where(bought, weight, 0.0)
+    n_categories = last_purchase_step.shape[1]
+    if tie_total is None:
+        tie_total = tie_strength(adjacency)
+    total = tie_total[consumer]
 
-    total = np.bincount(need_of_entry, weights=weight, minlength=m)
-    signal = np.bincount(need_of_entry, weights=bought_weight, minlength=m)
+    # Which categories each consumer bought lately, as bits of one small integer: a
+    # table of n bytes that stays in cache while millions of friends are looked up.
+    recent = (last_purchase_step >= step - window_days) & (last_purchase_step < step)
+    need_of_entry, entry, _ = gather_rows(adjacency.indptr, consumer)
+    friend = adjacency.indices.take(entry)
+    if n_categories <= 64:
+        bit_type = np.min_scalar_type((1 << n_categories) - 1)
+        bits = np.zeros(recent.shape[0], dtype=bit_type)
+        for c in range(n_categories):
+            bits |= recent[:, c].astype(bit_type) << bit_type.type(c)
+        need_bit = bit_type.type(1) << category.astype(bit_type)
+        bought = (bits.take(friend) & need_bit.take(need_of_entry)) != 0
+    else:
+        bought = recent.ravel().take(
+            friend.astype(np.int64) * n_categories + category.take(need_of_entry)
+        )
+    # From here on only the entries of friends who bought matter (a few per cent).
+    hit = np.flatnonzero(bought)
+    hit_need = need_of_entry[hit]
+    hit_friend = friend[hit]
+    hit_weight = adjacency.data[entry[hit]].astype(np.float64)
+    signal = np.bincount(hit_need, weights=hit_weight, minlength=m)
     share = np.divide(signal, total, out=np.zeros(m), where=total > 0)
 
-    # Draw one buying friend per need in proportion to tie weight (inverse CDF per run).
+    # Draw one buying friend per need in proportion to tie weight (inverse CDF per need).
     product = np.full(m, -1, dtype=np.int32)
     tie = np.zeros(m, dtype=np.float32)
     chosen = np.full(m, -1, dtype=np.int32)
     has = np.flatnonzero(signal > 0)
     if has.size:
-        cum = np.cumsum(bought_weight)
-        start = run_start[has]
-        before = np.where(start > 0, cum[np.maximum(start - 1, 0)], 0.0)
+        cum = np.cumsum(hit_weight)
+        # Hits are in need order: each need's hits form one run, one run per need in `has`.
+        first = np.flatnonzero(np.diff(hit_need, prepend=-1))
+        last = np.append(first[1:], hit_need.size) - 1
+        before = np.where(first > 0, cum[np.maximum(first - 1, 0)], 0.0)
         target = before + rng.random(has.size) * signal[has]
-        pick = np.searchsorted(cum, target, side="right")
-        # Rounding can push the target to the end of a run: fall back to its last buying friend.
-        buying = np.flatnonzero(bought_weight > 0)
-        last_buying = buying[np.searchsorted(buying, run_end[has], side="left") - 1]
-        pick = np.minimum(pick, last_buying)
-        product[has] = last_product[friend[pick], entry_category[pick]]
-        tie[has] = weight[pick]
-        chosen[has] = friend[pick]
+        # Rounding can push the target past the run: fall back to its last buying friend.
+        pick = np.minimum(np.searchsorted(cum, target, side="right"), last)
+        category_of_pick = category[hit_need[pick]]
+        product[has] = last_product[hit_friend[pick], category_of_pick]
+        tie[has] = hit_weight[pick]
+        chosen[has] = hit_friend[pick]
     return FriendSignals(
         social_share=share.astype(np.float32), product=product, tie_weight=tie, friend=chosen
     )

@@ -27,13 +27,14 @@ from __future__ import annotations
 
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import networkx as nx
 import numpy as np
 from scipy import sparse
 
-from socialsim._csr import entry_rows, offsets
+from socialsim._csr import entry_rows, offsets, tie_strength
 from socialsim.config.schema import NetworkConfig
 from socialsim.world._common import freeze_arrays
 from socialsim.world.population import Population
@@ -80,6 +81,13 @@ class SocialNetwork:
     def n_edges(self) -> int:
         """Number of undirected ties."""
         return int(self.adjacency.nnz // 2)
+
+    @cached_property
+    def tie_strength(self) -> np.ndarray:
+        """Each consumer's summed tie weight (float64, read-only), computed once."""
+        strength = tie_strength(self.adjacency)
+        strength.flags.writeable = False
+        return strength
 
     def degree(self) -> np.ndarray:
         """Return the number of ties of each consumer (int32)."""

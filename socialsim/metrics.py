@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from socialsim._arrays import distinct
 from socialsim.enums import Channel, Source
 
 __all__ = [
@@ -221,7 +222,7 @@ class StepRecorder:
             "step": int(step),
             "gmv": float(price.sum()),
             "orders": int(price.size),
-            "buyers": int(np.unique(buyer).size),
+            "buyers": int(distinct(buyer).size),
             "new_buyers": int(new_buyers),
             "customers": int(customers_by_tier.sum()),
         }
@@ -278,7 +279,7 @@ class PlatformRecorder:
         """Add the rows of `step` from its orders and the platforms' user counts."""
         n = len(self.names)
         span = int(buyer.max()) + 1 if buyer.size else 1
-        pairs = np.unique(platform.astype(np.int64) * span + buyer)  # distinct (platform, buyer)
+        pairs = distinct(platform.astype(np.int64) * span + buyer)  # distinct (platform, buyer)
         per_platform_buyers = np.bincount(pairs // span, minlength=n)
         self.rows.append(
             {
@@ -427,7 +428,7 @@ class TierRecorder:
                 "penetration": customers / np.maximum(self.consumers, 1),
                 "gmv": self._per_tier(buyer_tier, price),
                 "orders": self._per_tier(buyer_tier),
-                "buyers": self._per_tier(tier[np.unique(buyer)]),
+                "buyers": self._per_tier(tier[distinct(buyer)]),
                 "offers": np.array(offers),
                 "feed_offers": np.array(feed_offers),
                 "feed_orders": self._per_tier(buyer_tier[feed]),

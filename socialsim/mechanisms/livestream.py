@@ -50,6 +50,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from socialsim._arrays import distinct, distinct_first
 from socialsim._csr import gather_rows, offsets
 from socialsim.enums import Channel, Source
 from socialsim.mechanisms.offers import Offers
@@ -57,11 +58,13 @@ from socialsim.mechanisms.offers import Offers
 __all__ = [
     "POPULARITY_STEP",
     "TIER_DECAY",
+    "Attendance",
     "Sessions",
     "allocate_stock",
     "expected_viewers",
     "feature_products",
     "find_entries",
+    "follower_attendance",
     "follower_dynamics",
     "livestream_offers",
     "schedule_sessions",
@@ -196,6 +199,7 @@ def expected_viewers(
     attend_rate_by_platform: np.ndarray,
     traffic_share_by_platform: np.ndarray,
     mean_trust: float,
+    attendance: Attendance | None = None,
 ) -> np.ndarray:
     """Return the expected viewers of each session, known when it is scheduled.
 
@@ -216,6 +220,8 @@ def expected_viewers(
         As in :func:`session_audience`.
     mean_trust : float
         As in :func:`session_audience`.
+    attendance : Attendance, optional
+        :func:`follower_attendance` of these sessions, if already computed.
 
     Returns
     -------
@@ -231,19 +237,24 @@ def expected_viewers(
     """
     kols = np.asarray(kols, np.int64)
     session_platform = np.asarray(session_platform, np.int64)
-    session, _, p = _attendance(
-        kols,
-        session_platform,
-        follows_indptr,
-        follows_indices,
-        follow_trust,
-        follow_active,
-        consumer_tier,
-        kol_focus_tier,
-        kol_segment,
-        attend_rate_by_platform,
-        mean_trust,
+    attend = (
+        follower_attendance(
+            kols,
+            session_platform,
+            follows_indptr,
+            follows_indices,
+            follow_trust,
+            follow_active,
+            consumer_tier,
+            kol_focus_tier,
+            kol_segment,
+            attend_rate_by_platform,
+            mean_trust,
+        )
+        if attendance is None
+        else attendance
     )
+    session, p = attend.session, attend.p
     followers = np.bincount(session, weights=p, minlength=kols.size)
     return followers * (1.0 + np.asarray(traffic_share_by_platform, np.float64)[session_platform])
 
@@ -347,7 +358,7 @@ def feature_products(
     found = product >= 0
     slot_session, product = slot_session[found], product[found]
     span = int(product.max()) + 1 if product.size else 1
-    key = np.unique(slot_session * span + product)  # dedupes, sorted by session then product
+    key = distinct(slot_session * span + product)  # dedupes, sorted by session then product
     slot_session, product = key // span, key % span
     counts = np.bincount(slot_session, minlength=kols.size)
     live = counts > 0
@@ -376,6 +387,7 @@ def session_audience(
     traffic_share_by_platform: np.ndarray,
     mean_trust: float,
     rng: np.random.Generator,
+    attendance: Attendance | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Draw who watches each session: followers, then traffic from the platform.
 
@@ -425,6 +437,9 @@ def session_audience(
         Average follower trust, where the trust factor is 1.
     rng : numpy.random.Generator
         Source of randomness.
+    attendance : Attendance, optional
+        :func:`follower_attendance` of these sessions, if already computed
+        (the arguments above are then used only for the traffic viewers).
 
     Returns
     -------
@@ -460,19 +475,24 @@ def session_audience(
     kols = np.asarray(kols, np.int64)
     session_platform = np.asarray(session_platform, np.int64)
     n_sessions = kols.size
-    session, entry, p = _attendance(
-        kols,
-        session_platform,
-        follows_indptr,
-        follows_indices,
-        follow_trust,
-        follow_active,
-        consumer_tier,
-        kol_focus_tier,
-        kol_segment,
-        attend_rate_by_platform,
-        mean_trust,
+    attend = (
+        follower_attendance(
+            kols,
+            session_platform,
+            follows_indptr,
+            follows_indices,
+            follow_trust,
+            follow_active,
+            consumer_tier,
+            kol_focus_tier,
+            kol_segment,
+            attend_rate_by_platform,
+            mean_trust,
+        )
+        if attendance is None
+        else attendance
     )
+    session, entry, p = attend.session, attend.entry, attend.p
     follower = np.asarray(follows_indices)[entry].astype(np.int64)
     attends = rng.random(p.size) < p
     attending = np.bincount(session[attends], minlength=n_sessions)
@@ -493,7 +513,36 @@ def session_audience(
     )
 
 
-def _attendance(
+@dataclass(frozen=True, eq=False)
+class Attendance:
+    """The active follow entries of some sessions' streamers and their attendance probabilities.
+
+    Attributes
+    ----------
+    session : ndarray of int
+        Session (position in the sessions' `kols`) of each entry, non-decreasing.
+    entry : ndarray of int
+        The follow entry.
+    p : ndarray of float64
+        Probability that the follower attends.
+    """
+
+    session: np.ndarray
+    entry: np.ndarray
+    p: np.ndarray
+
+    def of_sessions(self, keep: np.ndarray) -> Attendance:
+        """Return the entries of the sessions where `keep` (bool, one per session) is True.
+
+        Kept sessions are renumbered ``0, 1, ...`` in their order.
+        """
+        keep = np.asarray(keep, bool)
+        number = np.cumsum(keep) - 1
+        mask = keep[self.session]
+        return Attendance(number[self.session[mask]], self.entry[mask], self.p[mask])
+
+
+def follower_attendance(
     kols: np.ndarray,
     session_platform: np.ndarray,
     follows_indptr: np.ndarray,
@@ -505,8 +554,13 @@ def _attendance(
     kol_segment: np.ndarray,
     attend_rate_by_platform: np.ndarray,
     mean_trust: float,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Active follow entries of the sessions' streamers and their attendance probabilities."""
+) -> Attendance:
+    """Active follow entries of the sessions' streamers and their attendance probabilities.
+
+    The arguments are those of :func:`session_audience`; the probability is
+    the one its docstring gives. Computing it once and passing it to both
+    :func:`expected_viewers` and :func:`session_audience` saves the work twice.
+    """
     if not mean_trust > 0:
         raise ValueError(f"mean_trust: must be > 0, got {mean_trust}")
     session, entry, _ = gather_rows(np.asarray(follows_indptr), kols)
@@ -522,7 +576,7 @@ def _attendance(
         * (1.0 + POPULARITY_STEP * segment)
         * np.exp(-TIER_DECAY * distance)
     )
-    return session, entry, np.clip(p, 0.0, 1.0)
+    return Attendance(session, entry, np.clip(p, 0.0, 1.0))
 
 
 def _draw_traffic(
@@ -536,14 +590,21 @@ def _draw_traffic(
     """Uniform samples without replacement of platform users, excluding each session's followers."""
     n = users.shape[0]
     n_platforms = users.shape[1] if users.ndim == 2 else 0
-    pool_parts = [np.flatnonzero(users[:, q]) for q in range(n_platforms)]
+    if wanted.size == 0 or not wanted.any():
+        return np.empty(0, np.int64), np.empty(0, np.int64)
+    # Only the platforms that send traffic today need their user lists (the
+    # others' sessions draw nobody, whatever their eligible count says).
+    sending = np.zeros(n_platforms, dtype=bool)
+    sending[session_platform[wanted > 0]] = True
+    pool_parts = [
+        np.flatnonzero(users[:, q]) if sending[q] else np.empty(0, np.int64)
+        for q in range(n_platforms)
+    ]
     pool_size = np.array([part.size for part in pool_parts], np.int64)
     pool_start = offsets(pool_size)
     pool = np.concatenate(pool_parts) if pool_parts else np.empty(0, np.int64)
 
     n_sessions = wanted.size
-    if n_sessions == 0 or not wanted.any():
-        return np.empty(0, np.int64), np.empty(0, np.int64)
     # Users of the platform who already follow the streamer are not eligible.
     is_user = users[follower, session_platform[follower_session]]
     eligible = pool_size[session_platform] - np.bincount(
@@ -569,7 +630,7 @@ def _draw_traffic(
         at = np.minimum(np.searchsorted(taken, key), max(taken.size - 1, 0))
         fresh = taken[at] != key if taken.size else np.ones(key.size, bool)
         key, sess, user = key[fresh], sess[fresh], user[fresh]
-        _, first = np.unique(key, return_index=True)
+        _, first = distinct_first(key)
         first = np.sort(first)  # distinct draws in the order they were drawn
         sess, user = sess[first], user[first]
         rank = np.arange(sess.size) - np.searchsorted(sess, sess, side="left")
@@ -822,7 +883,8 @@ def follower_dynamics(
     p[bad] = 1.0 - (1.0 - share) * (1.0 - p[bad])
     end = int(follows_indptr[n_kols])
     entries = np.flatnonzero(follow_active[:end])
-    row = np.searchsorted(follows_indptr, entries, side="right") - 1
+    # Each entry's KOL, by expanding the row pointer (cheaper than a binary search per entry).
+    row = np.repeat(np.arange(n_kols), np.diff(follows_indptr[: n_kols + 1])).take(entries)
     lost = entries[rng.random(entries.size) < p[row]]
     follow_active[lost] = False
 

@@ -168,12 +168,15 @@ def post_offers(
     follows = influencers.follows if follows is None else follows
     trust = follows.data if trust is None else trust
     post, entry, _ = gather_rows(follows.indptr, posts.creator)
-    creator = posts.creator[post]
-    seen = rng.random(post.size, dtype=np.float32) < influencers.post_reach[creator]
+    # ``take`` and one index array of the survivors: over a million follow entries
+    # a day, both are markedly cheaper than fancy and boolean indexing.
+    creator = posts.creator.take(post)
+    seen = rng.random(post.size, dtype=np.float32) < influencers.post_reach.take(creator)
     if active is not None:
-        seen &= active[entry]
-    post, entry, creator = post[seen], entry[seen], creator[seen]
-    follower = follows.indices[entry]
+        seen &= active.take(entry)
+    kept = np.flatnonzero(seen)
+    post, entry, creator = post.take(kept), entry.take(kept), creator.take(kept)
+    follower = follows.indices.take(entry)
     product = posts.product[post]
     category = catalogue.category[product]
     needed = state.need[follower, category]

@@ -107,20 +107,21 @@ def conversion_logit(
     """
     c = offers.consumer
     p = offers.product
-    budget = np.maximum(monthly_budget[c], np.float32(1e-6))
-    quality_gap = quality[p] - np.float32(0.5)
+    # ``take`` gathers these per-offer values markedly faster than fancy indexing.
+    budget = np.maximum(monthly_budget.take(c), np.float32(1e-6))
+    quality_gap = quality.take(p) - np.float32(0.5)
     logit = (
-        source_base_logits(config)[offers.source]
+        source_base_logits(config).take(offers.source)
         + np.float32(config.trust_weight) * offers.trust
         + np.float32(config.social_proof_weight) * social_share
         + np.float32(config.quality_weight) * quality_gap
-        - np.float32(config.price_weight) * price_sensitivity[c] * price / budget
+        - np.float32(config.price_weight) * price_sensitivity.take(c) * price / budget
     )
     # An honest KOC review talks good products up and poor ones down.
     logit += np.where(
         offers.source == Source.KOC, np.float32(config.review_weight) * quality_gap, np.float32(0)
     )
-    customer_status = status[c]
+    customer_status = status.take(c)
     logit += np.where(
         customer_status != ShopperStatus.CUSTOMER,
         np.float32(config.first_purchase_shift),

@@ -31,6 +31,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from socialsim._arrays import distinct_first
+
 __all__ = ["ResellerTree", "commission_flows", "recruitment_attempts"]
 
 
@@ -429,5 +431,5 @@ def recruitment_attempts(
     # Shuffle, then keep each recruit's first success: a uniform pick among its recruiters.
     order = rng.permutation(recruit.size)
     recruit, recruiter = recruit[order], recruiter[order]
-    recruits, first = np.unique(recruit, return_index=True)
+    recruits, first = distinct_first(recruit)
     return recruits.astype(np.int64), recruiter[first].astype(np.int64)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["column_counts", "distinct", "distinct_first", "row_any", "row_max"]
+__all__ = ["column_counts", "distinct", "distinct_first", "row_max"]
 
 
 def column_counts(a: np.ndarray) -> np.ndarray:
@@ -27,20 +27,6 @@ def column_counts(a: np.ndarray) -> np.ndarray:
     [2, 1]
     """
     return np.array([np.count_nonzero(a[:, j]) for j in range(a.shape[1])], dtype=np.int64)
-
-
-def row_any(a: np.ndarray) -> np.ndarray:
-    """Return whether each row of a 2-D bool array has a true entry (``a.any(axis=1)``).
-
-    Examples
-    --------
-    >>> row_any(np.array([[True, False], [False, False]])).tolist()
-    [True, False]
-    """
-    out = np.zeros(a.shape[0], dtype=bool)
-    for j in range(a.shape[1]):
-        out |= a[:, j]
-    return out
 
 
 def row_max(a: np.ndarray, initial: int | float) -> np.ndarray:

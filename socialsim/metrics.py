@@ -351,7 +351,6 @@ class TierRecorder:
     Examples
     --------
     >>> recorder = TierRecorder(np.array([1, 1, 2]))
-    >>> no = np.zeros(3, dtype=bool)
     >>> recorder.record(
     ...     1,
     ...     buyer=np.array([0, 0, 2]),
@@ -361,9 +360,9 @@ class TierRecorder:
     ...     feed_offers=np.array([1, 0]),
     ...     customers=np.array([1, 1]),
     ...     member_gmv=np.zeros(2),
-    ...     feed_reached=np.array([True, False, False]),
-    ...     member=no,
-    ...     active=no,
+    ...     feed_reached=np.array([1, 0]),
+    ...     members=np.array([], dtype=int),
+    ...     active_members=np.array([], dtype=int),
     ... )
     >>> frame = recorder.frame()
     >>> frame[["tier", "gmv", "orders", "buyers", "feed_orders", "penetration"]].values.tolist()
@@ -395,8 +394,8 @@ class TierRecorder:
         customers: np.ndarray,
         member_gmv: np.ndarray,
         feed_reached: np.ndarray,
-        member: np.ndarray,
-        active: np.ndarray,
+        members: np.ndarray,
+        active_members: np.ndarray,
     ) -> None:
         """Add the rows of `step`.
 
@@ -406,12 +405,13 @@ class TierRecorder:
             The step just run.
         buyer, price, source : ndarray
             One entry per order of the step.
-        offers, feed_offers, customers, member_gmv : ndarray
+        offers, feed_offers, customers, member_gmv, feed_reached : ndarray
             Per tier: all offers and feed offers of the step, consumers who have
-            ever bought, GMV at member prices (by the purchaser's tier).
-        feed_reached, member, active : ndarray of bool
-            Per consumer: reached by a feed so far, holds a paid membership now,
-            placed an order in the last 30 days.
+            ever bought, GMV at member prices (by the purchaser's tier),
+            consumers reached by a feed so far.
+        members, active_members : ndarray of int
+            The consumers who hold a paid membership now, and those of them
+            who placed an order in the last 30 days (each listed once).
         """
         tier = self.tier
         buyer_tier = tier[buyer]
@@ -433,10 +433,10 @@ class TierRecorder:
                 "feed_offers": np.array(feed_offers),
                 "feed_orders": self._per_tier(buyer_tier[feed]),
                 "feed_gmv": self._per_tier(buyer_tier[feed], price[feed]),
-                "feed_reached": self._per_tier(tier[feed_reached]),
-                "members": self._per_tier(tier[member]),
+                "feed_reached": np.array(feed_reached, dtype=np.int64),
+                "members": self._per_tier(tier[members]),
                 "member_gmv": np.array(member_gmv, dtype=np.float64),
-                "active_members": self._per_tier(tier[member & active]),
+                "active_members": self._per_tier(tier[active_members]),
             }
         )
 

@@ -51,7 +51,7 @@ from scipy import sparse
 from scipy.special import expit
 from tqdm import tqdm
 
-from socialsim._arrays import column_counts, distinct, row_any, row_max
+from socialsim._arrays import column_counts, distinct, row_max
 from socialsim._csr import entry_rows, gather_rows
 from socialsim._version import __version__
 from socialsim.agents import KOL, ConsumerAgents
@@ -222,6 +222,7 @@ class SocialCommerceModel(mesa.Model):
         self._tier_recorder = TierRecorder(self.world.population.tier)
         # Who has had at least one feed offer so far, for the per-tier table.
         self._feed_reached = np.zeros(self.world.n_consumers, dtype=bool)
+        self._feed_reached_by_tier = np.zeros(self.world.population.n_tiers, dtype=np.int64)
         self._setup_campaign()
 
         # Returns and settlement; order ids number shipped orders (rows of the order log).
@@ -1302,7 +1303,10 @@ class SocialCommerceModel(mesa.Model):
         n = day.n_tiers + 1
         day.tier_offers = np.bincount(tier[offers.consumer], minlength=n)[1:]
         day.tier_feed_offers = np.bincount(tier[offers.consumer[feed]], minlength=n)[1:]
-        self._feed_reached[offers.consumer[feed]] = True
+        reached = offers.consumer[feed]
+        fresh = distinct(reached[~self._feed_reached[reached]])
+        self._feed_reached[fresh] = True
+        self._feed_reached_by_tier += np.bincount(tier[fresh], minlength=n)[1:]
 
     def _refund_price_drops(self, t: int, day: _Day) -> None:
         """Members get back the difference when a product they bought lately gets cheaper."""
@@ -1375,6 +1379,11 @@ class SocialCommerceModel(mesa.Model):
             active_users=column_counts(state.last_order_step >= day.step - 29),
             members=column_counts(state.member),
         )
+        # Members are few: find them column by column, then check only their orders.
+        members = distinct(
+            np.concatenate([np.flatnonzero(state.member[:, p]) for p in range(self._params.n)])
+        )
+        active = row_max(state.last_order_step[members], initial=int(NEVER)) >= day.step - 29
         self._tier_recorder.record(
             day.step,
             buyer=orders["buyer"],
@@ -1384,9 +1393,9 @@ class SocialCommerceModel(mesa.Model):
             feed_offers=day.tier_feed_offers,
             customers=self._customers_by_tier,
             member_gmv=day.tier_member_gmv,
-            feed_reached=self._feed_reached,
-            member=row_any(state.member),
-            active=row_max(state.last_order_step, initial=int(NEVER)) >= day.step - 29,
+            feed_reached=self._feed_reached_by_tier,
+            members=members,
+            active_members=members[active],
         )
         self._new_buyers_today = 0
         self._recent_sales *= self._sales_decay

@@ -79,3 +79,44 @@ def test_offers_only_where_a_friend_bought():
     assert o.consumer.tolist() == [0] and o.product.tolist() == [100]
     assert o.source.tolist() == [Source.WORD_OF_MOUTH]
     assert o.trust.tolist() == [1.0]
+
+
+def _brute_force_share(adjacency, step, now, window, consumer, category):
+    """The social share by the definition, one need at a time."""
+    dense = adjacency.toarray().astype(np.float64)
+    out = []
+    for i, c in zip(consumer, category, strict=True):
+        bought = (step[:, c] >= now - window) & (step[:, c] < now)
+        total = dense[i].sum()
+        out.append(dense[i] @ bought / total if total > 0 else 0.0)
+    return np.array(out)
+
+
+@pytest.mark.parametrize("n_categories", [3, 9, 70])
+def test_random_graphs_match_the_definition_for_any_number_of_categories(n_categories):
+    # 3 and 9 categories use one and two bytes of category bits; 70 the flat table.
+    g = np.random.default_rng(n_categories)
+    n = 60
+    dense = (g.random((n, n)) < 0.15) * g.choice([1.0, 0.5], (n, n))
+    dense = np.triu(dense, 1)
+    adjacency = sparse.csr_array((dense + dense.T).astype(np.float32))
+    step = g.integers(-5, 12, (n, n_categories)).astype(np.int32)
+    product = g.integers(0, 1000, (n, n_categories)).astype(np.int32)
+    consumer = g.integers(0, n, 200)
+    category = g.integers(0, n_categories, 200)
+    got = friend_signals(adjacency, step, product, 10, 7, consumer, category, rng(1))
+    want = _brute_force_share(adjacency, step, 10, 7, consumer, category)
+    assert np.allclose(got.social_share, want, atol=1e-6)
+    # the shown product is one a recently buying friend bought in that category
+    has = np.flatnonzero(got.friend >= 0)
+    assert has.size > 20 and np.array_equal(has, np.flatnonzero(want > 0))
+    friend, cat = got.friend[has], category[has]
+    assert (adjacency[consumer[has], friend] > 0).all()
+    assert ((step[friend, cat] >= 3) & (step[friend, cat] < 10)).all()
+    assert np.array_equal(got.product[has], product[friend, cat])
+    # a precomputed tie total gives the same numbers, bit for bit
+    total = np.asarray(adjacency.sum(axis=1), dtype=np.float64)
+    again = friend_signals(
+        adjacency, step, product, 10, 7, consumer, category, rng(1), tie_total=total
+    )
+    assert np.array_equal(again.friend, got.friend)

@@ -426,7 +426,7 @@ class SocialCommerceModel(mesa.Model):
         state, population = self.state, self.world.population
         price = self._offer_price(offers)
         params = self._params
-        shift = params.tier_shift[offers.platform, population.tier[offers.consumer]]
+        shift = _take2(params.tier_shift, offers.platform, population.tier.take(offers.consumer))
         # Limited stock and a time limit make a livestream offer more pressing.
         live = offers.channel == Channel.LIVESTREAM
         shift = shift + np.where(live, params.live_urgency[offers.platform], np.float32(0))

@@ -894,12 +894,24 @@ def follower_dynamics(
     ).astype(np.int64)
     rows = np.flatnonzero(want > 0)
     owner, entry, _ = gather_rows(np.asarray(prospects_indptr), rows)
-    inactive = ~prospect_active[entry]
-    owner, entry = owner[inactive], entry[inactive]
-    order = np.lexsort((rng.random(entry.size), owner))
+    inactive = np.flatnonzero(~prospect_active[entry])
+    owner, entry = owner.take(inactive), entry.take(inactive)
+    # Each KOL gains the `want` prospects with the smallest keys. Only keys under
+    # a threshold that leaves a few times `want` per KOL need sorting: the smallest
+    # `want` are among them whenever at least `want` are (else the KOL keeps all).
+    key = rng.random(entry.size)
+    wanted = want[rows]
+    pool = np.bincount(owner, minlength=rows.size)
+    threshold = np.minimum(1.0, (2.0 * wanted + 32.0) / np.maximum(pool, 1))
+    below = key < threshold[owner]
+    scarce = np.bincount(owner[below], minlength=rows.size) < np.minimum(wanted, pool)
+    below |= scarce[owner]
+    kept = np.flatnonzero(below)
+    owner, entry, key = owner.take(kept), entry.take(kept), key.take(kept)
+    order = np.lexsort((key, owner))
     owner, entry = owner[order], entry[order]
     rank = np.arange(owner.size) - np.searchsorted(owner, owner, side="left")
-    gained = np.sort(entry[rank < want[rows][owner]])
+    gained = np.sort(entry[rank < wanted[owner]])
     prospect_active[gained] = True
     return gained.astype(np.int64), lost.astype(np.int64)
 

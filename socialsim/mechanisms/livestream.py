@@ -564,15 +564,17 @@ def follower_attendance(
     if not mean_trust > 0:
         raise ValueError(f"mean_trust: must be > 0, got {mean_trust}")
     session, entry, _ = gather_rows(np.asarray(follows_indptr), kols)
-    active = np.asarray(follow_active, bool)[entry]
-    session, entry = session[active], entry[active]
-    kol = kols[session]
-    tier = np.asarray(consumer_tier)[np.asarray(follows_indices)[entry]].astype(np.float64)
-    distance = np.abs(tier - np.asarray(kol_focus_tier)[kol])
-    segment = np.maximum(np.asarray(kol_segment)[kol], 0).astype(np.float64)
+    active = np.flatnonzero(np.asarray(follow_active, bool).take(entry))
+    session, entry = session.take(active), entry.take(active)
+    # Per-session values are looked up once per session, then spread to its entries.
+    follower = np.asarray(follows_indices).take(entry)
+    tier = np.asarray(consumer_tier).take(follower).astype(np.float64)
+    distance = np.abs(tier - np.asarray(kol_focus_tier)[kols].astype(np.float64).take(session))
+    segment = np.maximum(np.asarray(kol_segment)[kols], 0).astype(np.float64).take(session)
+    rate = np.asarray(attend_rate_by_platform, np.float64)[session_platform]
     p = (
-        np.asarray(attend_rate_by_platform, np.float64)[session_platform[session]]
-        * (np.asarray(follow_trust, np.float64)[entry] / mean_trust)
+        rate.take(session)
+        * (np.asarray(follow_trust).take(entry).astype(np.float64) / mean_trust)
         * (1.0 + POPULARITY_STEP * segment)
         * np.exp(-TIER_DECAY * distance)
     )
@@ -612,7 +614,9 @@ def _draw_traffic(
     )
     short = np.minimum(wanted, eligible)
     remaining = eligible.copy()
-    taken = np.sort(follower_session * n + follower)
+    taken = follower_session.astype(np.int64) * n + follower
+    if taken.size > 1 and not (taken[1:] >= taken[:-1]).all():
+        taken = np.sort(taken)  # follow rows are usually sorted already
     got_session, got_viewer = [], []
     for _ in range(_MAX_TRAFFIC_ROUNDS):
         need = np.flatnonzero(short > 0)
@@ -638,7 +642,9 @@ def _draw_traffic(
         sess, user = sess[keep], user[keep]
         got_session.append(sess)
         got_viewer.append(user)
-        taken = np.sort(np.concatenate((taken, sess * n + user)))
+        # Merge today's few draws into the sorted keys without sorting them all again.
+        new = np.sort(sess * n + user)
+        taken = np.insert(taken, np.searchsorted(taken, new), new)
         got = np.bincount(sess, minlength=n_sessions)
         short -= got
         remaining -= got

@@ -296,14 +296,15 @@ def membership_joins(
     if not lookback_days >= 1:
         raise ValueError(f"lookback_days: must be >= 1, got {lookback_days}")
 
-    candidate = ~is_member if eligible is None else ~is_member & eligible
+    candidate = np.flatnonzero(~is_member if eligible is None else ~is_member & eligible)
+    # Drawn for everyone (see `rng`), evaluated for the candidates only.
+    draw = rng.random(n).take(candidate)
     if fee > 0:
-        saving = discount * recent_spend * (365.0 / lookback_days)
+        saving = discount * recent_spend.take(candidate) * (365.0 / lookback_days)
         chance = join_rate * expit(sharpness * (saving / fee - 1.0))
     else:
-        chance = np.full(n, float(join_rate))
-    draw = rng.random(n)
-    return np.flatnonzero(candidate & (draw < chance))
+        chance = float(join_rate)
+    return candidate[draw < chance]
 
 
 def _check_range(name: str, value: float, lo: float, hi: float) -> None:

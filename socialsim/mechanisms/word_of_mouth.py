@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import sparse
 
-from socialsim._csr import gather_rows, tie_strength
+from socialsim._csr import tie_strength
 from socialsim.enums import Source
 from socialsim.mechanisms.offers import Offers
 
@@ -97,24 +97,26 @@ def friend_signals(
     # Which categories each consumer bought lately, as bits of one small integer: a
     # table of n bytes that stays in cache while millions of friends are looked up.
     recent = (last_purchase_step >= step - window_days) & (last_purchase_step < step)
-    need_of_entry, entry, _ = gather_rows(adjacency.indptr, consumer)
-    friend = adjacency.indices.take(entry)
+    # The need rows' friends and tie weights, copied out by SciPy's row indexing (C++:
+    # about three times faster than gathering entry positions first in NumPy).
+    rows = adjacency[np.asarray(consumer, dtype=np.int64)]
+    friend = rows.indices
+    per_need = np.diff(rows.indptr)
     if n_categories <= 64:
         bit_type = np.min_scalar_type((1 << n_categories) - 1)
         bits = np.zeros(recent.shape[0], dtype=bit_type)
         for c in range(n_categories):
             bits |= recent[:, c].astype(bit_type) << bit_type.type(c)
         need_bit = bit_type.type(1) << category.astype(bit_type)
-        bought = (bits.take(friend) & need_bit.take(need_of_entry)) != 0
+        bought = bits.take(friend) & np.repeat(need_bit, per_need)  # non-zero: bought
     else:
-        bought = recent.ravel().take(
-            friend.astype(np.int64) * n_categories + category.take(need_of_entry)
-        )
+        entry_category = np.repeat(category, per_need)
+        bought = recent.ravel().take(friend.astype(np.int64) * n_categories + entry_category)
     # From here on only the entries of friends who bought matter (a few per cent).
     hit = np.flatnonzero(bought)
-    hit_need = need_of_entry[hit]
-    hit_friend = friend[hit]
-    hit_weight = adjacency.data[entry[hit]].astype(np.float64)
+    hit_need = np.searchsorted(rows.indptr, hit, side="right") - 1
+    hit_friend = friend.take(hit)
+    hit_weight = rows.data.take(hit).astype(np.float64)
     signal = np.bincount(hit_need, weights=hit_weight, minlength=m)
     share = np.divide(signal, total, out=np.zeros(m), where=total > 0)
 

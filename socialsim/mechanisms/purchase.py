@@ -181,20 +181,31 @@ def select_purchases(
     idx = np.flatnonzero(accepted)
     if idx.size == 0:
         return idx
-    # One offer per need: sort by (consumer, category, random) and keep the first.
-    # One int64 key for (consumer, category): a two-key lexsort is cheaper than three.
+    # One offer per need: the one with the smallest random key (the earliest on a tie),
+    # needs in (consumer, category) order. Sorting by the need alone and taking each
+    # need's minimum gives exactly what sorting by (need, key) would, at half the cost.
     need_key = offers.consumer[idx].astype(np.int64) * (int(offers.category.max()) + 1)
     need_key += offers.category[idx]
-    order = np.lexsort((rng.random(idx.size), need_key))
-    idx = idx[order]
-    consumer = offers.consumer[idx]
-    category = offers.category[idx]
-    first = np.ones(idx.size, dtype=bool)
-    first[1:] = (consumer[1:] != consumer[:-1]) | (category[1:] != category[:-1])
-    idx = idx[first]
+    key = rng.random(idx.size)
+    order = np.argsort(need_key)
+    need_key, key = need_key[order], key[order]
+    start = _run_starts(need_key)
+    run = np.repeat(np.arange(start.size), np.diff(np.append(start, need_key.size)))
+    lowest = np.flatnonzero(key == np.minimum.reduceat(key, start)[run])
+    # a tie in the key (almost never) goes to the offer that came first
+    tied_start = _run_starts(run[lowest])
+    idx = idx[np.minimum.reduceat(order[lowest], tied_start)]
 
-    # Budget: random order within each consumer, stop at the first purchase that does not fit.
-    order = np.lexsort((rng.random(idx.size), offers.consumer[idx]))
+    # Budget: random order within each consumer, stop at the first purchase that does
+    # not fit. Consumers are already in order; only those with several purchases need
+    # their purchases shuffled (by sorting on random keys, as a full sort would).
+    key = rng.random(idx.size)
+    consumer = offers.consumer[idx]
+    start = _run_starts(consumer)
+    size = np.diff(np.append(start, consumer.size))
+    several = np.flatnonzero(np.repeat(size > 1, size))
+    order = np.arange(idx.size)
+    order[several] = several[np.lexsort((key[several], consumer[several]))]
     idx = idx[order]
     consumer = offers.consumer[idx]
     cost = price[idx].astype(np.float64)
@@ -208,3 +219,10 @@ def select_purchases(
     misses = np.cumsum(~fits)
     misses_before_run = (misses[run_start] - (~fits[run_start]))[run]
     return idx[fits & (misses - misses_before_run == 0)]
+
+
+def _run_starts(sorted_values: np.ndarray) -> np.ndarray:
+    """Where each run of equal values starts in a sorted, non-empty array."""
+    change = np.ones(sorted_values.size, dtype=bool)
+    np.not_equal(sorted_values[1:], sorted_values[:-1], out=change[1:])
+    return np.flatnonzero(change)

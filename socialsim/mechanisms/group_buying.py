@@ -387,7 +387,7 @@ class GroupBook:
         room = np.where(r >= 0, free[np.maximum(r, 0)], 0) if free.size else np.zeros_like(r)
         fits = np.zeros(group.size, dtype=bool)
         fits[order] = (r >= 0) & (rank < room)
-        np.add.at(self.members, row[fits], 1)
+        np.add.at(self.members, row[fits], np.int32(1))
         self._append_members(
             group[fits],
             np.asarray(consumer)[fits],

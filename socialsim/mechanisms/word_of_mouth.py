@@ -160,12 +160,12 @@ def word_of_mouth_offers(
     friend_platform : ndarray of int
         Per need, the platform the chosen friend bought on (ignored where none did).
     """
-    has = signals.product >= 0
+    has = np.flatnonzero(signals.product >= 0)  # one index array, several takes
     return Offers.build(
-        consumer[has],
-        category[has],
-        signals.product[has],
+        consumer.take(has),
+        category.take(has),
+        signals.product.take(has),
         Source.WORD_OF_MOUTH,
-        signals.tie_weight[has],
-        friend_platform[has],
+        signals.tie_weight.take(has),
+        friend_platform.take(has),
     )

@@ -451,14 +451,13 @@ class SocialCommerceModel(mesa.Model):
     ) -> Offers:
         """Online consumers browse one of their platforms, chosen by search weight."""
         state, params = self.state, self._params
-        online = state.status[consumer] != ShopperStatus.OFFLINE
-        consumer, category = consumer[online], category[online]
+        online = np.flatnonzero(state.status.take(consumer) != ShopperStatus.OFFLINE)
+        consumer, category = consumer.take(online), category.take(online)
         # A platform drawn in proportion to search weight among those used, column by
         # column: NumPy reduces the short axis of an (m, P) array slowly.
-        uses = state.uses[consumer]
         cum, running = [], np.zeros(consumer.size)
         for p in range(params.n):
-            running = running + uses[:, p] * params.search_weight[p]
+            running = running + state.uses[:, p].take(consumer) * params.search_weight[p]
             cum.append(running)
         total = running
         target = rng.random(consumer.size) * total
@@ -486,14 +485,15 @@ class SocialCommerceModel(mesa.Model):
             kind = params.feed_kind[p]
             if kind == "none":
                 continue
-            on = state.uses[consumer, p]
+            # one index array and takes: cheaper than several boolean masks over the needs
+            on = np.flatnonzero(state.uses[:, p].take(consumer))
             if kind == "social":
                 out.append(
                     social_feed_offers(
-                        consumer[on],
-                        category[on],
-                        signals.product[on],
-                        signals.tie_weight[on],
+                        consumer.take(on),
+                        category.take(on),
+                        signals.product.take(on),
+                        signals.tie_weight.take(on),
                         p,
                         params.feed_reach[p],
                         params.listed[p],
@@ -504,8 +504,8 @@ class SocialCommerceModel(mesa.Model):
                 popularity = popular_products(self._recent_sales[p], params.listed[p])
                 out.append(
                     algorithmic_feed_offers(
-                        consumer[on],
-                        category[on],
+                        consumer.take(on),
+                        category.take(on),
                         popularity,
                         catalogue.category_start,
                         catalogue.category_size,

@@ -608,7 +608,7 @@ def _draw_traffic(
 
     n_sessions = wanted.size
     # Users of the platform who already follow the streamer are not eligible.
-    is_user = users[follower, session_platform[follower_session]]
+    is_user = users.ravel().take(follower * n_platforms + session_platform.take(follower_session))
     eligible = pool_size[session_platform] - np.bincount(
         follower_session[is_user], minlength=n_sessions
     )

@@ -98,3 +98,18 @@ def test_followers_with_a_need_get_offers_and_posts_spark_needs(world):
     offers = post_offers(posts, full_reach, catalogue, state, sparks_need=1.0, rng=rng())
     assert len(offers) == followers.size  # every follower who saw it now has the need
     assert state.need[followers, category].all()
+
+
+def test_needs_updated_in_blocks_equal_one_draw_over_the_whole_table():
+    # 40,000 rows span several blocks and end in a partial one.
+    from types import SimpleNamespace
+
+    need = np.random.default_rng(3).random((40_000, 5)) < 0.2
+    rate = np.array([0.01, 0.05, 0.1, 0.02, 0.3])
+    state = SimpleNamespace(need=need.copy())
+    opened, lapsed = update_needs(state, rate, 10.0, np.random.default_rng(9))
+    draw = np.random.default_rng(9).random(need.shape, dtype=np.float32)
+    lapse = need & (draw < np.float32(0.1))
+    arrive = ~need & (draw < rate.astype(np.float32))
+    assert np.array_equal(state.need, need ^ (lapse | arrive))
+    assert (opened, lapsed) == (int(arrive.sum()), int(lapse.sum()))

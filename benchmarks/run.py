@@ -1,0 +1,438 @@
+"""socialsim's benchmark suite: build time, step time and memory from 10k to 1M consumers.
+
+Run from the repository root::
+
+    python benchmarks/run.py            # 10k, 100k and 1M consumers (about 10 minutes)
+    python benchmarks/run.py --quick    # 10k and 100k only (about 3 minutes)
+
+and read ``benchmarks/results.md`` (``--out`` writes elsewhere). Each
+measurement runs in a fresh Python process, so that its peak resident memory
+is its own and no cache or allocation carries over from another size.
+
+What is measured, against the targets of issue 5 (checked here, not by timed
+unit tests):
+
+* **the default world at scale**: the built-in default config with only
+  ``population.n_consumers`` changed (the default head counts of KOLs, KOCs,
+  store owners and daigou stay as they are) and a marketing campaign switched
+  on, so that every mechanism runs on the six default platforms. Reported:
+  world build time, median and total time of ``--steps`` steps, peak resident
+  memory. Targets at 1M: build <= 10 s, 100 steps <= 60 s, peak < 3 GB.
+* **linear cost**: time per step per (consumer + stored adjacency entry) at
+  1M is at most 1.5 times that at 100k.
+* **against a plain per-agent Mesa model** (:mod:`socialsim.reference`): the
+  same consumer rules, one ``mesa.Agent`` per consumer stepped with
+  ``shuffle_do``, timed side by side with socialsim on the same reduced
+  config, at 10k and 100k consumers. Target: socialsim's step at least 50
+  times faster at 100k.
+* **the default** ``socialsim run`` **(50,000 consumers, 90 days)**: wall
+  time of the command, target under 20 s.
+* **sweeps scale**: a sweep of small runs on the ``process`` executor with 2
+  workers against ``serial``. Target: at most 0.6 times the serial wall time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from importlib.metadata import version
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+RESULTS = HERE / "results.md"
+
+#: Default-world sizes and the steps timed at each.
+FULL_SIZES = (10_000, 100_000, 1_000_000)
+QUICK_SIZES = (10_000, 100_000)
+STEPS = 100
+#: Sizes at which the per-agent reference is timed, and its steps (it is slow).
+REFERENCE_SIZES = (10_000, 100_000)
+REFERENCE_WARMUP = 2
+REFERENCE_STEPS = 3
+#: Every mechanism on: the default world plus a campaign over the whole run.
+EVERY_MECHANISM = {"campaign.budget": 2_000_000.0, "campaign.days": STEPS}
+
+TARGETS = {
+    "build_1m_s": 10.0,
+    "steps_1m_s": 60.0,
+    "peak_1m_gb": 3.0,
+    "speedup_100k": 50.0,
+    "scaling_ratio": 1.5,
+    "default_run_s": 20.0,
+    "sweep_ratio": 0.6,
+}
+
+
+# --------------------------------------------------------------------------- child processes
+
+
+def _peak_gb() -> float:
+    # ru_maxrss is in kilobytes on Linux.
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6
+
+
+def _child_world(n: int, steps: int) -> dict[str, Any]:
+    from socialsim import ModelConfig, SocialCommerceModel
+
+    config = ModelConfig().with_overrides({"population.n_consumers": n, **EVERY_MECHANISM})
+    started = time.perf_counter()
+    model = SocialCommerceModel(config, rng=20261122)
+    build = time.perf_counter() - started
+    times = []
+    for _ in range(steps):
+        started = time.perf_counter()
+        model.step()
+        times.append(time.perf_counter() - started)
+    table = model.step_metrics()
+    mechanisms = {
+        "group orders": int(table["orders_group"].sum()),
+        "livestream orders": int(table["orders_livestream"].sum()),
+        "store orders": int(table["orders_store"].sum()),
+        "daigou orders": int(table["orders_daigou"].sum()),
+        "cross-border orders": int(table["cbec_orders"].sum()),
+        "feed orders": int(
+            table["orders_feed_social"].sum() + table["orders_feed_algorithmic"].sum()
+        ),
+        "members joined": int(table["members_joined"].sum()),
+        "campaign posts": int(table["campaign_posts"].sum()),
+    }
+    return {
+        "n": n,
+        "edges": int(model.world.network.adjacency.nnz),
+        "build_s": build,
+        "step_median_s": statistics.median(times),
+        "steps_total_s": sum(times),
+        "steps": steps,
+        "peak_gb": _peak_gb(),
+        "mechanisms": mechanisms,
+    }
+
+
+def _child_reference(n: int, which: str) -> dict[str, Any]:
+    from socialsim import SocialCommerceModel
+    from socialsim.reference import PerAgentModel, reference_config
+
+    config = reference_config(n)
+    model_class = PerAgentModel if which == "reference" else SocialCommerceModel
+    started = time.perf_counter()
+    model = model_class(config, rng=20261122)
+    build = time.perf_counter() - started
+    for _ in range(REFERENCE_WARMUP):
+        model.step()
+    times = []
+    for _ in range(REFERENCE_STEPS):
+        started = time.perf_counter()
+        model.step()
+        times.append(time.perf_counter() - started)
+    return {"n": n, "build_s": build, "step_median_s": statistics.median(times)}
+
+
+def _run_child(*args: str) -> dict[str, Any]:
+    command = [sys.executable, str(Path(__file__).resolve()), "--child", *args]
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        sys.stderr.write(done.stderr)
+        raise SystemExit(f"benchmark child {' '.join(args)} failed (exit {done.returncode})")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+# --------------------------------------------------------------------------- measurements
+
+
+def _say(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def measure_default_run() -> float:
+    """Wall time of the default ``socialsim run``: start-up, simulation, files and dashboard."""
+    out = Path(tempfile.mkdtemp(prefix="socialsim-bench-")) / "run"
+    started = time.perf_counter()
+    subprocess.run(
+        [sys.executable, "-m", "socialsim", "run", "--out", str(out), "--no-progress", "--quiet"],
+        check=True,
+        capture_output=True,
+    )
+    wall = time.perf_counter() - started
+    shutil.rmtree(out.parent, ignore_errors=True)
+    return wall
+
+
+SWEEP_SPEC: dict[str, Any] = {
+    "name": "bench_sweep",
+    "seed": 7,
+    "steps": 30,
+    "replications": 4,
+    "base": {
+        "population.n_consumers": 5000,
+        "influencers.n_kols": 25,
+        "influencers.n_kocs": 100,
+        "stores.n_owners": 50,
+        "daigou.n_shoppers": 5,
+    },
+    "design": {
+        "kind": "grid",
+        "parameters": {
+            "platforms.pinduoduo.group_buying.discount": [0.1, 0.2, 0.3, 0.4],
+            "platforms.pinduoduo.group_buying.size": [2, 3, 4, 5],
+        },
+    },
+}
+"""64 runs of 5,000 consumers and 30 days (about 0.7 s each): a small sweep, long enough
+that the workers' start-up (each spawned worker imports socialsim, about 2 s) does not
+dominate."""
+
+
+def measure_sweep() -> dict[str, float]:
+    """Wall time of one small sweep, serial and with 2 process workers (fresh stores)."""
+    from socialsim.experiment.sweep import run_sweep
+
+    out: dict[str, float] = {}
+    for executor, workers in (("serial", 1), ("process", 2)):
+        root = Path(tempfile.mkdtemp(prefix="socialsim-bench-"))
+        started = time.perf_counter()
+        summary = run_sweep(
+            SWEEP_SPEC, root / "sweep", executor=executor, workers=workers, progress=False
+        )
+        out[executor] = time.perf_counter() - started
+        shutil.rmtree(root, ignore_errors=True)
+        if summary.failed or summary.done != summary.planned:
+            raise SystemExit(f"benchmark sweep on {executor}: {summary.failed} runs failed")
+        out["runs"] = summary.planned
+    return out
+
+
+def machine() -> dict[str, str]:
+    """What the numbers were measured on."""
+    cpu = "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    memory = "unknown"
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal"):
+                memory = f"{int(line.split()[1]) / 1e6:.1f} GB"
+                break
+    except OSError:
+        pass
+    packages = ", ".join(
+        f"{name} {version(name)}" for name in ("socialsim", "mesa", "numpy", "scipy", "pandas")
+    )
+    return {
+        "CPU": cpu,
+        "usable cores": str(len(os.sched_getaffinity(0))),
+        "memory": memory,
+        "system": f"{platform.system()} {platform.release()}",
+        "Python": platform.python_version(),
+        "packages": packages,
+    }
+
+
+# --------------------------------------------------------------------------- report
+
+
+def _verdict(ok: bool) -> str:
+    return "met" if ok else "**not met**"
+
+
+def report(
+    worlds: list[dict[str, Any]],
+    references: list[dict[str, Any]],
+    default_run: float,
+    sweep: dict[str, float],
+    quick: bool,
+) -> tuple[str, bool]:
+    """Return the Markdown results and whether every checked target was met."""
+    by_n = {w["n"]: w for w in worlds}
+    lines = [
+        "# socialsim benchmark results",
+        "",
+        f"Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC with "
+        f"`python benchmarks/run.py{' --quick' if quick else ''}`"
+        + (" (quick mode: no 1M world)." if quick else "."),
+        "",
+        "## Machine",
+        "",
+        *(f"- {key}: {value}" for key, value in machine().items()),
+        "",
+        "## Default world, every mechanism on",
+        "",
+        "The default config with `population.n_consumers` set and a marketing campaign on "
+        f"(`{EVERY_MECHANISM}`); default head counts (100 KOLs, 1,000 KOCs, 500 store owners, "
+        f"50 daigou), six platforms. {STEPS} steps each; one fresh process per size.",
+        "",
+        "| consumers | adjacency entries | build (s) | median step (s) "
+        f"| {STEPS} steps (s) | peak memory (GB) | step per (consumer + entry) (ns) |",
+        "|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for w in worlds:
+        per = w["step_median_s"] / (w["n"] + w["edges"]) * 1e9
+        lines.append(
+            f"| {w['n']:,} | {w['edges']:,} | {w['build_s']:.2f} | {w['step_median_s']:.3f} "
+            f"| {w['steps_total_s']:.1f} | {w['peak_gb']:.2f} | {per:.1f} |"
+        )
+    biggest = worlds[-1]
+    lines += [
+        "",
+        f"Mechanisms at work in the largest world ({biggest['n']:,} consumers, over "
+        f"{biggest['steps']} steps): "
+        + ", ".join(f"{k} {v:,}" for k, v in biggest["mechanisms"].items())
+        + ".",
+        "",
+        "## Per-agent reference",
+        "",
+        "The same consumer rules (needs, budgets, word of mouth, search, the conversion logit, "
+        "one purchase per need within budget) on `socialsim.reference.reference_config(n)`: "
+        "`socialsim.reference.PerAgentModel` (one `mesa.Agent` per consumer, "
+        "`shuffle_do('step')`) against `SocialCommerceModel` on the same config, timed "
+        f"in one run (median of {REFERENCE_STEPS} steps after {REFERENCE_WARMUP} warm-up "
+        "steps).",
+        "",
+        "| consumers | per-agent step (s) | socialsim step (s) | socialsim faster by |",
+        "|---:|---:|---:|---:|",
+    ]
+    speedup: dict[int, float] = {}
+    for ref, fast in zip(references[::2], references[1::2], strict=True):
+        speedup[ref["n"]] = ref["step_median_s"] / fast["step_median_s"]
+        lines.append(
+            f"| {ref['n']:,} | {ref['step_median_s']:.3f} | {fast['step_median_s']:.4f} "
+            f"| {speedup[ref['n']]:.0f}x |"
+        )
+
+    checks: list[tuple[str, str, bool]] = []
+    if 1_000_000 in by_n:
+        big = by_n[1_000_000]
+        checks += [
+            (
+                "1M world builds in <= 10 s",
+                f"{big['build_s']:.1f} s",
+                big["build_s"] <= TARGETS["build_1m_s"],
+            ),
+            (
+                f"1M world, {STEPS} steps in <= 60 s",
+                f"{big['steps_total_s']:.1f} s",
+                big["steps_total_s"] <= TARGETS["steps_1m_s"],
+            ),
+            (
+                "1M world peak memory < 3 GB",
+                f"{big['peak_gb']:.2f} GB",
+                big["peak_gb"] < TARGETS["peak_1m_gb"],
+            ),
+        ]
+        if 100_000 in by_n:
+            mid = by_n[100_000]
+            ratio = (big["step_median_s"] / (big["n"] + big["edges"])) / (
+                mid["step_median_s"] / (mid["n"] + mid["edges"])
+            )
+            checks.append(
+                (
+                    "step per (consumer + entry), 1M / 100k <= 1.5",
+                    f"{ratio:.2f}",
+                    ratio <= TARGETS["scaling_ratio"],
+                )
+            )
+    if 100_000 in speedup:
+        checks.append(
+            (
+                "socialsim >= 50x faster than per-agent at 100k",
+                f"{speedup[100_000]:.0f}x",
+                speedup[100_000] >= TARGETS["speedup_100k"],
+            )
+        )
+    checks.append(
+        (
+            "default `socialsim run` < 20 s",
+            f"{default_run:.1f} s",
+            default_run < TARGETS["default_run_s"],
+        )
+    )
+    ratio = sweep["process"] / sweep["serial"]
+    checks.append(
+        (
+            "2-worker process sweep <= 0.6 x serial",
+            f"{ratio:.2f} ({sweep['process']:.1f} s / {sweep['serial']:.1f} s)",
+            ratio <= TARGETS["sweep_ratio"],
+        )
+    )
+    lines += [
+        "",
+        "## Default run and sweeps",
+        "",
+        f"- `socialsim run` (50,000 consumers, 90 days, dashboard included): {default_run:.1f} s "
+        "wall, start-up and writing included.",
+        f"- A sweep of {int(sweep['runs'])} runs (5,000 consumers, 30 steps each): serial "
+        f"{sweep['serial']:.1f} s, `process` with 2 workers {sweep['process']:.1f} s.",
+        "",
+        "## Targets",
+        "",
+        "| target | measured | |",
+        "|---|---:|---|",
+        *(f"| {name} | {value} | {_verdict(ok)} |" for name, value, ok in checks),
+        "",
+    ]
+    return "\n".join(lines), all(ok for _, _, ok in checks)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="10k and 100k consumers only")
+    parser.add_argument("--out", type=Path, default=RESULTS, help="where to write the results")
+    parser.add_argument("--steps", type=int, default=STEPS, help=argparse.SUPPRESS)
+    parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+
+    if args.child:
+        kind, n = args.child[0], int(args.child[1])
+        result = (
+            _child_world(n, int(args.child[2])) if kind == "world" else _child_reference(n, kind)
+        )
+        print(json.dumps(result))
+        return 0
+
+    sizes = QUICK_SIZES if args.quick else FULL_SIZES
+    worlds = []
+    for n in sizes:
+        _say(f"default world, {n:,} consumers, {args.steps} steps ...")
+        worlds.append(_run_child("world", str(n), str(args.steps)))
+        w = worlds[-1]
+        _say(
+            f"  build {w['build_s']:.1f} s, median step {w['step_median_s']:.3f} s, "
+            f"peak {w['peak_gb']:.2f} GB"
+        )
+    references = []
+    for n in REFERENCE_SIZES:
+        for which in ("reference", "socialsim"):
+            _say(f"{which} on the reference config, {n:,} consumers ...")
+            references.append(_run_child(which, str(n)))
+            _say(f"  median step {references[-1]['step_median_s']:.4f} s")
+    _say("default `socialsim run` ...")
+    default_run = measure_default_run()
+    _say(f"  {default_run:.1f} s")
+    _say("sweep, serial and 2 process workers ...")
+    sweep = measure_sweep()
+    _say(f"  serial {sweep['serial']:.1f} s, process {sweep['process']:.1f} s")
+
+    text, ok = report(worlds, references, default_run, sweep, args.quick)
+    args.out.write_text(text)
+    print(text)
+    _say(f"wrote {args.out}")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,85 @@
+"""The benchmark's verdicts: every 1M seed must meet the targets, ratios are computed right."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import pytest
+
+RUN = Path(__file__).resolve().parents[2] / "benchmarks" / "run.py"
+
+
+@pytest.fixture(scope="module")
+def bench():
+    spec = importlib.util.spec_from_file_location("socialsim_benchmarks_run", RUN)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def world(n, seed, step, total, edges=None, build=1.0, peak=1.0):
+    return {
+        "n": n,
+        "seed": seed,
+        "edges": 15 * n if edges is None else edges,
+        "follows": n,
+        "build_s": build,
+        "step_median_s": step,
+        "steps_total_s": total,
+        "steps": 100,
+        "peak_gb": peak,
+        "mechanisms": {"group orders": 1},
+    }
+
+
+REFERENCES = [
+    {"n": 10_000, "step_median_s": 0.2},
+    {"n": 10_000, "step_median_s": 0.01},
+    {"n": 100_000, "step_median_s": 2.0},
+    {"n": 100_000, "step_median_s": 0.03},
+]
+SWEEP = {"serial": 40.0, "process": 22.0, "runs": 64}
+
+
+def test_all_targets_met(bench):
+    worlds = [world(100_000, 7, 0.05, 5.0), world(1_000_000, 7, 0.5, 50.0)]
+    text, ok = bench.report(worlds, REFERENCES, 10.0, SWEEP, quick=False)
+    assert ok
+    # 2.0 / 0.03 = 67x; (0.5 / 16M) / (0.05 / 1.6M) = 1.00; 22 / 40 = 0.55
+    assert "| 67x | met |" in text and "| 1.00 | met |" in text and "0.55 (" in text
+
+
+def test_one_slow_seed_fails_the_target(bench):
+    worlds = [
+        world(100_000, 7, 0.05, 5.0),
+        world(1_000_000, 7, 0.5, 50.0),
+        world(1_000_000, 8, 0.7, 70.0),
+    ]
+    text, ok = bench.report(worlds, REFERENCES, 10.0, SWEEP, quick=False)
+    assert not ok
+    assert "50.0 s, 70.0 s | **not met** |" in text
+
+
+@pytest.mark.parametrize(
+    ("change", "target"),
+    [
+        ({"default_run": 25.0}, "default `socialsim run`"),
+        ({"sweep": {"serial": 40.0, "process": 30.0, "runs": 64}}, "2-worker process sweep"),
+        ({"reference_100k": 1.0}, "faster than per-agent"),
+    ],
+)
+def test_each_other_target_can_fail(bench, change, target):
+    references = [dict(r) for r in REFERENCES]
+    if "reference_100k" in change:
+        references[2]["step_median_s"] = change["reference_100k"]
+    text, ok = bench.report(
+        [world(10_000, 7, 0.02, 2.0), world(100_000, 7, 0.05, 5.0)],
+        references,
+        change.get("default_run", 10.0),
+        change.get("sweep", SWEEP),
+        quick=True,
+    )
+    assert not ok
+    line = next(line for line in text.splitlines() if target in line)
+    assert line.endswith("**not met** |")

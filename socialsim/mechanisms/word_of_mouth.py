@@ -17,6 +17,9 @@ References
 
 from __future__ import annotations
 
+import itertools
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -97,26 +100,30 @@ def friend_signals(
     # Which categories each consumer bought lately, as bits of one small integer: a
     # table of n bytes that stays in cache while millions of friends are looked up.
     recent = (last_purchase_step >= step - window_days) & (last_purchase_step < step)
-    # The need rows' friends and tie weights, copied out by SciPy's row indexing (C++:
-    # about three times faster than gathering entry positions first in NumPy).
-    rows = adjacency[np.asarray(consumer, dtype=np.int64)]
-    friend = rows.indices
-    per_need = np.diff(rows.indptr)
     if n_categories <= 64:
         bit_type = np.min_scalar_type((1 << n_categories) - 1)
-        bits = np.zeros(recent.shape[0], dtype=bit_type)
+        lookup = np.zeros(recent.shape[0], dtype=bit_type)
         for c in range(n_categories):
-            bits |= recent[:, c].astype(bit_type) << bit_type.type(c)
-        need_bit = bit_type.type(1) << category.astype(bit_type)
-        bought = bits.take(friend) & np.repeat(need_bit, per_need)  # non-zero: bought
+            lookup |= recent[:, c].astype(bit_type) << bit_type.type(c)
     else:
-        entry_category = np.repeat(category, per_need)
-        bought = recent.ravel().take(friend.astype(np.int64) * n_categories + entry_category)
-    # From here on only the entries of friends who bought matter (a few per cent).
-    hit = np.flatnonzero(bought)
-    hit_need = np.searchsorted(rows.indptr, hit, side="right") - 1
-    hit_friend = friend.take(hit)
-    hit_weight = rows.data.take(hit).astype(np.float64)
+        lookup = recent.ravel()
+    # No randomness in the search for buying friends: on large days two threads take
+    # half the needs each, and their hits are joined in need order, as one pass would.
+    workers = _search_threads(m)
+    bounds = np.linspace(0, m, workers + 1).astype(np.int64)
+    parts = [(int(lo), int(hi)) for lo, hi in itertools.pairwise(bounds)]
+    if workers > 1:
+        found = list(
+            _thread_pool().map(
+                lambda part: _buying_friends(adjacency, lookup, consumer, category, *part),
+                parts,
+            )
+        )
+    else:
+        found = [_buying_friends(adjacency, lookup, consumer, category, *parts[0])]
+    hit_need, hit_friend, hit_weight = (
+        np.concatenate(column) for column in zip(*found, strict=True)
+    )
     signal = np.bincount(hit_need, weights=hit_weight, minlength=m)
     share = np.divide(signal, total, out=np.zeros(m), where=total > 0)
 
@@ -169,3 +176,57 @@ def word_of_mouth_offers(
         signals.tie_weight.take(has),
         friend_platform.take(has),
     )
+
+
+#: Open needs from which the buying-friend search is split over two threads (below, the
+#: threads cost more than they save).
+_THREADED_NEEDS = 100_000
+_POOL: ThreadPoolExecutor | None = None
+
+
+def _search_threads(n_needs: int) -> int:
+    """How many threads search buying friends for `n_needs` needs: 2 on big days, if 2 cores."""
+    if n_needs < _THREADED_NEEDS or len(os.sched_getaffinity(0)) < 2:
+        return 1
+    return 2
+
+
+def _thread_pool() -> ThreadPoolExecutor:
+    """Return the process-wide pool of two threads, made on first use."""
+    global _POOL
+    if _POOL is None:
+        _POOL = ThreadPoolExecutor(max_workers=2, thread_name_prefix="socialsim-wom")
+    return _POOL
+
+
+def _buying_friends(
+    adjacency: sparse.csr_array,
+    lookup: np.ndarray,
+    consumer: np.ndarray,
+    category: np.ndarray,
+    lo: int,
+    hi: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For needs ``lo:hi``: each tie to a friend who bought the need's category lately.
+
+    `lookup` is per consumer a bit set of the categories bought lately (an
+    unsigned integer array) or, for more than 64 categories, the flat (n, C)
+    bool table. Returns, per hit in need order and then tie order, the need
+    (position in `consumer`), the friend and the tie weight (float64).
+    """
+    # The need rows' friends and tie weights, copied out by SciPy's row indexing (C++:
+    # about three times faster than gathering entry positions first in NumPy).
+    rows = adjacency[np.asarray(consumer[lo:hi], dtype=np.int64)]
+    friend = rows.indices
+    per_need = np.diff(rows.indptr)
+    if lookup.dtype != bool:
+        need_bit = lookup.dtype.type(1) << category[lo:hi].astype(lookup.dtype)
+        bought = lookup.take(friend) & np.repeat(need_bit, per_need)  # non-zero: bought
+    else:
+        n_categories = lookup.size // adjacency.shape[0]
+        entry_category = np.repeat(category[lo:hi], per_need)
+        bought = lookup.take(friend.astype(np.int64) * n_categories + entry_category)
+    # From here on only the entries of friends who bought matter (a few per cent).
+    hit = np.flatnonzero(bought)
+    hit_need = np.searchsorted(rows.indptr, hit, side="right") - 1 + lo
+    return hit_need, friend.take(hit), rows.data.take(hit).astype(np.float64)

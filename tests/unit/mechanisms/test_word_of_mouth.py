@@ -120,3 +120,24 @@ def test_random_graphs_match_the_definition_for_any_number_of_categories(n_categ
         adjacency, step, product, 10, 7, consumer, category, rng(1), tie_total=total
     )
     assert np.array_equal(again.friend, got.friend)
+
+
+def test_two_search_threads_give_the_single_pass_result(monkeypatch):
+    from socialsim.mechanisms import word_of_mouth
+
+    g = np.random.default_rng(5)
+    n = 300
+    dense = np.triu((g.random((n, n)) < 0.05) * g.choice([1.0, 0.25], (n, n)), 1)
+    adjacency = sparse.csr_array((dense + dense.T).astype(np.float32))
+    step = g.integers(-5, 12, (n, 4)).astype(np.int32)
+    product = g.integers(0, 1000, (n, 4)).astype(np.int32)
+    consumer, category = np.nonzero(g.random((n, 4)) < 0.5)
+
+    def run(threads):
+        monkeypatch.setattr(word_of_mouth, "_search_threads", lambda m: threads)
+        return friend_signals(adjacency, step, product, 10, 7, consumer, category, rng(2))
+
+    one, two = run(1), run(2)
+    assert (one.friend >= 0).sum() > 50
+    for field in ("social_share", "product", "tie_weight", "friend"):
+        assert np.array_equal(getattr(one, field), getattr(two, field))

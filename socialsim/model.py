@@ -332,7 +332,7 @@ class SocialCommerceModel(mesa.Model):
             tie_total=world.network.tie_strength,
         )
         friend = np.maximum(signals.friend, 0)
-        friend_platform = np.maximum(state.last_platform[friend, need_category], 0)
+        friend_platform = np.maximum(_take2(state.last_platform, friend, need_category), 0)
         friends = word_of_mouth_offers(need_consumer, need_category, signals, friend_platform)
         feeds = self._feed_offers(need_consumer, need_category, signals, rng)
 
@@ -582,11 +582,13 @@ class SocialCommerceModel(mesa.Model):
         state = self.state
         buyer, category, platform = offers.consumer, offers.category, offers.platform
         purchaser = _purchaser(offers)
-        new_users = int(np.count_nonzero(~state.uses[purchaser, platform]))
+        # Flat positions in the C-ordered (n, P) and (n, C) tables (ravel is a view of them).
+        at_platform = purchaser.astype(np.int64) * state.uses.shape[1] + platform
+        new_users = int(np.count_nonzero(~state.uses.ravel().take(at_platform)))
         np.subtract.at(state.budget_left, buyer, paid)
-        state.need[buyer, category] = False
-        state.uses[purchaser, platform] = True
-        np.add.at(state.recent_spend, (purchaser, platform), paid)
+        state.need.ravel()[buyer.astype(np.int64) * state.need.shape[1] + category] = False
+        state.uses.ravel()[at_platform] = True
+        np.add.at(state.recent_spend.ravel(), at_platform, paid)
         return new_users
 
     def _ship(self, day: _Day, offers: Offers, price: np.ndarray, group: np.ndarray) -> None:

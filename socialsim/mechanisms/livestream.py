@@ -237,22 +237,18 @@ def expected_viewers(
     """
     kols = np.asarray(kols, np.int64)
     session_platform = np.asarray(session_platform, np.int64)
-    attend = (
-        follower_attendance(
-            kols,
-            session_platform,
-            follows_indptr,
-            follows_indices,
-            follow_trust,
-            follow_active,
-            consumer_tier,
-            kol_focus_tier,
-            kol_segment,
-            attend_rate_by_platform,
-            mean_trust,
-        )
-        if attendance is None
-        else attendance
+    attend = attendance or follower_attendance(
+        kols,
+        session_platform,
+        follows_indptr,
+        follows_indices,
+        follow_trust,
+        follow_active,
+        consumer_tier,
+        kol_focus_tier,
+        kol_segment,
+        attend_rate_by_platform,
+        mean_trust,
     )
     session, p = attend.session, attend.p
     followers = np.bincount(session, weights=p, minlength=kols.size)
@@ -475,22 +471,18 @@ def session_audience(
     kols = np.asarray(kols, np.int64)
     session_platform = np.asarray(session_platform, np.int64)
     n_sessions = kols.size
-    attend = (
-        follower_attendance(
-            kols,
-            session_platform,
-            follows_indptr,
-            follows_indices,
-            follow_trust,
-            follow_active,
-            consumer_tier,
-            kol_focus_tier,
-            kol_segment,
-            attend_rate_by_platform,
-            mean_trust,
-        )
-        if attendance is None
-        else attendance
+    attend = attendance or follower_attendance(
+        kols,
+        session_platform,
+        follows_indptr,
+        follows_indices,
+        follow_trust,
+        follow_active,
+        consumer_tier,
+        kol_focus_tier,
+        kol_segment,
+        attend_rate_by_platform,
+        mean_trust,
     )
     session, entry, p = attend.session, attend.entry, attend.p
     follower = np.asarray(follows_indices)[entry].astype(np.int64)

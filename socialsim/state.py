@@ -13,7 +13,7 @@ import numpy as np
 from socialsim.enums import ShopperStatus
 from socialsim.world.world import World
 
-__all__ = ["NEVER", "ConsumerState"]
+__all__ = ["NEVER", "ConsumerState", "latest_purchase"]
 
 NEVER = np.int32(-(2**30))
 """Step stored for "never happened", far enough in the past for any window test."""
@@ -111,3 +111,33 @@ class ConsumerState:
     def customers(self) -> np.ndarray:
         """Whether each consumer has bought at least once."""
         return self.status == ShopperStatus.CUSTOMER
+
+
+def latest_purchase(
+    last_purchase_step: np.ndarray, consumer: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Return each consumer's most recent purchase: its category and step.
+
+    Parameters
+    ----------
+    last_purchase_step : ndarray of int, shape (n, C)
+        ``ConsumerState.last_purchase_step``.
+    consumer : ndarray of int
+        The consumers to look up.
+
+    Returns
+    -------
+    category, step : ndarray
+        The step is ``NEVER`` for a consumer who never bought (the category is
+        then 0); on a tie the lowest category is taken.
+
+    Examples
+    --------
+    >>> steps = np.array([[3, 7, NEVER], [NEVER, NEVER, NEVER]], dtype=np.int32)
+    >>> category, step = latest_purchase(steps, np.array([0, 1]))
+    >>> category.tolist(), (step == NEVER).tolist()
+    ([1, 0], [False, True])
+    """
+    history = last_purchase_step[consumer]
+    category = np.argmax(history, axis=1)
+    return category, history[np.arange(category.size), category]

@@ -46,7 +46,7 @@ from scipy import sparse
 from socialsim.enums import CampaignClass, InfluencerKind, KOLSegment
 from socialsim.mechanisms.offers import Offers
 from socialsim.mechanisms.posts import Posts, post_offers
-from socialsim.state import NEVER, ConsumerState
+from socialsim.state import NEVER, ConsumerState, latest_purchase
 from socialsim.world.catalogue import Catalogue
 from socialsim.world.influencers import Influencers
 
@@ -296,11 +296,9 @@ def sponsor_platforms(
     out[is_kol] = np.where((home >= 0) & sells[np.maximum(home, 0)], home, -1)
 
     consumer = influencers.consumer[creators[~is_kol]]
-    history = state.last_purchase_step[consumer]
-    latest = np.argmax(history, axis=1)
-    row = np.arange(consumer.size)
+    latest, when = latest_purchase(state.last_purchase_step, consumer)
     last = state.last_platform[consumer, latest].astype(np.int64)
-    bought = (history[row, latest] > NEVER) & (last >= 0)
+    bought = (when > NEVER) & (last >= 0)
     first_seller = int(np.argmax(sells))
     out[~is_kol] = np.where(bought & sells[np.maximum(last, 0)], last, first_seller)
     return out

@@ -27,7 +27,7 @@ from scipy import sparse
 from socialsim._csr import gather_rows
 from socialsim.enums import InfluencerKind, Source
 from socialsim.mechanisms.offers import Offers
-from socialsim.state import ConsumerState
+from socialsim.state import ConsumerState, latest_purchase
 from socialsim.world.catalogue import Catalogue
 from socialsim.world.influencers import Influencers
 
@@ -101,9 +101,8 @@ def draw_posts(
         kols, kol_product, kol_home = kols[listed], kol_product[listed], kol_home[listed]
 
     kocs = posting[kind == InfluencerKind.KOC]
-    history = state.last_purchase_step[influencers.consumer[kocs]]
-    latest = np.argmax(history, axis=1)
-    recent = history[np.arange(kocs.size), latest] >= step - window_days
+    latest, when = latest_purchase(state.last_purchase_step, influencers.consumer[kocs])
+    recent = when >= step - window_days
     kocs, latest = kocs[recent], latest[recent]
     koc_product = state.last_product[influencers.consumer[kocs], latest]
     koc_platform = state.last_platform[influencers.consumer[kocs], latest]

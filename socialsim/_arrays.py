@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["column_counts", "distinct", "distinct_first", "row_max"]
+__all__ = ["column_counts", "distinct", "distinct_first", "row_max", "take_at"]
 
 
 def column_counts(a: np.ndarray) -> np.ndarray:
@@ -73,3 +73,16 @@ def distinct_first(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     keep = np.ones(ordered.size, dtype=bool)
     np.not_equal(ordered[1:], ordered[:-1], out=keep[1:])
     return ordered[keep], order[keep]
+
+
+def take_at(table: np.ndarray, row: np.ndarray, column: np.ndarray) -> np.ndarray:
+    """Return ``table[row, column]`` for a C-ordered 2-D table, by one flat take.
+
+    Several times faster than indexing with two index arrays.
+
+    Examples
+    --------
+    >>> take_at(np.arange(6).reshape(2, 3), np.array([1, 0]), np.array([2, 1])).tolist()
+    [5, 1]
+    """
+    return table.ravel().take(row.astype(np.int64) * table.shape[1] + column)

@@ -51,7 +51,7 @@ from scipy import sparse
 from scipy.special import expit
 from tqdm import tqdm
 
-from socialsim._arrays import column_counts, distinct, row_max
+from socialsim._arrays import column_counts, distinct, row_max, take_at
 from socialsim._csr import entry_rows, gather_rows
 from socialsim._version import __version__
 from socialsim.agents import KOL, ConsumerAgents
@@ -332,7 +332,7 @@ class SocialCommerceModel(mesa.Model):
             tie_total=world.network.tie_strength,
         )
         friend = np.maximum(signals.friend, 0)
-        friend_platform = np.maximum(_take2(state.last_platform, friend, need_category), 0)
+        friend_platform = np.maximum(take_at(state.last_platform, friend, need_category), 0)
         friends = word_of_mouth_offers(need_consumer, need_category, signals, friend_platform)
         feeds = self._feed_offers(need_consumer, need_category, signals, rng)
 
@@ -402,12 +402,12 @@ class SocialCommerceModel(mesa.Model):
         params, catalogue = self._params, self.world.catalogue
         # A negative discount is a daigou's service fee.
         prices = self._prices.price
-        price = (_take2(prices, offers.platform, offers.product) * (1.0 - offers.discount)).astype(
+        price = (take_at(prices, offers.platform, offers.product) * (1.0 - offers.discount)).astype(
             np.float64
         )
         purchaser = _purchaser(offers)
         # Each factor touches only the few offers it applies to (x 1.0 elsewhere changes nothing).
-        member = np.flatnonzero(_take2(self.state.member, purchaser, offers.platform))
+        member = np.flatnonzero(take_at(self.state.member, purchaser, offers.platform))
         price[member] *= 1.0 - params.member_discount[offers.platform[member]]
         owner = np.flatnonzero(self._owner_platform[purchaser] == offers.platform)
         price[owner] *= 1.0 - params.store_owner_discount[offers.platform[owner]]
@@ -426,7 +426,7 @@ class SocialCommerceModel(mesa.Model):
         state, population = self.state, self.world.population
         price = self._offer_price(offers)
         params = self._params
-        shift = _take2(params.tier_shift, offers.platform, population.tier.take(offers.consumer))
+        shift = take_at(params.tier_shift, offers.platform, population.tier.take(offers.consumer))
         # Limited stock and a time limit make a livestream offer more pressing.
         live = offers.channel == Channel.LIVESTREAM
         shift = shift + np.where(live, params.live_urgency[offers.platform], np.float32(0))
@@ -1691,12 +1691,6 @@ class _Day:
             )
             for name, dtype in columns.items()
         }
-
-
-def _take2(table: np.ndarray, row: np.ndarray, column: np.ndarray) -> np.ndarray:
-    """``table[row, column]`` for a C-ordered 2-D table, by one flat take (several times faster)."""
-    flat = row.astype(np.int64) * table.shape[1] + column
-    return table.ravel().take(flat)
 
 
 def _open_needs(need: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -50,7 +50,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from socialsim._arrays import distinct, distinct_first
+from socialsim._arrays import distinct, distinct_first, take_at
 from socialsim._csr import gather_rows, offsets
 from socialsim.enums import Channel, Source
 from socialsim.mechanisms.offers import Offers
@@ -600,7 +600,7 @@ def _draw_traffic(
 
     n_sessions = wanted.size
     # Users of the platform who already follow the streamer are not eligible.
-    is_user = users.ravel().take(follower * n_platforms + session_platform.take(follower_session))
+    is_user = take_at(users, follower, session_platform.take(follower_session))
     eligible = pool_size[session_platform] - np.bincount(
         follower_session[is_user], minlength=n_sessions
     )

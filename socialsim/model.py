@@ -51,6 +51,7 @@ from scipy import sparse
 from scipy.special import expit
 from tqdm import tqdm
 
+from socialsim import _threads
 from socialsim._arrays import column_counts, distinct, row_max, take_at
 from socialsim._csr import entry_rows, gather_rows
 from socialsim._version import __version__
@@ -101,6 +102,7 @@ from socialsim.mechanisms.resellers import ResellerTree, commission_flows, recru
 from socialsim.mechanisms.returns import ReturnBook, return_probability
 from socialsim.mechanisms.word_of_mouth import (
     FriendSignals,
+    bought_lately,
     friend_signals,
     word_of_mouth_offers,
 )
@@ -283,6 +285,13 @@ class SocialCommerceModel(mesa.Model):
         catalogue = world.catalogue
         day = _Day(t, world.population.n_tiers)
 
+        # Who bought what lately changes only when today's orders ship (phase 7): on
+        # large worlds a second thread looks it up while phases 1 and 2 run.
+        threaded = _threads.use_threads(world.n_consumers)
+        lately = _threads.run_later(
+            threaded, bought_lately, state.last_purchase_step, t, cfg.word_of_mouth_days
+        )
+
         # 1. needs, budgets, quotas, memberships, prices; earlier orders are returned or kept
         renew_budgets(state, t, cfg.budget_period_days)
         if t > 1 and (t - 1) % self.config.cross_border.year_days == 0:
@@ -330,18 +339,21 @@ class SocialCommerceModel(mesa.Model):
             need_category,
             rng,
             tie_total=world.network.tie_strength,
+            lately=lately.result(),
         )
         friend = np.maximum(signals.friend, 0)
         friend_platform = np.maximum(take_at(state.last_platform, friend, need_category), 0)
         friends = word_of_mouth_offers(need_consumer, need_category, signals, friend_platform)
-        feeds = self._feed_offers(need_consumer, need_category, signals, rng)
+        # Which platforms each need's consumer uses: one row take serves feeds and search.
+        need_uses = state.uses.take(need_consumer, axis=0)
+        feeds = self._feed_offers(need_consumer, need_category, need_uses, signals, rng)
 
         # 4. search, by consumers who already shop online, on one of their platforms
-        search = self._search_offers(need_consumer, need_category, rng)
+        search = self._search_offers(need_consumer, need_category, need_uses, rng)
 
         # 5. livestream sessions and store owners' promotions, which may meet no open need
         # (a livestream offer stands only for a viewer with a need or an impulse to buy)
-        live = self._livestream_offers(day, rng)
+        live = self._open_livestreams(self._draw_livestreams(rng), day)
         daigou = self._daigou_offers(rng)
         store, store_need = self._store_offers(rng)
 
@@ -423,6 +435,26 @@ class SocialCommerceModel(mesa.Model):
         rng: np.random.Generator,
     ) -> tuple[np.ndarray, np.ndarray]:
         """Convert offers by the logit and keep one purchase per need within budget."""
+        if _threads.use_threads(len(offers)):
+            # Prices and chances are offer by offer: two threads take half each.
+            halves = [slice(0, len(offers) // 2), slice(len(offers) // 2, None)]
+            first, second = (
+                (offers.take(half), social_share[half], has_need[half]) for half in halves
+            )
+            later = _threads.worker_pool().submit(self._price_and_chance, *first)
+            mine = self._price_and_chance(*second)
+            parts = (later.result(), mine)
+            price, chance = (np.concatenate(column) for column in zip(*parts, strict=True))
+        else:
+            price, chance = self._price_and_chance(offers, social_share, has_need)
+        accepted = rng.random(len(offers), dtype=np.float32) < chance
+        bought = select_purchases(offers, accepted, price, self.state.budget_left, rng)
+        return bought, price[bought]
+
+    def _price_and_chance(
+        self, offers: Offers, social_share: np.ndarray, has_need: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Each offer's price and its chance of conversion by the logit (no randomness)."""
         state, population = self.state, self.world.population
         price = self._offer_price(offers)
         params = self._params
@@ -442,14 +474,19 @@ class SocialCommerceModel(mesa.Model):
             has_need=has_need,
             shift=shift,
         )
-        accepted = rng.random(len(offers), dtype=np.float32) < expit(logit)
-        bought = select_purchases(offers, accepted, price, state.budget_left, rng)
-        return bought, price[bought]
+        return price, expit(logit)
 
     def _search_offers(
-        self, consumer: np.ndarray, category: np.ndarray, rng: np.random.Generator
+        self,
+        consumer: np.ndarray,
+        category: np.ndarray,
+        uses: np.ndarray,
+        rng: np.random.Generator,
     ) -> Offers:
-        """Online consumers browse one of their platforms, chosen by search weight."""
+        """Online consumers browse one of their platforms, chosen by search weight.
+
+        `uses` holds each need's row of ``state.uses``.
+        """
         state, params = self.state, self._params
         online = np.flatnonzero(state.status.take(consumer) != ShopperStatus.OFFLINE)
         consumer, category = consumer.take(online), category.take(online)
@@ -457,7 +494,7 @@ class SocialCommerceModel(mesa.Model):
         # column: NumPy reduces the short axis of an (m, P) array slowly.
         cum, running = [], np.zeros(consumer.size)
         for p in range(params.n):
-            running = running + state.uses[:, p].take(consumer) * params.search_weight[p]
+            running = running + uses[:, p].take(online) * params.search_weight[p]
             cum.append(running)
         total = running
         target = rng.random(consumer.size) * total
@@ -475,18 +512,22 @@ class SocialCommerceModel(mesa.Model):
         self,
         consumer: np.ndarray,
         category: np.ndarray,
+        uses: np.ndarray,
         signals: FriendSignals,
         rng: np.random.Generator,
     ) -> list[Offers]:
-        """Each platform's feed shows its users a product for an open need."""
-        params, catalogue, state = self._params, self.world.catalogue, self.state
+        """Each platform's feed shows its users a product for an open need.
+
+        `uses` holds each need's row of ``state.uses``.
+        """
+        params, catalogue = self._params, self.world.catalogue
         out = []
         for p in range(params.n):
             kind = params.feed_kind[p]
             if kind == "none":
                 continue
             # one index array and takes: cheaper than several boolean masks over the needs
-            on = np.flatnonzero(state.uses[:, p].take(consumer))
+            on = np.flatnonzero(uses[:, p])
             if kind == "social":
                 out.append(
                     social_feed_offers(
@@ -907,20 +948,20 @@ class SocialCommerceModel(mesa.Model):
 
     # ------------------------------------------------------------------ livestreams
 
-    def _livestream_offers(self, day: _Day, rng: np.random.Generator) -> Offers:
+    def _draw_livestreams(self, rng: np.random.Generator) -> _Livestreams:
         """Schedule today's sessions, draw their audiences and offer each viewer a product.
 
         Only viewers who want the product get the offer: those with an open need
         in its category, and the others with the platform's impulse probability.
+        It changes nothing (it may run on another thread): :meth:`_open_livestreams`
+        books the result.
         """
         params, world, state = self._params, self.world, self.state
         catalogue, creators = world.catalogue, world.influencers
         kol_platform = world.platforms.kol_platform
         kols = schedule_sessions(kol_platform, params.live_rate, params.live_enabled, rng)
-        self._sessions = Sessions.empty()
-        self._session_viewers = np.zeros(0, dtype=np.int64)
         if kols.size == 0:
-            return Offers.empty()
+            return _Livestreams(Sessions.empty(), np.zeros(0, dtype=np.int64), Offers.empty())
         audience = (
             self._audience.indptr,
             self._audience.indices,
@@ -976,15 +1017,21 @@ class SocialCommerceModel(mesa.Model):
         )
         need = state.need[offers.consumer, offers.category]
         impulse = ~need & (rng.random(len(offers)) < params.live_impulse[offers.platform])
+        viewers = np.bincount(session, minlength=len(sessions))
+        return _Livestreams(sessions, viewers, offers.take(need | impulse))
+
+    def _open_livestreams(self, live: _Livestreams, day: _Day) -> Offers:
+        """Keep today's sessions, pay the streamers' slot fees and count; return the offers."""
+        sessions = live.sessions
         self._sessions = sessions
-        self._session_viewers = np.bincount(session, minlength=len(sessions))
-        slot_fees = params.live_slot_fee[sessions.platform]
+        self._session_viewers = live.viewers
+        slot_fees = self._params.live_slot_fee[sessions.platform]
         np.add.at(self._kol_income, sessions.kol, slot_fees)
         day.count["livestream_sessions"] += len(sessions)
-        day.count["livestream_viewers"] += int(session.size)
+        day.count["livestream_viewers"] += int(live.viewers.sum())
         day.total["kol_slot_fees"] += float(slot_fees.sum())
         day.total["brand_net_livestream"] -= float(slot_fees.sum())
-        return offers.take(need | impulse)
+        return live.offers
 
     def _serve_stock(
         self, purchases: Offers, paid: np.ndarray, day: _Day, rng: np.random.Generator
@@ -1648,6 +1695,15 @@ _CAMPAIGN_COUNTS = tuple(k for k, dtype in CAMPAIGN_COLUMNS.items() if dtype == 
 _CAMPAIGN_TOTALS = tuple(k for k, dtype in CAMPAIGN_COLUMNS.items() if dtype != "int64")
 
 
+@dataclass(frozen=True, eq=False)
+class _Livestreams:
+    """Today's livestreams as drawn: the sessions, viewers per session and the offers."""
+
+    sessions: Sessions
+    viewers: np.ndarray
+    offers: Offers
+
+
 @dataclass(eq=False)
 class _Day:
     """What one step accumulates for its metrics row: counts, RMB totals, orders."""
@@ -1695,8 +1751,11 @@ class _Day:
 
 def _open_needs(need: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """``np.nonzero(need)`` for the (n, C) need table, in the same (row-major) order, faster."""
-    consumer, category = np.divmod(np.flatnonzero(need), need.shape[1])
-    return consumer, category
+    flat = np.flatnonzero(need)
+    # Division by a scalar is several times faster than np.divmod, which also takes the
+    # remainder by division.
+    consumer = flat // need.shape[1]
+    return consumer, flat - consumer * need.shape[1]
 
 
 def _purchaser(offers: Offers) -> np.ndarray:

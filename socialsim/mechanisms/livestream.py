@@ -560,15 +560,17 @@ def follower_attendance(
     session, entry = session.take(active), entry.take(active)
     # Per-session values are looked up once per session, then spread to its entries.
     follower = np.asarray(follows_indices).take(entry)
-    tier = np.asarray(consumer_tier).take(follower).astype(np.float64)
-    distance = np.abs(tier - np.asarray(kol_focus_tier)[kols].astype(np.float64).take(session))
+    tier = np.asarray(consumer_tier).take(follower).astype(np.int64)
+    distance = np.abs(tier - np.asarray(kol_focus_tier)[kols].astype(np.int64).take(session))
+    # Distances are a few whole tiers: look their decay up rather than take exp per entry.
+    decay = np.exp(-TIER_DECAY * np.arange(int(distance.max(initial=0)) + 1, dtype=np.float64))
     segment = np.maximum(np.asarray(kol_segment)[kols], 0).astype(np.float64).take(session)
     rate = np.asarray(attend_rate_by_platform, np.float64)[session_platform]
     p = (
         rate.take(session)
         * (np.asarray(follow_trust).take(entry).astype(np.float64) / mean_trust)
         * (1.0 + POPULARITY_STEP * segment)
-        * np.exp(-TIER_DECAY * distance)
+        * decay.take(distance)
     )
     return Attendance(session, entry, np.clip(p, 0.0, 1.0))
 

@@ -114,6 +114,6 @@ class Offers:
             **{f.name: np.concatenate([getattr(p, f.name) for p in parts]) for f in fields(cls)}
         )
 
-    def take(self, index: np.ndarray) -> Offers:
-        """Return the offers at `index` (an integer index or a boolean mask)."""
+    def take(self, index: np.ndarray | slice) -> Offers:
+        """Return the offers at `index` (an integer index, a boolean mask or a slice: views)."""
         return type(self)(**{f.name: getattr(self, f.name)[index] for f in fields(self)})

@@ -18,18 +18,17 @@ References
 from __future__ import annotations
 
 import itertools
-import os
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
 from scipy import sparse
 
+from socialsim import _threads
 from socialsim._csr import tie_strength
 from socialsim.enums import Source
 from socialsim.mechanisms.offers import Offers
 
-__all__ = ["FriendSignals", "friend_signals", "word_of_mouth_offers"]
+__all__ = ["FriendSignals", "bought_lately", "friend_signals", "word_of_mouth_offers"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -65,6 +64,7 @@ def friend_signals(
     rng: np.random.Generator,
     *,
     tie_total: np.ndarray | None = None,
+    lately: np.ndarray | None = None,
 ) -> FriendSignals:
     """Compute social proof and pick a friend's product for each (consumer, category).
 
@@ -86,27 +86,21 @@ def friend_signals(
         Each consumer's summed tie weight (the row sums of `adjacency`, added
         up in row order in float64); computed when omitted. Pass it to save
         that work on every step.
+    lately : ndarray, optional
+        :func:`bought_lately` of `last_purchase_step`, `step` and `window_days`,
+        if already computed.
 
     Returns
     -------
     FriendSignals
     """
     m = consumer.shape[0]
-    n_categories = last_purchase_step.shape[1]
     if tie_total is None:
         tie_total = tie_strength(adjacency)
     total = tie_total[consumer]
 
-    # Which categories each consumer bought lately, as bits of one small integer: a
-    # table of n bytes that stays in cache while millions of friends are looked up.
-    recent = (last_purchase_step >= step - window_days) & (last_purchase_step < step)
-    if n_categories <= 64:
-        bit_type = np.min_scalar_type((1 << n_categories) - 1)
-        lookup = np.zeros(recent.shape[0], dtype=bit_type)
-        for c in range(n_categories):
-            lookup |= recent[:, c].astype(bit_type) << bit_type.type(c)
-    else:
-        lookup = recent.ravel()
+    if lately is None:
+        lately = bought_lately(last_purchase_step, step, window_days)
     # No randomness in the search for buying friends: on large days two threads take
     # half the needs each, and their hits are joined in need order, as one pass would.
     workers = _search_threads(m)
@@ -114,13 +108,13 @@ def friend_signals(
     parts = [(int(lo), int(hi)) for lo, hi in itertools.pairwise(bounds)]
     if workers > 1:
         found = list(
-            _thread_pool().map(
-                lambda part: _buying_friends(adjacency, lookup, consumer, category, *part),
+            _threads.worker_pool().map(
+                lambda part: _buying_friends(adjacency, lately, consumer, category, *part),
                 parts,
             )
         )
     else:
-        found = [_buying_friends(adjacency, lookup, consumer, category, *parts[0])]
+        found = [_buying_friends(adjacency, lately, consumer, category, *parts[0])]
     hit_need, hit_friend, hit_weight = (
         np.concatenate(column) for column in zip(*found, strict=True)
     )
@@ -148,6 +142,40 @@ def friend_signals(
     return FriendSignals(
         social_share=share.astype(np.float32), product=product, tie_weight=tie, friend=chosen
     )
+
+
+def bought_lately(last_purchase_step: np.ndarray, step: int, window_days: int) -> np.ndarray:
+    """Which categories each consumer bought in steps ``step - window_days .. step - 1``.
+
+    Parameters
+    ----------
+    last_purchase_step : ndarray of int, shape (n, C)
+        Latest purchase step per consumer and category.
+    step, window_days : int
+        As in :func:`friend_signals`.
+
+    Returns
+    -------
+    ndarray, shape (n,) or (n * C,)
+        With at most 64 categories, category ``c`` is bit ``c`` of each consumer's
+        entry (an unsigned integer of the smallest sufficient width): a table of
+        ``n`` bytes when ``C <= 8``, which stays in cache while millions of
+        friends are looked up. With more, the flattened (n, C) boolean table.
+
+    Examples
+    --------
+    >>> bought_lately(np.array([[3, 9], [0, 4]]), 5, 2).tolist()
+    [1, 2]
+    """
+    n_categories = last_purchase_step.shape[1]
+    recent = (last_purchase_step >= step - window_days) & (last_purchase_step < step)
+    if n_categories > 64:
+        return recent.ravel()
+    bit_type = np.min_scalar_type((1 << n_categories) - 1)
+    lookup = np.zeros(recent.shape[0], dtype=bit_type)
+    for c in range(n_categories):
+        lookup |= recent[:, c].astype(bit_type) << bit_type.type(c)
+    return lookup
 
 
 def word_of_mouth_offers(
@@ -178,25 +206,9 @@ def word_of_mouth_offers(
     )
 
 
-#: Open needs from which the buying-friend search is split over two threads (below, the
-#: threads cost more than they save).
-_THREADED_NEEDS = 100_000
-_POOL: ThreadPoolExecutor | None = None
-
-
 def _search_threads(n_needs: int) -> int:
     """How many threads search buying friends for `n_needs` needs: 2 on big days, if 2 cores."""
-    if n_needs < _THREADED_NEEDS or len(os.sched_getaffinity(0)) < 2:
-        return 1
-    return 2
-
-
-def _thread_pool() -> ThreadPoolExecutor:
-    """Return the process-wide pool of two threads, made on first use."""
-    global _POOL
-    if _POOL is None:
-        _POOL = ThreadPoolExecutor(max_workers=2, thread_name_prefix="socialsim-wom")
-    return _POOL
+    return 2 if _threads.use_threads(n_needs) else 1
 
 
 def _buying_friends(

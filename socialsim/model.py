@@ -29,9 +29,10 @@ One step is one day:
 
 Each rule lives in its module under :mod:`socialsim.mechanisms`; this module
 only wires them together over the model's arrays. All randomness flows from
-the model's ``numpy.random.Generator`` (Mesa's ``rng``): two child streams are
-spawned from it, one that builds the world and one for behaviour, so the same
-seed always gives the same numbers, bit for bit.
+the model's ``numpy.random.Generator`` (Mesa's ``rng``): three child streams are
+spawned from it, one that builds the world, one for behaviour and one for the
+livestreams (drawn on a second thread on large worlds), so the same seed always
+gives the same numbers, bit for bit, with threads or without.
 """
 
 from __future__ import annotations
@@ -189,7 +190,9 @@ class SocialCommerceModel(mesa.Model):
         # Record the seed actually used; None when it cannot be written as one integer.
         self.config = config.with_overrides({"run.seed": seed})
 
-        world_rng, self._behaviour_rng = self.rng.spawn(2)
+        # Livestreams draw from a stream of their own, so that on large worlds they can run
+        # on a second thread while word of mouth, feeds and search draw from the behaviour one.
+        world_rng, self._behaviour_rng, self._livestream_rng = self.rng.spawn(3)
         self.world: World = build_world(self.config, world_rng, graph=graph)
         self.state = ConsumerState.initial(self.world)
         self._customers_by_tier = np.zeros(self.world.population.n_tiers, dtype=np.int64)
@@ -326,6 +329,8 @@ class SocialCommerceModel(mesa.Model):
             active=self._follow_active,
         )
         sponsored = self._sponsored_offers(t, day, rng)
+        # Today's livestreams only read the state that phases 3 and 4 read.
+        livestreams = _threads.run_later(threaded, self._draw_livestreams, self._livestream_rng)
 
         # 3. word of mouth and feeds, for every open need (after posts may have sparked some)
         need_consumer, need_category = _open_needs(state.need)
@@ -353,7 +358,7 @@ class SocialCommerceModel(mesa.Model):
 
         # 5. livestream sessions and store owners' promotions, which may meet no open need
         # (a livestream offer stands only for a viewer with a need or an impulse to buy)
-        live = self._open_livestreams(self._draw_livestreams(rng), day)
+        live = self._open_livestreams(livestreams.result(), day)
         daigou = self._daigou_offers(rng)
         store, store_need = self._store_offers(rng)
 

@@ -32,6 +32,14 @@ def update_needs(
 ) -> tuple[int, int]:
     """Open new needs and let old ones lapse, in place.
 
+    Each cell of the need table is one Bernoulli draw: an open need lapses with
+    probability ``1 / patience_days``, a closed one opens with its category's
+    rate. A draw is made from one random byte ``u``: with ``k = floor(256 p)``,
+    it succeeds if ``u < k``, fails if ``u > k`` and, on ``u == k`` (one cell in
+    256), succeeds with probability ``256 p - k`` by a uniform draw, so its
+    probability is exactly ``p``. A byte costs a third of a float32 and the
+    need table is the largest draw of the step.
+
     Parameters
     ----------
     state : ConsumerState
@@ -48,21 +56,53 @@ def update_needs(
     -------
     (int, int)
         Needs opened and needs lapsed.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace
+    >>> state = SimpleNamespace(need=np.zeros((1000, 2), dtype=bool))
+    >>> opened, lapsed = update_needs(state, np.array([0.0, 1.0]), 5.0, np.random.default_rng(0))
+    >>> opened, lapsed, int(state.need[:, 1].sum())
+    (1000, 0, 1000)
     """
-    lapse_below = np.float32(1.0 / patience_days)
-    arrive_below = need_rate.astype(np.float32)
+    n_rows, n_categories = state.need.shape
+    arrive_level, arrive_rest = _byte_levels(np.asarray(need_rate, np.float64))
+    lapse_level, lapse_rest = _byte_levels(np.full(n_categories, 1.0 / patience_days))
+    # Whole blocks of levels: NumPy broadcasts a short last axis slowly, and np.where
+    # is slower than arithmetic (bytes wrap around, so closed + open * step is exact).
+    rows = min(_BLOCK_ROWS, n_rows)
+    closed_levels = np.tile(arrive_level, (rows, 1))
+    level_step = np.tile(lapse_level - arrive_level, (rows, 1))
     opened = lapsed = 0
-    # In blocks of rows that stay in cache; the generator fills them in the order one
-    # whole-table draw would, so the numbers are the same.
-    for lo in range(0, state.need.shape[0], _BLOCK_ROWS):
+    # In blocks of rows that stay in cache.
+    for lo in range(0, n_rows, _BLOCK_ROWS):
         need = state.need[lo : lo + _BLOCK_ROWS]
-        draw = rng.random(need.shape, dtype=np.float32)
-        lapse = need & (draw < lapse_below)
-        arrive = ~need & (draw < arrive_below)
-        need ^= lapse | arrive
-        opened += int(np.count_nonzero(arrive))
-        lapsed += int(np.count_nonzero(lapse))
+        size = need.shape[0]
+        byte = np.frombuffer(rng.bytes(need.size), dtype=np.uint8).reshape(need.shape)
+        level = need.view(np.uint8) * level_step[:size]
+        level += closed_levels[:size]
+        flip = byte < level
+        tie = np.flatnonzero(byte == level)
+        if tie.size:
+            was_open = need.ravel().take(tie)
+            column = tie % n_categories
+            rest = np.where(was_open, lapse_rest.take(column), arrive_rest.take(column))
+            flip.ravel()[tie] = rng.random(tie.size) < rest
+        n_lapsed = int(np.count_nonzero(flip & need))
+        lapsed += n_lapsed
+        opened += int(np.count_nonzero(flip)) - n_lapsed
+        need ^= flip
     return opened, lapsed
+
+
+def _byte_levels(p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Split probabilities into a byte level ``k = floor(256 p)`` and the rest ``256 p - k``.
+
+    A probability of 1 is level 255 with rest 1 (the byte 255 then always succeeds).
+    """
+    scaled = np.clip(p, 0.0, 1.0) * 256.0
+    level = np.minimum(np.floor(scaled), 255.0)
+    return level.astype(np.uint8), scaled - level
 
 
 def renew_budgets(state: ConsumerState, step: int, period_days: int) -> bool:

@@ -28,9 +28,9 @@ def _fingerprint(model: SocialCommerceModel) -> dict[str, str]:
 
 
 def test_a_run_with_threads_equals_the_run_without(monkeypatch):
-    # Small worlds run on one thread; forcing the threads on checks the early look-up
-    # of recent purchases, the split prices and chances and the split friend search
-    # against the one-thread run.
+    # Small worlds run on one thread; forcing the threads on checks the livestreams
+    # on their own stream, the early look-up of recent purchases, the split prices and
+    # chances and the split friend search against the one-thread run.
     config = ModelConfig.small(3_000).with_overrides(
         {"campaign.budget": 2_000.0, "campaign.days": 15, "run.record_orders": True}
     )

@@ -17,9 +17,12 @@ def tier_run() -> SocialCommerceModel:
     """A small seeded run with a campaign and members (read-only)."""
     config = ModelConfig.small().with_overrides(
         {
-            # Kaola's members join much faster, so that every tier has some to count.
-            "platforms.kaola.membership.join_rate": 0.5,
-            "platforms.kaola.membership.fee": 20.0,
+            # A membership on Taobao Live, used in every tier, that members join much
+            # faster than the default, so that every tier has some to count (Kaola has
+            # too few users in the smallest tiers of 2,000 consumers).
+            "platforms.taobao_live.membership.enabled": True,
+            "platforms.taobao_live.membership.join_rate": 0.5,
+            "platforms.taobao_live.membership.fee": 20.0,
             "campaign.budget": 500.0,
         }
     )

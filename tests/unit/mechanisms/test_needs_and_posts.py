@@ -100,16 +100,36 @@ def test_followers_with_a_need_get_offers_and_posts_spark_needs(world):
     assert state.need[followers, category].all()
 
 
-def test_needs_updated_in_blocks_equal_one_draw_over_the_whole_table():
-    # 40,000 rows span several blocks and end in a partial one.
+def test_need_draws_are_exact_below_the_resolution_of_a_byte():
+    # Rates off the 1/256 grid, one below its first step: rounding a draw to a byte
+    # would give 0 or 1/256 (1,562 needs in the first column instead of 1,200).
+    from types import SimpleNamespace
+
+    rate = np.array([0.003, 0.0045, 0.37, 1.0, 0.0])
+    state = SimpleNamespace(need=np.zeros((400_000, rate.size), dtype=bool))
+    opened, lapsed = update_needs(state, rate, 7.0, np.random.default_rng(9))
+    count = state.need.sum(axis=0)
+    expected = 400_000 * rate
+    se = np.sqrt(400_000 * rate * (1 - rate))
+    assert np.all(np.abs(count - expected) <= 4 * se)
+    assert count[3] == 400_000 and count[4] == 0
+    assert (opened, lapsed) == (int(count.sum()), 0)
+
+    # Lapses the same way: every need is open, each lapses with 1/300.
+    state.need[:] = True
+    opened, lapsed = update_needs(state, rate, 300.0, np.random.default_rng(10))
+    cells = state.need.size
+    assert abs(lapsed - cells / 300) <= 4 * np.sqrt(cells / 300 * (1 - 1 / 300))
+    assert (opened, int(state.need.sum())) == (0, cells - lapsed)
+
+
+def test_needs_update_every_block_of_rows():
+    # 40,000 rows span several blocks and end in a partial one; certain draws flip
+    # every cell, so a block left out or done twice would show.
     from types import SimpleNamespace
 
     need = np.random.default_rng(3).random((40_000, 5)) < 0.2
-    rate = np.array([0.01, 0.05, 0.1, 0.02, 0.3])
     state = SimpleNamespace(need=need.copy())
-    opened, lapsed = update_needs(state, rate, 10.0, np.random.default_rng(9))
-    draw = np.random.default_rng(9).random(need.shape, dtype=np.float32)
-    lapse = need & (draw < np.float32(0.1))
-    arrive = ~need & (draw < rate.astype(np.float32))
-    assert np.array_equal(state.need, need ^ (lapse | arrive))
-    assert (opened, lapsed) == (int(arrive.sum()), int(lapse.sum()))
+    opened, lapsed = update_needs(state, np.ones(5), 1.0, np.random.default_rng(9))
+    assert np.array_equal(state.need, ~need)
+    assert (opened, lapsed) == (int((~need).sum()), int(need.sum()))

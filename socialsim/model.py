@@ -53,7 +53,7 @@ from scipy.special import expit
 from tqdm import tqdm
 
 from socialsim import _threads
-from socialsim._arrays import column_counts, distinct, row_max, take_at
+from socialsim._arrays import column_counts, distinct, row_max, scale_columns, take_at
 from socialsim._csr import entry_rows, gather_rows
 from socialsim._version import __version__
 from socialsim.agents import KOL, ConsumerAgents
@@ -1376,7 +1376,7 @@ class SocialCommerceModel(mesa.Model):
     def _join_memberships(self, t: int, day: _Day, rng: np.random.Generator) -> None:
         """Users whose spending makes a paid membership pay for itself join it."""
         params, state = self._params, self.state
-        state.recent_spend *= params.spend_decay[None, :]
+        scale_columns(state.recent_spend, params.spend_decay)
         for p in np.flatnonzero(params.membership_enabled).tolist():
             m = self.config.platforms[params.names[p]].membership
             joined = membership_joins(

@@ -52,6 +52,7 @@ import numpy as np
 
 from socialsim._arrays import distinct, distinct_first, take_at
 from socialsim._csr import gather_rows, offsets
+from socialsim._random import bernoulli_from_bytes, byte_levels
 from socialsim.enums import Channel, Source
 from socialsim.mechanisms.offers import Offers
 
@@ -882,10 +883,17 @@ def follower_dynamics(
     share = np.asarray(churn_share_by_kol, np.float64)[bad]
     p[bad] = 1.0 - (1.0 - share) * (1.0 - p[bad])
     end = int(follows_indptr[n_kols])
-    entries = np.flatnonzero(follow_active[:end])
-    # Each entry's KOL, by expanding the row pointer (cheaper than a binary search per entry).
-    row = np.repeat(np.arange(n_kols), np.diff(follows_indptr[: n_kols + 1])).take(entries)
-    lost = entries[rng.random(entries.size) < p[row]]
+    # One exact draw per KOL follow entry from a byte (socialsim._random): churn is
+    # rare, so the KOL of an entry is looked up only for the 1 in 256 on its level.
+    level, rest = byte_levels(p)
+    entry_level = np.repeat(level, np.diff(follows_indptr[: n_kols + 1]))
+
+    def rest_at(tie: np.ndarray) -> np.ndarray:
+        return rest.take(np.searchsorted(follows_indptr, tie, side="right") - 1)
+
+    churned = bernoulli_from_bytes(entry_level, rest_at, rng)
+    churned &= follow_active[:end]
+    lost = np.flatnonzero(churned)
     follow_active[lost] = False
 
     kols_good = np.asarray(kols_good, np.int64)

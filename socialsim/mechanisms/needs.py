@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from socialsim._random import bernoulli_from_bytes, byte_levels
 from socialsim.state import ConsumerState
 
 __all__ = ["renew_budgets", "update_needs"]
@@ -34,11 +35,9 @@ def update_needs(
 
     Each cell of the need table is one Bernoulli draw: an open need lapses with
     probability ``1 / patience_days``, a closed one opens with its category's
-    rate. A draw is made from one random byte ``u``: with ``k = floor(256 p)``,
-    it succeeds if ``u < k``, fails if ``u > k`` and, on ``u == k`` (one cell in
-    256), succeeds with probability ``256 p - k`` by a uniform draw, so its
-    probability is exactly ``p``. A byte costs a third of a float32 and the
-    need table is the largest draw of the step.
+    rate. The draws are made from random bytes, exactly
+    (:func:`socialsim._random.bernoulli_from_bytes`): the need table is the
+    step's largest draw.
 
     Parameters
     ----------
@@ -66,8 +65,8 @@ def update_needs(
     (1000, 0, 1000)
     """
     n_rows, n_categories = state.need.shape
-    arrive_level, arrive_rest = _byte_levels(np.asarray(need_rate, np.float64))
-    lapse_level, lapse_rest = _byte_levels(np.full(n_categories, 1.0 / patience_days))
+    arrive_level, arrive_rest = byte_levels(need_rate)
+    lapse_level, lapse_rest = byte_levels(np.full(n_categories, 1.0 / patience_days))
     # Whole blocks of levels: NumPy broadcasts a short last axis slowly, and np.where
     # is slower than arithmetic (bytes wrap around, so closed + open * step is exact).
     rows = min(_BLOCK_ROWS, n_rows)
@@ -77,32 +76,20 @@ def update_needs(
     # In blocks of rows that stay in cache.
     for lo in range(0, n_rows, _BLOCK_ROWS):
         need = state.need[lo : lo + _BLOCK_ROWS]
-        size = need.shape[0]
-        byte = np.frombuffer(rng.bytes(need.size), dtype=np.uint8).reshape(need.shape)
-        level = need.view(np.uint8) * level_step[:size]
-        level += closed_levels[:size]
-        flip = byte < level
-        tie = np.flatnonzero(byte == level)
-        if tie.size:
-            was_open = need.ravel().take(tie)
+        level = need.view(np.uint8) * level_step[: need.shape[0]]
+        level += closed_levels[: need.shape[0]]
+
+        def rest_at(tie: np.ndarray, need: np.ndarray = need) -> np.ndarray:
             column = tie % n_categories
-            rest = np.where(was_open, lapse_rest.take(column), arrive_rest.take(column))
-            flip.ravel()[tie] = rng.random(tie.size) < rest
+            open_ = need.ravel().take(tie)
+            return np.where(open_, lapse_rest.take(column), arrive_rest.take(column))
+
+        flip = bernoulli_from_bytes(level, rest_at, rng)
         n_lapsed = int(np.count_nonzero(flip & need))
         lapsed += n_lapsed
         opened += int(np.count_nonzero(flip)) - n_lapsed
         need ^= flip
     return opened, lapsed
-
-
-def _byte_levels(p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Split probabilities into a byte level ``k = floor(256 p)`` and the rest ``256 p - k``.
-
-    A probability of 1 is level 255 with rest 1 (the byte 255 then always succeeds).
-    """
-    scaled = np.clip(p, 0.0, 1.0) * 256.0
-    level = np.minimum(np.floor(scaled), 255.0)
-    return level.astype(np.uint8), scaled - level
 
 
 def renew_budgets(state: ConsumerState, step: int, period_days: int) -> bool:

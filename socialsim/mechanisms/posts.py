@@ -24,7 +24,9 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import sparse
 
+from socialsim._arrays import take_at
 from socialsim._csr import gather_rows
+from socialsim._random import bernoulli_from_bytes, byte_levels
 from socialsim.enums import InfluencerKind, Source
 from socialsim.mechanisms.offers import Offers
 from socialsim.state import ConsumerState, latest_purchase
@@ -168,17 +170,25 @@ def post_offers(
     trust = follows.data if trust is None else trust
     post, entry, _ = gather_rows(follows.indptr, posts.creator)
     # ``take`` and one index array of the survivors: over a million follow entries
-    # a day, both are markedly cheaper than fancy and boolean indexing.
-    creator = posts.creator.take(post)
-    seen = rng.random(post.size, dtype=np.float32) < influencers.post_reach.take(creator)
+    # a day, both are markedly cheaper than fancy and boolean indexing. Each entry
+    # sees the post with its creator's reach, drawn exactly from a byte
+    # (socialsim._random), the creator looked up only for the 1 in 256 ties.
+    level, rest = byte_levels(influencers.post_reach)
+    post_level = level.take(posts.creator)
+
+    def rest_at(tie: np.ndarray, post: np.ndarray = post) -> np.ndarray:
+        return rest.take(posts.creator.take(post.take(tie)))
+
+    seen = bernoulli_from_bytes(post_level.take(post), rest_at, rng)
     if active is not None:
         seen &= active.take(entry)
     kept = np.flatnonzero(seen)
-    post, entry, creator = post.take(kept), entry.take(kept), creator.take(kept)
+    post, entry = post.take(kept), entry.take(kept)
+    creator = posts.creator.take(post)
     follower = follows.indices.take(entry)
     product = posts.product[post]
     category = catalogue.category[product]
-    needed = state.need[follower, category]
+    needed = take_at(state.need, follower, category)
     sparked = ~needed & (rng.random(follower.size, dtype=np.float32) < sparks_need)
     state.need[follower[sparked], category[sparked]] = True
     keep = needed | sparked

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from socialsim._arrays import column_counts, distinct, distinct_first, row_max
+from socialsim._arrays import column_counts, distinct, distinct_first, row_max, scale_columns
 from socialsim._csr import gather_rows, tie_strength
 
 
@@ -23,6 +23,22 @@ def test_column_and_row_reductions_match_numpy():
     assert column_counts(flags).tolist() == flags.sum(axis=0).tolist()
     assert np.array_equal(row_max(steps, initial=-10), steps.max(axis=1, initial=-10))
     assert row_max(np.zeros((3, 0), np.int32), initial=-1).tolist() == [-1, -1, -1]
+
+
+@pytest.mark.parametrize("rows", [0, 5, 1024, 2500])
+def test_scale_columns_matches_broadcast_multiplication(rows):
+    # 2,500 rows: two whole blocks of 1,024 and a partial one.
+    table = np.random.default_rng(rows).random((rows, 6), dtype=np.float32)
+    factor = np.array([0.9, 0.5, 1.0, 0.0, 2.0, 0.97])
+    want = table * factor.astype(np.float32)
+    scale_columns(table, factor)
+    assert np.array_equal(table, want)
+
+
+def test_scale_columns_refuses_a_view_it_cannot_scale_in_place():
+    table = np.ones((10, 4), dtype=np.float32)
+    with pytest.raises(ValueError, match="C-contiguous"):
+        scale_columns(table[:, :2], np.ones(2))
 
 
 def test_gather_rows_uses_int32_and_finds_every_entry():

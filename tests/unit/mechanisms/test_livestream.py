@@ -436,6 +436,33 @@ def test_partial_churn_rate():
     assert abs(lost.size - n * p) < 4 * np.sqrt(n * p * (1 - p))
 
 
+def test_daily_churn_below_a_byte_is_exact_for_each_kol():
+    # Churn is drawn from bytes; rates under 1/256 are decided on the byte's level
+    # by the KOL's own remainder (an empty row in between must not shift it).
+    indptr = np.array([0, 200_000, 200_000, 500_000])
+    daily = np.array([0.002, 0.5, 0.0007])
+    follow_active = np.ones(500_000, bool)
+    follow_active[::10] = False  # inactive entries never churn
+    _, lost = follower_dynamics(
+        np.array([], int),
+        np.array([], int),
+        np.array([], int),
+        np.zeros(3),
+        daily,
+        indptr,
+        follow_active,
+        np.zeros(4, int),
+        np.zeros(0, bool),
+        rng(4),
+    )
+    assert not (lost % 10 == 0).any()
+    per_kol = np.bincount(np.searchsorted(indptr, lost, side="right") - 1, minlength=3)
+    active = np.array([180_000, 0, 270_000])
+    expected = active * daily
+    assert per_kol[1] == 0
+    assert np.all(np.abs(per_kol - expected) <= 4 * np.sqrt(expected * (1 - daily)))
+
+
 # ----------------------------------------------------------------------------- trust
 
 

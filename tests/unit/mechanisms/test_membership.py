@@ -192,14 +192,14 @@ def test_saving_equal_to_the_fee_joins_at_half_the_rate():
 
 
 def test_probability_follows_the_rule_draw_by_draw():
-    # One uniform per consumer, in order: the same seed replays the same draws.
+    # One float32 uniform per consumer, in order: the same seed replays the same draws.
     spend = np.array([0.0, 500.0, 1_000.0, 3_000.0, 10_000.0, 0.0])
     member = np.array([False, False, False, False, False, True])
     kwargs = {"fee": 279.0, "discount": 0.08, "lookback_days": 90, "join_rate": 0.9}
     saving = 0.08 * spend * 365 / 90
     chance = 0.9 * expit(2.0 * (saving / 279.0 - 1.0))
     for seed in range(30):
-        draw = np.random.default_rng(seed).random(6)
+        draw = np.random.default_rng(seed).random(6, dtype=np.float32)
         want = np.flatnonzero(~member & (draw < chance))
         got = membership_joins(
             member, spend, **kwargs, sharpness=2.0, rng=np.random.default_rng(seed)
@@ -258,11 +258,12 @@ def test_same_seed_same_joins_and_one_draw_per_consumer():
     c = membership_joins(member, spend, **JOIN, rng=np.random.default_rng(8))
     assert a.tolist() == b.tolist()
     assert a.tolist() != c.tolist()
-    # The stream advances by exactly n uniforms whoever is a member (common random numbers).
+    # The stream advances by exactly n float32 uniforms whoever is a member (common random
+    # numbers).
     rng = np.random.default_rng(7)
     membership_joins(np.ones(n, bool), spend, **JOIN, rng=rng)
     after = np.random.default_rng(7)
-    after.random(n)
+    after.random(n, dtype=np.float32)
     assert rng.random() == after.random()
 
 

@@ -100,6 +100,33 @@ def test_followers_with_a_need_get_offers_and_posts_spark_needs(world):
     assert state.need[followers, category].all()
 
 
+def test_each_post_reaches_followers_with_its_creators_reach(world):
+    # Reach is drawn from bytes: a reach under 1/256 and one between byte levels.
+    # The two creators post together, each post repeated so that tens of thousands of
+    # follow entries count; the offers' trust values tell whose post each one came from.
+    creators, catalogue = world.influencers, world.catalogue
+    kols = np.argsort(creators.follower_counts()[: creators.n_kols])[-2:]
+    reach = np.ones(creators.n, np.float32)
+    reach[kols] = [0.003, 0.37]
+    partial = type(creators)(**{**vars(creators), "post_reach": reach})
+    copies = 4_000
+    posts = Posts(
+        creator=np.repeat(kols, copies).astype(np.int32),
+        product=np.zeros(2 * copies, np.int32),
+        platform=np.zeros(2 * copies, np.int8),
+    )
+    trust = np.zeros(creators.follows.nnz, np.float32)
+    for k, kol in enumerate(kols):
+        trust[creators.follows.indptr[kol] : creators.follows.indptr[kol + 1]] = k + 1
+    state = ConsumerState.initial(world)
+    # Every follower who sees a post gets an offer: the post sparks the need.
+    offers = post_offers(posts, partial, catalogue, state, sparks_need=1.0, rng=rng(5), trust=trust)
+    seen = np.array([np.count_nonzero(offers.trust == k + 1) for k in range(2)])
+    entries = creators.follower_counts()[kols] * copies
+    p = reach[kols].astype(np.float64)
+    assert np.all(np.abs(seen - entries * p) <= 4 * np.sqrt(entries * p * (1 - p)))
+
+
 def test_need_draws_are_exact_below_the_resolution_of_a_byte():
     # Rates off the 1/256 grid, one below its first step: rounding a draw to a byte
     # would give 0 or 1/256 (1,562 needs in the first column instead of 1,200).

@@ -96,9 +96,11 @@ class SerialExecutor:
 class ProcessExecutor:
     """Run tasks in a pool of ``workers`` local processes (spawned).
 
-    A new pool is first checked by a trivial task, so that workers that cannot
-    start (a script without the ``__main__`` guard) are told apart from a run
-    that kills its worker. When a worker dies, every run in flight is lost
+    A new pool is first checked by a trivial task per worker, so that workers
+    that cannot start (a script without the ``__main__`` guard) are told apart
+    from a run that kills its worker; the check also starts every worker at
+    once, each importing socialsim as it starts (about 2 s), rather than one
+    when the first is busy. When a worker dies, every run in flight is lost
     with the pool; those runs are tried again one at a time in a fresh pool,
     so the run that killed it dies alone and is recorded as failed, and the
     others finish.
@@ -125,10 +127,15 @@ class ProcessExecutor:
     def _start_pool(self) -> None:
         self.close()
         pool = ProcessPoolExecutor(
-            max_workers=self.workers, mp_context=multiprocessing.get_context("spawn")
+            max_workers=self.workers,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_start_worker,
         )
         try:
-            pool.submit(os.getpid).result()
+            # Submitted together, the checks start all workers at once (the pool starts
+            # a worker only when none is idle).
+            for check in [pool.submit(os.getpid) for _ in range(self.workers)]:
+                check.result()
         except BrokenProcessPool:
             pool.shutdown(wait=False, cancel_futures=True)
             raise ExecutorError(_BOOT_FAILURE) from None
@@ -225,6 +232,13 @@ _WORKER_DIED = (
     "WorkerDied: the worker process died twice while this run was in flight (killed, or out "
     "of memory?); rerun with --retry-failed, perhaps with fewer --workers"
 )
+
+
+def _start_worker() -> None:
+    """Nothing more to do: to call this, a new worker imports this module and the runner.
+
+    So a worker imports what runs need as it starts, not on its first task.
+    """
 
 
 class DaskExecutor:

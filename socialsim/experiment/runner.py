@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pandas as pd
+import pyarrow as pa
 
 from socialsim.config.schema import ModelConfig
 from socialsim.experiment.outcomes import run_outcomes
@@ -67,8 +68,10 @@ class RunOutput:
         ``"ok"`` or ``"failed"``.
     outcomes : dict
         Summary outcomes (empty for a failed run).
-    tables : dict of str to DataFrame
-        ``steps`` and the requested tables (empty for a failed run).
+    tables : dict of str to pyarrow.Table
+        ``steps`` and the requested tables (empty for a failed run), each with
+        a ``run_id`` column first, ready to write. The worker converts them from
+        pandas, so that the process writing the store does little per run.
     error : str or None
         ``ExceptionType: message`` for a failed run.
     traceback : str or None
@@ -82,7 +85,7 @@ class RunOutput:
     run_id: str
     status: str
     outcomes: dict[str, Any] = field(default_factory=dict)
-    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    tables: dict[str, pa.Table] = field(default_factory=dict)
     error: str | None = None
     traceback: str | None = None
     timing: dict[str, Any] = field(default_factory=dict)
@@ -164,7 +167,8 @@ def run_one(task: RunTask) -> RunOutput:
     try:
         config = ModelConfig.model_validate(task.config)
         tables, outcomes, seconds = run_tables(config, task.seed, task.outputs)
-        output = RunOutput(task.run_id, "ok", outcomes=outcomes, tables=tables)
+        arrow = {name: _arrow_table(frame, task.run_id) for name, frame in tables.items()}
+        output = RunOutput(task.run_id, "ok", outcomes=outcomes, tables=arrow)
         timing.update(seconds)
     except Exception as exc:  # a run's own failure is recorded, and the sweep goes on
         output = RunOutput(
@@ -177,3 +181,10 @@ def run_one(task: RunTask) -> RunOutput:
     timing["finished_at"] = datetime.now(UTC).isoformat(timespec="milliseconds")
     output.timing = timing
     return output
+
+
+def _arrow_table(frame: pd.DataFrame, run_id: str) -> pa.Table:
+    """Return the run's table with its ``run_id`` first, as Arrow (with pandas' metadata)."""
+    frame = frame.copy()
+    frame.insert(0, "run_id", run_id)
+    return pa.Table.from_pandas(frame, preserve_index=False)

@@ -329,12 +329,10 @@ class SweepStore:
     def write_run(self, row: dict[str, Any], output: RunOutput, schema: pa.Schema) -> None:
         """Write a finished run: its tables first, then its row in ``runs`` (the commit)."""
         run_id = output.run_id
-        for name, frame in output.tables.items():
-            frame = frame.copy()
-            frame.insert(0, "run_id", run_id)
+        for name, table in output.tables.items():
             atomic_write(
                 self.table_dir(name) / f"{run_id}.parquet",
-                lambda p, f=frame: f.to_parquet(p, index=False),
+                lambda p, t=table: pq.write_table(t, p),
             )
         record = dict(row)
         record.update(

@@ -5,7 +5,9 @@ second thread halves the work that has no randomness (the buying-friend
 search) or that draws from its own random stream (the livestreams). Below
 :data:`THREADED_SIZE` items the threads cost more than they save. Nothing
 that uses them may depend on which thread ran first: results are the same
-with threads and without.
+with threads and without. Work on the pool must never wait for other work on
+the pool (with two workers, two such waits would block each other): only the
+model's own thread waits for results.
 """
 
 from __future__ import annotations

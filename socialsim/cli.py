@@ -2,8 +2,9 @@
 
 ``socialsim run`` runs one simulation and writes its outputs; ``socialsim
 config`` prints a fully resolved config to start a YAML file from; ``socialsim
-sweep`` runs an experiment spec into a resumable sweep store and ``socialsim
-status`` reports on one. Errors in configs, specs and arguments are reported in
+sweep`` runs an experiment spec into a resumable sweep store, ``socialsim
+status`` reports on one and ``socialsim report`` turns a sweep or a run's
+directory into a self-contained HTML report. Errors in configs, specs and arguments are reported in
 one or two lines, without a traceback (``--debug`` shows it).
 """
 
@@ -161,6 +162,32 @@ def build_parser() -> argparse.ArgumentParser:
     )
     status.add_argument("directory", type=Path, metavar="DIR", help="a sweep directory")
     status.set_defaults(handler=_status)
+
+    report = commands.add_parser(
+        "report",
+        help="write a self-contained HTML report of a sweep or a run",
+        description=(
+            "Write one HTML file (figures embedded, no server or network needed) describing "
+            "a sweep directory or a run's output directory: what was run, means and "
+            "confidence intervals across replications, figures and, for sobol and morris "
+            "designs, sensitivity indices. Prints the report's path."
+        ),
+    )
+    report.add_argument(
+        "directory", type=Path, metavar="DIR", help="a sweep directory or a run's output directory"
+    )
+    report.add_argument(
+        "--out", type=Path, metavar="FILE", help="the HTML file to write (default: DIR/report.html)"
+    )
+    report.add_argument(
+        "--outcome",
+        dest="outcomes",
+        action="append",
+        metavar="NAME",
+        help="an outcome to summarise and plot (default: gmv, orders, penetration, ...); "
+        "may be repeated",
+    )
+    report.set_defaults(handler=_report)
     return parser
 
 
@@ -374,6 +401,13 @@ def _status(args: argparse.Namespace) -> int:
     from socialsim.experiment.status import sweep_status
 
     print(sweep_status(args.directory))
+    return 0
+
+
+def _report(args: argparse.Namespace) -> int:
+    from socialsim.analysis.report import build_report
+
+    print(build_report(args.directory, args.out, outcomes=args.outcomes))
     return 0
 
 

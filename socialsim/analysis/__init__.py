@@ -24,6 +24,7 @@ from socialsim.analysis.plots import (
     plot_sensitivity,
     sample_graph,
 )
+from socialsim.analysis.report import build_report
 from socialsim.analysis.sensitivity import (
     morris_effects,
     morris_from_runs,
@@ -35,6 +36,7 @@ from socialsim.analysis.sensitivity import (
 
 __all__ = [
     "MAX_NETWORK_NODES",
+    "build_report",
     "gini",
     "lorenz_curve",
     "morris_effects",

@@ -82,11 +82,17 @@ def _require(frame: pd.DataFrame, columns: Iterable[str], function: str, needs: 
         raise ValueError(f"{function} needs {needs}; missing column(s): {names}")
 
 
-def _half_width(sd: pd.Series, n: pd.Series, level: float) -> pd.Series:
-    """Half-width of the Student-t interval of a mean; NaN where ``n < 2``."""
-    n = n.astype(float)
-    quantile = stats.t.ppf((1 + level) / 2, np.maximum(n - 1, 1))
-    return pd.Series(np.where(n >= 2, quantile * sd / np.sqrt(n), np.nan), index=sd.index)
+def _half_width(sd: Any, n: Any, level: float) -> Any:
+    """Half-width of the Student-t interval of a mean; NaN where ``n < 2``.
+
+    Element-wise over Series (returns a Series on `sd`'s index) or scalars (a float).
+    """
+    count = np.asarray(n, dtype=float)
+    quantile = stats.t.ppf((1 + level) / 2, np.maximum(count - 1, 1))
+    half = np.where(count >= 2, quantile * np.asarray(sd, dtype=float) / np.sqrt(count), np.nan)
+    if isinstance(sd, pd.Series):
+        return pd.Series(half, index=sd.index)
+    return float(half)
 
 
 def _check_level(level: float) -> None:

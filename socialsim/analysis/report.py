@@ -46,9 +46,9 @@ import pyarrow.parquet as pq
 import yaml
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
-from scipy import stats
 
 from socialsim._version import __version__
+from socialsim.analysis.plots import _half_width
 from socialsim.errors import ConfigError, Problem
 
 __all__ = ["KEY_OUTCOMES", "build_report", "format_number"]
@@ -287,8 +287,7 @@ def _mean_ci(values: pd.Series, level: float = LEVEL) -> tuple[float, float, int
     mean = float(x.mean())
     if n < 2:
         return mean, math.nan, n
-    half = float(stats.t.ppf((1 + level) / 2, n - 1) * x.std(ddof=1) / math.sqrt(n))
-    return mean, half, n
+    return mean, _half_width(x.std(ddof=1), n, level), n
 
 
 def _cell(mean: float, half: float, n: int, expected: int) -> str:

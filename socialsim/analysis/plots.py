@@ -45,6 +45,7 @@ __all__ = [
     "MAX_NETWORK_NODES",
     "gini",
     "lorenz_curve",
+    "network_layout",
     "plot_channel_mix",
     "plot_group_funnel",
     "plot_group_sizes",
@@ -696,6 +697,8 @@ def plot_network_sample(
     n: int = 200,
     seed: int = 0,
     method: str = "snowball",
+    layout: Mapping[Hashable, ArrayLike] | None = None,
+    palette: Mapping[Any, Any] | None = None,
 ) -> Axes:
     """Draw a small sample of the social graph with a spring layout.
 
@@ -711,7 +714,8 @@ def plot_network_sample(
         array indexed by node (consumer index, e.g. ``model.state.status``), a
         mapping node → value, or None for one colour. Non-numeric values, and
         numeric ones with at most 12 distinct values, get one colour each and a
-        legend entry; other numbers a continuous colour map and a colour bar.
+        legend entry (``"tier 3"`` for an attribute, the value itself
+        otherwise); other numbers a continuous colour map and a colour bar.
     n : int
         Nodes to draw, at most :data:`MAX_NETWORK_NODES`.
     seed : int
@@ -719,6 +723,15 @@ def plot_network_sample(
         (``networkx.spring_layout(..., seed=seed)``).
     method : {"snowball", "random"}
         How to sample; see :func:`sample_graph`.
+    layout : mapping, optional
+        Node → (x, y) from :func:`network_layout`: draw those nodes at those
+        places instead of sampling and laying out again (`n`, `seed` and
+        `method` are then unused). Redrawing a changing colouring on one
+        layout keeps the picture still, and skips the spring layout's cost.
+    palette : mapping, optional
+        Value → colour for categorical colourings: the legend lists the
+        values in this order, each with its colour, even when no node has it
+        now (so colours stay put as states change).
 
     Returns
     -------
@@ -730,7 +743,8 @@ def plot_network_sample(
     Raises
     ------
     ValueError
-        If `n` exceeds :data:`MAX_NETWORK_NODES` or a node lacks the `color_by` attribute.
+        If `n` exceeds :data:`MAX_NETWORK_NODES`, a node lacks the `color_by`
+        attribute, or a value has no colour in `palette`.
 
     Examples
     --------
@@ -739,15 +753,10 @@ def plot_network_sample(
     >>> sum(len(c.get_offsets()) for c in ax.collections[1:])
     20
     """
-    if n > MAX_NETWORK_NODES:
-        raise ValueError(
-            f"plot_network_sample draws at most {MAX_NETWORK_NODES:,} nodes, got n={n:,}; "
-            "a spring layout of more is slow and unreadable"
-        )
-    sub = sample_graph(graph, n, seed=seed, method=method)
+    position = network_layout(graph, n, seed=seed, method=method) if layout is None else layout
+    sub = graph.subgraph(position)
     ax = _new_axes(ax)
-    nodes = list(sub.nodes)
-    position = nx.spring_layout(sub, seed=seed)
+    nodes = list(position)
     xy = np.array([position[v] for v in nodes]).reshape(-1, 2)
     segments = [(position[u], position[v]) for u, v in sub.edges]
     ax.add_collection(LineCollection(segments, colors="0.75", linewidths=0.5, zorder=1))
@@ -763,21 +772,73 @@ def plot_network_sample(
             )
             ax.figure.colorbar(points, ax=ax, label=name)
         else:
-            keys = list(series.unique())
-            with contextlib.suppress(TypeError):  # mixed types: keep the order of appearance
-                keys.sort()
-            colours = _tier_colours(len(keys)) if name == "tier" else None
+            if palette is None:
+                keys = list(series.unique())
+                with contextlib.suppress(TypeError):  # mixed types: keep the order of appearance
+                    keys.sort()
+                colours = _tier_colours(len(keys)) if name == "tier" else None
+            else:
+                keys, colours = list(palette), list(palette.values())
+                unknown = set(series.unique()) - set(keys)
+                if unknown:
+                    raise ValueError(
+                        f"palette has no colour for {sorted(map(str, unknown))}; "
+                        f"it covers {[str(k) for k in keys]}"
+                    )
             for i, key in enumerate(keys):
                 mask = (series == key).to_numpy()
                 colour = colours[i] if colours else f"C{i % 10}"
-                ax.scatter(
-                    xy[mask, 0], xy[mask, 1], s=12, color=colour, label=f"{name} {key}", zorder=2
-                )
+                label = f"{name} {key}" if isinstance(color_by, str) else str(key)
+                ax.scatter(xy[mask, 0], xy[mask, 1], s=12, color=colour, label=label, zorder=2)
             ax.legend(frameon=False, fontsize="small", markerscale=1.5)
     ax.autoscale_view()
     ax.set_axis_off()
-    ax.set_title(f"Social graph: {len(nodes)} of {graph.number_of_nodes():,} nodes ({method})")
+    how = "" if layout is not None else f" ({method})"
+    ax.set_title(f"Social graph: {len(nodes)} of {graph.number_of_nodes():,} nodes{how}")
     return ax
+
+
+def network_layout(
+    graph: nx.Graph, n: int = 200, *, seed: int = 0, method: str = "snowball"
+) -> dict[Hashable, np.ndarray]:
+    """Sample `n` nodes of `graph` and place them with a spring layout.
+
+    Parameters
+    ----------
+    graph : networkx.Graph
+        The social graph.
+    n : int
+        Nodes to place, at most :data:`MAX_NETWORK_NODES`.
+    seed : int
+        Seed of the sample (see :func:`sample_graph`) and of
+        ``networkx.spring_layout(..., seed=seed)``.
+    method : {"snowball", "random"}
+        How to sample; see :func:`sample_graph`.
+
+    Returns
+    -------
+    dict
+        Node → position (an array of x, y), for ``plot_network_sample(layout=...)``.
+
+    Raises
+    ------
+    ValueError
+        If `n` exceeds :data:`MAX_NETWORK_NODES`.
+
+    Examples
+    --------
+    >>> graph = nx.karate_club_graph()
+    >>> layout = network_layout(graph, 10, seed=1)
+    >>> ax = plot_network_sample(graph, color_by="club", layout=layout)
+    >>> sum(len(c.get_offsets()) for c in ax.collections[1:])
+    10
+    """
+    if n > MAX_NETWORK_NODES:
+        raise ValueError(
+            f"plot_network_sample draws at most {MAX_NETWORK_NODES:,} nodes, got n={n:,}; "
+            "a spring layout of more is slow and unreadable"
+        )
+    return nx.spring_layout(sample_graph(graph, n, seed=seed, method=method), seed=seed)
 
 
 def _node_values(

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from matplotlib.collections import LineCollection
+from matplotlib.colors import to_rgba
 from matplotlib.container import BarContainer
 from matplotlib.figure import Figure
 from scipy import stats
@@ -19,6 +20,7 @@ from socialsim.analysis.plots import (
     MAX_NETWORK_NODES,
     gini,
     lorenz_curve,
+    network_layout,
     plot_channel_mix,
     plot_group_funnel,
     plot_group_sizes,
@@ -343,6 +345,33 @@ def test_network_sample_continuous_colours_and_limits(run):
         plot_network_sample(graph, color_by="income", n=10)
     with pytest.raises(ValueError, match="one value per node"):
         plot_network_sample(graph, color_by=values[:10], n=10)
+
+
+def test_network_sample_redraws_on_a_given_layout_with_a_fixed_palette(run):
+    graph = run.graph
+    layout = network_layout(graph, 80, seed=2)
+    assert len(layout) == 80
+    # the same positions on every redraw, whatever the colouring
+    first = plot_network_sample(graph, color_by="tier", layout=layout)
+    second = plot_network_sample(graph, color_by=None, layout=layout)
+    expected = np.array([layout[v] for v in layout])
+    assert np.allclose(np.concatenate([c.get_offsets() for c in second.collections[1:]]), expected)
+    assert sum(len(c.get_offsets()) for c in first.collections[1:]) == 80
+    # a palette fixes the legend's order and colours, listing values no node has now
+    nodes = list(layout)
+    state = {v: ("a" if i % 3 else "b") for i, v in enumerate(nodes)}
+    palette = {"c": "red", "b": "green", "a": "blue"}
+    ax = plot_network_sample(graph, color_by=state, layout=layout, palette=palette)
+    scatters = ax.collections[1:]
+    assert [c.get_label() for c in scatters] == ["c", "b", "a"]
+    assert [len(c.get_offsets()) for c in scatters] == [
+        0,
+        sum(1 for i in range(80) if i % 3 == 0),
+        sum(1 for i in range(80) if i % 3),
+    ]
+    assert np.allclose(scatters[1].get_facecolor()[0], to_rgba("green"))
+    with pytest.raises(ValueError, match=r"palette has no colour for \['b'\]"):
+        plot_network_sample(graph, color_by=state, layout=layout, palette={"a": "blue"})
 
 
 # --------------------------------------------------------------------------- sweeps

@@ -3,8 +3,9 @@
 ``socialsim run`` runs one simulation and writes its outputs; ``socialsim
 config`` prints a fully resolved config to start a YAML file from; ``socialsim
 sweep`` runs an experiment spec into a resumable sweep store, ``socialsim
-status`` reports on one and ``socialsim report`` turns a sweep or a run's
-directory into a self-contained HTML report. Errors in configs, specs and arguments are reported in
+status`` reports on one, ``socialsim report`` turns a sweep or a run's
+directory into a self-contained HTML report and ``socialsim viz`` serves the
+interactive page. Errors in configs, specs and arguments are reported in
 one or two lines, without a traceback (``--debug`` shows it).
 """
 
@@ -188,6 +189,31 @@ def build_parser() -> argparse.ArgumentParser:
         "may be repeated",
     )
     report.set_defaults(handler=_report)
+
+    viz = commands.add_parser(
+        "viz",
+        help="serve the interactive page (Mesa SolaraViz) in a browser",
+        description=(
+            "Serve the interactive page: controls for consumers, platforms, the group discount, "
+            "the feed, KOL commission and the seed; live charts of GMV, penetration by tier and "
+            "GMV by channel; a sample of the social graph coloured by consumer state. Starts "
+            "from CONFIG (with --set overrides) or the default world at 5,000 consumers. "
+            "Stop it with Ctrl-C."
+        ),
+    )
+    _add_config_arguments(viz)
+    viz.add_argument(
+        "--port", type=_non_negative_int, default=8765, help="port to serve on (default: 8765)"
+    )
+    viz.add_argument(
+        "--host",
+        default="localhost",
+        help="address to listen on (default: localhost; 0.0.0.0 to reach it from other machines)",
+    )
+    viz.add_argument(
+        "--no-browser", action="store_true", help="do not open a browser tab, just serve"
+    )
+    viz.set_defaults(handler=_viz)
     return parser
 
 
@@ -408,6 +434,30 @@ def _report(args: argparse.Namespace) -> int:
     from socialsim.analysis.report import build_report
 
     print(build_report(args.directory, args.out, outcomes=args.outcomes))
+    return 0
+
+
+def _viz(args: argparse.Namespace) -> int:
+    import os
+    import tempfile
+
+    from solara.__main__ import cli as solara_cli
+
+    from socialsim.analysis.viz import CONFIG_ENV
+
+    with tempfile.TemporaryDirectory(prefix="socialsim-viz-") as scratch:
+        os.environ.pop(CONFIG_ENV, None)
+        if args.config is not None or args.overrides:
+            # Validated here, before the server starts; the page reads the resolved world.
+            path = Path(scratch) / "config.yaml"
+            path.write_text(_resolve_config(args).to_yaml(), encoding="utf-8")
+            os.environ[CONFIG_ENV] = str(path)
+        command = ["run", "socialsim.analysis.viz", "--port", str(args.port)]
+        command += ["--host", args.host, "--production"]
+        command += ["--no-open"] if args.no_browser else ["--open"]
+        print(f"socialsim: serving the page at http://{args.host}:{args.port} (Ctrl-C stops it)")
+        # Solara's own command, in this process: uvicorn stops cleanly on Ctrl-C or SIGTERM.
+        solara_cli(command, standalone_mode=False)
     return 0
 
 

@@ -81,6 +81,12 @@ def test_config_file_with_set_and_config_command(tmp_path, capsys):
         (["run", "--set", "population.tiers.2.share=0.5"], "tier shares must sum to 1"),
         (["run", "/no/such/file.yaml"], "/no/such/file.yaml: file not found"),
         (["run", "--set", "justakey"], "KEY=VALUE"),
+        # the page's world is checked before its server starts
+        (["viz", "/no/such/file.yaml", "--no-browser"], "/no/such/file.yaml: file not found"),
+        (
+            ["viz", "--set", "population.n_consumers=0", "--no-browser"],
+            "population.n_consumers: input should be greater than or equal to 2, got 0",
+        ),
     ],
 )
 def test_bad_input_is_one_clear_line_and_exit_two(args, fragment, capsys):

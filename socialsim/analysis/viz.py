@@ -289,9 +289,9 @@ def page_parameters(base: ModelConfig | None = None) -> dict[str, Any]:
     -------
     dict
         Control name → Mesa input description (``{"type": "SliderInt", ...}``),
-        plus ``base`` and ``on_error="show"`` as fixed parameters. The group discount and the KOL
-        commission start at the base's largest (one value for every platform,
-        as the page's world uses them).
+        plus ``base`` and ``on_error="show"`` as fixed parameters. The group
+        discount and the KOL commission start at the base's largest (one value
+        for every platform, as the page's world uses them).
 
     Examples
     --------

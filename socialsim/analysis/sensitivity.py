@@ -43,7 +43,7 @@ References
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -150,16 +150,7 @@ def sobol_indices(
     >>> table["parameter"].tolist()
     ['platforms.pinduoduo.group_buying.discount', 'behaviour.budget_share']
     """
-    data = _load(sweep)
-    return sobol_from_runs(
-        data.runs,
-        data.manifest["spec"]["design"],
-        outcome,
-        records=data.manifest.get("design"),
-        conf_level=conf_level,
-        num_resamples=num_resamples,
-        seed=seed,
-    )
+    return _from_sweep(sobol_from_runs, sweep, outcome, conf_level, num_resamples, seed)
 
 
 def sobol_interactions(
@@ -203,15 +194,8 @@ def sobol_interactions(
     >>> sobol_interactions_from_runs(runs, design, "y").columns.tolist()
     ['parameter_1', 'parameter_2', 'S2', 'S2_low', 'S2_high']
     """
-    data = _load(sweep)
-    return sobol_interactions_from_runs(
-        data.runs,
-        data.manifest["spec"]["design"],
-        outcome,
-        records=data.manifest.get("design"),
-        conf_level=conf_level,
-        num_resamples=num_resamples,
-        seed=seed,
+    return _from_sweep(
+        sobol_interactions_from_runs, sweep, outcome, conf_level, num_resamples, seed
     )
 
 
@@ -482,16 +466,7 @@ def morris_effects(
     >>> list(table.columns)
     ['parameter', 'mu', 'mu_star', 'mu_star_low', 'mu_star_high', 'sigma']
     """
-    data = _load(sweep)
-    return morris_from_runs(
-        data.runs,
-        data.manifest["spec"]["design"],
-        outcome,
-        records=data.manifest.get("design"),
-        conf_level=conf_level,
-        num_resamples=num_resamples,
-        seed=seed,
-    )
+    return _from_sweep(morris_from_runs, sweep, outcome, conf_level, num_resamples, seed)
 
 
 def morris_from_runs(
@@ -604,6 +579,27 @@ def morris_from_runs(
 
 def _load(sweep: _SweepLike) -> SweepData:
     return sweep if isinstance(sweep, SweepData) else load_sweep(sweep)
+
+
+def _from_sweep(
+    compute: Callable[..., pd.DataFrame],
+    sweep: _SweepLike,
+    outcome: str,
+    conf_level: float,
+    num_resamples: int,
+    seed: int,
+) -> pd.DataFrame:
+    """Run a ``*_from_runs`` function on a sweep's runs table, design and design records."""
+    data = _load(sweep)
+    return compute(
+        data.runs,
+        data.manifest["spec"]["design"],
+        outcome,
+        records=data.manifest.get("design"),
+        conf_level=conf_level,
+        num_resamples=num_resamples,
+        seed=seed,
+    )
 
 
 _SUPPORT = (

@@ -62,6 +62,7 @@ FUNNEL_COLUMNS: tuple[str, ...] = (
 
 MECHANISM_COUNTS: tuple[str, ...] = (
     "promotions_started",
+    "exposures_search",
     "exposures_feed_social",
     "exposures_feed_algorithmic",
     "groups_started",
@@ -347,6 +348,9 @@ class TierRecorder:
     ----------
     tier : ndarray of int
         Each consumer's tier, 1..K.
+    n_tiers : int, optional
+        K, the number of tiers; the highest tier present if omitted (a tiny
+        world may have nobody in the top tiers).
 
     Examples
     --------
@@ -370,13 +374,14 @@ class TierRecorder:
     """
 
     tier: np.ndarray
+    n_tiers: int | None = None
     rows: list[dict[str, np.ndarray]] = field(default_factory=list)
-    n_tiers: int = field(init=False)
     consumers: np.ndarray = field(init=False)
 
     def __post_init__(self) -> None:
         self.tier = np.asarray(self.tier)
-        self.n_tiers = int(self.tier.max()) if self.tier.size else 0
+        if self.n_tiers is None:
+            self.n_tiers = int(self.tier.max()) if self.tier.size else 0
         self.consumers = self._per_tier(self.tier)
 
     def _per_tier(self, tier: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:

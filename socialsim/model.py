@@ -98,7 +98,11 @@ from socialsim.mechanisms.needs import renew_budgets, update_needs
 from socialsim.mechanisms.offers import Offers
 from socialsim.mechanisms.posts import Posts, draw_posts, post_offers
 from socialsim.mechanisms.pricing import PriceBook
-from socialsim.mechanisms.purchase import conversion_logit, select_purchases
+from socialsim.mechanisms.purchase import (
+    conversion_chance,
+    conversion_logit,
+    select_purchases,
+)
 from socialsim.mechanisms.resellers import ResellerTree, commission_flows, recruitment_attempts
 from socialsim.mechanisms.returns import ReturnBook, return_probability
 from socialsim.mechanisms.word_of_mouth import (
@@ -224,7 +228,9 @@ class SocialCommerceModel(mesa.Model):
         self._sales_decay = 0.9
         self._new_buyers_today = 0
         self._platform_recorder = PlatformRecorder(self._params.names)
-        self._tier_recorder = TierRecorder(self.world.population.tier)
+        self._tier_recorder = TierRecorder(
+            self.world.population.tier, self.world.population.n_tiers
+        )
         # Who has had at least one feed offer so far, for the per-tier table.
         self._feed_reached = np.zeros(self.world.n_consumers, dtype=bool)
         self._feed_reached_by_tier = np.zeros(self.world.population.n_tiers, dtype=np.int64)
@@ -301,7 +307,9 @@ class SocialCommerceModel(mesa.Model):
             state.cross_border_spent[:] = 0.0
         expired = (state.member_until < t) & state.member
         state.member[expired] = False
-        opened, lapsed = update_needs(state, catalogue.need_rate, cfg.need_patience_days, rng)
+        opened, lapsed = update_needs(
+            state, catalogue.need_rate, cfg.need_patience_days, rng, catalogue.durable
+        )
         day.count["promotions_started"] = self._prices.advance(t, rng)
         self._refund_price_drops(t, day)
         self._settle_orders(t, day)
@@ -366,13 +374,18 @@ class SocialCommerceModel(mesa.Model):
         offers = Offers.concat([content, sponsored, friends, *feeds, search, live, daigou, store])
         has_need = np.ones(len(offers), dtype=bool)
         has_need[len(offers) - len(store) :] = store_need
-        social_share = _per_need(
-            signals.social_share, need_consumer, need_category, offers, self._need_scratch
+        by_count = cfg.conversion.social_proof == "count"
+        social_proof = _per_need(
+            signals.social_count if by_count else signals.social_share,
+            need_consumer,
+            need_category,
+            offers,
+            self._need_scratch,
         )
-        bought, paid = self._decide(offers, social_share, has_need, rng)
+        bought, paid = self._decide(offers, social_proof, has_need, rng)
         purchases = offers.take(bought)
         day.count["offers"] = len(offers)
-        for source in (Source.FEED_SOCIAL, Source.FEED_ALGORITHMIC):
+        for source in (Source.SEARCH, Source.FEED_SOCIAL, Source.FEED_ALGORITHMIC):
             day.count[f"exposures_{source.name.lower()}"] = int(
                 np.count_nonzero(offers.source == source)
             )
@@ -435,31 +448,31 @@ class SocialCommerceModel(mesa.Model):
     def _decide(
         self,
         offers: Offers,
-        social_share: np.ndarray,
+        social_proof: np.ndarray,
         has_need: np.ndarray,
         rng: np.random.Generator,
     ) -> tuple[np.ndarray, np.ndarray]:
-        """Convert offers by the logit and keep one purchase per need within budget."""
+        """Convert offers by the conversion link; keep one purchase per need within budget."""
         if _threads.use_threads(len(offers)):
             # Prices and chances are offer by offer: two threads take half each.
             halves = [slice(0, len(offers) // 2), slice(len(offers) // 2, None)]
             first, second = (
-                (offers.take(half), social_share[half], has_need[half]) for half in halves
+                (offers.take(half), social_proof[half], has_need[half]) for half in halves
             )
             later = _threads.worker_pool().submit(self._price_and_chance, *first)
             mine = self._price_and_chance(*second)
             parts = (later.result(), mine)
             price, chance = (np.concatenate(column) for column in zip(*parts, strict=True))
         else:
-            price, chance = self._price_and_chance(offers, social_share, has_need)
+            price, chance = self._price_and_chance(offers, social_proof, has_need)
         accepted = rng.random(len(offers), dtype=np.float32) < chance
         bought = select_purchases(offers, accepted, price, self.state.budget_left, rng)
         return bought, price[bought]
 
     def _price_and_chance(
-        self, offers: Offers, social_share: np.ndarray, has_need: np.ndarray
+        self, offers: Offers, social_proof: np.ndarray, has_need: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray]:
-        """Each offer's price and its chance of conversion by the logit (no randomness)."""
+        """Each offer's price and its chance of conversion (no randomness)."""
         state, population = self.state, self.world.population
         price = self._offer_price(offers)
         params = self._params
@@ -469,7 +482,7 @@ class SocialCommerceModel(mesa.Model):
         shift = shift + np.where(live, params.live_urgency[offers.platform], np.float32(0))
         logit = conversion_logit(
             offers,
-            social_share,
+            social_proof,
             price,
             self.world.catalogue.quality,
             population.price_sensitivity,
@@ -479,7 +492,7 @@ class SocialCommerceModel(mesa.Model):
             has_need=has_need,
             shift=shift,
         )
-        return price, expit(logit)
+        return price, conversion_chance(logit, self.config.behaviour.conversion.link)
 
     def _search_offers(
         self,
@@ -1171,23 +1184,25 @@ class SocialCommerceModel(mesa.Model):
             return
         owner_platform = self._owner_platform.astype(np.int64)
         home = np.maximum(owner_platform, 0)
-        rate = np.where(owner_platform >= 0, params.store_recruit_rate[home], 0.0)
+        # Owners recruit only while recruiting pays them: a referral reward, or commission
+        # on the recruit's sales (more than one level). One-level rules stop it.
+        pays = (self._store_referral > 0) | (self._store_levels > 1)
+        rate = np.where((owner_platform >= 0) & pays[home], params.store_recruit_rate[home], 0.0)
         fee = self._store_fee
-        budget = state.monthly_budget
+        income = self.world.population.income
 
         def accept(candidate: np.ndarray, recruiter: np.ndarray) -> np.ndarray:
-            # Visible earnings make a pitch persuasive; a fee large against the budget puts off.
+            # Visible earnings make a pitch persuasive; a fee large against income puts off.
             p = home[recruiter]
-            income = tree.income_selling[recruiter] + tree.income_recruiting[recruiter]
+            earned = tree.income_selling[recruiter] + tree.income_recruiting[recruiter]
+            monthly = np.maximum(income[candidate].astype(np.float64), 1.0)
             logit = (
                 params.store_accept_base[p]
-                + params.store_accept_income_weight[p] * income / np.maximum(fee[p], 100.0)
-                - params.store_accept_fee_weight[p]
-                * fee[p]
-                / np.maximum(budget[candidate].astype(np.float64), 1.0)
+                + params.store_accept_income_weight[p] * earned / np.maximum(fee[p], 100.0)
+                - params.store_accept_fee_weight[p] * fee[p] / monthly
             )
-            # Recruits pay the fee out of what is left of this month's budget.
-            return np.where(state.budget_left[candidate] >= fee[p], expit(logit), 0.0)
+            # The fee is an investment paid out of income, not the shopping budget.
+            return np.where(monthly >= fee[p], expit(logit), 0.0)
 
         recruits, recruiters = recruitment_attempts(
             tree,
@@ -1200,7 +1215,6 @@ class SocialCommerceModel(mesa.Model):
         if recruits.size == 0:
             return
         p = home[recruiters]
-        np.subtract.at(state.budget_left, recruits, fee[p])
         np.add.at(tree.income_recruiting, recruiters, self._store_referral[p])
         tree.add_owners(recruits, recruiters, t)
         self._owner_platform[recruits] = p
@@ -1455,6 +1469,62 @@ class SocialCommerceModel(mesa.Model):
         self._recent_sales *= self._sales_decay
 
     # ------------------------------------------------------------------ running
+
+    def seed_adopters(self, consumers: Any, category: int = 0) -> None:
+        """Make consumers initial adopters, as if each had bought `category` on day 0.
+
+        Their friends see the purchase from day 1 for ``word_of_mouth_days``
+        days; they count as customers and use the platform they bought on
+        (the first they use, or the first platform if they use none). The
+        product is the category's first product. Seeding a cascade with
+        chosen consumers is how influence-maximisation experiments start
+        (Kempe, Kleinberg and Tardos 2003).
+
+        Parameters
+        ----------
+        consumers : array_like of int
+            Consumer indices (positions, not graph labels).
+        category : int
+            The category they bought.
+
+        Raises
+        ------
+        RuntimeError
+            If the model has already stepped.
+        ValueError
+            If a consumer or the category is out of range.
+
+        Examples
+        --------
+        >>> model = SocialCommerceModel(ModelConfig.small(n_consumers=200), rng=1)
+        >>> model.seed_adopters([0, 5])
+        >>> int(model.state.customers().sum())
+        2
+        """
+        if self.steps:
+            raise RuntimeError(
+                f"seed adopters before the first step (this model is on day {self.steps})"
+            )
+        seeds = np.unique(np.asarray(consumers, dtype=np.int64))
+        n, n_categories = self.world.n_consumers, self.world.catalogue.n_categories
+        if seeds.size and (seeds[0] < 0 or seeds[-1] >= n):
+            raise ValueError(
+                f"consumers must be in 0..{n - 1}, got {seeds[0] if seeds[0] < 0 else seeds[-1]}"
+            )
+        if not 0 <= category < n_categories:
+            raise ValueError(f"category must be in 0..{n_categories - 1}, got {category}")
+        state = self.state
+        platform = np.argmax(state.uses[seeds], axis=1)  # 0 when a seed uses none
+        state.last_purchase_step[seeds, category] = 0
+        state.last_product[seeds, category] = self.world.catalogue.category_start[category]
+        state.last_platform[seeds, category] = platform
+        state.need[seeds, category] = False
+        state.uses[seeds, platform] = True
+        new = seeds[state.status[seeds] != ShopperStatus.CUSTOMER]
+        state.status[new] = ShopperStatus.CUSTOMER
+        self._customers_by_tier += np.bincount(
+            self.world.population.tier[new], minlength=len(self._customers_by_tier) + 1
+        )[1:]
 
     def run(
         self,

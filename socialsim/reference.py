@@ -236,8 +236,18 @@ def unsupported(config: ModelConfig) -> list[str]:
             ("daigou.n_shoppers", config.daigou.n_shoppers > 0),
             ("campaign.budget", config.campaign.budget > 0),
             ("behaviour.return_rate", config.behaviour.return_rate > 0),
+            ("behaviour.conversion.link", config.behaviour.conversion.link != "logit"),
+            (
+                "behaviour.conversion.social_proof",
+                config.behaviour.conversion.social_proof != "share",
+            ),
         )
         if on
+    ]
+    found += [
+        f"catalogue.categories.{name}.durable"
+        for name, category in config.catalogue.categories.items()
+        if category.durable
     ]
     for name, platform in config.platforms.items():
         switches = {

@@ -102,7 +102,7 @@ class FeedConfig(Section):
     Douyin's algorithm-driven feed ("E-Commerce is Social in China's Small
     Cities", 2020); the default conversion logits
     (``behaviour.conversion.base_feed_social`` and ``base_feed_algorithmic``)
-    are set to give 3-5 x in the default world (about 3.3 x measured, seeds 1-3).
+    are set to give 3-5 x in the default world (about 3.4 x measured, seeds 1-3).
     """
 
     kind: Literal["none", "social", "algorithmic"] = Field(
@@ -422,7 +422,11 @@ class MicroStoreConfig(Section):
         default=0.05,
         ge=0,
         le=1,
-        description="Daily probability an owner tries to recruit a strong-tie friend.",
+        description=(
+            "Daily probability an owner tries to recruit a strong-tie friend, while recruiting "
+            "pays (a referral reward, or commission on more than one level): under one-level "
+            "rules nobody recruits."
+        ),
     )
     accept_base: float = Field(
         default=-1.0,
@@ -439,7 +443,11 @@ class MicroStoreConfig(Section):
     accept_fee_weight: float = Field(
         default=1.0,
         ge=0,
-        description="Logit lost per unit of fee relative to the candidate's monthly budget.",
+        description=(
+            "Logit lost per unit of fee relative to the candidate's monthly income (the fee "
+            "is an investment paid out of income, not the shopping budget; a candidate whose "
+            "monthly income is below the fee cannot join)."
+        ),
     )
     regulation: RegulationConfig = Field(default_factory=RegulationConfig)
 

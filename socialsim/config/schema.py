@@ -16,7 +16,7 @@ them by key, as in ``population.tiers.3.share``.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, Field, model_validator
 
@@ -267,10 +267,15 @@ class InfluencerConfig(Section):
         default=0.25, gt=0, le=1, description="Largest KOL audience share (cap; assumption)."
     )
     kol_follower_exponent: float = Field(
-        default=1.2,
+        default=0.8,
         gt=0,
         le=5,
-        description="Pareto tail exponent of KOL audience sizes; smaller is heavier (assumption).",
+        description=(
+            "Pareto tail exponent of KOL audience sizes; smaller is heavier. Calibrated so "
+            "that KOL income is very concentrated (Gini about 0.75 in the default world; 1.2 "
+            "gave 0.45): 1 % of streamers take 80 % of income (NetEase 2016), stylized fact 4 "
+            "of socialsim validate."
+        ),
     )
     kol_prospect_ratio: float = Field(
         default=0.5,
@@ -454,6 +459,14 @@ class CategoryConfig(Section):
         le=1,
         description="Share of the category's products made to order (C2M pricing applies).",
     )
+    durable: bool = Field(
+        default=False,
+        description=(
+            "Bought once: a consumer who has bought in the category never needs it again. "
+            "Bass (1969) models the first purchases of such durables; the validation's "
+            "diffusion runs use it, the default world's categories are all repeat purchases."
+        ),
+    )
 
 
 def _default_categories() -> dict[str, CategoryConfig]:
@@ -540,16 +553,36 @@ class ConversionConfig(Section):
 
     ``logit = base[source] + trust_weight * trust + social_proof_weight * share of
     friends who bought the category recently + quality_weight * (quality - 0.5)
-    - price_weight * price_sensitivity * price / monthly budget + shifts``.
+    - price_weight * price_sensitivity * price / monthly budget + shifts``,
+    turned into a chance by ``link`` (the logistic function by default).
     All coefficients are *assumptions* to be swept. With the defaults, the
-    default world (seed 1) has an average order of about RMB 44 (Pinduoduo
-    2020: 43.5, FY2020 results), first purchases peak in the third week, and
-    by day 90 penetration is about 60 % in tier 6 and 95 % in tier 1: an
-    S-curve over one season. Spend per customer, about RMB 750 a year, is
-    below Pinduoduo's RMB 1,127-2,810 per active buyer, whose buyers are the
-    heavy users of a mature platform.
+    default world (seeds 1-3) has an average order of RMB 48-49 (Pinduoduo:
+    51 in 2019, 43.5 in 2020, FY results), first purchases peak in the second
+    week, and by day 90 penetration is about 66 % in tier 6 and 95 % in tier
+    1: an S-curve over one season. Spend per customer, RMB 1,600-1,800 a year
+    (90 days' GMV per customer, scaled to a year), lies within Pinduoduo's
+    RMB 1,127-2,810 per active buyer (2018-2021).
     """
 
+    link: Literal["logit", "linear", "hazard"] = Field(
+        default="logit",
+        description=(
+            "How the score (the sum above) becomes the chance of buying: 'logit', "
+            "1 / (1 + exp(-score)); 'linear', the score itself clipped to [0, 1] (a linear "
+            "probability model, with which the Bass (1969) model is reproduced exactly); "
+            "'hazard', 1 - exp(-score) for a positive score and 0 otherwise (the score is a "
+            "rate, each unit of it an independent chance: with social_proof 'count' this is "
+            "the Independent Cascade of Kempe, Kleinberg and Tardos 2003)."
+        ),
+    )
+    social_proof: Literal["share", "count"] = Field(
+        default="share",
+        description=(
+            "What social_proof_weight multiplies: the tie-weighted 'share' of the consumer's "
+            "ties who bought the category lately, or their tie-weighted 'count' (the number "
+            "of such friends when every tie weighs 1)."
+        ),
+    )
     base_search: float = Field(
         default=-3.0, description="Base logit for a product found by browsing the platform."
     )
@@ -563,7 +596,7 @@ class ConversionConfig(Section):
         description=(
             "Base logit for a product a social feed shows (what a friend bought). With "
             "base_feed_algorithmic, set so a social-feed exposure converts 3-5 x (about "
-            "3.3 x measured) an algorithmic one in the default world: Kuaishou's social feed "
+            "3.4 x measured) an algorithmic one in the default world: Kuaishou's social feed "
             "converts 3-5 x Douyin's (2020 article)."
         ),
     )
@@ -572,11 +605,13 @@ class ConversionConfig(Section):
         description="Base logit for a product an algorithmic feed recommends to a stranger.",
     )
     base_livestream: float = Field(
-        default=-2.5,
+        default=-1.5,
         description=(
             "Base logit for a product featured in a livestream the consumer watches, before "
             "the session's urgency: best cases near 30 %, up to 10 x ordinary e-commerce "
-            "(McKinsey 2021)."
+            "(McKinsey 2021). Calibrated so that a viewer converts about 2.8 x a search "
+            "exposure in the default world (-2.5 gave 1.45 x), stylized fact 3 of socialsim "
+            "validate."
         ),
     )
     base_group_share: float = Field(

@@ -2,8 +2,9 @@
 
 A need for a category arises each day with the category's ``need_rate`` and,
 if nothing satisfies it, lapses after ``need_patience_days`` on average
-(geometric). Budgets are a share of monthly income, renewed every
-``budget_period_days``.
+(geometric). A durable category's need never arises again once the consumer
+has bought in it (first purchases only, as in Bass 1969). Budgets are a share
+of monthly income, renewed every ``budget_period_days``.
 
 References
 ----------
@@ -16,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from socialsim._random import bernoulli_from_bytes, byte_levels
-from socialsim.state import ConsumerState
+from socialsim.state import NEVER, ConsumerState
 
 __all__ = ["renew_budgets", "update_needs"]
 
@@ -30,6 +31,7 @@ def update_needs(
     need_rate: np.ndarray,
     patience_days: float,
     rng: np.random.Generator,
+    durable: np.ndarray | None = None,
 ) -> tuple[int, int]:
     """Open new needs and let old ones lapse, in place.
 
@@ -50,6 +52,9 @@ def update_needs(
         ``1 / patience_days``.
     rng : numpy.random.Generator
         Source of randomness.
+    durable : ndarray of bool, shape (C,), optional
+        Categories bought once: no need opens for a consumer whose
+        ``state.last_purchase_step`` shows a purchase in one.
 
     Returns
     -------
@@ -73,6 +78,7 @@ def update_needs(
     closed_levels = np.tile(arrive_level, (rows, 1))
     level_step = np.tile(lapse_level - arrive_level, (rows, 1))
     opened = lapsed = 0
+    once = () if durable is None else np.flatnonzero(durable).tolist()
     # In blocks of rows that stay in cache.
     for lo in range(0, n_rows, _BLOCK_ROWS):
         need = state.need[lo : lo + _BLOCK_ROWS]
@@ -85,6 +91,9 @@ def update_needs(
             return np.where(open_, lapse_rest.take(column), arrive_rest.take(column))
 
         flip = bernoulli_from_bytes(level, rest_at, rng)
+        for c in once:
+            bought = state.last_purchase_step[lo : lo + _BLOCK_ROWS, c] != NEVER
+            flip[:, c] &= need[:, c] | ~bought
         n_lapsed = int(np.count_nonzero(flip & need))
         lapsed += n_lapsed
         opened += int(np.count_nonzero(flip)) - n_lapsed

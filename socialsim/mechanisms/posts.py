@@ -29,7 +29,7 @@ from socialsim._csr import gather_rows
 from socialsim._random import bernoulli_from_bytes, byte_levels
 from socialsim.enums import InfluencerKind, Source
 from socialsim.mechanisms.offers import Offers
-from socialsim.state import ConsumerState, latest_purchase
+from socialsim.state import NEVER, ConsumerState, latest_purchase
 from socialsim.world.catalogue import Catalogue
 from socialsim.world.influencers import Influencers
 
@@ -133,7 +133,8 @@ def post_offers(
     """Turn posts into offers to the followers who see them.
 
     Followers who see a post in a category they have no need for develop the
-    need with probability `sparks_need` (``state.need`` is updated in place).
+    need with probability `sparks_need` (``state.need`` is updated in place),
+    unless it is a durable category they have bought in.
 
     Parameters
     ----------
@@ -190,6 +191,11 @@ def post_offers(
     category = catalogue.category[product]
     needed = take_at(state.need, follower, category)
     sparked = ~needed & (rng.random(follower.size, dtype=np.float32) < sparks_need)
+    if catalogue.durable.any():  # a durable bought once is never needed again
+        owned = catalogue.durable.take(category) & (
+            take_at(state.last_purchase_step, follower, category) != NEVER
+        )
+        sparked &= ~owned
     state.need[follower[sparked], category[sparked]] = True
     keep = needed | sparked
     is_kol = influencers.kind[creator[keep]] == InfluencerKind.KOL

@@ -1,6 +1,8 @@
 """The purchase decision: which offers convert, one purchase per need, within budget.
 
-An offer converts with probability ``sigmoid(logit)`` where
+An offer converts with probability ``sigmoid(logit)`` (or, with the
+``linear`` and ``hazard`` links used to dock the model against the Bass and
+Independent Cascade models, ``clip(logit, 0, 1)`` and ``1 - exp(-logit)``) where
 
 ``logit = base[source] + trust_weight * trust + social_proof_weight * social_share
 + quality_weight * (quality - 0.5) - price_weight * price_sensitivity * price / monthly_budget
@@ -21,17 +23,23 @@ References
 ----------
 .. [1] W. Rand and R. T. Rust (2011), "Agent-based modeling in marketing:
    Guidelines for rigor", IJRM 28(3): purchase rules as logit choice.
+.. [2] F. M. Bass (1969), "A new product growth for model consumer durables",
+   Management Science 15(5): adoption chance p + q F, linear in the adopted share.
+.. [3] D. Kempe, J. Kleinberg and E. Tardos (2003), "Maximizing the spread of
+   influence through a social network", KDD: each newly active friend one
+   independent chance, 1 - (1 - p)^k for k of them.
 """
 
 from __future__ import annotations
 
 import numpy as np
+from scipy.special import expit
 
 from socialsim.config.schema import ConversionConfig
 from socialsim.enums import ShopperStatus, Source
 from socialsim.mechanisms.offers import Offers
 
-__all__ = ["conversion_logit", "select_purchases", "source_base_logits"]
+__all__ = ["conversion_chance", "conversion_logit", "select_purchases", "source_base_logits"]
 
 
 def source_base_logits(config: ConversionConfig) -> np.ndarray:
@@ -70,7 +78,8 @@ def conversion_logit(
     offers : Offers
         The offers to evaluate.
     social_share : ndarray of float
-        Per offer: share of the consumer's ties who bought the category lately.
+        Per offer: share of the consumer's ties who bought the category lately
+        (or their count, under ``social_proof="count"``).
     price : ndarray of float
         Per offer: the price the consumer would pay.
     quality : ndarray of float
@@ -135,6 +144,45 @@ def conversion_logit(
     if shift is not None:
         logit += shift
     return logit.astype(np.float32)
+
+
+def conversion_chance(logit: np.ndarray, link: str) -> np.ndarray:
+    """Turn scores from :func:`conversion_logit` into chances of buying.
+
+    Parameters
+    ----------
+    logit : ndarray of float
+        One score per offer.
+    link : {"logit", "linear", "hazard"}
+        ``ConversionConfig.link``: the logistic function; the score clipped to
+        [0, 1]; or ``1 - exp(-score)`` for positive scores and 0 otherwise.
+
+    Returns
+    -------
+    ndarray of float
+        One chance per offer, in [0, 1].
+
+    Raises
+    ------
+    ValueError
+        For an unknown link.
+
+    Examples
+    --------
+    >>> score = np.array([-1.0, 0.25, 2.0])
+    >>> conversion_chance(score, "linear").tolist()
+    [0.0, 0.25, 1.0]
+    >>> [round(c, 4) for c in conversion_chance(score, "hazard").tolist()]
+    [0.0, 0.2212, 0.8647]
+    """
+    if link == "logit":
+        return expit(logit)
+    if link == "linear":
+        return np.clip(logit, 0, 1)
+    if link == "hazard":
+        # -expm1(-x) is 1 - exp(-x) without the cancellation for small rates
+        return -np.expm1(-np.maximum(logit, 0))
+    raise ValueError(f"unknown conversion link {link!r}; choose logit, linear or hazard")
 
 
 def select_purchases(

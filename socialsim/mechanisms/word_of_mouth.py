@@ -2,7 +2,7 @@
 
 For each open need, the consumer's friends who bought in the category within
 the last ``word_of_mouth_days`` are its social proof (their tie-weighted share
-of all the consumer's ties) and one of them, drawn in proportion to tie
+of all the consumer's ties, or their tie-weighted count) and one of them, drawn in proportion to tie
 weight, shows the consumer what they bought. Only the rows of consumers with
 an open need are touched, so the cost follows the number of open needs, not
 the number of consumers.
@@ -39,6 +39,9 @@ class FriendSignals:
     ----------
     social_share : ndarray of float32
         Tie-weighted share of the consumer's ties who bought the category lately.
+    social_count : ndarray of float32
+        Their summed tie weight: the number of friends who bought lately when
+        every tie weighs 1.
     product : ndarray of int32
         A product a recently buying friend bought, -1 if no friend did.
     tie_weight : ndarray of float32
@@ -48,6 +51,7 @@ class FriendSignals:
     """
 
     social_share: np.ndarray
+    social_count: np.ndarray
     product: np.ndarray
     tie_weight: np.ndarray
     friend: np.ndarray
@@ -140,7 +144,11 @@ def friend_signals(
         tie[has] = hit_weight[pick]
         chosen[has] = hit_friend[pick]
     return FriendSignals(
-        social_share=share.astype(np.float32), product=product, tie_weight=tie, friend=chosen
+        social_share=share.astype(np.float32),
+        social_count=signal.astype(np.float32),
+        product=product,
+        tie_weight=tie,
+        friend=chosen,
     )
 
 

@@ -40,6 +40,8 @@ class Catalogue:
         Products of category ``c`` are ``category_start[c] .. + category_size[c] - 1``.
     need_rate : ndarray of float32
         Daily probability of a new need, per category.
+    durable : ndarray of bool
+        Categories bought once: a consumer who has bought one never needs it again.
     influencer_affinity : ndarray of float64
         Relative weight of each category in KOL posts.
     cross_border : ndarray of bool
@@ -57,6 +59,7 @@ class Catalogue:
     category_start: np.ndarray
     category_size: np.ndarray
     need_rate: np.ndarray
+    durable: np.ndarray
     influencer_affinity: np.ndarray
     cross_border: np.ndarray
     tax_rate: np.ndarray
@@ -209,6 +212,7 @@ def build_catalogue(config: CatalogueConfig, rng: np.random.Generator) -> Catalo
         category_start=offsets(sizes),
         category_size=sizes,
         need_rate=np.array([r.need_rate for r in rows], dtype=np.float32),
+        durable=np.array([r.durable for r in rows], dtype=bool),
         influencer_affinity=np.array([r.influencer_affinity for r in rows], dtype=np.float64),
         cross_border=imported,
         tax_rate=np.repeat([r.cross_border_tax for r in rows], sizes).astype(np.float32),

@@ -213,7 +213,8 @@ def _from_user_graph(
     population = build_population(config.population, rng, tier=tier, city=city)
 
     index = {label: i for i, label in enumerate(labels)}
-    edges = list(graph.edges(data=True))
+    # iter(): list() of the view itself would first count the edges, a second full pass
+    edges = list(iter(graph.edges(data=True)))
     u = np.fromiter((index[a] for a, _, _ in edges), dtype=np.int64, count=len(edges))
     v = np.fromiter((index[b] for _, b, _ in edges), dtype=np.int64, count=len(edges))
     ties = [d.get("tie", "strong") for _, _, d in edges]

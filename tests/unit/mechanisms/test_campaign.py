@@ -231,6 +231,7 @@ def test_sponsored_offers_are_ordinary_post_offers_that_name_their_creator():
 
     class Catalogue:
         category = np.array([0, 0], dtype=np.int16)
+        durable = np.zeros(1, dtype=bool)
 
     class State:
         need = np.ones((6, 1), dtype=bool)
@@ -266,6 +267,7 @@ def test_sponsored_offers_keep_their_creator_beyond_one_chunk():
 
     class Catalogue:
         category = np.zeros(1, dtype=np.int16)
+        durable = np.zeros(1, dtype=bool)
 
     class State:
         need = np.ones((n, 1), dtype=bool)

@@ -8,7 +8,12 @@ import pytest
 from socialsim.config import ConversionConfig
 from socialsim.enums import ShopperStatus, Source
 from socialsim.mechanisms.offers import Offers
-from socialsim.mechanisms.purchase import conversion_logit, select_purchases, source_base_logits
+from socialsim.mechanisms.purchase import (
+    conversion_chance,
+    conversion_logit,
+    select_purchases,
+    source_base_logits,
+)
 from tests.conftest import rng
 
 CFG = ConversionConfig()
@@ -156,3 +161,34 @@ def test_budget_stops_at_first_purchase_that_does_not_fit():
 def test_no_accepted_offers_gives_no_purchases():
     o = offers([0], [0], [0])
     assert select_purchases(o, np.zeros(1, bool), np.ones(1), np.ones(1), rng()).size == 0
+
+
+def test_logit_link_is_the_logistic_function():
+    score = np.array([-30.0, -2.0, 0.0, 1.5, 30.0])
+    assert np.allclose(conversion_chance(score, "logit"), 1 / (1 + np.exp(-score)), atol=1e-15)
+
+
+def test_linear_link_is_the_score_clipped_to_a_chance():
+    # the Bass docking link: a chance p + q F, taken as it is
+    score = np.array([-0.5, 0.0, 0.03, 0.41, 1.0, 1.7], dtype=np.float32)
+    chance = conversion_chance(score, "linear")
+    assert chance.tolist() == pytest.approx([0.0, 0.0, 0.03, 0.41, 1.0, 1.0])
+    assert chance.dtype == np.float32
+
+
+def test_hazard_link_makes_each_unit_of_score_an_independent_chance():
+    # 1 - exp(-w k) = 1 - (1 - p)^k for w = -ln(1 - p): k friends, k independent chances
+    p = 0.3
+    w = -np.log1p(-p)
+    k = np.arange(6)
+    assert np.allclose(conversion_chance(w * k, "hazard"), 1 - (1 - p) ** k, atol=1e-12)
+    # negative scores give no chance, large ones certainty, tiny ones keep their precision
+    score = np.array([-5.0, 0.0, 1e-12, np.log(4.0), 100.0])
+    chance = conversion_chance(score, "hazard")
+    assert chance.tolist() == pytest.approx([0.0, 0.0, 1e-12, 0.75, 1.0], rel=1e-9, abs=0)
+    assert np.all((chance >= 0) & (chance <= 1))
+
+
+def test_unknown_link_is_rejected():
+    with pytest.raises(ValueError, match="unknown conversion link 'probit'"):
+        conversion_chance(np.zeros(2), "probit")

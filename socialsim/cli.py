@@ -214,6 +214,33 @@ def build_parser() -> argparse.ArgumentParser:
         "--no-browser", action="store_true", help="do not open a browser tab, just serve"
     )
     viz.set_defaults(handler=_viz)
+
+    validate = commands.add_parser(
+        "validate",
+        help="dock the model against Bass and Independent Cascade and check the stylized facts",
+        description=(
+            "Run the docking checks (the model reduced by config to the Bass model, the "
+            "Independent Cascade and network Bass, against theory) and the stylized-fact "
+            "checks on the default world (or CONFIG), write a Markdown report with figures to "
+            "--out and "
+            "print a pass/fail table. Exits 1 if any check fails."
+        ),
+    )
+    _add_config_arguments(validate)
+    validate.add_argument(
+        "--quick", action="store_true", help="smaller runs: a few minutes on two cores"
+    )
+    validate.add_argument(
+        "--out",
+        type=Path,
+        default=Path("validation"),
+        metavar="DIR",
+        help="report directory (default: ./validation)",
+    )
+    validate.add_argument(
+        "--seed", type=_non_negative_int, default=1, help="root seed of every run (default: 1)"
+    )
+    validate.set_defaults(handler=_validate)
     return parser
 
 
@@ -459,6 +486,25 @@ def _viz(args: argparse.Namespace) -> int:
         # Solara's own command, in this process: uvicorn stops cleanly on Ctrl-C or SIGTERM.
         solara_cli(command, standalone_mode=False)
     return 0
+
+
+def _validate(args: argparse.Namespace) -> int:
+    from socialsim.validation.report import validate
+
+    base = _resolve_config(args)
+    report = validate(
+        args.out, base=base, quick=args.quick, seed=args.seed, progress=sys.stderr.isatty()
+    )
+    width = max(len(c.name) for c in report.checks)
+    for c in report.checks:
+        verdict = "pass" if c.passed else "FAIL"
+        print(f"{verdict}  {c.area:<9} {c.name:<{width}}  {c.value:10.4g}  {c.interval}")
+    passed = sum(c.passed for c in report.checks)
+    print(
+        f"socialsim: {passed} of {len(report.checks)} checks passed in {report.seconds:.0f} s; "
+        f"report: {report.directory / 'report.md'}"
+    )
+    return 0 if report.passed else EXIT_FAILURE
 
 
 def _positive_int(text: str) -> int:

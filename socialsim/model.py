@@ -258,6 +258,9 @@ class SocialCommerceModel(mesa.Model):
         self._resellers = ResellerTree.initial(self.world.n_consumers, founders)
         self._owner_platform = np.full(self.world.n_consumers, -1, dtype=np.int8)
         self._owner_platform[founders] = store_platform[store_platform >= 0]
+        # Fees paid to join (founders paid none) and friends whose refusal was final.
+        self._store_fee_paid = np.zeros(self.world.n_consumers, dtype=np.float64)
+        self._refused_store = np.zeros(self.world.n_consumers, dtype=bool)
         strong = self.world.network.strong_adjacency()
         self._strong_ties = (strong.indptr, strong.indices)
         stores = [r.micro_stores for r in rows]
@@ -1194,7 +1197,12 @@ class SocialCommerceModel(mesa.Model):
         def accept(candidate: np.ndarray, recruiter: np.ndarray) -> np.ndarray:
             # Visible earnings make a pitch persuasive; a fee large against income puts off.
             p = home[recruiter]
-            earned = tree.income_selling[recruiter] + tree.income_recruiting[recruiter]
+            # what the recruiter has made so far, net of the fee it paid to join
+            earned = (
+                tree.income_selling[recruiter]
+                + tree.income_recruiting[recruiter]
+                - self._store_fee_paid[recruiter]
+            )
             monthly = np.maximum(income[candidate].astype(np.float64), 1.0)
             logit = (
                 params.store_accept_base[p]
@@ -1204,18 +1212,26 @@ class SocialCommerceModel(mesa.Model):
             # The fee is an investment paid out of income, not the shopping budget.
             return np.where(monthly >= fee[p], expit(logit), 0.0)
 
+        declined = np.full(state.n, -1, dtype=np.int64)
         recruits, recruiters = recruitment_attempts(
             tree,
             *self._strong_ties,
             attempt_rate=rate,
             accept_prob=accept,
-            eligible=state.status != ShopperStatus.OFFLINE,
+            eligible=(state.status != ShopperStatus.OFFLINE) & ~self._refused_store,
             rng=rng,
+            declined=declined,
         )
+        # Some refusals are final: the odds of the platform of an owner turned down.
+        refusing = np.flatnonzero(declined >= 0)
+        if refusing.size and params.store_refusal_final.any():
+            final = params.store_refusal_final[home[declined[refusing]]]
+            self._refused_store[refusing[rng.random(refusing.size) < final]] = True
         if recruits.size == 0:
             return
         p = home[recruiters]
         np.add.at(tree.income_recruiting, recruiters, self._store_referral[p])
+        self._store_fee_paid[recruits] = fee[p]
         tree.add_owners(recruits, recruiters, t)
         self._owner_platform[recruits] = p
         state.uses[recruits, p] = True
@@ -1948,6 +1964,7 @@ class _PlatformParams:
     store_enabled: np.ndarray
     store_promote_rate: np.ndarray
     store_recruit_rate: np.ndarray
+    store_refusal_final: np.ndarray
     store_owner_discount: np.ndarray
     store_accept_base: np.ndarray
     store_accept_income_weight: np.ndarray
@@ -2039,6 +2056,7 @@ class _PlatformParams:
             store_enabled=arr([r.micro_stores.enabled for r in rows], bool),
             store_promote_rate=arr([r.micro_stores.promote_rate for r in rows]),
             store_recruit_rate=arr([r.micro_stores.recruit_rate for r in rows]),
+            store_refusal_final=arr([r.micro_stores.refusal_final for r in rows]),
             store_owner_discount=arr(
                 [r.micro_stores.member_discount if r.micro_stores.enabled else 0.0 for r in rows]
             ),

@@ -419,13 +419,26 @@ class MicroStoreConfig(Section):
         description="Daily probability an owner promotes a product to its strong ties.",
     )
     recruit_rate: float = Field(
-        default=0.05,
+        default=0.5,
         ge=0,
         le=1,
         description=(
             "Daily probability an owner tries to recruit a strong-tie friend, while recruiting "
             "pays (a referral reward, or commission on more than one level): under one-level "
-            "rules nobody recruits."
+            "rules nobody recruits. Set (with refusal_final) so that owners more than "
+            "double within two months and growth then stalls: Yunji reached 7.4 M owners by "
+            "2018 (Fung) and stalled (stylized fact 6; assumption)."
+        ),
+    )
+    refusal_final: float = Field(
+        default=1.0,
+        ge=0,
+        le=1,
+        description=(
+            "Probability that a friend who turns a pitch down is never pitched again: the "
+            "warm market of friends runs out, and with recruits who have not earned back "
+            "their fee the scheme stalls (stylized fact 6 of socialsim validate; "
+            "assumption)."
         ),
     )
     accept_base: float = Field(
@@ -436,8 +449,9 @@ class MicroStoreConfig(Section):
         default=1.0,
         ge=0,
         description=(
-            "Logit per unit of the recruiter's income so far relative to the fee: visible "
-            "earnings make recruiting easier, and their absence makes the scheme stall."
+            "Logit per unit of the recruiter's income so far, net of the fee it paid to join, "
+            "relative to the fee: visible earnings make recruiting easier, and recruits who "
+            "have not earned their fee back make the scheme stall."
         ),
     )
     accept_fee_weight: float = Field(

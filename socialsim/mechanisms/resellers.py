@@ -330,6 +330,7 @@ def recruitment_attempts(
     accept_prob: np.ndarray | float | Callable[[np.ndarray, np.ndarray], np.ndarray],
     eligible: np.ndarray | None,
     rng: np.random.Generator,
+    declined: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Draw one day's recruitment pitches and who accepts; the tree is not changed.
 
@@ -359,6 +360,10 @@ def recruitment_attempts(
         Who may become an owner (None: everyone); owners never are.
     rng : numpy.random.Generator
         Source of randomness.
+    declined : ndarray of int, shape (n,), optional
+        Filled in place: for every eligible friend who turned down all of
+        today's pitches, an owner it turned down (other entries are left as
+        they are). The caller decides whether a refusal is final.
 
     Returns
     -------
@@ -427,6 +432,10 @@ def recruitment_attempts(
         pitch_accept = accept[friend] if accept.ndim else np.full(friend.size, float(accept))
     success = open_to & (rng.random(friend.size) < pitch_accept)
     recruit, recruiter = friend[success], pitching[success]
+    if declined is not None:
+        turned_down = open_to & ~success
+        declined[friend[turned_down]] = pitching[turned_down]
+        declined[recruit] = -1  # a friend who accepted one pitch refused nothing
 
     # Shuffle, then keep each recruit's first success: a uniform pick among its recruiters.
     order = rng.permutation(recruit.size)

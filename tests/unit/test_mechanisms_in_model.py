@@ -252,6 +252,73 @@ def test_the_one_level_regulation_stops_commission_up_the_tree():
     assert model.step_metrics()["regulations"].tolist() == [1, 0]
 
 
+def recruiting_world(seed: int, **overrides: object) -> SocialCommerceModel:
+    """Founder 0 - 1 - 2 on a path of strong ties; store fees cost nothing in the logit."""
+    graph = nx.path_graph(3)
+    nx.set_node_attributes(graph, 1, "tier")
+    nx.set_node_attributes(graph, "A", "city")
+    model = model_of(
+        3,
+        graph=graph,
+        seed=seed,
+        **{
+            f"{PLAIN}.micro_stores.enabled": True,
+            f"{PLAIN}.micro_stores.promote_rate": 0.0,
+            f"{PLAIN}.micro_stores.recruit_rate": 1.0,
+            f"{PLAIN}.micro_stores.referral_reward": 0.0,
+            f"{PLAIN}.micro_stores.accept_fee_weight": 0.0,
+            f"{PLAIN}.micro_stores.accept_base": 0.0,
+            "behaviour.conversion.base_search": NEVER,
+            **overrides,
+        },
+    )
+    model._resellers = ResellerTree.initial(3, founders=np.array([0]))
+    model._owner_platform[:] = -1
+    model._owner_platform[0] = 0
+    return model
+
+
+@pytest.mark.parametrize("final", [0.0, 1.0])
+def test_a_final_refusal_is_never_pitched_again(final):
+    # Owner 0 pitches 1 every day and 1 accepts half the time: with final refusals
+    # 1 joins on day 1 or never; otherwise it keeps being asked and joins later too.
+    joined_late = joined_never = 0
+    for seed in range(40):
+        model = recruiting_world(
+            seed, **{f"{PLAIN}.micro_stores.refusal_final": final, f"{PLAIN}.micro_stores.fee": 0.0}
+        )
+        model.run(6)
+        step = model._resellers.joined_step[1]
+        joined_never += step < 0
+        joined_late += step > 1
+    if final:
+        assert joined_late == 0 and joined_never > 10
+    else:
+        assert joined_late > 10 and joined_never < 3
+
+
+def test_a_recruit_who_has_not_earned_its_fee_back_pitches_worse():
+    # 1 joins from founder 0 (who paid nothing); 1 then pitches 2 with its income so far,
+    # net of its fee, in the logit: weight 10 x (0 - 100) / 100 = -10 when the fee is 100.
+    def recruits_of_one(fee: float) -> int:
+        joined = 0
+        for seed in range(30):
+            model = recruiting_world(
+                seed,
+                **{
+                    f"{PLAIN}.micro_stores.fee": fee,
+                    f"{PLAIN}.micro_stores.accept_income_weight": 10.0,
+                    f"{PLAIN}.micro_stores.accept_base": 5.0,
+                },
+            )
+            model.run(5)
+            joined += int(model._resellers.joined_step[2] >= 0)
+        return joined
+
+    assert recruits_of_one(0.0) == 30  # sigmoid(5): 2 joins within days
+    assert recruits_of_one(100.0) <= 3  # sigmoid(-5) a day, for at most four days
+
+
 # --------------------------------------------------------------------------- membership
 
 

@@ -262,12 +262,18 @@ def bass_expectation(
     mean, sd : ndarray of float64, shape (steps + 1,)
         Mean and standard deviation of the adopted fraction ``A_t / n``.
 
+    Raises
+    ------
+    ValueError
+        Unless ``0 <= p``, ``0 <= q``, ``p + q <= 1`` and the counts are positive.
+
     Examples
     --------
     >>> mean, sd = bass_expectation(1, 0.5, 0.0, 2)
     >>> mean.tolist(), sd.round(4).tolist()
     ([0.0, 0.5, 0.75], [0.0, 0.5, 0.433])
     """
+    _check_bass(p, q, n=n, steps=steps, substeps=substeps)
     count = np.arange(n + 1)
     dist = np.zeros(n + 1)
     dist[0] = 1.0
@@ -650,6 +656,8 @@ def _check_bass(p: float, q: float, **counts: int) -> None:
         raise ValueError(
             f"need 0 <= p, 0 <= q and p + q <= 1 for a chance p + q F, got p={p}, q={q}"
         )
+    if "replications" not in counts:  # the exact expectation: no model run, no day limit
+        return
     if counts["steps"] * counts["substeps"] >= 3650:
         raise ValueError(
             f"steps * substeps must be below 3650 days, got {counts['steps'] * counts['substeps']}"

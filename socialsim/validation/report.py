@@ -51,7 +51,7 @@ class _Sizes:
 
 
 SIZES: dict[str, _Sizes] = {
-    "quick": _Sizes(500, 20, 30, 5, 10, 2_000, 100, 2_000, 10, 3),
+    "quick": _Sizes(500, 20, 30, 5, 10, 2_000, 100, 2_000, 10, 5),
     "full": _Sizes(1_000, 50, 30, 10, 20, 10_000, 400, 10_000, 20, 10),
 }
 """Run sizes of ``socialsim validate --quick`` and of the full version."""

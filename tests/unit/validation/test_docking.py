@@ -431,3 +431,17 @@ def test_diffusion_config_reduces_the_default_world():
     assert list(cfg.catalogue.categories) == ["product"]
     assert cfg.catalogue.categories["product"].durable
     assert isinstance(cfg, ModelConfig)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ((10, 0.5, 0.7, 3), r"p \+ q <= 1"),
+        ((0, 0.1, 0.1, 3), "n must be"),
+        ((5, 0.1, 0.1, 0), "steps"),
+    ],
+)
+def test_bass_expectation_rejects_chances_above_one_and_empty_counts(args, message):
+    # p + q A / n above 1 is no chance: binom.pmf would give NaN and an IndexError.
+    with pytest.raises(ValueError, match=message):
+        bass_expectation(*args)

@@ -261,6 +261,15 @@ class SocialCommerceModel(mesa.Model):
         # Fees paid to join (founders paid none) and friends whose refusal was final.
         self._store_fee_paid = np.zeros(self.world.n_consumers, dtype=np.float64)
         self._refused_store = np.zeros(self.world.n_consumers, dtype=bool)
+        # How actively each consumer would sell if it owned a store: a mean-one lognormal
+        # factor on promote_rate (drawn only where some platform spreads it).
+        self._store_activity = np.ones(self.world.n_consumers, dtype=np.float64)
+        sigma = max(
+            (r.micro_stores.activity_sigma for r in rows if r.micro_stores.enabled), default=0
+        )
+        if sigma > 0:
+            spread = self._behaviour_rng.standard_normal(self.world.n_consumers)
+            self._store_activity = np.exp(sigma * spread - sigma**2 / 2)
         strong = self.world.network.strong_adjacency()
         self._strong_ties = (strong.indptr, strong.indices)
         stores = [r.micro_stores for r in rows]
@@ -1111,7 +1120,8 @@ class SocialCommerceModel(mesa.Model):
         params, state, catalogue = self._params, self.state, self.world.catalogue
         owners = np.flatnonzero(self._resellers.is_owner)
         platform = self._owner_platform[owners].astype(np.int64)
-        promoting = rng.random(owners.size) < params.store_promote_rate[platform]
+        rate = params.store_promote_rate[platform] * self._store_activity[owners]
+        promoting = rng.random(owners.size) < np.minimum(rate, 1.0)
         owners, platform = owners[promoting], platform[promoting]
         weight = catalogue.need_rate.astype(np.float64)
         category = rng.choice(weight.size, size=owners.size, p=weight / weight.sum())

@@ -211,6 +211,7 @@ def store_world(max_levels: int, **overrides: object) -> SocialCommerceModel:
             f"{PLAIN}.micro_stores.commission_rates": [0.1, 0.05, 0.02],
             f"{PLAIN}.micro_stores.max_levels": max_levels,
             f"{PLAIN}.micro_stores.promote_rate": 1.0,
+            f"{PLAIN}.micro_stores.activity_sigma": 0.0,
             f"{PLAIN}.micro_stores.recruit_rate": 0.0,
             "behaviour.conversion.base_search": NEVER,
             "behaviour.conversion.base_store": CERTAIN,
@@ -252,6 +253,25 @@ def test_the_one_level_regulation_stops_commission_up_the_tree():
     assert model.step_metrics()["regulations"].tolist() == [1, 0]
 
 
+@pytest.mark.parametrize(("activity", "orders"), [(0.0, 0), (1.0, 1)])
+def test_an_owner_promotes_with_its_own_activity(activity, orders):
+    # owner 3 promotes every day at activity 1 (promote_rate 1), never at activity 0
+    model = store_world(3)
+    model._store_activity[3] = activity
+    model.step()
+    assert len(model.orders()) == orders
+
+
+def test_owner_activity_is_a_mean_one_lognormal_with_the_configured_spread():
+    config = ModelConfig.small(4_000)
+    spread = SocialCommerceModel(config, rng=3)._store_activity
+    logs = np.log(spread)
+    assert logs.mean() == pytest.approx(-2.0, abs=0.15)  # -sigma^2 / 2 for sigma 2
+    assert logs.std() == pytest.approx(2.0, abs=0.1)
+    even = config.with_overrides({"platforms.yunji.micro_stores.activity_sigma": 0.0})
+    assert np.all(SocialCommerceModel(even, rng=3)._store_activity == 1.0)
+
+
 def recruiting_world(seed: int, **overrides: object) -> SocialCommerceModel:
     """Founder 0 - 1 - 2 on a path of strong ties; store fees cost nothing in the logit."""
     graph = nx.path_graph(3)
@@ -264,6 +284,7 @@ def recruiting_world(seed: int, **overrides: object) -> SocialCommerceModel:
         **{
             f"{PLAIN}.micro_stores.enabled": True,
             f"{PLAIN}.micro_stores.promote_rate": 0.0,
+            f"{PLAIN}.micro_stores.activity_sigma": 0.0,
             f"{PLAIN}.micro_stores.recruit_rate": 1.0,
             f"{PLAIN}.micro_stores.referral_reward": 0.0,
             f"{PLAIN}.micro_stores.accept_fee_weight": 0.0,

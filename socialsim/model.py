@@ -1222,7 +1222,7 @@ class SocialCommerceModel(mesa.Model):
             # The fee is an investment paid out of income, not the shopping budget.
             return np.where(monthly >= fee[p], expit(logit), 0.0)
 
-        declined = np.full(state.n, -1, dtype=np.int64)
+        refusals: list[tuple[np.ndarray, np.ndarray]] = []
         recruits, recruiters = recruitment_attempts(
             tree,
             *self._strong_ties,
@@ -1230,12 +1230,12 @@ class SocialCommerceModel(mesa.Model):
             accept_prob=accept,
             eligible=(state.status != ShopperStatus.OFFLINE) & ~self._refused_store,
             rng=rng,
-            declined=declined,
+            refusals=refusals,
         )
         # Some refusals are final: the odds of the platform of an owner turned down.
-        refusing = np.flatnonzero(declined >= 0)
+        refusing, turned_down = refusals[0]
         if refusing.size and params.store_refusal_final.any():
-            final = params.store_refusal_final[home[declined[refusing]]]
+            final = params.store_refusal_final[home[turned_down]]
             self._refused_store[refusing[rng.random(refusing.size) < final]] = True
         if recruits.size == 0:
             return

@@ -330,7 +330,7 @@ def recruitment_attempts(
     accept_prob: np.ndarray | float | Callable[[np.ndarray, np.ndarray], np.ndarray],
     eligible: np.ndarray | None,
     rng: np.random.Generator,
-    declined: np.ndarray | None = None,
+    refusals: list[tuple[np.ndarray, np.ndarray]] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Draw one day's recruitment pitches and who accepts; the tree is not changed.
 
@@ -360,10 +360,11 @@ def recruitment_attempts(
         Who may become an owner (None: everyone); owners never are.
     rng : numpy.random.Generator
         Source of randomness.
-    declined : ndarray of int, shape (n,), optional
-        Filled in place: for every eligible friend who turned down all of
-        today's pitches, an owner it turned down (other entries are left as
-        they are). The caller decides whether a refusal is final.
+    refusals : list, optional
+        Appended with one pair of arrays: the eligible friends who turned down
+        every pitch today (distinct, ascending) and, for each, an owner it
+        turned down. The caller decides whether a refusal is final. Its size
+        follows the day's pitches, not the number of consumers.
 
     Returns
     -------
@@ -432,10 +433,13 @@ def recruitment_attempts(
         pitch_accept = accept[friend] if accept.ndim else np.full(friend.size, float(accept))
     success = open_to & (rng.random(friend.size) < pitch_accept)
     recruit, recruiter = friend[success], pitching[success]
-    if declined is not None:
+    if refusals is not None:
         turned_down = open_to & ~success
-        declined[friend[turned_down]] = pitching[turned_down]
-        declined[recruit] = -1  # a friend who accepted one pitch refused nothing
+        refused, owner = friend[turned_down], pitching[turned_down]
+        keep = ~np.isin(refused, recruit)  # a friend who accepted one pitch refused nothing
+        # each refusing friend once, with the last owner it turned down
+        refused, first = np.unique(refused[keep][::-1], return_index=True)
+        refusals.append((refused.astype(np.int64), owner[keep][::-1][first].astype(np.int64)))
 
     # Shuffle, then keep each recruit's first success: a uniform pick among its recruiters.
     order = rng.permutation(recruit.size)

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from tqdm import tqdm
 
 from socialsim.config.schema import ModelConfig
 from socialsim.validation import docking
@@ -225,7 +226,7 @@ def _cascade_check(sizes: _Sizes, seed: int, directory: Path, progress: bool) ->
     spread = np.array(
         [
             docking.cascade_sizes(graph, [int(v)], p, runs=1, seed=seed + i)[0]
-            for i, v in enumerate(starts)
+            for i, v in enumerate(tqdm(starts, desc="cascade", disable=not progress, leave=False))
         ],
         dtype=np.float64,
     )

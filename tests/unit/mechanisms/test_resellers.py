@@ -470,11 +470,11 @@ def test_depth_is_the_deepest_level_of_any_tree():
     assert tree.depth() == 4
 
 
-def test_declined_records_an_owner_each_refusing_friend_turned_down():
+def test_refusals_name_each_refusing_friend_and_an_owner_it_turned_down():
     # owner 0 pitches its only friend 1, who refuses; owner 2's friend 3 accepts
     tree = ResellerTree.initial(4, founders=np.array([0, 2]))
     indptr, indices = csr(4, [(0, 1), (2, 3)])
-    declined = np.full(4, -1, dtype=np.int64)
+    refusals = []
     recruits, _ = recruitment_attempts(
         tree,
         indptr,
@@ -483,7 +483,8 @@ def test_declined_records_an_owner_each_refusing_friend_turned_down():
         accept_prob=np.array([0.0, 0.0, 0.0, 1.0]),
         eligible=None,
         rng=rng(0),
-        declined=declined,
+        refusals=refusals,
     )
     assert recruits.tolist() == [3]
-    assert declined.tolist() == [-1, 0, -1, -1]
+    ((refused, owner),) = refusals
+    assert refused.tolist() == [1] and owner.tolist() == [0]

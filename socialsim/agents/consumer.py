@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 import mesa
 import numpy as np
 
+from socialsim.agents._ids import AGENT_IDS
 from socialsim.enums import Role, ShopperStatus
 
 if TYPE_CHECKING:
@@ -43,6 +44,7 @@ class Consumer(mesa.Agent):
 
     role = Role.CONSUMER
     model: SocialCommerceModel
+    _ids = AGENT_IDS  # Mesa 3.3's own table would keep every model alive
 
     def __init__(self, model: SocialCommerceModel, index: int) -> None:
         super().__init__(model)

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 import mesa
 import numpy as np
 
+from socialsim.agents._ids import AGENT_IDS
 from socialsim.agents.consumer import Consumer
 from socialsim.enums import KOLSegment, Role
 
@@ -56,6 +57,8 @@ class KOL(_Creator, mesa.Agent):
     creator_index : int
         Row in ``model.world.influencers``.
     """
+
+    _ids = AGENT_IDS  # shared with Consumer: ids unique across types, models freed (Mesa 3.3)
 
     def __init__(self, model: SocialCommerceModel, creator_index: int) -> None:
         super().__init__(model)

@@ -249,8 +249,14 @@ class StepRecorder:
     def frame(self) -> pd.DataFrame:
         """Return all rows so far as a DataFrame (one row per step, fixed columns)."""
         columns = step_columns(len(self.tier_sizes))
-        frame = pd.DataFrame.from_records(self.rows, columns=list(columns))
-        return frame.astype(columns)
+        # one typed array per column: casting a ~100-column frame column by column took
+        # 40 % of a small sweep run
+        n = len(self.rows)
+        data = {
+            name: np.fromiter((row[name] for row in self.rows), dtype=dtype, count=n)
+            for name, dtype in columns.items()
+        }
+        return pd.DataFrame(data, columns=list(columns))
 
 
 @dataclass

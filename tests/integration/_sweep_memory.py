@@ -1,7 +1,10 @@
 """Run a serial sweep of many tiny runs in this process and print its memory after each run.
 
 Used by test_sweep_memory.py in a fresh interpreter, so that nothing else the test
-session did counts:  python -m tests.integration._sweep_memory OUT N_RUNS N_CONSUMERS STEPS [TABLE ...]
+session did counts:
+
+    python -m tests.integration._sweep_memory OUT N_RUNS N_CONSUMERS STEPS [TABLE ...]
+
 Prints one JSON object: ``rss`` (bytes, after each run is written), ``models`` (models
 still alive at the end, after a collection) and ``seconds``.
 """

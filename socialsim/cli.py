@@ -17,6 +17,7 @@ import time
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
+from typing import Any, NoReturn
 
 from socialsim._version import __version__
 from socialsim.config.loading import load_config, parse_overrides
@@ -29,9 +30,39 @@ EXIT_USAGE = 2
 EXIT_FAILURE = 1
 
 
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose errors take two lines, not a usage block.
+
+    ``socialsim COMMAND: error: MESSAGE`` and where to look for help, the same
+    shape as the command's other errors; an unknown option is blamed on the
+    command it was given to, not on ``socialsim``.
+    """
+
+    def parse_args(  # type: ignore[override]
+        self, args: Sequence[str] | None = None, namespace: argparse.Namespace | None = None
+    ) -> argparse.Namespace:
+        parsed, extras = self.parse_known_args(args, namespace)
+        if extras:
+            # argparse collects a subcommand's leftovers and reports them at the top level
+            (_command_parser(self, parsed) or self).error(
+                f"unrecognized arguments: {' '.join(extras)}"
+            )
+        return parsed
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n(see '{self.prog} --help')\n")
+
+
+def _command_parser(parser: argparse.ArgumentParser, args: argparse.Namespace) -> Any:
+    for action in parser._actions:  # argparse keeps subcommands in a private list
+        if isinstance(action, argparse._SubParsersAction):
+            return action.choices.get(getattr(args, action.dest, None))
+    return None
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser of the ``socialsim`` command."""
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="socialsim",
         description=(
             "Agent-based simulation of Chinese social commerce: consumers in tiered cities, "
@@ -43,7 +74,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--debug", action="store_true", help="show full tracebacks instead of one-line errors"
     )
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     commands.required = True
 
     run = commands.add_parser(

@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import types
+import typing
+from collections.abc import Callable, Mapping
+from functools import cache
 from types import MappingProxyType
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, WrapSerializer
+from pydantic import BaseModel, ConfigDict, WrapSerializer, model_validator
 
-__all__ = ["MAX_RMB", "Section", "Table", "deep_merge", "located", "read_only"]
+__all__ = ["MAX_INT", "MAX_RMB", "Section", "Table", "deep_merge", "located", "read_only"]
 
 MAX_RMB = 1e8
 """Money stays far below float32's range (~3e38), so sums never overflow."""
+
+MAX_INT = 2**63 - 1
+"""Largest whole number a config holds: every count, step and seed fits NumPy's int64."""
 
 
 def located(path: str, message: str) -> ValueError:
@@ -57,10 +63,131 @@ Table = WrapSerializer(_as_dict)
 
 
 class Section(BaseModel):
-    """A frozen config section that rejects unknown keys, NaN and infinity."""
+    """A frozen config section that rejects unknown keys, NaN and infinity.
+
+    It also refuses true or false for a number, anything but true or false for a
+    flag, and whole numbers beyond int64, which pydantic's lax mode would let
+    through.
+    """
 
     # allow_inf_nan=False: NaN and infinity are never meaningful here, and would only fail
     # later, in the middle of a run.
     model_config = ConfigDict(
         frozen=True, extra="forbid", validate_default=True, allow_inf_nan=False
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_coercion_surprises(cls, data: Any) -> Any:
+        # pydantic's lax mode reads true as 1 for a number and 1 as true for a flag, so a
+        # misplaced `true` would silently become a count of one; and a whole number too big
+        # for int64 would pass validation only to crash NumPy when the world is built. One
+        # check per section, not per field: a config validates ~700 values, often.
+        if isinstance(data, dict):
+            numbers, others = _section_checks(cls)
+            get = data.get
+            for name in numbers:
+                if type(get(name)) is bool:
+                    _check_number(get(name), (name,))
+            for name, check in others:
+                if (value := get(name)) is not None:
+                    check(value, (name,))
+        return data
+
+
+# --------------------------------------------------------------------------- strict values
+
+_Check = Callable[[Any, tuple[Any, ...]], None]
+
+
+@cache
+def _section_checks(
+    cls: type[BaseModel],
+) -> tuple[tuple[str, ...], tuple[tuple[str, _Check], ...]]:
+    """Return the fields of a section that hold numbers or flags: plain numbers, other checks."""
+    checks = ((name, _checker(field.annotation)) for name, field in cls.model_fields.items())
+    checks = tuple((name, check) for name, check in checks if check is not None)
+    numbers = tuple(name for name, check in checks if check is _check_number)
+    return numbers, tuple((name, check) for name, check in checks if check is not _check_number)
+
+
+@cache
+def _checker(kind: Any) -> _Check | None:
+    """Return (once per type) the check of a raw value against `kind`; None if none is needed."""
+    if kind is bool:
+        return _check_flag
+    if kind is float:
+        return _check_number
+    if kind is int:
+        return _check_whole
+    args = typing.get_args(kind)
+    if isinstance(kind, types.UnionType) or typing.get_origin(kind) is typing.Union:
+        options = [k for k in args if k is not type(None)]
+        # X | None: None passes, anything else is judged as X
+        return _checker(options[0]) if len(options) == 1 else None
+    origin = typing.get_origin(kind)
+    if origin is tuple:
+        if len(args) == 2 and args[1] is Ellipsis:
+            item = _checker(args[0])
+            return None if item is None else _items_checker(lambda i: item)
+        items = [_checker(arg) for arg in args]
+        if not any(items):
+            return None
+        return _items_checker(lambda i: items[i] if i < len(items) else None)
+    if origin in (Mapping, dict) and len(args) == 2:
+        return _table_checker(args[0] is int, _checker(args[1]))
+    return None
+
+
+def _check_flag(value: Any, where: tuple[Any, ...]) -> None:
+    if not isinstance(value, bool):
+        _refuse(where, "input should be true or false", value)
+
+
+def _check_number(value: Any, where: tuple[Any, ...]) -> None:
+    if isinstance(value, bool):
+        _refuse(where, "input should be a number, not true or false", value)
+
+
+def _check_whole(value: Any, where: tuple[Any, ...]) -> None:
+    if isinstance(value, bool):
+        _refuse(where, "input should be a number, not true or false", value)
+    # NaN (value != value) is left to pydantic, which names it "not a finite number"
+    if isinstance(value, int | float) and value == value and not -MAX_INT <= value <= MAX_INT:
+        _refuse(where, f"input should be between -{MAX_INT} and {MAX_INT}", value)
+
+
+def _items_checker(item_check: Callable[[int], _Check | None]) -> _Check:
+    def check(value: Any, where: tuple[Any, ...]) -> None:
+        if isinstance(value, list | tuple):
+            for i, item in enumerate(value):
+                if (one := item_check(i)) is not None and item is not None:
+                    one(item, (*where, i))
+
+    return check
+
+
+def _table_checker(int_keys: bool, item: _Check | None) -> _Check | None:
+    if not int_keys and item is None:
+        return None
+
+    def check(value: Any, where: tuple[Any, ...]) -> None:
+        if isinstance(value, Mapping):
+            for key, row in value.items():
+                if int_keys and isinstance(key, bool):
+                    _refuse((*where, key), "table keys here are whole numbers", key)
+                if item is not None and row is not None:
+                    item(row, (*where, key))
+
+    return check
+
+
+def _refuse(where: tuple[Any, ...], rule: str, value: Any) -> None:
+    # located() points at the field, or the item of a list or table, relative to the section
+    path = ".".join(str(part) for part in where)
+    raise located(f".{path}", f"{rule}, got {_short_repr(value)}")
+
+
+def _short_repr(value: Any, limit: int = 80) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."

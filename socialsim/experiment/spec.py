@@ -216,9 +216,7 @@ class SobolDesign(_SampledDesign):
     def _power_of_two(cls, samples: int) -> int:
         if samples & (samples - 1):
             low = 1 << (samples.bit_length() - 1)
-            raise ValueError(
-                f"must be a power of 2 for Sobol sampling (try {low} or {2 * low}), got {samples}"
-            )
+            raise ValueError(f"must be a power of 2 for Sobol sampling (try {low} or {2 * low})")
         return samples
 
 
@@ -289,9 +287,9 @@ class ExperimentSpec(Section):
     @classmethod
     def _name(cls, name: str) -> str:
         if not _NAME.match(name):
+            # the error formatter adds the value
             raise ValueError(
-                "use letters, digits, '_', '.' and '-', starting with a letter or digit, "
-                f"got {name!r}"
+                "use letters, digits, '_', '.' and '-', starting with a letter or digit"
             )
         return name
 
@@ -363,15 +361,18 @@ def spec_from_dict(
             [Problem("variants", f"no variant {variant!r} in this spec (it has: {known})")],
             source,
         )
+    # The spec itself first: its own errors are reported at their own key paths, not under
+    # the first variant that inherits them.
+    spec = _validate(data, source, None)
     # Validate every variant, so that a broken quick variant is found now, not later.
     for name in variants:
         if name != variant:
             _validate(
                 deep_merge(data, variants[name]) | {"variant": name}, source, f"variants.{name}"
             )
-    if variant is not None:
-        data = deep_merge(data, variants[variant]) | {"variant": variant}
-    return _validate(data, source, None)
+    if variant is None:
+        return spec
+    return _validate(deep_merge(data, variants[variant]) | {"variant": variant}, source, None)
 
 
 def load_spec(path: str | Path, *, variant: str | None = None) -> ExperimentSpec:

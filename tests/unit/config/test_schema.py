@@ -46,7 +46,7 @@ def test_config_is_frozen_including_tables():
     ("override", "path", "fragment"),
     [
         ({"population.n_consumers": 0}, "population.n_consumers", "greater than or equal to 2"),
-        ({"population.n_consumers": 2.5}, "population.n_consumers", "integer"),
+        ({"population.n_consumers": 2.5}, "population.n_consumers", "whole number"),
         ({"population.tiers.3.share": 1.5}, "population.tiers.3.share", "less than or equal to 1"),
         ({"population.tiers.3.share": 0.3}, "population.tiers", "must sum to 1"),
         ({"population.tiers.2.median_income": -1}, "population.tiers.2.median_income", "greater"),

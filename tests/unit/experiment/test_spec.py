@@ -42,10 +42,10 @@ def test_outputs_always_keep_steps_in_a_fixed_order():
     [
         ({"seed": None}, "seed: input should be a valid integer"),
         ({"replications": 0}, "replications: input should be greater than or equal to 1, got 0"),
-        ({"name": "a b"}, "name: value error, use letters, digits"),
+        ({"name": "a b"}, "name: use letters, digits"),
         ({"outputs": ["steps", "agents"]}, "outputs.1: input should be 'steps'"),
         ({"replication": 3}, "replication: unknown key (did you mean 'replications'?)"),
-        ({"design": {"kind": "factorial"}}, "design: input tag 'factorial' found using 'kind'"),
+        ({"design": {"kind": "factorial"}}, "design.kind: must be one of 'grid', 'zip'"),
         (
             {"design": {"kind": "grid", "parameters": {"a.b": []}}},
             "design.parameters.a.b: must list at least one value",
@@ -60,7 +60,7 @@ def test_outputs_always_keep_steps_in_a_fixed_order():
         ),
         (
             {"design": {"kind": "sobol", "bounds": {"a": [0, 1]}, "samples": 12}},
-            "design.samples: value error, must be a power of 2 for Sobol sampling (try 8 or 16)",
+            "design.samples: must be a power of 2 for Sobol sampling (try 8 or 16), got 12",
         ),
         (
             {"design": {"kind": "morris", "bounds": {"a": [0, 1]}, "sample": 4}},
@@ -68,11 +68,11 @@ def test_outputs_always_keep_steps_in_a_fixed_order():
         ),
         (
             {"design": {"kind": "random", "bounds": {}, "samples": 4}},
-            "design.bounds: dictionary should have at least 1 item",
+            "design.bounds: must not be empty, got {}",
         ),
         (
             {"design": {"kind": "scenarios", "scenarios": {}}},
-            "design.scenarios: dictionary should have at least 1 item",
+            "design.scenarios: must not be empty, got {}",
         ),
     ],
 )
@@ -209,7 +209,7 @@ def test_the_spec_hash_ignores_how_a_sweep_runs_but_not_what_it_runs():
     ("text", "expected"),
     [
         ("", "file is empty"),
-        ("name: [unclosed", "not valid YAML (line 1"),
+        ("name: [unclosed", "not valid YAML (line "),
         ("- a\n- b\n", "a spec must be a mapping"),
         ("name: t\nseed: 1\ndesign: !!python/object:os.system {}\n", "not valid YAML"),
     ],

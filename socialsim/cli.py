@@ -3,7 +3,8 @@
 ``socialsim run`` runs one simulation and writes its outputs; ``socialsim
 config`` prints a fully resolved config to start a YAML file from; ``socialsim
 sweep`` runs an experiment spec into a resumable sweep store, ``socialsim
-status`` reports on one, ``socialsim report`` turns a sweep or a run's
+status`` reports on one and ``socialsim rerun`` reproduces one of its runs and
+checks it against the stored one; ``socialsim report`` turns a sweep or a run's
 directory into a self-contained HTML report and ``socialsim viz`` serves the
 interactive page. Errors in configs, specs and arguments are reported in
 one or two lines, without a traceback (``--debug`` shows it).
@@ -194,6 +195,26 @@ def build_parser() -> argparse.ArgumentParser:
     )
     status.add_argument("directory", type=Path, metavar="DIR", help="a sweep directory")
     status.set_defaults(handler=_status)
+
+    rerun = commands.add_parser(
+        "rerun",
+        help="run one run of a sweep again and check it matches the stored one",
+        description=(
+            "Rebuild one run's config from the sweep's manifest (checking it hashes to the "
+            "run's id), run it again in this process and compare every table the sweep kept "
+            "for it with the stored one, bit for bit. Exits 0 if it matches, 1 if not, "
+            "listing the differences. With --out, also writes the run's resolved config "
+            "(config.yaml: 'socialsim run' on it gives the same numbers) and the new tables."
+        ),
+    )
+    rerun.add_argument("directory", type=Path, metavar="DIR", help="a sweep directory")
+    rerun.add_argument(
+        "run_id", metavar="RUN_ID", help="the run's id (or a unique prefix of 4+ characters)"
+    )
+    rerun.add_argument(
+        "--out", type=Path, metavar="DIR", help="write the run's config.yaml and new tables here"
+    )
+    rerun.set_defaults(handler=_rerun)
 
     report = commands.add_parser(
         "report",
@@ -486,6 +507,24 @@ def _status(args: argparse.Namespace) -> int:
 
     print(sweep_status(args.directory))
     return 0
+
+
+def _rerun(args: argparse.Namespace) -> int:
+    import pyarrow.parquet as pq
+
+    from socialsim.experiment.rerun import rerun
+    from socialsim.experiment.single_run import atomic_write
+
+    report = rerun(args.directory, args.run_id)
+    print(report)
+    if args.out is not None:
+        args.out.mkdir(parents=True, exist_ok=True)
+        text = report.config.to_yaml()
+        atomic_write(args.out / "config.yaml", lambda p: p.write_text(text, encoding="utf-8"))
+        for name, table in report.output.tables.items():
+            atomic_write(args.out / f"{name}.parquet", lambda p, t=table: pq.write_table(t, p))
+        print(f"wrote the run's config.yaml and tables to {args.out}")
+    return 0 if report.matches else EXIT_FAILURE
 
 
 def _report(args: argparse.Namespace) -> int:

@@ -148,12 +148,19 @@ class SweepPlan:
         return pa.schema(fields)
 
     def design_records(self) -> list[dict[str, Any]]:
-        """Return the expanded design, one record per point, for the manifest."""
+        """Return the expanded design, one record per point, for the manifest.
+
+        Each record keeps the point's exact ``overrides`` as well as its resolved
+        ``parameters``: with the manifest's base config they give back every
+        run's config, without expanding the design again (a sampler's new
+        version could draw other points).
+        """
         return [
             {
                 "point": p.index,
                 "scenario": p.scenario,
                 "parameters": {k: v[p.index] for k, v in self.parameters.items()},
+                "overrides": _jsonable(p.overrides),
             }
             for p in self.points
         ]

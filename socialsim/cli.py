@@ -442,7 +442,7 @@ def _summary_table(summary: dict, out: Path, seconds: float) -> str:
 def _sweep(args: argparse.Namespace) -> int:
     from socialsim.experiment.design import design_size
     from socialsim.experiment.spec import load_spec
-    from socialsim.experiment.store import SweepBusyError
+    from socialsim.experiment.store import SweepBusyError, SweepWriteError
     from socialsim.experiment.sweep import default_out, run_sweep
 
     spec = load_spec(args.spec, variant=args.variant)
@@ -474,6 +474,12 @@ def _sweep(args: argparse.Namespace) -> int:
         )
     except SweepBusyError as exc:
         raise ConfigError([Problem("--out", str(exc))]) from None
+    except SweepWriteError as exc:
+        # says what could not be written, what is saved and how to resume: no class name
+        if args.debug:
+            raise
+        print(f"socialsim: error: {exc}", file=sys.stderr)
+        return EXIT_FAILURE
     except KeyboardInterrupt:
         print(
             f"socialsim: sweep interrupted; the runs finished so far are saved in {out}. "

@@ -10,6 +10,7 @@ that :func:`load_sweep` reads (:mod:`~socialsim.experiment.store`).
 
 from socialsim.experiment.design import DesignPoint, design_size, expand_design
 from socialsim.experiment.plan import SweepPlan, plan_sweep
+from socialsim.experiment.rerun import RerunReport, rerun
 from socialsim.experiment.runner import RunOutput, RunTask, run_one, run_tables
 from socialsim.experiment.single_run import (
     OUTPUT_FILES,
@@ -20,19 +21,21 @@ from socialsim.experiment.single_run import (
     write_run,
 )
 from socialsim.experiment.spec import ExperimentSpec, load_spec, spec_from_dict
-from socialsim.experiment.store import SweepData, load_sweep
+from socialsim.experiment.store import SweepData, SweepWriteError, load_sweep
 from socialsim.experiment.sweep import SweepSummary, run_sweep
 
 __all__ = [
     "OUTPUT_FILES",
     "DesignPoint",
     "ExperimentSpec",
+    "RerunReport",
     "RunOutput",
     "RunResult",
     "RunTask",
     "SweepData",
     "SweepPlan",
     "SweepSummary",
+    "SweepWriteError",
     "atomic_write",
     "design_size",
     "existing_outputs",
@@ -40,6 +43,7 @@ __all__ = [
     "load_spec",
     "load_sweep",
     "plan_sweep",
+    "rerun",
     "run_one",
     "run_simulation",
     "run_sweep",

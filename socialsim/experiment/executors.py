@@ -29,6 +29,7 @@ import contextlib
 import logging
 import multiprocessing
 import os
+import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -234,6 +235,10 @@ _WORKER_DIED = (
 )
 
 
+_RECOUNT_SECONDS = 10.0
+"""How often the Dask executor asks the scheduler how many workers it has."""
+
+
 def _start_worker() -> None:
     """Nothing more to do: to call this, a new worker imports this module and the runner.
 
@@ -278,11 +283,30 @@ class DaskExecutor:
                 raise ExecutorError(
                     f"could not connect to the Dask scheduler at {scheduler}: {exc}"
                 ) from None
-        threads = sum(self._client.nthreads().values())
+        self.workers = 1
+        self._counted = -float("inf")
+        self._count_workers(force=True)
+
+    def _count_workers(self, *, force: bool = False) -> None:
+        """Follow the cluster's size (at most every few seconds): workers come and go.
+
+        A worker may die and be restarted, and on a real cluster workers join
+        after the client connects (a batch job queued behind the scheduler's)
+        or leave (adaptive scaling); the number of runs kept in flight follows.
+        """
+        now = time.monotonic()
+        if not force and now - self._counted < _RECOUNT_SECONDS:
+            return
+        self._counted = now
+        try:
+            threads = sum(self._client.nthreads().values())
+        except Exception:  # a scheduler too busy to answer: keep the last count
+            return
+        # never 0 (all workers lost for a moment): tasks wait on the scheduler meanwhile
         self.workers = max(int(threads), 1)
 
     def describe(self) -> str:
-        """Return e.g. ``dask, local cluster, 2 workers``."""
+        """Return e.g. ``dask, local cluster, 2 worker threads`` (the count when last asked)."""
         where = "local cluster" if self.scheduler is None else self.scheduler
         return f"dask, {where}, {self.workers} worker thread{'s' * (self.workers != 1)}"
 
@@ -300,30 +324,32 @@ class DaskExecutor:
 
         source = iter(tasks)
         by_key: dict[str, RunTask] = {}
-        window = max(2 * self.workers, 2)
         finished = as_completed(with_results=True, raise_errors=False)
 
-        def submit() -> bool:
-            task = next(source, None)
-            if task is None:
-                return False
-            future = self._client.submit(run_one, task, pure=False)
-            by_key[future.key] = task
-            finished.add(future)
-            return True
+        def fill() -> None:
+            # about two runs per worker thread in flight: enough to keep every worker busy
+            while len(by_key) < 2 * self.workers:
+                task = next(source, None)
+                if task is None:
+                    return
+                future = self._client.submit(run_one, task, pure=False)
+                by_key[future.key] = task
+                finished.add(future)
 
-        while len(by_key) < window and submit():
-            pass
+        # A run on a worker that dies is run again elsewhere by the scheduler (up to its
+        # distributed.scheduler.allowed-failures, 3 by default) and its future completes
+        # once; only after that does it come back as a KilledWorker error, a failed run.
+        fill()
         for future, result in finished:
             task = by_key.pop(future.key)
             future.release()
             if isinstance(result, RunOutput):
                 yield result
-            else:  # the task itself erred: a lost worker (KilledWorker), say
+            else:  # the task itself erred: a worker lost too often (KilledWorker), say
                 error = f"{type(result).__name__}: {result}"
                 yield RunOutput(task.run_id, "failed", error=error)
-            while len(by_key) < window and submit():
-                pass
+            self._count_workers()
+            fill()
 
 
 @contextlib.contextmanager

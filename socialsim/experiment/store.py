@@ -14,7 +14,9 @@ so a reader (or a crash) never sees half a file. A run's tables are written
 before its row in ``runs``: the ``runs`` part is the commit, and a run counts
 as done only once it exists. Parts of a run killed between the two are
 orphans; the next session of the sweep deletes them and does the run again,
-and :func:`load_sweep` ignores them meanwhile.
+and :func:`load_sweep` ignores them meanwhile. A write that fails (a full
+disk, a permission error) raises :class:`SweepWriteError` after deleting the
+parts of that run it had written, so the store holds only whole runs.
 
 The tables read directly in DuckDB (``SELECT * FROM 'DIR/steps/*.parquet'``),
 polars (``pl.scan_parquet("DIR/steps/*.parquet")``) and pandas.
@@ -53,6 +55,7 @@ __all__ = [
     "SweepBusyError",
     "SweepData",
     "SweepStore",
+    "SweepWriteError",
     "load_sweep",
     "package_versions",
 ]
@@ -64,6 +67,59 @@ _LOCK = ".lock"
 
 class SweepBusyError(RuntimeError):
     """Another process is running a sweep into the same directory."""
+
+
+class SweepWriteError(OSError):
+    """Writing to a sweep's store failed (a full disk, a permission error): the sweep stopped.
+
+    The runs recorded before it stay intact, and running the same sweep again
+    resumes. The message says which run and which table; the OS error is the
+    ``__cause__``, and its number is ``errno``.
+
+    Parameters
+    ----------
+    message : str
+        What could not be written, why, and what to do.
+    errno : int, optional
+        The OS error number (``errno.ENOSPC``, ...), if known.
+    run_id : str, optional
+        The run being written, if any.
+    path : Path, optional
+        The file or table directory being written.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        errno: int | None = None,
+        run_id: str | None = None,
+        path: Path | None = None,
+    ) -> None:
+        # a single argument: str() is the message alone, not "[Errno N] ..." around it
+        super().__init__(message)
+        self.errno = errno
+        self.run_id = run_id
+        self.path = path
+
+
+def _os_error_text(exc: OSError) -> str:
+    """Return ``[Errno N] reason`` for an OS error, without the temporary file names.
+
+    Parameters
+    ----------
+    exc : OSError
+        The error, from Python (``os.replace``) or from Arrow (whose messages
+        repeat the number inside a longer text).
+
+    Returns
+    -------
+    str
+    """
+    number = exc.errno
+    if isinstance(number, int) and number > 0:
+        return f"[Errno {number}] {os.strerror(number)}"
+    return str(exc) or type(exc).__name__
 
 
 def package_versions() -> dict[str, str]:
@@ -188,8 +244,9 @@ class SweepStore:
                         )
                     ]
                 )
+            self._make_table_dirs(manifest.get("outputs", ()))
             return manifest
-        if self.path.exists() and any(p.name != _LOCK for p in self.path.iterdir()):
+        if self.path.exists() and any(not self._is_scratch(p) for p in self.path.iterdir()):
             raise ConfigError(
                 [
                     Problem(
@@ -227,10 +284,22 @@ class SweepStore:
             "sessions": [],
         }
         self.path.mkdir(parents=True, exist_ok=True)
-        for name in ("runs", *spec.outputs):
-            self.table_dir(name).mkdir(exist_ok=True)
+        # The manifest first: a sweep killed before it is written leaves nothing but
+        # scratch files, and its directory still counts as empty.
         self.write_manifest(manifest)
+        self._make_table_dirs(spec.outputs)
         return manifest
+
+    def _make_table_dirs(self, outputs: Any) -> None:
+        # also on a resume: a sweep killed just after writing its manifest has none yet
+        for name in ("runs", *outputs):
+            self.table_dir(name).mkdir(exist_ok=True)
+
+    def _is_scratch(self, path: Path) -> bool:
+        """Whether `path` is the lock or a manifest's temporary file (of a killed start)."""
+        return path.name == _LOCK or (
+            path.name.startswith(f".{MANIFEST}.") and path.name.endswith(".tmp")
+        )
 
     # ----------------------------------------------------------------- locking
 
@@ -312,8 +381,16 @@ class SweepStore:
         return dict(zip(table["run_id"].to_pylist(), table["status"].to_pylist(), strict=True))
 
     def remove_orphans(self, done: set[str]) -> int:
-        """Delete table parts and temporary files of runs not recorded as done; return how many."""
+        """Delete table parts and temporary files of runs not recorded as done; return how many.
+
+        Call it only while holding the :meth:`lock`: the temporary files of a
+        running sweep are not stale.
+        """
         removed = 0
+        for path in self.path.iterdir():
+            if path.name != _LOCK and self._is_scratch(path):
+                path.unlink(missing_ok=True)
+                removed += 1
         for name in (*OUTPUT_TABLES, "runs"):
             folder = self.table_dir(name)
             if not folder.is_dir():
@@ -327,13 +404,42 @@ class SweepStore:
         return removed
 
     def write_run(self, row: dict[str, Any], output: RunOutput, schema: pa.Schema) -> None:
-        """Write a finished run: its tables first, then its row in ``runs`` (the commit)."""
+        """Write a finished run: its tables first, then its row in ``runs`` (the commit).
+
+        Raises
+        ------
+        SweepWriteError
+            If a file cannot be written (disk full, permission denied). The
+            parts of this run written before it are deleted again, so that
+            the store holds whole runs only; the runs recorded before are
+            untouched.
+        """
         run_id = output.run_id
-        for name, table in output.tables.items():
-            atomic_write(
-                self.table_dir(name) / f"{run_id}.parquet",
-                lambda p, t=table: pq.write_table(t, p),
-            )
+        record = self._run_record(row, output, schema)
+        written: list[Path] = []
+        for name, table in (*output.tables.items(), ("runs", record)):
+            path = self.table_dir(name) / f"{run_id}.parquet"
+            try:
+                atomic_write(path, lambda p, t=table: pq.write_table(t, p))
+            except OSError as exc:
+                # No table of an uncommitted run stays behind: a later session would delete
+                # it as an orphan, but a reader should not have to wonder about it. (Not on
+                # Ctrl-C: an interrupt just after the runs part's rename would delete the
+                # tables of a committed run; orphans are safe, so leave them.)
+                for part in written:
+                    with contextlib.suppress(OSError):
+                        part.unlink(missing_ok=True)
+                raise SweepWriteError(
+                    f"could not write run {run_id} to {path.parent}: {_os_error_text(exc)}",
+                    errno=exc.errno,
+                    run_id=run_id,
+                    path=path,
+                ) from exc
+            written.append(path)
+
+    @staticmethod
+    def _run_record(row: dict[str, Any], output: RunOutput, schema: pa.Schema) -> pa.Table:
+        """Return the run's row of ``runs`` as a one-row table."""
         record = dict(row)
         record.update(
             status=output.status,
@@ -345,10 +451,7 @@ class SweepStore:
         if unknown:  # the outcome columns are fixed by the plan; a new one is a bug
             raise RuntimeError(f"outcomes missing from the runs schema: {sorted(unknown)}")
         record.update(output.outcomes)
-        table = pa.Table.from_pylist([record], schema=schema)
-        atomic_write(
-            self.table_dir("runs") / f"{run_id}.parquet", lambda p: pq.write_table(table, p)
-        )
+        return pa.Table.from_pylist([record], schema=schema)
 
     def _parts(self, name: str) -> list[str]:
         folder = self.table_dir(name)

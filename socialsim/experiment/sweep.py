@@ -3,11 +3,15 @@
 :func:`run_sweep` is the Python entry point behind ``socialsim sweep``. Running
 the same spec into the same directory again resumes: finished runs are
 skipped, failed ones too unless ``retry_failed``, and the rest run. A
-different spec pointed at an existing sweep is refused.
+different spec pointed at an existing sweep is refused. A write that fails (a
+full disk) stops the sweep with a :class:`~socialsim.experiment.store.SweepWriteError`
+that says what is saved; once fixed, running it again resumes.
 """
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import os
 import sys
 import time
@@ -24,7 +28,9 @@ from socialsim.experiment.spec import ExperimentSpec, load_spec, spec_from_dict
 from socialsim.experiment.store import (
     SweepData,
     SweepStore,
+    SweepWriteError,
     _now,
+    _os_error_text,
     load_sweep,
     package_versions,
 )
@@ -150,6 +156,10 @@ def run_sweep(
         If the spec is invalid, or `out` holds a different sweep.
     SweepBusyError
         If another process is running a sweep into `out`.
+    SweepWriteError
+        If a file of the store cannot be written (a full disk, a permission
+        error). The sweep stops there; the runs recorded before stay intact,
+        and running it again resumes.
 
     Examples
     --------
@@ -185,11 +195,15 @@ def run_sweep(
 
     store = SweepStore(out_path)
     summary = SweepSummary(out=out_path, planned=len(plan.runs))
-    with store.lock():
-        store.initialise(plan)
-        manifest = store.read_manifest()
-        recorded = store.finished()
-        store.remove_orphans({r for r, s in recorded.items() if s == "ok"})
+    with contextlib.ExitStack() as stack:
+        try:
+            stack.enter_context(store.lock())
+            store.initialise(plan)
+            manifest = store.read_manifest()
+            recorded = store.finished()
+            store.remove_orphans({r for r, s in recorded.items() if s == "ok"})
+        except OSError as exc:
+            raise _setup_error(out_path, exc) from exc
         todo = [
             run
             for run in plan.runs
@@ -220,9 +234,13 @@ def run_sweep(
         manifest["sessions"].append(session)
         manifest["started_at"] = manifest.get("started_at") or session["started_at"]
         manifest["finished_at"] = None
-        store.write_manifest(manifest)
+        try:
+            store.write_manifest(manifest)
+        except OSError as exc:
+            raise _setup_error(out_path, exc) from exc
         reporter = _Progress(len(todo), summary.skipped, stream, progress)
         schema = plan.runs_schema()
+        failure: BaseException | None = None
         try:
             if todo:
                 with open_executor(kind, n_workers, address) as pool:
@@ -232,7 +250,11 @@ def run_sweep(
                     tasks = (plan.task(run) for run in todo)
                     for output in pool.map_unordered(tasks):
                         run = by_id[output.run_id]
-                        store.write_run(plan.run_row(run), output, schema)
+                        try:
+                            store.write_run(plan.run_row(run), output, schema)
+                        except SweepWriteError as exc:
+                            # stop at once: running on would only compute runs we cannot keep
+                            raise _write_error(exc, out_path, len(recorded)) from exc
                         recorded[output.run_id] = output.status
                         if output.status == "ok":
                             summary.done += 1
@@ -240,15 +262,18 @@ def run_sweep(
                             summary.failed += 1
                             summary.failures.append((output.run_id, output.error or ""))
                         reporter.update(summary)
-        except KeyboardInterrupt:
+        except KeyboardInterrupt as exc:
             summary.interrupted = True
+            failure = exc
             raise
         except pa.ArrowCancelled:
             # Ctrl-C during a Parquet read or write reaches us as Arrow's own exception
             summary.interrupted = True
-            raise KeyboardInterrupt from None
+            failure = KeyboardInterrupt()
+            raise failure from None
         except Exception as exc:  # a full disk, say: the session says why it stopped
             session["error"] = f"{type(exc).__name__}: {exc}"
+            failure = exc
             raise
         finally:
             reporter.close()
@@ -262,8 +287,61 @@ def run_sweep(
             )
             if not summary.interrupted and all(run.run_id in recorded for run in plan.runs):
                 manifest["finished_at"] = session["finished_at"]
-            store.write_manifest(manifest)
+            try:
+                store.write_manifest(manifest)
+            except OSError as exc:
+                if failure is None:
+                    raise SweepWriteError(
+                        f"the runs of this session are saved in {out_path}, but its "
+                        f"manifest.json could not be updated: {_os_error_text(exc)}; "
+                        f"{_what_to_do(exc.errno)}, then run the same command again to "
+                        "record the session",
+                        errno=exc.errno,
+                        path=store.manifest_path,
+                    ) from exc
+                # Already failing (likely of the same full disk): that error is the one to
+                # report, and the session's record is lost either way.
+                failure.add_note(f"(the manifest could not be updated either: {exc})")
     return summary
+
+
+def _setup_error(out: Path, exc: OSError) -> SweepWriteError:
+    """Return the error for a sweep that could not open or create its directory."""
+    where = f": {exc.filename}" if exc.filename and not _is_temporary(exc.filename) else ""
+    return SweepWriteError(
+        f"could not prepare the sweep directory {out}: {_os_error_text(exc)}{where}; no run "
+        f"was started; {_what_to_do(exc.errno)}, then run the same command again",
+        errno=exc.errno,
+        path=out,
+    )
+
+
+def _write_error(exc: SweepWriteError, out: Path, saved: int) -> SweepWriteError:
+    """Return the error for a run that could not be written: what is saved, how to go on."""
+    runs = "run" if saved == 1 else "runs"
+    verb = "is" if saved == 1 else "are"
+    return SweepWriteError(
+        f"{exc}; the sweep stopped; the {saved} {runs} recorded before it {verb} saved in "
+        f"{out}; {_what_to_do(exc.errno)}, then run the same command again to resume",
+        errno=exc.errno,
+        run_id=exc.run_id,
+        path=exc.path,
+    )
+
+
+def _what_to_do(number: int | None) -> str:
+    """Return the fix for a write error with this errno, for the end of a message."""
+    if number in (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)):
+        return "free some space"
+    if number == errno.EFBIG:
+        return "raise the file size limit (ulimit -f) or free some space"
+    if number in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return "fix the permissions"
+    return "fix the cause"
+
+
+def _is_temporary(name: Any) -> bool:
+    return Path(str(name)).name.startswith(".") and str(name).endswith(".tmp")
 
 
 def _changed_versions(before: dict[str, str], now: dict[str, str]) -> tuple[str, str] | None:

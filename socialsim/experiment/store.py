@@ -57,6 +57,7 @@ __all__ = [
     "SweepStore",
     "SweepWriteError",
     "load_sweep",
+    "machine_description",
     "package_versions",
 ]
 
@@ -132,6 +133,20 @@ def package_versions() -> dict[str, str]:
         except PackageNotFoundError:  # pragma: no cover - all are dependencies
             versions[name] = "not installed"
     return versions
+
+
+def machine_description() -> dict[str, str]:
+    """Return what ran the sweep: operating system, processor architecture, Python build.
+
+    Runs are the same bit for bit on every machine socialsim supports; this is
+    recorded so that a reviewer who finds otherwise knows where each session ran.
+    """
+    return {
+        "platform": platform.platform(),
+        "machine": platform.machine(),
+        "python": f"{platform.python_implementation()} {platform.python_version()}",
+        "host": socket.gethostname(),
+    }
 
 
 def git_commit() -> str | None:
@@ -277,6 +292,7 @@ class SweepStore:
                 for r in plan.runs
             ],
             "versions": package_versions(),
+            "machine": machine_description(),
             "git_commit": git_commit(),
             "created_at": _now(),
             "started_at": None,

@@ -32,6 +32,7 @@ from socialsim.experiment.store import (
     _now,
     _os_error_text,
     load_sweep,
+    machine_description,
     package_versions,
 )
 
@@ -221,6 +222,7 @@ def run_sweep(
             "to_run": len(todo),
             "skipped": summary.skipped,
             "versions": package_versions(),
+            "machine": machine_description(),
         }
         changed = _changed_versions(manifest["versions"], session["versions"])
         if changed and todo:

@@ -451,13 +451,15 @@ def _sweep(args: argparse.Namespace) -> int:
     out = args.out or default_out(spec)
     if args.dry_run:
         from socialsim.experiment.plan import plan_sweep
+        from socialsim.world.memory import estimate_memory
 
         plan = plan_sweep(spec, str(args.spec))
         print(
             f"{spec.name}{'' if spec.variant is None else f' (variant {spec.variant})'}: "
             f"{spec.design.kind} design, {design_size(spec.design)} points x "
             f"{spec.replications} replications = {len(plan.runs)} runs of "
-            f"{plan.base.population.n_consumers:,} consumers x {plan.base.run.steps} days; "
+            f"{plan.base.population.n_consumers:,} consumers x {plan.base.run.steps} days "
+            f"(the largest world needs {estimate_memory(plan.largest_world).brief} of memory); "
             f"spec is valid; would write to {out}"
         )
         return 0

@@ -123,6 +123,7 @@ from socialsim.metrics import (
 )
 from socialsim.state import NEVER, ConsumerState
 from socialsim.world.influencers import Influencers
+from socialsim.world.memory import check_memory
 from socialsim.world.platforms import tier_shift as tier_shift_of
 from socialsim.world.world import World, build_world
 
@@ -144,6 +145,13 @@ class SocialCommerceModel(mesa.Model):
     graph : networkx.Graph, optional
         A social graph to use instead of the generated one (see
         :func:`socialsim.world.build_world` for the attributes it may carry).
+
+    Raises
+    ------
+    MemoryLimitError
+        Before anything is built, if the world would need more memory than the
+        machine has available (see :func:`socialsim.world.memory.check_memory`;
+        ``SOCIALSIM_SKIP_MEMORY_CHECK=1`` skips the check).
 
     Attributes
     ----------
@@ -188,6 +196,8 @@ class SocialCommerceModel(mesa.Model):
         config = ModelConfig() if config is None else config
         if not isinstance(config, ModelConfig):
             raise TypeError(f"config must be a ModelConfig, got {type(config).__name__}")
+        # refused now with the estimate, rather than killed by the OS halfway through the build
+        check_memory(config)
         seed, source = _seed_source(config.run.seed if rng is None else rng)
         super().__init__(rng=source)
         self.seed = seed

@@ -27,6 +27,7 @@ from socialsim.experiment.outcomes import outcome_columns
 from socialsim.experiment.runner import RunTask
 from socialsim.experiment.seeds import run_seed
 from socialsim.experiment.spec import ExperimentSpec, base_config
+from socialsim.world.memory import estimate_memory
 
 __all__ = ["RUN_COLUMNS", "PlannedRun", "SweepPlan", "plan_sweep"]
 
@@ -89,6 +90,9 @@ class SweepPlan:
         The most tiers of any point's world (fixes the outcome columns).
     spec_hash : str
         Hash of the spec and base world (a store refuses a different one).
+    largest_world : ModelConfig or None
+        The point's config whose world needs the most memory (the sweep checks
+        that enough workers' worlds of that size fit before it starts).
     """
 
     spec: ExperimentSpec
@@ -98,6 +102,7 @@ class SweepPlan:
     parameters: dict[str, list[Any]]
     n_tiers: int
     spec_hash: str
+    largest_world: ModelConfig | None = None
     _base_data: dict[str, Any] | None = field(default=None, repr=False)
 
     def config(self, run: PlannedRun) -> ModelConfig:
@@ -216,6 +221,7 @@ def _plan(spec: ExperimentSpec) -> SweepPlan:
     runs: list[PlannedRun] = []
     seen: dict[str, PlannedRun] = {}
     n_tiers = len(base.population.tiers)
+    largest_need, largest_world = -1, None
     for point in points:
         try:
             config = base.with_overrides(point.overrides)
@@ -226,6 +232,9 @@ def _plan(spec: ExperimentSpec) -> SweepPlan:
                 break
             continue
         n_tiers = max(n_tiers, len(config.population.tiers))
+        need = estimate_memory(config).total
+        if need > largest_need:
+            largest_need, largest_world = need, config
         for key in keys:
             parameters[key].append(_value_at(config, key))
         config_hash = config.config_hash()
@@ -259,6 +268,7 @@ def _plan(spec: ExperimentSpec) -> SweepPlan:
         parameters=parameters,
         n_tiers=n_tiers,
         spec_hash=stable_hash({"spec": spec.spec_hash(base), "runs": order}),
+        largest_world=largest_world,
     )
     plan.runs_schema()  # fails now, not after the first run, if a parameter has no Arrow type
     return plan

@@ -22,8 +22,9 @@ from typing import Any, TextIO
 
 import pyarrow as pa
 
-from socialsim.experiment.executors import open_executor
-from socialsim.experiment.plan import plan_sweep
+from socialsim.errors import ConfigError
+from socialsim.experiment.executors import available_cores, open_executor
+from socialsim.experiment.plan import SweepPlan, plan_sweep
 from socialsim.experiment.spec import ExperimentSpec, load_spec, spec_from_dict
 from socialsim.experiment.store import (
     SweepData,
@@ -35,6 +36,7 @@ from socialsim.experiment.store import (
     machine_description,
     package_versions,
 )
+from socialsim.world.memory import check_memory
 
 __all__ = ["SweepSummary", "default_out", "resolve_spec", "run_sweep"]
 
@@ -193,6 +195,7 @@ def run_sweep(
     if address is not None and kind != "dask":
         raise ValueError(f"scheduler: a Dask scheduler address needs the dask executor, not {kind}")
     stream = sys.stderr if stream is None else stream
+    _check_memory(plan, kind, n_workers, address, source)
 
     store = SweepStore(out_path)
     summary = SweepSummary(out=out_path, planned=len(plan.runs))
@@ -305,6 +308,24 @@ def run_sweep(
                 # report, and the session's record is lost either way.
                 failure.add_note(f"(the manifest could not be updated either: {exc})")
     return summary
+
+
+def _check_memory(
+    plan: SweepPlan, kind: str, workers: int | None, address: str | None, source: str | None
+) -> None:
+    """Refuse, before anything starts, a sweep whose workers' worlds would not fit in memory.
+
+    Only where the worlds are built on this machine: on a Dask cluster each
+    worker checks its own world as it builds it (a run refused there is
+    recorded as failed, with the estimate).
+    """
+    if plan.largest_world is None or (kind == "dask" and address is not None):
+        return
+    at_once = 1 if kind == "serial" else (workers or available_cores())
+    try:
+        check_memory(plan.largest_world, workers=max(min(at_once, len(plan.runs)), 1))
+    except ConfigError as exc:
+        raise (exc.with_source(source) if source else exc) from None
 
 
 def _setup_error(out: Path, exc: OSError) -> SweepWriteError:

@@ -303,13 +303,12 @@ class PlatformRecorder:
 
     def frame(self) -> pd.DataFrame:
         """Return the long table (see :data:`PLATFORM_COLUMNS`)."""
-        data = {
-            name: np.concatenate([r[name] for r in self.rows]) if self.rows else np.empty(0, int)
-            for name in PLATFORM_COLUMNS
+        data: dict[str, Any] = {
+            name: _stacked(self.rows, name, np.int64 if dtype == "category" else dtype)
+            for name, dtype in PLATFORM_COLUMNS.items()
         }
-        frame = pd.DataFrame(data)
-        frame["platform"] = _labels(frame["platform"], list(self.names))
-        return frame.astype({k: v for k, v in PLATFORM_COLUMNS.items() if k != "platform"})
+        data["platform"] = pd.Categorical.from_codes(data["platform"], categories=self.names)
+        return pd.DataFrame(data)
 
 
 TIER_COLUMNS: dict[str, str] = {
@@ -453,11 +452,8 @@ class TierRecorder:
 
     def frame(self) -> pd.DataFrame:
         """Return the long table (see :data:`TIER_COLUMNS`)."""
-        data = {
-            name: np.concatenate([r[name] for r in self.rows]) if self.rows else np.empty(0, int)
-            for name in TIER_COLUMNS
-        }
-        return pd.DataFrame(data).astype(TIER_COLUMNS)
+        data = {name: _stacked(self.rows, name, dtype) for name, dtype in TIER_COLUMNS.items()}
+        return pd.DataFrame(data)
 
 
 ORDER_COLUMNS: tuple[str, ...] = (
@@ -538,6 +534,13 @@ class OrderLog:
         frame["category"] = _labels(frame["category"], list(self.category_names))
         frame["platform"] = _labels(frame["platform"], list(self.platform_names))
         return frame
+
+
+def _stacked(rows: list[dict[str, np.ndarray]], name: str, dtype: Any) -> np.ndarray:
+    """Return column `name` of every row, end to end, as one array of `dtype`."""
+    if not rows:
+        return np.empty(0, dtype=dtype)
+    return np.concatenate([r[name] for r in rows]).astype(dtype, copy=False)
 
 
 def _labels(codes: pd.Series, names: list[str]) -> pd.Categorical:

@@ -1707,11 +1707,12 @@ class SocialCommerceModel(mesa.Model):
 
     def summary(self) -> dict[str, Any]:
         """Run totals and provenance: seed, config hash, versions, wall time."""
-        metrics = self._recorder.frame()
+        rows = self._recorder.rows
         tiers = self.world.population.tier_counts()
         n_tiers = tiers.size
-        gmv = float(metrics["gmv"].sum()) if len(metrics) else 0.0
-        orders = int(metrics["orders"].sum()) if len(metrics) else 0
+        # the step table's column sums, without building it (as pandas sums: pairwise)
+        gmv = float(np.sum(np.array([r["gmv"] for r in rows], dtype=np.float64)))
+        orders = int(sum(r["orders"] for r in rows))
         return {
             "socialsim_version": __version__,
             "mesa_version": version("mesa"),

@@ -254,6 +254,7 @@ def test_graph_and_summary(small_run):
     assert summary["seed"] == 2024 and summary["steps"] == 30
     assert summary["config_hash"] == small_run.config.config_hash()
     assert summary["orders"] == small_run.step_metrics()["orders"].sum()
+    assert summary["gmv"] == small_run.step_metrics()["gmv"].sum()  # bit for bit
 
 
 def test_run_validates_steps_and_calls_back(small_config):

@@ -29,19 +29,21 @@ def _sweep_memory(
 
 
 def _growth(rss: list[int]) -> float:
-    """Highest resident memory in the last sixth of the runs minus in the second sixth (MB).
+    """Highest resident memory in the last sixth of the runs minus in the fourth sixth (MB).
 
-    The first sixth is left out: imports finish and caches fill on the first runs.
+    The first half is left out: imports finish, caches fill and the allocators' arenas
+    settle. (Under Python 3.12 the resident memory rose by about 12 MB between runs 80
+    and 190 of 300, then stayed flat to the byte; a leak grows without bound.)
     """
     sixth = len(rss) // 6
-    return (max(rss[-sixth:]) - max(rss[sixth : 2 * sixth])) / MB
+    return (max(rss[-sixth:]) - max(rss[3 * sixth : 4 * sixth])) / MB
 
 
 def test_three_hundred_tiny_runs_in_one_process_do_not_grow_its_memory(tmp_path: Path):
     found = _sweep_memory(tmp_path / "sweep", n_runs=300, n_consumers=120, steps=2)
     assert len(found["rss"]) == 300
     assert found["models"] == 0, "finished models are still alive"
-    # the old leak grew it by about 100 MB over these 250 runs
+    # the old leak grew it by about 0.5 MB a run: some 50 MB between the two windows
     assert _growth(found["rss"]) < 5, [round(r / MB, 1) for r in found["rss"][::25]]
 
 

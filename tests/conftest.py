@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import os
+
 import networkx as nx
 import numpy as np
+import pandas as pd
 import pytest
 
 from socialsim import ModelConfig, SocialCommerceModel
@@ -16,6 +19,23 @@ TINY_WORLD = {
     "daigou.n_shoppers": 0,
 }
 """Dotted overrides for a 400-consumer world that runs a few days in a blink (sweep tests)."""
+
+
+def assert_same_sweep_tables(found: str | os.PathLike, expected: str | os.PathLike) -> None:
+    """Assert two sweep directories hold the same tables, bit for bit, but for the timing columns.
+
+    Every table the expected sweep keeps is compared, in the order load_sweep reads it.
+    """
+    from socialsim.experiment import load_sweep
+    from socialsim.experiment.plan import TIMING_COLUMNS
+
+    a, b = load_sweep(found), load_sweep(expected)
+    assert a.tables == b.tables
+    for name in b.tables:
+        x, y = a.table(name), b.table(name)
+        if name == "runs":
+            x, y = x.drop(columns=list(TIMING_COLUMNS)), y.drop(columns=list(TIMING_COLUMNS))
+        pd.testing.assert_frame_equal(x, y, check_exact=True, obj=name)
 
 
 @pytest.fixture(scope="session")

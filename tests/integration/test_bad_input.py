@@ -37,6 +37,7 @@ from socialsim.config.platforms import PRESETS
 from socialsim.config.schema import ModelConfig
 from socialsim.errors import ConfigError
 from socialsim.experiment.spec import DESIGN_KINDS
+from tests.conftest import TINY_WORLD
 
 # Deterministic (derandomize, no example database) so that CI sees the same examples on
 # every run; function-scoped fixtures (capsys) are fine, every example resets them.
@@ -56,13 +57,7 @@ SPEC: dict[str, Any] = {
     "seed": 2,
     "steps": 4,
     "replications": 2,
-    "base": {
-        "population.n_consumers": 400,
-        "influencers.n_kols": 2,
-        "influencers.n_kocs": 8,
-        "stores.n_owners": 4,
-        "daigou.n_shoppers": 0,
-    },
+    "base": TINY_WORLD,
     "design": {"kind": "grid", "parameters": {"network.mean_degree": [6, 9]}},
     "execution": {"executor": "serial"},
     # a spec's own mistakes must be named at their own key, not under a variant

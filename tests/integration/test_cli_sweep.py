@@ -9,6 +9,7 @@ import yaml
 
 from socialsim.cli import main
 from socialsim.experiment import load_sweep
+from tests.conftest import TINY_WORLD
 
 SPEC = {
     "name": "cli",
@@ -16,13 +17,7 @@ SPEC = {
     "seed": 2,
     "steps": 4,
     "replications": 2,
-    "base": {
-        "population.n_consumers": 400,
-        "influencers.n_kols": 2,
-        "influencers.n_kocs": 8,
-        "stores.n_owners": 4,
-        "daigou.n_shoppers": 0,
-    },
+    "base": TINY_WORLD,
     "design": {"kind": "grid", "parameters": {"network.mean_degree": [6, 9]}},
     "execution": {"executor": "serial"},
     "variants": {"quick": {"replications": 1}},

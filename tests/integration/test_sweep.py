@@ -9,9 +9,9 @@ import pytest
 
 from socialsim.errors import ConfigError
 from socialsim.experiment import load_sweep, run_sweep
-from socialsim.experiment.plan import TIMING_COLUMNS
 from socialsim.experiment.store import SweepBusyError, SweepStore
 from tests.conftest import TINY_WORLD as TINY
+from tests.conftest import assert_same_sweep_tables
 
 DISCOUNT = "platforms.pinduoduo.group_buying.discount"
 
@@ -165,27 +165,15 @@ def test_the_tables_read_directly_in_duckdb(tmp_path: Path):
     assert [int(total) for _, total in by_run] == expected
 
 
-def _comparable(data) -> dict[str, pd.DataFrame]:
-    runs = data.runs.drop(columns=list(TIMING_COLUMNS))
-    return {
-        "runs": runs,
-        "steps": data.steps,
-        "platforms": data.platforms,
-        "orders": data.orders,
-    }
-
-
 def test_every_executor_gives_identical_tables(tmp_path: Path):
     the_spec = spec(outputs=["platforms", "orders"], design=FAILING, replications=1)
     sweep(tmp_path, "serial", spec=the_spec)
     sweep(tmp_path, "process", spec=the_spec, executor="process", workers=2)
     sweep(tmp_path, "dask", spec=the_spec, executor="dask", workers=2)
-    reference = _comparable(load_sweep(tmp_path / "serial"))
     for name in ("process", "dask"):
-        other = _comparable(load_sweep(tmp_path / name))
-        for table, frame in reference.items():
-            pd.testing.assert_frame_equal(other[table], frame, check_exact=True, obj=table)
-    assert reference["runs"]["status"].value_counts().to_dict() == {"ok": 2, "failed": 2}
+        assert_same_sweep_tables(tmp_path / name, tmp_path / "serial")
+    runs = load_sweep(tmp_path / "serial").runs
+    assert runs["status"].value_counts().to_dict() == {"ok": 2, "failed": 2}
 
 
 def test_resuming_with_other_package_versions_warns(tmp_path: Path, capsys):

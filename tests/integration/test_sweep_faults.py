@@ -20,17 +20,16 @@ import threading
 import time
 from pathlib import Path
 
-import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 import yaml
 
 import socialsim.experiment.runner as runner
 from socialsim.experiment import load_sweep, run_sweep
-from socialsim.experiment.plan import TIMING_COLUMNS, plan_sweep
+from socialsim.experiment.plan import plan_sweep
 from socialsim.experiment.spec import spec_from_dict
 from socialsim.experiment.store import SweepStore, SweepWriteError
-from tests.conftest import TINY_WORLD
+from tests.conftest import TINY_WORLD, assert_same_sweep_tables
 
 DISCOUNT = "platforms.pinduoduo.group_buying.discount"
 STEPS = 5
@@ -291,15 +290,6 @@ def test_a_real_file_size_limit_stops_the_sweep_and_it_resumes(tmp_path: Path):
 # ----------------------------------------------------------------- Dask: a worker lost mid-sweep
 
 
-def _comparable(out: Path) -> dict[str, pd.DataFrame]:
-    data = load_sweep(out)
-    return {
-        "runs": data.runs.drop(columns=list(TIMING_COLUMNS)),
-        "steps": data.steps,
-        "platforms": data.platforms,
-    }
-
-
 def test_a_dask_worker_killed_mid_sweep_loses_and_duplicates_no_run(tmp_path: Path):
     import io
     import logging
@@ -370,10 +360,7 @@ def test_a_dask_worker_killed_mid_sweep_loses_and_duplicates_no_run(tmp_path: Pa
     assert len(data.steps) == len(planned) * steps
     assert f"{len(planned)}/{len(planned)} runs (0 failed)" in stream.getvalue()
 
-    reference = _comparable(tmp_path / "serial")
-    found = _comparable(out)
-    for table, frame in reference.items():
-        pd.testing.assert_frame_equal(found[table], frame, check_exact=True, obj=table)
+    assert_same_sweep_tables(out, tmp_path / "serial")
 
 
 def test_the_dask_executor_follows_the_number_of_workers():

@@ -18,14 +18,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 import yaml
 
 from socialsim.experiment import load_sweep, run_sweep
-from socialsim.experiment.plan import TIMING_COLUMNS
-from tests.conftest import TINY_WORLD
+from tests.conftest import TINY_WORLD, assert_same_sweep_tables
 
 N_POINTS, REPS, STEPS = 6, 2, 15
 SPEC = {
@@ -324,25 +322,11 @@ def kill_repeatedly(
     return out, kills
 
 
-def comparable(out: Path) -> dict[str, pd.DataFrame]:
-    """The sweep's tables without the columns that differ between repeats of a run."""
-    data = load_sweep(out)
-    return {
-        "runs": data.runs.drop(columns=list(TIMING_COLUMNS)),
-        "steps": data.steps,
-        "platforms": data.platforms,
-        "orders": data.orders,
-    }
-
-
 def assert_same_tables(out: Path, spec: dict, tmp_path: Path) -> None:
     """Assert the tables of `out` equal those of an uninterrupted serial sweep of `spec`."""
     reference = tmp_path / "uninterrupted"
     run_sweep(spec, out=reference, executor="serial", progress=False)
-    expected = comparable(reference)
-    found = comparable(out)
-    for table, frame in expected.items():
-        pd.testing.assert_frame_equal(found[table], frame, check_exact=True, obj=table)
+    assert_same_sweep_tables(out, reference)
 
 
 def test_a_sweep_killed_at_random_moments_ends_with_every_run_exactly_once(tmp_path: Path):

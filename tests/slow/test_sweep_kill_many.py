@@ -22,9 +22,10 @@ N_KILLS = 25
 def test_a_sweep_killed_25_times_ends_with_every_run_exactly_once(
     tmp_path: Path, executor: str, seed: int
 ):
-    # 64 runs of about 0.3 s: enough that 25 sessions, each killed within a few seconds
-    # of its runs starting, do not finish the sweep
-    spec = random_kill_spec(32)
+    # 320 runs of about 0.2 s: a session killed within a few seconds of its runs starting
+    # records about 7, so 25 of them do not finish the sweep (64 runs, enough when a run
+    # took 0.3 s, were done after 9 kills once small runs got cheaper)
+    spec = random_kill_spec(160)
     out, kills = kill_repeatedly(tmp_path, spec, [executor], N_KILLS, seed, running=2.0)
     assert len(kills) == N_KILLS, f"the sweep finished after {len(kills)} kills; enlarge it"
     # the kills landed at every kind of moment (else the test proves less than it says)

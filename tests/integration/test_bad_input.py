@@ -37,7 +37,7 @@ from socialsim.config.platforms import PRESETS
 from socialsim.config.schema import ModelConfig
 from socialsim.errors import ConfigError
 from socialsim.experiment.spec import DESIGN_KINDS
-from tests.conftest import TINY_WORLD
+from tests.integration.test_cli_sweep import SPEC as CLI_SPEC
 
 # Deterministic (derandomize, no example database) so that CI sees the same examples on
 # every run; function-scoped fixtures (capsys) are fine, every example resets them.
@@ -52,17 +52,9 @@ FAST = settings(
 DEFAULT: dict[str, Any] = yaml.safe_load(ModelConfig().to_yaml())
 """The fully resolved default config, as the YAML file a user would start from."""
 
-SPEC: dict[str, Any] = {
-    "name": "bad",
-    "seed": 2,
-    "steps": 4,
-    "replications": 2,
-    "base": TINY_WORLD,
-    "design": {"kind": "grid", "parameters": {"network.mean_degree": [6, 9]}},
-    "execution": {"executor": "serial"},
-    # a spec's own mistakes must be named at their own key, not under a variant
-    "variants": {"quick": {"replications": 1}},
-}
+# the command-line tests' valid spec; its quick variant matters here: a spec's own mistakes
+# must be named at their own key, not under a variant
+SPEC: dict[str, Any] = {**CLI_SPEC, "name": "bad"}
 
 # Mappings whose keys are data (rows), not schema: any new key there is a new row.
 TABLES = {"tiers", "categories", "price_ladder", "platforms"}

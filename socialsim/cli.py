@@ -13,6 +13,7 @@ one or two lines, without a traceback (``--debug`` shows it).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 import time
 from collections.abc import Sequence
@@ -29,6 +30,7 @@ __all__ = ["build_parser", "main"]
 
 EXIT_USAGE = 2
 EXIT_FAILURE = 1
+_INT64_MAX = 2**63 - 1
 
 
 class _Parser(argparse.ArgumentParser):
@@ -360,20 +362,34 @@ def _run(args: argparse.Namespace) -> int:
     from socialsim.analysis.dashboard import save_dashboard
     from socialsim.experiment.single_run import (
         OUTPUT_FILES,
-        atomic_write,
+        OutputWriteError,
+        estimate_output_bytes,
         existing_outputs,
+        prepare_output,
         run_simulation,
         write_run,
     )
+    from socialsim.model import fresh_seed
+    from socialsim.world.memory import check_memory
 
     config = _resolve_config(args)
+    overrides: dict[str, Any] = {}
     if args.seed is not None:
-        config = config.with_overrides({"run.seed": args.seed})
+        overrides["run.seed"] = args.seed
+    if args.steps is not None:
+        overrides["run.steps"] = args.steps
     if args.events:
-        config = config.with_overrides({"run.record_orders": True})
+        overrides["run.record_orders"] = True
+    if overrides:
+        config = config.with_overrides(overrides)
+    if config.run.seed is None:
+        # drawn now, not by the model, so the default output directory is known (and checked)
+        # before anything runs
+        config = config.with_overrides({"run.seed": fresh_seed()})
+    names = (*OUTPUT_FILES, *(() if args.no_dashboard else ("dashboard.png",)))
     if args.out is not None and not args.overwrite:
         # refuse before running, not after: a refusal then costs nothing
-        existing = existing_outputs(args.out, (*OUTPUT_FILES, "dashboard.png"))
+        existing = existing_outputs(args.out, names)
         if existing:
             raise ConfigError(
                 [
@@ -384,20 +400,35 @@ def _run(args: argparse.Namespace) -> int:
                     )
                 ]
             )
+    check_memory(config)  # before the directory is made: a refused run leaves nothing behind
+    out = args.out or _default_out(config.run.seed)
+    created = prepare_output(out, needed_bytes=estimate_output_bytes(config, events=args.events))
     started = time.perf_counter()
     progress = not (args.no_progress or args.quiet) and sys.stderr.isatty()
-    result = run_simulation(config, steps=args.steps, progress=progress)
-    out = args.out or _default_out(result.summary["seed"])
-    write_run(result, out, overwrite=args.overwrite, events=args.events)
+    try:
+        result = run_simulation(config, progress=progress)
+    except BaseException:
+        if created:  # the directory this command made, still empty: leave nothing behind
+            with contextlib.suppress(OSError):
+                out.rmdir()
+        raise
+    extra = {}
     if not args.no_dashboard:
         title = (
             f"socialsim {__version__}: {result.summary['n_consumers']:,} consumers, "
             f"seed {result.summary['seed']}"
         )
-        atomic_write(
-            out / "dashboard.png",
-            lambda p: save_dashboard(result.steps, p, title=title, image_format="png"),
+        extra["dashboard.png"] = lambda p: save_dashboard(
+            result.steps, p, title=title, image_format="png"
         )
+    try:
+        write_run(result, out, overwrite=args.overwrite, events=args.events, extra=extra)
+    except OutputWriteError as exc:
+        if args.debug:
+            raise
+        print(f"socialsim: error: {exc}", file=sys.stderr)
+        print(_summary_table(result.summary, None, time.perf_counter() - started))
+        return EXIT_FAILURE
     if args.quiet:
         print(out)
     else:
@@ -415,7 +446,7 @@ def _default_out(seed: int | None) -> Path:
     return out
 
 
-def _summary_table(summary: dict, out: Path, seconds: float) -> str:
+def _summary_table(summary: dict, out: Path | None, seconds: float) -> str:
     aov = summary["average_order_value"]
     rows = [
         ("consumers", f"{summary['n_consumers']:,}"),
@@ -435,33 +466,35 @@ def _summary_table(summary: dict, out: Path, seconds: float) -> str:
         f"  {'time':<{width}}  {seconds:.1f} s (build {summary['build_seconds']:.1f} s, "
         f"steps {summary['step_seconds']:.1f} s)"
     )
-    lines.append(f"  {'outputs':<{width}}  {out}")
+    lines.append(f"  {'outputs':<{width}}  {out if out is not None else 'not saved'}")
     return "\n".join(lines)
 
 
 def _sweep(args: argparse.Namespace) -> int:
-    from socialsim.experiment.design import design_size
     from socialsim.experiment.spec import load_spec
     from socialsim.experiment.store import SweepBusyError, SweepWriteError
-    from socialsim.experiment.sweep import default_out, run_sweep
+    from socialsim.experiment.sweep import check_sweep, default_out, run_sweep
 
     spec = load_spec(args.spec, variant=args.variant)
     if args.scheduler is not None and args.executor not in (None, "dask"):
         raise ConfigError([Problem("--scheduler", f"needs --executor dask, not {args.executor}")])
     out = args.out or default_out(spec)
     if args.dry_run:
-        from socialsim.experiment.plan import plan_sweep
-        from socialsim.world.memory import estimate_memory
-
-        plan = plan_sweep(spec, str(args.spec))
-        print(
-            f"{spec.name}{'' if spec.variant is None else f' (variant {spec.variant})'}: "
-            f"{spec.design.kind} design, {design_size(spec.design)} points x "
-            f"{spec.replications} replications = {len(plan.runs)} runs of "
-            f"{plan.base.population.n_consumers:,} consumers x {plan.base.run.steps} days "
-            f"(the largest world needs {estimate_memory(plan.largest_world).brief} of memory); "
-            f"spec is valid; would write to {out}"
-        )
+        try:
+            setup = check_sweep(
+                args.spec,
+                out,
+                variant=args.variant,
+                executor=args.executor,
+                workers=args.workers,
+                scheduler=args.scheduler,
+                retry_failed=args.retry_failed,
+            )
+        except SweepBusyError as exc:
+            raise ConfigError([Problem("--out", str(exc))]) from None
+        for warning in setup.warnings:
+            print(warning, file=sys.stderr)
+        print(_dry_run_text(setup))
         return 0
     try:
         summary = run_sweep(
@@ -502,6 +535,32 @@ def _sweep(args: argparse.Namespace) -> int:
         )
         return EXIT_FAILURE
     return 0
+
+
+def _dry_run_text(setup: Any) -> str:
+    """Describe what a sweep would do, for ``--dry-run``."""
+    spec, plan = setup.spec, setup.plan
+    runs = len(plan.runs)
+    done = runs - setup.pending
+    where = f"{setup.executor}"
+    if setup.scheduler is not None:
+        where += f" at {setup.scheduler}"
+    elif setup.workers is not None and setup.executor != "serial":
+        where += f" with {setup.workers} worker{'s' * (setup.workers != 1)}"
+    memory = ""
+    if setup.memory is not None:
+        memory = f"; the largest world needs {setup.memory.brief} of memory"
+    elif plan.largest_world is not None:
+        memory = "; the cluster's workers check the memory of their worlds"
+    recorded = f" ({done} already recorded in {setup.out})" if done else ""
+    return (
+        f"{spec.name}{'' if spec.variant is None else f' (variant {spec.variant})'}: "
+        f"{spec.design.kind} design, {spec.design.size()} points x "
+        f"{spec.replications} replications = {runs} runs of "
+        f"{plan.base.population.n_consumers:,} consumers x {plan.base.run.steps} days"
+        f"{memory}; spec is valid; would run {setup.pending} run"
+        f"{'s' * (setup.pending != 1)}{recorded} on {where}; would write to {setup.out}"
+    )
 
 
 def _count_failed(out: Path) -> int:
@@ -593,12 +652,15 @@ def _positive_int(text: str) -> int:
 
 
 def _non_negative_int(text: str) -> int:
+    shown = text if len(text) <= 40 else f"{text[:20]}...({len(text):,} characters)"
     try:
         value = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a whole number, got {text!r}") from None
+        raise argparse.ArgumentTypeError(f"must be a whole number, got {shown!r}") from None
     if value < 0:
-        raise argparse.ArgumentTypeError(f"must be >= 0, got {value}")
+        raise argparse.ArgumentTypeError(f"must be >= 0, got {shown}")
+    if value > _INT64_MAX:
+        raise argparse.ArgumentTypeError(f"must be at most {_INT64_MAX} (2**63 - 1), got {shown}")
     return value
 
 

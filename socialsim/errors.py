@@ -11,9 +11,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["ConfigError", "Problem"]
+__all__ = ["MAX_LISTED_PROBLEMS", "ConfigError", "Problem"]
 
 _MISSING = object()
+
+MAX_LISTED_PROBLEMS = 20
+"""A :class:`ConfigError`'s message lists at most this many problems, then says how many more."""
 
 
 @dataclass(frozen=True)
@@ -57,11 +60,18 @@ class ConfigError(ValueError):
     source : str, optional
         Where the config came from (a file name, ``--set``), shown first.
 
+    The message has one line per problem, at most :data:`MAX_LISTED_PROBLEMS`
+    of them, then a line saying how many more there are (all are kept in
+    ``problems``).
+
     Examples
     --------
     >>> err = ConfigError([Problem("population.n_consumers", "must be >= 1", 0)])
     >>> print(err)
     population.n_consumers: must be >= 1, got 0
+    >>> many = ConfigError([Problem(f"k{i}", "unknown key") for i in range(23)], "f.yaml")
+    >>> print(str(many).splitlines()[-2:])
+    ['f.yaml: k19: unknown key', 'f.yaml: ... and 3 more problems']
     """
 
     def __init__(self, problems: list[Problem], source: str | None = None) -> None:
@@ -71,7 +81,10 @@ class ConfigError(ValueError):
 
     def _message(self) -> str:
         prefix = f"{self.source}: " if self.source else ""
-        lines = [f"{prefix}{p}" for p in self.problems]
+        lines = [f"{prefix}{p}" for p in self.problems[:MAX_LISTED_PROBLEMS]]
+        more = len(self.problems) - MAX_LISTED_PROBLEMS
+        if more > 0:
+            lines.append(f"{prefix}... and {more:,} more problem{'s' * (more != 1)}")
         return "\n".join(lines) if lines else f"{prefix}invalid configuration"
 
     def with_source(self, source: str) -> ConfigError:

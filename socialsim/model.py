@@ -127,7 +127,7 @@ from socialsim.world.memory import check_memory
 from socialsim.world.platforms import tier_shift as tier_shift_of
 from socialsim.world.world import World, build_world
 
-__all__ = ["SocialCommerceModel"]
+__all__ = ["SocialCommerceModel", "fresh_seed"]
 
 SeedLike = int | np.random.SeedSequence | np.random.Generator | None
 
@@ -1769,6 +1769,20 @@ class SocialCommerceModel(mesa.Model):
         return graph
 
 
+def fresh_seed() -> int:
+    """Return a new root seed from fresh OS entropy: 63 bits, a seed ``run.seed`` takes.
+
+    Short enough to retype, too many to collide by chance. A model built without
+    a seed draws one this way and records it.
+
+    Examples
+    --------
+    >>> 0 <= fresh_seed() < 2**63
+    True
+    """
+    return int(np.random.SeedSequence().entropy) >> 65
+
+
 def _seed_source(
     rng: SeedLike,
 ) -> tuple[int | None, int | np.random.SeedSequence | np.random.Generator]:
@@ -1779,8 +1793,7 @@ def _seed_source(
     A Generator is used as is; it is a stream, and a second model continues it.
     """
     if rng is None:
-        # 63 bits of fresh entropy: short enough to retype, too many to collide by chance
-        fresh = int(np.random.SeedSequence().entropy) >> 65
+        fresh = fresh_seed()
         return fresh, fresh
     if isinstance(rng, (bool, np.bool_)):
         raise TypeError("rng must be an int, a SeedSequence or a Generator, not a bool")

@@ -21,6 +21,8 @@ import copy
 import difflib
 import hashlib
 import json
+import os
+import sys
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -29,9 +31,11 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from socialsim.config.schema import ModelConfig
-from socialsim.errors import ConfigError, Problem
+from socialsim.errors import MAX_LISTED_PROBLEMS, ConfigError, Problem
 
 __all__ = [
+    "MAX_FILE_BYTES",
+    "MAX_FILE_BYTES_ENV",
     "apply_overrides",
     "dump_yaml",
     "field_type",
@@ -49,6 +53,21 @@ __all__ = [
 # The safe loader, in C where PyYAML was built with libyaml: the same rules, seven times
 # faster on a full config (0.1 s in Python).
 _SafeLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+MAX_FILE_BYTES = 1_000_000
+"""Config and spec files larger than this (1 MB) are refused before they are parsed.
+
+The largest shipped file is a few kilobytes; a file of megabytes is a mistake
+(a data file passed as a config, a generated list gone wrong), and parsing it
+could take minutes and gigabytes before any error. The environment variable
+:data:`MAX_FILE_BYTES_ENV` raises (or lowers) the limit.
+"""
+
+MAX_FILE_BYTES_ENV = "SOCIALSIM_MAX_FILE_BYTES"
+
+# Python refuses to turn text of more digits into an int (CVE-2020-10735); YAML would raise
+# a bare ValueError for such a number, so it is reported as a problem of its key instead.
+_MAX_DIGITS = sys.get_int_max_str_digits() or 4300
 
 
 def validate_config(data: Mapping[str, Any], source: str | None = None) -> ModelConfig:
@@ -124,24 +143,44 @@ def read_yaml(path: str | Path) -> Any:
     """
     path = Path(path)
     source = str(path)
+    limit = max_file_bytes()
     try:
+        size = path.stat().st_size
+        if size > limit:
+            raise ConfigError(
+                [
+                    Problem(
+                        "",
+                        f"is {size:,} bytes, more than the {limit:,} bytes a config or spec file "
+                        f"may have (set {MAX_FILE_BYTES_ENV} to allow larger files)",
+                    )
+                ],
+                source,
+            )
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ConfigError([Problem("", "file not found")], source) from None
     except IsADirectoryError:
         raise ConfigError([Problem("", "is a directory, not a YAML file")], source) from None
+    except NotADirectoryError:
+        raise ConfigError(
+            [Problem("", "file not found (a part of the path is a file)")], source
+        ) from None
     except UnicodeDecodeError:
         raise ConfigError([Problem("", "is not a UTF-8 text file")], source) from None
+    except PermissionError:
+        raise ConfigError([Problem("", "cannot be read (permission denied)")], source) from None
     loader = None
     try:
         loader = _SafeLoader(text)  # refuses control characters already
         node = loader.get_single_node()
         if node is not None:
             # PyYAML keeps the last of two equal keys; YAML forbids them, and the first
-            # value would be silently lost, so they are refused here
-            duplicate = _duplicate_key(node, (), set())
-            if duplicate is not None:
-                raise ConfigError([duplicate], source)
+            # value would be silently lost, so they are refused here; so are numbers too
+            # long for Python to read
+            problem = _node_problem(node, (), set())
+            if problem is not None:
+                raise ConfigError([problem], source)
         return None if node is None else loader.construct_document(node)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
@@ -157,11 +196,39 @@ def read_yaml(path: str | Path) -> Any:
             loader.dispose()
 
 
-def _duplicate_key(node: yaml.Node, path: tuple[str, ...], seen: set[int]) -> Problem | None:
-    """Return the first key given twice in one mapping of a YAML document, or None."""
+def max_file_bytes() -> int:
+    """Return the size limit of config and spec files: :data:`MAX_FILE_BYTES` or the env value.
+
+    Raises
+    ------
+    ConfigError
+        If the environment variable is set to something other than a whole number >= 1.
+    """
+    text = os.environ.get(MAX_FILE_BYTES_ENV, "").strip()
+    if not text:
+        return MAX_FILE_BYTES
+    if not text.isdigit() or len(text) > 18 or int(text) < 1:
+        raise ConfigError(
+            [Problem(MAX_FILE_BYTES_ENV, "must be a whole number of bytes >= 1", text)],
+            "environment",
+        )
+    return int(text)
+
+
+def _too_long_number(node: yaml.Node) -> bool:
+    """Whether a scalar reads as a whole number with more digits than Python converts."""
+    if not isinstance(node, yaml.ScalarNode) or node.tag != "tag:yaml.org,2002:int":
+        return False
+    return sum(c.isdigit() for c in node.value) > _MAX_DIGITS
+
+
+def _node_problem(node: yaml.Node, path: tuple[str, ...], seen: set[int]) -> Problem | None:
+    """Return the first key given twice in one mapping, or number too long to read, or None."""
     if id(node) in seen:  # an alias: already checked (and never walked twice, or in a loop)
         return None
     seen.add(id(node))
+    if _too_long_number(node):
+        return _long_number_problem(".".join(path), node.value)
     if isinstance(node, yaml.MappingNode):
         lines: dict[str, int] = {}
         for key, value in node.value:
@@ -174,13 +241,21 @@ def _duplicate_key(node: yaml.Node, path: tuple[str, ...], seen: set[int]) -> Pr
                     f"duplicate key (on lines {lines[key.value]} and {key.start_mark.line + 1})",
                 )
             lines[key.value] = key.start_mark.line + 1
-            if (found := _duplicate_key(value, here, seen)) is not None:
+            if _too_long_number(key):
+                return _long_number_problem(".".join(here), key.value)
+            if (found := _node_problem(value, here, seen)) is not None:
                 return found
     elif isinstance(node, yaml.SequenceNode):
         for i, item in enumerate(node.value):
-            if (found := _duplicate_key(item, (*path, str(i)), seen)) is not None:
+            if (found := _node_problem(item, (*path, str(i)), seen)) is not None:
                 return found
     return None
+
+
+def _long_number_problem(path: str, text: str) -> Problem:
+    digits = sum(c.isdigit() for c in text)
+    shown = f"{text[:12]}...({digits:,} digits)"
+    return Problem(path, f"a number of more than {_MAX_DIGITS:,} digits cannot be read", shown)
 
 
 def parse_override(text: str) -> tuple[str, Any]:
@@ -201,6 +276,8 @@ def parse_override(text: str) -> tuple[str, Any]:
         value = yaml.safe_load(raw) if raw.strip() else raw
     except yaml.YAMLError:
         value = raw
+    except ValueError:  # a whole number too long for Python to read
+        raise ConfigError([_long_number_problem(key, raw.strip())], "--set") from None
     return key, value
 
 
@@ -414,9 +491,10 @@ def validation_problems(exc: ValidationError, root: type[BaseModel] = ModelConfi
         elif loc and loc[-1] == "[key]":
             problems.append(Problem(".".join(loc[:-1]), f"invalid table key: {rule}", loc[-2]))
         elif kind == "extra_forbidden":
-            problems.append(
-                Problem(".".join(loc), "unknown key" + _suggestion(loc[-1], _siblings(loc, root)))
-            )
+            # suggestions only for the problems a message shows: thousands cost seconds
+            shown = len(problems) < MAX_LISTED_PROBLEMS
+            hint = _suggestion(loc[-1], _siblings(loc, root)) if shown else ""
+            problems.append(Problem(".".join(loc), "unknown key" + hint))
         elif kind in ("union_tag_invalid", "union_tag_not_found"):
             # a tagged union (design kinds): the problem is the tag, not the whole mapping
             ctx = error.get("ctx", {})

@@ -72,19 +72,7 @@ def design_size(design: Any) -> int:
     >>> design_size(SobolDesign(kind="sobol", bounds={"a": (0, 1), "b": (0, 1)}, samples=8))
     32
     """
-    if isinstance(design, GridDesign):
-        return int(np.prod([len(v) for v in design.parameters.values()]))
-    if isinstance(design, ZipDesign):
-        return len(next(iter(design.parameters.values())))
-    if isinstance(design, ScenarioDesign):
-        grid = int(np.prod([len(v) for v in design.parameters.values()]))
-        return len(design.scenarios) * grid
-    d = len(design.bounds)
-    if isinstance(design, SobolDesign):
-        return design.samples * ((2 * d + 2) if design.second_order else (d + 2))
-    if isinstance(design, MorrisDesign):
-        return design.samples * (d + 1)
-    return design.samples
+    return design.size()
 
 
 def expand_design(design: Any, root_seed: int) -> list[DesignPoint]:

@@ -30,6 +30,7 @@ Examples
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping
 from pathlib import Path
@@ -50,6 +51,8 @@ from socialsim.errors import ConfigError, Problem
 
 __all__ = [
     "DESIGN_KINDS",
+    "MAX_DESIGN_POINTS",
+    "MAX_RUNS",
     "OUTPUT_TABLES",
     "Design",
     "ExecutionConfig",
@@ -70,6 +73,17 @@ OUTPUT_TABLES: tuple[str, ...] = ("steps", "platforms", "tiers", "orders")
 
 EXECUTORS = ("serial", "process", "dask")
 
+MAX_DESIGN_POINTS = 100_000
+"""The most design points a spec may have (computed from the design's parts, not expanded).
+
+Planning checks every point's config, about 6 ms a point on one core, so this
+many take about ten minutes to plan; a design of millions of points is a
+mistake (a grid of too many lists), refused at once.
+"""
+
+MAX_RUNS = 1_000_000
+"""The most runs (design points x replications) a spec may have."""
+
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
 
@@ -86,6 +100,22 @@ class _Design(Section):
     def parameter_keys(self) -> list[str]:
         """Return the dotted config keys this design varies, in order."""
         raise NotImplementedError
+
+    def size(self) -> int:
+        """Return the number of design points, computed without expanding them."""
+        raise NotImplementedError
+
+    def size_text(self) -> str:
+        """Return how :meth:`size` comes about, e.g. ``100 x 100 x 100``."""
+        return f"{self.size():,}"
+
+
+def _grid_size(parameters: dict[str, list[Any]]) -> int:
+    return math.prod(len(values) for values in parameters.values())
+
+
+def _grid_text(parameters: dict[str, list[Any]]) -> str:
+    return " x ".join(str(len(values)) for values in parameters.values())
 
 
 def _non_empty_lists(parameters: dict[str, list[Any]]) -> dict[str, list[Any]]:
@@ -112,6 +142,14 @@ class GridDesign(_ListDesign):
 
     kind: Literal["grid"]
 
+    def size(self) -> int:
+        """Return the product of the lists' lengths."""
+        return _grid_size(self.parameters)
+
+    def size_text(self) -> str:
+        """Return the lists' lengths, multiplied: ``3 x 4``."""
+        return f"{_grid_text(self.parameters)} = {self.size():,}"
+
 
 class ZipDesign(_ListDesign):
     """The lists taken together: point ``i`` takes the ``i``-th value of every list."""
@@ -129,6 +167,10 @@ class ZipDesign(_ListDesign):
                     f"zip lists must have equal lengths: {n} values here, {first} for {first_key}",
                 )
         return self
+
+    def size(self) -> int:
+        """Return the lists' common length."""
+        return len(next(iter(self.parameters.values())))
 
 
 class ScenarioDesign(_Design):
@@ -159,6 +201,16 @@ class ScenarioDesign(_Design):
 
     _check_lists = field_validator("parameters")(_non_empty_lists)
 
+    def size(self) -> int:
+        """Return the number of arms times the size of the grid."""
+        return len(self.scenarios) * _grid_size(self.parameters)
+
+    def size_text(self) -> str:
+        """Return ``arms x grid``."""
+        if not self.parameters:
+            return f"{self.size():,} arms"
+        return f"{len(self.scenarios)} arms x {_grid_text(self.parameters)} = {self.size():,}"
+
     def parameter_keys(self) -> list[str]:
         """Return the dotted config keys this design varies, in order."""
         keys: dict[str, None] = {}
@@ -185,6 +237,10 @@ class _SampledDesign(_Design):
     def parameter_keys(self) -> list[str]:
         """Return the dotted config keys this design varies, in order."""
         return list(self.bounds)
+
+    def size(self) -> int:
+        """Return ``samples`` (Sobol and Morris designs multiply it)."""
+        return self.samples
 
 
 class RandomDesign(_SampledDesign):
@@ -219,12 +275,31 @@ class SobolDesign(_SampledDesign):
             raise ValueError(f"must be a power of 2 for Sobol sampling (try {low} or {2 * low})")
         return samples
 
+    def size(self) -> int:
+        """Return ``samples x (D + 2)``, or ``samples x (2D + 2)`` with ``second_order``."""
+        d = len(self.bounds)
+        return self.samples * ((2 * d + 2) if self.second_order else (d + 2))
+
+    def size_text(self) -> str:
+        """Return ``samples x (D + 2)`` written out."""
+        d = len(self.bounds)
+        factor = f"(2 x {d} + 2)" if self.second_order else f"({d} + 2)"
+        return f"{self.samples:,} samples x {factor} = {self.size():,}"
+
 
 class MorrisDesign(_SampledDesign):
     """Morris trajectories (SALib ``sample.morris``): ``samples × (D + 1)`` points."""
 
     kind: Literal["morris"]
     levels: int = Field(default=4, ge=2, le=1000, description="Grid levels per parameter.")
+
+    def size(self) -> int:
+        """Return ``samples x (D + 1)``."""
+        return self.samples * (len(self.bounds) + 1)
+
+    def size_text(self) -> str:
+        """Return ``samples x (D + 1)`` written out."""
+        return f"{self.samples:,} trajectories x ({len(self.bounds)} + 1) = {self.size():,}"
 
 
 Design = Annotated[
@@ -298,6 +373,26 @@ class ExperimentSpec(Section):
     def _steps_always(cls, outputs: tuple[str, ...]) -> tuple[str, ...]:
         # per-step metrics are always kept; order and duplicates do not matter
         return tuple(t for t in OUTPUT_TABLES if t == "steps" or t in outputs)
+
+    @model_validator(mode="after")
+    def _bounded_size(self) -> ExperimentSpec:
+        # from the design's parts: expanding a design of 10^8 points would hang first
+        points = self.design.size()
+        if points > MAX_DESIGN_POINTS:
+            raise located(
+                "design",
+                f"has {self.design.size_text()} points, more than the {MAX_DESIGN_POINTS:,} a "
+                "sweep may have; use fewer values or samples, or split the sweep",
+            )
+        runs = points * self.replications
+        if runs > MAX_RUNS:
+            raise located(
+                "replications",
+                f"{points:,} design points x {self.replications:,} replications = {runs:,} "
+                f"runs, more than the {MAX_RUNS:,} a sweep may have; use fewer replications "
+                "or points, or split the sweep",
+            )
+        return self
 
     @property
     def crn(self) -> bool:

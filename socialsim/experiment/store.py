@@ -212,6 +212,8 @@ class SweepStore:
         ConfigError
             If the directory holds no sweep or the manifest is unreadable.
         """
+        if self.path.exists() and not self.path.is_dir():
+            raise ConfigError([Problem("", "is a file, not a sweep directory")], str(self.path))
         try:
             return json.loads(self.manifest_path.read_text(encoding="utf-8"))
         except FileNotFoundError:
@@ -228,20 +230,20 @@ class SweepStore:
         text = json.dumps(manifest, indent=1, default=str) + "\n"
         atomic_write(self.manifest_path, lambda p: p.write_text(text, encoding="utf-8"))
 
-    def initialise(self, plan: SweepPlan) -> dict[str, Any]:
-        """Create the store for `plan`, or check that an existing one holds the same sweep.
+    def check_can_hold(self, plan: SweepPlan) -> None:
+        """Check, changing nothing, that this directory can hold the sweep of `plan`.
 
-        Returns
-        -------
-        dict
-            The manifest.
+        It must not exist yet, be empty (but for scratch files of a killed
+        start), or hold the sweep of this very spec.
 
         Raises
         ------
         ConfigError
-            If the directory is not empty and holds no sweep, or holds a
+            Naming ``--out``: a file, a directory holding something else, or a
             sweep of a different spec.
         """
+        if self.path.exists() and not self.path.is_dir():
+            raise ConfigError([Problem("--out", f"{self.path} is a file, not a directory")])
         if self.exists():
             manifest = self.read_manifest()
             if manifest.get("spec_hash") != plan.spec_hash:
@@ -259,9 +261,8 @@ class SweepStore:
                         )
                     ]
                 )
-            self._make_table_dirs(manifest.get("outputs", ()))
-            return manifest
-        if self.path.exists() and any(not self._is_scratch(p) for p in self.path.iterdir()):
+            return
+        if self.path.is_dir() and any(not self._is_scratch(p) for p in self.path.iterdir()):
             raise ConfigError(
                 [
                     Problem(
@@ -271,6 +272,26 @@ class SweepStore:
                     )
                 ]
             )
+
+    def initialise(self, plan: SweepPlan) -> dict[str, Any]:
+        """Create the store for `plan`, or check that an existing one holds the same sweep.
+
+        Returns
+        -------
+        dict
+            The manifest.
+
+        Raises
+        ------
+        ConfigError
+            If the directory is not empty and holds no sweep, or holds a
+            sweep of a different spec.
+        """
+        self.check_can_hold(plan)
+        if self.exists():
+            manifest = self.read_manifest()
+            self._make_table_dirs(manifest.get("outputs", ()))
+            return manifest
         spec = plan.spec
         manifest = {
             "format_version": FORMAT_VERSION,

@@ -27,6 +27,7 @@ from socialsim.experiment.executors import available_cores, open_executor
 from socialsim.experiment.plan import SweepPlan, plan_sweep
 from socialsim.experiment.spec import ExperimentSpec, load_spec, spec_from_dict
 from socialsim.experiment.store import (
+    SweepBusyError,
     SweepData,
     SweepStore,
     SweepWriteError,
@@ -36,9 +37,16 @@ from socialsim.experiment.store import (
     machine_description,
     package_versions,
 )
-from socialsim.world.memory import check_memory
+from socialsim.world.memory import MemoryEstimate, check_memory
 
-__all__ = ["SweepSummary", "default_out", "resolve_spec", "run_sweep"]
+__all__ = [
+    "SweepSetup",
+    "SweepSummary",
+    "check_sweep",
+    "default_out",
+    "resolve_spec",
+    "run_sweep",
+]
 
 
 @dataclass
@@ -113,6 +121,145 @@ def default_out(spec: ExperimentSpec) -> Path:
     return Path("sweeps") / name
 
 
+@dataclass
+class SweepSetup:
+    """A sweep checked and ready to start: what :func:`check_sweep` found.
+
+    Attributes
+    ----------
+    spec : ExperimentSpec
+    plan : SweepPlan
+    out : Path
+        The sweep's directory (it may not exist yet).
+    executor : str
+        ``serial``, ``process`` or ``dask``.
+    scheduler : str or None
+        The Dask scheduler's address (a remote cluster), if any.
+    requested_workers : int or None
+        Workers asked for (the command line's, else the spec's); None: the cores.
+    workers : int or None
+        Worker processes that will start: the requested number (or the usable
+        cores), but never more than there are pending runs; 1 for ``serial``;
+        None on a remote Dask cluster, whose workers are its own.
+    recorded : dict
+        run_id -> status of the runs already recorded in `out`.
+    pending : int
+        Runs this session would run.
+    memory : MemoryEstimate or None
+        The estimate of the largest world (None on a remote Dask cluster).
+    warnings : list of str
+        Things worth saying before the sweep starts (more workers than cores).
+    """
+
+    spec: ExperimentSpec
+    plan: SweepPlan
+    out: Path
+    executor: str
+    scheduler: str | None
+    requested_workers: int | None
+    workers: int | None
+    recorded: dict[str, str]
+    pending: int
+    memory: MemoryEstimate | None
+    warnings: list[str] = field(default_factory=list)
+
+
+def check_sweep(
+    spec: ExperimentSpec | Mapping[str, Any] | str | os.PathLike[str],
+    out: str | os.PathLike[str] | None = None,
+    *,
+    executor: str | None = None,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    retry_failed: bool = False,
+    variant: str | None = None,
+) -> SweepSetup:
+    """Run every check a sweep runs before it starts, and change nothing.
+
+    ``socialsim sweep --dry-run`` is this; :func:`run_sweep` starts with it.
+    The spec, the base world and every design point's config are validated;
+    the sweep directory must be new, empty, or hold this very sweep, and not
+    be in use; the number of workers is capped at the pending runs; and the
+    largest world times the workers running at once must fit in memory.
+
+    Parameters
+    ----------
+    spec, out, executor, workers, scheduler, retry_failed, variant
+        As for :func:`run_sweep`.
+
+    Returns
+    -------
+    SweepSetup
+
+    Raises
+    ------
+    ConfigError
+        For an invalid spec, an unusable `out`, or worlds that do not fit in
+        memory (:class:`~socialsim.world.memory.MemoryLimitError`).
+    SweepBusyError
+        If another process is running a sweep into `out`.
+    """
+    source = None if isinstance(spec, ExperimentSpec | Mapping) else str(spec)
+    spec = resolve_spec(spec, variant)
+    plan = plan_sweep(spec, source)
+    out_path = Path(out) if out is not None else default_out(spec)
+    kind = executor or spec.execution.executor
+    requested = workers if workers is not None else spec.execution.workers
+    address = scheduler if scheduler is not None else spec.execution.scheduler
+    if scheduler is None and executor not in (None, "dask"):
+        address = None  # an executor asked for here wins over the spec's Dask scheduler
+    if address is not None and executor is None:
+        kind = "dask"
+    if address is not None and kind != "dask":
+        raise ValueError(f"scheduler: a Dask scheduler address needs the dask executor, not {kind}")
+    store = SweepStore(out_path)
+    store.check_can_hold(plan)
+    holder = store.running()
+    if holder is not None:
+        raise SweepBusyError(
+            f"{out_path} is in use by a running sweep ({holder}); wait for it to finish "
+            "or stop it first"
+        )
+    recorded = store.finished() if store.exists() else {}
+    pending = _pending_count(plan, recorded, retry_failed)
+    setup = SweepSetup(
+        spec=spec,
+        plan=plan,
+        out=out_path,
+        executor=kind,
+        scheduler=address,
+        requested_workers=requested,
+        workers=None,
+        recorded=recorded,
+        pending=pending,
+        memory=None,
+    )
+    if kind == "dask" and address is not None:
+        return setup  # a remote cluster's workers are its own, and check their own worlds
+    cores = available_cores()
+    wanted = 1 if kind == "serial" else (requested or cores)
+    setup.workers = max(1, min(wanted, pending))
+    if kind != "serial" and requested is not None and requested > cores:
+        setup.warnings.append(
+            f"warning: {requested} workers asked for, more than the {cores} usable "
+            f"core{'s' * (cores != 1)}; runs will share cores, each slower"
+            + (
+                f" (starting {setup.workers}, one per pending run)"
+                if setup.workers < requested
+                else ""
+            )
+        )
+    setup.memory = _check_memory(plan, setup.workers, source)
+    return setup
+
+
+def _pending_count(plan: SweepPlan, recorded: dict[str, str], retry_failed: bool) -> int:
+    return sum(
+        recorded.get(run.run_id) is None or (retry_failed and recorded.get(run.run_id) == "failed")
+        for run in plan.runs
+    )
+
+
 def run_sweep(
     spec: ExperimentSpec | Mapping[str, Any] | str | os.PathLike[str],
     out: str | os.PathLike[str] | None = None,
@@ -181,22 +328,20 @@ def run_sweep(
     (4, 4, 4, 12)
     """
     started = time.perf_counter()
-    source = None if isinstance(spec, ExperimentSpec | Mapping) else str(spec)
-    spec = resolve_spec(spec, variant)
-    plan = plan_sweep(spec, source)
-    out_path = Path(out) if out is not None else default_out(spec)
-    kind = executor or spec.execution.executor
-    n_workers = workers if workers is not None else spec.execution.workers
-    address = scheduler if scheduler is not None else spec.execution.scheduler
-    if scheduler is None and executor not in (None, "dask"):
-        address = None  # an executor asked for here wins over the spec's Dask scheduler
-    if address is not None and executor is None:
-        kind = "dask"
-    if address is not None and kind != "dask":
-        raise ValueError(f"scheduler: a Dask scheduler address needs the dask executor, not {kind}")
     stream = sys.stderr if stream is None else stream
-    _check_memory(plan, kind, n_workers, address, source)
-
+    setup = check_sweep(
+        spec,
+        out,
+        executor=executor,
+        workers=workers,
+        scheduler=scheduler,
+        retry_failed=retry_failed,
+        variant=variant,
+    )
+    plan, out_path, kind, address = setup.plan, setup.out, setup.executor, setup.scheduler
+    source = None if isinstance(spec, ExperimentSpec | Mapping) else str(spec)
+    for warning in setup.warnings:
+        print(warning, file=stream)
     store = SweepStore(out_path)
     summary = SweepSummary(out=out_path, planned=len(plan.runs))
     with contextlib.ExitStack() as stack:
@@ -215,6 +360,13 @@ def run_sweep(
             or (retry_failed and recorded.get(run.run_id) == "failed")
         ]
         summary.skipped = len(plan.runs) - len(todo)
+        n_workers = None
+        if setup.workers is not None:  # never more workers than runs to do
+            n_workers = max(1, min(setup.requested_workers or available_cores(), len(todo)))
+            if kind == "serial":
+                n_workers = 1
+            elif n_workers > setup.workers:  # more to do than checked (parts set aside)
+                _check_memory(plan, n_workers, source)
         session: dict[str, Any] = {
             "started_at": _now(),
             "finished_at": None,
@@ -310,20 +462,17 @@ def run_sweep(
     return summary
 
 
-def _check_memory(
-    plan: SweepPlan, kind: str, workers: int | None, address: str | None, source: str | None
-) -> None:
+def _check_memory(plan: SweepPlan, workers: int, source: str | None) -> MemoryEstimate | None:
     """Refuse, before anything starts, a sweep whose workers' worlds would not fit in memory.
 
-    Only where the worlds are built on this machine: on a Dask cluster each
-    worker checks its own world as it builds it (a run refused there is
+    Only where the worlds are built on this machine: on a remote Dask cluster
+    each worker checks its own world as it builds it (a run refused there is
     recorded as failed, with the estimate).
     """
-    if plan.largest_world is None or (kind == "dask" and address is not None):
-        return
-    at_once = 1 if kind == "serial" else (workers or available_cores())
+    if plan.largest_world is None:
+        return None
     try:
-        check_memory(plan.largest_world, workers=max(min(at_once, len(plan.runs)), 1))
+        return check_memory(plan.largest_world, workers=max(workers, 1))
     except ConfigError as exc:
         raise (exc.with_source(source) if source else exc) from None
 

@@ -50,6 +50,7 @@ __all__ = [
     "MemoryLimitError",
     "available_memory",
     "check_memory",
+    "dominant_key",
     "estimate_memory",
 ]
 
@@ -160,9 +161,10 @@ class MemoryEstimate:
 class MemoryLimitError(ConfigError):
     """A world that would need more memory than the machine has available.
 
-    A :class:`~socialsim.errors.ConfigError` about ``population.n_consumers``,
-    so it is reported like any other bad value (one line, exit status 2 on the
-    command line).
+    A :class:`~socialsim.errors.ConfigError` about the config key that makes
+    the world too big (see :func:`dominant_key`), so it is reported like any
+    other bad value (one line, exit status 2 on the command line): the key and
+    its value, the memory needed, its largest part and the memory available.
 
     Parameters
     ----------
@@ -177,14 +179,20 @@ class MemoryLimitError(ConfigError):
     workers : int
         Worker processes, each with a world of its own.
 
+    Attributes
+    ----------
+    key : str
+        The dotted config key blamed.
+
     Examples
     --------
     >>> cfg = ModelConfig().with_overrides({"population.n_consumers": 1_000_000})
-    >>> err = MemoryLimitError(cfg, MemoryEstimate(2 * 10**9), 2 * 10**9, 10**9, 1)
+    >>> err = MemoryLimitError(cfg, estimate_memory(cfg), 2 * 10**9, 10**9, 1)
     >>> print(err)  # doctest: +NORMALIZE_WHITESPACE
-    population.n_consumers: needs about 2.0 GB of memory, more than the 1.0 GB available;
-    use fewer consumers or workers, or set SOCIALSIM_SKIP_MEMORY_CHECK=1 to skip this
-    check, got 1000000
+    population.n_consumers: needs about 2.0 GB of memory (the largest part: recorded tables
+    0.7 GB),
+    more than the 1.0 GB available; use fewer consumers, or set
+    SOCIALSIM_SKIP_MEMORY_CHECK=1 to skip this check, got 1000000
     """
 
     def __init__(
@@ -199,14 +207,99 @@ class MemoryLimitError(ConfigError):
         self.required = required
         self.available = available
         self.workers = workers
+        self.key, value = dominant_key(config)
         need = f"needs about {_gb(required)} of memory"
         if workers > 1:
             need += f" ({workers} workers, each about {_gb(estimate.total + PROCESS_BYTES)})"
+        if estimate.parts:
+            part, size = next(iter(estimate.parts.items()))
+            need += f" (the largest part: {part} {_gb(size)})"
+        advice = _ADVICE.get(self.key, "use fewer products" if "n_products" in self.key else "")
+        advice = advice or "use a smaller value"
+        if workers > 1:
+            advice += " or fewer workers"
         rule = (
-            f"{need}, more than the {_gb(available)} available; use fewer consumers or "
-            f"workers, or set {SKIP_ENV}=1 to skip this check"
+            f"{need}, more than the {_gb(available)} available; {advice}, or set "
+            f"{SKIP_ENV}=1 to skip this check"
         )
-        super().__init__([Problem("population.n_consumers", rule, config.population.n_consumers)])
+        super().__init__([Problem(self.key, rule, value)])
+
+
+# Config keys a world's size grows with, and what to tell someone whose world is too big.
+_ADVICE: Mapping[str, str] = MappingProxyType(
+    {
+        "population.n_consumers": "use fewer consumers",
+        "network.mean_degree": "use a lower mean degree",
+        "run.steps": "run fewer days (or set run.record_orders to false)",
+        "influencers.n_kols": "use fewer KOLs",
+        "influencers.n_kocs": "use fewer KOCs",
+        "influencers.koc_extra_followers": "give KOCs fewer extra followers",
+        "daigou.n_shoppers": "use fewer daigou",
+        "daigou.extra_clients": "give daigou fewer clients",
+    }
+)
+
+
+def dominant_key(config: ModelConfig) -> tuple[str, object]:
+    """Return the config key that makes a world's memory estimate large, and its value.
+
+    The key whose return to its default value would save the most estimated
+    memory: ``run.steps`` for a run of ten million days, ``influencers.n_kols``
+    for a hundred million KOLs. The keys are those of the estimate's parts (the
+    consumers, the mean degree, the days, the KOL, KOC and daigou counts and
+    the products of the largest category); ``population.n_consumers`` when
+    none of them saves anything.
+
+    Parameters
+    ----------
+    config : ModelConfig
+
+    Returns
+    -------
+    (str, object)
+        The dotted key and its value in `config`.
+
+    Examples
+    --------
+    >>> dominant_key(ModelConfig().with_overrides({"run.steps": 10**7}))
+    ('run.steps', 10000000)
+    >>> dominant_key(ModelConfig())
+    ('population.n_consumers', 50000)
+    """
+    default = ModelConfig()
+    total = estimate_memory(config).total
+    candidates = [(key, _get(config, key), _get(default, key)) for key in _ADVICE]
+    categories = config.catalogue.categories
+    if categories:
+        name = max(categories, key=lambda c: categories[c].n_products)
+        typical = max(c.n_products for c in default.catalogue.categories.values())
+        key = f"catalogue.categories.{name}.n_products"
+        candidates.append((key, categories[name].n_products, typical))
+    best, saving = ("population.n_consumers", config.population.n_consumers), 0
+    for key, value, usual in candidates:
+        if not value > usual:
+            continue
+        smaller = estimate_memory(_replace(config, key, usual)).total
+        if total - smaller > saving:
+            best, saving = (key, value), total - smaller
+    return best
+
+
+def _get(config: ModelConfig, key: str) -> object:
+    node: object = config
+    for part in key.split("."):
+        node = node[part] if isinstance(node, Mapping) else getattr(node, part)
+    return node
+
+
+def _replace(node: object, key: str, value: object) -> object:
+    """Return `node` with the value at dotted `key` replaced, unvalidated (for estimates only)."""
+    head, _, rest = key.partition(".")
+    if isinstance(node, Mapping):
+        child = node[head]
+        return {**node, head: _replace(child, rest, value) if rest else value}
+    child = getattr(node, head)
+    return node.model_copy(update={head: _replace(child, rest, value) if rest else value})
 
 
 def estimate_memory(config: ModelConfig) -> MemoryEstimate:
@@ -376,6 +469,8 @@ def _gb(size: float) -> str:
     """Format a size for people: '31.2 GB', or MB below a tenth of a gigabyte."""
     if size < 0.1 * _GB:
         return f"{size / 1e6:.0f} MB" if size >= 1e6 else "under 1 MB"
+    if size >= 1000 * _GB:
+        return f"{size / (1000 * _GB):,.1f} TB"
     return f"{size / _GB:.1f} GB"
 
 

@@ -10,9 +10,7 @@ import yaml
 from socialsim import ModelConfig, SocialCommerceModel
 from socialsim.cli import main
 from socialsim.experiment import run_sweep
-from socialsim.experiment.plan import plan_sweep
-from socialsim.experiment.spec import spec_from_dict
-from socialsim.experiment.sweep import _check_memory
+from socialsim.experiment.sweep import check_sweep
 from socialsim.world import memory
 from socialsim.world.memory import SKIP_ENV, MemoryLimitError, estimate_memory
 from tests.conftest import TINY_WORLD
@@ -39,9 +37,54 @@ def test_run_refuses_a_world_that_does_not_fit_before_building_it(tmp_path, mach
     assert code == 2 and len(err.splitlines()) == 1 and "Traceback" not in err
     needed = estimate_memory(ModelConfig().with_overrides({"population.n_consumers": 3_000_000}))
     assert err.startswith("socialsim: error: population.n_consumers: needs about ")
-    assert f"needs {needed.brief} of memory, more than the 1.0 GB available" in err
+    part, size = next(iter(needed.parts.items()))
+    assert (
+        f"needs {needed.brief} of memory (the largest part: {part} {memory._gb(size)}), "
+        "more than the 1.0 GB available; use fewer consumers"
+    ) in err
     assert f"set {SKIP_ENV}=1 to skip this check, got 3000000" in err
     assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    ("arguments", "key", "value", "advice"),
+    [
+        (["--steps", "10000000"], "run.steps", "10000000", "run fewer days"),
+        (["--set", "run.steps=10000000"], "run.steps", "10000000", "run fewer days"),
+        (["--set", "influencers.n_kols=100000000"], "influencers.n_kols", "100000000", "KOLs"),
+        (["--set", "network.mean_degree=20000"], "network.mean_degree", "20000.0", "degree"),
+        (
+            ["--set", "population.n_consumers=20000000", "--steps", "1000"],
+            "population.n_consumers",  # 400 times the consumers outweigh 11 times the days
+            "20000000",
+            "use fewer consumers",
+        ),
+    ],
+)
+def test_a_refusal_names_the_key_that_makes_the_world_too_big(
+    tmp_path, machine_with, capsys, arguments, key, value, advice
+):
+    machine_with(20 * GB)
+    out = tmp_path / "run"
+    code = main(["run", *arguments, "--out", str(out)])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and len(err.splitlines()) == 1 and "Traceback" not in err
+    assert err.startswith(f"socialsim: error: {key}: needs about "), err
+    assert advice in err and err.endswith(f"got {value}")
+    assert not out.exists()
+
+
+def test_the_key_blamed_is_the_one_whose_default_saves_the_most():
+    default = ModelConfig()
+    assert memory.dominant_key(default) == ("population.n_consumers", 50_000)
+    big = default.with_overrides({"population.n_consumers": 2_000_000, "run.steps": 100})
+    # twenty times the consumers outweigh a tenth more days
+    assert memory.dominant_key(big) == ("population.n_consumers", 2_000_000)
+    long = default.with_overrides({"population.n_consumers": 60_000, "run.steps": 50_000})
+    assert memory.dominant_key(long) == ("run.steps", 50_000)
+    # a key below its default never takes the blame
+    short = default.with_overrides({"population.n_consumers": 900_000, "run.steps": 5})
+    assert memory.dominant_key(short) == ("population.n_consumers", 900_000)
 
 
 def test_the_model_checks_and_the_variable_skips_the_check(machine_with, monkeypatch):
@@ -89,11 +132,13 @@ def test_a_sweep_counts_its_workers_and_refuses_before_creating_anything(
 
 
 def test_a_remote_dask_cluster_is_left_to_check_its_own_workers(tmp_path, machine_with):
-    plan = plan_sweep(spec_from_dict(yaml.safe_load(_spec(tmp_path).read_text())))
+    spec = yaml.safe_load(_spec(tmp_path).read_text())
     machine_with(1)
-    _check_memory(plan, "dask", 2, "tcp://10.0.0.5:8786", None)  # the workers are elsewhere
+    # the workers are elsewhere: nothing to check here
+    setup = check_sweep(spec, tmp_path / "s", scheduler="tcp://10.0.0.5:8786")
+    assert (setup.workers, setup.memory) == (None, None)
     with pytest.raises(MemoryLimitError):
-        _check_memory(plan, "dask", 2, None, None)  # a local cluster is on this machine
+        check_sweep(spec, tmp_path / "s", executor="dask")  # a local cluster is on this machine
     with pytest.raises(MemoryLimitError):
-        run_sweep(plan.spec, out=tmp_path / "s", executor="serial", progress=False)
+        run_sweep(spec, out=tmp_path / "s", executor="serial", progress=False)
     assert not (tmp_path / "s").exists()

@@ -192,8 +192,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     status = commands.add_parser(
         "status",
-        help="show a sweep's progress",
-        description="Show a sweep's progress: runs done, failed and pending, sessions, failures.",
+        help="show a sweep's progress and check its store",
+        description=(
+            "Show a sweep's progress (runs done, failed and pending, sessions, failures) and "
+            "check every part of its store against its run's receipt (sizes, row counts, "
+            "checksums), naming each damaged or foreign part and the command that repairs "
+            "the store. Exits 1 if any part is damaged or foreign."
+        ),
     )
     status.add_argument("directory", type=Path, metavar="DIR", help="a sweep directory")
     status.set_defaults(handler=_status)
@@ -338,6 +343,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:
         if args.debug:
             raise
+        from socialsim.experiment.single_run import OutputWriteError
+        from socialsim.experiment.store import StoreDamagedError
+
+        if isinstance(exc, StoreDamagedError | OutputWriteError):
+            # the message names the file, what is wrong and what to do: no class name
+            print(f"socialsim: error: {exc}", file=sys.stderr)
+            return EXIT_FAILURE
         print(
             f"socialsim: error: {type(exc).__name__}: {exc}\n(run with --debug for the traceback)",
             file=sys.stderr,
@@ -473,7 +485,12 @@ def _summary_table(summary: dict, out: Path | None, seconds: float) -> str:
 def _sweep(args: argparse.Namespace) -> int:
     from socialsim.experiment.spec import load_spec
     from socialsim.experiment.store import SweepBusyError, SweepWriteError
-    from socialsim.experiment.sweep import check_sweep, default_out, run_sweep
+    from socialsim.experiment.sweep import (
+        SweepStoppedError,
+        check_sweep,
+        default_out,
+        run_sweep,
+    )
 
     spec = load_spec(args.spec, variant=args.variant)
     if args.scheduler is not None and args.executor not in (None, "dask"):
@@ -509,8 +526,8 @@ def _sweep(args: argparse.Namespace) -> int:
         )
     except SweepBusyError as exc:
         raise ConfigError([Problem("--out", str(exc))]) from None
-    except SweepWriteError as exc:
-        # says what could not be written, what is saved and how to resume: no class name
+    except (SweepWriteError, SweepStoppedError) as exc:
+        # says what went wrong, what is saved and how to resume: no class name
         if args.debug:
             raise
         print(f"socialsim: error: {exc}", file=sys.stderr)
@@ -527,6 +544,15 @@ def _sweep(args: argparse.Namespace) -> int:
         print(f"  failed {run_id}: {error}")
     if len(summary.failures) > 5:
         print(f"  ... and {len(summary.failures) - 5} more: socialsim status {out}")
+    if summary.lost:
+        run_id, error = summary.lost[0]
+        print(
+            f"socialsim: error: {len(summary.lost)} run(s) were lost, not failed (run {run_id}: "
+            f"{error}); they are left pending: run the same command again to run them, "
+            "perhaps with fewer --workers",
+            file=sys.stderr,
+        )
+        return EXIT_FAILURE
     failed = _count_failed(out)
     if failed:
         print(
@@ -553,6 +579,14 @@ def _dry_run_text(setup: Any) -> str:
     elif plan.largest_world is not None:
         memory = "; the cluster's workers check the memory of their worlds"
     recorded = f" ({done} already recorded in {setup.out})" if done else ""
+    repair = ""
+    if setup.problems:
+        runs = len({p.run_id for p in setup.problems if p.run_id is not None})
+        repair = (
+            f"; first, {len(setup.problems)} damaged or foreign part(s) would be set aside "
+            f"into {setup.out / 'damaged'}, and the {runs} run(s) they belong to are among "
+            f"those to run ('socialsim status {setup.out}' lists them)"
+        )
     return (
         f"{spec.name}{'' if spec.variant is None else f' (variant {spec.variant})'}: "
         f"{spec.design.kind} design, {spec.design.size()} points x "
@@ -560,6 +594,7 @@ def _dry_run_text(setup: Any) -> str:
         f"{plan.base.population.n_consumers:,} consumers x {plan.base.run.steps} days"
         f"{memory}; spec is valid; would run {setup.pending} run"
         f"{'s' * (setup.pending != 1)}{recorded} on {where}; would write to {setup.out}"
+        f"{repair}"
     )
 
 
@@ -572,8 +607,9 @@ def _count_failed(out: Path) -> int:
 def _status(args: argparse.Namespace) -> int:
     from socialsim.experiment.status import sweep_status
 
-    print(sweep_status(args.directory))
-    return 0
+    status = sweep_status(args.directory)
+    print(status)
+    return 0 if status.sound else EXIT_FAILURE
 
 
 def _rerun(args: argparse.Namespace) -> int:

@@ -637,14 +637,11 @@ def _sweep_figures(sweep: Any, ok: pd.DataFrame, outcomes: list[str]) -> str:
     manifest = sweep.manifest
     if not len(ok):
         return _note("No run has finished ok yet: no figures.", warn=True)
-    from socialsim.experiment.store import SweepStore
-
-    store = SweepStore(sweep.path)
     ok_ids = ok["run_id"].tolist()
 
     def files(table: str) -> list[str]:
-        folder = store.table_dir(table)
-        return [str(folder / f"{i}.parquet") for i in ok_ids if (folder / f"{i}.parquet").exists()]
+        # each part checked against its run's receipt before it is read
+        return [str(path) for path in sweep.part_files(table)]
 
     steps = _read_columns(
         files("steps"),

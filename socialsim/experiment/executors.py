@@ -8,6 +8,18 @@ executor or the number of workers. At most about two tasks per worker are in
 flight at a time, so memory stays flat however long the sweep, and a killed
 sweep loses only those.
 
+Only an exception raised by a run itself makes it ``failed``; a run lost to
+the machinery (a worker process that died, a lost Dask worker or scheduler,
+a cancelled future) comes back with status ``lost``: the sweep does not
+record it, so a resume runs it again. When an executor cannot go on at all
+(the Dask scheduler is gone, worker processes cannot start) it raises
+:class:`ExecutorLostError`, and the runs in flight stay pending.
+
+Worker processes die with the sweep that started them: on Linux each asks
+the kernel for ``SIGKILL`` when its parent dies
+(:mod:`~socialsim.experiment._worker_guard`), so a ``kill -9`` of a sweep
+leaves no worker and no resource tracker behind.
+
 ``serial``
     Runs in this process, one after another.
 ``process``
@@ -15,8 +27,8 @@ sweep loses only those.
     unsafe in a process with threads and in Jupyter). Safe from notebooks; a
     script must start its sweep under ``if __name__ == "__main__":``, as for
     any multiprocessing on macOS and Windows. A run whose worker process dies
-    (killed, out of memory) is tried once more in a fresh pool, then recorded
-    as failed.
+    (killed, out of memory) is tried once more alone in a fresh pool, then
+    given back as ``lost`` (pending, not failed).
 ``dask``
     A ``dask.distributed`` client: of the scheduler at ``scheduler`` (a real
     cluster whose workers have socialsim installed), or of a local cluster of
@@ -36,13 +48,15 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, Protocol
 
-from socialsim.experiment.runner import RunOutput, RunTask, run_one
+from socialsim.experiment._worker_guard import die_with_parent
+from socialsim.experiment.runner import LOST, RunOutput, RunTask, run_one
 
 __all__ = [
     "EXECUTORS",
     "DaskExecutor",
     "Executor",
     "ExecutorError",
+    "ExecutorLostError",
     "ProcessExecutor",
     "SerialExecutor",
     "available_cores",
@@ -54,6 +68,22 @@ EXECUTORS: tuple[str, ...] = ("serial", "process", "dask")
 
 class ExecutorError(RuntimeError):
     """An executor could not run tasks at all (not a failure of one run)."""
+
+
+class ExecutorLostError(ExecutorError):
+    """An executor stopped working mid-sweep (a lost Dask scheduler): the runs in flight are lost.
+
+    They are not recorded, so they stay pending and a resume runs them.
+
+    Attributes
+    ----------
+    in_flight : int
+        Runs that were running when it happened.
+    """
+
+    def __init__(self, message: str, in_flight: int = 0) -> None:
+        super().__init__(message)
+        self.in_flight = in_flight
 
 
 class Executor(Protocol):
@@ -131,6 +161,7 @@ class ProcessExecutor:
             max_workers=self.workers,
             mp_context=multiprocessing.get_context("spawn"),
             initializer=_start_worker,
+            initargs=(os.getpid(),),
         )
         try:
             # Submitted together, the checks start all workers at once (the pool starts
@@ -215,7 +246,7 @@ class ProcessExecutor:
                     self._start_pool()
                     for task in lost:
                         if attempts[task.run_id] >= 2:
-                            yield RunOutput(task.run_id, "failed", error=_WORKER_DIED)
+                            yield RunOutput(task.run_id, LOST, error=_WORKER_DIED)
                         else:
                             retry.append(task)
                 healthy = fill()
@@ -230,8 +261,8 @@ _BOOT_FAILURE = (
     "the script); from standard input, use a file or the serial executor"
 )
 _WORKER_DIED = (
-    "WorkerDied: the worker process died twice while this run was in flight (killed, or out "
-    "of memory?); rerun with --retry-failed, perhaps with fewer --workers"
+    "its worker process died twice while running it, the second time alone (killed, or out "
+    "of memory?)"
 )
 
 
@@ -239,11 +270,13 @@ _RECOUNT_SECONDS = 10.0
 """How often the Dask executor asks the scheduler how many workers it has."""
 
 
-def _start_worker() -> None:
-    """Nothing more to do: to call this, a new worker imports this module and the runner.
+def _start_worker(parent: int) -> None:
+    """Start a pool worker: it dies with the sweep `parent` (see :mod:`._worker_guard`).
 
-    So a worker imports what runs need as it starts, not on its first task.
+    To call this, a new worker imports this module and the runner, so it
+    imports what runs need as it starts, not on its first task.
     """
+    die_with_parent(parent)
 
 
 class DaskExecutor:
@@ -274,6 +307,8 @@ class DaskExecutor:
                 processes=True,
                 dashboard_address=None,
                 silence_logs=logging.ERROR,
+                # the workers die with this process, even while a run holds the GIL
+                preload=["socialsim.experiment._worker_guard"],
             )
             self._client = Client(self._cluster)
         else:
@@ -312,23 +347,47 @@ class DaskExecutor:
 
     def close(self) -> None:
         """Close the client and any local cluster."""
+        if self._client.status != "running":
+            # a lost scheduler: the client's own reconnection attempts would log tracebacks
+            # as it closes, after the sweep has said what happened in one line
+            for name in ["distributed", *logging.root.manager.loggerDict]:
+                if name.startswith("distributed"):
+                    logging.getLogger(name).setLevel(logging.CRITICAL)
         with contextlib.suppress(Exception):
-            self._client.close()
+            self._client.close(timeout=5)
         if self._cluster is not None:
             with contextlib.suppress(Exception):
                 self._cluster.close()
 
     def map_unordered(self, tasks: Iterable[RunTask]) -> Iterator[RunOutput]:
-        """Submit the tasks to the cluster; yield outputs as they finish."""
+        """Submit the tasks to the cluster; yield outputs as they finish.
+
+        A task the cluster could not run (a worker lost too often: Dask's
+        ``KilledWorker``) comes back ``lost``, not failed: the run raised
+        nothing. A lost scheduler cancels every task in flight: this raises
+        :class:`ExecutorLostError` at once, and those runs stay pending.
+        """
+        from asyncio import CancelledError
+
         from distributed import as_completed
 
         source = iter(tasks)
         by_key: dict[str, RunTask] = {}
         finished = as_completed(with_results=True, raise_errors=False)
 
+        def lost_scheduler(reason: str) -> ExecutorLostError:
+            where = self.scheduler or "the local cluster"
+            return ExecutorLostError(
+                f"lost the connection to the Dask scheduler at {where} ({reason})",
+                in_flight=len(by_key),
+            )
+
         def fill() -> None:
             # about two runs per worker thread in flight: enough to keep every worker busy
             while len(by_key) < 2 * self.workers:
+                if self._client.status != "running":
+                    # never submit then: such futures are never resolved
+                    raise lost_scheduler(f"the client is {self._client.status}")
                 task = next(source, None)
                 if task is None:
                     return
@@ -338,16 +397,19 @@ class DaskExecutor:
 
         # A run on a worker that dies is run again elsewhere by the scheduler (up to its
         # distributed.scheduler.allowed-failures, 3 by default) and its future completes
-        # once; only after that does it come back as a KilledWorker error, a failed run.
+        # once; only after that does it come back as a KilledWorker error, a lost run.
         fill()
         for future, result in finished:
             task = by_key.pop(future.key)
             future.release()
             if isinstance(result, RunOutput):
                 yield result
-            else:  # the task itself erred: a worker lost too often (KilledWorker), say
-                error = f"{type(result).__name__}: {result}"
-                yield RunOutput(task.run_id, "failed", error=error)
+            elif isinstance(result, CancelledError) or self._client.status != "running":
+                reason = getattr(result, "reason", None) or self._client.status
+                raise lost_scheduler(str(reason))
+            else:  # Dask's (type, exception, traceback) of a task it could not run
+                error = result[1] if isinstance(result, tuple) and len(result) == 3 else result
+                yield RunOutput(task.run_id, LOST, error=f"{type(error).__name__}: {error}")
             self._count_workers()
             fill()
 

@@ -25,7 +25,10 @@ from socialsim.config.schema import ModelConfig
 from socialsim.experiment.outcomes import run_outcomes
 from socialsim.experiment.single_run import run_simulation
 
-__all__ = ["RunOutput", "RunTask", "run_one", "run_tables"]
+__all__ = ["LOST", "RunOutput", "RunTask", "run_one", "run_tables"]
+
+LOST = "lost"
+"""Status of a run the executor lost (its worker died, its scheduler went away): not recorded."""
 
 
 @dataclass(frozen=True)
@@ -65,7 +68,8 @@ class RunOutput:
     run_id : str
         The task's run id.
     status : str
-        ``"ok"`` or ``"failed"``.
+        ``"ok"``, ``"failed"`` (the run raised: recorded with its error) or
+        :data:`LOST` (the executor lost it: not recorded, so it stays pending).
     outcomes : dict
         Summary outcomes (empty for a failed run).
     tables : dict of str to pyarrow.Table
@@ -73,7 +77,7 @@ class RunOutput:
         a ``run_id`` column first, ready to write. The worker converts them from
         pandas, so that the process writing the store does little per run.
     error : str or None
-        ``ExceptionType: message`` for a failed run.
+        ``ExceptionType: message`` for a failed run; what happened, for a lost one.
     traceback : str or None
         The full traceback for a failed run.
     timing : dict

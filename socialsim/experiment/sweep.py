@@ -23,10 +23,13 @@ from typing import Any, TextIO
 import pyarrow as pa
 
 from socialsim.errors import ConfigError
-from socialsim.experiment.executors import available_cores, open_executor
+from socialsim.experiment.executors import ExecutorError, available_cores, open_executor
 from socialsim.experiment.plan import SweepPlan, plan_sweep
+from socialsim.experiment.runner import LOST
 from socialsim.experiment.spec import ExperimentSpec, load_spec, spec_from_dict
 from socialsim.experiment.store import (
+    DAMAGED,
+    PartProblem,
     SweepBusyError,
     SweepData,
     SweepStore,
@@ -41,6 +44,7 @@ from socialsim.world.memory import MemoryEstimate, check_memory
 
 __all__ = [
     "SweepSetup",
+    "SweepStoppedError",
     "SweepSummary",
     "check_sweep",
     "default_out",
@@ -71,6 +75,12 @@ class SweepSummary:
         Whether the session was stopped (Ctrl-C) before the end.
     failures : list of (run_id, error)
         The failures of this session.
+    lost : list of (run_id, what happened)
+        Runs the executor lost (their worker died): not recorded, so still
+        pending; running the sweep again runs them.
+    set_aside : list of Path
+        Damaged or foreign parts this session moved into ``DIR/damaged/``
+        (where they are now); the runs they belonged to ran again.
     """
 
     out: Path
@@ -81,11 +91,13 @@ class SweepSummary:
     wall_seconds: float = 0.0
     interrupted: bool = False
     failures: list[tuple[str, str]] = field(default_factory=list)
+    lost: list[tuple[str, str]] = field(default_factory=list)
+    set_aside: list[Path] = field(default_factory=list)
 
     @property
     def complete(self) -> bool:
         """Whether every planned run is now recorded as ok."""
-        recorded = SweepStore(self.out).finished()
+        recorded = SweepStore(self.out).check(deep=False).recorded
         return sum(status == "ok" for status in recorded.values()) == self.planned
 
     def load(self) -> SweepData:
@@ -94,9 +106,10 @@ class SweepSummary:
 
     def __str__(self) -> str:
         state = "interrupted" if self.interrupted else "finished"
+        lost = f"{len(self.lost)} lost (still pending), " if self.lost else ""
         return (
             f"sweep {state} in {_duration(self.wall_seconds)}: {self.done} done, "
-            f"{self.failed} failed, {self.skipped} skipped (already recorded), "
+            f"{self.failed} failed, {lost}{self.skipped} skipped (already recorded), "
             f"{self.planned} planned; results in {self.out}"
         )
 
@@ -147,6 +160,9 @@ class SweepSetup:
         Runs this session would run.
     memory : MemoryEstimate or None
         The estimate of the largest world (None on a remote Dask cluster).
+    problems : list of PartProblem
+        Damaged or foreign parts found in `out` (by size; a resume sets them
+        aside and runs their runs again).
     warnings : list of str
         Things worth saying before the sweep starts (more workers than cores).
     """
@@ -161,6 +177,7 @@ class SweepSetup:
     recorded: dict[str, str]
     pending: int
     memory: MemoryEstimate | None
+    problems: list[PartProblem] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
 
@@ -220,7 +237,12 @@ def check_sweep(
             f"{out_path} is in use by a running sweep ({holder}); wait for it to finish "
             "or stop it first"
         )
-    recorded = store.finished() if store.exists() else {}
+    problems: list[PartProblem] = []
+    recorded: dict[str, str] = {}
+    if store.exists():
+        # sizes only: a resume reads every part before it trusts it
+        check = store.check({run.run_id for run in plan.runs}, deep=False)
+        recorded, problems = check.recorded, check.problems
     pending = _pending_count(plan, recorded, retry_failed)
     setup = SweepSetup(
         spec=spec,
@@ -233,6 +255,7 @@ def check_sweep(
         recorded=recorded,
         pending=pending,
         memory=None,
+        problems=problems,
     )
     if kind == "dask" and address is not None:
         return setup  # a remote cluster's workers are its own, and check their own worlds
@@ -251,6 +274,11 @@ def check_sweep(
         )
     setup.memory = _check_memory(plan, setup.workers, source)
     return setup
+
+
+def _spec_file(source: str | None) -> str | None:
+    """Return the spec file's absolute path, for the commands that messages suggest."""
+    return None if source is None else str(Path(source).resolve())
 
 
 def _pending_count(plan: SweepPlan, recorded: dict[str, str], retry_failed: bool) -> int:
@@ -347,12 +375,29 @@ def run_sweep(
     with contextlib.ExitStack() as stack:
         try:
             stack.enter_context(store.lock())
-            store.initialise(plan)
-            manifest = store.read_manifest()
-            recorded = store.finished()
-            store.remove_orphans({r for r, s in recorded.items() if s == "ok"})
+            manifest = store.initialise(plan, spec_file=_spec_file(source))
+            check = store.check({run.run_id for run in plan.runs})
+            # damaged and foreign parts go aside, never deleted; their runs run again
+            summary.set_aside = store.set_aside(check.problems)
+            store.remove_leftovers(check.leftovers)
+            recorded = dict(check.recorded)
         except OSError as exc:
             raise _setup_error(out_path, exc) from exc
+        if "rebuilt" in manifest:
+            print(
+                f"warning: {store.manifest_path} was damaged ({manifest['rebuilt']['reason']}); "
+                f"it is set aside as {manifest['rebuilt']['damaged_copy']} and written anew "
+                "(the record of earlier sessions is lost, no run is)",
+                file=stream,
+            )
+        if summary.set_aside:
+            runs = check.damaged_runs
+            print(
+                f"warning: {len(check.problems)} damaged or foreign part(s) in {out_path} moved "
+                f"into {out_path / DAMAGED} (nothing is deleted); "
+                f"{len(runs)} run{'s' * (len(runs) != 1)} they belonged to will run again",
+                file=stream,
+            )
         todo = [
             run
             for run in plan.runs
@@ -376,6 +421,7 @@ def run_sweep(
             "retry_failed": retry_failed,
             "to_run": len(todo),
             "skipped": summary.skipped,
+            "set_aside": [str(p) for p in summary.set_aside],
             "versions": package_versions(),
             "machine": machine_description(),
         }
@@ -407,6 +453,11 @@ def run_sweep(
                     tasks = (plan.task(run) for run in todo)
                     for output in pool.map_unordered(tasks):
                         run = by_id[output.run_id]
+                        if output.status == LOST:
+                            # not the run's fault: left pending, for a resume to run again
+                            summary.lost.append((output.run_id, output.error or ""))
+                            reporter.update(summary)
+                            continue
                         try:
                             store.write_run(plan.run_row(run), output, schema)
                         except SweepWriteError as exc:
@@ -428,6 +479,11 @@ def run_sweep(
             summary.interrupted = True
             failure = KeyboardInterrupt()
             raise failure from None
+        except ExecutorError as exc:
+            # the machinery, not a run: what was in flight stays pending
+            session["error"] = f"{type(exc).__name__}: {exc}"
+            failure = _stopped_error(exc, out_path, summary, recorded)
+            raise failure from exc
         except Exception as exc:  # a full disk, say: the session says why it stopped
             session["error"] = f"{type(exc).__name__}: {exc}"
             failure = exc
@@ -439,6 +495,7 @@ def run_sweep(
                 finished_at=_now(),
                 done=summary.done,
                 failed=summary.failed,
+                lost=len(summary.lost),
                 interrupted=summary.interrupted,
                 wall_seconds=round(summary.wall_seconds, 3),
             )
@@ -485,6 +542,30 @@ def _setup_error(out: Path, exc: OSError) -> SweepWriteError:
         f"was started; {_what_to_do(exc.errno)}, then run the same command again",
         errno=exc.errno,
         path=out,
+    )
+
+
+class SweepStoppedError(RuntimeError):
+    """A sweep stopped because its executor could not go on (a lost Dask scheduler).
+
+    No run was recorded as failed for it: the runs in flight stay pending, and
+    running the same sweep again resumes. The executor's error is the
+    ``__cause__``.
+    """
+
+
+def _stopped_error(
+    exc: ExecutorError, out: Path, summary: SweepSummary, recorded: dict[str, str]
+) -> SweepStoppedError:
+    """Return the one-line error of a sweep whose executor gave up: what is saved, what to do."""
+    saved = len(recorded)
+    runs = "run" if saved == 1 else "runs"
+    flying = getattr(exc, "in_flight", 0)
+    pending = f"; the {flying} in flight are left pending, not failed" if flying else ""
+    return SweepStoppedError(
+        f"the sweep stopped: {exc}; the {saved} {runs} recorded are saved in {out}{pending}; "
+        "run the same command again to resume"
+        + (" (once the scheduler is back)" if "Dask scheduler" in str(exc) else "")
     )
 
 

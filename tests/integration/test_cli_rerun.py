@@ -99,6 +99,7 @@ def test_an_edited_manifest_is_refused_not_rerun(sweep_dir: Path, tmp_path: Path
     manifest = json.loads((copy / "manifest.json").read_text())
     manifest["base_config"]["network"]["mean_degree"] = 7.5
     manifest["design"][0]["overrides"].pop("network.mean_degree")
+    del manifest["checksum"]  # as in a manifest written before manifests had checksums
     (copy / "manifest.json").write_text(json.dumps(manifest))
     run_id = manifest["runs"][0]["run_id"]
     assert main(["rerun", str(copy), run_id]) == 2
@@ -111,6 +112,7 @@ def test_a_manifest_without_overrides_expands_the_design_again(sweep_dir, tmp_pa
     manifest = json.loads((copy / "manifest.json").read_text())
     for record in manifest["design"]:
         del record["overrides"]
+    del manifest["checksum"]  # an older manifest: neither overrides nor a checksum
     (copy / "manifest.json").write_text(json.dumps(manifest))
     assert rerun(copy, _run_ids(copy, "ok")[1]).matches
 

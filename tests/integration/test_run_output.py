@@ -71,7 +71,7 @@ def test_a_disk_without_room_for_the_outputs_is_refused_first(
     assert not out.exists()  # the directory it made is gone again
 
 
-FILE_LIMIT = 200 * 1024
+FILE_LIMIT = 100 * 1024
 
 
 def limit_file_size() -> None:  # in the child: writes past the limit fail with EFBIG
@@ -86,7 +86,7 @@ def digests(directory: Path) -> dict[str, str]:
 def test_a_failing_write_names_the_file_and_leaves_the_directory_as_it_was(tmp_path):
     out = tmp_path / "run"
     command = [sys.executable, "-m", "socialsim", "run", "--out", str(out), "--seed", "4"]
-    command += ["--set", "population.n_consumers=20000", "--no-dashboard", "--no-progress"]
+    command += ["--set", "population.n_consumers=10000", "--no-dashboard", "--no-progress"]
     # an earlier run's outputs, small enough for the limit
     first = subprocess.run([*command, "--steps", "2"], capture_output=True, text=True)
     assert first.returncode == 0, first.stderr
@@ -98,9 +98,9 @@ def test_a_failing_write_names_the_file_and_leaves_the_directory_as_it_was(tmp_p
         "summary.json",
         "config.yaml",
     }
-    # the order log of 30 days is larger than the limit: its write fails at the end
+    # the order log of 25 days is larger than the limit: its write fails at the end
     second = subprocess.run(
-        [*command, "--steps", "30", "--events", "--overwrite"],
+        [*command, "--steps", "25", "--events", "--overwrite"],
         capture_output=True,
         text=True,
         timeout=300,

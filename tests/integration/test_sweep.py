@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+import yaml
 
 from socialsim.errors import ConfigError
 from socialsim.experiment import load_sweep, run_sweep
@@ -137,16 +138,16 @@ def test_a_running_sweep_locks_its_directory(tmp_path: Path):
 def test_orphan_parts_of_unfinished_runs_are_ignored_then_removed(tmp_path: Path):
     sweep(tmp_path)
     folder = tmp_path / "s" / "steps"
-    first = next(folder.iterdir())
-    frame = pd.read_parquet(first)
-    frame["run_id"] = "0123456789abcdef"
-    frame.to_parquet(folder / "0123456789abcdef.parquet")  # a killed run's steps, no runs row
+    first = sorted(folder.iterdir())[0]
+    # a run killed between writing its steps and its runs part: its steps are a leftover
+    (tmp_path / "s" / "runs" / first.name).unlink()
     (folder / ".x.parquet.1234.tmp").write_bytes(b"half a file")
-    assert "0123456789abcdef" not in set(load_sweep(tmp_path / "s").steps["run_id"])
-    sweep(tmp_path)
-    assert not (folder / "0123456789abcdef.parquet").exists()
+    assert first.stem not in set(load_sweep(tmp_path / "s").steps["run_id"])
+    summary = sweep(tmp_path)
+    assert (summary.done, summary.skipped, summary.set_aside) == (1, 3, [])
     assert not (folder / ".x.parquet.1234.tmp").exists()
     assert len(list(folder.iterdir())) == 4
+    assert first.stem in set(load_sweep(tmp_path / "s").steps["run_id"])
 
 
 def test_the_tables_read_directly_in_duckdb(tmp_path: Path):
@@ -181,9 +182,10 @@ def test_resuming_with_other_package_versions_warns(tmp_path: Path, capsys):
 
     sweep(tmp_path, spec=spec(design=FAILING))
     manifest_path = tmp_path / "s" / "manifest.json"
-    manifest = json.loads(manifest_path.read_text())
+    store = SweepStore(tmp_path / "s")
+    manifest = store.read_manifest()
     manifest["versions"]["numpy"] = "0.0.1"
-    manifest_path.write_text(json.dumps(manifest))
+    store.write_manifest(manifest)  # as an older socialsim wrote it, checksum and all
     sweep(tmp_path, spec=spec(design=FAILING), retry_failed=True)
     err = capsys.readouterr().err
     assert "warning: this sweep was started with numpy 0.0.1; it resumes with numpy" in err
@@ -191,27 +193,54 @@ def test_resuming_with_other_package_versions_warns(tmp_path: Path, capsys):
     assert sessions[-1]["versions"]["numpy"] != "0.0.1"
 
 
-def test_a_run_that_kills_its_worker_is_recorded_and_the_others_finish(tmp_path: Path):
+def test_a_run_that_kills_its_worker_is_left_pending_and_the_others_finish(
+    tmp_path: Path, monkeypatch, capsys
+):
+    import contextlib
+
+    import socialsim.experiment.sweep as sweep_module
+    from socialsim.cli import main
     from socialsim.experiment.executors import ProcessExecutor
     from socialsim.experiment.plan import plan_sweep
     from socialsim.experiment.spec import spec_from_dict
     from tests.integration._dying_worker import die_on_point_one
 
     design = {"kind": "grid", "parameters": {DISCOUNT: [0.1, 0.2, 0.3]}}
-    plan = plan_sweep(spec_from_dict(spec(design=design)))
-    executor = ProcessExecutor(2, function=die_on_point_one)
-    try:
-        outputs = list(executor.map_unordered(plan.task(r) for r in plan.runs))
-    finally:
-        executor.close()
-    by_run = {o.run_id: o for o in outputs}
-    assert len(outputs) == len(by_run) == 6
-    for run in plan.runs:
-        output = by_run[run.run_id]
-        if run.point == 1:
-            assert output.status == "failed" and output.error.startswith("WorkerDied")
-        else:
-            assert output.status == "ok", output.error
+    the_spec = spec(design=design)
+    plan = plan_sweep(spec_from_dict(the_spec))
+
+    @contextlib.contextmanager
+    def dying_pool(kind, workers=None, scheduler=None):
+        executor = ProcessExecutor(2, function=die_on_point_one)
+        try:
+            yield executor
+        finally:
+            executor.close()
+
+    monkeypatch.setattr(sweep_module, "open_executor", dying_pool)
+    spec_path = tmp_path / "spec.yaml"
+    spec_path.write_text(yaml.safe_dump(the_spec))
+    out = tmp_path / "s"
+    code = main(["sweep", str(spec_path), "--out", str(out), "--no-progress"])
+    captured = capsys.readouterr()
+    assert code == 1
+    dying = [r.run_id for r in plan.runs if r.point == 1]
+    assert "4 done, 0 failed, 2 lost (still pending)" in captured.out
+    error = [line for line in captured.err.splitlines() if line.startswith("socialsim:")]
+    assert len(error) == 1 and error[0].startswith(
+        "socialsim: error: 2 run(s) were lost, not failed (run "
+    )
+    assert "its worker process died twice while running it" in error[0]
+    assert "run the same command again to run them" in error[0]
+    # nothing recorded of the lost runs: a resume runs exactly them
+    data = load_sweep(out)
+    assert sorted(data.runs["run_id"]) == sorted(r.run_id for r in plan.runs if r.point != 1)
+    assert data.runs["status"].eq("ok").all()
+    monkeypatch.undo()
+    summary = run_sweep(the_spec, out=out, executor="serial", progress=False)
+    assert (summary.done, summary.skipped, summary.failed) == (2, 4, 0)
+    assert sorted(load_sweep(out).runs["run_id"]) == sorted(r.run_id for r in plan.runs)
+    assert set(dying) <= set(load_sweep(out).steps["run_id"])
 
 
 def test_a_failed_run_that_succeeds_on_retry_replaces_its_row(tmp_path: Path, monkeypatch):

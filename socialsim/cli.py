@@ -618,10 +618,13 @@ def _rerun(args: argparse.Namespace) -> int:
     from socialsim.experiment.rerun import rerun
     from socialsim.experiment.single_run import atomic_write
 
+    if args.out is not None:
+        from socialsim.experiment.single_run import prepare_output
+
+        prepare_output(args.out)  # before the run: a run that cannot be saved is not run
     report = rerun(args.directory, args.run_id)
     print(report)
     if args.out is not None:
-        args.out.mkdir(parents=True, exist_ok=True)
         text = report.config.to_yaml()
         atomic_write(args.out / "config.yaml", lambda p: p.write_text(text, encoding="utf-8"))
         for name, table in report.output.tables.items():
@@ -662,9 +665,11 @@ def _viz(args: argparse.Namespace) -> int:
 
 
 def _validate(args: argparse.Namespace) -> int:
+    from socialsim.experiment.single_run import prepare_output
     from socialsim.validation.report import validate
 
     base = _resolve_config(args)
+    prepare_output(args.out)  # before hours of runs: a report that cannot be written is refused
     report = validate(
         args.out, base=base, quick=args.quick, seed=args.seed, progress=sys.stderr.isatty()
     )

@@ -404,14 +404,27 @@ class DaskExecutor:
             future.release()
             if isinstance(result, RunOutput):
                 yield result
-            elif isinstance(result, CancelledError) or self._client.status != "running":
+            elif self._client.status != "running" or _scheduler_lost(result):
                 reason = getattr(result, "reason", None) or self._client.status
                 raise lost_scheduler(str(reason))
+            elif isinstance(result, CancelledError):  # cancelled by someone: left pending
+                reason = getattr(result, "reason", None) or "no reason given"
+                yield RunOutput(task.run_id, LOST, error=f"its task was cancelled ({reason})")
             else:  # Dask's (type, exception, traceback) of a task it could not run
                 error = result[1] if isinstance(result, tuple) and len(result) == 3 else result
                 yield RunOutput(task.run_id, LOST, error=f"{type(error).__name__}: {error}")
             self._count_workers()
             fill()
+
+
+def _scheduler_lost(result: Any) -> bool:
+    """Whether a cancelled task's reason is the client's lost connection to the scheduler.
+
+    In-flight futures are cancelled with that reason a moment before the
+    client's status changes, so the reason is the first sign.
+    """
+    reason = str(getattr(result, "reason", "") or "")
+    return "scheduler" in reason or "connection" in reason
 
 
 @contextlib.contextmanager

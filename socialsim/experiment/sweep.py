@@ -24,7 +24,7 @@ import pyarrow as pa
 
 from socialsim.errors import ConfigError
 from socialsim.experiment.executors import ExecutorError, available_cores, open_executor
-from socialsim.experiment.plan import SweepPlan, plan_sweep
+from socialsim.experiment.plan import PlannedRun, SweepPlan, plan_sweep
 from socialsim.experiment.runner import LOST
 from socialsim.experiment.spec import ExperimentSpec, load_spec, spec_from_dict
 from socialsim.experiment.store import (
@@ -243,7 +243,7 @@ def check_sweep(
         # sizes only: a resume reads every part before it trusts it
         check = store.check({run.run_id for run in plan.runs}, deep=False)
         recorded, problems = check.recorded, check.problems
-    pending = _pending_count(plan, recorded, retry_failed)
+    pending = len(_to_do(plan, recorded, retry_failed))
     setup = SweepSetup(
         spec=spec,
         plan=plan,
@@ -281,11 +281,14 @@ def _spec_file(source: str | None) -> str | None:
     return None if source is None else str(Path(source).resolve())
 
 
-def _pending_count(plan: SweepPlan, recorded: dict[str, str], retry_failed: bool) -> int:
-    return sum(
-        recorded.get(run.run_id) is None or (retry_failed and recorded.get(run.run_id) == "failed")
+def _to_do(plan: SweepPlan, recorded: dict[str, str], retry_failed: bool) -> list[PlannedRun]:
+    """Return the runs not recorded yet (and the failed ones, with `retry_failed`)."""
+    return [
+        run
         for run in plan.runs
-    )
+        if recorded.get(run.run_id) is None
+        or (retry_failed and recorded.get(run.run_id) == "failed")
+    ]
 
 
 def run_sweep(
@@ -398,12 +401,7 @@ def run_sweep(
                 f"{len(runs)} run{'s' * (len(runs) != 1)} they belonged to will run again",
                 file=stream,
             )
-        todo = [
-            run
-            for run in plan.runs
-            if recorded.get(run.run_id) is None
-            or (retry_failed and recorded.get(run.run_id) == "failed")
-        ]
+        todo = _to_do(plan, recorded, retry_failed)
         summary.skipped = len(plan.runs) - len(todo)
         n_workers = None
         if setup.workers is not None:  # never more workers than runs to do

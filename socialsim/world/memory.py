@@ -208,12 +208,15 @@ class MemoryLimitError(ConfigError):
         self.available = available
         self.workers = workers
         self.key, value = dominant_key(config)
-        need = f"needs about {_gb(required)} of memory"
+        notes = []
         if workers > 1:
-            need += f" ({workers} workers, each about {_gb(estimate.total + PROCESS_BYTES)})"
+            notes.append(f"{workers} workers, each about {_gb(estimate.total + PROCESS_BYTES)}")
         if estimate.parts:
             part, size = next(iter(estimate.parts.items()))
-            need += f" (the largest part: {part} {_gb(size)})"
+            notes.append(f"the largest part: {part} {_gb(size)}")
+        need = f"needs about {_gb(required)} of memory"
+        if notes:
+            need += f" ({'; '.join(notes)})"
         advice = _ADVICE.get(self.key, "use fewer products" if "n_products" in self.key else "")
         advice = advice or "use a smaller value"
         if workers > 1:

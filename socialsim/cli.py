@@ -24,7 +24,7 @@ from typing import Any, NoReturn
 from socialsim._version import __version__
 from socialsim.config.loading import load_config, parse_overrides
 from socialsim.config.schema import ModelConfig
-from socialsim.errors import ConfigError, Problem
+from socialsim.errors import ConfigError, Problem, SocialsimError, SweepBusyError
 
 __all__ = ["build_parser", "main"]
 
@@ -332,7 +332,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return int(args.handler(args) or 0)
-    except ConfigError as exc:
+    except (ConfigError, SweepBusyError) as exc:
         if args.debug:
             raise
         print(f"socialsim: error: {exc}", file=sys.stderr)
@@ -340,16 +340,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("socialsim: interrupted", file=sys.stderr)
         return 130
+    except SocialsimError as exc:
+        # the message names what went wrong and what to do: no class name, no traceback
+        if args.debug:
+            raise
+        print(f"socialsim: error: {exc}", file=sys.stderr)
+        return EXIT_FAILURE
     except Exception as exc:
         if args.debug:
             raise
-        from socialsim.experiment.single_run import OutputWriteError
-        from socialsim.experiment.store import StoreDamagedError
-
-        if isinstance(exc, StoreDamagedError | OutputWriteError):
-            # the message names the file, what is wrong and what to do: no class name
-            print(f"socialsim: error: {exc}", file=sys.stderr)
-            return EXIT_FAILURE
         print(
             f"socialsim: error: {type(exc).__name__}: {exc}\n(run with --debug for the traceback)",
             file=sys.stderr,
@@ -484,9 +483,7 @@ def _summary_table(summary: dict, out: Path | None, seconds: float) -> str:
 
 def _sweep(args: argparse.Namespace) -> int:
     from socialsim.experiment.spec import load_spec
-    from socialsim.experiment.store import SweepBusyError, SweepWriteError
     from socialsim.experiment.sweep import (
-        SweepStoppedError,
         check_sweep,
         default_out,
         run_sweep,
@@ -497,18 +494,15 @@ def _sweep(args: argparse.Namespace) -> int:
         raise ConfigError([Problem("--scheduler", f"needs --executor dask, not {args.executor}")])
     out = args.out or default_out(spec)
     if args.dry_run:
-        try:
-            setup = check_sweep(
-                args.spec,
-                out,
-                variant=args.variant,
-                executor=args.executor,
-                workers=args.workers,
-                scheduler=args.scheduler,
-                retry_failed=args.retry_failed,
-            )
-        except SweepBusyError as exc:
-            raise ConfigError([Problem("--out", str(exc))]) from None
+        setup = check_sweep(
+            args.spec,
+            out,
+            variant=args.variant,
+            executor=args.executor,
+            workers=args.workers,
+            scheduler=args.scheduler,
+            retry_failed=args.retry_failed,
+        )
         for warning in setup.warnings:
             print(warning, file=sys.stderr)
         print(_dry_run_text(setup))
@@ -524,14 +518,6 @@ def _sweep(args: argparse.Namespace) -> int:
             retry_failed=args.retry_failed,
             progress=False if args.no_progress else None,
         )
-    except SweepBusyError as exc:
-        raise ConfigError([Problem("--out", str(exc))]) from None
-    except (SweepWriteError, SweepStoppedError) as exc:
-        # says what went wrong, what is saved and how to resume: no class name
-        if args.debug:
-            raise
-        print(f"socialsim: error: {exc}", file=sys.stderr)
-        return EXIT_FAILURE
     except KeyboardInterrupt:
         print(
             f"socialsim: sweep interrupted; the runs finished so far are saved in {out}. "

@@ -48,6 +48,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, Protocol
 
+from socialsim.errors import ExecutorError, ExecutorLostError
 from socialsim.experiment._worker_guard import die_with_parent
 from socialsim.experiment.runner import LOST, RunOutput, RunTask, run_one
 
@@ -64,26 +65,6 @@ __all__ = [
 ]
 
 EXECUTORS: tuple[str, ...] = ("serial", "process", "dask")
-
-
-class ExecutorError(RuntimeError):
-    """An executor could not run tasks at all (not a failure of one run)."""
-
-
-class ExecutorLostError(ExecutorError):
-    """An executor stopped working mid-sweep (a lost Dask scheduler): the runs in flight are lost.
-
-    They are not recorded, so they stay pending and a resume runs them.
-
-    Attributes
-    ----------
-    in_flight : int
-        Runs that were running when it happened.
-    """
-
-    def __init__(self, message: str, in_flight: int = 0) -> None:
-        super().__init__(message)
-        self.in_flight = in_flight
 
 
 class Executor(Protocol):

@@ -27,6 +27,7 @@ import networkx as nx
 import pandas as pd
 
 from socialsim.config.schema import ModelConfig
+from socialsim.errors import OutputWriteError
 from socialsim.model import SeedLike, SocialCommerceModel
 
 __all__ = [
@@ -61,28 +62,6 @@ _STEP_ROW_BYTES = 1500
 _LONG_ROW_BYTES = 100
 _ORDER_BYTES = 10
 _FIXED_BYTES = 400_000
-
-
-class OutputWriteError(OSError):
-    """A run's outputs could not be written (the directory, or one of its files).
-
-    The message names the path and the reason; the OS error is the ``__cause__``
-    and its number is ``errno``.
-
-    Parameters
-    ----------
-    message : str
-        What could not be written, why, and what state the directory is left in.
-    errno : int, optional
-        The OS error number.
-    path : Path, optional
-        The file or directory concerned.
-    """
-
-    def __init__(self, message: str, *, errno: int | None = None, path: Path | None = None) -> None:
-        super().__init__(message)
-        self.errno = errno
-        self.path = path
 
 
 @dataclass(frozen=True, eq=False)

@@ -59,7 +59,13 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from socialsim._version import __version__
-from socialsim.errors import ConfigError, Problem
+from socialsim.errors import (
+    ConfigError,
+    Problem,
+    StoreDamagedError,
+    SweepBusyError,
+    SweepWriteError,
+)
 from socialsim.experiment.plan import SweepPlan
 from socialsim.experiment.runner import RunOutput
 from socialsim.experiment.single_run import atomic_write
@@ -91,65 +97,6 @@ _CHECKSUM_KEY = "checksum"
 _CHUNK = 1 << 22
 # Threads that check and read parts (Parquet reads and hashing release the GIL).
 _THREADS = min(8, 2 * (os.cpu_count() or 1))
-
-
-class StoreDamagedError(RuntimeError):
-    """A sweep's store has damaged or foreign parts (or a damaged manifest): it is not read.
-
-    The message names the first such file, how many there are, and the
-    command that repairs the store (the sweep's own command: a resume sets the
-    parts aside and runs their runs again).
-
-    Attributes
-    ----------
-    path : Path
-        The sweep's directory.
-    problems : list of PartProblem
-        Every damaged or foreign part found.
-    """
-
-    def __init__(self, message: str, path: Path, problems: list[PartProblem]) -> None:
-        super().__init__(message)
-        self.path = path
-        self.problems = problems
-
-
-class SweepBusyError(RuntimeError):
-    """Another process is running a sweep into the same directory."""
-
-
-class SweepWriteError(OSError):
-    """Writing to a sweep's store failed (a full disk, a permission error): the sweep stopped.
-
-    The runs recorded before it stay intact, and running the same sweep again
-    resumes. The message says which run and which table; the OS error is the
-    ``__cause__``, and its number is ``errno``.
-
-    Parameters
-    ----------
-    message : str
-        What could not be written, why, and what to do.
-    errno : int, optional
-        The OS error number (``errno.ENOSPC``, ...), if known.
-    run_id : str, optional
-        The run being written, if any.
-    path : Path, optional
-        The file or table directory being written.
-    """
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        errno: int | None = None,
-        run_id: str | None = None,
-        path: Path | None = None,
-    ) -> None:
-        # a single argument: str() is the message alone, not "[Errno N] ..." around it
-        super().__init__(message)
-        self.errno = errno
-        self.run_id = run_id
-        self.path = path
 
 
 @dataclass(frozen=True)

@@ -22,8 +22,8 @@ from typing import Any, TextIO
 
 import pyarrow as pa
 
-from socialsim.errors import ConfigError
-from socialsim.experiment.executors import ExecutorError, available_cores, open_executor
+from socialsim.errors import ConfigError, ExecutorError, SweepStoppedError
+from socialsim.experiment.executors import available_cores, open_executor
 from socialsim.experiment.plan import PlannedRun, SweepPlan, plan_sweep
 from socialsim.experiment.runner import LOST
 from socialsim.experiment.spec import ExperimentSpec, load_spec, spec_from_dict
@@ -541,15 +541,6 @@ def _setup_error(out: Path, exc: OSError) -> SweepWriteError:
         errno=exc.errno,
         path=out,
     )
-
-
-class SweepStoppedError(RuntimeError):
-    """A sweep stopped because its executor could not go on (a lost Dask scheduler).
-
-    No run was recorded as failed for it: the runs in flight stay pending, and
-    running the same sweep again resumes. The executor's error is the
-    ``__cause__``.
-    """
 
 
 def _stopped_error(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import sparse
 
-__all__ = ["entry_rows", "gather_rows", "offsets", "tie_strength"]
+__all__ = ["entry_rows", "find_entries", "gather_rows", "offsets", "tie_strength"]
 
 
 def offsets(counts: np.ndarray) -> np.ndarray:
@@ -84,3 +84,51 @@ def tie_strength(adjacency: sparse.csr_array) -> np.ndarray:
     n = adjacency.shape[0]
     weights = adjacency.data.astype(np.float64)
     return np.bincount(entry_rows(adjacency.indptr), weights=weights, minlength=n)
+
+
+def find_entries(
+    indptr: np.ndarray, indices: np.ndarray, row: np.ndarray, col: np.ndarray
+) -> np.ndarray:
+    """Locate entries ``(row, col)`` of a CSR matrix by binary search within each row.
+
+    Vectorised over the pairs: about ``log2(longest row)`` halving rounds. The
+    column indices of every row must be sorted (canonical CSR, as scipy builds
+    after ``sum_duplicates``).
+
+    Parameters
+    ----------
+    indptr, indices : ndarray of int
+        CSR structure, with sorted indices within each row.
+    row, col : ndarray of int
+        Pairs to look up.
+
+    Returns
+    -------
+    ndarray of int64
+        Entry index of each pair, -1 where the pair is not stored.
+
+    Examples
+    --------
+    >>> find_entries(np.array([0, 2, 3]), np.array([1, 4, 0]), np.array([0, 0, 1, 1]),
+    ...              np.array([4, 2, 0, 1])).tolist()
+    [1, -1, 2, -1]
+    """
+    indptr = np.asarray(indptr)
+    indices = np.asarray(indices)
+    row = np.asarray(row, np.int64)
+    col = np.asarray(col, np.int64)
+    lo = indptr[row].astype(np.int64)
+    end = indptr[row + 1].astype(np.int64)
+    hi = end.copy()
+    last = max(indices.size - 1, 0)
+    while True:
+        open_ = lo < hi
+        if not open_.any():
+            break
+        mid = (lo + hi) // 2
+        right = indices[np.minimum(mid, last)] < col if indices.size else np.zeros_like(open_)
+        lo = np.where(open_ & right, mid + 1, lo)
+        hi = np.where(open_ & ~right, mid, hi)
+    hit = lo < end
+    hit[hit] = indices[lo[hit]] == col[hit]
+    return np.where(hit, lo, -1)

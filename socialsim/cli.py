@@ -602,7 +602,7 @@ def _rerun(args: argparse.Namespace) -> int:
     import pyarrow.parquet as pq
 
     from socialsim.experiment.rerun import rerun
-    from socialsim.experiment.single_run import atomic_write
+    from socialsim.files import atomic_write
 
     if args.out is not None:
         from socialsim.experiment.single_run import prepare_output

@@ -54,7 +54,7 @@ from tqdm import tqdm
 
 from socialsim import _threads
 from socialsim._arrays import column_counts, distinct, row_max, scale_columns, take_at
-from socialsim._csr import entry_rows, gather_rows
+from socialsim._csr import entry_rows, find_entries, gather_rows
 from socialsim._version import __version__
 from socialsim.agents import KOL, ConsumerAgents
 from socialsim.config.schema import ModelConfig
@@ -83,7 +83,6 @@ from socialsim.mechanisms.livestream import (
     allocate_stock,
     expected_viewers,
     feature_products,
-    find_entries,
     follower_attendance,
     follower_dynamics,
     livestream_offers,

@@ -18,7 +18,7 @@ from socialsim.agents._ids import AGENT_IDS
 from socialsim.enums import Role, ShopperStatus
 
 if TYPE_CHECKING:
-    from socialsim.model import SocialCommerceModel
+    from socialsim.agents.host import AgentHost
 
 __all__ = ["Consumer"]
 
@@ -28,7 +28,7 @@ class Consumer(mesa.Agent):
 
     Parameters
     ----------
-    model : SocialCommerceModel
+    model : AgentHost
         The model whose arrays hold this consumer's data.
     index : int
         Row of the consumer in the model's arrays.
@@ -43,10 +43,10 @@ class Consumer(mesa.Agent):
     """
 
     role = Role.CONSUMER
-    model: SocialCommerceModel
+    model: AgentHost
     _ids = AGENT_IDS  # Mesa 3.3's own table would keep every model alive
 
-    def __init__(self, model: SocialCommerceModel, index: int) -> None:
+    def __init__(self, model: AgentHost, index: int) -> None:
         super().__init__(model)
         self.index = int(index)
 

@@ -10,7 +10,7 @@ from socialsim.agents.consumer import Consumer
 from socialsim.enums import Role
 
 if TYPE_CHECKING:
-    from socialsim.model import SocialCommerceModel
+    from socialsim.agents.host import AgentHost
 
 __all__ = ["PersonalShopper"]
 
@@ -20,7 +20,7 @@ class PersonalShopper(Consumer):
 
     Parameters
     ----------
-    model : SocialCommerceModel
+    model : AgentHost
         The model.
     index : int
         Consumer row.
@@ -30,7 +30,7 @@ class PersonalShopper(Consumer):
 
     role = Role.DAIGOU
 
-    def __init__(self, model: SocialCommerceModel, index: int, daigou_index: int) -> None:
+    def __init__(self, model: AgentHost, index: int, daigou_index: int) -> None:
         super().__init__(model, index)
         self.daigou_index = int(daigou_index)
 

@@ -12,7 +12,7 @@ from socialsim.agents.consumer import Consumer
 from socialsim.enums import KOLSegment, Role
 
 if TYPE_CHECKING:
-    from socialsim.model import SocialCommerceModel
+    from socialsim.agents.host import AgentHost
 
 __all__ = ["KOC", "KOL"]
 
@@ -20,7 +20,7 @@ __all__ = ["KOC", "KOL"]
 class _Creator:
     """What KOLs and KOCs share: a row in the creator arrays and a follower list."""
 
-    model: SocialCommerceModel
+    model: AgentHost
     creator_index: int
 
     @property
@@ -52,7 +52,7 @@ class KOL(_Creator, mesa.Agent):
 
     Parameters
     ----------
-    model : SocialCommerceModel
+    model : AgentHost
         The model.
     creator_index : int
         Row in ``model.world.influencers``.
@@ -60,7 +60,7 @@ class KOL(_Creator, mesa.Agent):
 
     _ids = AGENT_IDS  # shared with Consumer: ids unique across types, models freed (Mesa 3.3)
 
-    def __init__(self, model: SocialCommerceModel, creator_index: int) -> None:
+    def __init__(self, model: AgentHost, creator_index: int) -> None:
         super().__init__(model)
         self.creator_index = int(creator_index)
 
@@ -86,7 +86,7 @@ class KOC(_Creator, Consumer):
 
     Parameters
     ----------
-    model : SocialCommerceModel
+    model : AgentHost
         The model.
     index : int
         Consumer row.
@@ -96,6 +96,6 @@ class KOC(_Creator, Consumer):
 
     role = Role.KOC
 
-    def __init__(self, model: SocialCommerceModel, index: int, creator_index: int) -> None:
+    def __init__(self, model: AgentHost, index: int, creator_index: int) -> None:
         super().__init__(model, index)
         self.creator_index = int(creator_index)

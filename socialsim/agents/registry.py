@@ -13,7 +13,7 @@ from socialsim.agents.influencers import KOC
 from socialsim.agents.store_owner import MicroStoreOwner
 
 if TYPE_CHECKING:
-    from socialsim.model import SocialCommerceModel
+    from socialsim.agents.host import AgentHost
 
 __all__ = ["ConsumerAgents"]
 
@@ -29,13 +29,13 @@ class ConsumerAgents(Sequence[Consumer]):
 
     Parameters
     ----------
-    model : SocialCommerceModel
+    model : AgentHost
         The model.
     eager : bool
         Create every agent now.
     """
 
-    def __init__(self, model: SocialCommerceModel, eager: bool) -> None:
+    def __init__(self, model: AgentHost, eager: bool) -> None:
         self._model = model
         n = model.world.n_consumers
         self._agents: list[Consumer | None] = [None] * n

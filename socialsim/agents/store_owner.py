@@ -10,7 +10,7 @@ from socialsim.agents.consumer import Consumer
 from socialsim.enums import Role
 
 if TYPE_CHECKING:
-    from socialsim.model import SocialCommerceModel
+    from socialsim.agents.host import AgentHost
 
 __all__ = ["MicroStoreOwner"]
 
@@ -20,7 +20,7 @@ class MicroStoreOwner(Consumer):
 
     Parameters
     ----------
-    model : SocialCommerceModel
+    model : AgentHost
         The model.
     index : int
         Consumer row.
@@ -30,7 +30,7 @@ class MicroStoreOwner(Consumer):
 
     role = Role.STORE_OWNER
 
-    def __init__(self, model: SocialCommerceModel, index: int, store_index: int) -> None:
+    def __init__(self, model: AgentHost, index: int, store_index: int) -> None:
         super().__init__(model, index)
         self.store_index = int(store_index)
 

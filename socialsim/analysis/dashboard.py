@@ -12,9 +12,8 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
+from socialsim.analysis.style import series_label, tier_colours
 from socialsim.enums import Channel, Source
-
-_LABELS = {"kol": "KOL post", "koc": "KOC review"}
 
 __all__ = [
     "plot_dashboard",
@@ -63,7 +62,7 @@ def plot_penetration_by_tier(steps: pd.DataFrame, ax: Axes) -> Axes:
     columns = sorted(
         (c for c in steps.columns if c.startswith("penetration_t")), key=lambda c: int(c[13:])
     )
-    colours = _tier_colours(len(columns))
+    colours = tier_colours(len(columns))
     for column, colour in zip(columns, colours, strict=True):
         ax.plot(steps["step"], steps[column], color=colour, lw=2, label=f"tier {column[13:]}")
     ax.set(title="Penetration by tier", xlabel="day", ylabel="share who have bought", ylim=(0, 1))
@@ -94,7 +93,7 @@ def plot_orders_by(steps: pd.DataFrame, ax: Axes, by: str = "channel") -> Axes:
     ax.stackplot(
         steps["step"],
         [steps[f"orders_{name}"] for name in names],
-        labels=[_LABELS.get(name, name.replace("_", " ")) for name in names],
+        labels=[series_label(name) for name in names],
         alpha=0.85,
     )
     ax.set(title=f"Orders by {by}", xlabel="day", ylabel="orders per day")
@@ -135,10 +134,3 @@ def save_dashboard(
 ) -> None:
     """Draw the dashboard and save it; the format follows the extension unless given."""
     plot_dashboard(steps, title=title).savefig(path, dpi=110, format=image_format)
-
-
-def _tier_colours(n: int) -> list[tuple[float, float, float, float]]:
-    from matplotlib import colormaps
-
-    cmap = colormaps["viridis"]
-    return [cmap(i / max(n - 1, 1) * 0.9) for i in range(n)]

@@ -36,9 +36,9 @@ from matplotlib.axes import Axes
 from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 from numpy.typing import ArrayLike
-from scipy import stats
 
-from socialsim.analysis.dashboard import _LABELS, _tier_colours
+from socialsim.analysis.intervals import half_width
+from socialsim.analysis.style import series_label, tier_colours
 from socialsim.enums import Channel, Source
 
 __all__ = [
@@ -83,19 +83,6 @@ def _require(frame: pd.DataFrame, columns: Iterable[str], function: str, needs: 
         raise ValueError(f"{function} needs {needs}; missing column(s): {names}")
 
 
-def _half_width(sd: Any, n: Any, level: float) -> Any:
-    """Half-width of the Student-t interval of a mean; NaN where ``n < 2``.
-
-    Element-wise over Series (returns a Series on `sd`'s index) or scalars (a float).
-    """
-    count = np.asarray(n, dtype=float)
-    quantile = stats.t.ppf((1 + level) / 2, np.maximum(count - 1, 1))
-    half = np.where(count >= 2, quantile * np.asarray(sd, dtype=float) / np.sqrt(count), np.nan)
-    if isinstance(sd, pd.Series):
-        return pd.Series(half, index=sd.index)
-    return float(half)
-
-
 def _check_level(level: float) -> None:
     if not 0 < level < 1:
         raise ValueError(f"level must be between 0 and 1 (exclusive), got {level}")
@@ -107,7 +94,7 @@ def _step_means(steps: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
 
 
 def _label(name: str) -> str:
-    return _LABELS.get(name, name.replace("_", " "))
+    return series_label(name)
 
 
 # --------------------------------------------------------------------------- time series
@@ -170,9 +157,9 @@ def plot_penetration_bands(
     by_step = steps.groupby("step", sort=True)[columns]
     mean, sd, n = by_step.mean(), by_step.std(ddof=1), by_step.count()
     x = mean.index.to_numpy()
-    for column, colour in zip(columns, _tier_colours(len(columns)), strict=True):
+    for column, colour in zip(columns, tier_colours(len(columns)), strict=True):
         ax.plot(x, mean[column], color=colour, lw=2, label=f"tier {column[13:]}")
-        half = _half_width(sd[column], n[column], level)
+        half = half_width(sd[column], n[column], level)
         if half.notna().any():
             ax.fill_between(
                 x, mean[column] - half, mean[column] + half, color=colour, alpha=0.2, lw=0
@@ -776,7 +763,7 @@ def plot_network_sample(
                 keys = list(series.unique())
                 with contextlib.suppress(TypeError):  # mixed types: keep the order of appearance
                     keys.sort()
-                colours = _tier_colours(len(keys)) if name == "tier" else None
+                colours = tier_colours(len(keys)) if name == "tier" else None
             else:
                 keys, colours = list(palette), list(palette.values())
                 unknown = set(series.unique()) - set(keys)
@@ -920,7 +907,7 @@ def plot_response(
     ax = _new_axes(ax)
     grouped = runs.groupby(parameter, sort=True)[outcome]
     mean, sd, n = grouped.mean(), grouped.std(ddof=1), grouped.count()
-    half = _half_width(sd, n, level)
+    half = half_width(sd, n, level)
     x = mean.index.to_numpy()
     ax.plot(x, mean.to_numpy(), marker="o", lw=2, label="mean")
     if half.notna().any():

@@ -48,7 +48,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from socialsim._version import __version__
-from socialsim.analysis.plots import _half_width
+from socialsim.analysis.intervals import half_width
 from socialsim.errors import ConfigError, Problem
 
 __all__ = ["KEY_OUTCOMES", "build_report", "format_number"]
@@ -158,7 +158,7 @@ def build_report(
             ],
             str(directory),
         )
-    from socialsim.experiment.single_run import atomic_write
+    from socialsim.files import atomic_write
 
     path = directory / "report.html" if out is None else Path(out)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -287,7 +287,7 @@ def _mean_ci(values: pd.Series, level: float = LEVEL) -> tuple[float, float, int
     mean = float(x.mean())
     if n < 2:
         return mean, math.nan, n
-    return mean, _half_width(x.std(ddof=1), n, level), n
+    return mean, half_width(x.std(ddof=1), n, level), n
 
 
 def _cell(mean: float, half: float, n: int, expected: int) -> str:

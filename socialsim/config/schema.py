@@ -21,6 +21,13 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, Field, model_validator
 
 from socialsim.config._base import MAX_RMB, Section, Table, located, read_only
+from socialsim.config.documents import (
+    dump_yaml,
+    load_document,
+    override_document,
+    stable_hash,
+    validate_document,
+)
 from socialsim.config.platforms import MAX_PLATFORMS, PlatformConfig, default_platforms
 
 __all__ = [
@@ -1020,26 +1027,27 @@ class ModelConfig(Section):
             }
         )
 
-    # Loading and overriding live in socialsim.config.loading; these are the entry points.
+    # Loading and overriding: the general machinery is socialsim.config.documents.
     @classmethod
     def from_file(cls, path: Any) -> ModelConfig:
         """Load a config from a YAML file (safe loader); see :func:`load_config`."""
-        from socialsim.config.loading import load_config
-
-        return load_config(path)
+        return load_document(cls, path)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any], source: str | None = None) -> ModelConfig:
         """Validate a nested mapping; see :func:`validate_config`."""
-        from socialsim.config.loading import validate_config
-
-        return validate_config(data, source=source)
+        return validate_document(cls, data, source)
 
     def with_overrides(self, overrides: Mapping[str, Any]) -> ModelConfig:
-        """Return a copy with dotted-key overrides applied; see :func:`apply_overrides`."""
-        from socialsim.config.loading import apply_overrides
+        """Return a copy with dotted-key overrides applied and validated.
 
-        return apply_overrides(self, overrides)
+        Raises
+        ------
+        ConfigError
+            If a path does not exist or the result is not valid (source ``--set``).
+        """
+        data = override_document(self.model_dump(), overrides, type(self))
+        return validate_document(type(self), data, source="--set" if overrides else None)
 
     def to_dict(self) -> dict[str, Any]:
         """Return the config as plain JSON-compatible data (string keys)."""
@@ -1047,8 +1055,6 @@ class ModelConfig(Section):
 
     def to_yaml(self) -> str:
         """Return the fully resolved config as YAML that :meth:`from_file` reads back."""
-        from socialsim.config.loading import dump_yaml
-
         return dump_yaml(self)
 
     def config_hash(self) -> str:
@@ -1057,8 +1063,6 @@ class ModelConfig(Section):
         Two configs with the same hash build the same world and behave the same
         way for the same seed; the seed and step count are reported beside it.
         """
-        from socialsim.config.loading import stable_hash
-
         data = self.to_dict()
         data.pop("run")
         return stable_hash(data)

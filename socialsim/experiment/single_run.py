@@ -28,6 +28,7 @@ import pandas as pd
 
 from socialsim.config.schema import ModelConfig
 from socialsim.errors import OutputWriteError
+from socialsim.files import atomic_write, os_error_text, temporary_name
 from socialsim.model import SeedLike, SocialCommerceModel
 
 __all__ = [
@@ -239,14 +240,14 @@ def _write_all(directory: Path, writers: dict[str, Callable[[Path], Any]]) -> No
     try:
         for name, write in writers.items():
             path = directory / name
-            tmp = _temporary_name(path)
+            tmp = temporary_name(path)
             temporary[path] = tmp
             try:
                 write(tmp)
             except OSError as exc:
                 raise OutputWriteError(
-                    f"could not write {path}: {_reason(exc)}; nothing of this run was written "
-                    f"to {directory} (files of an earlier run there are as they were)",
+                    f"could not write {path}: {os_error_text(exc)}; nothing of this run was "
+                    f"written to {directory} (files of an earlier run there are as they were)",
                     errno=exc.errno,
                     path=path,
                 ) from exc
@@ -307,7 +308,7 @@ def prepare_output(
     try:
         directory.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise refuse(f"cannot be created: {_reason(exc)}") from None
+        raise refuse(f"cannot be created: {os_error_text(exc)}") from None
     probe = directory / f".socialsim-probe-{uuid.uuid4().hex}.tmp"
     try:
         with probe.open("wb") as handle:
@@ -316,7 +317,7 @@ def prepare_output(
             os.fsync(handle.fileno())
     except OSError as exc:
         _remove_if_empty(directory, created)
-        raise refuse(f"cannot be written: {_reason(exc)}") from None
+        raise refuse(f"cannot be written: {os_error_text(exc)}") from None
     finally:
         with contextlib.suppress(OSError):
             probe.unlink(missing_ok=True)
@@ -361,7 +362,7 @@ def _make_directory(directory: Path) -> None:
         directory.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise OutputWriteError(
-            f"could not create {directory}: {_reason(exc)}; nothing of this run was written",
+            f"could not create {directory}: {os_error_text(exc)}; nothing of this run was written",
             errno=exc.errno,
             path=directory,
         ) from exc
@@ -373,22 +374,8 @@ def _remove_if_empty(directory: Path, created: bool) -> None:
             directory.rmdir()
 
 
-def _reason(exc: OSError) -> str:
-    """Return ``[Errno N] reason`` for an OS error, without temporary file names."""
-    number = exc.errno
-    if isinstance(number, int) and number > 0:
-        return f"[Errno {number}] {os.strerror(number)}"
-    return str(exc) or type(exc).__name__
-
-
 def _megabytes(size: float) -> str:
     return f"{size / 1e6:,.1f} MB"
-
-
-def _temporary_name(path: Path) -> Path:
-    # A fresh name in the same directory (rename is atomic only within one file system);
-    # unlike mkstemp, the file gets the usual permissions.
-    return path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
 
 
 def existing_outputs(
@@ -396,16 +383,3 @@ def existing_outputs(
 ) -> list[str]:
     """Return which of the run output files `names` already exist in `directory`."""
     return [name for name in names if (Path(directory) / name).exists()]
-
-
-def atomic_write(path: Path, write: Callable[[Path], Any]) -> None:
-    """Write `path` through a temporary file in the same directory, then rename it.
-
-    A crash part-way leaves either the old file or none, never a partial one.
-    """
-    tmp_path = _temporary_name(path)
-    try:
-        write(tmp_path)
-        os.replace(tmp_path, path)
-    finally:
-        tmp_path.unlink(missing_ok=True)

@@ -6,16 +6,13 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-import pandas as pd
-
+from socialsim.experiment.progress import format_duration
 from socialsim.experiment.store import (
     DAMAGED,
     StoreCheck,
     SweepStore,
-    _concat,
     repair_command,
 )
-from socialsim.experiment.sweep import _duration
 
 __all__ = ["SweepStatus", "sweep_status"]
 
@@ -166,15 +163,14 @@ def _progress(
         f"{manifest['versions'].get('socialsim')}, mesa {manifest['versions'].get('mesa')}, "
         f"spec hash {manifest['spec_hash'][:12]}"
     )
-    tables = [check.runs_tables[r] for r in sorted(recorded)]
-    runs = _concat(tables).to_pandas() if tables else pd.DataFrame(columns=["run_id", "status"])
+    runs = check.runs_frame(recorded)
     if len(runs) and "wall_seconds" in runs:
         ok = runs[runs["status"] == "ok"]
         if len(ok):
             mean = float(ok["wall_seconds"].mean())
             lines.append(
                 f"  mean run time {mean:.2f} s; the {pending} pending runs need about "
-                f"{_duration(mean * pending)} of one worker"
+                f"{format_duration(mean * pending)} of one worker"
             )
     if failed:
         bad = runs[runs["status"] == "failed"].sort_values(["point", "replication"])

@@ -67,9 +67,10 @@ from socialsim.errors import (
     SweepWriteError,
 )
 from socialsim.experiment.plan import SweepPlan
+from socialsim.experiment.progress import utc_now
 from socialsim.experiment.runner import RunOutput
-from socialsim.experiment.single_run import atomic_write
 from socialsim.experiment.spec import OUTPUT_TABLES
+from socialsim.files import atomic_write, os_error_text
 
 __all__ = [
     "FORMAT_VERSION",
@@ -171,29 +172,24 @@ class StoreCheck:
         """Whether nothing is damaged or foreign."""
         return not self.problems
 
+    def runs_frame(self, run_ids: Iterable[str] | None = None) -> pd.DataFrame:
+        """Return the ``runs`` parts read (``keep_runs``) as one table, in run-id order.
+
+        Parameters
+        ----------
+        run_ids : iterable of str, optional
+            Which runs; every sound recorded run if omitted.
+        """
+        ids = sorted(self.recorded if run_ids is None else run_ids)
+        tables = [self.runs_tables[run_id] for run_id in ids if run_id in self.runs_tables]
+        if not tables:
+            return pd.DataFrame(columns=["run_id", "point", "replication", "seed", "status"])
+        return _concat(tables).to_pandas()
+
     @property
     def damaged_runs(self) -> set[str]:
         """Runs with a damaged part: set aside and run again by a resume."""
         return {p.run_id for p in self.problems if p.run_id is not None}
-
-
-def _os_error_text(exc: OSError) -> str:
-    """Return ``[Errno N] reason`` for an OS error, without the temporary file names.
-
-    Parameters
-    ----------
-    exc : OSError
-        The error, from Python (``os.replace``) or from Arrow (whose messages
-        repeat the number inside a longer text).
-
-    Returns
-    -------
-    str
-    """
-    number = exc.errno
-    if isinstance(number, int) and number > 0:
-        return f"[Errno {number}] {os.strerror(number)}"
-    return str(exc) or type(exc).__name__
 
 
 def package_versions() -> dict[str, str]:
@@ -242,10 +238,6 @@ def git_commit() -> str | None:
     except (OSError, subprocess.SubprocessError):
         return None
     return f"{commit}+dirty" if dirty else commit
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 @dataclass(eq=False)
@@ -437,7 +429,7 @@ class SweepStore:
                 return manifest
             assert problem is not None
             moved = self.set_aside([problem])
-            rebuilt = {"at": _now(), "reason": problem.reason, "damaged_copy": str(moved[0])}
+            rebuilt = {"at": utc_now(), "reason": problem.reason, "damaged_copy": str(moved[0])}
         spec = plan.spec
         manifest = {
             "format_version": FORMAT_VERSION,
@@ -461,7 +453,7 @@ class SweepStore:
             "versions": package_versions(),
             "machine": machine_description(),
             "git_commit": git_commit(),
-            "created_at": _now(),
+            "created_at": utc_now(),
             "started_at": None,
             "finished_at": None,
             "sessions": [],
@@ -767,7 +759,7 @@ class SweepStore:
                     with contextlib.suppress(OSError):
                         part.unlink(missing_ok=True)
                 raise SweepWriteError(
-                    f"could not write run {run_id} to {path.parent}: {_os_error_text(exc)}",
+                    f"could not write run {run_id} to {path.parent}: {os_error_text(exc)}",
                     errno=exc.errno,
                     run_id=run_id,
                     path=path,
@@ -853,10 +845,7 @@ class SweepData:
     @cached_property
     def runs(self) -> pd.DataFrame:
         """One row per recorded run."""
-        tables = [self._check.runs_tables[run_id] for run_id in sorted(self._check.recorded)]
-        if not tables:
-            return pd.DataFrame(columns=["run_id", "point", "replication", "seed", "status"])
-        frame = _concat(tables).to_pandas()
+        frame = self._check.runs_frame()
         return frame.sort_values(["point", "replication"], kind="stable").reset_index(drop=True)
 
     @cached_property

@@ -25,6 +25,7 @@ import pyarrow as pa
 from socialsim.errors import ConfigError, ExecutorError, SweepStoppedError
 from socialsim.experiment.executors import available_cores, open_executor
 from socialsim.experiment.plan import PlannedRun, SweepPlan, plan_sweep
+from socialsim.experiment.progress import SweepProgress, format_duration, utc_now
 from socialsim.experiment.runner import LOST
 from socialsim.experiment.spec import ExperimentSpec, load_spec, spec_from_dict
 from socialsim.experiment.store import (
@@ -34,12 +35,11 @@ from socialsim.experiment.store import (
     SweepData,
     SweepStore,
     SweepWriteError,
-    _now,
-    _os_error_text,
     load_sweep,
     machine_description,
     package_versions,
 )
+from socialsim.files import os_error_text
 from socialsim.world.memory import MemoryEstimate, check_memory
 
 __all__ = [
@@ -108,7 +108,7 @@ class SweepSummary:
         state = "interrupted" if self.interrupted else "finished"
         lost = f"{len(self.lost)} lost (still pending), " if self.lost else ""
         return (
-            f"sweep {state} in {_duration(self.wall_seconds)}: {self.done} done, "
+            f"sweep {state} in {format_duration(self.wall_seconds)}: {self.done} done, "
             f"{self.failed} failed, {lost}{self.skipped} skipped (already recorded), "
             f"{self.planned} planned; results in {self.out}"
         )
@@ -411,7 +411,7 @@ def run_sweep(
             elif n_workers > setup.workers:  # more to do than checked (parts set aside)
                 _check_memory(plan, n_workers, source)
         session: dict[str, Any] = {
-            "started_at": _now(),
+            "started_at": utc_now(),
             "finished_at": None,
             "executor": kind,
             "workers": n_workers,
@@ -439,7 +439,7 @@ def run_sweep(
             store.write_manifest(manifest)
         except OSError as exc:
             raise _setup_error(out_path, exc) from exc
-        reporter = _Progress(len(todo), summary.skipped, stream, progress)
+        reporter = SweepProgress(len(todo), summary.skipped, stream, progress)
         schema = plan.runs_schema()
         failure: BaseException | None = None
         try:
@@ -490,7 +490,7 @@ def run_sweep(
             reporter.close()
             summary.wall_seconds = time.perf_counter() - started
             session.update(
-                finished_at=_now(),
+                finished_at=utc_now(),
                 done=summary.done,
                 failed=summary.failed,
                 lost=len(summary.lost),
@@ -505,7 +505,7 @@ def run_sweep(
                 if failure is None:
                     raise SweepWriteError(
                         f"the runs of this session are saved in {out_path}, but its "
-                        f"manifest.json could not be updated: {_os_error_text(exc)}; "
+                        f"manifest.json could not be updated: {os_error_text(exc)}; "
                         f"{_what_to_do(exc.errno)}, then run the same command again to "
                         "record the session",
                         errno=exc.errno,
@@ -536,7 +536,7 @@ def _setup_error(out: Path, exc: OSError) -> SweepWriteError:
     """Return the error for a sweep that could not open or create its directory."""
     where = f": {exc.filename}" if exc.filename and not _is_temporary(exc.filename) else ""
     return SweepWriteError(
-        f"could not prepare the sweep directory {out}: {_os_error_text(exc)}{where}; no run "
+        f"could not prepare the sweep directory {out}: {os_error_text(exc)}{where}; no run "
         f"was started; {_what_to_do(exc.errno)}, then run the same command again",
         errno=exc.errno,
         path=out,
@@ -599,63 +599,3 @@ def _changed_versions(before: dict[str, str], now: dict[str, str]) -> tuple[str,
         ", ".join(f"{k} {before.get(k)}" for k in names),
         ", ".join(f"{k} {now.get(k)}" for k in names),
     )
-
-
-class _Progress:
-    """A tqdm bar on a terminal; otherwise a line every 30 s (for logs of cluster jobs)."""
-
-    def __init__(self, total: int, skipped: int, stream: TextIO, show: bool | None) -> None:
-        self.total = total
-        self.skipped = skipped
-        self.stream = stream
-        self.tty = bool(getattr(stream, "isatty", lambda: False)())
-        self.show = True if show is None else show
-        self.bar: Any = None
-        self.started = time.perf_counter()
-        self.last_line = self.started
-        self.finished = 0
-
-    def start(self, description: str) -> None:
-        if not self.show:
-            return
-        note = f" ({self.skipped} already done)" if self.skipped else ""
-        print(f"running {self.total} runs on {description}{note}", file=self.stream)
-        if self.tty:
-            from tqdm import tqdm
-
-            self.bar = tqdm(total=self.total, unit="run", file=self.stream, dynamic_ncols=True)
-
-    def update(self, summary: SweepSummary) -> None:
-        self.finished += 1
-        if not self.show:
-            return
-        if self.bar is not None:
-            self.bar.set_postfix_str(f"failed {summary.failed}", refresh=False)
-            self.bar.update(1)
-            return
-        now = time.perf_counter()
-        if now - self.last_line >= 30 or self.finished == self.total:
-            self.last_line = now
-            elapsed = now - self.started
-            eta = elapsed / self.finished * (self.total - self.finished)
-            print(
-                f"{self.finished}/{self.total} runs ({summary.failed} failed), "
-                f"{_duration(elapsed)} elapsed, about {_duration(eta)} left",
-                file=self.stream,
-                flush=True,
-            )
-
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.close()
-
-
-def _duration(seconds: float) -> str:
-    seconds = round(seconds)
-    if seconds < 60:
-        return f"{seconds} s"
-    minutes, seconds = divmod(seconds, 60)
-    if minutes < 60:
-        return f"{minutes} min {seconds:02d} s"
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours} h {minutes:02d} min"

@@ -51,7 +51,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from socialsim._arrays import distinct, distinct_first, take_at
-from socialsim._csr import gather_rows, offsets
+from socialsim._csr import find_entries, gather_rows, offsets
 from socialsim._random import bernoulli_from_bytes, byte_levels
 from socialsim.enums import Channel, Source
 from socialsim.mechanisms.offers import Offers
@@ -922,54 +922,6 @@ def follower_dynamics(
     gained = np.sort(entry[rank < wanted[owner]])
     prospect_active[gained] = True
     return gained.astype(np.int64), lost.astype(np.int64)
-
-
-def find_entries(
-    indptr: np.ndarray, indices: np.ndarray, row: np.ndarray, col: np.ndarray
-) -> np.ndarray:
-    """Locate entries ``(row, col)`` of a CSR matrix by binary search within each row.
-
-    Vectorised over the pairs: about ``log2(longest row)`` halving rounds. The
-    column indices of every row must be sorted (canonical CSR, as scipy builds
-    after ``sum_duplicates``).
-
-    Parameters
-    ----------
-    indptr, indices : ndarray of int
-        CSR structure, with sorted indices within each row.
-    row, col : ndarray of int
-        Pairs to look up.
-
-    Returns
-    -------
-    ndarray of int64
-        Entry index of each pair, -1 where the pair is not stored.
-
-    Examples
-    --------
-    >>> find_entries(np.array([0, 2, 3]), np.array([1, 4, 0]), np.array([0, 0, 1, 1]),
-    ...              np.array([4, 2, 0, 1])).tolist()
-    [1, -1, 2, -1]
-    """
-    indptr = np.asarray(indptr)
-    indices = np.asarray(indices)
-    row = np.asarray(row, np.int64)
-    col = np.asarray(col, np.int64)
-    lo = indptr[row].astype(np.int64)
-    end = indptr[row + 1].astype(np.int64)
-    hi = end.copy()
-    last = max(indices.size - 1, 0)
-    while True:
-        open_ = lo < hi
-        if not open_.any():
-            break
-        mid = (lo + hi) // 2
-        right = indices[np.minimum(mid, last)] < col if indices.size else np.zeros_like(open_)
-        lo = np.where(open_ & right, mid + 1, lo)
-        hi = np.where(open_ & ~right, mid, hi)
-    hit = lo < end
-    hit[hit] = indices[lo[hit]] == col[hit]
-    return np.where(hit, lo, -1)
 
 
 def trust_penalty(

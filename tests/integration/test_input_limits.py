@@ -18,7 +18,7 @@ import time
 import psutil
 import pytest
 
-import socialsim.config.loading as loading
+import socialsim.config.documents as documents
 import socialsim.experiment.plan as plan
 from socialsim.cli import main
 from socialsim.config.loading import MAX_FILE_BYTES_ENV
@@ -109,7 +109,7 @@ def test_an_oversized_file_is_refused_before_it_is_parsed(tmp_path, capsys, monk
     def not_parsed(*args, **kwargs):
         raise AssertionError("the file was parsed")
 
-    monkeypatch.setattr(loading, "_SafeLoader", not_parsed)
+    monkeypatch.setattr(documents, "_SafeLoader", not_parsed)
     for args, path in (
         (["config", str(config)], config),
         (["run", str(config)], config),

@@ -83,6 +83,7 @@ import mesa
 import numpy as np
 import pandas as pd
 
+from socialsim.config.platforms import plain_platform
 from socialsim.config.schema import ModelConfig
 from socialsim.enums import ShopperStatus, Source
 from socialsim.world.world import World, build_world
@@ -99,17 +100,7 @@ __all__ = [
 
 # Every mechanism a platform can run, switched off: what is left is a shop that sells
 # solo at its price level and is found by search.
-_PLAIN_PLATFORM: dict[str, Any] = {
-    "kol_share": 0.0,
-    "feed": {"kind": "none"},
-    "group_buying": {"enabled": False, "kanjia": {"enabled": False}},
-    "livestream": {"enabled": False},
-    "micro_stores": {"enabled": False},
-    "membership": {"enabled": False},
-    "promotions": {"rate": 0.0},
-    "cross_border": {"enabled": False},
-    "c2m": {"enabled": False},
-}
+_PLAIN_PLATFORM: dict[str, Any] = plain_platform(kol_share=0.0)
 
 # Two plain platforms keep the platform choices in play (which one to search, where a
 # friend bought, tier appeal): audiences, price levels and search weights of the

@@ -43,6 +43,7 @@ __all__ = [
     "PlatformConfig",
     "PromotionConfig",
     "RegulationConfig",
+    "plain_platform",
     "preset_data",
 ]
 
@@ -676,3 +677,40 @@ class PlatformConfig(Section):
 def default_platforms() -> dict[str, PlatformConfig]:
     """Return the default world's competing platforms: every shipped preset, by its name."""
     return {name: PlatformConfig(preset=name) for name in PRESETS}
+
+
+def plain_platform(**fields: Any) -> dict[str, Any]:
+    """Return a platform row with every mechanism off: a shop that sells solo, found by search.
+
+    No feed, group buying, kanjia, livestreams, micro-stores, membership,
+    promotions, cross-border listings or C2M; `fields` are merged over it (a
+    mapping merges key by key). For docking, reference runs and tests that
+    need a platform stripped to its prices and its audience.
+
+    Parameters
+    ----------
+    **fields
+        Platform keys to set as well (``initial_users=1.0``, ``kol_share=0.0``).
+
+    Returns
+    -------
+    dict
+        A fresh platform row for a config's ``platforms`` table.
+
+    Examples
+    --------
+    >>> row = plain_platform(initial_users=1.0)
+    >>> row["group_buying"], row["feed"], row["initial_users"]
+    ({'enabled': False, 'kanjia': {'enabled': False}}, {'kind': 'none'}, 1.0)
+    """
+    row: dict[str, Any] = {
+        "feed": {"kind": "none"},
+        "group_buying": {"enabled": False, "kanjia": {"enabled": False}},
+        "livestream": {"enabled": False},
+        "micro_stores": {"enabled": False},
+        "membership": {"enabled": False},
+        "promotions": {"rate": 0.0},
+        "cross_border": {"enabled": False},
+        "c2m": {"enabled": False},
+    }
+    return deep_merge(row, fields)

@@ -55,6 +55,7 @@ import numpy as np
 from scipy import stats
 from tqdm import tqdm
 
+from socialsim.config.platforms import plain_platform
 from socialsim.config.schema import ModelConfig
 from socialsim.experiment.seeds import run_seed
 from socialsim.model import SocialCommerceModel
@@ -167,19 +168,7 @@ def diffusion_config(
                     "durable": True,
                 }
             },
-            "platforms": {
-                "market": {
-                    "initial_users": 1.0,
-                    "feed": {"kind": "none"},
-                    "group_buying": {"enabled": False},
-                    "livestream": {"enabled": False},
-                    "micro_stores": {"enabled": False},
-                    "membership": {"enabled": False},
-                    "promotions": {"rate": 0.0},
-                    "cross_border": {"enabled": False},
-                    "c2m": {"enabled": False},
-                }
-            },
+            "platforms": {"market": plain_platform(initial_users=1.0)},
             "behaviour.budget_share": 1.0,
             "behaviour.need_patience_days": 1e9,
             "behaviour.word_of_mouth_days": window_days,

@@ -1,6 +1,6 @@
 """Docking at scale (pytest -m slow): Bass, Independent Cascade and network Bass, larger and longer.
 
-The fast versions are in tests/unit/validation/test_docking.py; the tolerances
+The fast versions are in tests/integration/test_docking.py; the tolerances
 are the same 4 standard errors (about 1.6e-3 familywise over 25 steps).
 """
 

@@ -245,6 +245,7 @@ def test_seeds_may_be_any_node_labels():
     assert cascade_sizes(graph, ["v0", "v1"], 0.0, runs=1, seed=1).tolist() == [2]
 
 
+@pytest.mark.slow
 def test_cascade_on_erdos_renyi_matches_giant_component_theory():
     # One random seed on G(n, c/n): the spread is the seed's cluster in G(n, c p / n).
     # A fresh graph and seed node for every run, so runs are independent draws.

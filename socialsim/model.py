@@ -389,12 +389,10 @@ class SocialCommerceModel(mesa.Model):
         # (a livestream offer stands only for a viewer with a need or an impulse to buy)
         live = self._open_livestreams(livestreams.result(), day)
         daigou = self._daigou_offers(rng)
-        store, store_need = self._store_offers(rng)
+        store = self._store_offers(rng)
 
         # 6. decide: offers convert by the logit, one purchase per need, within budget
         offers = Offers.concat([content, sponsored, friends, *feeds, search, live, daigou, store])
-        has_need = np.ones(len(offers), dtype=bool)
-        has_need[len(offers) - len(store) :] = store_need
         by_count = cfg.conversion.social_proof == "count"
         social_proof = _per_need(
             signals.social_count if by_count else signals.social_share,
@@ -403,7 +401,7 @@ class SocialCommerceModel(mesa.Model):
             offers,
             self._need_scratch,
         )
-        bought, paid = self._decide(offers, social_proof, has_need, rng)
+        bought, paid = self._decide(offers, social_proof, rng)
         purchases = offers.take(bought)
         day.count["offers"] = len(offers)
         for source in (Source.SEARCH, Source.FEED_SOCIAL, Source.FEED_ALGORITHMIC):
@@ -470,28 +468,25 @@ class SocialCommerceModel(mesa.Model):
         self,
         offers: Offers,
         social_proof: np.ndarray,
-        has_need: np.ndarray,
         rng: np.random.Generator,
     ) -> tuple[np.ndarray, np.ndarray]:
         """Convert offers by the conversion link; keep one purchase per need within budget."""
         if _threads.use_threads(len(offers)):
             # Prices and chances are offer by offer: two threads take half each.
             halves = [slice(0, len(offers) // 2), slice(len(offers) // 2, None)]
-            first, second = (
-                (offers.take(half), social_proof[half], has_need[half]) for half in halves
-            )
+            first, second = ((offers.take(half), social_proof[half]) for half in halves)
             later = _threads.worker_pool().submit(self._price_and_chance, *first)
             mine = self._price_and_chance(*second)
             parts = (later.result(), mine)
             price, chance = (np.concatenate(column) for column in zip(*parts, strict=True))
         else:
-            price, chance = self._price_and_chance(offers, social_proof, has_need)
+            price, chance = self._price_and_chance(offers, social_proof)
         accepted = rng.random(len(offers), dtype=np.float32) < chance
         bought = select_purchases(offers, accepted, price, self.state.budget_left, rng)
         return bought, price[bought]
 
     def _price_and_chance(
-        self, offers: Offers, social_proof: np.ndarray, has_need: np.ndarray
+        self, offers: Offers, social_proof: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray]:
         """Each offer's price and its chance of conversion (no randomness)."""
         state, population = self.state, self.world.population
@@ -510,7 +505,7 @@ class SocialCommerceModel(mesa.Model):
             state.monthly_budget,
             state.status,
             self.config.behaviour.conversion,
-            has_need=has_need,
+            has_need=offers.has_need,
             shift=shift,
         )
         return price, conversion_chance(logit, self.config.behaviour.conversion.link)
@@ -817,9 +812,9 @@ class SocialCommerceModel(mesa.Model):
             channel=Channel.GROUP,
             discount=params.group_discount[platform[share]],
             ref=groups[share],
+            has_need=self.state.need[friend, category],
         )
-        has_need = self.state.need[friend, category]
-        bought, paid = self._decide(invites, np.zeros(len(invites), np.float32), has_need, rng)
+        bought, paid = self._decide(invites, np.zeros(len(invites), np.float32), rng)
         joiners = invites.take(bought)
         joiners, paid = self._check_quota(joiners, paid, day)
         day.count["users_acquired_shares"] += self._pay(joiners, paid, t)
@@ -1120,11 +1115,11 @@ class SocialCommerceModel(mesa.Model):
 
     # ------------------------------------------------------------------ micro-stores
 
-    def _store_offers(self, rng: np.random.Generator) -> tuple[Offers, np.ndarray]:
+    def _store_offers(self, rng: np.random.Generator) -> Offers:
         """Store owners promote a product to their strong ties, who buy through the store.
 
-        Returns the offers and, per offer, whether it meets the friend's open need
-        (friends without one may still buy to help, at the no-need shift).
+        An offer may meet no open need of the friend (``has_need``): friends
+        without one may still buy to help, at the no-need shift.
         """
         params, state, catalogue = self._params, self.state, self.world.catalogue
         owners = np.flatnonzero(self._resellers.is_owner)
@@ -1154,8 +1149,9 @@ class SocialCommerceModel(mesa.Model):
             platform[promo],
             channel=Channel.STORE,
             ref=owners[promo],
+            has_need=state.need[friend, category[promo]],
         )
-        return offers, state.need[friend, category[promo]]
+        return offers
 
     def _daigou_offers(self, rng: np.random.Generator) -> Offers:
         """Clients ask their daigou for an import; it quotes the cheapest cross-border platform.

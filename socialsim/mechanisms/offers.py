@@ -45,6 +45,11 @@ class Offers:
     ref : ndarray of int32
         What the offer belongs to: the group for a shared group, the session
         for a livestream, the selling owner for a store promotion; -1 otherwise.
+    has_need : ndarray of bool
+        Whether the offer meets an open need of the consumer. Offers made for
+        an open need (search, feeds, word of mouth) always do; a store
+        promotion or a shared group may not, and then converts at the
+        no-need shift (see :func:`~socialsim.mechanisms.purchase.conversion_logit`).
     """
 
     consumer: np.ndarray
@@ -56,6 +61,7 @@ class Offers:
     channel: np.ndarray
     discount: np.ndarray
     ref: np.ndarray
+    has_need: np.ndarray
 
     def __len__(self) -> int:
         return int(self.consumer.shape[0])
@@ -73,14 +79,15 @@ class Offers:
         channel: int = Channel.SOLO,
         discount: np.ndarray | float = 0.0,
         ref: np.ndarray | int = -1,
+        has_need: np.ndarray | bool = True,
     ) -> Offers:
         """Make offers from one source, casting to the compact dtypes.
 
         Examples
         --------
         >>> offers = Offers.build(np.array([4, 5]), np.array([0, 0]), np.array([1, 2]), 0, 0.0, 1)
-        >>> len(offers), offers.platform.tolist(), offers.ref.tolist()
-        (2, [1, 1], [-1, -1])
+        >>> len(offers), offers.platform.tolist(), offers.ref.tolist(), offers.has_need.tolist()
+        (2, [1, 1], [-1, -1], [True, True])
         """
         m = np.shape(consumer)[0]
 
@@ -97,6 +104,7 @@ class Offers:
             channel=np.full(m, channel, dtype=np.int8),
             discount=column(discount, np.float32),
             ref=column(ref, np.int32),
+            has_need=column(has_need, np.bool_),
         )
 
     @classmethod

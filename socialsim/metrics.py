@@ -24,9 +24,11 @@ import numpy as np
 import pandas as pd
 
 from socialsim._arrays import distinct
+from socialsim.columns import Aggregate, MetricColumn, check_columns
 from socialsim.enums import Channel, Source
 
 __all__ = [
+    "BUILTIN_COLUMNS",
     "CAMPAIGN_COLUMNS",
     "CHANNELS_IN_USE",
     "FUNNEL_COLUMNS",
@@ -39,6 +41,7 @@ __all__ = [
     "PlatformRecorder",
     "StepRecorder",
     "TierRecorder",
+    "core_columns",
     "penetration_columns",
     "step_columns",
 ]
@@ -132,6 +135,38 @@ CAMPAIGN_COLUMNS: dict[str, str] = {
 also counted in ``orders_kol`` and ``orders_koc``.
 """
 
+# Levels among the mechanisms' columns: the state at the end of the day.
+_LEVELS = frozenset(
+    {
+        "open_needs",
+        "members",
+        "kol_followers",
+        "store_owners",
+        "deepest_tree",
+        "pyramid_trees",
+        "recruiting_income_share",
+    }
+)
+
+
+def _declared(names: tuple[str, ...] | dict[str, str], dtype: str = "") -> list[MetricColumn]:
+    items = names.items() if isinstance(names, dict) else ((n, dtype) for n in names)
+    level = Aggregate.LEVEL
+    return [
+        MetricColumn(name, kind, level if name in _LEVELS else Aggregate.FLOW)  # type: ignore[arg-type]
+        for name, kind in items
+    ]
+
+
+BUILTIN_COLUMNS: tuple[MetricColumn, ...] = (
+    *_declared(FUNNEL_COLUMNS, "int64"),
+    *_declared(MECHANISM_COUNTS, "int64"),
+    *_declared(MECHANISM_TOTALS, "float64"),
+    *_declared(CAMPAIGN_COLUMNS),
+)
+"""The built-in mechanisms' columns of the step table, after the core ones (see the README)."""
+
+
 PLATFORM_COLUMNS: dict[str, str] = {
     "step": "int64",
     "platform": "category",
@@ -150,31 +185,53 @@ def penetration_columns(n_tiers: int) -> list[str]:
     return [f"penetration_t{k}" for k in range(1, n_tiers + 1)]
 
 
-def step_columns(n_tiers: int) -> dict[str, str]:
+def core_columns(n_tiers: int) -> list[MetricColumn]:
+    """Return the step table's core columns: the day, sales, customers, channels and sources.
+
+    Examples
+    --------
+    >>> [c.name for c in core_columns(2)][:7]
+    ['step', 'gmv', 'orders', 'buyers', 'new_buyers', 'customers', 'penetration_t1']
+    """
+    columns = [
+        MetricColumn("step", "int64", Aggregate.LEVEL, "the day"),
+        MetricColumn.total("gmv", "RMB of the orders shipped that day, before returns"),
+        MetricColumn.count("orders", "orders shipped that day"),
+        MetricColumn.count("buyers", "distinct buyers that day"),
+        MetricColumn.count("new_buyers", "consumers whose first order shipped that day"),
+        MetricColumn.count("customers", "consumers who have ever bought", level=True),
+    ]
+    columns += [
+        MetricColumn.total(name, f"share of tier {k}'s consumers who have ever bought", level=True)
+        for k, name in enumerate(penetration_columns(n_tiers), start=1)
+    ]
+    for member in (*CHANNELS_IN_USE, *Source):
+        name = member.name.lower()
+        columns.append(MetricColumn.count(f"orders_{name}", f"orders of {name}"))
+        columns.append(MetricColumn.total(f"gmv_{name}", f"RMB of the orders of {name}"))
+    return columns
+
+
+def step_columns(n_tiers: int, columns: tuple[MetricColumn, ...] | None = None) -> dict[str, str]:
     """Return the per-step table's columns, in order, with their dtypes.
+
+    Parameters
+    ----------
+    n_tiers : int
+        City tiers of the world (one penetration column each).
+    columns : tuple of MetricColumn, optional
+        The mechanisms' columns, after the core ones: :data:`BUILTIN_COLUMNS`
+        if omitted (a model with plug-in components adds theirs).
 
     Examples
     --------
     >>> list(step_columns(2))[:7]
     ['step', 'gmv', 'orders', 'buyers', 'new_buyers', 'customers', 'penetration_t1']
     """
-    columns = {
-        "step": "int64",
-        "gmv": "float64",
-        "orders": "int64",
-        "buyers": "int64",
-        "new_buyers": "int64",
-        "customers": "int64",
-    }
-    columns.update(dict.fromkeys(penetration_columns(n_tiers), "float64"))
-    for member in (*CHANNELS_IN_USE, *Source):
-        columns[f"orders_{member.name.lower()}"] = "int64"
-        columns[f"gmv_{member.name.lower()}"] = "float64"
-    columns.update(dict.fromkeys(FUNNEL_COLUMNS, "int64"))
-    columns.update(dict.fromkeys(MECHANISM_COUNTS, "int64"))
-    columns.update(dict.fromkeys(MECHANISM_TOTALS, "float64"))
-    columns.update(CAMPAIGN_COLUMNS)
-    return columns
+    core = core_columns(n_tiers)
+    extra = BUILTIN_COLUMNS if columns is None else columns
+    check_columns(extra, taken=[c.name for c in core])
+    return {c.name: c.dtype for c in (*core, *extra)}
 
 
 @dataclass
@@ -185,9 +242,12 @@ class StepRecorder:
     ----------
     tier_sizes : ndarray of int
         Consumers per tier, for penetration.
+    columns : tuple of MetricColumn
+        The mechanisms' columns, after the core ones (default :data:`BUILTIN_COLUMNS`).
     """
 
     tier_sizes: np.ndarray
+    columns: tuple[MetricColumn, ...] = BUILTIN_COLUMNS
     rows: list[dict[str, Any]] = field(default_factory=list)
 
     def record(
@@ -215,8 +275,7 @@ class StepRecorder:
         customers_by_tier : ndarray of int
             Consumers per tier who have ever bought, after this step.
         counts : dict
-            The values named in :data:`FUNNEL_COLUMNS`, :data:`MECHANISM_COUNTS`,
-            :data:`MECHANISM_TOTALS` and :data:`CAMPAIGN_COLUMNS`.
+            The value of each of the recorder's `columns`.
         """
         price = price.astype(np.float64)
         row: dict[str, Any] = {
@@ -237,18 +296,16 @@ class StepRecorder:
                 name = member.name.lower()
                 row[f"orders_{name}"] = int(per_member[member])
                 row[f"gmv_{name}"] = float(sums[member])
-        row.update((name, int(counts[name])) for name in (*FUNNEL_COLUMNS, *MECHANISM_COUNTS))
-        row.update((name, float(counts[name])) for name in MECHANISM_TOTALS)
         row.update(
-            (name, int(counts[name]) if dtype == "int64" else float(counts[name]))
-            for name, dtype in CAMPAIGN_COLUMNS.items()
+            (c.name, int(counts[c.name]) if c.dtype == "int64" else float(counts[c.name]))
+            for c in self.columns
         )
         self.rows.append(row)
         return row
 
     def frame(self) -> pd.DataFrame:
         """Return all rows so far as a DataFrame (one row per step, fixed columns)."""
-        columns = step_columns(len(self.tier_sizes))
+        columns = step_columns(len(self.tier_sizes), self.columns)
         # one typed array per column: casting a ~100-column frame column by column took
         # 40 % of a small sweep run
         n = len(self.rows)

@@ -38,8 +38,8 @@ gives the same numbers, bit for bit, with threads or without.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from functools import cached_property
 from importlib.metadata import version
 from typing import Any
@@ -52,12 +52,14 @@ from scipy import sparse
 from scipy.special import expit
 from tqdm import tqdm
 
-from socialsim import _threads
+from socialsim import _threads, plugins
 from socialsim._arrays import column_counts, distinct, row_max, scale_columns, take_at
 from socialsim._csr import entry_rows, find_entries, gather_rows
 from socialsim._version import __version__
 from socialsim.agents import KOL, ConsumerAgents
+from socialsim.columns import MetricColumn
 from socialsim.config.schema import ModelConfig
+from socialsim.day import Day
 from socialsim.enums import CampaignClass, Channel, InfluencerKind, ShopperStatus, Source
 from socialsim.mechanisms.campaign import (
     CampaignBudget,
@@ -70,6 +72,7 @@ from socialsim.mechanisms.campaign import (
     sponsor_platforms,
     sponsored_offers,
 )
+from socialsim.mechanisms.component import Component
 from socialsim.mechanisms.cross_border import cross_border_allowed
 from socialsim.mechanisms.daigou import daigou_requests
 from socialsim.mechanisms.feeds import (
@@ -111,10 +114,7 @@ from socialsim.mechanisms.word_of_mouth import (
     word_of_mouth_offers,
 )
 from socialsim.metrics import (
-    CAMPAIGN_COLUMNS,
-    FUNNEL_COLUMNS,
-    MECHANISM_COUNTS,
-    MECHANISM_TOTALS,
+    BUILTIN_COLUMNS,
     OrderLog,
     PlatformRecorder,
     StepRecorder,
@@ -126,7 +126,7 @@ from socialsim.world.memory import check_memory
 from socialsim.world.platforms import tier_shift as tier_shift_of
 from socialsim.world.world import World, build_world
 
-__all__ = ["SocialCommerceModel", "fresh_seed"]
+__all__ = ["SocialCommerceModel", "enabled_plugins", "fresh_seed", "mechanism_columns"]
 
 SeedLike = int | np.random.SeedSequence | np.random.Generator | None
 
@@ -190,6 +190,7 @@ class SocialCommerceModel(mesa.Model):
         *,
         rng: SeedLike = None,
         graph: nx.Graph | None = None,
+        components: Sequence[type[Component] | Callable[..., Component]] = (),
     ) -> None:
         started = time.perf_counter()
         config = ModelConfig() if config is None else config
@@ -209,7 +210,18 @@ class SocialCommerceModel(mesa.Model):
         self.world: World = build_world(self.config, world_rng, graph=graph)
         self.state = ConsumerState.initial(self.world)
         self._customers_by_tier = np.zeros(self.world.population.n_tiers, dtype=np.int64)
-        self._recorder = StepRecorder(self.world.population.tier_counts())
+        # Mechanisms from outside the package: installed plug-ins whose section is enabled,
+        # then those given here; each draws from a stream of its own, spawned after the
+        # built-in ones, so that adding one shifts no built-in draw.
+        factories = [*enabled_plugins(self.config), *components]
+        self.components: list[Component] = [
+            factory(self, rng=self.rng.spawn(1)[0]) for factory in factories
+        ]
+        self.columns: tuple[MetricColumn, ...] = (
+            *BUILTIN_COLUMNS,
+            *(column for c in self.components for column in c.columns),
+        )
+        self._recorder = StepRecorder(self.world.population.tier_counts(), columns=self.columns)
         self._orders = OrderLog(self.world.catalogue.category_names, self.world.platforms.names)
 
         self._params = _PlatformParams.of(self.config, self.world)
@@ -313,7 +325,7 @@ class SocialCommerceModel(mesa.Model):
         cfg = self.config.behaviour
         world, state, rng = self.world, self.state, self._behaviour_rng
         catalogue = world.catalogue
-        day = _Day(t, world.population.n_tiers)
+        day = Day.start(t, world.population.n_tiers, self.columns)
 
         # Who bought what lately changes only when today's orders ship (phase 7): on
         # large worlds a second thread looks it up while phases 1 and 2 run.
@@ -334,6 +346,8 @@ class SocialCommerceModel(mesa.Model):
         day.count["promotions_started"] = self._prices.advance(t, rng)
         self._refund_price_drops(t, day)
         self._settle_orders(t, day)
+        for component in self.components:
+            component.start_day(day)
 
         # 2. content: posts reach current followers, with today's trust
         posts = draw_posts(
@@ -390,9 +404,12 @@ class SocialCommerceModel(mesa.Model):
         live = self._open_livestreams(livestreams.result(), day)
         daigou = self._daigou_offers(rng)
         store = self._store_offers(rng)
+        more = [o for c in self.components if (o := c.offers(day)) is not None]
 
         # 6. decide: offers convert by the logit, one purchase per need, within budget
-        offers = Offers.concat([content, sponsored, friends, *feeds, search, live, daigou, store])
+        offers = Offers.concat(
+            [content, sponsored, friends, *feeds, search, live, daigou, store, *more]
+        )
         by_count = cfg.conversion.social_proof == "count"
         social_proof = _per_need(
             signals.social_count if by_count else signals.social_share,
@@ -426,6 +443,8 @@ class SocialCommerceModel(mesa.Model):
         self._join_memberships(t, day, rng)
         self._recruit_store_owners(t, day, rng)
         self._regulate(t, day)
+        for component in self.components:
+            component.after_sale(day)
 
         # 9. record
         kol_posts = int(
@@ -438,6 +457,8 @@ class SocialCommerceModel(mesa.Model):
             kol_posts=kol_posts,
             koc_posts=len(posts) - kol_posts,
         )
+        for component in self.components:
+            component.end_day(day)
         self._record(day)
         self.step_seconds += time.perf_counter() - started
 
@@ -592,7 +613,7 @@ class SocialCommerceModel(mesa.Model):
         return out
 
     def _check_quota(
-        self, purchases: Offers, paid: np.ndarray, day: _Day
+        self, purchases: Offers, paid: np.ndarray, day: Day
     ) -> tuple[Offers, np.ndarray]:
         """Block imports over the purchaser's cross-border quota; their needs stay open.
 
@@ -617,7 +638,7 @@ class SocialCommerceModel(mesa.Model):
         day.count["cbec_blocked_orders"] += int(np.count_nonzero(~allowed))
         return purchases.take(keep), paid[keep]
 
-    def _charge_daigou_fees(self, purchases: Offers, paid: np.ndarray, day: _Day) -> np.ndarray:
+    def _charge_daigou_fees(self, purchases: Offers, paid: np.ndarray, day: Day) -> np.ndarray:
         """Clients pay their daigou's fee; return what each purchase pays the platform."""
         by_daigou = purchases.source == Source.DAIGOU
         if not by_daigou.any():
@@ -666,7 +687,7 @@ class SocialCommerceModel(mesa.Model):
         np.add.at(state.recent_spend.ravel(), at_platform, paid)
         return new_users
 
-    def _ship(self, day: _Day, offers: Offers, price: np.ndarray, group: np.ndarray) -> None:
+    def _ship(self, day: Day, offers: Offers, price: np.ndarray, group: np.ndarray) -> None:
         """Record orders that ship today; members' purchases enter price protection."""
         if len(offers) == 0:
             return
@@ -728,8 +749,10 @@ class SocialCommerceModel(mesa.Model):
                 "group_id": group.astype(np.int64),
             }
         )
+        for component in self.components:
+            component.shipped(day, offers, price)
 
-    def _buy_in_groups(self, buyers: Offers, t: int, day: _Day, rng: np.random.Generator) -> None:
+    def _buy_in_groups(self, buyers: Offers, t: int, day: Day, rng: np.random.Generator) -> None:
         """Group buyers join open groups or open their own; initiators share with friends."""
         params, book = self._params, self._groups
         buyers = replace(
@@ -785,9 +808,7 @@ class SocialCommerceModel(mesa.Model):
             capacity=params.group_capacity[p],
         )
 
-    def _share_groups(
-        self, groups: np.ndarray, t: int, day: _Day, rng: np.random.Generator
-    ) -> None:
+    def _share_groups(self, groups: np.ndarray, t: int, day: Day, rng: np.random.Generator) -> None:
         """Share new groups with the initiators' friends, who join by the purchase logit."""
         params, book, network = self._params, self._groups, self.world.network
         row = book.rows(groups)
@@ -830,7 +851,7 @@ class SocialCommerceModel(mesa.Model):
         extra = self._open_groups(joiners.take(late), paid[late], t)
         day.count["groups_started"] += int(extra.size)
 
-    def _kanjia(self, groups: np.ndarray, day: _Day, rng: np.random.Generator) -> None:
+    def _kanjia(self, groups: np.ndarray, day: Day, rng: np.random.Generator) -> None:
         """Price-cut sharing: friends' clicks cut the initiator's price and bring new users."""
         params, book, network, state = self._params, self._groups, self.world.network, self.state
         row = book.rows(groups)
@@ -866,7 +887,7 @@ class SocialCommerceModel(mesa.Model):
         state.uses[clicker[acquired], clicker_platform[acquired]] = True
         day.count["users_acquired_shares"] += int(acquired.sum())
 
-    def _close_groups(self, t: int, day: _Day) -> None:
+    def _close_groups(self, t: int, day: Day) -> None:
         """Ship completed groups (refunding ladder and price-cut savings); refund expired ones."""
         params, state, catalogue = self._params, self.state, self.world.catalogue
         closed = self._groups.close(
@@ -918,7 +939,7 @@ class SocialCommerceModel(mesa.Model):
 
     # ------------------------------------------------------------------ after shipping
 
-    def _after_shipping(self, day: _Day, offers: Offers, price: np.ndarray) -> None:
+    def _after_shipping(self, day: Day, offers: Offers, price: np.ndarray) -> None:
         """Give shipped orders their ids, draw which come back, pay store commissions."""
         params, catalogue = self._params, self.world.catalogue
         n = len(offers)
@@ -952,7 +973,7 @@ class SocialCommerceModel(mesa.Model):
         if store.any():
             self._pay_store_commissions(offers.ref[store], price[store], day)
 
-    def _settle_orders(self, t: int, day: _Day) -> None:
+    def _settle_orders(self, t: int, day: Day) -> None:
         """Refund the orders returned today; pay streamers on the livestream orders kept."""
         settled = self._returns.settle(t)
         if len(settled) == 0:
@@ -1054,7 +1075,7 @@ class SocialCommerceModel(mesa.Model):
         viewers = np.bincount(session, minlength=len(sessions))
         return _Livestreams(sessions, viewers, offers.take(need | impulse))
 
-    def _open_livestreams(self, live: _Livestreams, day: _Day) -> Offers:
+    def _open_livestreams(self, live: _Livestreams, day: Day) -> Offers:
         """Keep today's sessions, pay the streamers' slot fees and count; return the offers."""
         sessions = live.sessions
         self._sessions = sessions
@@ -1068,7 +1089,7 @@ class SocialCommerceModel(mesa.Model):
         return live.offers
 
     def _serve_stock(
-        self, purchases: Offers, paid: np.ndarray, day: _Day, rng: np.random.Generator
+        self, purchases: Offers, paid: np.ndarray, day: Day, rng: np.random.Generator
     ) -> tuple[Offers, np.ndarray]:
         """Livestream buyers get a unit while stock lasts, first come first served."""
         live = np.flatnonzero(purchases.channel == Channel.LIVESTREAM)
@@ -1080,7 +1101,7 @@ class SocialCommerceModel(mesa.Model):
         day.count["livestream_stockouts"] += int(np.count_nonzero(~served))
         return purchases.take(keep), paid[keep]
 
-    def _update_followers(self, day: _Day, rng: np.random.Generator) -> None:
+    def _update_followers(self, day: Day, rng: np.random.Generator) -> None:
         """Good sessions win followers, bad ones lose some, and every KOL loses a few daily."""
         params, world = self._params, self.world
         n_kols = world.influencers.n_kols
@@ -1180,7 +1201,7 @@ class SocialCommerceModel(mesa.Model):
             ref=daigou.shopper[asks.daigou],
         )
 
-    def _pay_store_commissions(self, seller: np.ndarray, amount: np.ndarray, day: _Day) -> None:
+    def _pay_store_commissions(self, seller: np.ndarray, amount: np.ndarray, day: Day) -> None:
         """Pay the commission on store sales up the seller's recruitment line."""
         tree, platform = self._resellers, self._owner_platform[seller]
         for p in np.unique(platform).tolist():
@@ -1195,7 +1216,7 @@ class SocialCommerceModel(mesa.Model):
             np.add.at(tree.income_selling, recipient, commission)
             day.total["store_commissions"] += float(commission.sum())
 
-    def _recruit_store_owners(self, t: int, day: _Day, rng: np.random.Generator) -> None:
+    def _recruit_store_owners(self, t: int, day: Day, rng: np.random.Generator) -> None:
         """Owners pitch their store to strong ties; recruits pay the fee, recruiters a reward."""
         tree, params, state = self._resellers, self._params, self.state
         if tree.n_owners == 0:
@@ -1254,7 +1275,7 @@ class SocialCommerceModel(mesa.Model):
         day.total["store_fees"] += float(fee[p].sum())
         day.total["store_referral_rewards"] += float(self._store_referral[p].sum())
 
-    def _regulate(self, t: int, day: _Day) -> None:
+    def _regulate(self, t: int, day: Day) -> None:
         """On its configured day, a regulator fines a scheme or forces one-level membership."""
         # Founders of trees past the criminal threshold: 3+ levels and 30+ owners.
         flagged = self._resellers.pyramid_trees(min_levels=3, min_participants=30)
@@ -1305,7 +1326,7 @@ class SocialCommerceModel(mesa.Model):
             "commission": np.zeros(creators.n, dtype=np.float64),
         }
 
-    def _sponsored_offers(self, t: int, day: _Day, rng: np.random.Generator) -> Offers:
+    def _sponsored_offers(self, t: int, day: Day, rng: np.random.Generator) -> Offers:
         """On a campaign day, each class's money buys sponsored posts, which reach followers.
 
         Candidates are the class's creators with at least one current follower and
@@ -1374,7 +1395,7 @@ class SocialCommerceModel(mesa.Model):
                 groups[campaign], buyers.consumer[campaign], buyers.ref[campaign]
             )
 
-    def _attribute_campaign_orders(self, day: _Day, offers: Offers, price: np.ndarray) -> None:
+    def _attribute_campaign_orders(self, day: Day, offers: Offers, price: np.ndarray) -> None:
         """Count the shipped orders that sponsored posts brought, and pay their commission."""
         campaign = _campaign_mask(offers)
         if not campaign.any():
@@ -1395,7 +1416,7 @@ class SocialCommerceModel(mesa.Model):
         np.add.at(tally["gmv"], creator, gmv)
         np.add.at(tally["commission"], creator, commission)
 
-    def _count_tier_offers(self, offers: Offers, day: _Day) -> None:
+    def _count_tier_offers(self, offers: Offers, day: Day) -> None:
         """Count the day's offers and feed offers by tier; mark whom a feed reached."""
         tier = self.world.population.tier
         feed = (offers.source == Source.FEED_SOCIAL) | (offers.source == Source.FEED_ALGORITHMIC)
@@ -1408,7 +1429,7 @@ class SocialCommerceModel(mesa.Model):
         self._feed_reached[fresh] = True
         self._feed_reached_by_tier += np.bincount(tier[fresh], minlength=n)[1:]
 
-    def _refund_price_drops(self, t: int, day: _Day) -> None:
+    def _refund_price_drops(self, t: int, day: Day) -> None:
         """Members get back the difference when a product they bought lately gets cheaper."""
         if self._protection is None:
             return
@@ -1418,7 +1439,7 @@ class SocialCommerceModel(mesa.Model):
         np.add.at(self.state.budget_left, buyer, amount)
         day.total["price_protection_refunds"] += float(amount.sum())
 
-    def _join_memberships(self, t: int, day: _Day, rng: np.random.Generator) -> None:
+    def _join_memberships(self, t: int, day: Day, rng: np.random.Generator) -> None:
         """Users whose spending makes a paid membership pay for itself join it."""
         params, state = self._params, self.state
         scale_columns(state.recent_spend, params.spend_decay)
@@ -1441,7 +1462,7 @@ class SocialCommerceModel(mesa.Model):
             day.count["members_joined"] += int(joined.size)
             day.total["membership_fees"] += float(joined.size * m.fee)
 
-    def _record(self, day: _Day) -> None:
+    def _record(self, day: Day) -> None:
         state, world = self.state, self.world
         orders = day.concat_orders()
         n_orders = orders["buyer"].size
@@ -1585,6 +1606,11 @@ class SocialCommerceModel(mesa.Model):
                 bar.update()
                 if callback is not None:
                     callback(self)
+
+    @property
+    def prices(self) -> PriceBook:
+        """Today's prices: ``prices.price[platform, product]``, set each morning."""
+        return self._prices
 
     # ------------------------------------------------------------------ results
 
@@ -1764,6 +1790,31 @@ class SocialCommerceModel(mesa.Model):
         return graph
 
 
+def enabled_plugins(config: ModelConfig) -> list[type[Component]]:
+    """Return the installed plug-in components whose config section is enabled, by name."""
+    registered = plugins.components()
+    return [
+        registered[name]
+        for name, section in sorted(config.extensions.items())
+        if getattr(section, "enabled", False) and name in registered
+    ]
+
+
+def mechanism_columns(
+    config: ModelConfig, components: Sequence[Any] = ()
+) -> tuple[MetricColumn, ...]:
+    """Return the step table's mechanism columns of a model of `config` (after the core ones).
+
+    The built-in mechanisms' columns, then those of the enabled plug-ins and of
+    `components` (classes, or factories from ``Component.with_config``).
+    """
+    extra = [*enabled_plugins(config), *components]
+    return (
+        *BUILTIN_COLUMNS,
+        *(column for c in extra for column in getattr(c, "component", c).columns),
+    )
+
+
 def fresh_seed() -> int:
     """Return a new root seed from fresh OS entropy: 63 bits, a seed ``run.seed`` takes.
 
@@ -1811,10 +1862,6 @@ def _seed_source(
     raise TypeError(f"rng must be an int, a SeedSequence or a Generator, got {type(rng).__name__}")
 
 
-_CAMPAIGN_COUNTS = tuple(k for k, dtype in CAMPAIGN_COLUMNS.items() if dtype == "int64")
-_CAMPAIGN_TOTALS = tuple(k for k, dtype in CAMPAIGN_COLUMNS.items() if dtype != "int64")
-
-
 @dataclass(frozen=True, eq=False)
 class _Livestreams:
     """Today's livestreams as drawn: the sessions, viewers per session and the offers."""
@@ -1822,51 +1869,6 @@ class _Livestreams:
     sessions: Sessions
     viewers: np.ndarray
     offers: Offers
-
-
-@dataclass(eq=False)
-class _Day:
-    """What one step accumulates for its metrics row: counts, RMB totals, orders."""
-
-    step: int
-    n_tiers: int = 0
-    count: dict[str, int] = field(
-        default_factory=lambda: dict.fromkeys(
-            (*FUNNEL_COLUMNS, *MECHANISM_COUNTS, *_CAMPAIGN_COUNTS), 0
-        )
-    )
-    total: dict[str, float] = field(
-        default_factory=lambda: dict.fromkeys((*MECHANISM_TOTALS, *_CAMPAIGN_TOTALS), 0.0)
-    )
-    orders: list[dict[str, np.ndarray]] = field(default_factory=list)
-    session_orders: list[np.ndarray] = field(default_factory=list)
-    # Per tier (index 0 is tier 1): offers, feed offers and GMV at member prices.
-    tier_offers: np.ndarray = field(init=False)
-    tier_feed_offers: np.ndarray = field(init=False)
-    tier_member_gmv: np.ndarray = field(init=False)
-
-    def __post_init__(self) -> None:
-        self.tier_offers = np.zeros(self.n_tiers, dtype=np.int64)
-        self.tier_feed_offers = np.zeros(self.n_tiers, dtype=np.int64)
-        self.tier_member_gmv = np.zeros(self.n_tiers, dtype=np.float64)
-
-    def concat_orders(self) -> dict[str, np.ndarray]:
-        columns = {
-            "buyer": np.int32,
-            "product": np.int32,
-            "category": np.int16,
-            "price_paid": np.float32,
-            "channel": np.int8,
-            "source": np.int8,
-            "platform": np.int8,
-            "group_id": np.int64,
-        }
-        return {
-            name: np.concatenate([np.empty(0, dtype)] + [o[name] for o in self.orders]).astype(
-                dtype
-            )
-            for name, dtype in columns.items()
-        }
 
 
 def _open_needs(need: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

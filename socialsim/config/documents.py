@@ -319,6 +319,12 @@ def field_type(path: str, root: type[BaseModel]) -> Any:
 # --------------------------------------------------------------------------- helpers
 
 
+def _extension_fields(kind: Any) -> dict[str, Any]:
+    """Sections a model takes besides its fields (a config's plug-ins), by name."""
+    extra = getattr(kind, "extension_fields", None)
+    return extra() if callable(extra) else {}
+
+
 def _is_section(kind: Any) -> bool:
     return isinstance(kind, type) and issubclass(kind, BaseModel)
 
@@ -332,7 +338,9 @@ def _child_kind(kind: Any, part: str) -> Any:
     """Return the schema type one level below `kind` (a section or a table), or None if unknown."""
     if _is_section(kind):
         field = kind.model_fields.get(part)
-        return None if field is None else _unwrap(field.annotation)
+        if field is None:  # a plug-in's section, under its own name
+            return _extension_fields(kind).get(part)
+        return _unwrap(field.annotation)
     args = getattr(kind, "__args__", ())
     return args[-1] if args else None  # a table: every row has the value type
 
@@ -359,8 +367,9 @@ def set_path(data: dict[str, Any], path: str, value: Any, root: type[BaseModel])
             return Problem(here, f"'{'.'.join(parts[:depth])}' is a value, not a section")
         key: Any = part
         if _is_section(kind):
-            if part not in kind.model_fields:
-                return Problem(here, "unknown key" + _suggestion(part, kind.model_fields))
+            names = [*kind.model_fields, *_extension_fields(kind)]
+            if part not in names:
+                return Problem(here, "unknown key" + _suggestion(part, names))
         elif _table_key_type(kind) is int:
             if not part.isdigit():
                 return Problem(here, "table keys here are whole numbers", part)
@@ -385,7 +394,7 @@ def _siblings(loc: list[str], root: type[BaseModel]) -> list[str]:
     kind: Any = root
     for part in loc[:-1]:
         kind = _child_kind(kind, part) if kind is not None else None
-    return list(kind.model_fields) if _is_section(kind) else []
+    return [*kind.model_fields, *_extension_fields(kind)] if _is_section(kind) else []
 
 
 def _below(loc: tuple[Any, ...], parent: tuple[Any, ...]) -> bool:

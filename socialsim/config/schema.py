@@ -18,8 +18,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, Field, model_validator
+from pydantic import AfterValidator, Field, ValidationError, model_serializer, model_validator
 
+from socialsim import plugins
 from socialsim.config._base import MAX_RMB, Section, Table, located, read_only
 from socialsim.config.documents import (
     dump_yaml,
@@ -962,6 +963,64 @@ class ModelConfig(Section):
     campaign: CampaignConfig = Field(default_factory=CampaignConfig)
     agents: AgentsConfig = Field(default_factory=AgentsConfig)
     run: RunConfig = Field(default_factory=RunConfig)
+    extensions: Annotated[Mapping[str, Any], Table] = Field(
+        default_factory=dict,
+        exclude=True,
+        description=(
+            "The sections of installed plug-in mechanisms (socialsim.plugins), each under its "
+            "own name at the top of the config (config.flash_sale), not under this key."
+        ),
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _plugin_sections(cls, data: Any) -> Any:
+        # Each registered plug-in's section is validated by its own model and kept in
+        # `extensions`; written, dumped and overridden under its own name.
+        if not isinstance(data, Mapping):
+            return data
+        models = plugins.sections()
+        data = dict(data)
+        given = dict(data.pop("extensions", None) or {})
+        for name in models:
+            if name in data:
+                given[name] = data.pop(name)
+        extensions = {}
+        for name, model in models.items():
+            value = given.get(name, {})
+            if isinstance(value, model):
+                extensions[name] = value
+                continue
+            try:
+                extensions[name] = model.model_validate(value)
+            except ValidationError as exc:
+                from socialsim.config.documents import validation_problems
+
+                first = validation_problems(exc, model)[0]
+                path = f"{name}.{first.path}" if first.path else name
+                rule = f"{first.rule}, got {first.value!r}" if first.has_value else first.rule
+                raise located(path, rule) from None
+        data["extensions"] = read_only(extensions)
+        return data
+
+    @model_serializer(mode="wrap")
+    def _plugin_sections_by_name(self, handler: Any, info: Any) -> dict[str, Any]:
+        data = handler(self)
+        for name, section in self.extensions.items():
+            data[name] = section.model_dump(mode=info.mode)
+        return data
+
+    def __getattr__(self, name: str) -> Any:
+        # a plug-in's section reads like a built-in one: config.flash_sale.depth
+        extensions = self.__dict__.get("extensions")
+        if extensions is not None and name in extensions:
+            return extensions[name]
+        return super().__getattr__(name)  # type: ignore[misc]
+
+    @classmethod
+    def extension_fields(cls) -> dict[str, Any]:
+        """Return the registered plug-in sections' models by name (for dotted key paths)."""
+        return dict(plugins.sections())
 
     @model_validator(mode="after")
     def _sections_agree(self) -> ModelConfig:
@@ -1065,4 +1124,9 @@ class ModelConfig(Section):
         """
         data = self.to_dict()
         data.pop("run")
+        # a plug-in's section at its defaults (off) changes nothing: installing a plug-in
+        # leaves the hash, and every run id, of a config that does not use it as it was
+        for name, section in self.extensions.items():
+            if section == type(section)():
+                data.pop(name, None)
         return stable_hash(data)

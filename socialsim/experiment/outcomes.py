@@ -16,24 +16,17 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from socialsim.metrics import step_columns
+from socialsim.columns import MetricColumn
+from socialsim.metrics import BUILTIN_COLUMNS, step_columns
 
 __all__ = ["DERIVED_OUTCOMES", "LEVEL_COLUMNS", "outcome_columns", "run_outcomes"]
 
 LEVEL_COLUMNS: frozenset[str] = frozenset(
-    {
-        "customers",
-        "open_needs",
-        "members",
-        "kol_followers",
-        "store_owners",
-        "deepest_tree",
-        "pyramid_trees",
-        "recruiting_income_share",
-    }
+    {"customers"} | {c.name for c in BUILTIN_COLUMNS if c.is_level}
 )
 """Per-step columns that are levels (the state at the end of the day), reported at the
-last step; ``penetration_t*`` columns are levels too."""
+last step; ``penetration_t*`` columns are levels too. A component's own columns say
+whether they are levels (:class:`~socialsim.columns.MetricColumn`)."""
 
 DERIVED_OUTCOMES: dict[str, str] = {
     "penetration": "share of all consumers who have ever bought, at the end",
@@ -64,8 +57,13 @@ _TIER_OUTCOMES: dict[str, str] = {
 _TIER_INT = {"orders_t{k}", "members_t{k}"}
 
 
-def outcome_columns(n_tiers: int) -> dict[str, str]:
+def outcome_columns(
+    n_tiers: int, columns: tuple[MetricColumn, ...] | None = None
+) -> dict[str, str]:
     """Return the outcome columns of a world with `n_tiers` tiers, with their dtypes.
+
+    `columns` are the mechanisms' step columns (the built-in ones if omitted;
+    see :func:`socialsim.model.mechanism_columns` for a model with plug-ins).
 
     Examples
     --------
@@ -73,17 +71,20 @@ def outcome_columns(n_tiers: int) -> dict[str, str]:
     >>> columns["gmv"], columns["orders"], columns["group_success_rate"], columns["gmv_t2"]
     ('float64', 'int64', 'float64', 'float64')
     """
-    columns = {k: v for k, v in step_columns(n_tiers).items() if k != "step"}
-    columns.update(dict.fromkeys(DERIVED_OUTCOMES, "float64"))
-    columns["pyramid_flagged"] = "int64"
+    out = {k: v for k, v in step_columns(n_tiers, columns).items() if k != "step"}
+    out.update(dict.fromkeys(DERIVED_OUTCOMES, "float64"))
+    out["pyramid_flagged"] = "int64"
     for k in range(1, n_tiers + 1):
         for pattern in _TIER_OUTCOMES:
-            columns[pattern.format(k=k)] = "int64" if pattern in _TIER_INT else "float64"
-    return columns
+            out[pattern.format(k=k)] = "int64" if pattern in _TIER_INT else "float64"
+    return out
 
 
 def run_outcomes(
-    steps: pd.DataFrame, tiers: pd.DataFrame | None, n_consumers: int
+    steps: pd.DataFrame,
+    tiers: pd.DataFrame | None,
+    n_consumers: int,
+    levels: frozenset[str] | set[str] = LEVEL_COLUMNS,
 ) -> dict[str, Any]:
     """Summarise a run's tables into its outcomes (see :func:`outcome_columns`).
 
@@ -95,6 +96,8 @@ def run_outcomes(
         The per-tier table; without it the per-tier outcomes are missing.
     n_consumers : int
         Consumers in the world.
+    levels : set of str
+        The step columns that are levels (:data:`LEVEL_COLUMNS`, and a plug-in's).
 
     Returns
     -------
@@ -107,7 +110,7 @@ def run_outcomes(
             continue
         # on the column's array: pandas' own indexing and sum cost 100 x more on a short run
         values = series.to_numpy()
-        level = column in LEVEL_COLUMNS or column.startswith("penetration_t")
+        level = column in levels or column.startswith("penetration_t")
         # a level is read at the end of the run (an empty run has none: 0), a flow is summed
         # (numpy's pairwise sum, the one pandas uses: the same bits)
         value = (values[-1] if values.size else 0) if level else values.sum()

@@ -19,6 +19,7 @@ from typing import Any
 import pyarrow as pa
 from pydantic import BaseModel
 
+from socialsim.columns import MetricColumn
 from socialsim.config.loading import override_data, stable_hash
 from socialsim.config.schema import ModelConfig
 from socialsim.errors import ConfigError, Problem
@@ -27,6 +28,8 @@ from socialsim.experiment.outcomes import outcome_columns
 from socialsim.experiment.runner import RunTask
 from socialsim.experiment.seeds import run_seed
 from socialsim.experiment.spec import ExperimentSpec, base_config
+from socialsim.metrics import BUILTIN_COLUMNS
+from socialsim.model import mechanism_columns
 from socialsim.world.memory import estimate_memory
 
 __all__ = ["RUN_COLUMNS", "PlannedRun", "SweepPlan", "plan_sweep"]
@@ -88,6 +91,9 @@ class SweepPlan:
         Parameter key -> its resolved value at each point.
     n_tiers : int
         The most tiers of any point's world (fixes the outcome columns).
+    columns : tuple of MetricColumn
+        The mechanisms' step columns of every point's world (plug-ins enabled at
+        some points add theirs).
     spec_hash : str
         Hash of the spec and base world (a store refuses a different one).
     largest_world : ModelConfig or None
@@ -103,6 +109,7 @@ class SweepPlan:
     n_tiers: int
     spec_hash: str
     largest_world: ModelConfig | None = None
+    columns: tuple[MetricColumn, ...] = BUILTIN_COLUMNS
     _base_data: dict[str, Any] | None = field(default=None, repr=False)
 
     def config(self, run: PlannedRun) -> ModelConfig:
@@ -148,7 +155,7 @@ class SweepPlan:
         for key, values in self.parameters.items():
             kind = pa.array(values).type
             fields.append(pa.field(key, pa.string() if pa.types.is_null(kind) else kind))
-        for name, dtype in outcome_columns(self.n_tiers).items():
+        for name, dtype in outcome_columns(self.n_tiers, self.columns).items():
             fields.append(pa.field(name, pa.int64() if dtype == "int64" else pa.float64()))
         return pa.schema(fields)
 
@@ -221,6 +228,7 @@ def _plan(spec: ExperimentSpec) -> SweepPlan:
     runs: list[PlannedRun] = []
     seen: dict[str, PlannedRun] = {}
     n_tiers = len(base.population.tiers)
+    columns: dict[str, MetricColumn] = {c.name: c for c in mechanism_columns(base)}
     largest_need, largest_world = -1, None
     for point in points:
         try:
@@ -232,6 +240,8 @@ def _plan(spec: ExperimentSpec) -> SweepPlan:
                 break
             continue
         n_tiers = max(n_tiers, len(config.population.tiers))
+        for column in mechanism_columns(config):
+            columns.setdefault(column.name, column)
         need = estimate_memory(config).total
         if need > largest_need:
             largest_need, largest_world = need, config
@@ -269,6 +279,7 @@ def _plan(spec: ExperimentSpec) -> SweepPlan:
         n_tiers=n_tiers,
         spec_hash=stable_hash({"spec": spec.spec_hash(base), "runs": order}),
         largest_world=largest_world,
+        columns=tuple(columns.values()),
     )
     plan.runs_schema()  # fails now, not after the first run, if a parameter has no Arrow type
     return plan

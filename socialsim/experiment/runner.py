@@ -22,8 +22,9 @@ import pandas as pd
 import pyarrow as pa
 
 from socialsim.config.schema import ModelConfig
-from socialsim.experiment.outcomes import run_outcomes
+from socialsim.experiment.outcomes import LEVEL_COLUMNS, run_outcomes
 from socialsim.experiment.single_run import run_simulation
+from socialsim.model import mechanism_columns
 
 __all__ = ["LOST", "RunOutput", "RunTask", "run_one", "run_tables"]
 
@@ -140,8 +141,9 @@ def run_tables(
         if table is None:
             raise ValueError(f"outputs: the run kept no {name} table")
         tables[name] = table
+    levels = LEVEL_COLUMNS | {c.name for c in mechanism_columns(config) if c.is_level}
     outcomes = run_outcomes(
-        result.steps, getattr(result, "tiers", None), result.summary["n_consumers"]
+        result.steps, getattr(result, "tiers", None), result.summary["n_consumers"], levels
     )
     seconds = {
         "build_seconds": float(result.summary["build_seconds"]),

@@ -70,8 +70,8 @@ class Offers:
     def build(
         cls,
         consumer: np.ndarray,
-        category: np.ndarray,
-        product: np.ndarray,
+        category: np.ndarray | int,
+        product: np.ndarray | int,
         source: np.ndarray | int,
         trust: np.ndarray | float,
         platform: np.ndarray | int,
@@ -94,10 +94,15 @@ class Offers:
         def column(value: np.ndarray | float, dtype: type) -> np.ndarray:
             return np.broadcast_to(np.asarray(value, dtype=dtype), (m,)).copy()
 
+        def array(value: np.ndarray | int, dtype: type) -> np.ndarray:
+            # an array as it is (no copy on the hot path); one value for every offer
+            out = np.asarray(value, dtype=dtype)
+            return np.full(m, out, dtype=dtype) if out.ndim == 0 else out
+
         return cls(
             consumer=np.asarray(consumer, dtype=np.int32),
-            category=np.asarray(category, dtype=np.int16),
-            product=np.asarray(product, dtype=np.int32),
+            category=array(category, np.int16),
+            product=array(product, np.int32),
             source=column(source, np.int8),
             trust=column(trust, np.float32),
             platform=column(platform, np.int8),

@@ -1,0 +1,176 @@
+"""Mechanisms as components: one class that owns its parameters, its state and its columns.
+
+A component takes part in the day through a few hooks, which the model calls
+in a fixed order (below); each is optional. What a hook may read and write:
+
+========================  =====================================================================
+hook                      when, and what it may do
+========================  =====================================================================
+``__init__(model, ...)``  once, after the world is built: build parameter arrays from the
+                          config (:func:`platform_values`), allocate state
+``start_day(day)``        phase 1, after the built-in start of the day: budgets renewed,
+                          needs opened, today's prices set (``model.prices.price`` may be
+                          changed for today: it is recomputed every morning), returns settled
+``offers(day)``           phase 5, after the built-in offers: return more offers for today's
+                          decision (:class:`~socialsim.mechanisms.offers.Offers`); they are
+                          priced and decided like every other
+``shipped(day, o, p)``    phase 7, for each batch of orders that ships (solo orders, then
+                          completed groups): the orders as offers ``o`` and the prices paid
+                          ``p``; read them, count them
+``after_sale(day)``       phase 8, after the built-in after-sale rules (followers,
+                          memberships, recruitment, regulation)
+``end_day(day)``          phase 9, just before the day's row is written: set levels
+========================  =====================================================================
+
+Every hook gets the day's :class:`~socialsim.day.Day`, whose counters hold a
+zero for each column the components declared (``columns``); a hook adds to its
+own with ``day.add(name, value)`` (levels: ``day.set``). A component draws its
+randomness from ``self.rng``, a stream of its own spawned from the run's seed:
+adding a component changes no draw of the built-in mechanisms, so a run with
+it and one without share their world and behaviour (common random numbers)
+until the component acts.
+
+A component plugs in two ways: from Python, ``SocialCommerceModel(config,
+components=[FlashSale])`` (its config from its ``config_model`` defaults, or
+``FlashSale.with_config(depth=0.5)``); or installed, through the
+``socialsim.mechanisms`` entry-point group (:mod:`socialsim.plugins`), when its
+section is in the config with ``enabled: true``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import numpy as np
+from pydantic import Field
+
+from socialsim.columns import MetricColumn
+from socialsim.config._base import Section
+
+if TYPE_CHECKING:
+    from socialsim.day import Day
+    from socialsim.mechanisms.offers import Offers
+
+__all__ = ["Component", "ComponentSection", "platform_values"]
+
+
+class ComponentSection(Section):
+    """The base of a plug-in's config section: off unless ``enabled``."""
+
+    enabled: bool = Field(default=False, description="Run this mechanism.")
+
+
+class Component:
+    """A mechanism of the day (see the module docstring for the hooks and their order).
+
+    Subclasses set ``name`` (their config section's name, a lower-case
+    identifier), ``config_model`` (a :class:`ComponentSection`) and ``columns``
+    (the :class:`~socialsim.columns.MetricColumn` they record), and override
+    the hooks they need.
+
+    Parameters
+    ----------
+    model : SocialCommerceModel
+        The model it joins: ``model.world``, ``model.state``, ``model.config``,
+        ``model.prices`` and the agents.
+    config : ComponentSection, optional
+        Its settings; from the model's config section if omitted, else the
+        ``config_model`` defaults.
+    rng : numpy.random.Generator, optional
+        Its own random stream (the model spawns one).
+
+    Attributes
+    ----------
+    model, config, rng
+    """
+
+    name: ClassVar[str] = ""
+    config_model: ClassVar[type[ComponentSection]] = ComponentSection
+    columns: ClassVar[tuple[MetricColumn, ...]] = ()
+
+    def __init__(
+        self,
+        model: Any,
+        config: ComponentSection | None = None,
+        rng: np.random.Generator | None = None,
+    ) -> None:
+        if config is None:
+            sections = getattr(model.config, "extensions", {})
+            config = sections.get(self.name) or self.config_model()
+        self.model = model
+        self.config = config
+        self.rng = rng if rng is not None else np.random.default_rng(0)
+
+    @classmethod
+    def with_config(cls, **settings: Any) -> Callable[..., Component]:
+        """Return a factory of this component with these settings (validated now).
+
+        Examples
+        --------
+        >>> factory = Component.with_config()
+        >>> callable(factory)
+        True
+        """
+        config = cls.config_model(**settings)
+
+        def build(model: Any, rng: np.random.Generator | None = None) -> Component:
+            return cls(model, config=config, rng=rng)
+
+        build.component = cls  # type: ignore[attr-defined]
+        return build
+
+    # ------------------------------------------------------------------ hooks
+
+    def start_day(self, day: Day) -> None:
+        """Phase 1: the day has begun (prices set, returns settled)."""
+
+    def offers(self, day: Day) -> Offers | None:
+        """Phase 5: more offers for today's decision, or None."""
+        return None
+
+    def shipped(self, day: Day, orders: Offers, price: np.ndarray) -> None:
+        """Phase 7: a batch of orders shipped at these prices."""
+
+    def after_sale(self, day: Day) -> None:
+        """Phase 8: after the built-in after-sale rules."""
+
+    def end_day(self, day: Day) -> None:
+        """Phase 9: the day's row is about to be written."""
+
+
+def platform_values(
+    config: Any, names: tuple[str, ...], path: str, dtype: Any = np.float64
+) -> np.ndarray:
+    """Return one value per platform (in the world's order) of a platform config field.
+
+    Parameters
+    ----------
+    config : ModelConfig
+        The model's config.
+    names : tuple of str
+        The platforms, in the world's order (``model.world.platforms.names``).
+    path : str
+        The field's dotted path within a platform row (``"group_buying.discount"``).
+    dtype : numpy dtype
+        Of the array.
+
+    Returns
+    -------
+    ndarray
+
+    Examples
+    --------
+    >>> from socialsim import ModelConfig
+    >>> cfg = ModelConfig()
+    >>> names = tuple(sorted(cfg.platforms))  # kaola and pinduoduo run groups
+    >>> platform_values(cfg, names, "group_buying.enabled", bool).tolist()
+    [False, True, False, True, False, False]
+    """
+    values = []
+    for name in names:
+        node: Any = config.platforms[name]
+        for part in path.split("."):
+            node = getattr(node, part)
+        values.append(node)
+    return np.array(values, dtype=dtype)

@@ -30,6 +30,10 @@ EXPECTED = {
     "02_strategy_comparison": (["15 runs done, 0 failed", "excludes_0", "discount"], 2),
     "03_sensitivity": (["80 runs done, 0 failed", "S1_low", "ST_high", "budget_share"], 2),
     "04_network_exploration": (["tier assortativity", "average clustering", "reach_2_hops"], 3),
+    "05_extending": (
+        ["['flash_sale_orders', 'flash_sale_gmv']", "flash-sale orders", "['FlashSale']"],
+        1,
+    ),
 }
 
 # appended to each notebook while it runs: which interpreter and which socialsim it used

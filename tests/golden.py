@@ -53,6 +53,35 @@ SWEEP_SPEC: dict[str, Any] = {
 """4 Sobol points x 2 replications = 8 runs of 500 consumers x 8 days, every table kept."""
 
 
+def legacy_step_columns() -> list[str]:
+    """Return the step table's column order when the golden files were written (the CSV's).
+
+    Column order may change (the components declare their own columns, in their
+    order); values may not. The fingerprints hash a table's columns in this
+    order, so a new order of the same columns keeps them.
+    """
+    return list(pd.read_csv(GOLDEN, nrows=0).columns)
+
+
+def in_golden_order(frame: pd.DataFrame) -> pd.DataFrame:
+    """Return `frame` with the step table's columns in the golden files' order.
+
+    For a step table (with or without ``run_id``) and for a runs table, whose
+    outcomes follow the step columns (not for the platform and tier tables,
+    whose columns are fixed): every column of the golden step table takes its
+    golden place among them; the other columns keep theirs.
+    """
+    legacy = [c for c in legacy_step_columns() if c in frame.columns]
+    if not legacy:
+        return frame
+    columns = list(frame.columns)
+    moved = set(legacy) - ({"step"} if "step" not in columns else set())
+    first = min(columns.index(c) for c in moved)
+    before = [c for c in columns[:first] if c not in moved]
+    after = [c for c in columns[first:] if c not in moved]
+    return frame[[*before, *[c for c in legacy if c in moved], *after]]
+
+
 def golden_run() -> pd.DataFrame:
     """Run the golden configuration and return its per-step table."""
     model = SocialCommerceModel(ModelConfig.small(), rng=SEED)
@@ -91,13 +120,14 @@ def sweep_fingerprints(data: Any) -> dict[str, dict[str, str]]:
     """Return run id -> table -> fingerprint for a loaded sweep (timing columns left out)."""
     from socialsim.experiment.plan import TIMING_COLUMNS
 
-    runs = data.runs.drop(columns=list(TIMING_COLUMNS))
+    runs = in_golden_order(data.runs.drop(columns=list(TIMING_COLUMNS)))
     found: dict[str, dict[str, str]] = {}
     for _, row in runs.iterrows():
         run_id = row["run_id"]
         found[run_id] = {"runs": fingerprint(runs[runs["run_id"] == run_id])}
         for name in data.manifest["outputs"]:
             table = data.table(name)
+            table = in_golden_order(table) if name == "steps" else table
             rows = table[table["run_id"] == run_id].reset_index(drop=True)
             found[run_id][name] = fingerprint(rows)
     return found

@@ -73,7 +73,7 @@ from socialsim.mechanisms.campaign import (
     sponsored_offers,
 )
 from socialsim.mechanisms.component import Component
-from socialsim.mechanisms.cross_border import cross_border_allowed
+from socialsim.mechanisms.cross_border import cross_border_allowed, goods_value
 from socialsim.mechanisms.daigou import daigou_requests
 from socialsim.mechanisms.feeds import (
     algorithmic_feed_offers,
@@ -475,7 +475,7 @@ class SocialCommerceModel(mesa.Model):
         price = (take_at(prices, offers.platform, offers.product) * (1.0 - offers.discount)).astype(
             np.float64
         )
-        purchaser = _purchaser(offers)
+        purchaser = offers.purchaser()
         # Each factor touches only the few offers it applies to (x 1.0 elsewhere changes nothing).
         member = np.flatnonzero(take_at(self.state.member, purchaser, offers.platform))
         price[member] *= 1.0 - params.member_discount[offers.platform[member]]
@@ -624,10 +624,10 @@ class SocialCommerceModel(mesa.Model):
         if not imported.any():
             return purchases, paid
         idx = np.flatnonzero(imported)
-        to_platform = paid[idx] / (1.0 + _service_fee(purchases.take(idx)))
-        goods = _goods_value(to_platform, catalogue.tax_rate[purchases.product[idx]])
+        to_platform = paid[idx] / (1.0 + purchases.take(idx).service_fee())
+        goods = goods_value(to_platform, catalogue.tax_rate[purchases.product[idx]])
         allowed = cross_border_allowed(
-            _purchaser(purchases)[idx].astype(np.int64),
+            purchases.purchaser()[idx].astype(np.int64),
             goods.astype(np.float64),
             self.state.cross_border_spent,
             per_order_limit=law.per_order_limit,
@@ -643,7 +643,7 @@ class SocialCommerceModel(mesa.Model):
         by_daigou = purchases.source == Source.DAIGOU
         if not by_daigou.any():
             return paid
-        to_platform = paid / (1.0 + _service_fee(purchases))
+        to_platform = paid / (1.0 + purchases.service_fee())
         fee = (paid - to_platform)[by_daigou]
         np.subtract.at(self.state.budget_left, purchases.consumer[by_daigou], fee)
         day.total["daigou_fees"] += float(fee.sum(dtype=np.float64))
@@ -677,7 +677,7 @@ class SocialCommerceModel(mesa.Model):
         """
         state = self.state
         buyer, category, platform = offers.consumer, offers.category, offers.platform
-        purchaser = _purchaser(offers)
+        purchaser = offers.purchaser()
         # Flat positions in the C-ordered (n, P) and (n, C) tables (ravel is a view of them).
         at_platform = purchaser.astype(np.int64) * state.uses.shape[1] + platform
         new_users = int(np.count_nonzero(~state.uses.ravel().take(at_platform)))
@@ -697,7 +697,7 @@ class SocialCommerceModel(mesa.Model):
         state.last_purchase_step[buyer, category] = t
         state.last_product[buyer, category] = offers.product
         state.last_platform[buyer, category] = platform
-        purchaser = _purchaser(offers)
+        purchaser = offers.purchaser()
         state.last_order_step[purchaser, platform] = t
         first_time = distinct(buyer[state.status[buyer] != ShopperStatus.CUSTOMER])
         state.status[first_time] = ShopperStatus.CUSTOMER
@@ -716,7 +716,7 @@ class SocialCommerceModel(mesa.Model):
             np.full(int(aggregated.sum()), self._units_per_order),
         )
         imported = catalogue.cross_border[offers.product]
-        goods = np.where(imported, _goods_value(price, catalogue.tax_rate[offers.product]), price)
+        goods = np.where(imported, goods_value(price, catalogue.tax_rate[offers.product]), price)
         day.count["cbec_orders"] += int(np.count_nonzero(imported))
         day.total["cbec_tax"] += float((price - goods)[imported].sum())
         member = state.member[purchaser, offers.platform]
@@ -919,7 +919,7 @@ class SocialCommerceModel(mesa.Model):
         state.need[closed.consumer[gone], closed.category[gone]] = True
         product = members.product[gone]
         imported = catalogue.cross_border[product]
-        goods = _goods_value(refund, catalogue.tax_rate[product])
+        goods = goods_value(refund, catalogue.tax_rate[product])
         np.subtract.at(state.cross_border_spent, closed.consumer[gone][imported], goods[imported])
         penalty = params.group_failure_penalty[closed.platform]
         failed = ~closed.completed
@@ -1880,25 +1880,10 @@ def _open_needs(need: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return consumer, flat - consumer * need.shape[1]
 
 
-def _purchaser(offers: Offers) -> np.ndarray:
-    """Who orders from the platform: the buyer, or the daigou (``ref``) who buys for them."""
-    return np.where(offers.source == Source.DAIGOU, offers.ref, offers.consumer)
-
-
 def _campaign_mask(offers: Offers) -> np.ndarray:
     """Which offers come from a sponsored post: a KOL or KOC source with a creator in ``ref``."""
     post = (offers.source == Source.KOL) | (offers.source == Source.KOC)
     return post & (offers.ref >= 0)
-
-
-def _service_fee(offers: Offers) -> np.ndarray:
-    """Return the daigou's fee as a share of the platform's price (0 for other offers)."""
-    return np.maximum(-offers.discount, np.float32(0))
-
-
-def _goods_value(paid: np.ndarray, tax_rate: np.ndarray) -> np.ndarray:
-    """Return an import's value before cross-border tax, in whole fen (what the quota counts)."""
-    return np.round(np.asarray(paid, np.float64) / (1.0 + tax_rate), 2)
 
 
 def _audience_matrix(influencers: Influencers) -> tuple[sparse.csr_array, np.ndarray]:

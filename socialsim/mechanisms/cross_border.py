@@ -35,6 +35,7 @@ __all__ = [
     "TAX_RATE_ORDINARY",
     "cross_border_allowed",
     "cross_border_tax",
+    "goods_value",
 ]
 
 PER_ORDER_LIMIT = 5_000.0
@@ -205,3 +206,14 @@ def _check_orders(buyer: np.ndarray, value: np.ndarray, spent: np.ndarray) -> No
     bad = np.flatnonzero(~(value >= 0))
     if bad.size:
         raise ValueError(f"value: must be >= 0, got {value[bad[0]]} at order {bad[0]}")
+
+
+def goods_value(paid: np.ndarray, tax_rate: np.ndarray) -> np.ndarray:
+    """Return an import's value before cross-border tax, in whole fen (what the quota counts).
+
+    Examples
+    --------
+    >>> goods_value(np.array([109.1]), np.array([0.091])).tolist()
+    [100.0]
+    """
+    return np.round(np.asarray(paid, np.float64) / (1.0 + tax_rate), 2)

@@ -15,7 +15,7 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 
-from socialsim.enums import Channel
+from socialsim.enums import Channel, Source
 
 __all__ = ["Offers"]
 
@@ -130,3 +130,22 @@ class Offers:
     def take(self, index: np.ndarray | slice) -> Offers:
         """Return the offers at `index` (an integer index, a boolean mask or a slice: views)."""
         return type(self)(**{f.name: getattr(self, f.name)[index] for f in fields(self)})
+
+    def purchaser(self) -> np.ndarray:
+        """Return who orders from the platform: the buyer, or the daigou (``ref``) for a client.
+
+        Examples
+        --------
+        >>> o = Offers.build(np.array([4, 5]), 0, 1, np.array([Source.SEARCH, Source.DAIGOU]),
+        ...                  0.0, 0, ref=np.array([-1, 9]))
+        >>> o.purchaser().tolist()
+        [4, 9]
+        """
+        return np.where(self.source == Source.DAIGOU, self.ref, self.consumer)
+
+    def service_fee(self) -> np.ndarray:
+        """Return a daigou's fee as a share of the platform's price (0 for other offers).
+
+        A daigou's offer carries its fee as a negative discount.
+        """
+        return np.maximum(-self.discount, np.float32(0))

@@ -76,8 +76,6 @@ MECHANISM_COUNTS: tuple[str, ...] = (
     "users_acquired_shares",
     "cbec_orders",
     "cbec_blocked_orders",
-    "members_joined",
-    "members",
     "livestream_sessions",
     "livestream_viewers",
     "livestream_stockouts",
@@ -96,9 +94,6 @@ MECHANISM_COUNTS: tuple[str, ...] = (
 MECHANISM_TOTALS: tuple[str, ...] = (
     "group_refunds_value",
     "cbec_tax",
-    "member_gmv",
-    "membership_fees",
-    "price_protection_refunds",
     "refunds_value",
     "kol_commission",
     "kol_slot_fees",
@@ -164,7 +159,10 @@ BUILTIN_COLUMNS: tuple[MetricColumn, ...] = (
     *_declared(MECHANISM_TOTALS, "float64"),
     *_declared(CAMPAIGN_COLUMNS),
 )
-"""The built-in mechanisms' columns of the step table, after the core ones (see the README)."""
+"""The columns of the built-in mechanisms that are not components yet, after the core ones.
+
+The components declare theirs (:data:`socialsim.model.MECHANISM_COLUMNS` has them all).
+"""
 
 
 PLATFORM_COLUMNS: dict[str, str] = {
@@ -220,8 +218,9 @@ def step_columns(n_tiers: int, columns: tuple[MetricColumn, ...] | None = None) 
     n_tiers : int
         City tiers of the world (one penetration column each).
     columns : tuple of MetricColumn, optional
-        The mechanisms' columns, after the core ones: :data:`BUILTIN_COLUMNS`
-        if omitted (a model with plug-in components adds theirs).
+        The mechanisms' columns, after the core ones (a model's ``columns``):
+        :data:`BUILTIN_COLUMNS` if omitted, the columns the model still
+        declares here rather than in a component.
 
     Examples
     --------

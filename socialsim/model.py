@@ -53,7 +53,7 @@ from scipy.special import expit
 from tqdm import tqdm
 
 from socialsim import _threads, plugins
-from socialsim._arrays import column_counts, distinct, row_max, scale_columns, take_at
+from socialsim._arrays import column_counts, distinct, row_max, take_at
 from socialsim._csr import entry_rows, find_entries, gather_rows
 from socialsim._version import __version__
 from socialsim.agents import KOL, ConsumerAgents
@@ -95,7 +95,7 @@ from socialsim.mechanisms.livestream import (
     stock_units,
     trust_penalty,
 )
-from socialsim.mechanisms.membership import PriceProtection, membership_joins
+from socialsim.mechanisms.membership import Membership
 from socialsim.mechanisms.needs import renew_budgets, update_needs
 from socialsim.mechanisms.offers import Offers
 from socialsim.mechanisms.posts import Posts, draw_posts, post_offers
@@ -126,7 +126,14 @@ from socialsim.world.memory import check_memory
 from socialsim.world.platforms import tier_shift as tier_shift_of
 from socialsim.world.world import World, build_world
 
-__all__ = ["SocialCommerceModel", "enabled_plugins", "fresh_seed", "mechanism_columns"]
+__all__ = [
+    "BUILTIN_COMPONENTS",
+    "MECHANISM_COLUMNS",
+    "SocialCommerceModel",
+    "enabled_plugins",
+    "fresh_seed",
+    "mechanism_columns",
+]
 
 SeedLike = int | np.random.SeedSequence | np.random.Generator | None
 
@@ -218,7 +225,7 @@ class SocialCommerceModel(mesa.Model):
             factory(self, rng=self.rng.spawn(1)[0]) for factory in factories
         ]
         self.columns: tuple[MetricColumn, ...] = (
-            *BUILTIN_COLUMNS,
+            *MECHANISM_COLUMNS,
             *(column for c in self.components for column in c.columns),
         )
         self._recorder = StepRecorder(self.world.population.tier_counts(), columns=self.columns)
@@ -238,12 +245,11 @@ class SocialCommerceModel(mesa.Model):
             c2m_thresholds=[np.array(r.c2m.thresholds if r.c2m.enabled else ()) for r in rows],
             c2m_discounts=[np.array(r.c2m.discounts if r.c2m.enabled else ()) for r in rows],
         )
+        self.membership = Membership(self, rng=self._behaviour_rng)
         # C2M thresholds are per 10,000 consumers: each order counts as this many units.
         self._units_per_order = 1e4 / self.world.n_consumers
         self._groups = GroupBook()
         self._group_sizes = np.zeros(1, dtype=np.int64)
-        protection_days = [r.membership.price_protection_days for r in rows if r.membership.enabled]
-        self._protection = PriceProtection(max(protection_days)) if protection_days else None
         # Popularity for algorithmic feeds: sales with a ten-day memory.
         self._recent_sales = np.zeros((self._params.n, n_products), dtype=np.float64)
         self._sales_decay = 0.9
@@ -338,13 +344,11 @@ class SocialCommerceModel(mesa.Model):
         renew_budgets(state, t, cfg.budget_period_days)
         if t > 1 and (t - 1) % self.config.cross_border.year_days == 0:
             state.cross_border_spent[:] = 0.0
-        expired = (state.member_until < t) & state.member
-        state.member[expired] = False
         opened, lapsed = update_needs(
             state, catalogue.need_rate, cfg.need_patience_days, rng, catalogue.durable
         )
         day.count["promotions_started"] = self._prices.advance(t, rng)
-        self._refund_price_drops(t, day)
+        self.membership.start_day(day)
         self._settle_orders(t, day)
         for component in self.components:
             component.start_day(day)
@@ -440,7 +444,7 @@ class SocialCommerceModel(mesa.Model):
 
         # 8. after the sale: followers, memberships, store recruitment, regulators
         self._update_followers(day, rng)
-        self._join_memberships(t, day, rng)
+        self.membership.after_sale(day)
         self._recruit_store_owners(t, day, rng)
         self._regulate(t, day)
         for component in self.components:
@@ -457,6 +461,7 @@ class SocialCommerceModel(mesa.Model):
             kol_posts=kol_posts,
             koc_posts=len(posts) - kol_posts,
         )
+        self.membership.end_day(day)
         for component in self.components:
             component.end_day(day)
         self._record(day)
@@ -478,7 +483,7 @@ class SocialCommerceModel(mesa.Model):
         purchaser = offers.purchaser()
         # Each factor touches only the few offers it applies to (x 1.0 elsewhere changes nothing).
         member = np.flatnonzero(take_at(self.state.member, purchaser, offers.platform))
-        price[member] *= 1.0 - params.member_discount[offers.platform[member]]
+        price[member] *= 1.0 - self.membership.discount[offers.platform[member]]
         owner = np.flatnonzero(self._owner_platform[purchaser] == offers.platform)
         price[owner] *= 1.0 - params.store_owner_discount[offers.platform[owner]]
         imported = np.flatnonzero(catalogue.cross_border[offers.product])
@@ -719,23 +724,9 @@ class SocialCommerceModel(mesa.Model):
         goods = np.where(imported, goods_value(price, catalogue.tax_rate[offers.product]), price)
         day.count["cbec_orders"] += int(np.count_nonzero(imported))
         day.total["cbec_tax"] += float((price - goods)[imported].sum())
-        member = state.member[purchaser, offers.platform]
-        day.total["member_gmv"] += float(price[member].sum())
-        day.tier_member_gmv += np.bincount(
-            self.world.population.tier[purchaser[member]],
-            weights=price[member].astype(np.float64),
-            minlength=day.n_tiers + 1,
-        )[1:]
+        self.membership.shipped(day, offers, price)
         if self._campaign is not None:
             self._attribute_campaign_orders(day, offers, price)
-        if member.any() and self._protection is not None:
-            self._protection.add(
-                purchaser[member],
-                offers.product[member],
-                offers.platform[member],
-                goods[member].astype(np.float64),
-                day.step,
-            )
         self._after_shipping(day, offers, price)
         day.orders.append(
             {
@@ -1429,46 +1420,12 @@ class SocialCommerceModel(mesa.Model):
         self._feed_reached[fresh] = True
         self._feed_reached_by_tier += np.bincount(tier[fresh], minlength=n)[1:]
 
-    def _refund_price_drops(self, t: int, day: Day) -> None:
-        """Members get back the difference when a product they bought lately gets cheaper."""
-        if self._protection is None:
-            return
-        member_price = self._prices.price * (1.0 - self._params.member_discount[:, None])
-        buyer, amount, _ = self._protection.refunds(member_price, t)
-        amount = np.round(amount, 2)  # prices are in fen; anything smaller is float noise
-        np.add.at(self.state.budget_left, buyer, amount)
-        day.total["price_protection_refunds"] += float(amount.sum())
-
-    def _join_memberships(self, t: int, day: Day, rng: np.random.Generator) -> None:
-        """Users whose spending makes a paid membership pay for itself join it."""
-        params, state = self._params, self.state
-        scale_columns(state.recent_spend, params.spend_decay)
-        for p in np.flatnonzero(params.membership_enabled).tolist():
-            m = self.config.platforms[params.names[p]].membership
-            joined = membership_joins(
-                state.member[:, p],
-                state.recent_spend[:, p],
-                fee=m.fee,
-                discount=m.discount,
-                lookback_days=m.lookback_days,
-                join_rate=m.join_rate,
-                # the fee comes out of what is left of this month's budget
-                eligible=state.uses[:, p] & (state.budget_left >= m.fee),
-                rng=rng,
-            )
-            state.budget_left[joined] -= np.float32(m.fee)
-            state.member[joined, p] = True
-            state.member_until[joined, p] = t + 364
-            day.count["members_joined"] += int(joined.size)
-            day.total["membership_fees"] += float(joined.size * m.fee)
-
     def _record(self, day: Day) -> None:
         state, world = self.state, self.world
         orders = day.concat_orders()
         n_orders = orders["buyer"].size
-        # Members are few: list them platform by platform, once, for every count below.
-        member_lists = [np.flatnonzero(state.member[:, p]) for p in range(self._params.n)]
-        day.count["members"] = sum(len(m) for m in member_lists)
+        # Members are few: listed platform by platform, once, for every count below.
+        member_lists = self.membership.member_lists
         tree = self._resellers
         day.count["store_owners"] = tree.n_owners
         day.count["deepest_tree"] = tree.depth()
@@ -1790,6 +1747,16 @@ class SocialCommerceModel(mesa.Model):
         return graph
 
 
+BUILTIN_COMPONENTS: tuple[type[Component], ...] = (Membership,)
+"""The built-in mechanisms that are components (the others are wired in the model still)."""
+
+MECHANISM_COLUMNS: tuple[MetricColumn, ...] = (
+    *BUILTIN_COLUMNS,
+    *(column for component in BUILTIN_COMPONENTS for column in component.columns),
+)
+"""The built-in mechanisms' step columns, after the core ones."""
+
+
 def enabled_plugins(config: ModelConfig) -> list[type[Component]]:
     """Return the installed plug-in components whose config section is enabled, by name."""
     registered = plugins.components()
@@ -1810,7 +1777,7 @@ def mechanism_columns(
     """
     extra = [*enabled_plugins(config), *components]
     return (
-        *BUILTIN_COLUMNS,
+        *MECHANISM_COLUMNS,
         *(column for c in extra for column in getattr(c, "component", c).columns),
     )
 
@@ -1938,9 +1905,6 @@ class _PlatformParams:
     listed: np.ndarray
     feed_kind: tuple[str, ...]
     feed_reach: np.ndarray
-    member_discount: np.ndarray
-    membership_enabled: np.ndarray
-    spend_decay: np.ndarray
     group_enabled: np.ndarray
     group_discount: np.ndarray
     group_size: np.ndarray
@@ -2016,17 +1980,6 @@ class _PlatformParams:
             listed=~world.catalogue.cross_border[None, :] | cbec[:, None],
             feed_kind=tuple(r.feed.kind for r in rows),
             feed_reach=arr([r.feed.reach for r in rows]),
-            member_discount=arr(
-                [r.membership.discount if r.membership.enabled else 0.0 for r in rows]
-            ),
-            membership_enabled=arr([r.membership.enabled for r in rows], bool),
-            spend_decay=arr(
-                [
-                    1.0 - 1.0 / (r.membership.lookback_days if r.membership.enabled else 30)
-                    for r in rows
-                ],
-                np.float32,
-            ),
             group_enabled=arr([g.enabled for g in groups], bool),
             group_discount=arr([g.discount if g.enabled else 0.0 for g in groups]),
             group_size=arr([g.size for g in groups], np.int32),

@@ -17,12 +17,13 @@ import numpy as np
 import pandas as pd
 
 from socialsim.columns import MetricColumn
-from socialsim.metrics import BUILTIN_COLUMNS, step_columns
+from socialsim.metrics import step_columns
+from socialsim.model import MECHANISM_COLUMNS
 
 __all__ = ["DERIVED_OUTCOMES", "LEVEL_COLUMNS", "outcome_columns", "run_outcomes"]
 
 LEVEL_COLUMNS: frozenset[str] = frozenset(
-    {"customers"} | {c.name for c in BUILTIN_COLUMNS if c.is_level}
+    {"customers"} | {c.name for c in MECHANISM_COLUMNS if c.is_level}
 )
 """Per-step columns that are levels (the state at the end of the day), reported at the
 last step; ``penetration_t*`` columns are levels too. A component's own columns say
@@ -62,7 +63,8 @@ def outcome_columns(
 ) -> dict[str, str]:
     """Return the outcome columns of a world with `n_tiers` tiers, with their dtypes.
 
-    `columns` are the mechanisms' step columns (the built-in ones if omitted;
+    `columns` are the mechanisms' step columns (the built-in ones,
+    :data:`socialsim.model.MECHANISM_COLUMNS`, if omitted;
     see :func:`socialsim.model.mechanism_columns` for a model with plug-ins).
 
     Examples
@@ -71,6 +73,7 @@ def outcome_columns(
     >>> columns["gmv"], columns["orders"], columns["group_success_rate"], columns["gmv_t2"]
     ('float64', 'int64', 'float64', 'float64')
     """
+    columns = MECHANISM_COLUMNS if columns is None else columns
     out = {k: v for k, v in step_columns(n_tiers, columns).items() if k != "step"}
     out.update(dict.fromkeys(DERIVED_OUTCOMES, "float64"))
     out["pyramid_flagged"] = "int64"

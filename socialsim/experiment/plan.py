@@ -28,8 +28,7 @@ from socialsim.experiment.outcomes import outcome_columns
 from socialsim.experiment.runner import RunTask
 from socialsim.experiment.seeds import run_seed
 from socialsim.experiment.spec import ExperimentSpec, base_config
-from socialsim.metrics import BUILTIN_COLUMNS
-from socialsim.model import mechanism_columns
+from socialsim.model import MECHANISM_COLUMNS, mechanism_columns
 from socialsim.world.memory import estimate_memory
 
 __all__ = ["RUN_COLUMNS", "PlannedRun", "SweepPlan", "plan_sweep"]
@@ -109,7 +108,7 @@ class SweepPlan:
     n_tiers: int
     spec_hash: str
     largest_world: ModelConfig | None = None
-    columns: tuple[MetricColumn, ...] = BUILTIN_COLUMNS
+    columns: tuple[MetricColumn, ...] = MECHANISM_COLUMNS
     _base_data: dict[str, Any] | None = field(default=None, repr=False)
 
     def config(self, run: PlannedRun) -> ModelConfig:

@@ -24,11 +24,21 @@ References
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from scipy.special import expit
 
-__all__ = ["PriceProtection", "membership_joins"]
+from socialsim._arrays import scale_columns
+from socialsim.columns import MetricColumn
+from socialsim.mechanisms.component import Component, platform_values
+from socialsim.mechanisms.cross_border import goods_value
+
+if TYPE_CHECKING:
+    from socialsim.day import Day
+    from socialsim.mechanisms.offers import Offers
+
+__all__ = ["Membership", "PriceProtection", "membership_joins"]
 
 # Name and dtype of each parallel column of PriceProtection, in storage order.
 _COLUMNS = (
@@ -312,3 +322,130 @@ def _check_range(name: str, value: float, lo: float, hi: float) -> None:
     # Written so that NaN fails too.
     if not lo <= value <= hi:
         raise ValueError(f"{name}: must be in [{lo}, {hi}], got {value}")
+
+
+class Membership(Component):
+    """Paid memberships on the platforms that run one: member prices, protection, joining.
+
+    Parameters (from each platform's ``membership`` section): ``enabled``,
+    ``fee``, ``discount``, ``price_protection_days``, ``join_rate`` and
+    ``lookback_days``. State: the consumers' ``member``, ``member_until`` and
+    ``recent_spend`` arrays (in ``model.state``, which agents read too) and
+    the :class:`PriceProtection` of members' recent purchases.
+
+    Day by day: memberships older than a year end and members are refunded
+    today's price drops (start of the day); members' orders count as member
+    GMV and enter price protection (as they ship); users whose recent spending
+    makes the membership pay join it, paying the fee out of the month's budget
+    (after the sale); the current members are counted (end of the day).
+
+    Parameters
+    ----------
+    model : SocialCommerceModel
+    rng : numpy.random.Generator
+        The stream joins are drawn from (the model's behaviour stream, so the
+        built-in mechanisms draw in the order they always have).
+
+    References
+    ----------
+    .. [1] Interview with Kaola's CEO (2020); see the module docstring.
+    """
+
+    name = "membership"
+    columns = (
+        MetricColumn.count("members_joined", "paid memberships bought today"),
+        MetricColumn.count(
+            "members", "current paid memberships (two platforms' count twice)", level=True
+        ),
+        MetricColumn.total("member_gmv", "RMB of today's orders bought at member prices"),
+        MetricColumn.total("membership_fees", "RMB of the memberships bought today"),
+        MetricColumn.total(
+            "price_protection_refunds", "RMB refunded to members today for price drops"
+        ),
+    )
+
+    def __init__(self, model: Any, config: Any = None, rng: Any = None) -> None:
+        super().__init__(model, config, rng)
+        names = model.world.platforms.names
+        cfg = model.config
+        self.enabled = platform_values(cfg, names, "membership.enabled", bool)
+        #: the member price's discount on each platform (0 where there is no membership)
+        self.discount = np.where(
+            self.enabled, platform_values(cfg, names, "membership.discount"), 0.0
+        )
+        lookback = np.where(
+            self.enabled, platform_values(cfg, names, "membership.lookback_days"), 30
+        )
+        self.spend_decay = (1.0 - 1.0 / lookback).astype(np.float32)
+        days = [cfg.platforms[n].membership.price_protection_days for n in names]
+        windows = [d for d, on in zip(days, self.enabled.tolist(), strict=True) if on]
+        # with several membership platforms, all use the longest window
+        self.protection = PriceProtection(max(windows)) if windows else None
+        self.member_lists: list[np.ndarray] = []
+
+    def start_day(self, day: Day) -> None:
+        """End memberships older than a year; refund members today's price drops."""
+        state = self.model.state
+        expired = (state.member_until < day.step) & state.member
+        state.member[expired] = False
+        if self.protection is None:
+            return
+        member_price = self.model.prices.price * (1.0 - self.discount[:, None])
+        buyer, amount, _ = self.protection.refunds(member_price, day.step)
+        amount = np.round(amount, 2)  # prices are in fen; anything smaller is float noise
+        np.add.at(state.budget_left, buyer, amount)
+        day.total["price_protection_refunds"] += float(amount.sum())
+
+    def shipped(self, day: Day, orders: Offers, price: np.ndarray) -> None:
+        """Count members' orders as member GMV and protect them against price drops."""
+        state, catalogue = self.model.state, self.model.world.catalogue
+        purchaser = orders.purchaser()
+        member = state.member[purchaser, orders.platform]
+        day.total["member_gmv"] += float(price[member].sum())
+        day.tier_member_gmv += np.bincount(
+            self.model.world.population.tier[purchaser[member]],
+            weights=price[member].astype(np.float64),
+            minlength=day.n_tiers + 1,
+        )[1:]
+        if member.any() and self.protection is not None:
+            tax = catalogue.tax_rate[orders.product[member]]
+            paid = price[member]
+            imported = catalogue.cross_border[orders.product[member]]
+            goods = np.where(imported, goods_value(paid, tax), paid)
+            self.protection.add(
+                purchaser[member],
+                orders.product[member],
+                orders.platform[member],
+                goods.astype(np.float64),
+                day.step,
+            )
+
+    def after_sale(self, day: Day) -> None:
+        """Users whose spending makes a paid membership pay for itself join it."""
+        state, config = self.model.state, self.model.config
+        names = self.model.world.platforms.names
+        scale_columns(state.recent_spend, self.spend_decay)
+        for p in np.flatnonzero(self.enabled).tolist():
+            m = config.platforms[names[p]].membership
+            joined = membership_joins(
+                state.member[:, p],
+                state.recent_spend[:, p],
+                fee=m.fee,
+                discount=m.discount,
+                lookback_days=m.lookback_days,
+                join_rate=m.join_rate,
+                # the fee comes out of what is left of this month's budget
+                eligible=state.uses[:, p] & (state.budget_left >= m.fee),
+                rng=self.rng,
+            )
+            state.budget_left[joined] -= np.float32(m.fee)
+            state.member[joined, p] = True
+            state.member_until[joined, p] = day.step + 364
+            day.count["members_joined"] += int(joined.size)
+            day.total["membership_fees"] += float(joined.size * m.fee)
+
+    def end_day(self, day: Day) -> None:
+        """List today's members platform by platform, and count them."""
+        member = self.model.state.member
+        self.member_lists = [np.flatnonzero(member[:, p]) for p in range(member.shape[1])]
+        day.count["members"] = sum(len(m) for m in self.member_lists)

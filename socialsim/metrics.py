@@ -74,8 +74,6 @@ MECHANISM_COUNTS: tuple[str, ...] = (
     "group_members",
     "kanjia_clicks",
     "users_acquired_shares",
-    "cbec_orders",
-    "cbec_blocked_orders",
     "livestream_sessions",
     "livestream_viewers",
     "livestream_stockouts",
@@ -93,7 +91,6 @@ MECHANISM_COUNTS: tuple[str, ...] = (
 
 MECHANISM_TOTALS: tuple[str, ...] = (
     "group_refunds_value",
-    "cbec_tax",
     "refunds_value",
     "kol_commission",
     "kol_slot_fees",
@@ -103,7 +100,6 @@ MECHANISM_TOTALS: tuple[str, ...] = (
     "store_fees",
     "recruiting_income_share",
     "regulation_fines",
-    "daigou_fees",
 )
 """Per-step RMB totals of the mechanisms, in table order.
 

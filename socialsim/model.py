@@ -73,8 +73,8 @@ from socialsim.mechanisms.campaign import (
     sponsored_offers,
 )
 from socialsim.mechanisms.component import Component
-from socialsim.mechanisms.cross_border import cross_border_allowed, goods_value
-from socialsim.mechanisms.daigou import daigou_requests
+from socialsim.mechanisms.cross_border import CrossBorder
+from socialsim.mechanisms.daigou import Daigou
 from socialsim.mechanisms.feeds import (
     algorithmic_feed_offers,
     popular_products,
@@ -246,6 +246,8 @@ class SocialCommerceModel(mesa.Model):
             c2m_discounts=[np.array(r.c2m.discounts if r.c2m.enabled else ()) for r in rows],
         )
         self.membership = Membership(self, rng=self._behaviour_rng)
+        self.cross_border = CrossBorder(self, rng=self._behaviour_rng)
+        self.daigou = Daigou(self, rng=self._behaviour_rng)
         # C2M thresholds are per 10,000 consumers: each order counts as this many units.
         self._units_per_order = 1e4 / self.world.n_consumers
         self._groups = GroupBook()
@@ -304,15 +306,6 @@ class SocialCommerceModel(mesa.Model):
         self._store_referral = np.array([m.referral_reward for m in stores], dtype=np.float64)
         self._store_levels = np.array([m.max_levels for m in stores], dtype=np.int64)
         self._store_rates = [np.array(m.commission_rates, dtype=np.float64) for m in stores]
-        # Daigou buy on the platforms that sell imports, for categories that have some.
-        self._cbec_platforms = np.flatnonzero([r.cross_border.enabled for r in rows])
-        catalogue = self.world.catalogue
-        self._import_categories = (
-            np.bincount(
-                catalogue.category[catalogue.cross_border], minlength=catalogue.n_categories
-            )
-            > 0
-        )
 
         eager = self.world.n_consumers <= self.config.agents.eager_consumer_limit
         self.kols = [KOL(self, k) for k in range(self.world.influencers.n_kols)]
@@ -342,8 +335,7 @@ class SocialCommerceModel(mesa.Model):
 
         # 1. needs, budgets, quotas, memberships, prices; earlier orders are returned or kept
         renew_budgets(state, t, cfg.budget_period_days)
-        if t > 1 and (t - 1) % self.config.cross_border.year_days == 0:
-            state.cross_border_spent[:] = 0.0
+        self.cross_border.start_day(day)
         opened, lapsed = update_needs(
             state, catalogue.need_rate, cfg.need_patience_days, rng, catalogue.durable
         )
@@ -406,7 +398,7 @@ class SocialCommerceModel(mesa.Model):
         # 5. livestream sessions and store owners' promotions, which may meet no open need
         # (a livestream offer stands only for a viewer with a need or an impulse to buy)
         live = self._open_livestreams(livestreams.result(), day)
-        daigou = self._daigou_offers(rng)
+        daigou = self.daigou.offers(day)
         store = self._store_offers(rng)
         more = [o for c in self.components if (o := c.offers(day)) is not None]
 
@@ -433,8 +425,8 @@ class SocialCommerceModel(mesa.Model):
 
         # 7. settle: stock, quota, group or solo, pay; groups open, are shared, fill and close
         purchases, paid = self._serve_stock(purchases, paid, day, rng)
-        purchases, paid = self._check_quota(purchases, paid, day)
-        paid = self._charge_daigou_fees(purchases, paid, day)
+        purchases, paid = self.cross_border.screen(day, purchases, paid)
+        paid = self.daigou.charge_fees(day, purchases, paid)
         in_group = self._choose_groups(purchases)
         solo, solo_paid = purchases.take(~in_group), paid[~in_group]
         self._pay(solo, solo_paid, t)
@@ -617,43 +609,6 @@ class SocialCommerceModel(mesa.Model):
                 )
         return out
 
-    def _check_quota(
-        self, purchases: Offers, paid: np.ndarray, day: Day
-    ) -> tuple[Offers, np.ndarray]:
-        """Block imports over the purchaser's cross-border quota; their needs stay open.
-
-        The purchaser of a daigou order is the daigou, and its service fee is not goods value.
-        """
-        catalogue, law = self.world.catalogue, self.config.cross_border
-        imported = catalogue.cross_border[purchases.product]
-        if not imported.any():
-            return purchases, paid
-        idx = np.flatnonzero(imported)
-        to_platform = paid[idx] / (1.0 + purchases.take(idx).service_fee())
-        goods = goods_value(to_platform, catalogue.tax_rate[purchases.product[idx]])
-        allowed = cross_border_allowed(
-            purchases.purchaser()[idx].astype(np.int64),
-            goods.astype(np.float64),
-            self.state.cross_border_spent,
-            per_order_limit=law.per_order_limit,
-            annual_limit=law.annual_limit,
-        )
-        keep = np.ones(len(purchases), dtype=bool)
-        keep[idx[~allowed]] = False
-        day.count["cbec_blocked_orders"] += int(np.count_nonzero(~allowed))
-        return purchases.take(keep), paid[keep]
-
-    def _charge_daigou_fees(self, purchases: Offers, paid: np.ndarray, day: Day) -> np.ndarray:
-        """Clients pay their daigou's fee; return what each purchase pays the platform."""
-        by_daigou = purchases.source == Source.DAIGOU
-        if not by_daigou.any():
-            return paid
-        to_platform = paid / (1.0 + purchases.service_fee())
-        fee = (paid - to_platform)[by_daigou]
-        np.subtract.at(self.state.budget_left, purchases.consumer[by_daigou], fee)
-        day.total["daigou_fees"] += float(fee.sum(dtype=np.float64))
-        return to_platform
-
     def _choose_groups(self, purchases: Offers) -> np.ndarray:
         """Which of the ordinary purchases are made in a group instead."""
         params, state = self._params, self.state
@@ -696,7 +651,7 @@ class SocialCommerceModel(mesa.Model):
         """Record orders that ship today; members' purchases enter price protection."""
         if len(offers) == 0:
             return
-        state, catalogue, t = self.state, self.world.catalogue, day.step
+        state, t = self.state, day.step
         buyer, category, platform = offers.consumer, offers.category, offers.platform
         # What friends see and what makes a customer is an order that ships.
         state.last_purchase_step[buyer, category] = t
@@ -720,10 +675,7 @@ class SocialCommerceModel(mesa.Model):
             offers.product[aggregated],
             np.full(int(aggregated.sum()), self._units_per_order),
         )
-        imported = catalogue.cross_border[offers.product]
-        goods = np.where(imported, goods_value(price, catalogue.tax_rate[offers.product]), price)
-        day.count["cbec_orders"] += int(np.count_nonzero(imported))
-        day.total["cbec_tax"] += float((price - goods)[imported].sum())
+        self.cross_border.shipped(day, offers, price)
         self.membership.shipped(day, offers, price)
         if self._campaign is not None:
             self._attribute_campaign_orders(day, offers, price)
@@ -828,7 +780,7 @@ class SocialCommerceModel(mesa.Model):
         )
         bought, paid = self._decide(invites, np.zeros(len(invites), np.float32), rng)
         joiners = invites.take(bought)
-        joiners, paid = self._check_quota(joiners, paid, day)
+        joiners, paid = self.cross_border.screen(day, joiners, paid)
         day.count["users_acquired_shares"] += self._pay(joiners, paid, t)
         joined = book.join(
             joiners.ref.astype(np.int64),
@@ -880,7 +832,7 @@ class SocialCommerceModel(mesa.Model):
 
     def _close_groups(self, t: int, day: Day) -> None:
         """Ship completed groups (refunding ladder and price-cut savings); refund expired ones."""
-        params, state, catalogue = self._params, self.state, self.world.catalogue
+        params, state = self._params, self.state
         closed = self._groups.close(
             t, params.ladder_sizes, params.ladder_discounts, params.group_discount
         )
@@ -908,10 +860,7 @@ class SocialCommerceModel(mesa.Model):
         refund = closed.paid[gone]
         np.add.at(state.budget_left, closed.consumer[gone], refund)
         state.need[closed.consumer[gone], closed.category[gone]] = True
-        product = members.product[gone]
-        imported = catalogue.cross_border[product]
-        goods = goods_value(refund, catalogue.tax_rate[product])
-        np.subtract.at(state.cross_border_spent, closed.consumer[gone][imported], goods[imported])
+        self.cross_border.release(closed.consumer[gone], members.product[gone], refund)
         penalty = params.group_failure_penalty[closed.platform]
         failed = ~closed.completed
         state.group_propensity[closed.initiator[failed]] *= penalty[failed]
@@ -1164,33 +1113,6 @@ class SocialCommerceModel(mesa.Model):
             has_need=state.need[friend, category[promo]],
         )
         return offers
-
-    def _daigou_offers(self, rng: np.random.Generator) -> Offers:
-        """Clients ask their daigou for an import; it quotes the cheapest cross-border platform.
-
-        The offer's price is the platform's plus the daigou's service fee (a negative
-        discount); ``ref`` is the daigou, who places the order under its own quota.
-        """
-        daigou, catalogue = self.world.daigou, self.world.catalogue
-        if daigou.n == 0 or self._cbec_platforms.size == 0:
-            return Offers.empty()
-        cfg = self.config.daigou
-        asks = daigou_requests(
-            daigou.clients, self.state.need, self._import_categories, cfg.contact_rate, rng
-        )
-        product = catalogue.random_listed(asks.category, 1.0, rng)
-        prices = self._prices.price[np.ix_(self._cbec_platforms, product)]
-        platform = self._cbec_platforms[np.argmin(prices, axis=0)]
-        return Offers.build(
-            asks.client,
-            asks.category,
-            product,
-            Source.DAIGOU,
-            asks.trust,
-            platform,
-            discount=-cfg.service_fee,
-            ref=daigou.shopper[asks.daigou],
-        )
 
     def _pay_store_commissions(self, seller: np.ndarray, amount: np.ndarray, day: Day) -> None:
         """Pay the commission on store sales up the seller's recruitment line."""
@@ -1747,7 +1669,7 @@ class SocialCommerceModel(mesa.Model):
         return graph
 
 
-BUILTIN_COMPONENTS: tuple[type[Component], ...] = (Membership,)
+BUILTIN_COMPONENTS: tuple[type[Component], ...] = (CrossBorder, Membership, Daigou)
 """The built-in mechanisms that are components (the others are wired in the model still)."""
 
 MECHANISM_COLUMNS: tuple[MetricColumn, ...] = (

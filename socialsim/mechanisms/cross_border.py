@@ -25,14 +25,23 @@ References
 from __future__ import annotations
 
 from itertools import pairwise
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+from socialsim.columns import MetricColumn
+from socialsim.mechanisms.component import Component
+
+if TYPE_CHECKING:
+    from socialsim.day import Day
+    from socialsim.mechanisms.offers import Offers
 
 __all__ = [
     "ANNUAL_LIMIT",
     "PER_ORDER_LIMIT",
     "TAX_RATE_COSMETICS",
     "TAX_RATE_ORDINARY",
+    "CrossBorder",
     "cross_border_allowed",
     "cross_border_tax",
     "goods_value",
@@ -217,3 +226,82 @@ def goods_value(paid: np.ndarray, tax_rate: np.ndarray) -> np.ndarray:
     [100.0]
     """
     return np.round(np.asarray(paid, np.float64) / (1.0 + tax_rate), 2)
+
+
+class CrossBorder(Component):
+    """The personal import quota and the tax inside it, applied to every import bought.
+
+    Parameters: ``cross_border.per_order_limit``, ``annual_limit`` and
+    ``year_days``; imports' tax rates come with the catalogue. State: each
+    consumer's ``cross_border_spent`` this quota year (in ``model.state``).
+
+    Day by day: the quota year restarts every ``year_days`` (start of the day);
+    purchases of imports over the purchaser's quota are blocked before they
+    are paid, their needs left open (:meth:`screen`; a daigou's order counts
+    against the daigou's quota, without its fee); shipped imports are counted
+    with the tax they carried; an expired group gives its members' quota back
+    (:meth:`release`).
+
+    References
+    ----------
+    .. [1] Ningbo Customs; HKTDC Research (see the module docstring).
+    """
+
+    name = "cross_border"
+    columns = (
+        MetricColumn.count("cbec_orders", "imported orders shipped today"),
+        MetricColumn.count(
+            "cbec_blocked_orders", "imported purchases blocked today by the personal quota"
+        ),
+        MetricColumn.total("cbec_tax", "RMB of cross-border tax in today's imported orders"),
+    )
+
+    def __init__(self, model: Any, config: Any = None, rng: Any = None) -> None:
+        super().__init__(model, config, rng)
+        self.law = model.config.cross_border
+
+    def start_day(self, day: Day) -> None:
+        """Restart the quota year every ``year_days`` days."""
+        t = day.step
+        if t > 1 and (t - 1) % self.law.year_days == 0:
+            self.model.state.cross_border_spent[:] = 0.0
+
+    def screen(self, day: Day, purchases: Offers, paid: np.ndarray) -> tuple[Offers, np.ndarray]:
+        """Block imports over the purchaser's quota; return the purchases that go ahead.
+
+        The purchaser of a daigou order is the daigou, and its service fee is
+        not goods value.
+        """
+        catalogue = self.model.world.catalogue
+        imported = catalogue.cross_border[purchases.product]
+        if not imported.any():
+            return purchases, paid
+        idx = np.flatnonzero(imported)
+        to_platform = paid[idx] / (1.0 + purchases.take(idx).service_fee())
+        goods = goods_value(to_platform, catalogue.tax_rate[purchases.product[idx]])
+        allowed = cross_border_allowed(
+            purchases.purchaser()[idx].astype(np.int64),
+            goods.astype(np.float64),
+            self.model.state.cross_border_spent,
+            per_order_limit=self.law.per_order_limit,
+            annual_limit=self.law.annual_limit,
+        )
+        keep = np.ones(len(purchases), dtype=bool)
+        keep[idx[~allowed]] = False
+        day.count["cbec_blocked_orders"] += int(np.count_nonzero(~allowed))
+        return purchases.take(keep), paid[keep]
+
+    def shipped(self, day: Day, orders: Offers, price: np.ndarray) -> None:
+        """Count the imported orders that shipped and the tax they carried."""
+        catalogue = self.model.world.catalogue
+        imported = catalogue.cross_border[orders.product]
+        goods = np.where(imported, goods_value(price, catalogue.tax_rate[orders.product]), price)
+        day.count["cbec_orders"] += int(np.count_nonzero(imported))
+        day.total["cbec_tax"] += float((price - goods)[imported].sum())
+
+    def release(self, consumer: np.ndarray, product: np.ndarray, refund: np.ndarray) -> None:
+        """Give back the quota of refunded purchases (members of a group that expired)."""
+        catalogue = self.model.world.catalogue
+        imported = catalogue.cross_border[product]
+        goods = goods_value(refund, catalogue.tax_rate[product])
+        np.subtract.at(self.model.state.cross_border_spent, consumer[imported], goods[imported])

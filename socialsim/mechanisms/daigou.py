@@ -19,13 +19,21 @@ References
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from scipy import sparse
 
 from socialsim._csr import entry_rows
+from socialsim.columns import MetricColumn
+from socialsim.enums import Source
+from socialsim.mechanisms.component import Component, platform_values
+from socialsim.mechanisms.offers import Offers
 
-__all__ = ["DaigouRequests", "daigou_requests"]
+if TYPE_CHECKING:
+    from socialsim.day import Day
+
+__all__ = ["Daigou", "DaigouRequests", "daigou_requests"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -105,3 +113,80 @@ def daigou_requests(
         category=pick[asks].astype(np.int64),
         trust=clients.data[contacted][asks].astype(np.float32),
     )
+
+
+class Daigou(Component):
+    """Personal shoppers who buy imports for their clients, for a fee, under their own quota.
+
+    Parameters: ``daigou.contact_rate`` and ``service_fee`` (the world holds
+    the daigou and their clients). Day by day: clients in touch with their
+    daigou ask for an import they need, quoted on the cheapest cross-border
+    platform at its price plus the fee (:meth:`offers`, phase 5); clients who
+    buy pay the fee to their daigou (:meth:`charge_fees`, phase 7), and the
+    daigou places the order, under its own quota.
+
+    References
+    ----------
+    .. [1] Jing Daily (2019); see the module docstring.
+    """
+
+    name = "daigou"
+    columns = (
+        MetricColumn.total(
+            "daigou_fees", "RMB of service fees clients paid their daigou today (not in gmv)"
+        ),
+    )
+
+    def __init__(self, model: Any, config: Any = None, rng: Any = None) -> None:
+        super().__init__(model, config, rng)
+        world = model.world
+        cbec = platform_values(model.config, world.platforms.names, "cross_border.enabled", bool)
+        #: the platforms that sell imports, where a daigou buys
+        self.platforms = np.flatnonzero(cbec)
+        catalogue = world.catalogue
+        by_category = catalogue.category[catalogue.cross_border]
+        #: the categories that have imported products
+        self.import_categories = np.bincount(by_category, minlength=catalogue.n_categories) > 0
+
+    def offers(self, day: Day) -> Offers:
+        """Clients ask their daigou for an import; it quotes the cheapest cross-border platform.
+
+        The offer's price is the platform's plus the daigou's service fee (a
+        negative discount); ``ref`` is the daigou, who places the order under
+        its own quota.
+        """
+        daigou, catalogue = self.model.world.daigou, self.model.world.catalogue
+        if daigou.n == 0 or self.platforms.size == 0:
+            return Offers.empty()
+        cfg = self.model.config.daigou
+        asks = daigou_requests(
+            daigou.clients,
+            self.model.state.need,
+            self.import_categories,
+            cfg.contact_rate,
+            self.rng,
+        )
+        product = catalogue.random_listed(asks.category, 1.0, self.rng)
+        prices = self.model.prices.price[np.ix_(self.platforms, product)]
+        platform = self.platforms[np.argmin(prices, axis=0)]
+        return Offers.build(
+            asks.client,
+            asks.category,
+            product,
+            Source.DAIGOU,
+            asks.trust,
+            platform,
+            discount=-cfg.service_fee,
+            ref=daigou.shopper[asks.daigou],
+        )
+
+    def charge_fees(self, day: Day, purchases: Offers, paid: np.ndarray) -> np.ndarray:
+        """Clients pay their daigou's fee; return what each purchase pays the platform."""
+        by_daigou = purchases.source == Source.DAIGOU
+        if not by_daigou.any():
+            return paid
+        to_platform = paid / (1.0 + purchases.service_fee())
+        fee = (paid - to_platform)[by_daigou]
+        np.subtract.at(self.model.state.budget_left, purchases.consumer[by_daigou], fee)
+        day.total["daigou_fees"] += float(fee.sum(dtype=np.float64))
+        return to_platform

@@ -8,8 +8,8 @@ have ever bought). Orders and GMV are also split by channel
 they add up to ``orders``) and by :class:`~socialsim.enums.Source`
 (``orders_search`` ... ``orders_store_owner``). :data:`FUNNEL_COLUMNS`
 describe the funnel, :data:`MECHANISM_COUNTS` and :data:`MECHANISM_TOTALS` the
-mechanisms and :data:`CAMPAIGN_COLUMNS` a marketing campaign; the README
-explains each column.
+mechanisms that are not components yet; components declare their own columns
+(:class:`~socialsim.columns.MetricColumn`). The README explains each column.
 
 The per-platform table (:data:`PLATFORM_COLUMNS`) and the per-tier table
 (:data:`TIER_COLUMNS`) are long tables, one row per step and platform or tier.
@@ -29,7 +29,6 @@ from socialsim.enums import Channel, Source
 
 __all__ = [
     "BUILTIN_COLUMNS",
-    "CAMPAIGN_COLUMNS",
     "CHANNELS_IN_USE",
     "FUNNEL_COLUMNS",
     "MECHANISM_COUNTS",
@@ -106,26 +105,6 @@ MECHANISM_TOTALS: tuple[str, ...] = (
 ``recruiting_income_share`` is a share: recruiting income over all owner income so far.
 """
 
-CAMPAIGN_COLUMNS: dict[str, str] = {
-    "campaign_posts": "int64",
-    "campaign_orders": "int64",
-    "campaign_fees": "float64",
-    "campaign_commission": "float64",
-    "campaign_gmv": "float64",
-    "campaign_gmv_head": "float64",
-    "campaign_gmv_mid": "float64",
-    "campaign_gmv_koc": "float64",
-    "campaign_spend_head": "float64",
-    "campaign_spend_mid": "float64",
-    "campaign_spend_koc": "float64",
-}
-"""Per-step columns of a marketing campaign (all 0 without one), last in the step table.
-
-``campaign_fees`` is the sum of the ``campaign_spend_*`` columns and
-``campaign_gmv`` of the ``campaign_gmv_*`` columns; the campaign's orders are
-also counted in ``orders_kol`` and ``orders_koc``.
-"""
-
 # Levels among the mechanisms' columns: the state at the end of the day.
 _LEVELS = frozenset(
     {
@@ -153,7 +132,6 @@ BUILTIN_COLUMNS: tuple[MetricColumn, ...] = (
     *_declared(FUNNEL_COLUMNS, "int64"),
     *_declared(MECHANISM_COUNTS, "int64"),
     *_declared(MECHANISM_TOTALS, "float64"),
-    *_declared(CAMPAIGN_COLUMNS),
 )
 """The columns of the built-in mechanisms that are not components yet, after the core ones.
 

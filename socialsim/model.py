@@ -48,30 +48,20 @@ import mesa
 import networkx as nx
 import numpy as np
 import pandas as pd
-from scipy import sparse
 from scipy.special import expit
 from tqdm import tqdm
 
 from socialsim import _threads, plugins
 from socialsim._arrays import column_counts, distinct, row_max, take_at
-from socialsim._csr import entry_rows, find_entries, gather_rows
+from socialsim._csr import entry_rows, gather_rows
 from socialsim._version import __version__
 from socialsim.agents import KOL, ConsumerAgents
 from socialsim.columns import MetricColumn
 from socialsim.config.schema import ModelConfig
 from socialsim.day import Day
-from socialsim.enums import CampaignClass, Channel, InfluencerKind, ShopperStatus, Source
-from socialsim.mechanisms.campaign import (
-    CampaignBudget,
-    GroupAttribution,
-    buy_posts,
-    campaign_classes,
-    current_followers,
-    promoted_category,
-    promoted_product,
-    sponsor_platforms,
-    sponsored_offers,
-)
+from socialsim.enums import Channel, InfluencerKind, ShopperStatus, Source
+from socialsim.mechanisms.audience import Audience
+from socialsim.mechanisms.campaign import Campaign
 from socialsim.mechanisms.component import Component
 from socialsim.mechanisms.cross_border import CrossBorder
 from socialsim.mechanisms.daigou import Daigou
@@ -98,7 +88,7 @@ from socialsim.mechanisms.livestream import (
 from socialsim.mechanisms.membership import Membership
 from socialsim.mechanisms.needs import renew_budgets, update_needs
 from socialsim.mechanisms.offers import Offers
-from socialsim.mechanisms.posts import Posts, draw_posts, post_offers
+from socialsim.mechanisms.posts import draw_posts, post_offers
 from socialsim.mechanisms.pricing import PriceBook
 from socialsim.mechanisms.purchase import (
     conversion_chance,
@@ -121,7 +111,6 @@ from socialsim.metrics import (
     TierRecorder,
 )
 from socialsim.state import NEVER, ConsumerState
-from socialsim.world.influencers import Influencers
 from socialsim.world.memory import check_memory
 from socialsim.world.platforms import tier_shift as tier_shift_of
 from socialsim.world.world import World, build_world
@@ -248,6 +237,7 @@ class SocialCommerceModel(mesa.Model):
         self.membership = Membership(self, rng=self._behaviour_rng)
         self.cross_border = CrossBorder(self, rng=self._behaviour_rng)
         self.daigou = Daigou(self, rng=self._behaviour_rng)
+        self.campaign = Campaign(self, rng=self._behaviour_rng)
         # C2M thresholds are per 10,000 consumers: each order counts as this many units.
         self._units_per_order = 1e4 / self.world.n_consumers
         self._groups = GroupBook()
@@ -263,7 +253,6 @@ class SocialCommerceModel(mesa.Model):
         # Who has had at least one feed offer so far, for the per-tier table.
         self._feed_reached = np.zeros(self.world.n_consumers, dtype=bool)
         self._feed_reached_by_tier = np.zeros(self.world.population.n_tiers, dtype=np.int64)
-        self._setup_campaign()
 
         # Returns and settlement; order ids number shipped orders (rows of the order log).
         self._returns = ReturnBook()
@@ -271,11 +260,10 @@ class SocialCommerceModel(mesa.Model):
         self._mean_quality = float(self.world.catalogue.quality.mean())
         # Livestream audiences: followers and prospective followers in one matrix, with
         # today's trust and who currently follows, both changed by the sessions.
-        self._audience, self._follow_active = _audience_matrix(self.world.influencers)
-        self._follow_trust = self._audience.data
+        self.audience = Audience.of(self.world.influencers)
         n_kols = self.world.influencers.n_kols
-        kol_end = int(self._audience.indptr[n_kols])
-        kol_trust = self._follow_trust[:kol_end][self._follow_active[:kol_end]]
+        kol_end = int(self.audience.indptr[n_kols])
+        kol_trust = self.audience.trust[:kol_end][self.audience.active[:kol_end]]
         self._mean_follow_trust = float(kol_trust.mean()) if kol_trust.size else 1.0
         self._kol_income = np.zeros(n_kols, dtype=np.float64)
         self._sessions = Sessions.empty()
@@ -363,11 +351,11 @@ class SocialCommerceModel(mesa.Model):
             state,
             cfg.post_sparks_need,
             rng,
-            follows=self._audience,
-            trust=self._follow_trust,
-            active=self._follow_active,
+            follows=self.audience.matrix,
+            trust=self.audience.trust,
+            active=self.audience.active,
         )
-        sponsored = self._sponsored_offers(t, day, rng)
+        sponsored = self.campaign.content(day)
         # Today's livestreams only read the state that phases 3 and 4 read.
         livestreams = _threads.run_later(threaded, self._draw_livestreams, self._livestream_rng)
 
@@ -677,8 +665,7 @@ class SocialCommerceModel(mesa.Model):
         )
         self.cross_border.shipped(day, offers, price)
         self.membership.shipped(day, offers, price)
-        if self._campaign is not None:
-            self._attribute_campaign_orders(day, offers, price)
+        self.campaign.shipped(day, offers, price)
         self._after_shipping(day, offers, price)
         day.orders.append(
             {
@@ -711,7 +698,7 @@ class SocialCommerceModel(mesa.Model):
         browse = rng.random(len(buyers)) < params.join_open_group[buyers.platform]
         openers = buyers.take(~browse)
         new_groups = [self._open_groups(openers, paid[~browse], t)]
-        self._remember_campaign_members(openers, new_groups[0])
+        self.campaign.remember_group_members(openers, new_groups[0])
         browsers, browser_paid = buyers.take(browse), paid[browse]
         place = book.match(browsers.platform, browsers.product, rng, self._n_products)
         # Nobody fills a place in a group they started themselves (windows over a day).
@@ -726,10 +713,10 @@ class SocialCommerceModel(mesa.Model):
             browsers.source[has_place],
             browser_paid[has_place],
         )
-        self._remember_campaign_members(browsers.take(has_place), place[has_place])
+        self.campaign.remember_group_members(browsers.take(has_place), place[has_place])
         openers = browsers.take(~has_place)
         new_groups.append(self._open_groups(openers, browser_paid[~has_place], t))
-        self._remember_campaign_members(openers, new_groups[1])
+        self.campaign.remember_group_members(openers, new_groups[1])
         shared = np.concatenate(new_groups)
         day.count["groups_started"] += int(shared.size)
         self._share_groups(shared, t, day, rng)
@@ -839,7 +826,7 @@ class SocialCommerceModel(mesa.Model):
         done_member = closed.completed[closed.member_group]
         group = closed.group[closed.member_group]
         # Members who came through a sponsored post keep its creator, for attribution.
-        ref = -1 if self._campaign is None else self._campaign_groups.pop(group, closed.consumer)
+        ref = self.campaign.group_creators(group, closed.consumer)
         members = Offers.build(
             closed.consumer,
             closed.category,
@@ -933,9 +920,9 @@ class SocialCommerceModel(mesa.Model):
         # A returned livestream purchase costs the streamer the buyer's trust.
         lost = live & back
         trust_penalty(
-            self._follow_trust,
-            self._audience.indptr,
-            self._audience.indices,
+            self.audience.trust,
+            self.audience.indptr,
+            self.audience.matrix.indices,
             settled.streamer[lost],
             settled.buyer[lost],
             params.live_trust_penalty[settled.platform[lost]],
@@ -958,10 +945,10 @@ class SocialCommerceModel(mesa.Model):
         if kols.size == 0:
             return _Livestreams(Sessions.empty(), np.zeros(0, dtype=np.int64), Offers.empty())
         audience = (
-            self._audience.indptr,
-            self._audience.indices,
-            self._follow_trust,
-            self._follow_active,
+            self.audience.indptr,
+            self.audience.matrix.indices,
+            self.audience.trust,
+            self.audience.active,
             world.population.tier,
             creators.focus_tier,
             creators.segment,
@@ -1055,7 +1042,7 @@ class SocialCommerceModel(mesa.Model):
         kol_platform = world.platforms.kol_platform.astype(np.int64)
         home = np.maximum(kol_platform, 0)
         on = kol_platform >= 0
-        indptr = self._audience.indptr
+        indptr = self.audience.indptr
         gained, lost = follower_dynamics(
             sessions.kol[good],
             growth,
@@ -1063,14 +1050,14 @@ class SocialCommerceModel(mesa.Model):
             np.where(on, params.live_follower_churn[home], 0.0),
             np.where(on, params.live_daily_churn[home], 0.0),
             indptr,
-            self._follow_active,
+            self.audience.active,
             indptr,
-            self._follow_active,
+            self.audience.active,
             rng,
         )
         # A new follower starts using the streamer's platform.
         kol = np.searchsorted(indptr, gained, side="right") - 1
-        self.state.uses[self._audience.indices[gained], home[kol]] = True
+        self.state.uses[self.audience.matrix.indices[gained], home[kol]] = True
         day.count["followers_gained"] += int(gained.size)
         day.count["followers_lost"] += int(lost.size)
 
@@ -1209,126 +1196,6 @@ class SocialCommerceModel(mesa.Model):
 
     # ------------------------------------------------------------------ marketing campaign
 
-    def _setup_campaign(self) -> None:
-        """Find the promoted product and the creator classes; set up the budget if any.
-
-        Nothing here draws random numbers, so a world is the same with or without a campaign.
-        """
-        cfg, world = self.config.campaign, self.world
-        catalogue, creators = world.catalogue, world.influencers
-        category = promoted_category(catalogue, cfg.category)
-        self.campaign_category: str = catalogue.category_names[category]
-        self.campaign_product: int = promoted_product(catalogue, category)
-        self._campaign_class = campaign_classes(creators.kind, creators.segment)
-        self._campaign_creators = np.flatnonzero(self._campaign_class >= 0)
-        fees, split = cfg.fee_per_follower, cfg.split
-        self._campaign_fee = np.array([fees.head, fees.mid, fees.koc], dtype=np.float64)
-        self._campaign: CampaignBudget | None = None
-        if cfg.budget > 0:
-            shares = np.array([split.head, split.mid, split.koc], dtype=np.float64)
-            self._campaign = CampaignBudget(
-                daily=cfg.budget * shares / cfg.days, start=cfg.start_step, days=cfg.days
-            )
-        self._campaign_groups = GroupAttribution()
-        # Per creator, so far: sponsored posts, fees, attributed orders, GMV and commission.
-        self._campaign_tally = {
-            "posts": np.zeros(creators.n, dtype=np.int64),
-            "fees": np.zeros(creators.n, dtype=np.float64),
-            "orders": np.zeros(creators.n, dtype=np.int64),
-            "gmv": np.zeros(creators.n, dtype=np.float64),
-            "commission": np.zeros(creators.n, dtype=np.float64),
-        }
-
-    def _sponsored_offers(self, t: int, day: Day, rng: np.random.Generator) -> Offers:
-        """On a campaign day, each class's money buys sponsored posts, which reach followers.
-
-        Candidates are the class's creators with at least one current follower and
-        a platform that sells the promoted product; each class draws its random
-        order only when it has candidates and money.
-        """
-        budget = self._campaign
-        if budget is None or not budget.open_day(t):
-            return Offers.empty()
-        world, product = self.world, self.campaign_product
-        creators = self._campaign_creators
-        cls = self._campaign_class[creators]
-        followers = current_followers(self._audience.indptr, self._follow_active, creators)
-        platform = sponsor_platforms(
-            creators,
-            world.influencers,
-            world.platforms.kol_platform,
-            self.state,
-            self._params.listed[:, product],
-        )
-        cost = self._campaign_fee[cls] * followers
-        eligible = (followers > 0) & (platform >= 0)
-        bought = []
-        for c in CampaignClass:
-            candidates = np.flatnonzero(eligible & (cls == c))
-            if candidates.size == 0 or budget.balance[c] <= 0:
-                continue
-            chosen, left = buy_posts(cost[candidates], float(budget.balance[c]), rng)
-            spent = float(cost[candidates[chosen]].sum())
-            budget.spend(c, spent, left)
-            day.total[f"campaign_spend_{c.name.lower()}"] += spent
-            bought.append(candidates[chosen])
-        if not bought:
-            return Offers.empty()
-        pick = np.concatenate(bought)
-        sponsor = creators[pick]
-        tally = self._campaign_tally
-        tally["posts"][sponsor] += 1  # each creator at most once a day: no repeats
-        tally["fees"][sponsor] += cost[pick]
-        day.count["campaign_posts"] += int(pick.size)
-        day.total["campaign_fees"] += float(cost[pick].sum())
-        posts = Posts(
-            creator=sponsor.astype(np.int32),
-            product=np.full(pick.size, product, dtype=np.int32),
-            platform=platform[pick],
-        )
-        return sponsored_offers(
-            posts,
-            world.influencers,
-            world.catalogue,
-            self.state,
-            self.config.behaviour.post_sparks_need,
-            rng,
-            follows=self._audience,
-            trust=self._follow_trust,
-            active=self._follow_active,
-        )
-
-    def _remember_campaign_members(self, buyers: Offers, groups: np.ndarray) -> None:
-        """Keep the creator of campaign purchases that wait in groups (see ``_close_groups``)."""
-        if self._campaign is None:
-            return
-        campaign = _campaign_mask(buyers)
-        if campaign.any():
-            self._campaign_groups.add(
-                groups[campaign], buyers.consumer[campaign], buyers.ref[campaign]
-            )
-
-    def _attribute_campaign_orders(self, day: Day, offers: Offers, price: np.ndarray) -> None:
-        """Count the shipped orders that sponsored posts brought, and pay their commission."""
-        campaign = _campaign_mask(offers)
-        if not campaign.any():
-            return
-        creator = offers.ref[campaign].astype(np.int64)
-        gmv = price[campaign].astype(np.float64)
-        commission = self.config.campaign.commission * gmv
-        by_class = np.bincount(
-            self._campaign_class[creator], weights=gmv, minlength=len(CampaignClass)
-        )
-        for c in CampaignClass:
-            day.total[f"campaign_gmv_{c.name.lower()}"] += float(by_class[c])
-        day.count["campaign_orders"] += int(creator.size)
-        day.total["campaign_gmv"] += float(gmv.sum())
-        day.total["campaign_commission"] += float(commission.sum())
-        tally = self._campaign_tally
-        np.add.at(tally["orders"], creator, 1)
-        np.add.at(tally["gmv"], creator, gmv)
-        np.add.at(tally["commission"], creator, commission)
-
     def _count_tier_offers(self, offers: Offers, day: Day) -> None:
         """Count the day's offers and feed offers by tier; mark whom a feed reached."""
         tier = self.world.population.tier
@@ -1354,8 +1221,8 @@ class SocialCommerceModel(mesa.Model):
         selling, recruiting = tree.income_selling.sum(), tree.income_recruiting.sum()
         income = selling + recruiting
         day.total["recruiting_income_share"] = float(recruiting / income) if income > 0 else 0.0
-        kol_end = int(self._audience.indptr[world.influencers.n_kols])
-        day.count["kol_followers"] = int(np.count_nonzero(self._follow_active[:kol_end]))
+        kol_end = int(self.audience.indptr[world.influencers.n_kols])
+        day.count["kol_followers"] = int(np.count_nonzero(self.audience.active[:kol_end]))
         if self.config.run.record_orders and n_orders:
             self._orders.append(
                 step=np.full(n_orders, day.step, dtype=np.int32),
@@ -1487,6 +1354,24 @@ class SocialCommerceModel(mesa.Model):
                     callback(self)
 
     @property
+    def campaign_product(self) -> int:
+        """The product a marketing campaign promotes (chosen without a random draw)."""
+        return self.campaign.product
+
+    @property
+    def campaign_category(self) -> str:
+        """The category of :attr:`campaign_product`."""
+        return self.campaign.category
+
+    @property
+    def listed(self) -> np.ndarray:
+        """Which products each platform lists, shape (platforms, products).
+
+        Imports are listed only where the platform sells cross-border.
+        """
+        return self._params.listed
+
+    @property
     def prices(self) -> PriceBook:
         """Today's prices: ``prices.price[platform, product]``, set each morning."""
         return self._prices
@@ -1511,9 +1396,7 @@ class SocialCommerceModel(mesa.Model):
         trust, so these differ from the world's follow matrix as built
         (``world.influencers.follows``, also what :attr:`follow_graph` shows).
         """
-        lo, hi = self._audience.indptr[creator], self._audience.indptr[creator + 1]
-        active = self._follow_active[lo:hi]
-        return self._audience.indices[lo:hi][active], self._follow_trust[lo:hi][active].copy()
+        return self.audience.current(creator)
 
     def platform_metrics(self) -> pd.DataFrame:
         """One row per step and platform: GMV, orders, buyers, users, active users, members.
@@ -1543,26 +1426,7 @@ class SocialCommerceModel(mesa.Model):
         ``orders`` and ``gmv`` (RMB) attributed to its sponsored posts, and
         ``commission`` (RMB). All zero without a campaign.
         """
-        creators = self._campaign_creators
-        influencers = self.world.influencers
-        tally = self._campaign_tally
-        return pd.DataFrame(
-            {
-                "creator": creators,
-                "kind": pd.Categorical.from_codes(
-                    influencers.kind[creators].astype(np.int64),
-                    categories=[k.name.lower() for k in InfluencerKind],
-                ),
-                "campaign_class": pd.Categorical.from_codes(
-                    self._campaign_class[creators].astype(np.int64),
-                    categories=[c.name.lower() for c in CampaignClass],
-                ),
-                "followers": current_followers(
-                    self._audience.indptr, self._follow_active, creators
-                ),
-                **{name: values[creators] for name, values in tally.items()},
-            }
-        )
+        return self.campaign.creators_table()
 
     def orders(self) -> pd.DataFrame:
         """Every order shipped so far (empty if ``run.record_orders`` is off).
@@ -1669,7 +1533,7 @@ class SocialCommerceModel(mesa.Model):
         return graph
 
 
-BUILTIN_COMPONENTS: tuple[type[Component], ...] = (CrossBorder, Membership, Daigou)
+BUILTIN_COMPONENTS: tuple[type[Component], ...] = (CrossBorder, Membership, Daigou, Campaign)
 """The built-in mechanisms that are components (the others are wired in the model still)."""
 
 MECHANISM_COLUMNS: tuple[MetricColumn, ...] = (
@@ -1767,30 +1631,6 @@ def _open_needs(need: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     # remainder by division.
     consumer = flat // need.shape[1]
     return consumer, flat - consumer * need.shape[1]
-
-
-def _campaign_mask(offers: Offers) -> np.ndarray:
-    """Which offers come from a sponsored post: a KOL or KOC source with a creator in ``ref``."""
-    post = (offers.source == Source.KOL) | (offers.source == Source.KOC)
-    return post & (offers.ref >= 0)
-
-
-def _audience_matrix(influencers: Influencers) -> tuple[sparse.csr_array, np.ndarray]:
-    """Stack followers and prospective followers into one creator-by-consumer matrix.
-
-    Returns the matrix, whose values are a writable copy of the trust, and per
-    entry whether it is a current follower (prospects start inactive). Indices
-    are sorted within rows, as the entry lookups need.
-    """
-    follows, prospects = influencers.follows, influencers.prospects
-    audience = sparse.csr_array(follows + prospects, dtype=np.float32)
-    audience.sort_indices()
-    audience.data = audience.data.copy()
-    rows = entry_rows(audience.indptr)
-    current = follows.copy()
-    current.sort_indices()
-    active = find_entries(current.indptr, current.indices, rows, audience.indices) >= 0
-    return audience, active
 
 
 def _per_need(

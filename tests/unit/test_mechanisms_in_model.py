@@ -14,8 +14,8 @@ import pytest
 
 from socialsim import ModelConfig, SocialCommerceModel
 from socialsim.enums import Channel, ShopperStatus, Source
+from socialsim.mechanisms.campaign import Campaign
 from socialsim.mechanisms.resellers import ResellerTree
-from socialsim.metrics import CAMPAIGN_COLUMNS
 from tests.conftest import one_tier_config, path_graph
 
 CERTAIN, NEVER = 60.0, -60.0
@@ -614,7 +614,7 @@ def test_a_zero_budget_changes_nothing():
     with_section = SocialCommerceModel(zero, rng=3)
     with_section.run(10)
     assert_same_run(without, with_section)
-    assert (without.step_metrics()[list(CAMPAIGN_COLUMNS)] == 0).all().all()
+    assert (without.step_metrics()[[c.name for c in Campaign.columns]] == 0).all().all()
 
 
 def test_a_campaign_leaves_the_world_and_the_days_before_it_unchanged():

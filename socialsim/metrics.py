@@ -80,11 +80,6 @@ MECHANISM_COUNTS: tuple[str, ...] = (
     "followers_gained",
     "followers_lost",
     "returns",
-    "store_owners",
-    "store_recruits",
-    "deepest_tree",
-    "pyramid_trees",
-    "regulations",
 )
 """Per-step counts of the mechanisms, in table order (see the README for each)."""
 
@@ -94,11 +89,6 @@ MECHANISM_TOTALS: tuple[str, ...] = (
     "kol_commission",
     "kol_slot_fees",
     "brand_net_livestream",
-    "store_commissions",
-    "store_referral_rewards",
-    "store_fees",
-    "recruiting_income_share",
-    "regulation_fines",
 )
 """Per-step RMB totals of the mechanisms, in table order.
 

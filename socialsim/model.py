@@ -48,12 +48,11 @@ import mesa
 import networkx as nx
 import numpy as np
 import pandas as pd
-from scipy.special import expit
 from tqdm import tqdm
 
 from socialsim import _threads, plugins
 from socialsim._arrays import column_counts, distinct, row_max, take_at
-from socialsim._csr import entry_rows, gather_rows
+from socialsim._csr import entry_rows
 from socialsim._version import __version__
 from socialsim.agents import KOL, ConsumerAgents
 from socialsim.columns import MetricColumn
@@ -95,7 +94,7 @@ from socialsim.mechanisms.purchase import (
     conversion_logit,
     select_purchases,
 )
-from socialsim.mechanisms.resellers import ResellerTree, commission_flows, recruitment_attempts
+from socialsim.mechanisms.resellers import MicroStores
 from socialsim.mechanisms.returns import ReturnBook, return_probability
 from socialsim.mechanisms.word_of_mouth import (
     FriendSignals,
@@ -268,32 +267,8 @@ class SocialCommerceModel(mesa.Model):
         self._kol_income = np.zeros(n_kols, dtype=np.float64)
         self._sessions = Sessions.empty()
         self._session_viewers = np.zeros(0, dtype=np.int64)
-        # Micro-stores: the recruitment forest, each owner's platform and the rules a
-        # regulator can change.
-        store_platform = self.world.platforms.store_platform
-        founders = self.world.stores.owner[store_platform >= 0]
-        self._resellers = ResellerTree.initial(self.world.n_consumers, founders)
-        self._owner_platform = np.full(self.world.n_consumers, -1, dtype=np.int8)
-        self._owner_platform[founders] = store_platform[store_platform >= 0]
-        # Fees paid to join (founders paid none) and friends whose refusal was final.
-        self._store_fee_paid = np.zeros(self.world.n_consumers, dtype=np.float64)
-        self._refused_store = np.zeros(self.world.n_consumers, dtype=bool)
-        # How actively each consumer would sell if it owned a store: a mean-one lognormal
-        # factor on promote_rate (drawn only where some platform spreads it).
-        self._store_activity = np.ones(self.world.n_consumers, dtype=np.float64)
-        sigma = max(
-            (r.micro_stores.activity_sigma for r in rows if r.micro_stores.enabled), default=0
-        )
-        if sigma > 0:
-            spread = self._behaviour_rng.standard_normal(self.world.n_consumers)
-            self._store_activity = np.exp(sigma * spread - sigma**2 / 2)
-        strong = self.world.network.strong_adjacency()
-        self._strong_ties = (strong.indptr, strong.indices)
-        stores = [r.micro_stores for r in rows]
-        self._store_fee = np.array([m.fee for m in stores], dtype=np.float64)
-        self._store_referral = np.array([m.referral_reward for m in stores], dtype=np.float64)
-        self._store_levels = np.array([m.max_levels for m in stores], dtype=np.int64)
-        self._store_rates = [np.array(m.commission_rates, dtype=np.float64) for m in stores]
+        # Micro-stores (their activity factor is drawn from the behaviour stream here).
+        self.stores = MicroStores(self, rng=self._behaviour_rng)
 
         eager = self.world.n_consumers <= self.config.agents.eager_consumer_limit
         self.kols = [KOL(self, k) for k in range(self.world.influencers.n_kols)]
@@ -387,7 +362,7 @@ class SocialCommerceModel(mesa.Model):
         # (a livestream offer stands only for a viewer with a need or an impulse to buy)
         live = self._open_livestreams(livestreams.result(), day)
         daigou = self.daigou.offers(day)
-        store = self._store_offers(rng)
+        store = self.stores.offers(day)
         more = [o for c in self.components if (o := c.offers(day)) is not None]
 
         # 6. decide: offers convert by the logit, one purchase per need, within budget
@@ -425,8 +400,7 @@ class SocialCommerceModel(mesa.Model):
         # 8. after the sale: followers, memberships, store recruitment, regulators
         self._update_followers(day, rng)
         self.membership.after_sale(day)
-        self._recruit_store_owners(t, day, rng)
-        self._regulate(t, day)
+        self.stores.after_sale(day)
         for component in self.components:
             component.after_sale(day)
 
@@ -442,6 +416,7 @@ class SocialCommerceModel(mesa.Model):
             koc_posts=len(posts) - kol_posts,
         )
         self.membership.end_day(day)
+        self.stores.end_day(day)
         for component in self.components:
             component.end_day(day)
         self._record(day)
@@ -454,7 +429,7 @@ class SocialCommerceModel(mesa.Model):
 
         Member and store-owner prices are the purchaser's: the daigou's for a daigou order.
         """
-        params, catalogue = self._params, self.world.catalogue
+        catalogue = self.world.catalogue
         # A negative discount is a daigou's service fee.
         prices = self._prices.price
         price = (take_at(prices, offers.platform, offers.product) * (1.0 - offers.discount)).astype(
@@ -464,8 +439,8 @@ class SocialCommerceModel(mesa.Model):
         # Each factor touches only the few offers it applies to (x 1.0 elsewhere changes nothing).
         member = np.flatnonzero(take_at(self.state.member, purchaser, offers.platform))
         price[member] *= 1.0 - self.membership.discount[offers.platform[member]]
-        owner = np.flatnonzero(self._owner_platform[purchaser] == offers.platform)
-        price[owner] *= 1.0 - params.store_owner_discount[offers.platform[owner]]
+        owner = np.flatnonzero(self.stores.owner_platform[purchaser] == offers.platform)
+        price[owner] *= 1.0 - self.stores.owner_discount[offers.platform[owner]]
         imported = np.flatnonzero(catalogue.cross_border[offers.product])
         price[imported] *= 1.0 + catalogue.tax_rate[offers.product[imported]]
         return price.astype(np.float32)
@@ -896,9 +871,7 @@ class SocialCommerceModel(mesa.Model):
             streamer=streamer[held],
             returned=returned[held],
         )
-        store = offers.channel == Channel.STORE
-        if store.any():
-            self._pay_store_commissions(offers.ref[store], price[store], day)
+        self.stores.shipped(day, offers, price)
 
     def _settle_orders(self, t: int, day: Day) -> None:
         """Refund the orders returned today; pay streamers on the livestream orders kept."""
@@ -1061,139 +1034,6 @@ class SocialCommerceModel(mesa.Model):
         day.count["followers_gained"] += int(gained.size)
         day.count["followers_lost"] += int(lost.size)
 
-    # ------------------------------------------------------------------ micro-stores
-
-    def _store_offers(self, rng: np.random.Generator) -> Offers:
-        """Store owners promote a product to their strong ties, who buy through the store.
-
-        An offer may meet no open need of the friend (``has_need``): friends
-        without one may still buy to help, at the no-need shift.
-        """
-        params, state, catalogue = self._params, self.state, self.world.catalogue
-        owners = np.flatnonzero(self._resellers.is_owner)
-        platform = self._owner_platform[owners].astype(np.int64)
-        rate = params.store_promote_rate[platform] * self._store_activity[owners]
-        promoting = rng.random(owners.size) < np.minimum(rate, 1.0)
-        owners, platform = owners[promoting], platform[promoting]
-        weight = catalogue.need_rate.astype(np.float64)
-        category = rng.choice(weight.size, size=owners.size, p=weight / weight.sum())
-        product = catalogue.random_listed(category, params.import_share[platform], rng)
-        listed = product >= 0
-        owners, platform, category, product = (
-            owners[listed],
-            platform[listed],
-            category[listed],
-            product[listed],
-        )
-        strong_indptr, strong_indices = self._strong_ties
-        promo, entry, _ = gather_rows(strong_indptr, owners)
-        friend = strong_indices[entry]
-        offers = Offers.build(
-            friend,
-            category[promo],
-            product[promo],
-            Source.STORE_OWNER,
-            1.0,  # strong ties: the tie weight is 1
-            platform[promo],
-            channel=Channel.STORE,
-            ref=owners[promo],
-            has_need=state.need[friend, category[promo]],
-        )
-        return offers
-
-    def _pay_store_commissions(self, seller: np.ndarray, amount: np.ndarray, day: Day) -> None:
-        """Pay the commission on store sales up the seller's recruitment line."""
-        tree, platform = self._resellers, self._owner_platform[seller]
-        for p in np.unique(platform).tolist():
-            on = platform == p
-            recipient, commission, _ = commission_flows(
-                seller[on],
-                amount[on].astype(np.float64),
-                tree.parent,
-                self._store_rates[p],
-                int(self._store_levels[p]),
-            )
-            np.add.at(tree.income_selling, recipient, commission)
-            day.total["store_commissions"] += float(commission.sum())
-
-    def _recruit_store_owners(self, t: int, day: Day, rng: np.random.Generator) -> None:
-        """Owners pitch their store to strong ties; recruits pay the fee, recruiters a reward."""
-        tree, params, state = self._resellers, self._params, self.state
-        if tree.n_owners == 0:
-            return
-        owner_platform = self._owner_platform.astype(np.int64)
-        home = np.maximum(owner_platform, 0)
-        # Owners recruit only while recruiting pays them: a referral reward, or commission
-        # on the recruit's sales (more than one level). One-level rules stop it.
-        pays = (self._store_referral > 0) | (self._store_levels > 1)
-        rate = np.where((owner_platform >= 0) & pays[home], params.store_recruit_rate[home], 0.0)
-        fee = self._store_fee
-        income = self.world.population.income
-
-        def accept(candidate: np.ndarray, recruiter: np.ndarray) -> np.ndarray:
-            # Visible earnings make a pitch persuasive; a fee large against income puts off.
-            p = home[recruiter]
-            # what the recruiter has made so far, net of the fee it paid to join
-            earned = (
-                tree.income_selling[recruiter]
-                + tree.income_recruiting[recruiter]
-                - self._store_fee_paid[recruiter]
-            )
-            monthly = np.maximum(income[candidate].astype(np.float64), 1.0)
-            logit = (
-                params.store_accept_base[p]
-                + params.store_accept_income_weight[p] * earned / np.maximum(fee[p], 100.0)
-                - params.store_accept_fee_weight[p] * fee[p] / monthly
-            )
-            # The fee is an investment paid out of income, not the shopping budget.
-            return np.where(monthly >= fee[p], expit(logit), 0.0)
-
-        refusals: list[tuple[np.ndarray, np.ndarray]] = []
-        recruits, recruiters = recruitment_attempts(
-            tree,
-            *self._strong_ties,
-            attempt_rate=rate,
-            accept_prob=accept,
-            eligible=(state.status != ShopperStatus.OFFLINE) & ~self._refused_store,
-            rng=rng,
-            refusals=refusals,
-        )
-        # Some refusals are final: the odds of the platform of an owner turned down.
-        refusing, turned_down = refusals[0]
-        if refusing.size and params.store_refusal_final.any():
-            final = params.store_refusal_final[home[turned_down]]
-            self._refused_store[refusing[rng.random(refusing.size) < final]] = True
-        if recruits.size == 0:
-            return
-        p = home[recruiters]
-        np.add.at(tree.income_recruiting, recruiters, self._store_referral[p])
-        self._store_fee_paid[recruits] = fee[p]
-        tree.add_owners(recruits, recruiters, t)
-        self._owner_platform[recruits] = p
-        state.uses[recruits, p] = True
-        day.count["store_recruits"] += int(recruits.size)
-        day.total["store_fees"] += float(fee[p].sum())
-        day.total["store_referral_rewards"] += float(self._store_referral[p].sum())
-
-    def _regulate(self, t: int, day: Day) -> None:
-        """On its configured day, a regulator fines a scheme or forces one-level membership."""
-        # Founders of trees past the criminal threshold: 3+ levels and 30+ owners.
-        flagged = self._resellers.pyramid_trees(min_levels=3, min_participants=30)
-        for p in np.flatnonzero(self._params.store_enabled).tolist():
-            rule = self.config.platforms[self._params.names[p]].micro_stores.regulation
-            if rule.step != t:
-                continue
-            if rule.only_if_flagged and not np.any(self._owner_platform[flagged] == p):
-                continue
-            day.count["regulations"] += 1
-            if rule.action == "fine":
-                day.total["regulation_fines"] += rule.fine
-            else:  # fee-free, one level of commission, no pay per recruit
-                self._store_fee[p] = 0.0
-                self._store_referral[p] = 0.0
-                self._store_levels[p] = 1
-        day.count["pyramid_trees"] = int(flagged.size)
-
     # ------------------------------------------------------------------ marketing campaign
 
     def _count_tier_offers(self, offers: Offers, day: Day) -> None:
@@ -1215,12 +1055,6 @@ class SocialCommerceModel(mesa.Model):
         n_orders = orders["buyer"].size
         # Members are few: listed platform by platform, once, for every count below.
         member_lists = self.membership.member_lists
-        tree = self._resellers
-        day.count["store_owners"] = tree.n_owners
-        day.count["deepest_tree"] = tree.depth()
-        selling, recruiting = tree.income_selling.sum(), tree.income_recruiting.sum()
-        income = selling + recruiting
-        day.total["recruiting_income_share"] = float(recruiting / income) if income > 0 else 0.0
         kol_end = int(self.audience.indptr[world.influencers.n_kols])
         day.count["kol_followers"] = int(np.count_nonzero(self.audience.active[:kol_end]))
         if self.config.run.record_orders and n_orders:
@@ -1372,6 +1206,11 @@ class SocialCommerceModel(mesa.Model):
         return self._params.listed
 
     @property
+    def import_share(self) -> np.ndarray:
+        """Per platform, the share of product draws that land on an import (0 without CBEC)."""
+        return self._params.import_share
+
+    @property
     def prices(self) -> PriceBook:
         """Today's prices: ``prices.price[platform, product]``, set each morning."""
         return self._prices
@@ -1451,23 +1290,7 @@ class SocialCommerceModel(mesa.Model):
 
     def store_owners(self) -> pd.DataFrame:
         """Every store owner: platform, recruiter, tree, level, join step and income so far."""
-        tree = self._resellers
-        owner = np.flatnonzero(tree.is_owner)
-        return pd.DataFrame(
-            {
-                "owner": owner,
-                "platform": pd.Categorical.from_codes(
-                    self._owner_platform[owner].astype(np.int64),
-                    categories=list(self.world.platforms.names),
-                ),
-                "recruiter": tree.parent[owner],
-                "founder": tree.root[owner],
-                "level": tree.level[owner],
-                "joined_step": tree.joined_step[owner],
-                "income_selling": tree.income_selling[owner],
-                "income_recruiting": tree.income_recruiting[owner],
-            }
-        )
+        return self.stores.owners_table()
 
     def summary(self) -> dict[str, Any]:
         """Run totals and provenance: seed, config hash, versions, wall time."""
@@ -1533,7 +1356,13 @@ class SocialCommerceModel(mesa.Model):
         return graph
 
 
-BUILTIN_COMPONENTS: tuple[type[Component], ...] = (CrossBorder, Membership, Daigou, Campaign)
+BUILTIN_COMPONENTS: tuple[type[Component], ...] = (
+    CrossBorder,
+    Membership,
+    Daigou,
+    MicroStores,
+    Campaign,
+)
 """The built-in mechanisms that are components (the others are wired in the model still)."""
 
 MECHANISM_COLUMNS: tuple[MetricColumn, ...] = (
@@ -1703,14 +1532,6 @@ class _PlatformParams:
     live_follower_churn: np.ndarray
     live_daily_churn: np.ndarray
     live_trust_penalty: np.ndarray
-    store_enabled: np.ndarray
-    store_promote_rate: np.ndarray
-    store_recruit_rate: np.ndarray
-    store_refusal_final: np.ndarray
-    store_owner_discount: np.ndarray
-    store_accept_base: np.ndarray
-    store_accept_income_weight: np.ndarray
-    store_accept_fee_weight: np.ndarray
 
     @property
     def n(self) -> int:
@@ -1784,14 +1605,4 @@ class _PlatformParams:
                 [r.livestream.daily_churn if r.livestream.enabled else 0.0 for r in rows]
             ),
             live_trust_penalty=arr([r.livestream.trust_penalty for r in rows]),
-            store_enabled=arr([r.micro_stores.enabled for r in rows], bool),
-            store_promote_rate=arr([r.micro_stores.promote_rate for r in rows]),
-            store_recruit_rate=arr([r.micro_stores.recruit_rate for r in rows]),
-            store_refusal_final=arr([r.micro_stores.refusal_final for r in rows]),
-            store_owner_discount=arr(
-                [r.micro_stores.member_discount if r.micro_stores.enabled else 0.0 for r in rows]
-            ),
-            store_accept_base=arr([r.micro_stores.accept_base for r in rows]),
-            store_accept_income_weight=arr([r.micro_stores.accept_income_weight for r in rows]),
-            store_accept_fee_weight=arr([r.micro_stores.accept_fee_weight for r in rows]),
         )

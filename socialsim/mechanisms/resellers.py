@@ -28,12 +28,23 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import pandas as pd
+from scipy.special import expit
 
 from socialsim._arrays import distinct_first
+from socialsim._csr import gather_rows
+from socialsim.columns import MetricColumn
+from socialsim.enums import Channel, ShopperStatus, Source
+from socialsim.mechanisms.component import Component, platform_values
+from socialsim.mechanisms.offers import Offers
 
-__all__ = ["ResellerTree", "commission_flows", "recruitment_attempts"]
+if TYPE_CHECKING:
+    from socialsim.day import Day
+
+__all__ = ["MicroStores", "ResellerTree", "commission_flows", "recruitment_attempts"]
 
 
 @dataclass(eq=False)
@@ -446,3 +457,278 @@ def recruitment_attempts(
     recruit, recruiter = recruit[order], recruiter[order]
     recruits, first = distinct_first(recruit)
     return recruits.astype(np.int64), recruiter[first].astype(np.int64)
+
+
+class MicroStores(Component):
+    """Micro-store resellers: promotion to friends, commission up the tree, recruitment, regulation.
+
+    Parameters (each platform's ``micro_stores`` section): ``enabled``,
+    ``fee``, ``member_discount`` (the owners' own discount), ``commission_rates``,
+    ``max_levels``, ``referral_reward``, ``promote_rate``, ``activity_sigma``,
+    ``recruit_rate``, ``refusal_final``, the ``accept_*`` weights and
+    ``regulation``. State: the recruitment forest (:class:`ResellerTree`),
+    each owner's platform, the fees paid, the friends who refused for good, and
+    each consumer's selling activity (a mean-one lognormal factor, drawn once).
+
+    Day by day: owners promote a product to their strong ties, who buy
+    through the store with or without a need (:meth:`offers`, phase 5); a store
+    sale pays commission up the seller's recruitment line (:meth:`shipped`);
+    owners pitch to strong ties, recruits pay the fee and recruiters earn the
+    referral reward, and on its day a regulator fines a scheme or forces
+    one-level rules (:meth:`after_sale`); the trees are measured (:meth:`end_day`).
+
+    Parameters
+    ----------
+    model : SocialCommerceModel
+    rng : numpy.random.Generator
+        The behaviour stream (the activity factor is drawn from it when built).
+
+    References
+    ----------
+    .. [1] KrASIA/Nikkei; Fung Business Intelligence; the 2005 regulations on
+       pyramid selling and direct selling; Prosecution Standards (II), art. 78
+       (see the module docstring).
+    """
+
+    name = "micro_stores"
+    columns = (
+        MetricColumn.count("store_owners", "current store owners, founders included", level=True),
+        MetricColumn.count("store_recruits", "owners recruited today"),
+        MetricColumn.count(
+            "deepest_tree", "levels of the deepest recruitment tree now", level=True
+        ),
+        MetricColumn.count(
+            "pyramid_trees", "trees with at least 3 levels and 30 owners now", level=True
+        ),
+        MetricColumn.count("regulations", "regulatory interventions today"),
+        MetricColumn.total("store_commissions", "RMB of commission paid on today's store sales"),
+        MetricColumn.total("store_referral_rewards", "RMB of referral rewards paid today"),
+        MetricColumn.total("store_fees", "RMB of membership fees paid by today's recruits"),
+        MetricColumn.total(
+            "recruiting_income_share",
+            "share of all owners' income so far that came from referral rewards",
+            level=True,
+        ),
+        MetricColumn.total("regulation_fines", "RMB fined today"),
+    )
+
+    def __init__(self, model: Any, config: Any = None, rng: Any = None) -> None:
+        super().__init__(model, config, rng)
+        world, cfg = model.world, model.config
+        names, n = world.platforms.names, world.n_consumers
+
+        def values(field: str, dtype: Any = np.float64) -> np.ndarray:
+            return platform_values(cfg, names, f"micro_stores.{field}", dtype)
+
+        self.enabled = values("enabled", bool)
+        self.promote_rate = values("promote_rate")
+        self.recruit_rate = values("recruit_rate")
+        self.refusal_final = values("refusal_final")
+        #: the owners' own discount on their store's platform (0 where there are no stores)
+        self.owner_discount = np.where(self.enabled, values("member_discount"), 0.0)
+        self.accept_base = values("accept_base")
+        self.accept_income_weight = values("accept_income_weight")
+        self.accept_fee_weight = values("accept_fee_weight")
+        # the rules a regulator can change
+        self.fee = values("fee")
+        self.referral = values("referral_reward")
+        self.levels = values("max_levels", np.int64)
+        self.rates = [
+            np.array(cfg.platforms[name].micro_stores.commission_rates, dtype=np.float64)
+            for name in names
+        ]
+        # the recruitment forest and each owner's platform
+        store_platform = world.platforms.store_platform
+        founders = world.stores.owner[store_platform >= 0]
+        self.tree = ResellerTree.initial(n, founders)
+        self.owner_platform = np.full(n, -1, dtype=np.int8)
+        self.owner_platform[founders] = store_platform[store_platform >= 0]
+        # Fees paid to join (founders paid none) and friends whose refusal was final.
+        self.fee_paid = np.zeros(n, dtype=np.float64)
+        self.refused = np.zeros(n, dtype=bool)
+        # How actively each consumer would sell if it owned a store: a mean-one lognormal
+        # factor on promote_rate (drawn only where some platform spreads it).
+        self.activity = np.ones(n, dtype=np.float64)
+        sigma = max(
+            (
+                cfg.platforms[name].micro_stores.activity_sigma
+                for name, on in zip(names, self.enabled.tolist(), strict=True)
+                if on
+            ),
+            default=0,
+        )
+        if sigma > 0:
+            spread = self.rng.standard_normal(n)
+            self.activity = np.exp(sigma * spread - sigma**2 / 2)
+        strong = world.network.strong_adjacency()
+        self.strong_ties = (strong.indptr, strong.indices)
+
+    def offers(self, day: Day) -> Offers:
+        """Store owners promote a product to their strong ties, who buy through the store.
+
+        An offer may meet no open need of the friend (``has_need``): friends
+        without one may still buy to help, at the no-need shift.
+        """
+        model, rng = self.model, self.rng
+        state, catalogue = model.state, model.world.catalogue
+        owners = np.flatnonzero(self.tree.is_owner)
+        platform = self.owner_platform[owners].astype(np.int64)
+        rate = self.promote_rate[platform] * self.activity[owners]
+        promoting = rng.random(owners.size) < np.minimum(rate, 1.0)
+        owners, platform = owners[promoting], platform[promoting]
+        weight = catalogue.need_rate.astype(np.float64)
+        category = rng.choice(weight.size, size=owners.size, p=weight / weight.sum())
+        product = catalogue.random_listed(category, model.import_share[platform], rng)
+        listed = product >= 0
+        owners, platform, category, product = (
+            owners[listed],
+            platform[listed],
+            category[listed],
+            product[listed],
+        )
+        strong_indptr, strong_indices = self.strong_ties
+        promo, entry, _ = gather_rows(strong_indptr, owners)
+        friend = strong_indices[entry]
+        return Offers.build(
+            friend,
+            category[promo],
+            product[promo],
+            Source.STORE_OWNER,
+            1.0,  # strong ties: the tie weight is 1
+            platform[promo],
+            channel=Channel.STORE,
+            ref=owners[promo],
+            has_need=state.need[friend, category[promo]],
+        )
+
+    def shipped(self, day: Day, orders: Offers, price: np.ndarray) -> None:
+        """Pay the commission on store sales up the seller's recruitment line."""
+        store = orders.channel == Channel.STORE
+        if not store.any():
+            return
+        seller, amount = orders.ref[store], price[store]
+        tree, platform = self.tree, self.owner_platform[seller]
+        for p in np.unique(platform).tolist():
+            on = platform == p
+            recipient, commission, _ = commission_flows(
+                seller[on],
+                amount[on].astype(np.float64),
+                tree.parent,
+                self.rates[p],
+                int(self.levels[p]),
+            )
+            np.add.at(tree.income_selling, recipient, commission)
+            day.total["store_commissions"] += float(commission.sum())
+
+    def after_sale(self, day: Day) -> None:
+        """Owners recruit among their strong ties; on its day, a regulator acts."""
+        self.recruit(day)
+        self.regulate(day)
+
+    def recruit(self, day: Day) -> None:
+        """Owners pitch their store to strong ties; recruits pay the fee, recruiters a reward."""
+        tree, state, rng = self.tree, self.model.state, self.rng
+        if tree.n_owners == 0:
+            return
+        owner_platform = self.owner_platform.astype(np.int64)
+        home = np.maximum(owner_platform, 0)
+        # Owners recruit only while recruiting pays them: a referral reward, or commission
+        # on the recruit's sales (more than one level). One-level rules stop it.
+        pays = (self.referral > 0) | (self.levels > 1)
+        rate = np.where((owner_platform >= 0) & pays[home], self.recruit_rate[home], 0.0)
+        fee = self.fee
+        income = self.model.world.population.income
+
+        def accept(candidate: np.ndarray, recruiter: np.ndarray) -> np.ndarray:
+            # Visible earnings make a pitch persuasive; a fee large against income puts off.
+            p = home[recruiter]
+            # what the recruiter has made so far, net of the fee it paid to join
+            earned = (
+                tree.income_selling[recruiter]
+                + tree.income_recruiting[recruiter]
+                - self.fee_paid[recruiter]
+            )
+            monthly = np.maximum(income[candidate].astype(np.float64), 1.0)
+            logit = (
+                self.accept_base[p]
+                + self.accept_income_weight[p] * earned / np.maximum(fee[p], 100.0)
+                - self.accept_fee_weight[p] * fee[p] / monthly
+            )
+            # The fee is an investment paid out of income, not the shopping budget.
+            return np.where(monthly >= fee[p], expit(logit), 0.0)
+
+        refusals: list[tuple[np.ndarray, np.ndarray]] = []
+        recruits, recruiters = recruitment_attempts(
+            tree,
+            *self.strong_ties,
+            attempt_rate=rate,
+            accept_prob=accept,
+            eligible=(state.status != ShopperStatus.OFFLINE) & ~self.refused,
+            rng=rng,
+            refusals=refusals,
+        )
+        # Some refusals are final: the odds of the platform of an owner turned down.
+        refusing, turned_down = refusals[0]
+        if refusing.size and self.refusal_final.any():
+            final = self.refusal_final[home[turned_down]]
+            self.refused[refusing[rng.random(refusing.size) < final]] = True
+        if recruits.size == 0:
+            return
+        p = home[recruiters]
+        np.add.at(tree.income_recruiting, recruiters, self.referral[p])
+        self.fee_paid[recruits] = fee[p]
+        tree.add_owners(recruits, recruiters, day.step)
+        self.owner_platform[recruits] = p
+        state.uses[recruits, p] = True
+        day.count["store_recruits"] += int(recruits.size)
+        day.total["store_fees"] += float(fee[p].sum())
+        day.total["store_referral_rewards"] += float(self.referral[p].sum())
+
+    def regulate(self, day: Day) -> None:
+        """On its configured day, a regulator fines a scheme or forces one-level membership."""
+        # Founders of trees past the criminal threshold: 3+ levels and 30+ owners.
+        flagged = self.tree.pyramid_trees(min_levels=3, min_participants=30)
+        names = self.model.world.platforms.names
+        for p in np.flatnonzero(self.enabled).tolist():
+            rule = self.model.config.platforms[names[p]].micro_stores.regulation
+            if rule.step != day.step:
+                continue
+            if rule.only_if_flagged and not np.any(self.owner_platform[flagged] == p):
+                continue
+            day.count["regulations"] += 1
+            if rule.action == "fine":
+                day.total["regulation_fines"] += rule.fine
+            else:  # fee-free, one level of commission, no pay per recruit
+                self.fee[p] = 0.0
+                self.referral[p] = 0.0
+                self.levels[p] = 1
+        day.count["pyramid_trees"] = int(flagged.size)
+
+    def end_day(self, day: Day) -> None:
+        """Measure the forest: owners, the deepest tree, recruiting's share of income."""
+        tree = self.tree
+        day.count["store_owners"] = tree.n_owners
+        day.count["deepest_tree"] = tree.depth()
+        selling, recruiting = tree.income_selling.sum(), tree.income_recruiting.sum()
+        income = selling + recruiting
+        day.total["recruiting_income_share"] = float(recruiting / income) if income > 0 else 0.0
+
+    def owners_table(self) -> pd.DataFrame:
+        """Every store owner: platform, recruiter, tree, level, join step and income so far."""
+        tree = self.tree
+        owner = np.flatnonzero(tree.is_owner)
+        return pd.DataFrame(
+            {
+                "owner": owner,
+                "platform": pd.Categorical.from_codes(
+                    self.owner_platform[owner].astype(np.int64),
+                    categories=list(self.model.world.platforms.names),
+                ),
+                "recruiter": tree.parent[owner],
+                "founder": tree.root[owner],
+                "level": tree.level[owner],
+                "joined_step": tree.joined_step[owner],
+                "income_selling": tree.income_selling[owner],
+                "income_recruiting": tree.income_recruiting[owner],
+            }
+        )

@@ -221,8 +221,8 @@ def store_world(max_levels: int, **overrides: object) -> SocialCommerceModel:
     tree = ResellerTree.initial(5, founders=np.array([0]))
     for recruit in (1, 2, 3):
         tree.add_owners(np.array([recruit]), np.array([recruit - 1]), step=0)
-    model._resellers = tree
-    model._owner_platform[:4] = 0
+    model.stores.tree = tree
+    model.stores.owner_platform[:4] = 0
     return model
 
 
@@ -257,19 +257,19 @@ def test_the_one_level_regulation_stops_commission_up_the_tree():
 def test_an_owner_promotes_with_its_own_activity(activity, orders):
     # owner 3 promotes every day at activity 1 (promote_rate 1), never at activity 0
     model = store_world(3)
-    model._store_activity[3] = activity
+    model.stores.activity[3] = activity
     model.step()
     assert len(model.orders()) == orders
 
 
 def test_owner_activity_is_a_mean_one_lognormal_with_the_configured_spread():
     config = ModelConfig.small(4_000)
-    spread = SocialCommerceModel(config, rng=3)._store_activity
+    spread = SocialCommerceModel(config, rng=3).stores.activity
     logs = np.log(spread)
     assert logs.mean() == pytest.approx(-2.0, abs=0.15)  # -sigma^2 / 2 for sigma 2
     assert logs.std() == pytest.approx(2.0, abs=0.1)
     even = config.with_overrides({"platforms.yunji.micro_stores.activity_sigma": 0.0})
-    assert np.all(SocialCommerceModel(even, rng=3)._store_activity == 1.0)
+    assert np.all(SocialCommerceModel(even, rng=3).stores.activity == 1.0)
 
 
 def recruiting_world(seed: int, **overrides: object) -> SocialCommerceModel:
@@ -293,9 +293,9 @@ def recruiting_world(seed: int, **overrides: object) -> SocialCommerceModel:
             **overrides,
         },
     )
-    model._resellers = ResellerTree.initial(3, founders=np.array([0]))
-    model._owner_platform[:] = -1
-    model._owner_platform[0] = 0
+    model.stores.tree = ResellerTree.initial(3, founders=np.array([0]))
+    model.stores.owner_platform[:] = -1
+    model.stores.owner_platform[0] = 0
     return model
 
 
@@ -309,7 +309,7 @@ def test_a_final_refusal_is_never_pitched_again(final):
             seed, **{f"{PLAIN}.micro_stores.refusal_final": final, f"{PLAIN}.micro_stores.fee": 0.0}
         )
         model.run(6)
-        step = model._resellers.joined_step[1]
+        step = model.stores.tree.joined_step[1]
         joined_never += step < 0
         joined_late += step > 1
     if final:
@@ -333,7 +333,7 @@ def test_a_recruit_who_has_not_earned_its_fee_back_pitches_worse():
                 },
             )
             model.run(5)
-            joined += int(model._resellers.joined_step[2] >= 0)
+            joined += int(model.stores.tree.joined_step[2] >= 0)
         return joined
 
     assert recruits_of_one(0.0) == 30  # sigmoid(5): 2 joins within days

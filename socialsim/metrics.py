@@ -73,23 +73,10 @@ MECHANISM_COUNTS: tuple[str, ...] = (
     "group_members",
     "kanjia_clicks",
     "users_acquired_shares",
-    "livestream_sessions",
-    "livestream_viewers",
-    "livestream_stockouts",
-    "kol_followers",
-    "followers_gained",
-    "followers_lost",
-    "returns",
 )
 """Per-step counts of the mechanisms, in table order (see the README for each)."""
 
-MECHANISM_TOTALS: tuple[str, ...] = (
-    "group_refunds_value",
-    "refunds_value",
-    "kol_commission",
-    "kol_slot_fees",
-    "brand_net_livestream",
-)
+MECHANISM_TOTALS: tuple[str, ...] = ("group_refunds_value",)
 """Per-step RMB totals of the mechanisms, in table order.
 
 ``recruiting_income_share`` is a share: recruiting income over all owner income so far.

@@ -70,20 +70,7 @@ from socialsim.mechanisms.feeds import (
     social_feed_offers,
 )
 from socialsim.mechanisms.group_buying import GroupBook, group_choice, kanjia_cut, share_targets
-from socialsim.mechanisms.livestream import (
-    Sessions,
-    allocate_stock,
-    expected_viewers,
-    feature_products,
-    follower_attendance,
-    follower_dynamics,
-    livestream_offers,
-    schedule_sessions,
-    session_audience,
-    session_outcomes,
-    stock_units,
-    trust_penalty,
-)
+from socialsim.mechanisms.livestream import Livestreams
 from socialsim.mechanisms.membership import Membership
 from socialsim.mechanisms.needs import renew_budgets, update_needs
 from socialsim.mechanisms.offers import Offers
@@ -95,7 +82,7 @@ from socialsim.mechanisms.purchase import (
     select_purchases,
 )
 from socialsim.mechanisms.resellers import MicroStores
-from socialsim.mechanisms.returns import ReturnBook, return_probability
+from socialsim.mechanisms.returns import Returns
 from socialsim.mechanisms.word_of_mouth import (
     FriendSignals,
     bought_lately,
@@ -217,7 +204,7 @@ class SocialCommerceModel(mesa.Model):
             *(column for c in self.components for column in c.columns),
         )
         self._recorder = StepRecorder(self.world.population.tier_counts(), columns=self.columns)
-        self._orders = OrderLog(self.world.catalogue.category_names, self.world.platforms.names)
+        self.order_log = OrderLog(self.world.catalogue.category_names, self.world.platforms.names)
 
         self._params = _PlatformParams.of(self.config, self.world)
         rows = [self.config.platforms[name] for name in self._params.names]
@@ -254,19 +241,11 @@ class SocialCommerceModel(mesa.Model):
         self._feed_reached_by_tier = np.zeros(self.world.population.n_tiers, dtype=np.int64)
 
         # Returns and settlement; order ids number shipped orders (rows of the order log).
-        self._returns = ReturnBook()
-        self._n_shipped = 0
-        self._mean_quality = float(self.world.catalogue.quality.mean())
+        self.returns = Returns(self, rng=self._behaviour_rng)
         # Livestream audiences: followers and prospective followers in one matrix, with
         # today's trust and who currently follows, both changed by the sessions.
         self.audience = Audience.of(self.world.influencers)
-        n_kols = self.world.influencers.n_kols
-        kol_end = int(self.audience.indptr[n_kols])
-        kol_trust = self.audience.trust[:kol_end][self.audience.active[:kol_end]]
-        self._mean_follow_trust = float(kol_trust.mean()) if kol_trust.size else 1.0
-        self._kol_income = np.zeros(n_kols, dtype=np.float64)
-        self._sessions = Sessions.empty()
-        self._session_viewers = np.zeros(0, dtype=np.int64)
+        self.livestream = Livestreams(self, rng=self._behaviour_rng, draw_rng=self._livestream_rng)
         # Micro-stores (their activity factor is drawn from the behaviour stream here).
         self.stores = MicroStores(self, rng=self._behaviour_rng)
 
@@ -304,7 +283,7 @@ class SocialCommerceModel(mesa.Model):
         )
         day.count["promotions_started"] = self._prices.advance(t, rng)
         self.membership.start_day(day)
-        self._settle_orders(t, day)
+        self.returns.start_day(day)
         for component in self.components:
             component.start_day(day)
 
@@ -332,7 +311,7 @@ class SocialCommerceModel(mesa.Model):
         )
         sponsored = self.campaign.content(day)
         # Today's livestreams only read the state that phases 3 and 4 read.
-        livestreams = _threads.run_later(threaded, self._draw_livestreams, self._livestream_rng)
+        livestreams = _threads.run_later(threaded, self.livestream.draw)
 
         # 3. word of mouth and feeds, for every open need (after posts may have sparked some)
         need_consumer, need_category = _open_needs(state.need)
@@ -360,7 +339,7 @@ class SocialCommerceModel(mesa.Model):
 
         # 5. livestream sessions and store owners' promotions, which may meet no open need
         # (a livestream offer stands only for a viewer with a need or an impulse to buy)
-        live = self._open_livestreams(livestreams.result(), day)
+        live = self.livestream.open(livestreams.result(), day)
         daigou = self.daigou.offers(day)
         store = self.stores.offers(day)
         more = [o for c in self.components if (o := c.offers(day)) is not None]
@@ -387,7 +366,7 @@ class SocialCommerceModel(mesa.Model):
         self._count_tier_offers(offers, day)
 
         # 7. settle: stock, quota, group or solo, pay; groups open, are shared, fill and close
-        purchases, paid = self._serve_stock(purchases, paid, day, rng)
+        purchases, paid = self.livestream.serve_stock(day, purchases, paid)
         purchases, paid = self.cross_border.screen(day, purchases, paid)
         paid = self.daigou.charge_fees(day, purchases, paid)
         in_group = self._choose_groups(purchases)
@@ -398,7 +377,7 @@ class SocialCommerceModel(mesa.Model):
         self._close_groups(t, day)
 
         # 8. after the sale: followers, memberships, store recruitment, regulators
-        self._update_followers(day, rng)
+        self.livestream.after_sale(day)
         self.membership.after_sale(day)
         self.stores.after_sale(day)
         for component in self.components:
@@ -415,6 +394,7 @@ class SocialCommerceModel(mesa.Model):
             kol_posts=kol_posts,
             koc_posts=len(posts) - kol_posts,
         )
+        self.livestream.end_day(day)
         self.membership.end_day(day)
         self.stores.end_day(day)
         for component in self.components:
@@ -476,7 +456,7 @@ class SocialCommerceModel(mesa.Model):
         shift = take_at(params.tier_shift, offers.platform, population.tier.take(offers.consumer))
         # Limited stock and a time limit make a livestream offer more pressing.
         live = offers.channel == Channel.LIVESTREAM
-        shift = shift + np.where(live, params.live_urgency[offers.platform], np.float32(0))
+        shift = shift + np.where(live, self.livestream.urgency[offers.platform], np.float32(0))
         logit = conversion_logit(
             offers,
             social_proof,
@@ -641,7 +621,8 @@ class SocialCommerceModel(mesa.Model):
         self.cross_border.shipped(day, offers, price)
         self.membership.shipped(day, offers, price)
         self.campaign.shipped(day, offers, price)
-        self._after_shipping(day, offers, price)
+        self.returns.shipped(day, offers, price)
+        self.stores.shipped(day, offers, price)
         day.orders.append(
             {
                 "buyer": offers.consumer,
@@ -839,201 +820,6 @@ class SocialCommerceModel(mesa.Model):
             self._group_sizes = np.pad(self._group_sizes, (0, sizes.size - self._group_sizes.size))
         self._group_sizes[: sizes.size] += sizes
 
-    # ------------------------------------------------------------------ after shipping
-
-    def _after_shipping(self, day: Day, offers: Offers, price: np.ndarray) -> None:
-        """Give shipped orders their ids, draw which come back, pay store commissions."""
-        params, catalogue = self._params, self.world.catalogue
-        n = len(offers)
-        order_id = self._n_shipped + np.arange(n, dtype=np.int64)
-        self._n_shipped += n
-        live = offers.channel == Channel.LIVESTREAM
-        base_rate = np.where(
-            live, params.live_return_rate[offers.platform], self.config.behaviour.return_rate
-        )
-        chance = return_probability(
-            base_rate, catalogue.quality[offers.product], self._mean_quality
-        )
-        returned = self._behaviour_rng.random(n) < chance
-        streamer = np.full(n, -1, dtype=np.int32)
-        if live.any():
-            streamer[live] = self._sessions.kol[offers.ref[live]]
-            day.session_orders.append(offers.ref[live].astype(np.int64))
-        # Livestream orders wait for settlement too: their streamer is paid on those kept.
-        held = returned | live
-        self._returns.add(
-            day.step + self.config.behaviour.return_days,
-            order=order_id[held],
-            buyer=offers.consumer[held],
-            price=price[held],
-            platform=offers.platform[held],
-            channel=offers.channel[held],
-            streamer=streamer[held],
-            returned=returned[held],
-        )
-        self.stores.shipped(day, offers, price)
-
-    def _settle_orders(self, t: int, day: Day) -> None:
-        """Refund the orders returned today; pay streamers on the livestream orders kept."""
-        settled = self._returns.settle(t)
-        if len(settled) == 0:
-            return
-        params, state = self._params, self.state
-        back = settled.returned
-        np.add.at(state.budget_left, settled.buyer[back], settled.price[back])
-        self._orders.mark_returned(settled.order[back])
-        day.count["returns"] += int(back.sum())
-        day.total["refunds_value"] += float(settled.price[back].sum())
-        live = settled.channel == Channel.LIVESTREAM
-        kept = live & ~back
-        commission = params.live_commission[settled.platform[kept]] * settled.price[kept]
-        np.add.at(self._kol_income, settled.streamer[kept], commission)
-        day.total["kol_commission"] += float(commission.sum())
-        day.total["brand_net_livestream"] += float((settled.price[kept] - commission).sum())
-        # A returned livestream purchase costs the streamer the buyer's trust.
-        lost = live & back
-        trust_penalty(
-            self.audience.trust,
-            self.audience.indptr,
-            self.audience.matrix.indices,
-            settled.streamer[lost],
-            settled.buyer[lost],
-            params.live_trust_penalty[settled.platform[lost]],
-        )
-
-    # ------------------------------------------------------------------ livestreams
-
-    def _draw_livestreams(self, rng: np.random.Generator) -> _Livestreams:
-        """Schedule today's sessions, draw their audiences and offer each viewer a product.
-
-        Only viewers who want the product get the offer: those with an open need
-        in its category, and the others with the platform's impulse probability.
-        It changes nothing (it may run on another thread): :meth:`_open_livestreams`
-        books the result.
-        """
-        params, world, state = self._params, self.world, self.state
-        catalogue, creators = world.catalogue, world.influencers
-        kol_platform = world.platforms.kol_platform
-        kols = schedule_sessions(kol_platform, params.live_rate, params.live_enabled, rng)
-        if kols.size == 0:
-            return _Livestreams(Sessions.empty(), np.zeros(0, dtype=np.int64), Offers.empty())
-        audience = (
-            self.audience.indptr,
-            self.audience.matrix.indices,
-            self.audience.trust,
-            self.audience.active,
-            world.population.tier,
-            creators.focus_tier,
-            creators.segment,
-        )
-        attendance = follower_attendance(
-            kols,
-            kol_platform[kols],
-            *audience,
-            params.live_attend_rate,
-            self._mean_follow_trust,
-        )
-        expected = expected_viewers(
-            kols,
-            kol_platform[kols],
-            *audience,
-            attend_rate_by_platform=params.live_attend_rate,
-            traffic_share_by_platform=params.live_traffic_share,
-            mean_trust=self._mean_follow_trust,
-            attendance=attendance,
-        )
-
-        def draw_products(category: np.ndarray, platform: np.ndarray) -> np.ndarray:
-            return catalogue.random_listed(category, params.import_share[platform], rng)
-
-        sessions = feature_products(
-            kols,
-            kol_platform,
-            params.live_products,
-            draw_products,
-            catalogue.influencer_affinity,
-            rng,
-            stock=stock_units(expected, params.live_stock_share[kol_platform[kols]]),
-        )
-        session, viewer, trust, _ = session_audience(
-            sessions.kol,
-            sessions.platform,
-            *audience,
-            state.uses,
-            attend_rate_by_platform=params.live_attend_rate,
-            traffic_share_by_platform=params.live_traffic_share,
-            mean_trust=self._mean_follow_trust,
-            rng=rng,
-            # Sessions are the scheduled streamers who found products to feature.
-            attendance=attendance.of_sessions(np.isin(kols, sessions.kol)),
-        )
-        offers = livestream_offers(
-            session, viewer, trust, sessions, catalogue.category, params.live_discount, rng
-        )
-        need = state.need[offers.consumer, offers.category]
-        impulse = ~need & (rng.random(len(offers)) < params.live_impulse[offers.platform])
-        viewers = np.bincount(session, minlength=len(sessions))
-        return _Livestreams(sessions, viewers, offers.take(need | impulse))
-
-    def _open_livestreams(self, live: _Livestreams, day: Day) -> Offers:
-        """Keep today's sessions, pay the streamers' slot fees and count; return the offers."""
-        sessions = live.sessions
-        self._sessions = sessions
-        self._session_viewers = live.viewers
-        slot_fees = self._params.live_slot_fee[sessions.platform]
-        np.add.at(self._kol_income, sessions.kol, slot_fees)
-        day.count["livestream_sessions"] += len(sessions)
-        day.count["livestream_viewers"] += int(live.viewers.sum())
-        day.total["kol_slot_fees"] += float(slot_fees.sum())
-        day.total["brand_net_livestream"] -= float(slot_fees.sum())
-        return live.offers
-
-    def _serve_stock(
-        self, purchases: Offers, paid: np.ndarray, day: Day, rng: np.random.Generator
-    ) -> tuple[Offers, np.ndarray]:
-        """Livestream buyers get a unit while stock lasts, first come first served."""
-        live = np.flatnonzero(purchases.channel == Channel.LIVESTREAM)
-        if live.size == 0:
-            return purchases, paid
-        served = allocate_stock(purchases.ref[live], purchases.product[live], self._sessions, rng)
-        keep = np.ones(len(purchases), dtype=bool)
-        keep[live[~served]] = False
-        day.count["livestream_stockouts"] += int(np.count_nonzero(~served))
-        return purchases.take(keep), paid[keep]
-
-    def _update_followers(self, day: Day, rng: np.random.Generator) -> None:
-        """Good sessions win followers, bad ones lose some, and every KOL loses a few daily."""
-        params, world = self._params, self.world
-        n_kols = world.influencers.n_kols
-        if n_kols == 0 or not params.live_enabled.any():
-            return
-        sessions = self._sessions
-        sold = np.concatenate(day.session_orders) if day.session_orders else np.zeros(0, np.int64)
-        orders, conversion = session_outcomes(sold, self._session_viewers, len(sessions))
-        good = conversion >= params.live_good_conversion[sessions.platform]
-        growth = rng.poisson(params.live_follower_growth[sessions.platform[good]] * orders[good])
-        kol_platform = world.platforms.kol_platform.astype(np.int64)
-        home = np.maximum(kol_platform, 0)
-        on = kol_platform >= 0
-        indptr = self.audience.indptr
-        gained, lost = follower_dynamics(
-            sessions.kol[good],
-            growth,
-            sessions.kol[~good],
-            np.where(on, params.live_follower_churn[home], 0.0),
-            np.where(on, params.live_daily_churn[home], 0.0),
-            indptr,
-            self.audience.active,
-            indptr,
-            self.audience.active,
-            rng,
-        )
-        # A new follower starts using the streamer's platform.
-        kol = np.searchsorted(indptr, gained, side="right") - 1
-        self.state.uses[self.audience.matrix.indices[gained], home[kol]] = True
-        day.count["followers_gained"] += int(gained.size)
-        day.count["followers_lost"] += int(lost.size)
-
     # ------------------------------------------------------------------ marketing campaign
 
     def _count_tier_offers(self, offers: Offers, day: Day) -> None:
@@ -1055,10 +841,8 @@ class SocialCommerceModel(mesa.Model):
         n_orders = orders["buyer"].size
         # Members are few: listed platform by platform, once, for every count below.
         member_lists = self.membership.member_lists
-        kol_end = int(self.audience.indptr[world.influencers.n_kols])
-        day.count["kol_followers"] = int(np.count_nonzero(self.audience.active[:kol_end]))
         if self.config.run.record_orders and n_orders:
-            self._orders.append(
+            self.order_log.append(
                 step=np.full(n_orders, day.step, dtype=np.int32),
                 tier=world.population.tier[orders["buyer"]],
                 **orders,
@@ -1272,21 +1056,11 @@ class SocialCommerceModel(mesa.Model):
 
         See :data:`socialsim.metrics.ORDER_COLUMNS`.
         """
-        return self._orders.frame()
+        return self.order_log.frame()
 
     def kol_income(self) -> pd.DataFrame:
         """Each KOL's income so far: commission on kept livestream orders plus slot fees."""
-        n_kols = self.world.influencers.n_kols
-        return pd.DataFrame(
-            {
-                "kol": np.arange(n_kols),
-                "platform": pd.Categorical.from_codes(
-                    np.maximum(self.world.platforms.kol_platform, 0).astype(np.int64),
-                    categories=list(self.world.platforms.names),
-                ),
-                "income": self._kol_income.copy(),
-            }
-        )
+        return self.livestream.income_table()
 
     def store_owners(self) -> pd.DataFrame:
         """Every store owner: platform, recruiter, tree, level, join step and income so far."""
@@ -1357,6 +1131,8 @@ class SocialCommerceModel(mesa.Model):
 
 
 BUILTIN_COMPONENTS: tuple[type[Component], ...] = (
+    Livestreams,
+    Returns,
     CrossBorder,
     Membership,
     Daigou,
@@ -1444,15 +1220,6 @@ def _seed_source(
     raise TypeError(f"rng must be an int, a SeedSequence or a Generator, got {type(rng).__name__}")
 
 
-@dataclass(frozen=True, eq=False)
-class _Livestreams:
-    """Today's livestreams as drawn: the sessions, viewers per session and the offers."""
-
-    sessions: Sessions
-    viewers: np.ndarray
-    offers: Offers
-
-
 def _open_needs(need: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """``np.nonzero(need)`` for the (n, C) need table, in the same (row-major) order, faster."""
     flat = np.flatnonzero(need)
@@ -1515,23 +1282,6 @@ class _PlatformParams:
     kanjia_first_cut: np.ndarray
     kanjia_decay: np.ndarray
     kanjia_max_cut: np.ndarray
-    live_enabled: np.ndarray
-    live_rate: np.ndarray
-    live_products: np.ndarray
-    live_discount: np.ndarray
-    live_stock_share: np.ndarray
-    live_attend_rate: np.ndarray
-    live_traffic_share: np.ndarray
-    live_impulse: np.ndarray
-    live_urgency: np.ndarray
-    live_commission: np.ndarray
-    live_slot_fee: np.ndarray
-    live_return_rate: np.ndarray
-    live_good_conversion: np.ndarray
-    live_follower_growth: np.ndarray
-    live_follower_churn: np.ndarray
-    live_daily_churn: np.ndarray
-    live_trust_penalty: np.ndarray
 
     @property
     def n(self) -> int:
@@ -1586,23 +1336,4 @@ class _PlatformParams:
             kanjia_first_cut=arr([k.first_cut for k in kanjia]),
             kanjia_decay=arr([k.decay for k in kanjia]),
             kanjia_max_cut=arr([k.max_cut for k in kanjia]),
-            live_enabled=arr([r.livestream.enabled for r in rows], bool),
-            live_rate=arr([r.livestream.session_rate for r in rows]),
-            live_products=arr([r.livestream.products_per_session for r in rows], np.int64),
-            live_discount=arr([r.livestream.discount for r in rows]),
-            live_stock_share=arr([r.livestream.stock_share for r in rows]),
-            live_attend_rate=arr([r.livestream.attend_rate for r in rows]),
-            live_traffic_share=arr([r.livestream.traffic_share for r in rows]),
-            live_impulse=arr([r.livestream.impulse for r in rows]),
-            live_urgency=arr([r.livestream.urgency for r in rows], np.float32),
-            live_commission=arr([r.livestream.commission for r in rows]),
-            live_slot_fee=arr([r.livestream.slot_fee for r in rows]),
-            live_return_rate=arr([r.livestream.return_rate for r in rows]),
-            live_good_conversion=arr([r.livestream.good_session_conversion for r in rows]),
-            live_follower_growth=arr([r.livestream.follower_growth for r in rows]),
-            live_follower_churn=arr([r.livestream.follower_churn for r in rows]),
-            live_daily_churn=arr(
-                [r.livestream.daily_churn if r.livestream.enabled else 0.0 for r in rows]
-            ),
-            live_trust_penalty=arr([r.livestream.trust_penalty for r in rows]),
         )

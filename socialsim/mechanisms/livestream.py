@@ -47,19 +47,29 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import pandas as pd
 
 from socialsim._arrays import distinct, distinct_first, take_at
 from socialsim._csr import find_entries, gather_rows, offsets
 from socialsim._random import bernoulli_from_bytes, byte_levels
+from socialsim.columns import MetricColumn
 from socialsim.enums import Channel, Source
+from socialsim.mechanisms.component import Component, platform_values
 from socialsim.mechanisms.offers import Offers
+
+if TYPE_CHECKING:
+    from socialsim.day import Day
+    from socialsim.mechanisms.returns import Settlement
 
 __all__ = [
     "POPULARITY_STEP",
     "TIER_DECAY",
     "Attendance",
+    "DrawnSessions",
+    "Livestreams",
     "Sessions",
     "allocate_stock",
     "expected_viewers",
@@ -971,3 +981,284 @@ def trust_penalty(
     hit = entry >= 0
     factor = (1.0 - penalty[hit]).astype(follow_trust.dtype)
     np.multiply.at(follow_trust, entry[hit], factor)
+
+
+@dataclass(frozen=True, eq=False)
+class DrawnSessions:
+    """Today's livestreams as drawn: the sessions, viewers per session and the offers."""
+
+    sessions: Sessions
+    viewers: np.ndarray
+    offers: Offers
+
+
+class Livestreams(Component):
+    """KOLs' livestream sessions: audiences, limited stock, commission, followers won and lost.
+
+    Parameters (each platform's ``livestream`` section): ``enabled``,
+    ``session_rate``, ``products_per_session``, ``discount``, ``stock_share``,
+    ``attend_rate``, ``traffic_share``, ``impulse``, ``urgency``, ``commission``,
+    ``slot_fee``, ``return_rate``, ``good_session_conversion``,
+    ``follower_growth``, ``follower_churn``, ``daily_churn``, ``trust_penalty``.
+    State: today's sessions and viewers, each KOL's income; the followers are
+    the model's :class:`~socialsim.mechanisms.audience.Audience`.
+
+    Day by day: today's sessions are drawn, from the livestream stream, while
+    word of mouth, feeds and search run (:meth:`draw`, on a second thread in
+    large worlds); their offers join the day's (:meth:`open`); buyers are
+    served while stock lasts (:meth:`serve_stock`); the sessions' orders are
+    noted as they ship (:meth:`shipped_orders`); settled orders pay the
+    streamer its commission, and returned ones cost it the buyer's trust
+    (:meth:`settled`); good sessions win followers, bad ones lose some
+    (:meth:`after_sale`); the follows are counted (:meth:`end_day`).
+
+    Parameters
+    ----------
+    model : SocialCommerceModel
+    rng : numpy.random.Generator
+        The behaviour stream (stock, followers).
+    draw_rng : numpy.random.Generator
+        The livestream stream (sessions and audiences).
+
+    References
+    ----------
+    .. [1] McKinsey (2021); KrASIA/Nikkei; SCMP (2020); Garimella & West;
+       Azoya; trade press (see the module docstring).
+    """
+
+    name = "livestream"
+    columns = (
+        MetricColumn.count("livestream_sessions", "sessions streamed today"),
+        MetricColumn.count("livestream_viewers", "viewers of today's sessions"),
+        MetricColumn.count(
+            "livestream_stockouts", "livestream purchases not served today: sold out"
+        ),
+        MetricColumn.count("kol_followers", "current follows of KOLs", level=True),
+        MetricColumn.count("followers_gained", "follows of KOLs won today"),
+        MetricColumn.count("followers_lost", "follows of KOLs lost today"),
+        MetricColumn.total(
+            "kol_commission", "RMB of streamers' commission on orders settled today"
+        ),
+        MetricColumn.total("kol_slot_fees", "RMB of slot fees of today's sessions"),
+        MetricColumn.total(
+            "brand_net_livestream", "livestream revenue kept after commission and slot fees"
+        ),
+    )
+
+    def __init__(
+        self, model: Any, config: Any = None, rng: Any = None, draw_rng: Any = None
+    ) -> None:
+        super().__init__(model, config, rng)
+        self.draw_rng = draw_rng if draw_rng is not None else self.rng
+        world, cfg = model.world, model.config
+        names = world.platforms.names
+
+        def values(field: str, dtype: Any = np.float64) -> np.ndarray:
+            return platform_values(cfg, names, f"livestream.{field}", dtype)
+
+        self.enabled = values("enabled", bool)
+        self.rate = values("session_rate")
+        self.products = values("products_per_session", np.int64)
+        self.discount = values("discount")
+        self.stock_share = values("stock_share")
+        self.attend_rate = values("attend_rate")
+        self.traffic_share = values("traffic_share")
+        self.impulse = values("impulse")
+        #: a livestream offer's added logit: limited stock and a time limit press the buyer
+        self.urgency = values("urgency", np.float32)
+        self.commission = values("commission")
+        self.slot_fee = values("slot_fee")
+        #: the share of livestream orders returned (before the quality effect)
+        self.return_rate = values("return_rate")
+        self.good_conversion = values("good_session_conversion")
+        self.follower_growth = values("follower_growth")
+        self.follower_churn = values("follower_churn")
+        self.daily_churn = np.where(self.enabled, values("daily_churn"), 0.0)
+        self.trust_penalty = values("trust_penalty")
+        audience = model.audience
+        n_kols = world.influencers.n_kols
+        kol_end = int(audience.indptr[n_kols])
+        kol_trust = audience.trust[:kol_end][audience.active[:kol_end]]
+        self.mean_follow_trust = float(kol_trust.mean()) if kol_trust.size else 1.0
+        #: each KOL's income so far: commission on kept orders plus slot fees
+        self.kol_income = np.zeros(n_kols, dtype=np.float64)
+        self.sessions = Sessions.empty()
+        self.session_viewers = np.zeros(0, dtype=np.int64)
+
+    def draw(self) -> DrawnSessions:
+        """Schedule today's sessions, draw their audiences and offer each viewer a product.
+
+        Only viewers who want the product get the offer: those with an open need
+        in its category, and the others with the platform's impulse probability.
+        It changes nothing (it may run on another thread): :meth:`open` books the result.
+        """
+        model, rng = self.model, self.draw_rng
+        world, state = model.world, model.state
+        catalogue, creators = world.catalogue, world.influencers
+        kol_platform = world.platforms.kol_platform
+        kols = schedule_sessions(kol_platform, self.rate, self.enabled, rng)
+        if kols.size == 0:
+            return DrawnSessions(Sessions.empty(), np.zeros(0, dtype=np.int64), Offers.empty())
+        audience = (
+            model.audience.indptr,
+            model.audience.matrix.indices,
+            model.audience.trust,
+            model.audience.active,
+            world.population.tier,
+            creators.focus_tier,
+            creators.segment,
+        )
+        attendance = follower_attendance(
+            kols, kol_platform[kols], *audience, self.attend_rate, self.mean_follow_trust
+        )
+        expected = expected_viewers(
+            kols,
+            kol_platform[kols],
+            *audience,
+            attend_rate_by_platform=self.attend_rate,
+            traffic_share_by_platform=self.traffic_share,
+            mean_trust=self.mean_follow_trust,
+            attendance=attendance,
+        )
+        import_share = model.import_share
+
+        def draw_products(category: np.ndarray, platform: np.ndarray) -> np.ndarray:
+            return catalogue.random_listed(category, import_share[platform], rng)
+
+        sessions = feature_products(
+            kols,
+            kol_platform,
+            self.products,
+            draw_products,
+            catalogue.influencer_affinity,
+            rng,
+            stock=stock_units(expected, self.stock_share[kol_platform[kols]]),
+        )
+        session, viewer, trust, _ = session_audience(
+            sessions.kol,
+            sessions.platform,
+            *audience,
+            state.uses,
+            attend_rate_by_platform=self.attend_rate,
+            traffic_share_by_platform=self.traffic_share,
+            mean_trust=self.mean_follow_trust,
+            rng=rng,
+            # Sessions are the scheduled streamers who found products to feature.
+            attendance=attendance.of_sessions(np.isin(kols, sessions.kol)),
+        )
+        offers = livestream_offers(
+            session, viewer, trust, sessions, catalogue.category, self.discount, rng
+        )
+        need = state.need[offers.consumer, offers.category]
+        impulse = ~need & (rng.random(len(offers)) < self.impulse[offers.platform])
+        viewers = np.bincount(session, minlength=len(sessions))
+        return DrawnSessions(sessions, viewers, offers.take(need | impulse))
+
+    def open(self, drawn: DrawnSessions, day: Day) -> Offers:
+        """Keep today's sessions, pay the streamers' slot fees and count; return the offers."""
+        sessions = drawn.sessions
+        self.sessions = sessions
+        self.session_viewers = drawn.viewers
+        slot_fees = self.slot_fee[sessions.platform]
+        np.add.at(self.kol_income, sessions.kol, slot_fees)
+        day.count["livestream_sessions"] += len(sessions)
+        day.count["livestream_viewers"] += int(drawn.viewers.sum())
+        day.total["kol_slot_fees"] += float(slot_fees.sum())
+        day.total["brand_net_livestream"] -= float(slot_fees.sum())
+        return drawn.offers
+
+    def serve_stock(
+        self, day: Day, purchases: Offers, paid: np.ndarray
+    ) -> tuple[Offers, np.ndarray]:
+        """Livestream buyers get a unit while stock lasts, first come first served."""
+        live = np.flatnonzero(purchases.channel == Channel.LIVESTREAM)
+        if live.size == 0:
+            return purchases, paid
+        served = allocate_stock(
+            purchases.ref[live], purchases.product[live], self.sessions, self.rng
+        )
+        keep = np.ones(len(purchases), dtype=bool)
+        keep[live[~served]] = False
+        day.count["livestream_stockouts"] += int(np.count_nonzero(~served))
+        return purchases.take(keep), paid[keep]
+
+    def shipped_orders(self, day: Day, orders: Offers, live: np.ndarray) -> np.ndarray:
+        """Note the sessions' orders that ship; return each order's streamer (-1 if none)."""
+        streamer = np.full(len(orders), -1, dtype=np.int32)
+        if live.any():
+            streamer[live] = self.sessions.kol[orders.ref[live]]
+            day.session_orders.append(orders.ref[live].astype(np.int64))
+        return streamer
+
+    def settled(self, day: Day, settled: Settlement) -> None:
+        """Pay streamers on the livestream orders kept; a returned one costs the buyer's trust."""
+        back = settled.returned
+        live = settled.channel == Channel.LIVESTREAM
+        kept = live & ~back
+        commission = self.commission[settled.platform[kept]] * settled.price[kept]
+        np.add.at(self.kol_income, settled.streamer[kept], commission)
+        day.total["kol_commission"] += float(commission.sum())
+        day.total["brand_net_livestream"] += float((settled.price[kept] - commission).sum())
+        lost = live & back
+        audience = self.model.audience
+        trust_penalty(
+            audience.trust,
+            audience.indptr,
+            audience.matrix.indices,
+            settled.streamer[lost],
+            settled.buyer[lost],
+            self.trust_penalty[settled.platform[lost]],
+        )
+
+    def after_sale(self, day: Day) -> None:
+        """Good sessions win followers, bad ones lose some, and every KOL loses a few daily."""
+        world = self.model.world
+        n_kols = world.influencers.n_kols
+        if n_kols == 0 or not self.enabled.any():
+            return
+        sessions = self.sessions
+        sold = np.concatenate(day.session_orders) if day.session_orders else np.zeros(0, np.int64)
+        orders, conversion = session_outcomes(sold, self.session_viewers, len(sessions))
+        good = conversion >= self.good_conversion[sessions.platform]
+        growth = self.rng.poisson(self.follower_growth[sessions.platform[good]] * orders[good])
+        kol_platform = world.platforms.kol_platform.astype(np.int64)
+        home = np.maximum(kol_platform, 0)
+        on = kol_platform >= 0
+        audience = self.model.audience
+        indptr = audience.indptr
+        gained, lost = follower_dynamics(
+            sessions.kol[good],
+            growth,
+            sessions.kol[~good],
+            np.where(on, self.follower_churn[home], 0.0),
+            np.where(on, self.daily_churn[home], 0.0),
+            indptr,
+            audience.active,
+            indptr,
+            audience.active,
+            self.rng,
+        )
+        # A new follower starts using the streamer's platform.
+        kol = np.searchsorted(indptr, gained, side="right") - 1
+        self.model.state.uses[audience.matrix.indices[gained], home[kol]] = True
+        day.count["followers_gained"] += int(gained.size)
+        day.count["followers_lost"] += int(lost.size)
+
+    def end_day(self, day: Day) -> None:
+        """Count the current follows of KOLs."""
+        n_kols = self.model.world.influencers.n_kols
+        day.count["kol_followers"] = self.model.audience.active_follows(n_kols)
+
+    def income_table(self) -> pd.DataFrame:
+        """Each KOL's income so far: commission on kept livestream orders plus slot fees."""
+        world = self.model.world
+        return pd.DataFrame(
+            {
+                "kol": np.arange(world.influencers.n_kols),
+                "platform": pd.Categorical.from_codes(
+                    np.maximum(world.platforms.kol_platform, 0).astype(np.int64),
+                    categories=list(world.platforms.names),
+                ),
+                "income": self.kol_income.copy(),
+            }
+        )

@@ -23,10 +23,19 @@ References
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-__all__ = ["ReturnBook", "Settlement", "return_probability"]
+from socialsim.columns import MetricColumn
+from socialsim.enums import Channel
+from socialsim.mechanisms.component import Component
+
+if TYPE_CHECKING:
+    from socialsim.day import Day
+    from socialsim.mechanisms.offers import Offers
+
+__all__ = ["ReturnBook", "Returns", "Settlement", "return_probability"]
 
 
 def return_probability(
@@ -148,4 +157,75 @@ class ReturnBook:
                 f.name: np.concatenate([np.empty(0, _DTYPES[f.name])] + [c[f.name] for c in chunks])
                 for f in fields(Settlement)
             }
+        )
+
+
+class Returns(Component):
+    """Returns and settlement: which orders come back, and when orders are settled.
+
+    Parameters: ``behaviour.return_rate``, ``return_days`` and the livestream
+    sections' ``return_rate`` (through :class:`~socialsim.mechanisms.livestream.Livestreams`).
+    State: the :class:`ReturnBook` of orders awaiting settlement, and the
+    number of orders shipped so far (an order's id is its row of the order log).
+
+    Day by day: the orders due today settle (start of the day): returned ones
+    are refunded and marked in the order log, and the livestream component
+    pays streamers on the ones kept; as orders ship, each draws whether it will
+    come back (worse products more often), and returned and livestream orders
+    wait for settlement ``return_days`` later (:meth:`shipped`).
+
+    References
+    ----------
+    .. [1] Trade press (see the module docstring).
+    """
+
+    name = "returns"
+    columns = (
+        MetricColumn.count("returns", "orders returned today"),
+        MetricColumn.total("refunds_value", "RMB refunded today for returned orders"),
+    )
+
+    def __init__(self, model: Any, config: Any = None, rng: Any = None) -> None:
+        super().__init__(model, config, rng)
+        self.book = ReturnBook()
+        self.n_shipped = 0
+        self.mean_quality = float(model.world.catalogue.quality.mean())
+
+    def start_day(self, day: Day) -> None:
+        """Refund the orders returned today; the livestream component settles its streamers."""
+        settled = self.book.settle(day.step)
+        if len(settled) == 0:
+            return
+        back = settled.returned
+        np.add.at(self.model.state.budget_left, settled.buyer[back], settled.price[back])
+        self.model.order_log.mark_returned(settled.order[back])
+        day.count["returns"] += int(back.sum())
+        day.total["refunds_value"] += float(settled.price[back].sum())
+        self.model.livestream.settled(day, settled)
+
+    def shipped(self, day: Day, orders: Offers, price: np.ndarray) -> None:
+        """Give shipped orders their ids and draw which will come back."""
+        model = self.model
+        catalogue, behaviour = model.world.catalogue, model.config.behaviour
+        n = len(orders)
+        order_id = self.n_shipped + np.arange(n, dtype=np.int64)
+        self.n_shipped += n
+        live = orders.channel == Channel.LIVESTREAM
+        base_rate = np.where(
+            live, model.livestream.return_rate[orders.platform], behaviour.return_rate
+        )
+        chance = return_probability(base_rate, catalogue.quality[orders.product], self.mean_quality)
+        returned = self.rng.random(n) < chance
+        streamer = model.livestream.shipped_orders(day, orders, live)
+        # Livestream orders wait for settlement too: their streamer is paid on those kept.
+        held = returned | live
+        self.book.add(
+            day.step + behaviour.return_days,
+            order=order_id[held],
+            buyer=orders.consumer[held],
+            price=price[held],
+            platform=orders.platform[held],
+            channel=orders.channel[held],
+            streamer=streamer[held],
+            returned=returned[held],
         )

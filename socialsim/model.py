@@ -55,6 +55,7 @@ from socialsim._arrays import column_counts, distinct, row_max, take_at
 from socialsim._csr import entry_rows
 from socialsim._version import __version__
 from socialsim.agents import KOL, ConsumerAgents
+from socialsim.checkout import Checkout, per_need
 from socialsim.columns import MetricColumn
 from socialsim.config.schema import ModelConfig
 from socialsim.day import Day
@@ -76,11 +77,6 @@ from socialsim.mechanisms.needs import renew_budgets, update_needs
 from socialsim.mechanisms.offers import Offers
 from socialsim.mechanisms.posts import draw_posts, post_offers
 from socialsim.mechanisms.pricing import PriceBook
-from socialsim.mechanisms.purchase import (
-    conversion_chance,
-    conversion_logit,
-    select_purchases,
-)
 from socialsim.mechanisms.resellers import MicroStores
 from socialsim.mechanisms.returns import Returns
 from socialsim.mechanisms.word_of_mouth import (
@@ -98,7 +94,6 @@ from socialsim.metrics import (
 )
 from socialsim.state import NEVER, ConsumerState
 from socialsim.world.memory import check_memory
-from socialsim.world.platforms import tier_shift as tier_shift_of
 from socialsim.world.world import World, build_world
 
 __all__ = [
@@ -191,7 +186,6 @@ class SocialCommerceModel(mesa.Model):
         world_rng, self._behaviour_rng, self._livestream_rng = self.rng.spawn(3)
         self.world: World = build_world(self.config, world_rng, graph=graph)
         self.state = ConsumerState.initial(self.world)
-        self._customers_by_tier = np.zeros(self.world.population.n_tiers, dtype=np.int64)
         # Mechanisms from outside the package: installed plug-ins whose section is enabled,
         # then those given here; each draws from a stream of its own, spawned after the
         # built-in ones, so that adding one shifts no built-in draw.
@@ -231,7 +225,6 @@ class SocialCommerceModel(mesa.Model):
         # Popularity for algorithmic feeds: sales with a ten-day memory.
         self._recent_sales = np.zeros((self._params.n, n_products), dtype=np.float64)
         self._sales_decay = 0.9
-        self._new_buyers_today = 0
         self._platform_recorder = PlatformRecorder(self._params.names)
         self._tier_recorder = TierRecorder(
             self.world.population.tier, self.world.population.n_tiers
@@ -249,10 +242,24 @@ class SocialCommerceModel(mesa.Model):
         # Micro-stores (their activity factor is drawn from the behaviour stream here).
         self.stores = MicroStores(self, rng=self._behaviour_rng)
 
+        # The checkout prices, decides, charges and ships for every channel; what hears of
+        # shipped orders, in this order:
+        self.checkout = Checkout(
+            self,
+            shipped=[
+                self._count_sales,
+                self.cross_border.shipped,
+                self.membership.shipped,
+                self.campaign.shipped,
+                self.returns.shipped,
+                self.stores.shipped,
+            ],
+        )
+
         eager = self.world.n_consumers <= self.config.agents.eager_consumer_limit
         self.kols = [KOL(self, k) for k in range(self.world.influencers.n_kols)]
         self.consumers = ConsumerAgents(self, eager=eager)
-        # Zeroed between uses: a dense per-need lookup table (see _per_need).
+        # Zeroed between uses: a dense per-need lookup table (see checkout.per_need).
         self._need_scratch = np.zeros(self.state.need.shape, dtype=np.float32)
         self.build_seconds = time.perf_counter() - started
         self.step_seconds = 0.0
@@ -349,14 +356,14 @@ class SocialCommerceModel(mesa.Model):
             [content, sponsored, friends, *feeds, search, live, daigou, store, *more]
         )
         by_count = cfg.conversion.social_proof == "count"
-        social_proof = _per_need(
+        social_proof = per_need(
             signals.social_count if by_count else signals.social_share,
             need_consumer,
             need_category,
             offers,
             self._need_scratch,
         )
-        bought, paid = self._decide(offers, social_proof, rng)
+        bought, paid = self.checkout.decide(offers, social_proof, rng)
         purchases = offers.take(bought)
         day.count["offers"] = len(offers)
         for source in (Source.SEARCH, Source.FEED_SOCIAL, Source.FEED_ALGORITHMIC):
@@ -371,8 +378,8 @@ class SocialCommerceModel(mesa.Model):
         paid = self.daigou.charge_fees(day, purchases, paid)
         in_group = self._choose_groups(purchases)
         solo, solo_paid = purchases.take(~in_group), paid[~in_group]
-        self._pay(solo, solo_paid, t)
-        self._ship(day, solo, solo_paid, group=np.full(len(solo), -1, dtype=np.int64))
+        self.checkout.pay(solo, solo_paid)
+        self.checkout.ship(day, solo, solo_paid, group=np.full(len(solo), -1, dtype=np.int64))
         self._buy_in_groups(purchases.take(in_group), t, day, rng)
         self._close_groups(t, day)
 
@@ -403,73 +410,6 @@ class SocialCommerceModel(mesa.Model):
         self.step_seconds += time.perf_counter() - started
 
     # ------------------------------------------------------------------ phases
-
-    def _offer_price(self, offers: Offers) -> np.ndarray:
-        """Price each offer: platform price less channel and member discounts, plus import tax.
-
-        Member and store-owner prices are the purchaser's: the daigou's for a daigou order.
-        """
-        catalogue = self.world.catalogue
-        # A negative discount is a daigou's service fee.
-        prices = self._prices.price
-        price = (take_at(prices, offers.platform, offers.product) * (1.0 - offers.discount)).astype(
-            np.float64
-        )
-        purchaser = offers.purchaser()
-        # Each factor touches only the few offers it applies to (x 1.0 elsewhere changes nothing).
-        member = np.flatnonzero(take_at(self.state.member, purchaser, offers.platform))
-        price[member] *= 1.0 - self.membership.discount[offers.platform[member]]
-        owner = np.flatnonzero(self.stores.owner_platform[purchaser] == offers.platform)
-        price[owner] *= 1.0 - self.stores.owner_discount[offers.platform[owner]]
-        imported = np.flatnonzero(catalogue.cross_border[offers.product])
-        price[imported] *= 1.0 + catalogue.tax_rate[offers.product[imported]]
-        return price.astype(np.float32)
-
-    def _decide(
-        self,
-        offers: Offers,
-        social_proof: np.ndarray,
-        rng: np.random.Generator,
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """Convert offers by the conversion link; keep one purchase per need within budget."""
-        if _threads.use_threads(len(offers)):
-            # Prices and chances are offer by offer: two threads take half each.
-            halves = [slice(0, len(offers) // 2), slice(len(offers) // 2, None)]
-            first, second = ((offers.take(half), social_proof[half]) for half in halves)
-            later = _threads.worker_pool().submit(self._price_and_chance, *first)
-            mine = self._price_and_chance(*second)
-            parts = (later.result(), mine)
-            price, chance = (np.concatenate(column) for column in zip(*parts, strict=True))
-        else:
-            price, chance = self._price_and_chance(offers, social_proof)
-        accepted = rng.random(len(offers), dtype=np.float32) < chance
-        bought = select_purchases(offers, accepted, price, self.state.budget_left, rng)
-        return bought, price[bought]
-
-    def _price_and_chance(
-        self, offers: Offers, social_proof: np.ndarray
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """Each offer's price and its chance of conversion (no randomness)."""
-        state, population = self.state, self.world.population
-        price = self._offer_price(offers)
-        params = self._params
-        shift = take_at(params.tier_shift, offers.platform, population.tier.take(offers.consumer))
-        # Limited stock and a time limit make a livestream offer more pressing.
-        live = offers.channel == Channel.LIVESTREAM
-        shift = shift + np.where(live, self.livestream.urgency[offers.platform], np.float32(0))
-        logit = conversion_logit(
-            offers,
-            social_proof,
-            price,
-            self.world.catalogue.quality,
-            population.price_sensitivity,
-            state.monthly_budget,
-            state.status,
-            self.config.behaviour.conversion,
-            has_need=offers.has_need,
-            shift=shift,
-        )
-        return price, conversion_chance(logit, self.config.behaviour.conversion.link)
 
     def _search_offers(
         self,
@@ -572,71 +512,15 @@ class SocialCommerceModel(mesa.Model):
             self._behaviour_rng,
         )
 
-    def _pay(self, offers: Offers, paid: np.ndarray, t: int) -> int:
-        """Charge buyers, close their needs and make the purchasers users of the platform.
-
-        Returns how many purchasers used the platform for the first time. The
-        purchaser is the buyer, except that a daigou buys for its client.
-        """
-        state = self.state
-        buyer, category, platform = offers.consumer, offers.category, offers.platform
-        purchaser = offers.purchaser()
-        # Flat positions in the C-ordered (n, P) and (n, C) tables (ravel is a view of them).
-        at_platform = purchaser.astype(np.int64) * state.uses.shape[1] + platform
-        new_users = int(np.count_nonzero(~state.uses.ravel().take(at_platform)))
-        np.subtract.at(state.budget_left, buyer, paid)
-        state.need.ravel()[buyer.astype(np.int64) * state.need.shape[1] + category] = False
-        state.uses.ravel()[at_platform] = True
-        np.add.at(state.recent_spend.ravel(), at_platform, paid)
-        return new_users
-
-    def _ship(self, day: Day, offers: Offers, price: np.ndarray, group: np.ndarray) -> None:
-        """Record orders that ship today; members' purchases enter price protection."""
-        if len(offers) == 0:
-            return
-        state, t = self.state, day.step
-        buyer, category, platform = offers.consumer, offers.category, offers.platform
-        # What friends see and what makes a customer is an order that ships.
-        state.last_purchase_step[buyer, category] = t
-        state.last_product[buyer, category] = offers.product
-        state.last_platform[buyer, category] = platform
-        purchaser = offers.purchaser()
-        state.last_order_step[purchaser, platform] = t
-        first_time = distinct(buyer[state.status[buyer] != ShopperStatus.CUSTOMER])
-        state.status[first_time] = ShopperStatus.CUSTOMER
-        tiers = self.world.population.tier[first_time]
-        self._customers_by_tier += np.bincount(tiers, minlength=len(self._customers_by_tier) + 1)[
-            1:
-        ]
-        self._new_buyers_today += first_time.size
-        np.add.at(state.orders, offers.consumer, np.int32(1))  # a Python 1 is 25x slower
-        np.add.at(state.spend, offers.consumer, price.astype(np.float64))
-        np.add.at(self._recent_sales, (offers.platform, offers.product), 1.0)
-        aggregated = (offers.channel == Channel.GROUP) | (offers.channel == Channel.LIVESTREAM)
+    def _count_sales(self, day: Day, orders: Offers, price: np.ndarray) -> None:
+        """Count shipped orders for the algorithmic feeds' popularity and for C2M volumes."""
+        np.add.at(self._recent_sales, (orders.platform, orders.product), 1.0)
+        aggregated = (orders.channel == Channel.GROUP) | (orders.channel == Channel.LIVESTREAM)
         self._prices.add_volume(
-            offers.platform[aggregated],
-            offers.product[aggregated],
+            orders.platform[aggregated],
+            orders.product[aggregated],
             np.full(int(aggregated.sum()), self._units_per_order),
         )
-        self.cross_border.shipped(day, offers, price)
-        self.membership.shipped(day, offers, price)
-        self.campaign.shipped(day, offers, price)
-        self.returns.shipped(day, offers, price)
-        self.stores.shipped(day, offers, price)
-        day.orders.append(
-            {
-                "buyer": offers.consumer,
-                "product": offers.product,
-                "category": offers.category,
-                "price_paid": price.astype(np.float32),
-                "channel": offers.channel,
-                "source": offers.source,
-                "platform": offers.platform,
-                "group_id": group.astype(np.int64),
-            }
-        )
-        for component in self.components:
-            component.shipped(day, offers, price)
 
     def _buy_in_groups(self, buyers: Offers, t: int, day: Day, rng: np.random.Generator) -> None:
         """Group buyers join open groups or open their own; initiators share with friends."""
@@ -646,8 +530,8 @@ class SocialCommerceModel(mesa.Model):
             channel=np.full(len(buyers), Channel.GROUP, dtype=np.int8),
             discount=params.group_discount[buyers.platform].astype(np.float32),
         )
-        paid = self._offer_price(buyers)
-        self._pay(buyers, paid, t)
+        paid = self.checkout.price(buyers)
+        self.checkout.pay(buyers, paid)
 
         # Buyers who do not browse open groups start their own; browsers then fill open
         # places (oldest groups first, today's new ones included) and start one if none is left.
@@ -721,10 +605,10 @@ class SocialCommerceModel(mesa.Model):
             ref=groups[share],
             has_need=self.state.need[friend, category],
         )
-        bought, paid = self._decide(invites, np.zeros(len(invites), np.float32), rng)
+        bought, paid = self.checkout.decide(invites, np.zeros(len(invites), np.float32), rng)
         joiners = invites.take(bought)
         joiners, paid = self.cross_border.screen(day, joiners, paid)
-        day.count["users_acquired_shares"] += self._pay(joiners, paid, t)
+        day.count["users_acquired_shares"] += self.checkout.pay(joiners, paid)
         joined = book.join(
             joiners.ref.astype(np.int64),
             joiners.consumer,
@@ -797,7 +681,7 @@ class SocialCommerceModel(mesa.Model):
         shipped = members.take(done_member)
         final = closed.final_price[done_member]
         np.add.at(state.budget_left, shipped.consumer, closed.paid[done_member] - final)
-        self._ship(day, shipped, final.astype(np.float32), group[done_member])
+        self.checkout.ship(day, shipped, final.astype(np.float32), group[done_member])
         # Expired: refund in full, reopen the need, release the quota; the initiator loses heart.
         gone = ~done_member
         refund = closed.paid[gone]
@@ -853,8 +737,8 @@ class SocialCommerceModel(mesa.Model):
             channel=orders["channel"],
             source=orders["source"],
             buyer=orders["buyer"],
-            new_buyers=self._new_buyers_today,
-            customers_by_tier=self._customers_by_tier,
+            new_buyers=self.checkout.new_buyers_today,
+            customers_by_tier=self.checkout.customers_by_tier,
             counts={**day.count, **day.total},
         )
         self._platform_recorder.record(
@@ -875,13 +759,13 @@ class SocialCommerceModel(mesa.Model):
             source=orders["source"],
             offers=day.tier_offers,
             feed_offers=day.tier_feed_offers,
-            customers=self._customers_by_tier,
+            customers=self.checkout.customers_by_tier,
             member_gmv=day.tier_member_gmv,
             feed_reached=self._feed_reached_by_tier,
             members=members,
             active_members=members[active],
         )
-        self._new_buyers_today = 0
+        self.checkout.new_buyers_today = 0
         self._recent_sales *= self._sales_decay
 
     # ------------------------------------------------------------------ running
@@ -938,8 +822,8 @@ class SocialCommerceModel(mesa.Model):
         state.uses[seeds, platform] = True
         new = seeds[state.status[seeds] != ShopperStatus.CUSTOMER]
         state.status[new] = ShopperStatus.CUSTOMER
-        self._customers_by_tier += np.bincount(
-            self.world.population.tier[new], minlength=len(self._customers_by_tier) + 1
+        self.checkout.customers_by_tier += np.bincount(
+            self.world.population.tier[new], minlength=len(self.checkout.customers_by_tier) + 1
         )[1:]
 
     def run(
@@ -1089,10 +973,10 @@ class SocialCommerceModel(mesa.Model):
             "gmv": gmv,
             "orders": orders,
             "average_order_value": gmv / orders if orders else None,
-            "customers": int(self._customers_by_tier.sum()),
-            "penetration": float(self._customers_by_tier.sum() / self.world.n_consumers),
+            "customers": int(self.checkout.customers_by_tier.sum()),
+            "penetration": float(self.checkout.customers_by_tier.sum() / self.world.n_consumers),
             "penetration_by_tier": {
-                f"t{k}": float(self._customers_by_tier[k - 1] / max(tiers[k - 1], 1))
+                f"t{k}": float(self.checkout.customers_by_tier[k - 1] / max(tiers[k - 1], 1))
                 for k in range(1, n_tiers + 1)
             },
             "build_seconds": round(self.build_seconds, 4),
@@ -1229,36 +1113,12 @@ def _open_needs(need: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return consumer, flat - consumer * need.shape[1]
 
 
-def _per_need(
-    values: np.ndarray,
-    need_consumer: np.ndarray,
-    need_category: np.ndarray,
-    offers: Offers,
-    scratch: np.ndarray,
-) -> np.ndarray:
-    """Look up a per-need value for each offer (0 where the offer meets no open need).
-
-    `scratch` is a zeroed float32 (n, C) table; it is used as a dense lookup
-    (cheaper than searching the sorted need keys) and left zeroed again.
-    """
-    if need_consumer.size == 0:
-        return np.zeros(len(offers), dtype=np.float32)
-    flat = scratch.ravel()
-    n_categories = scratch.shape[1]
-    need_key = need_consumer.astype(np.int64) * n_categories + need_category
-    flat[need_key] = values
-    out = flat.take(offers.consumer.astype(np.int64) * n_categories + offers.category)
-    flat[need_key] = 0.0
-    return out
-
-
 @dataclass(frozen=True, eq=False)
 class _PlatformParams:
     """The platforms' config as arrays indexed by platform, for vectorised lookups."""
 
     names: tuple[str, ...]
     search_weight: np.ndarray
-    tier_shift: np.ndarray
     import_share: np.ndarray
     listed: np.ndarray
     feed_kind: tuple[str, ...]
@@ -1295,20 +1155,12 @@ class _PlatformParams:
         def arr(values: list[Any], dtype: type = np.float64) -> np.ndarray:
             return np.array(values, dtype=dtype)
 
-        population = world.population
-        mean_tier = float(population.tier.mean())
-        tiers = np.arange(population.n_tiers + 1)
-        weight = config.behaviour.conversion.tier_appeal_weight
-        tier_shift = np.stack(
-            [weight * tier_shift_of(tiers, r.tier_appeal, mean_tier) for r in rows]
-        ).astype(np.float32)
         cbec = arr([r.cross_border.enabled for r in rows], bool)
         groups = [r.group_buying for r in rows]
         kanjia = [g.kanjia for g in groups]
         return cls(
             names=names,
             search_weight=arr([r.search_weight for r in rows]),
-            tier_shift=tier_shift,
             import_share=np.where(cbec, [r.cross_border.search_share for r in rows], 0.0),
             listed=~world.catalogue.cross_border[None, :] | cbec[:, None],
             feed_kind=tuple(r.feed.kind for r in rows),

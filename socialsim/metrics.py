@@ -67,20 +67,11 @@ MECHANISM_COUNTS: tuple[str, ...] = (
     "exposures_search",
     "exposures_feed_social",
     "exposures_feed_algorithmic",
-    "groups_started",
-    "groups_completed",
-    "groups_expired",
-    "group_members",
-    "kanjia_clicks",
-    "users_acquired_shares",
 )
 """Per-step counts of the mechanisms, in table order (see the README for each)."""
 
-MECHANISM_TOTALS: tuple[str, ...] = ("group_refunds_value",)
-"""Per-step RMB totals of the mechanisms, in table order.
-
-``recruiting_income_share`` is a share: recruiting income over all owner income so far.
-"""
+MECHANISM_TOTALS: tuple[str, ...] = ()
+"""Per-step RMB totals of the mechanisms that are not components yet, in table order."""
 
 # Levels among the mechanisms' columns: the state at the end of the day.
 _LEVELS = frozenset(

@@ -39,7 +39,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from functools import cached_property
 from importlib.metadata import version
 from typing import Any
@@ -70,7 +70,7 @@ from socialsim.mechanisms.feeds import (
     popular_products,
     social_feed_offers,
 )
-from socialsim.mechanisms.group_buying import GroupBook, group_choice, kanjia_cut, share_targets
+from socialsim.mechanisms.group_buying import GroupBuying
 from socialsim.mechanisms.livestream import Livestreams
 from socialsim.mechanisms.membership import Membership
 from socialsim.mechanisms.needs import renew_budgets, update_needs
@@ -218,10 +218,9 @@ class SocialCommerceModel(mesa.Model):
         self.cross_border = CrossBorder(self, rng=self._behaviour_rng)
         self.daigou = Daigou(self, rng=self._behaviour_rng)
         self.campaign = Campaign(self, rng=self._behaviour_rng)
+        self.group_buying = GroupBuying(self, rng=self._behaviour_rng)
         # C2M thresholds are per 10,000 consumers: each order counts as this many units.
         self._units_per_order = 1e4 / self.world.n_consumers
-        self._groups = GroupBook()
-        self._group_sizes = np.zeros(1, dtype=np.int64)
         # Popularity for algorithmic feeds: sales with a ten-day memory.
         self._recent_sales = np.zeros((self._params.n, n_products), dtype=np.float64)
         self._sales_decay = 0.9
@@ -376,12 +375,12 @@ class SocialCommerceModel(mesa.Model):
         purchases, paid = self.livestream.serve_stock(day, purchases, paid)
         purchases, paid = self.cross_border.screen(day, purchases, paid)
         paid = self.daigou.charge_fees(day, purchases, paid)
-        in_group = self._choose_groups(purchases)
+        in_group = self.group_buying.claim(day, purchases)
         solo, solo_paid = purchases.take(~in_group), paid[~in_group]
         self.checkout.pay(solo, solo_paid)
         self.checkout.ship(day, solo, solo_paid, group=np.full(len(solo), -1, dtype=np.int64))
-        self._buy_in_groups(purchases.take(in_group), t, day, rng)
-        self._close_groups(t, day)
+        self.group_buying.buy(day, purchases.take(in_group))
+        self.group_buying.close(day)
 
         # 8. after the sale: followers, memberships, store recruitment, regulators
         self.livestream.after_sale(day)
@@ -492,26 +491,6 @@ class SocialCommerceModel(mesa.Model):
                 )
         return out
 
-    def _choose_groups(self, purchases: Offers) -> np.ndarray:
-        """Which of the ordinary purchases are made in a group instead."""
-        params, state = self._params, self.state
-        p = purchases.platform
-        c = purchases.consumer
-        can = (
-            params.group_enabled[p]
-            & (purchases.channel == Channel.SOLO)
-            & (purchases.source != Source.DAIGOU)
-        )
-        preference = np.where(can, params.group_preference[p], -np.inf)
-        return group_choice(
-            params.group_discount[p],
-            self.world.population.price_sensitivity[c],
-            state.group_propensity[c],
-            preference,
-            params.group_saving_weight[p],
-            self._behaviour_rng,
-        )
-
     def _count_sales(self, day: Day, orders: Offers, price: np.ndarray) -> None:
         """Count shipped orders for the algorithmic feeds' popularity and for C2M volumes."""
         np.add.at(self._recent_sales, (orders.platform, orders.product), 1.0)
@@ -521,188 +500,6 @@ class SocialCommerceModel(mesa.Model):
             orders.product[aggregated],
             np.full(int(aggregated.sum()), self._units_per_order),
         )
-
-    def _buy_in_groups(self, buyers: Offers, t: int, day: Day, rng: np.random.Generator) -> None:
-        """Group buyers join open groups or open their own; initiators share with friends."""
-        params, book = self._params, self._groups
-        buyers = replace(
-            buyers,
-            channel=np.full(len(buyers), Channel.GROUP, dtype=np.int8),
-            discount=params.group_discount[buyers.platform].astype(np.float32),
-        )
-        paid = self.checkout.price(buyers)
-        self.checkout.pay(buyers, paid)
-
-        # Buyers who do not browse open groups start their own; browsers then fill open
-        # places (oldest groups first, today's new ones included) and start one if none is left.
-        browse = rng.random(len(buyers)) < params.join_open_group[buyers.platform]
-        openers = buyers.take(~browse)
-        new_groups = [self._open_groups(openers, paid[~browse], t)]
-        self.campaign.remember_group_members(openers, new_groups[0])
-        browsers, browser_paid = buyers.take(browse), paid[browse]
-        place = book.match(browsers.platform, browsers.product, rng, self._n_products)
-        # Nobody fills a place in a group they started themselves (windows over a day).
-        own = place >= 0
-        own[own] = book.initiator[book.rows(place[own])] == browsers.consumer[own]
-        place[own] = -1
-        has_place = place >= 0
-        book.join(
-            place[has_place],
-            browsers.consumer[has_place],
-            browsers.category[has_place],
-            browsers.source[has_place],
-            browser_paid[has_place],
-        )
-        self.campaign.remember_group_members(browsers.take(has_place), place[has_place])
-        openers = browsers.take(~has_place)
-        new_groups.append(self._open_groups(openers, browser_paid[~has_place], t))
-        self.campaign.remember_group_members(openers, new_groups[1])
-        shared = np.concatenate(new_groups)
-        day.count["groups_started"] += int(shared.size)
-        self._share_groups(shared, t, day, rng)
-        self._kanjia(shared, day, rng)
-
-    def _open_groups(self, initiators: Offers, paid: np.ndarray, t: int) -> np.ndarray:
-        params = self._params
-        p = initiators.platform
-        return self._groups.open(
-            platform=p,
-            product=initiators.product,
-            initiator=initiators.consumer,
-            category=initiators.category,
-            source=initiators.source,
-            paid=paid,
-            step=t,
-            window_days=params.group_window[p],
-            target=params.group_size[p],
-            capacity=params.group_capacity[p],
-        )
-
-    def _share_groups(self, groups: np.ndarray, t: int, day: Day, rng: np.random.Generator) -> None:
-        """Share new groups with the initiators' friends, who join by the purchase logit."""
-        params, book, network = self._params, self._groups, self.world.network
-        row = book.rows(groups)
-        initiator, platform = book.initiator[row], book.platform[row]
-        share, friend, entry = share_targets(
-            network.adjacency.indptr,
-            network.adjacency.indices,
-            network.strong,
-            initiator,
-            params.group_share_to[platform],
-            rng,
-        )
-        product = book.product[row][share]
-        category = self.world.catalogue.category[product]
-        invites = Offers.build(
-            friend,
-            category,
-            product,
-            Source.GROUP_SHARE,
-            network.adjacency.data[entry],
-            platform[share],
-            channel=Channel.GROUP,
-            discount=params.group_discount[platform[share]],
-            ref=groups[share],
-            has_need=self.state.need[friend, category],
-        )
-        bought, paid = self.checkout.decide(invites, np.zeros(len(invites), np.float32), rng)
-        joiners = invites.take(bought)
-        joiners, paid = self.cross_border.screen(day, joiners, paid)
-        day.count["users_acquired_shares"] += self.checkout.pay(joiners, paid)
-        joined = book.join(
-            joiners.ref.astype(np.int64),
-            joiners.consumer,
-            joiners.category,
-            joiners.source,
-            paid,
-        )
-        # Friends who accepted a group that filled meanwhile start one of their own.
-        late = ~joined
-        extra = self._open_groups(joiners.take(late), paid[late], t)
-        day.count["groups_started"] += int(extra.size)
-
-    def _kanjia(self, groups: np.ndarray, day: Day, rng: np.random.Generator) -> None:
-        """Price-cut sharing: friends' clicks cut the initiator's price and bring new users."""
-        params, book, network, state = self._params, self._groups, self.world.network, self.state
-        row = book.rows(groups)
-        on = (row >= 0) & params.kanjia_enabled[book.platform[np.maximum(row, 0)]]
-        if not on.any():
-            return
-        groups, row = groups[on], row[on]
-        platform = book.platform[row]
-        share, friend, _ = share_targets(
-            network.adjacency.indptr,
-            network.adjacency.indices,
-            network.strong,
-            book.initiator[row],
-            params.kanjia_share_to[platform],
-            rng,
-            strong_first=False,
-        )
-        click = rng.random(share.size) < params.kanjia_click_prob[platform[share]]
-        clicks = np.bincount(share[click], minlength=groups.size)
-        cut = kanjia_cut(
-            clicks,
-            params.kanjia_first_cut[platform],
-            params.kanjia_decay[platform],
-            params.kanjia_max_cut[platform],
-        )
-        book.add_price_cut(groups, cut)
-        day.count["kanjia_clicks"] += int(click.sum())
-        clicker, clicker_platform = friend[click], platform[share[click]]
-        newcomer = ~state.uses[clicker, clicker_platform]
-        acquired = newcomer & (
-            rng.random(clicker.size) < params.kanjia_acquire_prob[clicker_platform]
-        )
-        state.uses[clicker[acquired], clicker_platform[acquired]] = True
-        day.count["users_acquired_shares"] += int(acquired.sum())
-
-    def _close_groups(self, t: int, day: Day) -> None:
-        """Ship completed groups (refunding ladder and price-cut savings); refund expired ones."""
-        params, state = self._params, self.state
-        closed = self._groups.close(
-            t, params.ladder_sizes, params.ladder_discounts, params.group_discount
-        )
-        done_member = closed.completed[closed.member_group]
-        group = closed.group[closed.member_group]
-        # Members who came through a sponsored post keep its creator, for attribution.
-        ref = self.campaign.group_creators(group, closed.consumer)
-        members = Offers.build(
-            closed.consumer,
-            closed.category,
-            closed.product[closed.member_group],
-            closed.source,
-            0.0,
-            closed.platform[closed.member_group],
-            channel=Channel.GROUP,
-            ref=ref,
-        )
-        # Completed: ship at the final price and give back any saving over what was paid.
-        shipped = members.take(done_member)
-        final = closed.final_price[done_member]
-        np.add.at(state.budget_left, shipped.consumer, closed.paid[done_member] - final)
-        self.checkout.ship(day, shipped, final.astype(np.float32), group[done_member])
-        # Expired: refund in full, reopen the need, release the quota; the initiator loses heart.
-        gone = ~done_member
-        refund = closed.paid[gone]
-        np.add.at(state.budget_left, closed.consumer[gone], refund)
-        state.need[closed.consumer[gone], closed.category[gone]] = True
-        self.cross_border.release(closed.consumer[gone], members.product[gone], refund)
-        penalty = params.group_failure_penalty[closed.platform]
-        failed = ~closed.completed
-        state.group_propensity[closed.initiator[failed]] *= penalty[failed]
-        ok = closed.completed
-        state.group_propensity[closed.initiator[ok]] = np.minimum(
-            1.0, state.group_propensity[closed.initiator[ok]] / penalty[ok]
-        )
-        day.count["groups_completed"] += int(ok.sum())
-        day.count["groups_expired"] += int(failed.sum())
-        day.count["group_members"] += int(closed.size[ok].sum())
-        day.total["group_refunds_value"] += float(refund.sum())
-        sizes = np.bincount(closed.size[ok])
-        if sizes.size > self._group_sizes.size:
-            self._group_sizes = np.pad(self._group_sizes, (0, sizes.size - self._group_sizes.size))
-        self._group_sizes[: sizes.size] += sizes
 
     # ------------------------------------------------------------------ marketing campaign
 
@@ -891,10 +688,7 @@ class SocialCommerceModel(mesa.Model):
 
     def group_sizes(self) -> pd.Series:
         """How many completed groups had each number of members, so far."""
-        sizes = np.flatnonzero(self._group_sizes)
-        return pd.Series(
-            self._group_sizes[sizes], index=pd.Index(sizes, name="members"), name="groups"
-        )
+        return self.group_buying.size_counts()
 
     def current_followers(self, creator: int) -> tuple[np.ndarray, np.ndarray]:
         """Return a creator's current followers and their trust in it today.
@@ -1015,6 +809,7 @@ class SocialCommerceModel(mesa.Model):
 
 
 BUILTIN_COMPONENTS: tuple[type[Component], ...] = (
+    GroupBuying,
     Livestreams,
     Returns,
     CrossBorder,
@@ -1123,25 +918,6 @@ class _PlatformParams:
     listed: np.ndarray
     feed_kind: tuple[str, ...]
     feed_reach: np.ndarray
-    group_enabled: np.ndarray
-    group_discount: np.ndarray
-    group_size: np.ndarray
-    group_capacity: np.ndarray
-    group_window: np.ndarray
-    group_preference: np.ndarray
-    group_saving_weight: np.ndarray
-    join_open_group: np.ndarray
-    group_share_to: np.ndarray
-    group_failure_penalty: np.ndarray
-    ladder_sizes: list[np.ndarray]
-    ladder_discounts: list[np.ndarray]
-    kanjia_enabled: np.ndarray
-    kanjia_share_to: np.ndarray
-    kanjia_click_prob: np.ndarray
-    kanjia_acquire_prob: np.ndarray
-    kanjia_first_cut: np.ndarray
-    kanjia_decay: np.ndarray
-    kanjia_max_cut: np.ndarray
 
     @property
     def n(self) -> int:
@@ -1156,8 +932,6 @@ class _PlatformParams:
             return np.array(values, dtype=dtype)
 
         cbec = arr([r.cross_border.enabled for r in rows], bool)
-        groups = [r.group_buying for r in rows]
-        kanjia = [g.kanjia for g in groups]
         return cls(
             names=names,
             search_weight=arr([r.search_weight for r in rows]),
@@ -1165,27 +939,4 @@ class _PlatformParams:
             listed=~world.catalogue.cross_border[None, :] | cbec[:, None],
             feed_kind=tuple(r.feed.kind for r in rows),
             feed_reach=arr([r.feed.reach for r in rows]),
-            group_enabled=arr([g.enabled for g in groups], bool),
-            group_discount=arr([g.discount if g.enabled else 0.0 for g in groups]),
-            group_size=arr([g.size for g in groups], np.int32),
-            group_capacity=arr([max([g.size, *g.price_ladder]) for g in groups], np.int32),
-            group_window=arr([g.window_days for g in groups], np.int32),
-            group_preference=arr([g.preference for g in groups]),
-            group_saving_weight=arr([g.saving_weight for g in groups]),
-            join_open_group=arr([g.join_open_group for g in groups]),
-            group_share_to=arr([g.share_to for g in groups], np.int64),
-            group_failure_penalty=arr([g.failure_penalty for g in groups], np.float32),
-            ladder_sizes=[arr(sorted(g.price_ladder), np.int64) for g in groups],
-            ladder_discounts=[
-                arr([g.price_ladder[k] for k in sorted(g.price_ladder)]) for g in groups
-            ],
-            kanjia_enabled=arr(
-                [g.enabled and k.enabled for g, k in zip(groups, kanjia, strict=True)], bool
-            ),
-            kanjia_share_to=arr([k.share_to for k in kanjia], np.int64),
-            kanjia_click_prob=arr([k.click_prob for k in kanjia]),
-            kanjia_acquire_prob=arr([k.acquire_prob for k in kanjia]),
-            kanjia_first_cut=arr([k.first_cut for k in kanjia]),
-            kanjia_decay=arr([k.decay for k in kanjia]),
-            kanjia_max_cut=arr([k.max_cut for k in kanjia]),
         )

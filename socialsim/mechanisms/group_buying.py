@@ -24,14 +24,30 @@ References
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import pandas as pd
 from scipy.special import expit
 
 from socialsim._csr import gather_rows
+from socialsim.columns import MetricColumn
+from socialsim.enums import Channel, Source
+from socialsim.mechanisms.component import Component, platform_values
+from socialsim.mechanisms.offers import Offers
 
-__all__ = ["ClosedGroups", "GroupBook", "group_choice", "kanjia_cut", "share_targets"]
+if TYPE_CHECKING:
+    from socialsim.day import Day
+
+__all__ = [
+    "ClosedGroups",
+    "GroupBook",
+    "GroupBuying",
+    "group_choice",
+    "kanjia_cut",
+    "share_targets",
+]
 
 
 def group_choice(
@@ -477,3 +493,296 @@ class GroupBook:
         for name in self._MEMBER_FIELDS:
             setattr(self, name, getattr(self, name)[~member_closing])
         return result
+
+
+class GroupBuying(Component):
+    """Group buying with price-cut sharing (kanjia), on the platforms that run it.
+
+    Parameters (each platform's ``group_buying`` section and its ``kanjia``):
+    ``enabled``, ``discount``, ``size``, ``window_days``, ``price_ladder``,
+    ``preference``, ``saving_weight``, ``join_open_group``, ``share_to``,
+    ``failure_penalty``; ``kanjia.enabled``, ``share_to``, ``click_prob``,
+    ``first_cut``, ``decay``, ``max_cut``, ``acquire_prob``. State: the open
+    groups (:class:`GroupBook`), the sizes of the completed ones, and each
+    consumer's group propensity (in ``model.state``).
+
+    Day by day (phase 7): each ordinary purchase on a group-buying platform may
+    become a group purchase (:meth:`claim`); group buyers pay the group price,
+    join an open group or open one, initiators share it with friends, who join
+    by the purchase logit, and send price-cut links (:meth:`buy`); groups that
+    are full ship at their final price, groups whose window ends short of
+    their size refund every member (:meth:`close`). It pays and ships through
+    the model's checkout, and its friends' purchases pass the cross-border
+    quota like any other.
+
+    Parameters
+    ----------
+    model : SocialCommerceModel
+    rng : numpy.random.Generator
+        The behaviour stream.
+
+    References
+    ----------
+    .. [1] Zhang et al., ICDE 2021 (the BeiBei log); Pinduoduo rules and
+       explainers (see the module docstring).
+    """
+
+    name = "group_buying"
+    columns = (
+        MetricColumn.count("groups_started", "groups opened today"),
+        MetricColumn.count("groups_completed", "groups that reached their size and shipped today"),
+        MetricColumn.count("groups_expired", "groups whose window ended short of their size"),
+        MetricColumn.count("group_members", "members of the groups completed today"),
+        MetricColumn.count("kanjia_clicks", "price-cut link clicks today"),
+        MetricColumn.count(
+            "users_acquired_shares",
+            "consumers who started using a platform through a shared group or price-cut link",
+        ),
+        MetricColumn.total(
+            "group_refunds_value", "RMB refunded in full to members of groups that expired today"
+        ),
+    )
+
+    def __init__(self, model: Any, config: Any = None, rng: Any = None) -> None:
+        super().__init__(model, config, rng)
+        cfg, names = model.config, model.world.platforms.names
+        groups = [cfg.platforms[name].group_buying for name in names]
+        kanjia = [g.kanjia for g in groups]
+
+        def values(path: str, dtype: Any = np.float64) -> np.ndarray:
+            return platform_values(cfg, names, f"group_buying.{path}", dtype)
+
+        self.enabled = values("enabled", bool)
+        #: the group price's discount on each platform (0 where there are no groups)
+        self.discount = np.where(self.enabled, values("discount"), 0.0)
+        self.size = values("size", np.int32)
+        self.capacity = np.array([max([g.size, *g.price_ladder]) for g in groups], np.int32)
+        self.window = values("window_days", np.int32)
+        self.preference = values("preference")
+        self.saving_weight = values("saving_weight")
+        self.join_open_group = values("join_open_group")
+        self.share_to = values("share_to", np.int64)
+        self.failure_penalty = values("failure_penalty", np.float32)
+        self.ladder_sizes = [np.array(sorted(g.price_ladder), np.int64) for g in groups]
+        self.ladder_discounts = [
+            np.array([g.price_ladder[k] for k in sorted(g.price_ladder)], np.float64)
+            for g in groups
+        ]
+        self.kanjia_enabled = self.enabled & np.array([k.enabled for k in kanjia], bool)
+        self.kanjia_share_to = values("kanjia.share_to", np.int64)
+        self.kanjia_click_prob = values("kanjia.click_prob")
+        self.kanjia_acquire_prob = values("kanjia.acquire_prob")
+        self.kanjia_first_cut = values("kanjia.first_cut")
+        self.kanjia_decay = values("kanjia.decay")
+        self.kanjia_max_cut = values("kanjia.max_cut")
+        self.book = GroupBook()
+        #: completed groups by number of members, so far
+        self.sizes = np.zeros(1, dtype=np.int64)
+
+    def size_counts(self) -> pd.Series:
+        """Return how many completed groups had each number of members, so far."""
+        sizes = np.flatnonzero(self.sizes)
+        return pd.Series(self.sizes[sizes], index=pd.Index(sizes, name="members"), name="groups")
+
+    def claim(self, day: Day, purchases: Offers) -> np.ndarray:
+        """Which of the ordinary purchases are made in a group instead."""
+        params, state = self, self.model.state
+        p = purchases.platform
+        c = purchases.consumer
+        can = (
+            params.enabled[p]
+            & (purchases.channel == Channel.SOLO)
+            & (purchases.source != Source.DAIGOU)
+        )
+        preference = np.where(can, params.preference[p], -np.inf)
+        return group_choice(
+            params.discount[p],
+            self.model.world.population.price_sensitivity[c],
+            state.group_propensity[c],
+            preference,
+            params.saving_weight[p],
+            self.rng,
+        )
+
+    def buy(self, day: Day, buyers: Offers) -> None:
+        """Group buyers join open groups or open their own; initiators share with friends."""
+        params, book, t, rng = self, self.book, day.step, self.rng
+        buyers = replace(
+            buyers,
+            channel=np.full(len(buyers), Channel.GROUP, dtype=np.int8),
+            discount=params.discount[buyers.platform].astype(np.float32),
+        )
+        paid = self.model.checkout.price(buyers)
+        self.model.checkout.pay(buyers, paid)
+
+        # Buyers who do not browse open groups start their own; browsers then fill open
+        # places (oldest groups first, today's new ones included) and start one if none is left.
+        browse = rng.random(len(buyers)) < params.join_open_group[buyers.platform]
+        openers = buyers.take(~browse)
+        new_groups = [self._open(openers, paid[~browse], t)]
+        self.model.campaign.remember_group_members(openers, new_groups[0])
+        browsers, browser_paid = buyers.take(browse), paid[browse]
+        place = book.match(
+            browsers.platform, browsers.product, rng, self.model.world.catalogue.n_products
+        )
+        # Nobody fills a place in a group they started themselves (windows over a day).
+        own = place >= 0
+        own[own] = book.initiator[book.rows(place[own])] == browsers.consumer[own]
+        place[own] = -1
+        has_place = place >= 0
+        book.join(
+            place[has_place],
+            browsers.consumer[has_place],
+            browsers.category[has_place],
+            browsers.source[has_place],
+            browser_paid[has_place],
+        )
+        self.model.campaign.remember_group_members(browsers.take(has_place), place[has_place])
+        openers = browsers.take(~has_place)
+        new_groups.append(self._open(openers, browser_paid[~has_place], t))
+        self.model.campaign.remember_group_members(openers, new_groups[1])
+        shared = np.concatenate(new_groups)
+        day.count["groups_started"] += int(shared.size)
+        self._share(shared, t, day, rng)
+        self._kanjia(shared, day, rng)
+
+    def _open(self, initiators: Offers, paid: np.ndarray, t: int) -> np.ndarray:
+        """Open a group for each initiator, paid at the group price, with the platform's rules."""
+        params = self
+        p = initiators.platform
+        return self.book.open(
+            platform=p,
+            product=initiators.product,
+            initiator=initiators.consumer,
+            category=initiators.category,
+            source=initiators.source,
+            paid=paid,
+            step=t,
+            window_days=params.window[p],
+            target=params.size[p],
+            capacity=params.capacity[p],
+        )
+
+    def _share(self, groups: np.ndarray, t: int, day: Day, rng: np.random.Generator) -> None:
+        """Share new groups with the initiators' friends, who join by the purchase logit."""
+        params, book, network = self, self.book, self.model.world.network
+        row = book.rows(groups)
+        initiator, platform = book.initiator[row], book.platform[row]
+        share, friend, entry = share_targets(
+            network.adjacency.indptr,
+            network.adjacency.indices,
+            network.strong,
+            initiator,
+            params.share_to[platform],
+            rng,
+        )
+        product = book.product[row][share]
+        category = self.model.world.catalogue.category[product]
+        invites = Offers.build(
+            friend,
+            category,
+            product,
+            Source.GROUP_SHARE,
+            network.adjacency.data[entry],
+            platform[share],
+            channel=Channel.GROUP,
+            discount=params.discount[platform[share]],
+            ref=groups[share],
+            has_need=self.model.state.need[friend, category],
+        )
+        bought, paid = self.model.checkout.decide(invites, np.zeros(len(invites), np.float32), rng)
+        joiners = invites.take(bought)
+        joiners, paid = self.model.cross_border.screen(day, joiners, paid)
+        day.count["users_acquired_shares"] += self.model.checkout.pay(joiners, paid)
+        joined = book.join(
+            joiners.ref.astype(np.int64),
+            joiners.consumer,
+            joiners.category,
+            joiners.source,
+            paid,
+        )
+        # Friends who accepted a group that filled meanwhile start one of their own.
+        late = ~joined
+        extra = self._open(joiners.take(late), paid[late], t)
+        day.count["groups_started"] += int(extra.size)
+
+    def _kanjia(self, groups: np.ndarray, day: Day, rng: np.random.Generator) -> None:
+        """Price-cut sharing: friends' clicks cut the initiator's price and bring new users."""
+        params, book, network, state = self, self.book, self.model.world.network, self.model.state
+        row = book.rows(groups)
+        on = (row >= 0) & params.kanjia_enabled[book.platform[np.maximum(row, 0)]]
+        if not on.any():
+            return
+        groups, row = groups[on], row[on]
+        platform = book.platform[row]
+        share, friend, _ = share_targets(
+            network.adjacency.indptr,
+            network.adjacency.indices,
+            network.strong,
+            book.initiator[row],
+            params.kanjia_share_to[platform],
+            rng,
+            strong_first=False,
+        )
+        click = rng.random(share.size) < params.kanjia_click_prob[platform[share]]
+        clicks = np.bincount(share[click], minlength=groups.size)
+        cut = kanjia_cut(
+            clicks,
+            params.kanjia_first_cut[platform],
+            params.kanjia_decay[platform],
+            params.kanjia_max_cut[platform],
+        )
+        book.add_price_cut(groups, cut)
+        day.count["kanjia_clicks"] += int(click.sum())
+        clicker, clicker_platform = friend[click], platform[share[click]]
+        newcomer = ~state.uses[clicker, clicker_platform]
+        acquired = newcomer & (
+            rng.random(clicker.size) < params.kanjia_acquire_prob[clicker_platform]
+        )
+        state.uses[clicker[acquired], clicker_platform[acquired]] = True
+        day.count["users_acquired_shares"] += int(acquired.sum())
+
+    def close(self, day: Day) -> None:
+        """Ship completed groups (refunding ladder and price-cut savings); refund expired ones."""
+        params, state, t = self, self.model.state, day.step
+        closed = self.book.close(t, params.ladder_sizes, params.ladder_discounts, params.discount)
+        done_member = closed.completed[closed.member_group]
+        group = closed.group[closed.member_group]
+        # Members who came through a sponsored post keep its creator, for attribution.
+        ref = self.model.campaign.group_creators(group, closed.consumer)
+        members = Offers.build(
+            closed.consumer,
+            closed.category,
+            closed.product[closed.member_group],
+            closed.source,
+            0.0,
+            closed.platform[closed.member_group],
+            channel=Channel.GROUP,
+            ref=ref,
+        )
+        # Completed: ship at the final price and give back any saving over what was paid.
+        shipped = members.take(done_member)
+        final = closed.final_price[done_member]
+        np.add.at(state.budget_left, shipped.consumer, closed.paid[done_member] - final)
+        self.model.checkout.ship(day, shipped, final.astype(np.float32), group[done_member])
+        # Expired: refund in full, reopen the need, release the quota; the initiator loses heart.
+        gone = ~done_member
+        refund = closed.paid[gone]
+        np.add.at(state.budget_left, closed.consumer[gone], refund)
+        state.need[closed.consumer[gone], closed.category[gone]] = True
+        self.model.cross_border.release(closed.consumer[gone], members.product[gone], refund)
+        penalty = params.failure_penalty[closed.platform]
+        failed = ~closed.completed
+        state.group_propensity[closed.initiator[failed]] *= penalty[failed]
+        ok = closed.completed
+        state.group_propensity[closed.initiator[ok]] = np.minimum(
+            1.0, state.group_propensity[closed.initiator[ok]] / penalty[ok]
+        )
+        day.count["groups_completed"] += int(ok.sum())
+        day.count["groups_expired"] += int(failed.sum())
+        day.count["group_members"] += int(closed.size[ok].sum())
+        day.total["group_refunds_value"] += float(refund.sum())
+        sizes = np.bincount(closed.size[ok])
+        if sizes.size > self.sizes.size:
+            self.sizes = np.pad(self.sizes, (0, sizes.size - self.sizes.size))
+        self.sizes[: sizes.size] += sizes

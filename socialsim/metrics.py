@@ -52,58 +52,25 @@ Every order goes through exactly one, so ``orders`` is the sum of the
 ``orders_<channel>`` columns on every step.
 """
 
-FUNNEL_COLUMNS: tuple[str, ...] = (
-    "open_needs",
-    "needs_opened",
-    "needs_lapsed",
-    "offers",
-    "kol_posts",
-    "koc_posts",
-)
-"""Counts of the step's funnel, in table order."""
+FUNNEL_COLUMNS: tuple[str, ...] = ("offers",)
+"""The funnel's column the checkout keeps: offers made today, before the decision.
 
-MECHANISM_COUNTS: tuple[str, ...] = (
-    "promotions_started",
-    "exposures_search",
-    "exposures_feed_social",
-    "exposures_feed_algorithmic",
-)
-"""Per-step counts of the mechanisms, in table order (see the README for each)."""
+The mechanisms' own funnel columns (needs, posts, exposures) are declared by
+their components.
+"""
+
+MECHANISM_COUNTS: tuple[str, ...] = ()
+"""Kept for compatibility: every mechanism now declares its own columns (empty)."""
 
 MECHANISM_TOTALS: tuple[str, ...] = ()
-"""Per-step RMB totals of the mechanisms that are not components yet, in table order."""
-
-# Levels among the mechanisms' columns: the state at the end of the day.
-_LEVELS = frozenset(
-    {
-        "open_needs",
-        "members",
-        "kol_followers",
-        "store_owners",
-        "deepest_tree",
-        "pyramid_trees",
-        "recruiting_income_share",
-    }
-)
-
-
-def _declared(names: tuple[str, ...] | dict[str, str], dtype: str = "") -> list[MetricColumn]:
-    items = names.items() if isinstance(names, dict) else ((n, dtype) for n in names)
-    level = Aggregate.LEVEL
-    return [
-        MetricColumn(name, kind, level if name in _LEVELS else Aggregate.FLOW)  # type: ignore[arg-type]
-        for name, kind in items
-    ]
-
+"""Kept for compatibility: every mechanism now declares its own columns (empty)."""
 
 BUILTIN_COLUMNS: tuple[MetricColumn, ...] = (
-    *_declared(FUNNEL_COLUMNS, "int64"),
-    *_declared(MECHANISM_COUNTS, "int64"),
-    *_declared(MECHANISM_TOTALS, "float64"),
+    MetricColumn.count("offers", "offers made today, from every source, before the decision"),
 )
-"""The columns of the built-in mechanisms that are not components yet, after the core ones.
+"""The checkout's own column, after the core ones; every mechanism declares its own.
 
-The components declare theirs (:data:`socialsim.model.MECHANISM_COLUMNS` has them all).
+:data:`socialsim.model.MECHANISM_COLUMNS` has them all, in the step table's order.
 """
 
 

@@ -39,7 +39,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from functools import cached_property
 from importlib.metadata import version
 from typing import Any
@@ -51,7 +50,6 @@ import pandas as pd
 from tqdm import tqdm
 
 from socialsim import _threads, plugins
-from socialsim._arrays import column_counts, distinct, row_max, take_at
 from socialsim._csr import entry_rows
 from socialsim._version import __version__
 from socialsim.agents import KOL, ConsumerAgents
@@ -59,40 +57,29 @@ from socialsim.checkout import Checkout, per_need
 from socialsim.columns import MetricColumn
 from socialsim.config.schema import ModelConfig
 from socialsim.day import Day
-from socialsim.enums import Channel, InfluencerKind, ShopperStatus, Source
+from socialsim.enums import ShopperStatus
 from socialsim.mechanisms.audience import Audience
 from socialsim.mechanisms.campaign import Campaign
 from socialsim.mechanisms.component import Component
-from socialsim.mechanisms.cross_border import CrossBorder
+from socialsim.mechanisms.cross_border import CrossBorder, listings
 from socialsim.mechanisms.daigou import Daigou
-from socialsim.mechanisms.feeds import (
-    algorithmic_feed_offers,
-    popular_products,
-    social_feed_offers,
-)
+from socialsim.mechanisms.feeds import Feeds
 from socialsim.mechanisms.group_buying import GroupBuying
 from socialsim.mechanisms.livestream import Livestreams
 from socialsim.mechanisms.membership import Membership
-from socialsim.mechanisms.needs import renew_budgets, update_needs
+from socialsim.mechanisms.needs import Needs
 from socialsim.mechanisms.offers import Offers
-from socialsim.mechanisms.posts import draw_posts, post_offers
-from socialsim.mechanisms.pricing import PriceBook
+from socialsim.mechanisms.posts import CreatorPosts
+from socialsim.mechanisms.pricing import PriceBook, Pricing
 from socialsim.mechanisms.resellers import MicroStores
 from socialsim.mechanisms.returns import Returns
-from socialsim.mechanisms.word_of_mouth import (
-    FriendSignals,
-    bought_lately,
-    friend_signals,
-    word_of_mouth_offers,
-)
+from socialsim.mechanisms.search import Search
+from socialsim.mechanisms.word_of_mouth import WordOfMouth
 from socialsim.metrics import (
     BUILTIN_COLUMNS,
-    OrderLog,
-    PlatformRecorder,
-    StepRecorder,
-    TierRecorder,
 )
-from socialsim.state import NEVER, ConsumerState
+from socialsim.recording import Recording
+from socialsim.state import ConsumerState
 from socialsim.world.memory import check_memory
 from socialsim.world.world import World, build_world
 
@@ -197,56 +184,38 @@ class SocialCommerceModel(mesa.Model):
             *MECHANISM_COLUMNS,
             *(column for c in self.components for column in c.columns),
         )
-        self._recorder = StepRecorder(self.world.population.tier_counts(), columns=self.columns)
-        self.order_log = OrderLog(self.world.catalogue.category_names, self.world.platforms.names)
-
-        self._params = _PlatformParams.of(self.config, self.world)
-        rows = [self.config.platforms[name] for name in self._params.names]
-        n_products = self.world.catalogue.n_products
-        self._n_products = n_products
-        self._prices = PriceBook(
-            base_price=self.world.catalogue.price.astype(np.float64),
-            price_level=np.array([r.price_level for r in rows]),
-            made_to_order=self.world.catalogue.made_to_order,
-            promo_rate=np.array([r.promotions.rate for r in rows], dtype=np.float32),
-            promo_depth=np.array([r.promotions.depth for r in rows]),
-            promo_days=np.array([r.promotions.days for r in rows], dtype=np.int32),
-            c2m_thresholds=[np.array(r.c2m.thresholds if r.c2m.enabled else ()) for r in rows],
-            c2m_discounts=[np.array(r.c2m.discounts if r.c2m.enabled else ()) for r in rows],
-        )
-        self.membership = Membership(self, rng=self._behaviour_rng)
-        self.cross_border = CrossBorder(self, rng=self._behaviour_rng)
-        self.daigou = Daigou(self, rng=self._behaviour_rng)
-        self.campaign = Campaign(self, rng=self._behaviour_rng)
-        self.group_buying = GroupBuying(self, rng=self._behaviour_rng)
-        # C2M thresholds are per 10,000 consumers: each order counts as this many units.
-        self._units_per_order = 1e4 / self.world.n_consumers
-        # Popularity for algorithmic feeds: sales with a ten-day memory.
-        self._recent_sales = np.zeros((self._params.n, n_products), dtype=np.float64)
-        self._sales_decay = 0.9
-        self._platform_recorder = PlatformRecorder(self._params.names)
-        self._tier_recorder = TierRecorder(
-            self.world.population.tier, self.world.population.n_tiers
-        )
-        # Who has had at least one feed offer so far, for the per-tier table.
-        self._feed_reached = np.zeros(self.world.n_consumers, dtype=bool)
-        self._feed_reached_by_tier = np.zeros(self.world.population.n_tiers, dtype=np.int64)
-
-        # Returns and settlement; order ids number shipped orders (rows of the order log).
-        self.returns = Returns(self, rng=self._behaviour_rng)
-        # Livestream audiences: followers and prospective followers in one matrix, with
-        # today's trust and who currently follows, both changed by the sessions.
+        # Which products each platform lists, and how often its draws land on an import.
+        self.import_share, self.listed = listings(self.config, self.world)
+        # Creators' followers and their trust: posts, livestreams and the campaign reach them.
         self.audience = Audience.of(self.world.influencers)
-        self.livestream = Livestreams(self, rng=self._behaviour_rng, draw_rng=self._livestream_rng)
-        # Micro-stores (their activity factor is drawn from the behaviour stream here).
-        self.stores = MicroStores(self, rng=self._behaviour_rng)
+
+        # The built-in mechanisms, each a component that owns its parameters, state and
+        # columns. They draw from the behaviour stream (the livestreams' sessions from their
+        # own), each where it always has: the micro-stores' selling activity when built,
+        # the others during the day.
+        behaviour = self._behaviour_rng
+        self.needs = Needs(self, rng=behaviour)
+        self.pricing = Pricing(self, rng=behaviour)
+        self.posts = CreatorPosts(self, rng=behaviour)
+        self.word_of_mouth = WordOfMouth(self, rng=behaviour)
+        self.feeds = Feeds(self, rng=behaviour)
+        self.search = Search(self, rng=behaviour)
+        self.membership = Membership(self, rng=behaviour)
+        self.cross_border = CrossBorder(self, rng=behaviour)
+        self.daigou = Daigou(self, rng=behaviour)
+        self.campaign = Campaign(self, rng=behaviour)
+        self.group_buying = GroupBuying(self, rng=behaviour)
+        self.returns = Returns(self, rng=behaviour)
+        self.livestream = Livestreams(self, rng=behaviour, draw_rng=self._livestream_rng)
+        self.stores = MicroStores(self, rng=behaviour)
 
         # The checkout prices, decides, charges and ships for every channel; what hears of
-        # shipped orders, in this order:
+        # shipped orders, in this order (then the plug-ins):
         self.checkout = Checkout(
             self,
             shipped=[
-                self._count_sales,
+                self.feeds.shipped,
+                self.pricing.shipped,
                 self.cross_border.shipped,
                 self.membership.shipped,
                 self.campaign.shipped,
@@ -254,6 +223,8 @@ class SocialCommerceModel(mesa.Model):
                 self.stores.shipped,
             ],
         )
+        self.recording = Recording(self, self.columns)
+        self.order_log = self.recording.orders
 
         eager = self.world.n_consumers <= self.config.agents.eager_consumer_limit
         self.kols = [KOL(self, k) for k in range(self.world.influencers.n_kols)]
@@ -268,110 +239,58 @@ class SocialCommerceModel(mesa.Model):
     def step(self) -> None:
         """Advance one day (see the module docstring for the phases)."""
         started = time.perf_counter()
-        t = self.steps  # Mesa has already counted this step
-        cfg = self.config.behaviour
-        world, state, rng = self.world, self.state, self._behaviour_rng
-        catalogue = world.catalogue
-        day = Day.start(t, world.population.n_tiers, self.columns)
+        day = Day.start(self.steps, self.world.population.n_tiers, self.columns)  # Mesa counted it
+        threaded = _threads.use_threads(self.world.n_consumers)
 
-        # Who bought what lately changes only when today's orders ship (phase 7): on
-        # large worlds a second thread looks it up while phases 1 and 2 run.
-        threaded = _threads.use_threads(world.n_consumers)
-        lately = _threads.run_later(
-            threaded, bought_lately, state.last_purchase_step, t, cfg.word_of_mouth_days
-        )
+        # 1. needs, budgets, quotas, prices, memberships; earlier orders are returned or kept
+        for mechanism in (
+            self.word_of_mouth,  # looks up who bought lately, on a second thread if large
+            self.needs,
+            self.cross_border,
+            self.pricing,
+            self.membership,
+            self.returns,
+            *self.components,
+        ):
+            mechanism.start_day(day)
 
-        # 1. needs, budgets, quotas, memberships, prices; earlier orders are returned or kept
-        renew_budgets(state, t, cfg.budget_period_days)
-        self.cross_border.start_day(day)
-        opened, lapsed = update_needs(
-            state, catalogue.need_rate, cfg.need_patience_days, rng, catalogue.durable
-        )
-        day.count["promotions_started"] = self._prices.advance(t, rng)
-        self.membership.start_day(day)
-        self.returns.start_day(day)
-        for component in self.components:
-            component.start_day(day)
-
-        # 2. content: posts reach current followers, with today's trust
-        posts = draw_posts(
-            world.influencers,
-            catalogue,
-            state,
-            t,
-            cfg.word_of_mouth_days,
-            rng,
-            kol_platform=world.platforms.kol_platform,
-            imported_share=self._params.import_share,
-        )
-        content = post_offers(
-            posts,
-            world.influencers,
-            catalogue,
-            state,
-            cfg.post_sparks_need,
-            rng,
-            follows=self.audience.matrix,
-            trust=self.audience.trust,
-            active=self.audience.active,
-        )
-        sponsored = self.campaign.content(day)
+        # 2. content: posts reach current followers with today's trust; sponsored posts
+        content = [self.posts.content(day), self.campaign.content(day)]
+        content += [o for c in self.components if (o := c.content(day)) is not None]
         # Today's livestreams only read the state that phases 3 and 4 read.
         livestreams = _threads.run_later(threaded, self.livestream.draw)
 
         # 3. word of mouth and feeds, for every open need (after posts may have sparked some)
-        need_consumer, need_category = _open_needs(state.need)
-        signals = friend_signals(
-            world.network.adjacency,
-            state.last_purchase_step,
-            state.last_product,
-            t,
-            cfg.word_of_mouth_days,
-            need_consumer,
-            need_category,
-            rng,
-            tie_total=world.network.tie_strength,
-            lately=lately.result(),
-        )
-        friend = np.maximum(signals.friend, 0)
-        friend_platform = np.maximum(take_at(state.last_platform, friend, need_category), 0)
-        friends = word_of_mouth_offers(need_consumer, need_category, signals, friend_platform)
-        # Which platforms each need's consumer uses: one row take serves feeds and search.
-        need_uses = state.uses.take(need_consumer, axis=0)
-        feeds = self._feed_offers(need_consumer, need_category, need_uses, signals, rng)
+        needs = self.needs.open(day)
+        signals = self.word_of_mouth.signals(day, needs)
+        friends = self.word_of_mouth.friend_offers(needs, signals)
+        feeds = self.feeds.feed_offers(day, needs, signals)
 
         # 4. search, by consumers who already shop online, on one of their platforms
-        search = self._search_offers(need_consumer, need_category, need_uses, rng)
+        search = self.search.search_offers(day, needs)
 
-        # 5. livestream sessions and store owners' promotions, which may meet no open need
-        # (a livestream offer stands only for a viewer with a need or an impulse to buy)
+        # 5. livestream sessions, daigou and store owners' promotions (which may meet no
+        # open need; a livestream offer stands only for a viewer with a need or an impulse)
         live = self.livestream.open(livestreams.result(), day)
-        daigou = self.daigou.offers(day)
-        store = self.stores.offers(day)
-        more = [o for c in self.components if (o := c.offers(day)) is not None]
+        more = [self.daigou.offers(day), self.stores.offers(day)]
+        more += [o for c in self.components if (o := c.offers(day)) is not None]
 
         # 6. decide: offers convert by the logit, one purchase per need, within budget
-        offers = Offers.concat(
-            [content, sponsored, friends, *feeds, search, live, daigou, store, *more]
-        )
-        by_count = cfg.conversion.social_proof == "count"
+        offers = Offers.concat([*content, friends, *feeds, search, live, *more])
+        by_count = self.config.behaviour.conversion.social_proof == "count"
         social_proof = per_need(
             signals.social_count if by_count else signals.social_share,
-            need_consumer,
-            need_category,
+            needs.consumer,
+            needs.category,
             offers,
             self._need_scratch,
         )
-        bought, paid = self.checkout.decide(offers, social_proof, rng)
+        bought, paid = self.checkout.decide(offers, social_proof, self._behaviour_rng)
         purchases = offers.take(bought)
         day.count["offers"] = len(offers)
-        for source in (Source.SEARCH, Source.FEED_SOCIAL, Source.FEED_ALGORITHMIC):
-            day.count[f"exposures_{source.name.lower()}"] = int(
-                np.count_nonzero(offers.source == source)
-            )
-        self._count_tier_offers(offers, day)
+        self.recording.count_offers(day, offers)
 
-        # 7. settle: stock, quota, group or solo, pay; groups open, are shared, fill and close
+        # 7. settle: stock, quota, fees, group or solo, pay; groups open, are shared, close
         purchases, paid = self.livestream.serve_stock(day, purchases, paid)
         purchases, paid = self.cross_border.screen(day, purchases, paid)
         paid = self.daigou.charge_fees(day, purchases, paid)
@@ -383,187 +302,20 @@ class SocialCommerceModel(mesa.Model):
         self.group_buying.close(day)
 
         # 8. after the sale: followers, memberships, store recruitment, regulators
-        self.livestream.after_sale(day)
-        self.membership.after_sale(day)
-        self.stores.after_sale(day)
-        for component in self.components:
-            component.after_sale(day)
+        for mechanism in (self.livestream, self.membership, self.stores, *self.components):
+            mechanism.after_sale(day)
 
         # 9. record
-        kol_posts = int(
-            np.count_nonzero(world.influencers.kind[posts.creator] == InfluencerKind.KOL)
-        )
-        day.count.update(
-            open_needs=int(need_consumer.size),
-            needs_opened=opened,
-            needs_lapsed=lapsed,
-            kol_posts=kol_posts,
-            koc_posts=len(posts) - kol_posts,
-        )
-        self.livestream.end_day(day)
-        self.membership.end_day(day)
-        self.stores.end_day(day)
-        for component in self.components:
-            component.end_day(day)
-        self._record(day)
+        for mechanism in (
+            self.livestream,
+            self.membership,
+            self.stores,
+            self.feeds,
+            *self.components,
+        ):
+            mechanism.end_day(day)
+        self.recording.record(day)
         self.step_seconds += time.perf_counter() - started
-
-    # ------------------------------------------------------------------ phases
-
-    def _search_offers(
-        self,
-        consumer: np.ndarray,
-        category: np.ndarray,
-        uses: np.ndarray,
-        rng: np.random.Generator,
-    ) -> Offers:
-        """Online consumers browse one of their platforms, chosen by search weight.
-
-        `uses` holds each need's row of ``state.uses``.
-        """
-        state, params = self.state, self._params
-        online = np.flatnonzero(state.status.take(consumer) != ShopperStatus.OFFLINE)
-        consumer, category = consumer.take(online), category.take(online)
-        # A platform drawn in proportion to search weight among those used, column by
-        # column: NumPy reduces the short axis of an (m, P) array slowly.
-        cum, running = [], np.zeros(consumer.size)
-        for p in range(params.n):
-            running = running + uses[:, p].take(online) * params.search_weight[p]
-            cum.append(running)
-        total = running
-        target = rng.random(consumer.size) * total
-        platform = np.zeros(consumer.size, dtype=np.int64)
-        for column in cum:
-            platform += target >= column
-        np.minimum(platform, params.n - 1, out=platform)
-        product = self.world.catalogue.random_listed(category, params.import_share[platform], rng)
-        ok = (total > 0) & (product >= 0)
-        return Offers.build(
-            consumer[ok], category[ok], product[ok], Source.SEARCH, 0.0, platform[ok]
-        )
-
-    def _feed_offers(
-        self,
-        consumer: np.ndarray,
-        category: np.ndarray,
-        uses: np.ndarray,
-        signals: FriendSignals,
-        rng: np.random.Generator,
-    ) -> list[Offers]:
-        """Each platform's feed shows its users a product for an open need.
-
-        `uses` holds each need's row of ``state.uses``.
-        """
-        params, catalogue = self._params, self.world.catalogue
-        out = []
-        for p in range(params.n):
-            kind = params.feed_kind[p]
-            if kind == "none":
-                continue
-            # one index array and takes: cheaper than several boolean masks over the needs
-            on = np.flatnonzero(uses[:, p])
-            if kind == "social":
-                out.append(
-                    social_feed_offers(
-                        consumer.take(on),
-                        category.take(on),
-                        signals.product.take(on),
-                        signals.tie_weight.take(on),
-                        p,
-                        params.feed_reach[p],
-                        params.listed[p],
-                        rng,
-                    )
-                )
-            else:
-                popularity = popular_products(self._recent_sales[p], params.listed[p])
-                out.append(
-                    algorithmic_feed_offers(
-                        consumer.take(on),
-                        category.take(on),
-                        popularity,
-                        catalogue.category_start,
-                        catalogue.category_size,
-                        p,
-                        params.feed_reach[p],
-                        rng,
-                    )
-                )
-        return out
-
-    def _count_sales(self, day: Day, orders: Offers, price: np.ndarray) -> None:
-        """Count shipped orders for the algorithmic feeds' popularity and for C2M volumes."""
-        np.add.at(self._recent_sales, (orders.platform, orders.product), 1.0)
-        aggregated = (orders.channel == Channel.GROUP) | (orders.channel == Channel.LIVESTREAM)
-        self._prices.add_volume(
-            orders.platform[aggregated],
-            orders.product[aggregated],
-            np.full(int(aggregated.sum()), self._units_per_order),
-        )
-
-    # ------------------------------------------------------------------ marketing campaign
-
-    def _count_tier_offers(self, offers: Offers, day: Day) -> None:
-        """Count the day's offers and feed offers by tier; mark whom a feed reached."""
-        tier = self.world.population.tier
-        feed = (offers.source == Source.FEED_SOCIAL) | (offers.source == Source.FEED_ALGORITHMIC)
-        n = day.n_tiers + 1
-        offer_tier = tier.take(offers.consumer)
-        day.tier_offers = np.bincount(offer_tier, minlength=n)[1:]
-        day.tier_feed_offers = np.bincount(offer_tier[feed], minlength=n)[1:]
-        reached = offers.consumer[feed]
-        fresh = distinct(reached[~self._feed_reached[reached]])
-        self._feed_reached[fresh] = True
-        self._feed_reached_by_tier += np.bincount(tier[fresh], minlength=n)[1:]
-
-    def _record(self, day: Day) -> None:
-        state, world = self.state, self.world
-        orders = day.concat_orders()
-        n_orders = orders["buyer"].size
-        # Members are few: listed platform by platform, once, for every count below.
-        member_lists = self.membership.member_lists
-        if self.config.run.record_orders and n_orders:
-            self.order_log.append(
-                step=np.full(n_orders, day.step, dtype=np.int32),
-                tier=world.population.tier[orders["buyer"]],
-                **orders,
-            )
-        self._recorder.record(
-            day.step,
-            price=orders["price_paid"],
-            channel=orders["channel"],
-            source=orders["source"],
-            buyer=orders["buyer"],
-            new_buyers=self.checkout.new_buyers_today,
-            customers_by_tier=self.checkout.customers_by_tier,
-            counts={**day.count, **day.total},
-        )
-        self._platform_recorder.record(
-            day.step,
-            platform=orders["platform"],
-            price=orders["price_paid"],
-            buyer=orders["buyer"],
-            users=column_counts(state.uses),
-            active_users=column_counts(state.last_order_step >= day.step - 29),
-            members=np.array([len(m) for m in member_lists], dtype=np.int64),
-        )
-        members = distinct(np.concatenate(member_lists))
-        active = row_max(state.last_order_step[members], initial=int(NEVER)) >= day.step - 29
-        self._tier_recorder.record(
-            day.step,
-            buyer=orders["buyer"],
-            price=orders["price_paid"],
-            source=orders["source"],
-            offers=day.tier_offers,
-            feed_offers=day.tier_feed_offers,
-            customers=self.checkout.customers_by_tier,
-            member_gmv=day.tier_member_gmv,
-            feed_reached=self._feed_reached_by_tier,
-            members=members,
-            active_members=members[active],
-        )
-        self.checkout.new_buyers_today = 0
-        self._recent_sales *= self._sales_decay
 
     # ------------------------------------------------------------------ running
 
@@ -663,28 +415,15 @@ class SocialCommerceModel(mesa.Model):
         return self.campaign.category
 
     @property
-    def listed(self) -> np.ndarray:
-        """Which products each platform lists, shape (platforms, products).
-
-        Imports are listed only where the platform sells cross-border.
-        """
-        return self._params.listed
-
-    @property
-    def import_share(self) -> np.ndarray:
-        """Per platform, the share of product draws that land on an import (0 without CBEC)."""
-        return self._params.import_share
-
-    @property
     def prices(self) -> PriceBook:
         """Today's prices: ``prices.price[platform, product]``, set each morning."""
-        return self._prices
+        return self.pricing.book
 
     # ------------------------------------------------------------------ results
 
     def step_metrics(self) -> pd.DataFrame:
         """One row per step run so far; see :mod:`socialsim.metrics` for the columns."""
-        return self._recorder.frame()
+        return self.recording.steps.frame()
 
     def group_sizes(self) -> pd.Series:
         """How many completed groups had each number of members, so far."""
@@ -705,7 +444,7 @@ class SocialCommerceModel(mesa.Model):
         See :data:`socialsim.metrics.PLATFORM_COLUMNS`; ``active_users`` bought
         on the platform in the last 30 days.
         """
-        return self._platform_recorder.frame()
+        return self.recording.platforms.frame()
 
     def tier_metrics(self) -> pd.DataFrame:
         """One row per step and city tier: consumers, customers, orders, feeds, memberships.
@@ -716,7 +455,7 @@ class SocialCommerceModel(mesa.Model):
         platform, at the end of the step) who placed an order that shipped in
         the 30 days up to and including the step.
         """
-        return self._tier_recorder.frame()
+        return self.recording.tiers.frame()
 
     def campaign_creators(self) -> pd.DataFrame:
         """Return the creators a campaign can sponsor, with what it bought from each so far.
@@ -746,7 +485,7 @@ class SocialCommerceModel(mesa.Model):
 
     def summary(self) -> dict[str, Any]:
         """Run totals and provenance: seed, config hash, versions, wall time."""
-        rows = self._recorder.rows
+        rows = self.recording.steps.rows
         tiers = self.world.population.tier_counts()
         n_tiers = tiers.size
         # the step table's column sums, without building it (as pandas sums: pairwise)
@@ -809,16 +548,22 @@ class SocialCommerceModel(mesa.Model):
 
 
 BUILTIN_COMPONENTS: tuple[type[Component], ...] = (
-    GroupBuying,
+    Needs,
+    Pricing,
+    CreatorPosts,
+    WordOfMouth,
+    Feeds,
+    Search,
     Livestreams,
-    Returns,
-    CrossBorder,
-    Membership,
     Daigou,
     MicroStores,
+    GroupBuying,
+    CrossBorder,
+    Membership,
+    Returns,
     Campaign,
 )
-"""The built-in mechanisms that are components (the others are wired in the model still)."""
+"""The built-in mechanisms, in the order of the day; their columns follow in this order."""
 
 MECHANISM_COLUMNS: tuple[MetricColumn, ...] = (
     *BUILTIN_COLUMNS,
@@ -897,46 +642,3 @@ def _seed_source(
     if isinstance(rng, np.random.Generator):
         return None, rng
     raise TypeError(f"rng must be an int, a SeedSequence or a Generator, got {type(rng).__name__}")
-
-
-def _open_needs(need: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``np.nonzero(need)`` for the (n, C) need table, in the same (row-major) order, faster."""
-    flat = np.flatnonzero(need)
-    # Division by a scalar is several times faster than np.divmod, which also takes the
-    # remainder by division.
-    consumer = flat // need.shape[1]
-    return consumer, flat - consumer * need.shape[1]
-
-
-@dataclass(frozen=True, eq=False)
-class _PlatformParams:
-    """The platforms' config as arrays indexed by platform, for vectorised lookups."""
-
-    names: tuple[str, ...]
-    search_weight: np.ndarray
-    import_share: np.ndarray
-    listed: np.ndarray
-    feed_kind: tuple[str, ...]
-    feed_reach: np.ndarray
-
-    @property
-    def n(self) -> int:
-        return len(self.names)
-
-    @classmethod
-    def of(cls, config: ModelConfig, world: World) -> _PlatformParams:
-        names = world.platforms.names
-        rows = [config.platforms[name] for name in names]
-
-        def arr(values: list[Any], dtype: type = np.float64) -> np.ndarray:
-            return np.array(values, dtype=dtype)
-
-        cbec = arr([r.cross_border.enabled for r in rows], bool)
-        return cls(
-            names=names,
-            search_weight=arr([r.search_weight for r in rows]),
-            import_share=np.where(cbec, [r.cross_border.search_share for r in rows], 0.0),
-            listed=~world.catalogue.cross_border[None, :] | cbec[:, None],
-            feed_kind=tuple(r.feed.kind for r in rows),
-            feed_reach=arr([r.feed.reach for r in rows]),
-        )

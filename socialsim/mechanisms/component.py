@@ -11,6 +11,8 @@ hook                      when, and what it may do
 ``start_day(day)``        phase 1, after the built-in start of the day: budgets renewed,
                           needs opened, today's prices set (``model.prices.price`` may be
                           changed for today: it is recomputed every morning), returns settled
+``content(day)``          phase 2, after the built-in posts: return offers that reach followers
+                          (before word of mouth, so a post may spark a need others then meet)
 ``offers(day)``           phase 5, after the built-in offers: return more offers for today's
                           decision (:class:`~socialsim.mechanisms.offers.Offers`); they are
                           priced and decided like every other
@@ -124,6 +126,10 @@ class Component:
 
     def start_day(self, day: Day) -> None:
         """Phase 1: the day has begun (prices set, returns settled)."""
+
+    def content(self, day: Day) -> Offers | None:
+        """Phase 2: offers of content that reaches followers (posts), or None."""
+        return None
 
     def offers(self, day: Day) -> Offers | None:
         """Phase 5: more offers for today's decision, or None."""

@@ -14,12 +14,20 @@ References
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from socialsim._random import bernoulli_from_bytes, byte_levels
+from socialsim.columns import MetricColumn
+from socialsim.mechanisms.component import Component
 from socialsim.state import NEVER, ConsumerState
 
-__all__ = ["renew_budgets", "update_needs"]
+if TYPE_CHECKING:
+    from socialsim.day import Day
+
+__all__ = ["Needs", "OpenNeeds", "open_needs", "renew_budgets", "update_needs"]
 
 
 #: Rows of the need table updated at a time (measured: a fifth faster than all at once at 1M).
@@ -113,3 +121,82 @@ def renew_budgets(state: ConsumerState, step: int, period_days: int) -> bool:
         state.budget_left[:] = state.monthly_budget
         return True
     return False
+
+
+def open_needs(need: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Return ``np.nonzero(need)`` for the (n, C) need table, in the same (row-major) order.
+
+    Examples
+    --------
+    >>> consumer, category = open_needs(np.array([[False, True], [True, True]]))
+    >>> consumer.tolist(), category.tolist()
+    ([0, 1, 1], [1, 0, 1])
+    """
+    flat = np.flatnonzero(need)
+    # Division by a scalar is several times faster than np.divmod, which also takes the
+    # remainder by division.
+    consumer = flat // need.shape[1]
+    return consumer, flat - consumer * need.shape[1]
+
+
+@dataclass(frozen=True, eq=False)
+class OpenNeeds:
+    """Today's open needs, as word of mouth, feeds and search see them (phase 3).
+
+    Attributes
+    ----------
+    consumer, category : ndarray of int
+        One entry per open need.
+    uses : ndarray of bool, shape (needs, platforms)
+        The platforms each need's consumer uses (one row take serves feeds and search).
+    """
+
+    consumer: np.ndarray
+    category: np.ndarray
+    uses: np.ndarray
+
+    @property
+    def size(self) -> int:
+        """The number of open needs."""
+        return int(self.consumer.size)
+
+
+class Needs(Component):
+    """Needs and budgets: budgets renew each period, needs open and lapse each day.
+
+    Parameters: ``behaviour.budget_period_days``, ``need_patience_days`` and
+    the categories' ``need_rate`` and ``durable``. Day by day: budgets renew
+    and needs open and lapse (start of the day); after posts have sparked some,
+    today's open needs are listed for word of mouth, feeds and search (:meth:`open`).
+
+    References
+    ----------
+    .. [1] Pinduoduo annual results (see the module docstring).
+    """
+
+    name = "needs"
+    columns = (
+        MetricColumn.count(
+            "open_needs", "needs open when word of mouth, feeds and search run", level=True
+        ),
+        MetricColumn.count("needs_opened", "needs that arose today"),
+        MetricColumn.count("needs_lapsed", "needs that lapsed unmet today"),
+    )
+
+    def start_day(self, day: Day) -> None:
+        """Renew budgets at the start of each period, then open and lapse needs."""
+        state, catalogue = self.model.state, self.model.world.catalogue
+        behaviour = self.model.config.behaviour
+        renew_budgets(state, day.step, behaviour.budget_period_days)
+        opened, lapsed = update_needs(
+            state, catalogue.need_rate, behaviour.need_patience_days, self.rng, catalogue.durable
+        )
+        day.count["needs_opened"] = opened
+        day.count["needs_lapsed"] = lapsed
+
+    def open(self, day: Day) -> OpenNeeds:
+        """List today's open needs (and count them)."""
+        state = self.model.state
+        consumer, category = open_needs(state.need)
+        day.count["open_needs"] = int(consumer.size)
+        return OpenNeeds(consumer, category, state.uses.take(consumer, axis=0))

@@ -20,6 +20,7 @@ References
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 from scipy import sparse
@@ -27,13 +28,18 @@ from scipy import sparse
 from socialsim._arrays import take_at
 from socialsim._csr import gather_rows
 from socialsim._random import bernoulli_from_bytes, byte_levels
+from socialsim.columns import MetricColumn
 from socialsim.enums import InfluencerKind, Source
+from socialsim.mechanisms.component import Component
 from socialsim.mechanisms.offers import Offers
 from socialsim.state import NEVER, ConsumerState, latest_purchase
 from socialsim.world.catalogue import Catalogue
 from socialsim.world.influencers import Influencers
 
-__all__ = ["Posts", "draw_posts", "post_offers"]
+if TYPE_CHECKING:
+    from socialsim.day import Day
+
+__all__ = ["CreatorPosts", "Posts", "draw_posts", "post_offers"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -210,3 +216,57 @@ def post_offers(
     )
     offers.source[is_kol] = Source.KOL
     return offers
+
+
+class CreatorPosts(Component):
+    """KOLs' posts and KOCs' reviews, which reach their current followers (phase 2).
+
+    Parameters: ``influencers.{koc_post_rate, koc_post_reach, ...}`` (in the
+    world's creators), ``behaviour.word_of_mouth_days`` and
+    ``post_sparks_need``. Each day creators post (a KOL a product of its home
+    platform, a KOC its latest purchase, honestly reviewed); current
+    followers who see a post get an offer carrying today's trust, and a post
+    may spark a need (:meth:`content`).
+
+    References
+    ----------
+    .. [1] pkmarketing; eac-consulting; Azoya (see the module docstring).
+    """
+
+    name = "posts"
+    columns = (
+        MetricColumn.count("kol_posts", "posts by KOLs today"),
+        MetricColumn.count("koc_posts", "reviews by KOCs today"),
+    )
+
+    def content(self, day: Day) -> Offers:
+        """Creators post; their current followers who see a post get an offer."""
+        model, rng = self.model, self.rng
+        world, state, behaviour = model.world, model.state, model.config.behaviour
+        posts = draw_posts(
+            world.influencers,
+            world.catalogue,
+            state,
+            day.step,
+            behaviour.word_of_mouth_days,
+            rng,
+            kol_platform=world.platforms.kol_platform,
+            imported_share=model.import_share,
+        )
+        offers = post_offers(
+            posts,
+            world.influencers,
+            world.catalogue,
+            state,
+            behaviour.post_sparks_need,
+            rng,
+            follows=model.audience.matrix,
+            trust=model.audience.trust,
+            active=model.audience.active,
+        )
+        kol_posts = int(
+            np.count_nonzero(world.influencers.kind[posts.creator] == InfluencerKind.KOL)
+        )
+        day.count["kol_posts"] = kol_posts
+        day.count["koc_posts"] = len(posts) - kol_posts
+        return offers

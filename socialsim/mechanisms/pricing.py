@@ -17,10 +17,19 @@ References
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-__all__ = ["PriceBook", "c2m_discount"]
+from socialsim.columns import MetricColumn
+from socialsim.enums import Channel
+from socialsim.mechanisms.component import Component, platform_values
+
+if TYPE_CHECKING:
+    from socialsim.day import Day
+    from socialsim.mechanisms.offers import Offers
+
+__all__ = ["PriceBook", "Pricing", "c2m_discount"]
 
 
 def c2m_discount(volume: np.ndarray, thresholds: np.ndarray, discounts: np.ndarray) -> np.ndarray:
@@ -116,3 +125,57 @@ class PriceBook:
         promo = np.where(on_promo, 1.0 - self.promo_depth[:, None], 1.0)
         price = self.base_price[None, :] * self.price_level[:, None] * promo * self.c2m_factor()
         self.price[:] = np.round(price, 2)
+
+
+class Pricing(Component):
+    """Platform prices: price level, promotions and C2M, set every morning.
+
+    Parameters (each platform): ``price_level``, ``promotions.{rate, depth,
+    days}`` and ``c2m.{enabled, thresholds, discounts}``. State: the
+    :class:`PriceBook` (``book.price[platform, product]`` is today's price)
+    and the C2M volumes.
+
+    Day by day: promotions start and prices are set (start of the day); units
+    of made-to-order products ordered through groups and livestreams count
+    towards the C2M thresholds as they ship (thresholds are per 10,000
+    consumers, so each order counts ``10,000 / n`` units).
+
+    References
+    ----------
+    .. [1] "E-Commerce is Social in China's Small Cities" (2020) (see the module docstring).
+    """
+
+    name = "pricing"
+    columns = (
+        MetricColumn.count("promotions_started", "(product, platform) promotions started today"),
+    )
+
+    def __init__(self, model: Any, config: Any = None, rng: Any = None) -> None:
+        super().__init__(model, config, rng)
+        world, cfg = model.world, model.config
+        names = world.platforms.names
+        rows = [cfg.platforms[name] for name in names]
+        self.book = PriceBook(
+            base_price=world.catalogue.price.astype(np.float64),
+            price_level=platform_values(cfg, names, "price_level"),
+            made_to_order=world.catalogue.made_to_order,
+            promo_rate=platform_values(cfg, names, "promotions.rate", np.float32),
+            promo_depth=platform_values(cfg, names, "promotions.depth"),
+            promo_days=platform_values(cfg, names, "promotions.days", np.int32),
+            c2m_thresholds=[np.array(r.c2m.thresholds if r.c2m.enabled else ()) for r in rows],
+            c2m_discounts=[np.array(r.c2m.discounts if r.c2m.enabled else ()) for r in rows],
+        )
+        self.units_per_order = 1e4 / world.n_consumers
+
+    def start_day(self, day: Day) -> None:
+        """Start today's promotions and set today's prices."""
+        day.count["promotions_started"] = self.book.advance(day.step, self.rng)
+
+    def shipped(self, day: Day, orders: Offers, price: np.ndarray) -> None:
+        """Count units ordered through groups and livestreams towards C2M."""
+        aggregated = (orders.channel == Channel.GROUP) | (orders.channel == Channel.LIVESTREAM)
+        self.book.add_volume(
+            orders.platform[aggregated],
+            orders.product[aggregated],
+            np.full(int(aggregated.sum()), self.units_per_order),
+        )

@@ -18,17 +18,31 @@ References
 from __future__ import annotations
 
 import itertools
+from concurrent.futures import Future
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from scipy import sparse
 
 from socialsim import _threads
+from socialsim._arrays import take_at
 from socialsim._csr import tie_strength
 from socialsim.enums import Source
+from socialsim.mechanisms.component import Component
 from socialsim.mechanisms.offers import Offers
 
-__all__ = ["FriendSignals", "bought_lately", "friend_signals", "word_of_mouth_offers"]
+if TYPE_CHECKING:
+    from socialsim.day import Day
+    from socialsim.mechanisms.needs import OpenNeeds
+
+__all__ = [
+    "FriendSignals",
+    "WordOfMouth",
+    "bought_lately",
+    "friend_signals",
+    "word_of_mouth_offers",
+]
 
 
 @dataclass(frozen=True, eq=False)
@@ -250,3 +264,59 @@ def _buying_friends(
     hit = np.flatnonzero(bought)
     hit_need = np.searchsorted(rows.indptr, hit, side="right") - 1 + lo
     return hit_need, friend.take(hit), rows.data.take(hit).astype(np.float64)
+
+
+class WordOfMouth(Component):
+    """Friends' recent purchases: social proof for every open need, and a friend's offer.
+
+    Parameters: ``behaviour.word_of_mouth_days``. Who bought what lately is
+    looked up at the start of the day (on a second thread in large worlds,
+    :meth:`start_day`); for every open need the tie-weighted share (or count)
+    of friends who bought the category lately is its social proof, and one of
+    them shows the consumer what they bought, on the platform where they
+    bought it (:meth:`signals`, :meth:`offers`).
+
+    References
+    ----------
+    .. [1] See the module docstring.
+    """
+
+    name = "word_of_mouth"
+
+    def __init__(self, model: Any, config: Any = None, rng: Any = None) -> None:
+        super().__init__(model, config, rng)
+        self.lately: Future[Any] | None = None
+
+    def start_day(self, day: Day) -> None:
+        """Start looking up who bought lately (it changes only when today's orders ship)."""
+        state = self.model.state
+        threaded = _threads.use_threads(self.model.world.n_consumers)
+        days = self.model.config.behaviour.word_of_mouth_days
+        self.lately = _threads.run_later(
+            threaded, bought_lately, state.last_purchase_step, day.step, days
+        )
+
+    def signals(self, day: Day, needs: OpenNeeds) -> FriendSignals:
+        """Return each open need's social proof and the friend whose purchase it shows."""
+        model = self.model
+        state, network = model.state, model.world.network
+        lately = self.lately.result() if self.lately is not None else None
+        return friend_signals(
+            network.adjacency,
+            state.last_purchase_step,
+            state.last_product,
+            day.step,
+            model.config.behaviour.word_of_mouth_days,
+            needs.consumer,
+            needs.category,
+            self.rng,
+            tie_total=network.tie_strength,
+            lately=lately,
+        )
+
+    def friend_offers(self, needs: OpenNeeds, signals: FriendSignals) -> Offers:
+        """Return each need's offer of what a friend bought, on the friend's platform."""
+        friend = np.maximum(signals.friend, 0)
+        last_platform = self.model.state.last_platform
+        friend_platform = np.maximum(take_at(last_platform, friend, needs.category), 0)
+        return word_of_mouth_offers(needs.consumer, needs.category, signals, friend_platform)

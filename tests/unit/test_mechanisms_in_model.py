@@ -360,7 +360,7 @@ def test_price_protection_refunds_exactly_the_difference():
     model.state.member_until[0, 0] = 10_000
     model.step()
     assert model.orders()["price_paid"].tolist() == [19.0, 20.0]  # member price 20 * 0.95
-    model._prices.promo_rate[:] = 1.0  # tomorrow the product goes on promotion: 20 -> 16
+    model.prices.promo_rate[:] = 1.0  # tomorrow the product goes on promotion: 20 -> 16
     budget = model.state.budget_left.copy()
     model.config = model.config.with_overrides({"behaviour.conversion.base_search": NEVER})
     model.step()

@@ -7,9 +7,10 @@ have ever bought). Orders and GMV are also split by channel
 (``orders_solo``, ``orders_group``, ``orders_livestream``, ``orders_store``;
 they add up to ``orders``) and by :class:`~socialsim.enums.Source`
 (``orders_search`` ... ``orders_store_owner``). :data:`FUNNEL_COLUMNS`
-describe the funnel, :data:`MECHANISM_COUNTS` and :data:`MECHANISM_TOTALS` the
-mechanisms that are not components yet; components declare their own columns
-(:class:`~socialsim.columns.MetricColumn`). The README explains each column.
+is the checkout's funnel column; every mechanism is a component that declares
+its own columns (:class:`~socialsim.columns.MetricColumn`);
+:data:`MECHANISM_COUNTS` and :data:`MECHANISM_TOTALS` are kept, empty, for
+code that imported them. The README explains each column.
 
 The per-platform table (:data:`PLATFORM_COLUMNS`) and the per-tier table
 (:data:`TIER_COLUMNS`) are long tables, one row per step and platform or tier.

@@ -27,12 +27,15 @@ One step is one day:
 9. **record**: the order log, the per-step row and the per-platform and
    per-tier rows.
 
-Each rule lives in its module under :mod:`socialsim.mechanisms`; this module
-only wires them together over the model's arrays. All randomness flows from
-the model's ``numpy.random.Generator`` (Mesa's ``rng``): three child streams are
-spawned from it, one that builds the world, one for behaviour and one for the
-livestreams (drawn on a second thread on large worlds), so the same seed always
-gives the same numbers, bit for bit, with threads or without.
+Each mechanism is a component in its own module under
+:mod:`socialsim.mechanisms` (the hooks are documented in
+:mod:`socialsim.mechanisms.component`); this module builds the world, composes
+the components and calls them phase by phase. All randomness flows from the
+model's ``numpy.random.Generator`` (Mesa's ``rng``): child streams are spawned
+from it, one that builds the world, one for behaviour, one for the livestreams
+(drawn on a second thread on large worlds) and one per plug-in component, so
+the same seed always gives the same numbers, bit for bit, with threads or
+without.
 """
 
 from __future__ import annotations

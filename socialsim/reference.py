@@ -24,8 +24,11 @@ memberships, cross-border listings, C2M, promotions or feeds); no returns.
 :class:`PerAgentModel` refuses a config with any of those switched on. What
 is left, one day for one consumer, in the fast model's order:
 
-1. **budget**: on days ``1 + k * budget_period_days`` (k >= 1) the budget left
-   is refilled to the monthly budget (``income * budget_share``);
+1. **budget**: on days ``1 + pay_day + k * budget_period_days`` (after day 1)
+   the budget left is refilled to the monthly budget (``income *
+   budget_share``); the pay day is the world's (0 for everyone unless
+   ``budget_renewal`` is staggered), and the first period's budget is prorated
+   to the days until it;
 2. **needs**: one uniform draw per category: an open need lapses if it is
    below ``1 / need_patience_days``, a closed one opens if it is below the
    category's ``need_rate`` (so lapse is geometric and a need's age does not
@@ -86,6 +89,7 @@ import pandas as pd
 from socialsim.config.platforms import plain_platform
 from socialsim.config.schema import ModelConfig
 from socialsim.enums import ShopperStatus, Source
+from socialsim.state import first_budget
 from socialsim.world.world import World, build_world
 
 __all__ = [
@@ -303,6 +307,9 @@ class ReferenceConsumer(mesa.Agent):
         Whether the consumer shops online at the start.
     platforms : iterable of int
         Platforms the consumer uses at the start.
+    pay_day : int
+        The day of the budget period the budget renews (see
+        :func:`socialsim.world.draw_pay_days`).
 
     Attributes
     ----------
@@ -341,14 +348,18 @@ class ReferenceConsumer(mesa.Agent):
         price_sensitivity: float,
         online: bool,
         platforms: Iterable[int],
+        pay_day: int = 0,
     ) -> None:
         super().__init__(model)
+        self.pay_day = pay_day
         self.index = index
         self.tier = tier
         self.income = income
         # The fast model works out budgets in float32; so does this, to start from the same sums.
         self.monthly_budget = float(np.float32(income) * np.float32(budget_share))
-        self.budget_left = self.monthly_budget
+        period = model.rules.budget_period_days
+        budget = np.array([self.monthly_budget], np.float32)
+        self.budget_left = float(first_budget(budget, np.array([pay_day]), period)[0])
         self.price_sensitivity = price_sensitivity
         self.status = ShopperStatus.ONLINE if online else ShopperStatus.OFFLINE
         self.platforms: set[int] = set(platforms)
@@ -394,7 +405,7 @@ class ReferenceConsumer(mesa.Agent):
         t = model.steps
         tally = model.tally
 
-        if t > 1 and (t - 1) % rules.budget_period_days == 0:
+        if t > 1 and (t - 1) % rules.budget_period_days == self.pay_day:
             self.budget_left = self.monthly_budget
 
         # One draw per category decides both whether an open need lapses and whether a
@@ -651,13 +662,15 @@ class PerAgentModel(mesa.Model):
                 price_sensitivity=sensitivity,
                 online=online,
                 platforms=np.flatnonzero(users[i]).tolist(),
+                pay_day=pay_day,
             )
-            for i, (tier, income, sensitivity, online) in enumerate(
+            for i, (tier, income, sensitivity, online, pay_day) in enumerate(
                 zip(
                     population.tier.tolist(),
                     population.income.tolist(),
                     population.price_sensitivity.tolist(),
                     population.online.tolist(),
+                    self.world.pay_day.tolist(),
                     strict=True,
                 )
             )

@@ -13,7 +13,7 @@ import numpy as np
 from socialsim.enums import ShopperStatus
 from socialsim.world.world import World
 
-__all__ = ["NEVER", "ConsumerState", "latest_purchase"]
+__all__ = ["NEVER", "ConsumerState", "first_budget", "latest_purchase"]
 
 NEVER = np.int32(-(2**30))
 """Step stored for "never happened", far enough in the past for any window test."""
@@ -83,11 +83,12 @@ class ConsumerState:
         n_categories = world.catalogue.n_categories
         n_platforms = world.platforms.n
         status = np.where(world.population.online, ShopperStatus.ONLINE, ShopperStatus.OFFLINE)
-        budget = (world.population.income * world.config.behaviour.budget_share).astype(np.float32)
+        behaviour = world.config.behaviour
+        budget = (world.population.income * behaviour.budget_share).astype(np.float32)
         return cls(
             status=status.astype(np.int8),
             need=np.zeros((n, n_categories), dtype=bool),
-            budget_left=budget.copy(),
+            budget_left=first_budget(budget, world.pay_day, behaviour.budget_period_days),
             monthly_budget=budget,
             last_purchase_step=np.full((n, n_categories), NEVER, dtype=np.int32),
             last_product=np.full((n, n_categories), -1, dtype=np.int32),
@@ -141,3 +142,23 @@ def latest_purchase(
     history = last_purchase_step[consumer]
     category = np.argmax(history, axis=1)
     return category, history[np.arange(category.size), category]
+
+
+def first_budget(monthly_budget: np.ndarray, pay_day: np.ndarray, period_days: int) -> np.ndarray:
+    """Return the budget each consumer starts with: the share of a period until its pay day.
+
+    A consumer whose pay day is ``d > 0`` renews on step ``1 + d``, so it
+    lives ``d`` days of the first period on ``d / period_days`` of its
+    budget, as if it had spent the rest evenly; one whose pay day is 0 starts
+    with the whole budget. So staggered pay days start the market near its
+    steady state rather than with everyone's budget full.
+
+    Examples
+    --------
+    >>> first_budget(np.array([300.0, 300.0], np.float32), np.array([0, 10]), 30).tolist()
+    [300.0, 100.0]
+    """
+    share = np.where(pay_day > 0, pay_day / np.float32(period_days), np.float32(1.0))
+    return np.where(pay_day > 0, monthly_budget * share.astype(np.float32), monthly_budget).astype(
+        np.float32
+    )

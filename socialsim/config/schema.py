@@ -702,6 +702,16 @@ class BehaviourConfig(Section):
     budget_period_days: int = Field(
         default=30, ge=1, le=3650, description="Days after which the budget is renewed."
     )
+    budget_renewal: Literal["common", "staggered"] = Field(
+        default="common",
+        description=(
+            "When budgets renew: 'common', everyone's on the same day (steps 1 + k x "
+            "budget_period_days), which makes daily GMV jump on renewal days; or "
+            "'staggered', each consumer on a pay day of their own, drawn once and uniformly "
+            "over the period, with the first period's budget prorated, so no day stands out "
+            "(recommended; an assumption: pay days are spread over the month)."
+        ),
+    )
     need_patience_days: float = Field(
         default=7.0,
         ge=1,

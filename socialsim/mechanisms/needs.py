@@ -4,7 +4,9 @@ A need for a category arises each day with the category's ``need_rate`` and,
 if nothing satisfies it, lapses after ``need_patience_days`` on average
 (geometric). A durable category's need never arises again once the consumer
 has bought in it (first purchases only, as in Bass 1969). Budgets are a share
-of monthly income, renewed every ``budget_period_days``.
+of monthly income, renewed every ``budget_period_days``: for everyone on
+the same day, or (``budget_renewal = "staggered"``) for each consumer on a
+pay day of their own, so that no day of the market stands out.
 
 References
 ----------
@@ -15,7 +17,7 @@ References
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -27,7 +29,7 @@ from socialsim.state import NEVER, ConsumerState
 if TYPE_CHECKING:
     from socialsim.day import Day
 
-__all__ = ["Needs", "OpenNeeds", "open_needs", "renew_budgets", "update_needs"]
+__all__ = ["Needs", "OpenNeeds", "open_needs", "pay_day_groups", "renew_budgets", "update_needs"]
 
 
 #: Rows of the need table updated at a time (measured: a fifth faster than all at once at 1M).
@@ -109,18 +111,55 @@ def update_needs(
     return opened, lapsed
 
 
-def renew_budgets(state: ConsumerState, step: int, period_days: int) -> bool:
-    """Refill every budget at the start of each period (steps 1, 1 + period, ...).
+def renew_budgets(
+    state: ConsumerState,
+    step: int,
+    period_days: int,
+    payees: list[np.ndarray] | None = None,
+) -> bool:
+    """Refill the budgets of the consumers whose pay day it is.
+
+    Without `payees` everyone is paid at the start of each period (steps
+    1 + period, 1 + 2 period, ...). With them, ``payees[d]`` are the
+    consumers paid on the steps ``s > 1`` with ``(s - 1) % period_days == d``
+    (see :func:`pay_day_groups`).
 
     Returns
     -------
     bool
-        Whether budgets were renewed this step.
+        Whether any budget was renewed this step.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace
+    >>> state = SimpleNamespace(budget_left=np.zeros(3), monthly_budget=np.array([1.0, 2.0, 3.0]))
+    >>> payees = pay_day_groups(np.array([0, 1, 1]), 2)
+    >>> renew_budgets(state, 2, 2, payees), state.budget_left.tolist()
+    (True, [0.0, 2.0, 3.0])
     """
-    if step > 1 and (step - 1) % period_days == 0:
+    if step <= 1:
+        return False
+    if payees is None:
+        if (step - 1) % period_days:
+            return False
         state.budget_left[:] = state.monthly_budget
         return True
-    return False
+    paid = payees[(step - 1) % period_days]
+    state.budget_left[paid] = state.monthly_budget[paid]
+    return paid.size > 0
+
+
+def pay_day_groups(pay_day: np.ndarray, period_days: int) -> list[np.ndarray]:
+    """Group consumers by pay day: element ``d`` lists those paid on day ``d`` of a period.
+
+    Examples
+    --------
+    >>> [g.tolist() for g in pay_day_groups(np.array([1, 0, 1]), 3)]
+    [[1], [0, 2], []]
+    """
+    order = np.argsort(pay_day, kind="stable")
+    bounds = np.searchsorted(pay_day[order], np.arange(period_days + 1))
+    return [order[bounds[d] : bounds[d + 1]] for d in range(period_days)]
 
 
 def open_needs(need: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -164,7 +203,7 @@ class OpenNeeds:
 class Needs(Component):
     """Needs and budgets: budgets renew each period, needs open and lapse each day.
 
-    Parameters: ``behaviour.budget_period_days``, ``need_patience_days`` and
+    Parameters: ``behaviour.budget_period_days``, ``budget_renewal``, ``need_patience_days`` and
     the categories' ``need_rate`` and ``durable``. Day by day: budgets renew
     and needs open and lapse (start of the day); after posts have sparked some,
     today's open needs are listed for word of mouth, feeds and search (:meth:`open`).
@@ -183,11 +222,21 @@ class Needs(Component):
         MetricColumn.count("needs_lapsed", "needs that lapsed unmet today"),
     )
 
+    def __init__(self, model: Any, config: Any = None, rng: Any = None) -> None:
+        super().__init__(model, config, rng)
+        behaviour = model.config.behaviour
+        #: consumers by pay day (None: everyone is paid on the first day of each period)
+        self.payees = (
+            None
+            if behaviour.budget_renewal == "common"
+            else pay_day_groups(model.world.pay_day, behaviour.budget_period_days)
+        )
+
     def start_day(self, day: Day) -> None:
-        """Renew budgets at the start of each period, then open and lapse needs."""
+        """Renew the budgets of those paid today, then open and lapse needs."""
         state, catalogue = self.model.state, self.model.world.catalogue
         behaviour = self.model.config.behaviour
-        renew_budgets(state, day.step, behaviour.budget_period_days)
+        renew_budgets(state, day.step, behaviour.budget_period_days, self.payees)
         opened, lapsed = update_needs(
             state, catalogue.need_rate, behaviour.need_patience_days, self.rng, catalogue.durable
         )

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import networkx as nx
 import numpy as np
 
-from socialsim.config.schema import ModelConfig
+from socialsim.config.schema import BehaviourConfig, ModelConfig
 from socialsim.enums import Role
 from socialsim.world._common import candidates_for, freeze_arrays
 from socialsim.world.catalogue import Catalogue, build_catalogue
@@ -29,7 +29,7 @@ from socialsim.world.platforms import PlatformSetup, build_platform_setup
 from socialsim.world.population import Population, build_population
 from socialsim.world.stores import Stores, choose_store_owners
 
-__all__ = ["World", "build_world"]
+__all__ = ["World", "build_world", "draw_pay_days"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -56,6 +56,10 @@ class World:
         Platforms' initial users, and the homes of KOLs and stores.
     role : ndarray of int8
         :class:`~socialsim.enums.Role` of each consumer.
+    pay_day : ndarray of int16
+        Each consumer's pay day: its budget renews on the steps ``s > 1`` with
+        ``(s - 1) % budget_period_days == pay_day`` (all 0 unless
+        ``behaviour.budget_renewal`` is ``"staggered"``; see :func:`draw_pay_days`).
     labels : tuple or None
         Original node labels when the graph was supplied by the user.
     """
@@ -69,6 +73,7 @@ class World:
     catalogue: Catalogue
     platforms: PlatformSetup
     role: np.ndarray
+    pay_day: np.ndarray
     labels: tuple[Hashable, ...] | None = None
 
     def __post_init__(self) -> None:
@@ -106,7 +111,7 @@ def build_world(
     config : ModelConfig
         The world's description.
     rng : numpy.random.Generator
-        The world's random stream; six child streams are spawned from it.
+        The world's random stream; eight child streams are spawned from it.
     graph : networkx.Graph, optional
         A social graph to use instead of the generated one. It must have
         ``population.n_consumers`` nodes. Node attributes ``tier`` (1..K) and
@@ -132,9 +137,10 @@ def build_world(
     >>> world.n_consumers, world.catalogue.n_categories
     (3000, 6)
     """
-    streams = rng.spawn(7)
+    streams = rng.spawn(8)
     population_rng, network_rng, role_rng, influencer_rng, catalogue_rng, platform_rng = streams[:6]
-    daigou_rng = streams[6]  # spawned last, so the other streams do not depend on it
+    daigou_rng = streams[6]  # spawned after the others, so they do not depend on it
+    pay_day_rng = streams[7]
     labels = None
     if graph is None:
         population = build_population(config.population, population_rng)
@@ -174,8 +180,46 @@ def build_world(
         catalogue=catalogue,
         platforms=platforms,
         role=role,
+        pay_day=draw_pay_days(n, config.behaviour, pay_day_rng),
         labels=labels,
     )
+
+
+def draw_pay_days(n: int, behaviour: BehaviourConfig, rng: np.random.Generator) -> np.ndarray:
+    """Draw each consumer's pay day: the day of the budget period its budget renews.
+
+    Under ``behaviour.budget_renewal = "staggered"`` pay days are uniform over
+    ``0 .. budget_period_days - 1``: wages, pensions and transfers arrive on
+    different days of the month, so the market as a whole renews a little
+    every day (an *assumption*: no source gives the spread of pay days).
+    Under ``"common"`` everyone's pay day is 0 and nothing is drawn.
+
+    Parameters
+    ----------
+    n : int
+        Number of consumers.
+    behaviour : BehaviourConfig
+        ``budget_renewal`` and ``budget_period_days``.
+    rng : numpy.random.Generator
+        A stream of its own (drawing from it moves no other part of the world).
+
+    Returns
+    -------
+    ndarray of int16, shape (n,)
+
+    Examples
+    --------
+    >>> from socialsim.config import BehaviourConfig
+    >>> staggered = BehaviourConfig(budget_renewal="staggered", budget_period_days=30)
+    >>> days = draw_pay_days(3000, staggered, np.random.default_rng(0))
+    >>> int(days.min()), int(days.max())
+    (0, 29)
+    >>> draw_pay_days(3, BehaviourConfig(budget_renewal="common"), np.random.default_rng(0))
+    array([0, 0, 0], dtype=int16)
+    """
+    if behaviour.budget_renewal == "common":
+        return np.zeros(n, dtype=np.int16)
+    return rng.integers(0, behaviour.budget_period_days, size=n, dtype=np.int16)
 
 
 def _choose_kocs(online: np.ndarray, n_kocs: int, rng: np.random.Generator) -> np.ndarray:

@@ -32,6 +32,7 @@ from socialsim.config.documents import (
 from socialsim.config.platforms import MAX_PLATFORMS, PlatformConfig, default_platforms
 
 __all__ = [
+    "HASH_NEUTRAL_SETTINGS",
     "AgentsConfig",
     "BehaviourConfig",
     "CampaignConfig",
@@ -1139,4 +1140,34 @@ class ModelConfig(Section):
         for name, section in self.extensions.items():
             if section == type(section)():
                 data.pop(name, None)
+        # so does a setting added later, at the value that behaves as socialsim did before it
+        for path, earlier in HASH_NEUTRAL_SETTINGS.items():
+            _drop_at(data, path.split("."), earlier)
         return stable_hash(data)
+
+
+HASH_NEUTRAL_SETTINGS: dict[str, Any] = {
+    "behaviour.budget_renewal": "common",
+}
+"""Settings added after run ids were first published, and the value of each that
+behaves exactly as socialsim did before the setting existed.
+
+:meth:`ModelConfig.config_hash` leaves a setting out while it holds that value,
+so a config that does not use a new setting keeps its hash, and a sweep store
+written before the setting existed keeps its run ids and resumes. A ``*``
+stands for every key of a table (``platforms.*.membership.term_days``).
+"""
+
+
+def _drop_at(data: dict[str, Any], path: list[str], earlier: Any) -> None:
+    """Remove the value at `path` from nested `data` where it equals `earlier`."""
+    head, rest = path[0], path[1:]
+    keys = list(data) if head == "*" else [head]
+    for key in keys:
+        if key not in data:
+            continue
+        if not rest:
+            if data[key] == earlier:
+                del data[key]
+        elif isinstance(data[key], dict):
+            _drop_at(data[key], rest, earlier)

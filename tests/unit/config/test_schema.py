@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from socialsim import ConfigError, ModelConfig
+from socialsim.config.documents import stable_hash
 
 
 def test_default_tier_table_matches_domain_facts():
@@ -197,3 +198,15 @@ def test_small_world_scales_head_counts():
     cfg = ModelConfig.small(5_000)
     assert cfg.population.n_consumers == 5_000
     assert (cfg.influencers.n_kols, cfg.influencers.n_kocs, cfg.stores.n_owners) == (25, 100, 50)
+
+
+def test_a_setting_added_later_keeps_old_hashes_while_it_behaves_as_before():
+    cfg = ModelConfig.small()
+    data = cfg.to_dict()
+    assert data["behaviour"]["budget_renewal"] == "common"
+    # the hash of the config as written before the setting existed
+    del data["behaviour"]["budget_renewal"]
+    data.pop("run")
+    assert cfg.config_hash() == stable_hash(data)
+    staggered = cfg.with_overrides({"behaviour.budget_renewal": "staggered"})
+    assert staggered.config_hash() != cfg.config_hash()

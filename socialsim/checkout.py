@@ -26,6 +26,7 @@ groups; group buying pays and ships through this same checkout.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -36,7 +37,13 @@ from socialsim.day import Day
 from socialsim.enums import Channel, ShopperStatus
 from socialsim.mechanisms.component import platform_values
 from socialsim.mechanisms.offers import Offers
-from socialsim.mechanisms.purchase import conversion_chance, conversion_logit, select_purchases
+from socialsim.mechanisms.purchase import (
+    add_social_proof_once,
+    choose_channel,
+    conversion_chance,
+    conversion_logit,
+    select_purchases,
+)
 from socialsim.world.platforms import tier_shift
 
 __all__ = ["Checkout", "per_need"]
@@ -104,10 +111,10 @@ class Checkout:
         price[imported] *= 1.0 + catalogue.tax_rate[offers.product[imported]]
         return price.astype(np.float32)
 
-    def price_and_chance(
+    def price_and_logit(
         self, offers: Offers, social_proof: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray]:
-        """Return each offer's price and its chance of conversion (no randomness)."""
+        """Return each offer's price and its conversion logit (no randomness)."""
         model = self.model
         state, population = model.state, model.world.population
         price = self.price(offers)
@@ -128,28 +135,80 @@ class Checkout:
             has_need=offers.has_need,
             shift=shift,
         )
-        return price, conversion_chance(logit, conversion.link)
+        return price, logit
+
+    def price_and_chance(
+        self, offers: Offers, social_proof: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Return each offer's price and its chance of conversion (no randomness)."""
+        price, logit = self.price_and_logit(offers, social_proof)
+        return price, conversion_chance(logit, self.model.config.behaviour.conversion.link)
 
     def decide(
         self, offers: Offers, social_proof: np.ndarray, rng: np.random.Generator
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """Convert offers by the conversion link; keep one purchase per need within budget.
+    ) -> tuple[Offers, np.ndarray]:
+        """Convert offers; keep one purchase per need within budget.
 
-        Returns the indices of the offers bought and the prices they are bought at.
+        Under ``social_exposure = "per_need"`` social proof enters once per
+        need (:func:`~socialsim.mechanisms.purchase.add_social_proof_once`).
+        Under ``group_decision = "joint"`` (with the logit link) an offer on a
+        platform that sells in groups is bought alone, in a group or not at
+        all in one decision (:meth:`GroupBuying.group_logit
+        <socialsim.mechanisms.group_buying.GroupBuying.group_logit>`), at the
+        price of the channel chosen.
+
+        Returns the purchases (group purchases with the group channel and
+        discount) and the prices they are bought at.
         """
-        if _threads.use_threads(len(offers)):
-            # Prices and chances are offer by offer: two threads take half each.
-            halves = [slice(0, len(offers) // 2), slice(len(offers) // 2, None)]
-            first, second = ((offers.take(half), social_proof[half]) for half in halves)
-            later = _threads.worker_pool().submit(self.price_and_chance, *first)
-            mine = self.price_and_chance(*second)
-            parts = (later.result(), mine)
-            price, chance = (np.concatenate(column) for column in zip(*parts, strict=True))
+        conversion = self.model.config.behaviour.conversion
+        once = conversion.social_exposure == "per_need"
+        joint = conversion.group_decision == "joint" and conversion.link == "logit"
+        if not (once or joint):
+            price, chance = self._in_halves(self.price_and_chance, offers, social_proof)
+            accepted = rng.random(len(offers), dtype=np.float32) < chance
+            bought = select_purchases(offers, accepted, price, self.model.state.budget_left, rng)
+            return offers.take(bought), price[bought]
+        proof = np.zeros_like(social_proof) if once else social_proof
+        price, logit = self._in_halves(self.price_and_logit, offers, proof)
+        if once:
+            logit = add_social_proof_once(
+                offers, logit, social_proof, conversion.social_proof_weight
+            )
+        draw = rng.random(len(offers), dtype=np.float32)
+        if joint:
+            group_logit, group_discount = self.model.group_buying.group_logit(offers, price, logit)
+            accepted, in_group = choose_channel(logit, group_logit, draw)
+            if in_group.any():
+                offers = replace(
+                    offers,
+                    channel=np.where(in_group, np.int8(Channel.GROUP), offers.channel),
+                    discount=np.where(in_group, group_discount, offers.discount).astype(np.float32),
+                )
+                grouped = np.flatnonzero(in_group)
+                price = price.copy()
+                price[grouped] = self.price(offers.take(grouped))
         else:
-            price, chance = self.price_and_chance(offers, social_proof)
-        accepted = rng.random(len(offers), dtype=np.float32) < chance
+            accepted = draw < conversion_chance(logit, conversion.link)
         bought = select_purchases(offers, accepted, price, self.model.state.budget_left, rng)
-        return bought, price[bought]
+        return offers.take(bought), price[bought]
+
+    def _in_halves(
+        self,
+        work: Callable[[Offers, np.ndarray], tuple[np.ndarray, np.ndarray]],
+        offers: Offers,
+        social_proof: np.ndarray,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Run `work` on all offers, or, on large days, on two halves on two threads."""
+        if not _threads.use_threads(len(offers)):
+            return work(offers, social_proof)
+        # Prices and chances are offer by offer: two threads take half each.
+        halves = [slice(0, len(offers) // 2), slice(len(offers) // 2, None)]
+        first, second = ((offers.take(half), social_proof[half]) for half in halves)
+        later = _threads.worker_pool().submit(work, *first)
+        mine = work(*second)
+        parts = (later.result(), mine)
+        price, value = (np.concatenate(column) for column in zip(*parts, strict=True))
+        return price, value
 
     def pay(self, offers: Offers, paid: np.ndarray) -> int:
         """Charge buyers, close their needs and make the purchasers users of the platform.

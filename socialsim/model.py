@@ -261,9 +261,11 @@ class SocialCommerceModel(ModelResults, mesa.Model):
 
         # 3. word of mouth and feeds, for every open need (after posts may have sparked some)
         needs = self.needs.open(day)
+        self.group_buying.see_needs(needs)  # who could join a group today
         signals = self.word_of_mouth.signals(day, needs)
-        friends = self.word_of_mouth.friend_offers(needs, signals)
         feeds = self.feeds.feed_offers(day, needs, signals)
+        # a friend's purchase a social feed showed is not offered again by word of mouth
+        friends = self.word_of_mouth.friend_offers(needs, signals, self.feeds.carried)
 
         # 4. search, by consumers who already shop online, on one of their platforms
         search = self.search.search_offers(day, needs)
@@ -284,8 +286,7 @@ class SocialCommerceModel(ModelResults, mesa.Model):
             offers,
             self._need_scratch,
         )
-        bought, paid = self.checkout.decide(offers, social_proof, self._behaviour_rng)
-        purchases = offers.take(bought)
+        purchases, paid = self.checkout.decide(offers, social_proof, self._behaviour_rng)
         day.count["offers"] = len(offers)
         self.recording.count_offers(day, offers)
 

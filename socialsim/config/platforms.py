@@ -188,7 +188,8 @@ class GroupBuyingConfig(Section):
         default=-1.0,
         description=(
             "Logit of choosing group over solo before the saving: the wait and the risk of "
-            "failure (assumption)."
+            "failure; under the joint group decision, the wait only, as the risk is the "
+            "chance a group completes (assumption)."
         ),
     )
     saving_weight: float = Field(
@@ -197,6 +198,16 @@ class GroupBuyingConfig(Section):
         description=(
             "Logit per unit of relative saving (discount x price sensitivity) in the "
             "group-or-solo choice (assumption)."
+        ),
+    )
+    friend_join: float = Field(
+        default=0.3,
+        ge=0,
+        le=1,
+        description=(
+            "Under the joint group decision: the chance, as a buyer reckons it, that a "
+            "friend with the need who uses the platform joins a shared group; with the "
+            "platform's traffic it sets the chance a group completes (assumption)."
         ),
     )
     join_open_group: float = Field(

@@ -592,6 +592,28 @@ class ConversionConfig(Section):
             "of such friends when every tie weighs 1)."
         ),
     )
+    group_decision: Literal["after", "joint"] = Field(
+        default="after",
+        description=(
+            "How a buyer on a platform that sells in groups chooses group or solo. 'after': "
+            "the decision sees the solo price, and a purchase then becomes a group purchase "
+            "by a separate draw (so a deeper group discount cannot win a sale); 'joint' "
+            "(recommended; logit link only): solo, group or neither in one multinomial logit "
+            "whose group option has the group price, the perceived saving, the wait and the "
+            "chance the group completes (see GroupBuying.group_logit)."
+        ),
+    )
+    social_exposure: Literal["per_offer", "per_need"] = Field(
+        default="per_offer",
+        description=(
+            "How friends' purchases reach a need. 'per_offer': word of mouth and a social "
+            "feed each offer the friend's purchase word of mouth drew (one purchase becomes "
+            "two offers) and social proof is added to every offer for the need; 'per_need' "
+            "(recommended): a friend's purchase becomes at most one offer for a need (a "
+            "social feed that shows it carries it instead of word of mouth) and social "
+            "proof enters once per need, on its most attractive offer."
+        ),
+    )
     base_search: float = Field(
         default=-3.0, description="Base logit for a product found by browsing the platform."
     )
@@ -1148,6 +1170,9 @@ class ModelConfig(Section):
 
 HASH_NEUTRAL_SETTINGS: dict[str, Any] = {
     "behaviour.budget_renewal": "common",
+    "behaviour.conversion.social_exposure": "per_offer",
+    "behaviour.conversion.group_decision": "after",
+    "platforms.*.group_buying.friend_join": 0.3,
 }
 """Settings added after run ids were first published, and the value of each that
 behaves exactly as socialsim did before the setting existed.

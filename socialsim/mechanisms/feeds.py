@@ -44,6 +44,8 @@ def social_feed_offers(
     reach: float,
     listed: np.ndarray,
     rng: np.random.Generator,
+    *,
+    shown_before: np.ndarray | None = None,
 ) -> Offers:
     """Show users what a friend bought lately, on one platform.
 
@@ -61,6 +63,9 @@ def social_feed_offers(
         Products the platform sells.
     rng : numpy.random.Generator
         Source of randomness.
+    shown_before : ndarray of bool, optional
+        Per need, whether the friend's purchase was already shown (by another
+        social feed): it is not shown again, and those shown now are marked.
 
     Returns
     -------
@@ -78,8 +83,16 @@ def social_feed_offers(
     has = friend_product >= 0
     ok = shown & has
     ok[has] &= listed[friend_product[has]]
+    if shown_before is not None:
+        ok &= ~shown_before
+        shown_before |= ok
     return Offers.build(
-        consumer[ok], category[ok], friend_product[ok], Source.FEED_SOCIAL, tie_weight[ok], platform
+        consumer[ok],
+        category[ok],
+        friend_product[ok],
+        Source.FEED_SOCIAL,
+        tie_weight[ok],
+        platform,
     )
 
 
@@ -180,6 +193,7 @@ class Feeds(Component):
 
     def __init__(self, model: Any, config: Any = None, rng: Any = None) -> None:
         super().__init__(model, config, rng)
+        self.carried: np.ndarray | None = None
         cfg, world = model.config, model.world
         names = world.platforms.names
         self.kind = tuple(cfg.platforms[name].feed.kind for name in names)
@@ -192,6 +206,9 @@ class Feeds(Component):
         """Each platform's feed shows its users a product for an open need."""
         catalogue, listed = self.model.world.catalogue, self.model.listed
         consumer, category, uses, rng = needs.consumer, needs.category, needs.uses, self.rng
+        once = self.model.config.behaviour.conversion.social_exposure == "per_need"
+        #: per open need, whether a social feed showed the friend's purchase word of mouth drew
+        self.carried = np.zeros(needs.size, dtype=bool) if once else None
         out = []
         for p, kind in enumerate(self.kind):
             if kind == "none":
@@ -199,6 +216,7 @@ class Feeds(Component):
             # one index array and takes: cheaper than several boolean masks over the needs
             on = np.flatnonzero(uses[:, p])
             if kind == "social":
+                seen = None if self.carried is None else self.carried[on]
                 out.append(
                     social_feed_offers(
                         consumer.take(on),
@@ -209,8 +227,11 @@ class Feeds(Component):
                         self.reach[p],
                         listed[p],
                         rng,
+                        shown_before=seen,
                     )
                 )
+                if seen is not None:
+                    self.carried[on] = seen
             else:
                 popularity = popular_products(self.recent_sales[p], listed[p])
                 out.append(

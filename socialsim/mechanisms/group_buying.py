@@ -39,6 +39,7 @@ from socialsim.mechanisms.offers import Offers
 
 if TYPE_CHECKING:
     from socialsim.day import Day
+    from socialsim.mechanisms.needs import OpenNeeds
 
 __all__ = [
     "ClosedGroups",
@@ -578,14 +579,148 @@ class GroupBuying(Component):
         self.book = GroupBook()
         #: completed groups by number of members, so far
         self.sizes = np.zeros(1, dtype=np.int64)
+        conversion = cfg.behaviour.conversion
+        #: whether buyers choose solo, group or neither in one decision (see group_logit)
+        self.joint = conversion.group_decision == "joint" and conversion.link == "logit"
+        self.friend_join = values("friend_join")
+        world = model.world
+        n_categories = world.catalogue.n_categories
+        self.degree = np.diff(world.network.adjacency.indptr).astype(np.float64)
+        #: per platform and category: share of users with an open need today (see_needs)
+        self.need_share = np.zeros((len(names), n_categories))
+        #: per platform and category: today's and yesterday's group buyers
+        self.group_buyers = np.zeros((len(names), n_categories))
+        #: per platform and category: expected strangers joining a group (completion_chance)
+        self.traffic = np.zeros((len(names), n_categories))
+        listed_per_category = np.stack(
+            [
+                np.bincount(world.catalogue.category[listed], minlength=n_categories)
+                for listed in model.listed
+            ]
+        ).astype(np.float64)
+        self._stranger_rate = (self.join_open_group * self.window)[:, None] / np.maximum(
+            listed_per_category, 1.0
+        )
 
     def size_counts(self) -> pd.Series:
         """Return how many completed groups had each number of members, so far."""
         sizes = np.flatnonzero(self.sizes)
         return pd.Series(self.sizes[sizes], index=pd.Index(sizes, name="members"), name="groups")
 
+    def see_needs(self, needs: OpenNeeds) -> None:
+        """Reckon today's share of each platform's users with an open need in each category.
+
+        Under the joint group decision it tells a buyer how many friends could
+        join a group (see :meth:`completion_chance`); otherwise nothing is done.
+        """
+        if not self.joint:
+            return
+        state = self.model.state
+        users = np.maximum(state.uses.sum(axis=0), 1)
+        n_categories = self.need_share.shape[1]
+        for p in np.flatnonzero(self.enabled):
+            on = needs.category[needs.uses[:, p]]
+            self.need_share[p] = np.bincount(on, minlength=n_categories) / users[p]
+
+    def completion_chance(
+        self, consumer: np.ndarray, platform: np.ndarray, category: np.ndarray
+    ) -> np.ndarray:
+        """Return the chance, as a buyer reckons it, that a group it opens today completes.
+
+        ``1 - exp(-(friends + strangers))``: the expected joiners among the
+        buyer's friends, ``friend_join x min(share_to, ties x share of the
+        platform's users with the need)``, and among strangers browsing the
+        product, ``join_open_group x window_days x`` the platform's group
+        buyers of the category yesterday per product of the category it lists.
+        A buyer with many friends, on a busy platform, expects its group to
+        fill; a new platform's first groups look risky.
+
+        References
+        ----------
+        .. [1] Pinduoduo explainers (2020): friends the initiator shares to, or
+           strangers browsing the item, can join.
+        """
+        friends = self.friend_join[platform] * np.minimum(
+            self.share_to[platform], self.degree[consumer] * self.need_share[platform, category]
+        )
+        strangers = self.traffic[platform, category]
+        return -np.expm1(-(friends + strangers))
+
+    def group_logit(
+        self, offers: Offers, price: np.ndarray, solo_logit: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Return the utility of buying each offer in a group, for the joint decision.
+
+        ``u_g = u_s + price_weight x sensitivity x (solo price - group price) /
+        budget + saving_weight x sensitivity x discount + preference +
+        ln(completion chance) + ln(group propensity)``: the price actually paid,
+        the saving as the buyer perceives it (the transaction utility of a
+        deal [1]_), the wait, and the risk that the group fails and the money
+        comes back with the need unmet (an expected utility: a good obtained
+        with chance pi is worth ``ln pi`` on the logit scale). Offers that
+        cannot be bought in a group (other channels, daigou orders, platforms
+        without groups) get ``-inf``.
+
+        Parameters
+        ----------
+        offers : Offers
+            The day's offers.
+        price : ndarray of float32
+            Their solo prices.
+        solo_logit : ndarray of float32
+            Their logits of buying alone.
+
+        Returns
+        -------
+        group_logit : ndarray of float32
+        group_discount : ndarray of float32
+            Each offer's group discount (0 where there is none).
+
+        References
+        ----------
+        .. [1] R. Thaler (1985), "Mental accounting and consumer choice",
+           Marketing Science 4(3): transaction utility.
+        .. [2] Zhang et al., ICDE 2021 (BeiBei: sizes and failures); Pinduoduo
+           explainers (see the module docstring).
+        """
+        out = np.full(len(offers), -np.inf, dtype=np.float32)
+        discount = np.zeros(len(offers), dtype=np.float32)
+        platform = offers.platform
+        can = np.flatnonzero(
+            self.enabled[platform]
+            & (offers.channel == Channel.SOLO)
+            & (offers.source != Source.DAIGOU)
+        )
+        if can.size == 0:
+            return out, discount
+        model = self.model
+        p, i = platform.take(can), offers.consumer.take(can)
+        d = self.discount[p]
+        sensitivity = model.world.population.price_sensitivity.take(i).astype(np.float64)
+        budget = np.maximum(model.state.monthly_budget.take(i), 1e-6).astype(np.float64)
+        price_weight = model.config.behaviour.conversion.price_weight
+        cheaper = price_weight * sensitivity * price.take(can) * d / budget
+        chance = self.completion_chance(i, p, offers.category.take(can))
+        with np.errstate(divide="ignore"):
+            risk = np.log(chance) + np.log(model.state.group_propensity.take(i))
+        out[can] = (
+            solo_logit.take(can)
+            + cheaper
+            + self.saving_weight[p] * sensitivity * d
+            + self.preference[p]
+            + risk
+        )
+        discount[can] = d
+        return out, discount
+
     def claim(self, day: Day, purchases: Offers) -> np.ndarray:
-        """Which of the ordinary purchases are made in a group instead."""
+        """Which of the ordinary purchases are made in a group instead.
+
+        Under the joint decision the buyers chose already (their channel is
+        the group's); otherwise each decides now (:func:`group_choice`).
+        """
+        if self.joint:
+            return purchases.channel == Channel.GROUP
         params, state = self, self.model.state
         p = purchases.platform
         c = purchases.consumer
@@ -614,6 +749,8 @@ class GroupBuying(Component):
         )
         paid = self.model.checkout.price(buyers)
         self.model.checkout.pay(buyers, paid)
+        if self.joint:
+            np.add.at(self.group_buyers, (buyers.platform, buyers.category), 1.0)
 
         # Buyers who do not browse open groups start their own; browsers then fill open
         # places (oldest groups first, today's new ones included) and start one if none is left.
@@ -690,8 +827,7 @@ class GroupBuying(Component):
             ref=groups[share],
             has_need=self.model.state.need[friend, category],
         )
-        bought, paid = self.model.checkout.decide(invites, np.zeros(len(invites), np.float32), rng)
-        joiners = invites.take(bought)
+        joiners, paid = self.model.checkout.decide(invites, np.zeros(len(invites), np.float32), rng)
         joiners, paid = self.model.cross_border.screen(day, joiners, paid)
         day.count["users_acquired_shares"] += self.model.checkout.pay(joiners, paid)
         joined = book.join(
@@ -782,6 +918,10 @@ class GroupBuying(Component):
         day.count["groups_expired"] += int(failed.sum())
         day.count["group_members"] += int(closed.size[ok].sum())
         day.total["group_refunds_value"] += float(refund.sum())
+        if self.joint:
+            # tomorrow's buyers see today's group buyers browsing for open groups
+            self.traffic = self._stranger_rate * self.group_buyers
+            self.group_buyers[:] = 0.0
         sizes = np.bincount(closed.size[ok])
         if sizes.size > self.sizes.size:
             self.sizes = np.pad(self.sizes, (0, sizes.size - self.sizes.size))

@@ -39,7 +39,14 @@ from socialsim.config.schema import ConversionConfig
 from socialsim.enums import ShopperStatus, Source
 from socialsim.mechanisms.offers import Offers
 
-__all__ = ["conversion_chance", "conversion_logit", "select_purchases", "source_base_logits"]
+__all__ = [
+    "add_social_proof_once",
+    "choose_channel",
+    "conversion_chance",
+    "conversion_logit",
+    "select_purchases",
+    "source_base_logits",
+]
 
 
 def source_base_logits(config: ConversionConfig) -> np.ndarray:
@@ -183,6 +190,106 @@ def conversion_chance(logit: np.ndarray, link: str) -> np.ndarray:
         # -expm1(-x) is 1 - exp(-x) without the cancellation for small rates
         return -np.expm1(-np.maximum(logit, 0))
     raise ValueError(f"unknown conversion link {link!r}; choose logit, linear or hazard")
+
+
+def add_social_proof_once(
+    offers: Offers, logit: np.ndarray, social_proof: np.ndarray, weight: float
+) -> np.ndarray:
+    """Add social proof once per need: to the need's offer with the highest logit.
+
+    Friends' purchases make a consumer likelier to buy the category, not each
+    offer for it independently; added to every offer, the same social proof
+    would count once per offer. It goes to the offer the consumer finds most
+    attractive without it (the earliest of equals).
+
+    Parameters
+    ----------
+    offers : Offers
+        The day's offers.
+    logit : ndarray of float32
+        Per offer, the logit without social proof.
+    social_proof : ndarray of float32
+        Per offer, its need's social proof (0 for an offer that meets no open need).
+    weight : float
+        ``ConversionConfig.social_proof_weight``.
+
+    Returns
+    -------
+    ndarray of float32
+        The logits, social proof added once per need.
+
+    Examples
+    --------
+    Two offers for one need, one for another: the better of the two gets it.
+
+    >>> offers = Offers.build(np.array([0, 0, 1]), np.array([2, 2, 2]), 0, 0, 0.0, 0)
+    >>> logit = np.array([-3.0, -2.0, -3.0], np.float32)
+    >>> add_social_proof_once(offers, logit, np.full(3, 0.5, np.float32), 2.0).tolist()
+    [-3.0, -1.0, -2.0]
+    """
+    idx = np.flatnonzero(social_proof)
+    if idx.size == 0:
+        return logit
+    key = offers.consumer.take(idx).astype(np.int64) * (int(offers.category.max()) + 1)
+    key += offers.category.take(idx)
+    # by need, then best logit first; lexsort is stable, so the earliest of equals leads
+    order = np.lexsort((-logit.take(idx), key))
+    best = idx.take(order[_run_starts(key.take(order))])
+    out = logit.copy()
+    out[best] += np.float32(weight) * social_proof[best]
+    return out
+
+
+def choose_channel(
+    solo_logit: np.ndarray, group_logit: np.ndarray, draw: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Choose solo, group or neither in one logit decision, from one uniform draw per offer.
+
+    With ``u_s`` and ``u_g`` the utilities of buying alone and in a group,
+    against 0 for not buying, ``P(solo) = e^u_s / (1 + e^u_s + e^u_g)`` and
+    ``P(group) = e^u_g / (1 + e^u_s + e^u_g)`` (the multinomial logit [1]_).
+    An offer without a group price has ``u_g = -inf``, and then the decision
+    is exactly the binary one, ``draw < sigmoid(u_s)``.
+
+    Parameters
+    ----------
+    solo_logit, group_logit : ndarray of float32
+        Per offer, ``u_s`` and ``u_g`` (``-inf`` where there is no group price).
+    draw : ndarray of float32
+        One uniform draw in [0, 1) per offer.
+
+    Returns
+    -------
+    accepted, group : ndarray of bool
+        Whether the offer is bought, and whether in a group.
+
+    Examples
+    --------
+    >>> solo = np.zeros(3, np.float32)
+    >>> group = np.array([-np.inf, 0.0, 0.0], np.float32)
+    >>> accepted, in_group = choose_channel(solo, group, np.array([0.4, 0.4, 0.5], np.float32))
+    >>> accepted.tolist(), in_group.tolist()
+    [[True, True, True], [False, True, True]]
+
+    References
+    ----------
+    .. [1] D. McFadden (1974), "Conditional logit analysis of qualitative
+       choice behavior", in Frontiers in Econometrics.
+    """
+    solo_only = np.isneginf(group_logit)
+    accepted = draw < expit(solo_logit)
+    group = np.zeros(draw.shape[0], dtype=bool)
+    both = np.flatnonzero(~solo_only)
+    if both.size:
+        us, ug = solo_logit[both].astype(np.float64), group_logit[both].astype(np.float64)
+        top = np.maximum(np.maximum(us, ug), 0.0)  # a stable softmax
+        es, eg, e0 = np.exp(us - top), np.exp(ug - top), np.exp(-top)
+        total = e0 + es + eg
+        p_solo, p_group = es / total, eg / total
+        u = draw[both].astype(np.float64)
+        accepted[both] = u < p_solo + p_group
+        group[both] = (u >= p_solo) & (u < p_solo + p_group)
+    return accepted, group
 
 
 def select_purchases(

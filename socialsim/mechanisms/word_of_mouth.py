@@ -314,9 +314,18 @@ class WordOfMouth(Component):
             lately=lately,
         )
 
-    def friend_offers(self, needs: OpenNeeds, signals: FriendSignals) -> Offers:
-        """Return each need's offer of what a friend bought, on the friend's platform."""
+    def friend_offers(
+        self, needs: OpenNeeds, signals: FriendSignals, carried: np.ndarray | None = None
+    ) -> Offers:
+        """Return each need's offer of what a friend bought, on the friend's platform.
+
+        Needs whose friend's purchase a social feed already showed (`carried`)
+        get no second offer of it.
+        """
         friend = np.maximum(signals.friend, 0)
         last_platform = self.model.state.last_platform
         friend_platform = np.maximum(take_at(last_platform, friend, needs.category), 0)
-        return word_of_mouth_offers(needs.consumer, needs.category, signals, friend_platform)
+        offers = word_of_mouth_offers(needs.consumer, needs.category, signals, friend_platform)
+        if carried is None or not carried.any():
+            return offers
+        return offers.take(~carried[signals.product >= 0])

@@ -157,3 +157,57 @@ def test_popularity_is_per_platform():
     on_b = algorithmic(np.ones(2000, int), sales_b, platform=1)
     assert (on_a.product == 3).mean() > 0.9 and (on_b.product == 6).mean() > 0.9
     assert (on_a.platform == 0).all() and (on_b.platform == 1).all()
+
+
+# ---------------------------------------------------------------- one offer per friend purchase
+
+
+def days_offers(exposure: str, days: int = 12) -> list:
+    """The offers of each day's decision in a small default world with a social feed."""
+    from socialsim import ModelConfig, SocialCommerceModel
+
+    config = ModelConfig.small(3_000).with_overrides(
+        {
+            "behaviour.conversion.social_exposure": exposure,
+            "platforms.kuaishou.feed.reach": 1.0,
+        }
+    )
+    model = SocialCommerceModel(config, rng=7)
+    seen = []
+    decide = model.checkout.decide
+
+    def spy(offers, social_proof, generator):
+        if (offers.source != Source.GROUP_SHARE).any():  # the day's decision, not invites
+            seen.append(offers)
+        return decide(offers, social_proof, generator)
+
+    model.checkout.decide = spy
+    model.run(days)
+    return seen
+
+
+def shown_twice(offers) -> int:
+    """Needs offered the same product by word of mouth and by a social feed."""
+    keys = {}
+    for source in (Source.WORD_OF_MOUTH, Source.FEED_SOCIAL):
+        on = offers.source == source
+        keys[source] = set(
+            zip(
+                offers.consumer[on].tolist(),
+                offers.category[on].tolist(),
+                offers.product[on].tolist(),
+                strict=True,
+            )
+        )
+    return len(keys[Source.WORD_OF_MOUTH] & keys[Source.FEED_SOCIAL])
+
+
+def test_a_friends_purchase_is_offered_once_per_need():
+    days = days_offers("per_need")
+    assert sum(int((o.source == Source.FEED_SOCIAL).sum()) for o in days) > 100
+    assert sum(shown_twice(o) for o in days) == 0
+
+
+def test_per_offer_exposure_shows_a_friends_purchase_twice():
+    # the accounting the per-need option exists to fix
+    assert sum(shown_twice(o) for o in days_offers("per_offer")) > 100

@@ -591,3 +591,51 @@ def test_ids_stay_unique_after_groups_close():
     (gid,) = open_groups(book, [2], step=1)
     assert gid == 2
     assert book.rows(np.array([0, 1, 2])).tolist() == [-1, -1, 0]
+
+
+# ---------------------------------------------------------------- the joint decision
+
+
+def pinduoduo_sales(discount: float, decision: str) -> tuple[int, int]:
+    """Pinduoduo's orders and all group orders over 25 days of a 5,000-consumer world."""
+    from socialsim import ModelConfig, SocialCommerceModel
+
+    config = ModelConfig().with_overrides(
+        {
+            "population.n_consumers": 5_000,
+            "behaviour.conversion.group_decision": decision,
+            "platforms.pinduoduo.group_buying.discount": discount,
+        }
+    )
+    model = SocialCommerceModel(config, rng=3)
+    model.run(25)
+    platforms = model.platform_metrics().groupby("platform", observed=True)["orders"].sum()
+    return int(platforms["pinduoduo"]), int(model.step_metrics()["orders_group"].sum())
+
+
+def test_a_deeper_group_discount_wins_pinduoduo_sales_in_the_joint_decision():
+    shallow, deep = pinduoduo_sales(0.1, "joint"), pinduoduo_sales(0.4, "joint")
+    assert deep[0] > 1.5 * shallow[0]  # Pinduoduo's orders
+    assert deep[1] > 1.5 * shallow[1]  # group orders
+
+
+def test_completion_chance_grows_with_friends_and_traffic():
+    from socialsim import ModelConfig, SocialCommerceModel
+
+    config = ModelConfig.small(2_000).with_overrides(
+        {"behaviour.conversion.group_decision": "joint"}
+    )
+    group_buying = SocialCommerceModel(config, rng=1).group_buying
+    p = int(np.flatnonzero(group_buying.enabled)[0])
+    group_buying.need_share[p, 0] = 0.1
+    degree = group_buying.degree
+    few, many = int(np.argmin(degree)), int(np.argmax(degree))
+    assert degree[many] > degree[few]
+    consumers, platforms = np.array([few, many]), np.array([p, p])
+    chance = group_buying.completion_chance(consumers, platforms, np.zeros(2, int))
+    assert 0 < chance[0] < chance[1] < 1
+    before = chance[1]
+    group_buying.traffic[p, 0] = 1.0
+    after = group_buying.completion_chance(np.array([many]), np.array([p]), np.zeros(1, int))[0]
+    assert after > before
+    np.testing.assert_allclose(1 - after, (1 - before) * np.exp(-1.0), rtol=1e-9)

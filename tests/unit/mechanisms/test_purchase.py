@@ -9,6 +9,8 @@ from socialsim.config import ConversionConfig
 from socialsim.enums import ShopperStatus, Source
 from socialsim.mechanisms.offers import Offers
 from socialsim.mechanisms.purchase import (
+    add_social_proof_once,
+    choose_channel,
     conversion_chance,
     conversion_logit,
     select_purchases,
@@ -192,3 +194,66 @@ def test_hazard_link_makes_each_unit_of_score_an_independent_chance():
 def test_unknown_link_is_rejected():
     with pytest.raises(ValueError, match="unknown conversion link 'probit'"):
         conversion_chance(np.zeros(2), "probit")
+
+
+# ---------------------------------------------------------------- social proof once per need
+
+
+def test_social_proof_goes_once_to_each_needs_best_offer():
+    generator = rng(5)
+    m = 5_000
+    consumer = generator.integers(0, 400, m)
+    category = generator.integers(0, 4, m)
+    offers = Offers.build(consumer, category, 0, 0, 0.0, 0)
+    logit = generator.normal(-3, 1, m).astype(np.float32)
+    proof = np.where(consumer % 3 == 0, 0.0, 0.25 + 0.01 * (consumer % 7)).astype(np.float32)
+    out = add_social_proof_once(offers, logit, proof, 2.0)
+    boosted = np.flatnonzero(out != logit)
+    need = consumer * 4 + category
+    # one boosted offer per need that has social proof, none for needs without
+    assert np.array_equal(np.sort(need[boosted]), np.unique(need[proof > 0]))
+    np.testing.assert_allclose(out[boosted] - logit[boosted], 2.0 * proof[boosted], rtol=1e-5)
+    # and it is the need's best offer
+    for b in boosted[:200]:
+        assert logit[b] == logit[need == need[b]].max()
+
+
+def test_social_proof_once_leaves_logits_without_proof_alone():
+    offers = Offers.build(np.array([0, 1]), np.array([0, 0]), 0, 0, 0.0, 0)
+    logit = np.array([-1.0, -2.0], np.float32)
+    assert add_social_proof_once(offers, logit, np.zeros(2, np.float32), 3.0) is logit
+
+
+# ---------------------------------------------------------------- solo, group or neither
+
+
+def test_channel_choice_follows_the_multinomial_logit():
+    n = 200_000
+    solo = np.full(n, -1.0, np.float32)
+    group = np.full(n, 0.5, np.float32)
+    accepted, in_group = choose_channel(solo, group, rng(1).random(n, dtype=np.float32))
+    total = 1 + np.exp(-1.0) + np.exp(0.5)
+    se = np.sqrt(0.25 / n)
+    assert abs(in_group.mean() - np.exp(0.5) / total) < 5 * se
+    assert abs((accepted & ~in_group).mean() - np.exp(-1.0) / total) < 5 * se
+    assert not (in_group & ~accepted).any()
+
+
+def test_without_a_group_price_the_choice_is_the_binary_logit():
+    n = 1_000
+    solo = rng(2).normal(-1, 1, n).astype(np.float32)
+    draw = rng(3).random(n, dtype=np.float32)
+    accepted, in_group = choose_channel(solo, np.full(n, -np.inf, np.float32), draw)
+    assert not in_group.any()
+    assert np.array_equal(accepted, draw < conversion_chance(solo, "logit"))
+
+
+def test_a_better_group_option_wins_sales_from_solo_and_from_not_buying():
+    n = 100_000
+    draw = rng(4).random(n, dtype=np.float32)
+    solo = np.full(n, -2.0, np.float32)
+    low, low_group = choose_channel(solo, np.full(n, -2.0, np.float32), draw)
+    high, high_group = choose_channel(solo, np.full(n, 0.0, np.float32), draw)
+    assert high.mean() > low.mean() + 0.1  # more sales, not just a shift between channels
+    assert high_group.mean() > low_group.mean()
+    assert (high & ~high_group).mean() < (low & ~low_group).mean()

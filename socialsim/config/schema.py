@@ -350,6 +350,16 @@ class InfluencerConfig(Section):
             )
         return self
 
+    kol_homes: Literal["random", "by_followers"] = Field(
+        default="random",
+        description=(
+            "How KOLs get their home platform: 'random', each drawn in proportion to the "
+            "platforms' kol_share (one draw can then put most followers on one platform); "
+            "'by_followers' (recommended), the followers shared out by kol_share, most "
+            "followed KOLs first, so each platform's audience is its share in every world."
+        ),
+    )
+
 
 class StoreConfig(Section):
     """Micro-store owners (Yunji / Beidian style resellers).
@@ -610,8 +620,9 @@ class ConversionConfig(Section):
             "feed each offer the friend's purchase word of mouth drew (one purchase becomes "
             "two offers) and social proof is added to every offer for the need; 'per_need' "
             "(recommended): a friend's purchase becomes at most one offer for a need (a "
-            "social feed that shows it carries it instead of word of mouth) and social "
-            "proof enters once per need, on its most attractive offer."
+            "platform's social feed carries a friend's purchase made on that platform, "
+            "instead of word of mouth) and social proof enters once per need, on its most "
+            "attractive offer."
         ),
     )
     base_search: float = Field(
@@ -1173,6 +1184,7 @@ HASH_NEUTRAL_SETTINGS: dict[str, Any] = {
     "behaviour.conversion.social_exposure": "per_offer",
     "behaviour.conversion.group_decision": "after",
     "platforms.*.group_buying.friend_join": 0.3,
+    "influencers.kol_homes": "random",
 }
 """Settings added after run ids were first published, and the value of each that
 behaves exactly as socialsim did before the setting existed.

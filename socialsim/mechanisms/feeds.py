@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from socialsim._arrays import take_at
 from socialsim.columns import MetricColumn
 from socialsim.enums import Source
 from socialsim.mechanisms.component import Component, platform_values
@@ -209,6 +210,10 @@ class Feeds(Component):
         once = self.model.config.behaviour.conversion.social_exposure == "per_need"
         #: per open need, whether a social feed showed the friend's purchase word of mouth drew
         self.carried = np.zeros(needs.size, dtype=bool) if once else None
+        if once:
+            # a social feed carries a friend's purchase made on its own platform
+            friend = np.maximum(signals.friend, 0)
+            bought_on = take_at(self.model.state.last_platform, friend, category)
         out = []
         for p, kind in enumerate(self.kind):
             if kind == "none":
@@ -217,11 +222,14 @@ class Feeds(Component):
             on = np.flatnonzero(uses[:, p])
             if kind == "social":
                 seen = None if self.carried is None else self.carried[on]
+                product = signals.product.take(on)
+                if seen is not None:
+                    product = np.where(bought_on.take(on) == p, product, -1)
                 out.append(
                     social_feed_offers(
                         consumer.take(on),
                         category.take(on),
-                        signals.product.take(on),
+                        product,
                         signals.tie_weight.take(on),
                         p,
                         self.reach[p],

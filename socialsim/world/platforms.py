@@ -29,7 +29,7 @@ from socialsim.world.influencers import Influencers
 from socialsim.world.population import Population
 from socialsim.world.stores import Stores
 
-__all__ = ["PlatformSetup", "build_platform_setup", "tier_shift"]
+__all__ = ["PlatformSetup", "build_platform_setup", "homes_by_followers", "tier_shift"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -79,6 +79,8 @@ def build_platform_setup(
     influencers: Influencers,
     stores: Stores,
     rng: np.random.Generator,
+    *,
+    kol_homes: str = "random",
 ) -> PlatformSetup:
     """Draw the platforms' initial users and the homes of KOLs and stores.
 
@@ -94,6 +96,10 @@ def build_platform_setup(
         Store owners (each store belongs to a platform that runs micro-stores).
     rng : numpy.random.Generator
         Source of all randomness.
+    kol_homes : {"random", "by_followers"}
+        ``influencers.kol_homes``: each KOL's home drawn in proportion to
+        ``kol_share``, or the followers shared out by ``kol_share``
+        (:func:`homes_by_followers`).
 
     Returns
     -------
@@ -118,8 +124,11 @@ def build_platform_setup(
     share = np.array([r.kol_share for r in rows], dtype=np.float64)
     share = share if share.sum() > 0 else np.ones(n_platforms)
     n_kols = influencers.n_kols
-    kol_platform = rng.choice(n_platforms, size=n_kols, p=share / share.sum()).astype(np.int8)
     follows = influencers.follows
+    if kol_homes == "by_followers":
+        kol_platform = homes_by_followers(np.diff(follows.indptr[: n_kols + 1]), share)
+    else:
+        kol_platform = rng.choice(n_platforms, size=n_kols, p=share / share.sum()).astype(np.int8)
     kol_entries = slice(0, int(follows.indptr[n_kols]))
     follower_platform = kol_platform[entry_rows(follows.indptr[: n_kols + 1])]
     users[follows.indices[kol_entries], follower_platform] = True
@@ -144,3 +153,43 @@ def build_platform_setup(
         kol_platform=kol_platform,
         store_platform=store_platform,
     )
+
+
+def homes_by_followers(followers: np.ndarray, share: np.ndarray) -> np.ndarray:
+    """Give KOLs homes so that each platform gets its ``kol_share`` of the followers.
+
+    KOLs are taken from the most followed down; each goes to the platform
+    furthest below its share of the followers placed so far (the earliest of
+    equals). Followers are so concentrated (1 % of streamers take 80 % of
+    income, NetEase 2016) that drawing each KOL's home at random lets one draw
+    decide a platform's whole livestream business; sharing the followers out
+    keeps the platforms' audiences at their shares in every world.
+
+    Parameters
+    ----------
+    followers : ndarray of int
+        Each KOL's number of followers.
+    share : ndarray of float
+        Each platform's ``kol_share`` (any non-negative weights, not all 0).
+
+    Returns
+    -------
+    ndarray of int8
+        Each KOL's platform.
+
+    Examples
+    --------
+    >>> homes_by_followers(np.array([100, 10, 60, 40]), np.array([1.0, 1.0])).tolist()
+    [0, 0, 1, 1]
+    """
+    target = share / share.sum()
+    home = np.empty(followers.size, dtype=np.int8)
+    placed = np.zeros(share.size)
+    total = 0.0
+    for k in np.argsort(-followers, kind="stable").tolist():
+        total += float(followers[k])
+        short = np.where(target > 0, target * total - placed, -np.inf)
+        p = int(np.argmax(short))
+        home[k] = p
+        placed[p] += float(followers[k])
+    return home

@@ -168,7 +168,12 @@ def build_world(
     influencers = build_influencers(population, network, kocs, config.influencers, influencer_rng)
     catalogue = build_catalogue(config.catalogue, catalogue_rng)
     platforms = build_platform_setup(
-        dict(config.platforms), population, influencers, stores, platform_rng
+        dict(config.platforms),
+        population,
+        influencers,
+        stores,
+        platform_rng,
+        kol_homes=config.influencers.kol_homes,
     )
     return World(
         config=config,

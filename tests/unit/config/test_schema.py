@@ -204,8 +204,13 @@ def test_a_setting_added_later_keeps_old_hashes_while_it_behaves_as_before():
     cfg = ModelConfig.small()
     data = cfg.to_dict()
     assert data["behaviour"]["budget_renewal"] == "common"
-    # the hash of the config as written before the setting existed
+    # the hash of the config as written before these settings existed
     del data["behaviour"]["budget_renewal"]
+    del data["behaviour"]["conversion"]["social_exposure"]
+    del data["behaviour"]["conversion"]["group_decision"]
+    del data["influencers"]["kol_homes"]
+    for platform in data["platforms"].values():
+        del platform["group_buying"]["friend_join"]
     data.pop("run")
     assert cfg.config_hash() == stable_hash(data)
     staggered = cfg.with_overrides({"behaviour.budget_renewal": "staggered"})

@@ -269,7 +269,7 @@ def choose_channel(
     >>> group = np.array([-np.inf, 0.0, 0.0], np.float32)
     >>> accepted, in_group = choose_channel(solo, group, np.array([0.4, 0.4, 0.5], np.float32))
     >>> accepted.tolist(), in_group.tolist()
-    [[True, True, True], [False, True, True]]
+    ([True, True, True], [False, True, True])
 
     References
     ----------

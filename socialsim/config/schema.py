@@ -21,7 +21,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, Field, ValidationError, model_serializer, model_validator
 
 from socialsim import plugins
-from socialsim.config._base import MAX_RMB, Section, Table, located, read_only
+from socialsim.config._base import MAX_RMB, Section, Table, drop_hash_neutral, located, read_only
 from socialsim.config.documents import (
     dump_yaml,
     load_document,
@@ -1124,9 +1124,14 @@ class ModelConfig(Section):
         """
         data = self.to_dict()
         data.pop("run")
+        # an option added later, at the value that behaves as before it existed, changes
+        # nothing: adding it leaves the hash, and every run id, as it was (Section.hash_neutral)
+        drop_hash_neutral(self, data)
         # a plug-in's section at its defaults (off) changes nothing: installing a plug-in
         # leaves the hash, and every run id, of a config that does not use it as it was
         for name, section in self.extensions.items():
             if section == type(section)():
                 data.pop(name, None)
+            elif isinstance(data.get(name), dict):
+                drop_hash_neutral(section, data[name])
         return stable_hash(data)

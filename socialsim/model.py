@@ -86,6 +86,7 @@ __all__ = [
     "BUILTIN_COMPONENTS",
     "MECHANISM_COLUMNS",
     "SocialCommerceModel",
+    "builtin_columns",
     "enabled_plugins",
     "fresh_seed",
     "mechanism_columns",
@@ -180,8 +181,8 @@ class SocialCommerceModel(ModelResults, mesa.Model):
             factory(self, rng=self.rng.spawn(1)[0]) for factory in factories
         ]
         self.columns: tuple[MetricColumn, ...] = (
-            *MECHANISM_COLUMNS,
-            *(column for c in self.components for column in c.columns),
+            *builtin_columns(self.config),
+            *(column for c in self.components for column in c.columns_for(self.config)),
         )
         # Which products each platform lists, and how often its draws land on an import.
         self.import_share, self.listed = listings(self.config, self.world)
@@ -426,7 +427,28 @@ MECHANISM_COLUMNS: tuple[MetricColumn, ...] = (
     *BUILTIN_COLUMNS,
     *(column for component in BUILTIN_COMPONENTS for column in component.columns),
 )
-"""The built-in mechanisms' step columns, after the core ones."""
+"""The built-in mechanisms' step columns that every model records, after the core ones.
+
+Some options add columns of their own (:meth:`Component.columns_for`); those of a
+given config are :func:`builtin_columns`."""
+
+
+def builtin_columns(config: ModelConfig) -> tuple[MetricColumn, ...]:
+    """Return the core and built-in mechanisms' step columns of a model of `config`.
+
+    :data:`MECHANISM_COLUMNS`, and the columns some options add (a component's
+    :meth:`~socialsim.mechanisms.component.Component.columns_for`), in the
+    components' order.
+
+    Examples
+    --------
+    >>> builtin_columns(ModelConfig()) == MECHANISM_COLUMNS
+    True
+    """
+    return (
+        *BUILTIN_COLUMNS,
+        *(column for component in BUILTIN_COMPONENTS for column in component.columns_for(config)),
+    )
 
 
 def enabled_plugins(config: ModelConfig) -> list[type[Component]]:
@@ -449,8 +471,8 @@ def mechanism_columns(
     """
     extra = [*enabled_plugins(config), *components]
     return (
-        *MECHANISM_COLUMNS,
-        *(column for c in extra for column in getattr(c, "component", c).columns),
+        *builtin_columns(config),
+        *(column for c in extra for column in getattr(c, "component", c).columns_for(config)),
     )
 
 

@@ -23,6 +23,7 @@ from collections.abc import Mapping
 from functools import cache
 from importlib import resources
 from itertools import pairwise
+from types import MappingProxyType
 from typing import Annotated, Any, Literal
 
 import yaml
@@ -500,7 +501,15 @@ class MembershipConfig(Section):
     protection lasts 30 days for members, and membership pays most above
     about RMB 10,000 of yearly spending (interview with Kaola's CEO, 2020).
     The fee and join rate are *assumptions*.
+
+    The membership as a relationship (``renewal`` and the options after it)
+    is off by default, which keeps the model's numbers as they were; each
+    option's description gives the value recommended once the defaults move
+    (``MEMBERSHIP_DEFAULTS.md``).
     """
+
+    # options added after run ids were stored, with the values that behave as before
+    hash_neutral = MappingProxyType({"term_days": 365, "renewal": False, "renewal_sharpness": 5.0})
 
     enabled: bool = Field(default=False, description="Whether the platform sells memberships.")
     fee: float = Field(default=279.0, ge=0, le=MAX_RMB, description="Annual fee, RMB.")
@@ -522,6 +531,37 @@ class MembershipConfig(Section):
         ge=1,
         le=365,
         description="Days of past spending a user projects its yearly saving from.",
+    )
+    term_days: int = Field(
+        default=365,
+        ge=1,
+        le=3650,
+        description=(
+            "Length of a membership term, days, bought with one fee: Kaola's fee is yearly, 365 "
+            "(interview with Kaola's CEO, 2020)."
+        ),
+    )
+    renewal: bool = Field(
+        default=False,
+        description=(
+            "At the end of a term, a member renews (and pays the fee again) with a chance that "
+            "rises with the value the term gave against the fee: member-price savings on the "
+            "orders shipped plus price-protection refunds; one who does not, or cannot pay the "
+            "fee out of the month's budget left, lapses. Off: every membership ends with its "
+            "term (the consumer may join again by the join rule). Recommended: true (members "
+            "renew by the value they received; the rule is an assumption). Its columns, "
+            "members_renewed, members_lapsed and member_share_of_wallet, are recorded when on."
+        ),
+    )
+    renewal_sharpness: float = Field(
+        default=5.0,
+        ge=0,
+        le=100,
+        description=(
+            "How sharply the renewal chance rises as the term's value passes the fee: "
+            "sigmoid(renewal_sharpness x (value / fee - 1)), a half when the value just pays "
+            "the fee. Recommended: 5, the join rule's sharpness (assumption)."
+        ),
     )
 
 

@@ -6,7 +6,12 @@ import numpy as np
 import pytest
 from scipy.special import expit
 
-from socialsim.mechanisms.membership import PriceProtection, membership_joins
+from socialsim.mechanisms.membership import (
+    PriceProtection,
+    membership_joins,
+    renewal_chance,
+    share_of_wallet,
+)
 
 # ---------------------------------------------------------------- price protection
 
@@ -285,3 +290,42 @@ def test_bad_join_arguments_are_rejected(change, message):
     member, spend = args.pop("is_member"), args.pop("recent_spend")
     with pytest.raises(ValueError, match=message):
         membership_joins(member, spend, **args, rng=np.random.default_rng(0))
+
+
+# ---------------------------------------------------------------- renewal and share of wallet
+
+
+def test_the_renewal_chance_rises_with_the_value_a_term_gave():
+    value = np.linspace(0.0, 1_000.0, 101)
+    chance = renewal_chance(value, fee=279.0)
+    assert (np.diff(chance) > 0).all()
+    assert chance[0] < 0.01 and chance[-1] > 0.99
+    assert renewal_chance(np.array([279.0]), fee=279.0)[0] == 0.5
+    np.testing.assert_allclose(chance, expit(5.0 * (value / 279.0 - 1.0)))
+
+
+def test_a_sharper_rule_separates_good_terms_from_bad_ones_more():
+    value = np.array([200.0, 400.0])  # below and above a fee of 300
+    soft = renewal_chance(value, fee=300.0, sharpness=1.0)
+    sharp = renewal_chance(value, fee=300.0, sharpness=20.0)
+    assert sharp[0] < soft[0] < 0.5 < soft[1] < sharp[1]
+    assert renewal_chance(value, fee=300.0, sharpness=0.0).tolist() == [0.5, 0.5]
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [({"fee": -1.0}, "fee: must be in"), ({"sharpness": float("nan")}, "sharpness: must be in")],
+)
+def test_bad_renewal_arguments_are_rejected(change, message):
+    with pytest.raises(ValueError, match=message):
+        renewal_chance(np.array([1.0]), **{"fee": 279.0, "sharpness": 5.0, **change})
+
+
+def test_share_of_wallet_counts_each_member_once_and_only_their_membership_platforms():
+    member = np.array([[True, False, True], [False, False, False], [False, True, False]])
+    spend = np.array([[10.0, 20.0, 30.0], [100.0, 0.0, 0.0], [5.0, 5.0, 0.0]])
+    # consumers 0 and 2: 40 of 60 and 5 of 10 on their membership platforms
+    assert share_of_wallet(member, spend, np.array([0, 2, 0, 2])) == pytest.approx(45 / 70)
+    assert share_of_wallet(member, spend, np.array([1])) == 0.0  # no member platform
+    assert share_of_wallet(member, np.zeros((3, 3)), np.array([0])) == 0.0
+    assert share_of_wallet(member, spend, np.array([], dtype=np.int64)) == 0.0

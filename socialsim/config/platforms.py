@@ -509,7 +509,9 @@ class MembershipConfig(Section):
     """
 
     # options added after run ids were stored, with the values that behave as before
-    hash_neutral = MappingProxyType({"term_days": 365, "renewal": False, "renewal_sharpness": 5.0})
+    hash_neutral = MappingProxyType(
+        {"term_days": 365, "renewal": False, "renewal_sharpness": 5.0, "loyalty_shift": 0.0}
+    )
 
     enabled: bool = Field(default=False, description="Whether the platform sells memberships.")
     fee: float = Field(default=279.0, ge=0, le=MAX_RMB, description="Annual fee, RMB.")
@@ -563,6 +565,17 @@ class MembershipConfig(Section):
             "the fee. Recommended: 5, the join rule's sharpness (assumption)."
         ),
     )
+    loyalty_shift: float = Field(
+        default=0.0,
+        ge=0,
+        le=10,
+        description=(
+            "Logit shift on every offer a member gets on the platform of the membership: members "
+            "move their share of wallet towards it (loyalty). Recommended: 0.5 (assumption; "
+            "with it the share of wallet of the default world's members is about 0.6 against "
+            "about 0.5 without, see MEMBERSHIP_DEFAULTS.md)."
+        ),
+    )
 
 
 class PromotionConfig(Section):
@@ -572,11 +585,28 @@ class PromotionConfig(Section):
     ("E-Commerce is Social in China's Small Cities", 2020).
     """
 
+    # options added after run ids were stored, with the values that behave as before
+    hash_neutral = MappingProxyType({"wait_shift": 0.0})
+
     rate: float = Field(
         default=0.01, ge=0, le=1, description="Daily probability a product goes on promotion."
     )
     depth: float = Field(default=0.15, ge=0, lt=1, description="Price cut during a promotion.")
     days: int = Field(default=3, ge=1, le=365, description="Length of a promotion.")
+    wait_shift: float = Field(
+        default=0.0,
+        ge=-10,
+        le=0,
+        description=(
+            "Logit shift on an offer at the platform's full price (the product not on promotion "
+            "today, no group or livestream price) when promotions run (rate > 0): a buyer who "
+            "expects one may wait for it. Price protection takes the waiting away: a member "
+            "whose purchase is protected for at least need_patience_days waits not at all, one "
+            "protected for fewer days in proportion (a later drop within the window is "
+            "refunded; Kaola protects members for 30 days, interview with Kaola's CEO, 2020). "
+            "Recommended: -0.3 on every platform (assumption; off by default)."
+        ),
+    )
 
 
 class CrossBorderListingConfig(Section):

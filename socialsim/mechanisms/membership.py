@@ -20,6 +20,13 @@ against the fee at the term's end, and the member renews with chance
 ``expit(renewal_sharpness × (value / fee - 1))`` (:func:`renewal_chance`),
 else lapses. With it off, every membership ends with its term.
 
+Two logit shifts make the membership change what members buy
+(:func:`relationship_shift`): ``loyalty_shift`` on a member's offers on the
+platform of the membership, which moves the member's share of wallet towards
+it; and the waiting for a promotion (``promotions.wait_shift``) on offers at
+the full price, which price protection takes away from members: a drop within
+the window is refunded, so a protected member buys now instead of waiting.
+
 References
 ----------
 .. [1] Interview with Kaola's CEO (2020): member pricing below the earlier
@@ -36,7 +43,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from scipy.special import expit
 
-from socialsim._arrays import scale_columns
+from socialsim._arrays import scale_columns, take_at
 from socialsim.columns import MetricColumn
 from socialsim.mechanisms.component import Component, platform_values
 from socialsim.mechanisms.cross_border import goods_value
@@ -49,6 +56,8 @@ __all__ = [
     "Membership",
     "PriceProtection",
     "membership_joins",
+    "protection_cover",
+    "relationship_shift",
     "renewal_chance",
     "share_of_wallet",
 ]
@@ -379,6 +388,88 @@ def renewal_chance(value: np.ndarray, *, fee: float, sharpness: float = 5.0) -> 
     return expit(sharpness * (value / fee - 1.0))
 
 
+def protection_cover(window_days: int, patience_days: float) -> float:
+    """Return the share of the waiting for a promotion that price protection takes away.
+
+    A buyer who expects a promotion waits for one at most as long as the need
+    lasts (``need_patience_days``); a purchase protected for ``window_days``
+    is refunded any drop within the window, so waiting gains nothing over the
+    days the window covers. The share is ``min(1, window_days / patience_days)``.
+
+    Parameters
+    ----------
+    window_days : int
+        Days of price protection, at least 0.
+    patience_days : float
+        Mean days an unmet need stays open, at least 1.
+
+    Returns
+    -------
+    float
+        In [0, 1].
+
+    Examples
+    --------
+    Kaola's 30 days against needs that last a week on average, 3 days, none:
+
+    >>> protection_cover(30, 7.0), round(protection_cover(3, 7.0), 3), protection_cover(0, 7.0)
+    (1.0, 0.429, 0.0)
+    """
+    if not window_days >= 0:
+        raise ValueError(f"window_days: must be >= 0, got {window_days}")
+    if not patience_days >= 1:
+        raise ValueError(f"patience_days: must be >= 1, got {patience_days}")
+    return min(1.0, window_days / patience_days)
+
+
+def relationship_shift(
+    member: np.ndarray,
+    full_price: np.ndarray,
+    platform: np.ndarray,
+    *,
+    loyalty: np.ndarray,
+    wait: np.ndarray,
+    cover: np.ndarray,
+) -> np.ndarray:
+    """Return the logit shift a membership makes on each offer: loyalty, and no waiting.
+
+    ``loyalty[p]`` if the purchaser is a member of the offer's platform ``p``;
+    plus, for an offer at the full price, ``wait[p]``, times ``1 - cover[p]``
+    for a member (price protection takes that share of the waiting away).
+
+    Parameters
+    ----------
+    member : ndarray of bool, shape (m,)
+        Whether the offer's purchaser is a member of the offer's platform.
+    full_price : ndarray of bool, shape (m,)
+        Whether the offer is at the platform's full price (no promotion, no channel price).
+    platform : ndarray of int, shape (m,)
+        The offer's platform.
+    loyalty, wait, cover : ndarray of float, shape (P,)
+        Per platform: the members' loyalty shift (>= 0), the shift of waiting for a
+        promotion (<= 0) and the share of it price protection takes away from members.
+
+    Returns
+    -------
+    ndarray of float32, shape (m,)
+
+    Examples
+    --------
+    On platform 0 (loyalty 0.5, waiting -0.3, members fully protected): a
+    member and a non-member at full price, a non-member at a promotion price.
+
+    >>> relationship_shift(
+    ...     np.array([True, False, False]), np.array([True, True, False]), np.array([0, 0, 0]),
+    ...     loyalty=np.array([0.5]), wait=np.array([-0.3]), cover=np.array([1.0]),
+    ... ).tolist()
+    [0.5, -0.30000001192092896, 0.0]
+    """
+    loyal = np.where(member, loyalty.astype(np.float32).take(platform), np.float32(0))
+    wait_here = wait.astype(np.float32).take(platform)
+    left = np.where(member, (1.0 - cover).astype(np.float32).take(platform), np.float32(1))
+    return loyal + np.where(full_price, wait_here * left, np.float32(0))
+
+
 def _check_range(name: str, value: float, lo: float, hi: float) -> None:
     # Written so that NaN fails too.
     if not lo <= value <= hi:
@@ -390,7 +481,8 @@ class Membership(Component):
 
     Parameters (from each platform's ``membership`` section): ``enabled``,
     ``fee``, ``discount``, ``price_protection_days``, ``join_rate``,
-    ``lookback_days``, ``term_days``, ``renewal`` and ``renewal_sharpness``.
+    ``lookback_days``, ``term_days``, ``renewal``, ``renewal_sharpness`` and
+    ``loyalty_shift``, and ``promotions.wait_shift``.
     State: the consumers' ``member``, ``member_until`` and ``recent_spend``
     arrays (in ``model.state``, which agents read too), the
     :class:`PriceProtection` of members' recent purchases and :attr:`value`,
@@ -486,10 +578,25 @@ class Membership(Component):
         self.value = np.zeros((n if self.enabled.any() else 0, len(names)), dtype=np.float32)
         # the member price's saving on a paid price: p / (1 - d) - p
         self._saving_rate = self.discount / (1.0 - self.discount)
+        # The logit shifts (relationship_shift): members' loyalty, waiting for a promotion
+        # where promotions run, and the share of the waiting members' protection takes away.
+        self.loyalty = np.where(
+            self.enabled, platform_values(cfg, names, "membership.loyalty_shift"), 0.0
+        )
+        promotions = platform_values(cfg, names, "promotions.rate") > 0
+        self.wait = np.where(promotions, platform_values(cfg, names, "promotions.wait_shift"), 0.0)
+        window = 0 if self.protection is None else self.protection.window_days
+        cover = protection_cover(window, cfg.behaviour.need_patience_days)
+        self.cover = np.where(self.enabled, cover, 0.0)
+        #: whether the membership shifts any conversion logit (else logit_shift adds nothing)
+        self.shifts = bool(self.loyalty.any() or self.wait.any())
+        self._full_price: np.ndarray | None = None  # (P, n_products): not on promotion today
 
     def start_day(self, day: Day) -> None:
         """Renew or end the terms that ended yesterday; refund members today's price drops."""
         state = self.model.state
+        if self.wait.any():  # today's prices are set: which products are not on promotion
+            self._full_price = self.model.prices.promo_until < day.step
         expired = (state.member_until < day.step) & state.member
         if self.renews.any():
             expired &= ~self._renew(day, expired)
@@ -531,6 +638,29 @@ class Membership(Component):
             day.total["membership_fees"] += float(keep.size * m.fee)
         self.value[renewed] = 0.0  # a new term
         return renewed
+
+    def logit_shift(self, offers: Offers) -> np.ndarray | None:
+        """Shift members' offers by their loyalty, and non-protected full-price offers by waiting.
+
+        None (no shift at all) unless ``loyalty_shift`` or ``promotions.wait_shift``
+        is set. Membership is the purchaser's, as for the member price.
+        """
+        if not self.shifts:
+            return None
+        member = take_at(self.model.state.member, offers.purchaser(), offers.platform)
+        if self._full_price is not None:
+            on_sale = offers.discount > 0  # a group or livestream price is a deal already
+            full = ~on_sale & take_at(self._full_price, offers.platform, offers.product)
+        else:
+            full = np.zeros(len(offers), dtype=bool)
+        return relationship_shift(
+            member,
+            full,
+            offers.platform,
+            loyalty=self.loyalty,
+            wait=self.wait,
+            cover=self.cover,
+        )
 
     def shipped(self, day: Day, orders: Offers, price: np.ndarray) -> None:
         """Count members' orders as member GMV and protect them against price drops."""

@@ -471,6 +471,50 @@ def test_without_renewal_a_membership_ends_with_its_term_and_adds_no_columns():
     assert "members_renewed" not in model.step_metrics().columns
 
 
+def test_loyalty_moves_members_and_only_members_to_the_platform():
+    model = member_world(
+        **{
+            f"{PLAIN}.membership.loyalty_shift": 10.0,
+            "behaviour.conversion.base_search": -7.0,  # 0.1 % a day, 95 % with loyalty
+        }
+    )
+    model.state.member[1, 0] = False
+    model.state.member_until[:, 0] = 10_000
+    model.run(5)
+    bought = model.orders()["buyer"].value_counts()
+    assert bought.get(0, 0) >= 3 and bought.get(1, 0) == 0
+
+
+def protected_world(window_days: int, on_promotion: bool = False) -> SocialCommerceModel:
+    """Consumer 0 is a member, 1 is not; both would buy, but wait for a promotion."""
+    model = member_world(
+        **{
+            f"{PLAIN}.membership.price_protection_days": window_days,
+            f"{PLAIN}.promotions.rate": 1e-9,  # promotions run, but none starts
+            f"{PLAIN}.promotions.wait_shift": -10.0,
+            "behaviour.need_patience_days": 7.0,
+            "behaviour.conversion.base_search": 5.0,
+        }
+    )
+    model.state.member[1, 0] = False
+    model.state.member_until[:, 0] = 10_000
+    if on_promotion:
+        model.prices.promo_until[:] = 10_000
+    return model
+
+
+def test_price_protection_lets_members_buy_at_full_price_instead_of_waiting():
+    protected = protected_world(window_days=30)
+    protected.run(5)
+    assert protected.orders()["buyer"].tolist() == [0] * 5  # the non-member waits
+    unprotected = protected_world(window_days=0)
+    unprotected.run(5)
+    assert len(unprotected.orders()) == 0  # without protection the member waits too
+    sale = protected_world(window_days=0, on_promotion=True)
+    sale.run(5)
+    assert sorted(sale.orders()["buyer"].tolist()) == [0, 0, 0, 0, 0, 1, 1, 1, 1, 1]
+
+
 def test_a_new_member_s_term_runs_term_days():
     model = member_world(
         **{

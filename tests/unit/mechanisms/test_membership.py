@@ -9,6 +9,8 @@ from scipy.special import expit
 from socialsim.mechanisms.membership import (
     PriceProtection,
     membership_joins,
+    protection_cover,
+    relationship_shift,
     renewal_chance,
     share_of_wallet,
 )
@@ -329,3 +331,35 @@ def test_share_of_wallet_counts_each_member_once_and_only_their_membership_platf
     assert share_of_wallet(member, spend, np.array([1])) == 0.0  # no member platform
     assert share_of_wallet(member, np.zeros((3, 3)), np.array([0])) == 0.0
     assert share_of_wallet(member, spend, np.array([], dtype=np.int64)) == 0.0
+
+
+# ---------------------------------------------------------------- loyalty and waiting
+
+
+def test_protection_covers_the_waiting_in_proportion_to_its_window():
+    assert protection_cover(0, 7.0) == 0.0
+    assert protection_cover(7, 7.0) == protection_cover(30, 7.0) == 1.0
+    windows = [protection_cover(d, 10.0) for d in range(11)]
+    assert windows == sorted(windows) and windows[5] == 0.5
+    with pytest.raises(ValueError, match="window_days"):
+        protection_cover(-1, 7.0)
+    with pytest.raises(ValueError, match="patience_days"):
+        protection_cover(30, 0.5)
+
+
+def test_the_relationship_shift_is_loyalty_for_members_and_waiting_at_full_price():
+    # platform 0 sells a membership (loyalty 0.5, protection covers 40 % of the waiting),
+    # platform 1 does not; both run promotions (waiting -1)
+    kwargs = dict(
+        loyalty=np.array([0.5, 0.0]), wait=np.array([-1.0, -1.0]), cover=np.array([0.4, 0.0])
+    )
+    member = np.array([True, True, False, False, False])
+    full = np.array([True, False, True, False, True])
+    platform = np.array([0, 0, 0, 0, 1])
+    shift = relationship_shift(member, full, platform, **kwargs)
+    assert shift.dtype == np.float32
+    np.testing.assert_allclose(shift, [0.5 - 0.6, 0.5, -1.0, 0.0, -1.0], rtol=1e-6)
+    off = relationship_shift(
+        member, full, platform, loyalty=np.zeros(2), wait=np.zeros(2), cover=np.ones(2)
+    )
+    assert not off.any()

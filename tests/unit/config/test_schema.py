@@ -229,7 +229,7 @@ def test_a_hash_neutral_option_counts_once_it_leaves_its_neutral_value():
 
 def changed(cfg, key, value):
     """Return `cfg` with option `key` moved off `value` to a valid other value."""
-    others = [not value] if isinstance(value, bool) else [value + 1, value - 1, value / 2]
+    others = [not value] if isinstance(value, bool) else [value + 1, value - 1, value + 0.1]
     for other in others:
         try:
             return cfg.with_overrides({key: other})

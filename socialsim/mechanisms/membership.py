@@ -601,8 +601,8 @@ class Membership(Component):
         if self.renews.any():
             expired &= ~self._renew(day, expired)
         state.member[expired] = False
-        if self.value.size:
-            self.value[expired] = 0.0
+        if self.value.size and expired.any():
+            self.value[expired] = 0.0  # their term is over
         if self.protection is None:
             return
         member_price = self.model.prices.price * (1.0 - self.discount[:, None])

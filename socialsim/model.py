@@ -3,8 +3,8 @@
 One step is one day:
 
 1. **the new day**: budgets renew each period, the cross-border quota each
-   year; memberships expire; needs open and lapse; promotions start and end
-   and members get price protection refunds; orders shipped
+   year; membership terms renew or end; needs open and lapse; promotions start
+   and end and members get price protection refunds; orders shipped
    ``return_days`` ago are returned (refunded) or kept (streamers are paid);
 2. **content**: KOLs post and KOCs review to their current followers; on a
    marketing campaign's days, the campaign buys sponsored posts;
@@ -14,8 +14,9 @@ One step is one day:
 4. **search** on one of the consumer's platforms;
 5. **livestreams and stores**: KOLs go live with limited stock to followers
    and platform traffic; store owners promote to their strong ties;
-6. **decide**: every offer converts by a logit; one purchase per need, within
-   budget;
+6. **decide**: every offer converts by a logit (shifted by the components'
+   ``logit_shift``: members' loyalty, waiting for a promotion); one purchase
+   per need, within budget;
 7. **settle**: livestream stock is served first come, first served; imports
    over the personal quota are blocked; ordinary buyers choose solo or group;
    groups open, are shared with friends and joined by strangers, and complete

@@ -571,9 +571,9 @@ class MembershipConfig(Section):
         le=10,
         description=(
             "Logit shift on every offer a member gets on the platform of the membership: members "
-            "move their share of wallet towards it (loyalty). Recommended: 0.5 (assumption; "
-            "with it the share of wallet of the default world's members is about 0.6 against "
-            "about 0.5 without, see MEMBERSHIP_DEFAULTS.md)."
+            "move their share of wallet towards it (loyalty). Recommended: 1.0 (assumption; "
+            "in a small world it raises members' share of their orders placed on Kaola from "
+            "about 0.29 to 0.46, see MEMBERSHIP_DEFAULTS.md)."
         ),
     )
 
@@ -604,7 +604,8 @@ class PromotionConfig(Section):
             "whose purchase is protected for at least need_patience_days waits not at all, one "
             "protected for fewer days in proportion (a later drop within the window is "
             "refunded; Kaola protects members for 30 days, interview with Kaola's CEO, 2020). "
-            "Recommended: -0.3 on every platform (assumption; off by default)."
+            "Recommended: -0.3 on every platform (assumption; off by default; it lowers GMV, "
+            "so base conversion needs recalibrating with it, see MEMBERSHIP_DEFAULTS.md)."
         ),
     )
 

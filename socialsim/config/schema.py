@@ -131,8 +131,8 @@ class PopulationConfig(Section):
     hash_neutral = MappingProxyType(
         {
             "high_net_worth_share": 0.0,
-            "high_net_worth_income_multiplier": 3.0,
-            "high_net_worth_need_multiplier": 4.0,
+            "high_net_worth_income_multiplier": 5.0,
+            "high_net_worth_need_multiplier": 6.0,
         }
     )
 
@@ -180,26 +180,29 @@ class PopulationConfig(Section):
             "whose needs arise high_net_worth_need_multiplier times as often; a paid "
             "membership pays for them. Kaola's CEO: membership pays most above about RMB "
             "10,000 of yearly spending, and a high-net-worth member saves about RMB 3,808 a "
-            "year (interview, 2020). Recommended: 0.02 (assumption; off by default)."
+            "year (interview, 2020). Recommended: 0.02 (assumption; off by default). With "
+            "the recommended multipliers the segment's median yearly spending is about RMB "
+            "10,000 to 12,000 (MEMBERSHIP_DEFAULTS.md)."
         ),
     )
     high_net_worth_income_multiplier: float = Field(
-        default=3.0,
+        default=5.0,
         ge=1,
         le=100,
         description=(
             "Income of a high-net-worth consumer as a multiple of the income drawn for it. "
-            "Recommended: 3 (assumption)."
+            "Recommended: 5 (assumption)."
         ),
     )
     high_net_worth_need_multiplier: float = Field(
-        default=4.0,
+        default=6.0,
         ge=1,
         le=50,
         description=(
             "How many times as often a high-net-worth consumer's needs arise: a category's "
-            "daily chance is 1 - (1 - need_rate) ** multiplier. Recommended: 4, which puts "
-            "their yearly spending above RMB 10,000 (assumption; see high_net_worth_share)."
+            "daily chance is 1 - (1 - need_rate) ** multiplier. Recommended: 6, which puts "
+            "their yearly spending above the RMB 10,000 where Kaola's membership pays "
+            "(assumption; see high_net_worth_share)."
         ),
     )
 

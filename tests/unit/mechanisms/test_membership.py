@@ -369,13 +369,11 @@ def test_the_relationship_shift_is_loyalty_for_members_and_waiting_at_full_price
 # ---------------------------------------------------------------- the relationship in a small world
 
 FEE = ModelConfig().platforms["kaola"].membership.fee
-#: the settings MEMBERSHIP_DEFAULTS.md recommends as the defaults once the economics issue flips
+#: the flips MEMBERSHIP_DEFAULTS.md recommends for the defaults (the economics issue makes them)
 RELATIONSHIP = {
     "platforms.kaola.membership.renewal": True,
     "platforms.kaola.membership.loyalty_shift": 1.0,
-    "population.high_net_worth_share": 0.02,
-    "population.high_net_worth_income_multiplier": 5.0,
-    "population.high_net_worth_need_multiplier": 6.0,
+    "population.high_net_worth_share": 0.02,  # its multipliers' defaults: 5 and 6
     **{f"platforms.{name}.promotions.wait_shift": -0.3 for name in ModelConfig().platforms},
 }
 

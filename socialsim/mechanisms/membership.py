@@ -494,14 +494,17 @@ class Membership(Component):
     as value, and enter price protection (as they ship); users whose recent
     spending makes the membership pay join it, paying the fee out of the
     month's budget (after the sale); the current members, and with
-    ``renewal`` their share of wallet, are counted (end of the day).
+    ``renewal`` their share of wallet, are counted (end of the day). While
+    offers are decided, :meth:`logit_shift` adds members' loyalty and the
+    waiting for a promotion that price protection takes away.
 
     Parameters
     ----------
     model : SocialCommerceModel
     rng : numpy.random.Generator
-        The stream joins are drawn from (the model's behaviour stream, so the
-        built-in mechanisms draw in the order they always have).
+        The stream joins and renewals are drawn from (the model's behaviour
+        stream, so the built-in mechanisms draw in the order they always have;
+        renewals draw only when ``renewal`` is on).
 
     References
     ----------
@@ -711,7 +714,8 @@ class Membership(Component):
             )
             state.budget_left[joined] -= np.float32(m.fee)
             state.member[joined, p] = True
-            # a term starts tomorrow and runs term_days days, today's rest included
+            # today is the term's first day (its rest, after the sale); it ends with day
+            # step + term_days - 1, as 364 did for Kaola's year
             state.member_until[joined, p] = day.step + m.term_days - 1
             self.value[joined, p] = 0.0
             day.count["members_joined"] += int(joined.size)

@@ -10,8 +10,9 @@ Every offer of the day, whatever its source, goes through the same steps:
    tax of an import. The purchaser is the buyer, or the daigou for its client.
 2. **decide** (:meth:`Checkout.decide`): the conversion logit (source, trust,
    social proof, quality, price against the monthly budget, tier appeal of
-   the platform, a livestream's urgency, no-need and offline shifts), one
-   purchase per need, within the budget left.
+   the platform, a livestream's urgency, no-need and offline shifts, and the
+   shifts components add through :meth:`~socialsim.mechanisms.component.Component.logit_shift`),
+   one purchase per need, within the budget left.
 3. **pay** (:meth:`Checkout.pay`): the buyer is charged, its need closes and
    the purchaser becomes a user of the platform.
 4. **ship** (:meth:`Checkout.ship`): the order counts (what friends see and
@@ -35,7 +36,7 @@ from socialsim import _threads
 from socialsim._arrays import distinct, take_at
 from socialsim.day import Day
 from socialsim.enums import Channel, ShopperStatus
-from socialsim.mechanisms.component import platform_values
+from socialsim.mechanisms.component import Component, platform_values
 from socialsim.mechanisms.offers import Offers
 from socialsim.mechanisms.purchase import (
     add_social_proof_once,
@@ -87,6 +88,12 @@ class Checkout:
         ).astype(np.float32)
         self.customers_by_tier = np.zeros(population.n_tiers, dtype=np.int64)
         self.new_buyers_today = 0
+        #: the components that shift the conversion logit (those that override logit_shift)
+        self.shifters = [
+            c
+            for c in (model.membership, *model.components)
+            if type(c).logit_shift is not Component.logit_shift
+        ]
 
     def price(self, offers: Offers) -> np.ndarray:
         """Price each offer: platform price less channel and member discounts, plus import tax.
@@ -122,6 +129,10 @@ class Checkout:
         # Limited stock and a time limit make a livestream offer more pressing.
         live = offers.channel == Channel.LIVESTREAM
         shift = shift + np.where(live, model.livestream.urgency[offers.platform], np.float32(0))
+        for component in self.shifters:
+            extra = component.logit_shift(offers)
+            if extra is not None:  # None: no shift today, and not even +0.0 added
+                shift = shift + extra
         conversion = model.config.behaviour.conversion
         logit = conversion_logit(
             offers,

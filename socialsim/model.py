@@ -3,8 +3,8 @@
 One step is one day:
 
 1. **the new day**: budgets renew each period, the cross-border quota each
-   year; memberships expire; needs open and lapse; promotions start and end
-   and members get price protection refunds; orders shipped
+   year; membership terms renew or end; needs open and lapse; promotions start
+   and end and members get price protection refunds; orders shipped
    ``return_days`` ago are returned (refunded) or kept (streamers are paid);
 2. **content**: KOLs post and KOCs review to their current followers; on a
    marketing campaign's days, the campaign buys sponsored posts;
@@ -14,8 +14,9 @@ One step is one day:
 4. **search** on one of the consumer's platforms;
 5. **livestreams and stores**: KOLs go live with limited stock to followers
    and platform traffic; store owners promote to their strong ties;
-6. **decide**: every offer converts by a logit; one purchase per need, within
-   budget;
+6. **decide**: every offer converts by a logit (shifted by the components'
+   ``logit_shift``: members' loyalty, waiting for a promotion); one purchase
+   per need, within budget;
 7. **settle**: livestream stock is served first come, first served; imports
    over the personal quota are blocked; ordinary buyers choose solo or group;
    groups open, are shared with friends and joined by strangers, and complete
@@ -86,6 +87,7 @@ __all__ = [
     "BUILTIN_COMPONENTS",
     "MECHANISM_COLUMNS",
     "SocialCommerceModel",
+    "builtin_columns",
     "enabled_plugins",
     "fresh_seed",
     "mechanism_columns",
@@ -180,8 +182,8 @@ class SocialCommerceModel(ModelResults, mesa.Model):
             factory(self, rng=self.rng.spawn(1)[0]) for factory in factories
         ]
         self.columns: tuple[MetricColumn, ...] = (
-            *MECHANISM_COLUMNS,
-            *(column for c in self.components for column in c.columns),
+            *builtin_columns(self.config),
+            *(column for c in self.components for column in c.columns_for(self.config)),
         )
         # Which products each platform lists, and how often its draws land on an import.
         self.import_share, self.listed = listings(self.config, self.world)
@@ -427,7 +429,28 @@ MECHANISM_COLUMNS: tuple[MetricColumn, ...] = (
     *BUILTIN_COLUMNS,
     *(column for component in BUILTIN_COMPONENTS for column in component.columns),
 )
-"""The built-in mechanisms' step columns, after the core ones."""
+"""The built-in mechanisms' step columns that every model records, after the core ones.
+
+Some options add columns of their own (:meth:`Component.columns_for`); those of a
+given config are :func:`builtin_columns`."""
+
+
+def builtin_columns(config: ModelConfig) -> tuple[MetricColumn, ...]:
+    """Return the core and built-in mechanisms' step columns of a model of `config`.
+
+    :data:`MECHANISM_COLUMNS`, and the columns some options add (a component's
+    :meth:`~socialsim.mechanisms.component.Component.columns_for`), in the
+    components' order.
+
+    Examples
+    --------
+    >>> builtin_columns(ModelConfig()) == MECHANISM_COLUMNS
+    True
+    """
+    return (
+        *BUILTIN_COLUMNS,
+        *(column for component in BUILTIN_COMPONENTS for column in component.columns_for(config)),
+    )
 
 
 def enabled_plugins(config: ModelConfig) -> list[type[Component]]:
@@ -450,8 +473,8 @@ def mechanism_columns(
     """
     extra = [*enabled_plugins(config), *components]
     return (
-        *MECHANISM_COLUMNS,
-        *(column for c in extra for column in getattr(c, "component", c).columns),
+        *builtin_columns(config),
+        *(column for c in extra for column in getattr(c, "component", c).columns_for(config)),
     )
 
 

@@ -231,6 +231,7 @@ def unsupported(config: ModelConfig) -> list[str]:
             ("daigou.n_shoppers", config.daigou.n_shoppers > 0),
             ("campaign.budget", config.campaign.budget > 0),
             ("behaviour.return_rate", config.behaviour.return_rate > 0),
+            ("population.high_net_worth_share", config.population.high_net_worth_share > 0),
             ("behaviour.conversion.link", config.behaviour.conversion.link != "logit"),
             (
                 "behaviour.conversion.social_proof",

@@ -52,7 +52,7 @@ class ConsumerState:
     member : ndarray of bool, shape (n, P)
         Paid members of each platform.
     member_until : ndarray of int32, shape (n, P)
-        Last day of each membership.
+        Last day of each membership's current term.
     recent_spend : ndarray of float32, shape (n, P)
         Spend per platform over about the last month (an exponential moving sum).
     last_order_step : ndarray of int32, shape (n, P)

@@ -7,11 +7,20 @@ import typing
 from collections.abc import Callable, Mapping
 from functools import cache
 from types import MappingProxyType
-from typing import Any
+from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, WrapSerializer, model_validator
 
-__all__ = ["MAX_INT", "MAX_RMB", "Section", "Table", "deep_merge", "located", "read_only"]
+__all__ = [
+    "MAX_INT",
+    "MAX_RMB",
+    "Section",
+    "Table",
+    "deep_merge",
+    "drop_hash_neutral",
+    "located",
+    "read_only",
+]
 
 MAX_RMB = 1e8
 """Money stays far below float32's range (~3e38), so sums never overflow."""
@@ -76,6 +85,15 @@ class Section(BaseModel):
         frozen=True, extra="forbid", validate_default=True, allow_inf_nan=False
     )
 
+    hash_neutral: ClassVar[Mapping[str, Any]] = MappingProxyType({})
+    """Fields added after run ids were first stored, each with its *neutral* value: the
+    value at which the model behaves exactly as it did before the field existed. A field
+    at its neutral value is left out of the config hash (:func:`drop_hash_neutral`), so
+    adding an option leaves the hash, and every stored run id, of a config that does not
+    use it as it was. The neutral value need not be the default: a default may later move
+    to the new behaviour, and the field then counts in the hash of every config but those
+    that ask for the old behaviour."""
+
     @model_validator(mode="before")
     @classmethod
     def _no_coercion_surprises(cls, data: Any) -> Any:
@@ -93,6 +111,50 @@ class Section(BaseModel):
                 if (value := get(name)) is not None:
                     check(value, (name,))
         return data
+
+
+def drop_hash_neutral(section: BaseModel, data: dict[str, Any]) -> dict[str, Any]:
+    """Remove from `data` (a JSON dump of `section`) every field at its neutral value.
+
+    Walks nested sections and tables of sections; see :attr:`Section.hash_neutral`.
+
+    Parameters
+    ----------
+    section : pydantic.BaseModel
+        The config section.
+    data : dict
+        ``section.model_dump(mode="json")``, changed in place.
+
+    Returns
+    -------
+    dict
+        `data`.
+
+    Examples
+    --------
+    >>> class Promotions(Section):
+    ...     hash_neutral = MappingProxyType({"wait_shift": 0.0})
+    ...     rate: float = 0.01
+    ...     wait_shift: float = 0.0
+    >>> drop_hash_neutral(Promotions(), Promotions().model_dump(mode="json"))
+    {'rate': 0.01}
+    >>> drop_hash_neutral(Promotions(wait_shift=-0.3), {"rate": 0.01, "wait_shift": -0.3})
+    {'rate': 0.01, 'wait_shift': -0.3}
+    """
+    neutral = getattr(type(section), "hash_neutral", {})
+    for name in type(section).model_fields:
+        if name not in data:
+            continue  # excluded from the dump
+        value = getattr(section, name)
+        if name in neutral and value == neutral[name]:
+            del data[name]
+        elif isinstance(value, BaseModel) and isinstance(data[name], dict):
+            drop_hash_neutral(value, data[name])
+        elif isinstance(value, Mapping) and isinstance(data[name], dict):
+            for key, row in value.items():
+                if isinstance(row, BaseModel) and isinstance(data[name].get(str(key)), dict):
+                    drop_hash_neutral(row, data[name][str(key)])
+    return data
 
 
 # --------------------------------------------------------------------------- strict values

@@ -23,6 +23,7 @@ from collections.abc import Mapping
 from functools import cache
 from importlib import resources
 from itertools import pairwise
+from types import MappingProxyType
 from typing import Annotated, Any, Literal
 
 import yaml
@@ -166,6 +167,9 @@ class GroupBuyingConfig(Section):
     (Pinduoduo rules). The group-vs-solo price gap has no reliable typical
     value: 10-40 % (*assumption*, sweepable).
     """
+
+    # options added after run ids were stored, with the values that behave as before
+    hash_neutral = MappingProxyType({"friend_join": 0.3})
 
     enabled: bool = Field(default=False, description="Whether the platform sells in groups.")
     discount: float = Field(
@@ -511,7 +515,17 @@ class MembershipConfig(Section):
     protection lasts 30 days for members, and membership pays most above
     about RMB 10,000 of yearly spending (interview with Kaola's CEO, 2020).
     The fee and join rate are *assumptions*.
+
+    The membership as a relationship (``renewal`` and the options after it)
+    is off by default, which keeps the model's numbers as they were; each
+    option's description gives the value recommended once the defaults move
+    (``MEMBERSHIP_DEFAULTS.md``).
     """
+
+    # options added after run ids were stored, with the values that behave as before
+    hash_neutral = MappingProxyType(
+        {"term_days": 365, "renewal": False, "renewal_sharpness": 5.0, "loyalty_shift": 0.0}
+    )
 
     enabled: bool = Field(default=False, description="Whether the platform sells memberships.")
     fee: float = Field(default=279.0, ge=0, le=MAX_RMB, description="Annual fee, RMB.")
@@ -534,6 +548,48 @@ class MembershipConfig(Section):
         le=365,
         description="Days of past spending a user projects its yearly saving from.",
     )
+    term_days: int = Field(
+        default=365,
+        ge=1,
+        le=3650,
+        description=(
+            "Length of a membership term, days, bought with one fee: Kaola's fee is yearly, 365 "
+            "(interview with Kaola's CEO, 2020)."
+        ),
+    )
+    renewal: bool = Field(
+        default=False,
+        description=(
+            "At the end of a term, a member renews (and pays the fee again) with a chance that "
+            "rises with the value the term gave against the fee: member-price savings on the "
+            "orders shipped plus price-protection refunds; one who does not, or cannot pay the "
+            "fee out of the month's budget left, lapses. Off: every membership ends with its "
+            "term (the consumer may join again by the join rule). Recommended: true (members "
+            "renew by the value they received; the rule is an assumption). Its columns, "
+            "members_renewed, members_lapsed and member_share_of_wallet, are recorded when on."
+        ),
+    )
+    renewal_sharpness: float = Field(
+        default=5.0,
+        ge=0,
+        le=100,
+        description=(
+            "How sharply the renewal chance rises as the term's value passes the fee: "
+            "sigmoid(renewal_sharpness x (value / fee - 1)), a half when the value just pays "
+            "the fee. Recommended: 5, the join rule's sharpness (assumption)."
+        ),
+    )
+    loyalty_shift: float = Field(
+        default=0.0,
+        ge=0,
+        le=10,
+        description=(
+            "Logit shift on every offer a member gets on the platform of the membership: members "
+            "move their share of wallet towards it (loyalty). Recommended: 1.0 (assumption; "
+            "in a small world it raises members' share of their orders placed on Kaola from "
+            "about 0.29 to 0.46, see MEMBERSHIP_DEFAULTS.md)."
+        ),
+    )
 
 
 class PromotionConfig(Section):
@@ -543,11 +599,29 @@ class PromotionConfig(Section):
     ("E-Commerce is Social in China's Small Cities", 2020).
     """
 
+    # options added after run ids were stored, with the values that behave as before
+    hash_neutral = MappingProxyType({"wait_shift": 0.0})
+
     rate: float = Field(
         default=0.01, ge=0, le=1, description="Daily probability a product goes on promotion."
     )
     depth: float = Field(default=0.15, ge=0, lt=1, description="Price cut during a promotion.")
     days: int = Field(default=3, ge=1, le=365, description="Length of a promotion.")
+    wait_shift: float = Field(
+        default=0.0,
+        ge=-10,
+        le=0,
+        description=(
+            "Logit shift on an offer at the platform's full price (the product not on promotion "
+            "today, no group or livestream price) when promotions run (rate > 0): a buyer who "
+            "expects one may wait for it. Price protection takes the waiting away: a member "
+            "whose purchase is protected for at least need_patience_days waits not at all, one "
+            "protected for fewer days in proportion (a later drop within the window is "
+            "refunded; Kaola protects members for 30 days, interview with Kaola's CEO, 2020). "
+            "Recommended: -0.3 on every platform (assumption; off by default; it lowers GMV, "
+            "so base conversion needs recalibrating with it, see MEMBERSHIP_DEFAULTS.md)."
+        ),
+    )
 
 
 class CrossBorderListingConfig(Section):

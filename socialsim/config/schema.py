@@ -16,12 +16,13 @@ them by key, as in ``population.tiers.3.share``.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from types import MappingProxyType
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, Field, ValidationError, model_serializer, model_validator
 
 from socialsim import plugins
-from socialsim.config._base import MAX_RMB, Section, Table, located, read_only
+from socialsim.config._base import MAX_RMB, Section, Table, drop_hash_neutral, located, read_only
 from socialsim.config.documents import (
     dump_yaml,
     load_document,
@@ -32,7 +33,6 @@ from socialsim.config.documents import (
 from socialsim.config.platforms import MAX_PLATFORMS, PlatformConfig, default_platforms
 
 __all__ = [
-    "HASH_NEUTRAL_SETTINGS",
     "AgentsConfig",
     "BehaviourConfig",
     "CampaignConfig",
@@ -127,6 +127,15 @@ def _check_tier_keys(tiers: Mapping[int, Any], path: str) -> None:
 class PopulationConfig(Section):
     """Consumers and the cities they live in."""
 
+    # options added after run ids were stored, with the values that behave as before
+    hash_neutral = MappingProxyType(
+        {
+            "high_net_worth_share": 0.0,
+            "high_net_worth_income_multiplier": 5.0,
+            "high_net_worth_need_multiplier": 6.0,
+        }
+    )
+
     n_consumers: int = Field(
         default=50_000,
         ge=2,
@@ -159,6 +168,41 @@ class PopulationConfig(Section):
             "Fewest consumers in a city. A tier too small to give each of its n_cities this "
             "many residents uses fewer cities, so small worlds keep their local structure "
             "(assumption: about two close-knit communities)."
+        ),
+    )
+    high_net_worth_share: float = Field(
+        default=0.0,
+        ge=0,
+        le=0.5,
+        description=(
+            "Share of consumers in the high-net-worth segment: the richest by drawn income (no "
+            "extra draws), whose income is multiplied by high_net_worth_income_multiplier and "
+            "whose needs arise high_net_worth_need_multiplier times as often; a paid "
+            "membership pays for them. Kaola's CEO: membership pays most above about RMB "
+            "10,000 of yearly spending, and a high-net-worth member saves about RMB 3,808 a "
+            "year (interview, 2020). Recommended: 0.02 (assumption; off by default). With "
+            "the recommended multipliers the segment's median yearly spending is about RMB "
+            "10,000 to 12,000 (MEMBERSHIP_DEFAULTS.md)."
+        ),
+    )
+    high_net_worth_income_multiplier: float = Field(
+        default=5.0,
+        ge=1,
+        le=100,
+        description=(
+            "Income of a high-net-worth consumer as a multiple of the income drawn for it. "
+            "Recommended: 5 (assumption)."
+        ),
+    )
+    high_net_worth_need_multiplier: float = Field(
+        default=6.0,
+        ge=1,
+        le=50,
+        description=(
+            "How many times as often a high-net-worth consumer's needs arise: a category's "
+            "daily chance is 1 - (1 - need_rate) ** multiplier. Recommended: 6, which puts "
+            "their yearly spending above the RMB 10,000 where Kaola's membership pays "
+            "(assumption; see high_net_worth_share)."
         ),
     )
 
@@ -263,6 +307,9 @@ class InfluencerConfig(Section):
     (pkmarketing; eac-consulting): small circles of friends and neighbours with
     high trust.
     """
+
+    # options added after run ids were stored, with the values that behave as before
+    hash_neutral = MappingProxyType({"kol_homes": "random"})
 
     n_kols: int = Field(default=100, ge=0, description="Number of KOLs (not consumers).")
     n_kocs: int = Field(default=1000, ge=0, description="Number of consumers who are KOCs.")
@@ -583,6 +630,9 @@ class ConversionConfig(Section):
     RMB 1,127-2,810 per active buyer (2018-2021).
     """
 
+    # options added after run ids were stored, with the values that behave as before
+    hash_neutral = MappingProxyType({"social_exposure": "per_offer", "group_decision": "after"})
+
     link: Literal["logit", "linear", "hazard"] = Field(
         default="logit",
         description=(
@@ -722,6 +772,9 @@ class ConversionConfig(Section):
 
 class BehaviourConfig(Section):
     """How consumers need, notice and buy."""
+
+    # options added after run ids were stored, with the values that behave as before
+    hash_neutral = MappingProxyType({"budget_renewal": "common"})
 
     budget_share: float = Field(
         default=0.07,
@@ -1168,43 +1221,14 @@ class ModelConfig(Section):
         """
         data = self.to_dict()
         data.pop("run")
+        # an option added later, at the value that behaves as before it existed, changes
+        # nothing: adding it leaves the hash, and every run id, as it was (Section.hash_neutral)
+        drop_hash_neutral(self, data)
         # a plug-in's section at its defaults (off) changes nothing: installing a plug-in
         # leaves the hash, and every run id, of a config that does not use it as it was
         for name, section in self.extensions.items():
             if section == type(section)():
                 data.pop(name, None)
-        # so does a setting added later, at the value that behaves as socialsim did before it
-        for path, earlier in HASH_NEUTRAL_SETTINGS.items():
-            _drop_at(data, path.split("."), earlier)
+            elif isinstance(data.get(name), dict):
+                drop_hash_neutral(section, data[name])
         return stable_hash(data)
-
-
-HASH_NEUTRAL_SETTINGS: dict[str, Any] = {
-    "behaviour.budget_renewal": "common",
-    "behaviour.conversion.social_exposure": "per_offer",
-    "behaviour.conversion.group_decision": "after",
-    "platforms.*.group_buying.friend_join": 0.3,
-    "influencers.kol_homes": "random",
-}
-"""Settings added after run ids were first published, and the value of each that
-behaves exactly as socialsim did before the setting existed.
-
-:meth:`ModelConfig.config_hash` leaves a setting out while it holds that value,
-so a config that does not use a new setting keeps its hash, and a sweep store
-written before the setting existed keeps its run ids and resumes. A ``*``
-stands for every key of a table (``platforms.*.membership.term_days``).
-"""
-
-
-def _drop_at(data: dict[str, Any], path: list[str], earlier: Any) -> None:
-    """Remove the value at `path` from nested `data` where it equals `earlier`."""
-    head, rest = path[0], path[1:]
-    keys = list(data) if head == "*" else [head]
-    for key in keys:
-        if key not in data:
-            continue
-        if not rest:
-            if data[key] == earlier:
-                del data[key]
-        elif isinstance(data[key], dict):
-            _drop_at(data[key], rest, earlier)

@@ -16,6 +16,10 @@ hook                      when, and what it may do
 ``offers(day)``           phase 5, after the built-in offers: return more offers for today's
                           decision (:class:`~socialsim.mechanisms.offers.Offers`); they are
                           priced and decided like every other
+``logit_shift(o)``        phase 6, while today's offers ``o`` are decided: return a per-offer
+                          float32 shift of the conversion logit (a member's loyalty to the
+                          platform, a buyer waiting for a promotion), or None for none; read
+                          only (large days are decided on two threads, half the offers each)
 ``shipped(day, o, p)``    phase 7, for each batch of orders that ships (solo orders, then
                           completed groups): the orders as offers ``o`` and the prices paid
                           ``p``; read them, count them
@@ -25,8 +29,9 @@ hook                      when, and what it may do
 ========================  =====================================================================
 
 Every hook gets the day's :class:`~socialsim.day.Day`, whose counters hold a
-zero for each column the components declared (``columns``); a hook adds to its
-own with ``day.add(name, value)`` (levels: ``day.set``). A component draws its
+zero for each column the components declared (``columns``, or
+:meth:`Component.columns_for` where the columns depend on the settings); a hook
+adds to its own with ``day.add(name, value)`` (levels: ``day.set``). A component draws its
 randomness from ``self.rng``, a stream of its own spawned from the run's seed:
 adding a component changes no draw of the built-in mechanisms, so a run with
 it and one without share their world and behaviour (common random numbers)
@@ -122,6 +127,31 @@ class Component:
         build.component = cls  # type: ignore[attr-defined]
         return build
 
+    @classmethod
+    def columns_for(cls, config: Any) -> tuple[MetricColumn, ...]:
+        """Return the columns a model of `config` records for this mechanism.
+
+        ``columns`` unless overridden: a mechanism with a column that means
+        nothing until one of its options is on may declare it only then, so
+        that a config which leaves the option off keeps its step table as it
+        was.
+
+        Parameters
+        ----------
+        config : ModelConfig
+            The model's config.
+
+        Returns
+        -------
+        tuple of MetricColumn
+
+        Examples
+        --------
+        >>> Component.columns_for(None)
+        ()
+        """
+        return cls.columns
+
     # ------------------------------------------------------------------ hooks
 
     def start_day(self, day: Day) -> None:
@@ -133,6 +163,16 @@ class Component:
 
     def offers(self, day: Day) -> Offers | None:
         """Phase 5: more offers for today's decision, or None."""
+        return None
+
+    def logit_shift(self, offers: Offers) -> np.ndarray | None:
+        """Phase 6: a float32 shift of each offer's conversion logit, or None for no shift.
+
+        The checkout adds it to the logit of
+        :func:`~socialsim.mechanisms.purchase.conversion_logit`. It must not
+        change state or draw: on large days it is called on two threads, each
+        with half the offers.
+        """
         return None
 
     def shipped(self, day: Day, orders: Offers, price: np.ndarray) -> None:

@@ -13,6 +13,20 @@ weighed against the fee, and the chance of joining today is
 when the saving just equals the fee, close to ``join_rate`` well above it and
 close to 0 well below it.
 
+A membership lasts a term (a year at Kaola). With ``renewal`` on, the
+membership is a relationship: the value a term gave the member (member-price
+savings on the orders shipped plus price-protection refunds) is weighed
+against the fee at the term's end, and the member renews with chance
+``expit(renewal_sharpness × (value / fee - 1))`` (:func:`renewal_chance`),
+else lapses. With it off, every membership ends with its term.
+
+Two logit shifts make the membership change what members buy
+(:func:`relationship_shift`): ``loyalty_shift`` on a member's offers on the
+platform of the membership, which moves the member's share of wallet towards
+it; and the waiting for a promotion (``promotions.wait_shift``) on offers at
+the full price, which price protection takes away from members: a drop within
+the window is refunded, so a protected member buys now instead of waiting.
+
 References
 ----------
 .. [1] Interview with Kaola's CEO (2020): member pricing below the earlier
@@ -29,7 +43,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from scipy.special import expit
 
-from socialsim._arrays import scale_columns
+from socialsim._arrays import scale_columns, take_at
 from socialsim.columns import MetricColumn
 from socialsim.mechanisms.component import Component, platform_values
 from socialsim.mechanisms.cross_border import goods_value
@@ -38,7 +52,15 @@ if TYPE_CHECKING:
     from socialsim.day import Day
     from socialsim.mechanisms.offers import Offers
 
-__all__ = ["Membership", "PriceProtection", "membership_joins"]
+__all__ = [
+    "Membership",
+    "PriceProtection",
+    "membership_joins",
+    "protection_cover",
+    "relationship_shift",
+    "renewal_chance",
+    "share_of_wallet",
+]
 
 # Name and dtype of each parallel column of PriceProtection, in storage order.
 _COLUMNS = (
@@ -318,6 +340,136 @@ def membership_joins(
     return candidate[draw < chance]
 
 
+def renewal_chance(value: np.ndarray, *, fee: float, sharpness: float = 5.0) -> np.ndarray:
+    """Return the chance that a member renews at the end of a term, by the value it gave.
+
+    ``expit(sharpness * (value / fee - 1))``: a half when the term's value
+    just equals the fee, close to 1 well above it and close to 0 well below
+    it. A free membership (``fee == 0``) is always renewed.
+
+    Parameters
+    ----------
+    value : ndarray of float
+        RMB the term gave each member: member-price savings plus price-protection refunds.
+    fee : float
+        The fee of the next term (RMB), at least 0.
+    sharpness : float, optional
+        How sharply the chance rises as the value passes the fee, at least 0.
+
+    Returns
+    -------
+    ndarray of float64
+        One chance per member, in [0, 1].
+
+    Raises
+    ------
+    ValueError
+        If `fee` or `sharpness` is out of range.
+
+    Examples
+    --------
+    Members whose term gave nothing, the fee's worth and twice the fee (RMB 279):
+
+    >>> renewal_chance(np.array([0.0, 279.0, 558.0]), fee=279.0).round(3).tolist()
+    [0.007, 0.5, 0.993]
+    >>> renewal_chance(np.array([0.0]), fee=0.0).tolist()
+    [1.0]
+
+    References
+    ----------
+    .. [1] Interview with Kaola's CEO (2020): membership pays most above about
+       RMB 10,000 of yearly spending. The rule itself is an *assumption*.
+    """
+    _check_range("fee", fee, 0.0, np.inf)
+    _check_range("sharpness", sharpness, 0.0, np.inf)
+    value = np.asarray(value, dtype=np.float64)
+    if fee == 0:
+        return np.ones(value.shape)
+    return expit(sharpness * (value / fee - 1.0))
+
+
+def protection_cover(window_days: int, patience_days: float) -> float:
+    """Return the share of the waiting for a promotion that price protection takes away.
+
+    A buyer who expects a promotion waits for one at most as long as the need
+    lasts (``need_patience_days``); a purchase protected for ``window_days``
+    is refunded any drop within the window, so waiting gains nothing over the
+    days the window covers. The share is ``min(1, window_days / patience_days)``.
+
+    Parameters
+    ----------
+    window_days : int
+        Days of price protection, at least 0.
+    patience_days : float
+        Mean days an unmet need stays open, at least 1.
+
+    Returns
+    -------
+    float
+        In [0, 1].
+
+    Examples
+    --------
+    Kaola's 30 days against needs that last a week on average, 3 days, none:
+
+    >>> protection_cover(30, 7.0), round(protection_cover(3, 7.0), 3), protection_cover(0, 7.0)
+    (1.0, 0.429, 0.0)
+    """
+    if not window_days >= 0:
+        raise ValueError(f"window_days: must be >= 0, got {window_days}")
+    if not patience_days >= 1:
+        raise ValueError(f"patience_days: must be >= 1, got {patience_days}")
+    return min(1.0, window_days / patience_days)
+
+
+def relationship_shift(
+    member: np.ndarray,
+    full_price: np.ndarray,
+    platform: np.ndarray,
+    *,
+    loyalty: np.ndarray,
+    wait: np.ndarray,
+    cover: np.ndarray,
+) -> np.ndarray:
+    """Return the logit shift a membership makes on each offer: loyalty, and no waiting.
+
+    ``loyalty[p]`` if the purchaser is a member of the offer's platform ``p``;
+    plus, for an offer at the full price, ``wait[p]``, times ``1 - cover[p]``
+    for a member (price protection takes that share of the waiting away).
+
+    Parameters
+    ----------
+    member : ndarray of bool, shape (m,)
+        Whether the offer's purchaser is a member of the offer's platform.
+    full_price : ndarray of bool, shape (m,)
+        Whether the offer is at the platform's full price (no promotion, no channel price).
+    platform : ndarray of int, shape (m,)
+        The offer's platform.
+    loyalty, wait, cover : ndarray of float, shape (P,)
+        Per platform: the members' loyalty shift (>= 0), the shift of waiting for a
+        promotion (<= 0) and the share of it price protection takes away from members.
+
+    Returns
+    -------
+    ndarray of float32, shape (m,)
+
+    Examples
+    --------
+    On platform 0 (loyalty 0.5, waiting -0.3, members fully protected): a
+    member and a non-member at full price, a non-member at a promotion price.
+
+    >>> relationship_shift(
+    ...     np.array([True, False, False]), np.array([True, True, False]), np.array([0, 0, 0]),
+    ...     loyalty=np.array([0.5]), wait=np.array([-0.3]), cover=np.array([1.0]),
+    ... ).tolist()
+    [0.5, -0.30000001192092896, 0.0]
+    """
+    loyal = np.where(member, loyalty.astype(np.float32).take(platform), np.float32(0))
+    wait_here = wait.astype(np.float32).take(platform)
+    left = np.where(member, (1.0 - cover).astype(np.float32).take(platform), np.float32(1))
+    return loyal + np.where(full_price, wait_here * left, np.float32(0))
+
+
 def _check_range(name: str, value: float, lo: float, hi: float) -> None:
     # Written so that NaN fails too.
     if not lo <= value <= hi:
@@ -328,23 +480,31 @@ class Membership(Component):
     """Paid memberships on the platforms that run one: member prices, protection, joining.
 
     Parameters (from each platform's ``membership`` section): ``enabled``,
-    ``fee``, ``discount``, ``price_protection_days``, ``join_rate`` and
-    ``lookback_days``. State: the consumers' ``member``, ``member_until`` and
-    ``recent_spend`` arrays (in ``model.state``, which agents read too) and
-    the :class:`PriceProtection` of members' recent purchases.
+    ``fee``, ``discount``, ``price_protection_days``, ``join_rate``,
+    ``lookback_days``, ``term_days``, ``renewal``, ``renewal_sharpness`` and
+    ``loyalty_shift``, and ``promotions.wait_shift``.
+    State: the consumers' ``member``, ``member_until`` and ``recent_spend``
+    arrays (in ``model.state``, which agents read too), the
+    :class:`PriceProtection` of members' recent purchases and :attr:`value`,
+    what each member's current term has given.
 
-    Day by day: memberships older than a year end and members are refunded
-    today's price drops (start of the day); members' orders count as member
-    GMV and enter price protection (as they ship); users whose recent spending
-    makes the membership pay join it, paying the fee out of the month's budget
-    (after the sale); the current members are counted (end of the day).
+    Day by day: terms that ended yesterday are renewed (``renewal``, paying
+    the fee again) or end, and members are refunded today's price drops
+    (start of the day); members' orders count as member GMV, their savings
+    as value, and enter price protection (as they ship); users whose recent
+    spending makes the membership pay join it, paying the fee out of the
+    month's budget (after the sale); the current members, and with
+    ``renewal`` their share of wallet, are counted (end of the day). While
+    offers are decided, :meth:`logit_shift` adds members' loyalty and the
+    waiting for a promotion that price protection takes away.
 
     Parameters
     ----------
     model : SocialCommerceModel
     rng : numpy.random.Generator
-        The stream joins are drawn from (the model's behaviour stream, so the
-        built-in mechanisms draw in the order they always have).
+        The stream joins and renewals are drawn from (the model's behaviour
+        stream, so the built-in mechanisms draw in the order they always have;
+        renewals draw only when ``renewal`` is on).
 
     References
     ----------
@@ -363,6 +523,36 @@ class Membership(Component):
             "price_protection_refunds", "RMB refunded to members today for price drops"
         ),
     )
+    #: recorded when a platform's membership has ``renewal`` on (:meth:`columns_for`)
+    relationship_columns = (
+        MetricColumn.count("members_renewed", "memberships renewed today at the end of a term"),
+        MetricColumn.count(
+            "members_lapsed", "memberships that ended today with their term, not renewed"
+        ),
+        MetricColumn.total(
+            "member_share_of_wallet",
+            "share of members' recent spending (about a month) that went to the platforms "
+            "they are members of (0 without members or their spending)",
+            level=True,
+        ),
+    )
+
+    @classmethod
+    def columns_for(cls, config: Any) -> tuple[MetricColumn, ...]:
+        """Return the columns, with the relationship's when a membership has ``renewal`` on.
+
+        Examples
+        --------
+        >>> from socialsim import ModelConfig
+        >>> len(Membership.columns_for(ModelConfig()))
+        5
+        >>> on = ModelConfig().with_overrides({"platforms.kaola.membership.renewal": True})
+        >>> [c.name for c in Membership.columns_for(on)][5:]
+        ['members_renewed', 'members_lapsed', 'member_share_of_wallet']
+        """
+        if _renewing(config):
+            return (*cls.columns, *cls.relationship_columns)
+        return cls.columns
 
     def __init__(self, model: Any, config: Any = None, rng: Any = None) -> None:
         super().__init__(model, config, rng)
@@ -382,19 +572,98 @@ class Membership(Component):
         # with several membership platforms, all use the longest window
         self.protection = PriceProtection(max(windows)) if windows else None
         self.member_lists: list[np.ndarray] = []
+        self.term_days = platform_values(cfg, names, "membership.term_days", np.int32)
+        #: platforms whose members renew by value at the end of a term
+        self.renews = self.enabled & platform_values(cfg, names, "membership.renewal", bool)
+        self.relationship = _renewing(cfg)
+        n = model.world.n_consumers
+        #: RMB each member's current term has given (savings and refunds), per platform
+        self.value = np.zeros((n if self.enabled.any() else 0, len(names)), dtype=np.float32)
+        # the member price's saving on a paid price: p / (1 - d) - p
+        self._saving_rate = self.discount / (1.0 - self.discount)
+        # The logit shifts (relationship_shift): members' loyalty, waiting for a promotion
+        # where promotions run, and the share of the waiting members' protection takes away.
+        self.loyalty = np.where(
+            self.enabled, platform_values(cfg, names, "membership.loyalty_shift"), 0.0
+        )
+        promotions = platform_values(cfg, names, "promotions.rate") > 0
+        self.wait = np.where(promotions, platform_values(cfg, names, "promotions.wait_shift"), 0.0)
+        window = 0 if self.protection is None else self.protection.window_days
+        cover = protection_cover(window, cfg.behaviour.need_patience_days)
+        self.cover = np.where(self.enabled, cover, 0.0)
+        #: whether the membership shifts any conversion logit (else logit_shift adds nothing)
+        self.shifts = bool(self.loyalty.any() or self.wait.any())
+        self._full_price: np.ndarray | None = None  # (P, n_products): not on promotion today
 
     def start_day(self, day: Day) -> None:
-        """End memberships older than a year; refund members today's price drops."""
+        """Renew or end the terms that ended yesterday; refund members today's price drops."""
         state = self.model.state
+        if self.wait.any():  # today's prices are set: which products are not on promotion
+            self._full_price = self.model.prices.promo_until < day.step
         expired = (state.member_until < day.step) & state.member
+        if self.renews.any():
+            expired &= ~self._renew(day, expired)
         state.member[expired] = False
+        if self.value.size and expired.any():
+            self.value[expired] = 0.0  # their term is over
         if self.protection is None:
             return
         member_price = self.model.prices.price * (1.0 - self.discount[:, None])
-        buyer, amount, _ = self.protection.refunds(member_price, day.step)
+        buyer, amount, platform = self.protection.refunds(member_price, day.step)
         amount = np.round(amount, 2)  # prices are in fen; anything smaller is float noise
         np.add.at(state.budget_left, buyer, amount)
+        np.add.at(self.value, (buyer, platform), amount)
         day.total["price_protection_refunds"] += float(amount.sum())
+
+    def _renew(self, day: Day, due: np.ndarray) -> np.ndarray:
+        """Renew the due terms of the members whom their term's value persuades; count them.
+
+        Returns the (n, P) mask of the memberships renewed; the others due lapse.
+        """
+        state, config = self.model.state, self.model.config
+        names = self.model.world.platforms.names
+        renewed = np.zeros_like(due)
+        n = due.shape[0]
+        for p in np.flatnonzero(self.renews).tolist():
+            m = config.platforms[names[p]].membership
+            # One draw per consumer every day, whoever is due, so that the stream stays
+            # aligned across runs whose memberships differ (common random numbers).
+            draw = self.rng.random(n, dtype=np.float32)
+            who = np.flatnonzero(due[:, p])
+            chance = renewal_chance(self.value[who, p], fee=m.fee, sharpness=m.renewal_sharpness)
+            # the fee comes out of what is left of this month's budget, as when joining
+            keep = who[(draw.take(who) < chance) & (state.budget_left.take(who) >= m.fee)]
+            state.budget_left[keep] -= np.float32(m.fee)
+            state.member_until[keep, p] += self.term_days[p]
+            renewed[keep, p] = True
+            day.count["members_renewed"] += int(keep.size)
+            day.count["members_lapsed"] += int(who.size - keep.size)
+            day.total["membership_fees"] += float(keep.size * m.fee)
+        self.value[renewed] = 0.0  # a new term
+        return renewed
+
+    def logit_shift(self, offers: Offers) -> np.ndarray | None:
+        """Shift members' offers by their loyalty, and non-protected full-price offers by waiting.
+
+        None (no shift at all) unless ``loyalty_shift`` or ``promotions.wait_shift``
+        is set. Membership is the purchaser's, as for the member price.
+        """
+        if not self.shifts:
+            return None
+        member = take_at(self.model.state.member, offers.purchaser(), offers.platform)
+        if self._full_price is not None:
+            on_sale = offers.discount > 0  # a group or livestream price is a deal already
+            full = ~on_sale & take_at(self._full_price, offers.platform, offers.product)
+        else:
+            full = np.zeros(len(offers), dtype=bool)
+        return relationship_shift(
+            member,
+            full,
+            offers.platform,
+            loyalty=self.loyalty,
+            wait=self.wait,
+            cover=self.cover,
+        )
 
     def shipped(self, day: Day, orders: Offers, price: np.ndarray) -> None:
         """Count members' orders as member GMV and protect them against price drops."""
@@ -402,6 +671,11 @@ class Membership(Component):
         purchaser = orders.purchaser()
         member = state.member[purchaser, orders.platform]
         day.total["member_gmv"] += float(price[member].sum())
+        if member.any():
+            # what the member price saved on these orders counts towards the term's value
+            platform = orders.platform[member]
+            saving = price[member].astype(np.float64) * self._saving_rate[platform]
+            np.add.at(self.value, (purchaser[member], platform), saving)
         day.tier_member_gmv += np.bincount(
             self.model.world.population.tier[purchaser[member]],
             weights=price[member].astype(np.float64),
@@ -440,12 +714,60 @@ class Membership(Component):
             )
             state.budget_left[joined] -= np.float32(m.fee)
             state.member[joined, p] = True
-            state.member_until[joined, p] = day.step + 364
+            # today is the term's first day (its rest, after the sale); it ends with day
+            # step + term_days - 1, as 364 did for Kaola's year
+            state.member_until[joined, p] = day.step + m.term_days - 1
+            self.value[joined, p] = 0.0
             day.count["members_joined"] += int(joined.size)
             day.total["membership_fees"] += float(joined.size * m.fee)
 
     def end_day(self, day: Day) -> None:
-        """List today's members platform by platform, and count them."""
-        member = self.model.state.member
+        """List today's members platform by platform, count them and their share of wallet."""
+        state = self.model.state
+        member = state.member
         self.member_lists = [np.flatnonzero(member[:, p]) for p in range(member.shape[1])]
         day.count["members"] = sum(len(m) for m in self.member_lists)
+        if self.relationship:
+            day.set(
+                "member_share_of_wallet",
+                share_of_wallet(member, state.recent_spend, np.concatenate(self.member_lists)),
+            )
+
+
+def share_of_wallet(member: np.ndarray, spend: np.ndarray, consumers: np.ndarray) -> float:
+    """Return the share of these consumers' spending that went to platforms they are members of.
+
+    Parameters
+    ----------
+    member : ndarray of bool, shape (n, P)
+        Who is a member of which platform.
+    spend : ndarray of float, shape (n, P)
+        Spending per consumer and platform (RMB).
+    consumers : ndarray of int
+        Whose spending counts (each once, repeats are dropped).
+
+    Returns
+    -------
+    float
+        In [0, 1]; 0 when they spent nothing.
+
+    Examples
+    --------
+    Consumer 0 is a member of platform 1 and spent 30 there and 10 elsewhere;
+    consumer 1 is a member of platform 0 and spent 60 on platform 1:
+
+    >>> member = np.array([[False, True], [True, False]])
+    >>> spend = np.array([[10.0, 30.0], [0.0, 60.0]])
+    >>> share_of_wallet(member, spend, np.array([0, 1, 0]))
+    0.3
+    """
+    rows = np.unique(consumers)
+    total = float(spend[rows].sum(dtype=np.float64))
+    if total <= 0:
+        return 0.0
+    return float(np.where(member[rows], spend[rows], 0).sum(dtype=np.float64)) / total
+
+
+def _renewing(config: Any) -> bool:
+    """Whether a platform of `config` sells a membership whose members renew by value."""
+    return any(p.membership.enabled and p.membership.renewal for p in config.platforms.values())

@@ -6,7 +6,9 @@ if nothing satisfies it, lapses after ``need_patience_days`` on average
 has bought in it (first purchases only, as in Bass 1969). Budgets are a share
 of monthly income, renewed every ``budget_period_days``: for everyone on
 the same day, or (``budget_renewal = "staggered"``) for each consumer on a
-pay day of their own, so that no day of the market stands out.
+pay day of their own, so that no day of the market stands out. The needs of
+the high-net-worth segment arise ``high_net_worth_need_multiplier`` times as
+often (:func:`open_more_needs`).
 
 References
 ----------
@@ -29,7 +31,16 @@ from socialsim.state import NEVER, ConsumerState
 if TYPE_CHECKING:
     from socialsim.day import Day
 
-__all__ = ["Needs", "OpenNeeds", "open_needs", "pay_day_groups", "renew_budgets", "update_needs"]
+__all__ = [
+    "Needs",
+    "OpenNeeds",
+    "extra_need_rate",
+    "open_more_needs",
+    "open_needs",
+    "pay_day_groups",
+    "renew_budgets",
+    "update_needs",
+]
 
 
 #: Rows of the need table updated at a time (measured: a fifth faster than all at once at 1M).
@@ -109,6 +120,79 @@ def update_needs(
         opened += int(np.count_nonzero(flip)) - n_lapsed
         need ^= flip
     return opened, lapsed
+
+
+def extra_need_rate(need_rate: np.ndarray, multiplier: float) -> np.ndarray:
+    """Return the extra daily chance of a need that makes its chance ``1 - (1 - r) ** multiplier``.
+
+    A closed need that the ordinary rate ``r`` did not open opens with this
+    chance ``q``: ``r + (1 - r) q = 1 - (1 - r) ** multiplier``, about
+    ``multiplier`` times ``r`` for small rates.
+
+    Examples
+    --------
+    >>> q = extra_need_rate(np.array([0.01, 0.5]), 4.0)
+    >>> (1 - (1 - np.array([0.01, 0.5])) * (1 - q)).round(6).tolist()
+    [0.039404, 0.9375]
+    """
+    rate = np.asarray(need_rate, dtype=np.float64)
+    return (1.0 - (1.0 - rate) ** (multiplier - 1.0)).astype(np.float32)
+
+
+def open_more_needs(
+    state: ConsumerState,
+    rows: np.ndarray,
+    was_open: np.ndarray,
+    extra_rate: np.ndarray,
+    rng: np.random.Generator,
+    durable: np.ndarray | None = None,
+) -> int:
+    """Open more needs for some consumers, after :func:`update_needs`, in place.
+
+    A need of one of `rows` that was closed before today's update and is
+    still closed opens with ``extra_rate`` of its category (see
+    :func:`extra_need_rate`); a durable category's need only for a consumer
+    who never bought in it.
+
+    Parameters
+    ----------
+    state : ConsumerState
+        Its ``need`` matrix is updated.
+    rows : ndarray of int
+        The consumers (the high-net-worth segment).
+    was_open : ndarray of bool, shape (len(rows), C)
+        ``state.need[rows]`` before today's update.
+    extra_rate : ndarray of float32, shape (C,)
+        Extra daily chance per category.
+    rng : numpy.random.Generator
+        Source of randomness: one float32 per row and category.
+    durable : ndarray of bool, shape (C,), optional
+        Categories bought once.
+
+    Returns
+    -------
+    int
+        Needs opened.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace
+    >>> state = SimpleNamespace(need=np.zeros((3, 2), dtype=bool))
+    >>> rows = np.array([0, 2])
+    >>> open_more_needs(state, rows, state.need[rows], np.array([1.0, 0.0], dtype=np.float32),
+    ...     np.random.default_rng(0))
+    2
+    >>> state.need.tolist()
+    [[True, False], [False, False], [True, False]]
+    """
+    draw = rng.random((rows.shape[0], state.need.shape[1]), dtype=np.float32)
+    need = state.need[rows]
+    opened = ~was_open & ~need & (draw < extra_rate)
+    if durable is not None:
+        for c in np.flatnonzero(durable).tolist():
+            opened[:, c] &= state.last_purchase_step[rows, c] == NEVER
+    state.need[rows] = need | opened
+    return int(np.count_nonzero(opened))
 
 
 def renew_budgets(
@@ -203,10 +287,13 @@ class OpenNeeds:
 class Needs(Component):
     """Needs and budgets: budgets renew each period, needs open and lapse each day.
 
-    Parameters: ``behaviour.budget_period_days``, ``budget_renewal``, ``need_patience_days`` and
-    the categories' ``need_rate`` and ``durable``. Day by day: budgets renew
-    and needs open and lapse (start of the day); after posts have sparked some,
-    today's open needs are listed for word of mouth, feeds and search (:meth:`open`).
+    Parameters: ``behaviour.budget_period_days``, ``budget_renewal``,
+    ``need_patience_days``,
+    the categories' ``need_rate`` and ``durable``, and
+    ``population.high_net_worth_need_multiplier``. Day by day: budgets renew
+    and needs open and lapse, the high-net-worth segment's more often (start
+    of the day); after posts have sparked some, today's open needs are listed
+    for word of mouth, feeds and search (:meth:`open`).
 
     References
     ----------
@@ -231,15 +318,25 @@ class Needs(Component):
             if behaviour.budget_renewal == "common"
             else pay_day_groups(model.world.pay_day, behaviour.budget_period_days)
         )
+        #: the high-net-worth consumers, whose needs arise more often
+        self.high_net_worth = np.flatnonzero(model.world.population.high_net_worth)
+        multiplier = model.config.population.high_net_worth_need_multiplier
+        self.extra_rate = extra_need_rate(model.world.catalogue.need_rate, multiplier)
 
     def start_day(self, day: Day) -> None:
         """Renew the budgets of those paid today, then open and lapse needs."""
         state, catalogue = self.model.state, self.model.world.catalogue
         behaviour = self.model.config.behaviour
         renew_budgets(state, day.step, behaviour.budget_period_days, self.payees)
+        rich = self.high_net_worth
+        was_open = state.need[rich] if rich.size else None
         opened, lapsed = update_needs(
             state, catalogue.need_rate, behaviour.need_patience_days, self.rng, catalogue.durable
         )
+        if was_open is not None:  # draws only when the segment exists
+            opened += open_more_needs(
+                state, rich, was_open, self.extra_rate, self.rng, catalogue.durable
+            )
         day.count["needs_opened"] = opened
         day.count["needs_lapsed"] = lapsed
 

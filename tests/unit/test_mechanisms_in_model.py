@@ -395,6 +395,141 @@ def test_joining_a_membership_charges_its_fee_once():
     assert model.state.budget_left[0] == before[0] - 50.0
 
 
+def member_world(**overrides: object) -> SocialCommerceModel:
+    """Consumers 0 and 1, both members of "plain" (fee 50, 5 % off) from day 1 to `until`."""
+    model = model_of(
+        2,
+        graph=nx.empty_graph(2),
+        **{
+            f"{PLAIN}.membership.enabled": True,
+            f"{PLAIN}.membership.fee": 50.0,
+            f"{PLAIN}.membership.discount": 0.05,
+            f"{PLAIN}.membership.join_rate": 0.0,
+            **overrides,
+        },
+    )
+    model.state.member[:, 0] = True
+    return model
+
+
+def test_a_term_s_value_is_the_member_price_s_savings_and_the_refunds():
+    model = member_world(
+        **{
+            f"{PLAIN}.promotions.depth": 0.2,
+            f"{PLAIN}.promotions.days": 5,
+            "behaviour.conversion.base_search": CERTAIN,
+        }
+    )
+    model.state.member_until[:, 0] = 10_000
+    model.step()
+    assert model.orders()["price_paid"].tolist() == [19.0, 19.0]
+    # 19 at the member price is 20 at the platform's: 1 saved each
+    np.testing.assert_allclose(model.membership.value[:, 0], [1.0, 1.0], rtol=1e-6)
+    model.prices.promo_rate[:] = 1.0  # tomorrow 20 -> 16: 19 - 15.2 refunded to each
+    model.config = model.config.with_overrides({"behaviour.conversion.base_search": NEVER})
+    model.step()
+    np.testing.assert_allclose(model.membership.value[:, 0], [1.0 + 3.8] * 2, rtol=1e-6)
+
+
+def test_at_the_end_of_a_term_members_renew_by_the_value_they_received():
+    model = member_world(
+        **{
+            f"{PLAIN}.membership.renewal": True,
+            f"{PLAIN}.membership.renewal_sharpness": 100.0,  # all but certain either way
+            f"{PLAIN}.membership.term_days": 5,
+            "behaviour.conversion.base_search": NEVER,
+        }
+    )
+    model.state.member_until[:, 0] = 3  # the term ends with day 3
+    model.membership.value[:, 0] = [60.0, 40.0]  # more and less than the fee of 50
+    model.run(3)
+    assert model.state.member[:, 0].all()
+    budget = model.state.budget_left.copy()
+    model.step()  # day 4: consumer 0 renews for days 4 to 8, consumer 1 lapses
+    assert model.state.member[:, 0].tolist() == [True, False]
+    assert model.state.member_until[0, 0] == 8
+    assert model.state.budget_left.tolist() == [budget[0] - 50.0, budget[1]]
+    assert model.membership.value[:, 0].tolist() == [0.0, 0.0]  # a new term; none
+    row = model.step_metrics().iloc[3]
+    assert (row.members_renewed, row.members_lapsed, row.membership_fees) == (1, 1, 50.0)
+    assert row.members == 1
+    model.run(5)  # day 9: the renewed term gave nothing, so it lapses too
+    metrics = model.step_metrics()
+    assert metrics["members_lapsed"].tolist() == [0, 0, 0, 1, 0, 0, 0, 0, 1]
+    assert metrics["members_renewed"].sum() == 1 and not model.state.member.any()
+
+
+def test_without_renewal_a_membership_ends_with_its_term_and_adds_no_columns():
+    model = member_world(
+        **{f"{PLAIN}.membership.term_days": 5, "behaviour.conversion.base_search": NEVER}
+    )
+    model.state.member_until[:, 0] = 3
+    model.membership.value[:, 0] = [60.0, 40.0]
+    model.run(4)
+    assert not model.state.member.any()
+    assert model.step_metrics()["members"].tolist() == [2, 2, 2, 0]
+    assert "members_renewed" not in model.step_metrics().columns
+
+
+def test_loyalty_moves_members_and_only_members_to_the_platform():
+    model = member_world(
+        **{
+            f"{PLAIN}.membership.loyalty_shift": 10.0,
+            "behaviour.conversion.base_search": -7.0,  # 0.1 % a day, 95 % with loyalty
+        }
+    )
+    model.state.member[1, 0] = False
+    model.state.member_until[:, 0] = 10_000
+    model.run(5)
+    bought = model.orders()["buyer"].value_counts()
+    assert bought.get(0, 0) >= 3 and bought.get(1, 0) == 0
+
+
+def protected_world(window_days: int, on_promotion: bool = False) -> SocialCommerceModel:
+    """Consumer 0 is a member, 1 is not; both would buy, but wait for a promotion."""
+    model = member_world(
+        **{
+            f"{PLAIN}.membership.price_protection_days": window_days,
+            f"{PLAIN}.promotions.rate": 1e-9,  # promotions run, but none starts
+            f"{PLAIN}.promotions.wait_shift": -10.0,
+            "behaviour.need_patience_days": 7.0,
+            "behaviour.conversion.base_search": 5.0,
+        }
+    )
+    model.state.member[1, 0] = False
+    model.state.member_until[:, 0] = 10_000
+    if on_promotion:
+        model.prices.promo_until[:] = 10_000
+    return model
+
+
+def test_price_protection_lets_members_buy_at_full_price_instead_of_waiting():
+    protected = protected_world(window_days=30)
+    protected.run(5)
+    assert protected.orders()["buyer"].tolist() == [0] * 5  # the non-member waits
+    unprotected = protected_world(window_days=0)
+    unprotected.run(5)
+    assert len(unprotected.orders()) == 0  # without protection the member waits too
+    sale = protected_world(window_days=0, on_promotion=True)
+    sale.run(5)
+    assert sorted(sale.orders()["buyer"].tolist()) == [0, 0, 0, 0, 0, 1, 1, 1, 1, 1]
+
+
+def test_a_new_member_s_term_runs_term_days():
+    model = member_world(
+        **{
+            f"{PLAIN}.membership.join_rate": 1.0,
+            f"{PLAIN}.membership.term_days": 10,
+            "behaviour.conversion.base_search": NEVER,
+        }
+    )
+    model.state.member[:, 0] = False
+    model.state.recent_spend[0, 0] = 5_000.0
+    model.step()
+    assert model.state.member[:, 0].tolist() == [True, False]
+    assert model.state.member_until[0, 0] == 1 + 10 - 1  # days 2 to 10, and the rest of day 1
+
+
 # --------------------------------------------------------------------------- returns
 
 

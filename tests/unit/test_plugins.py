@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from importlib.metadata import EntryPoint
 
+import numpy as np
 import pandas as pd
 import pytest
 import yaml
@@ -20,6 +21,7 @@ from socialsim import ModelConfig, SocialCommerceModel, plugins
 from socialsim.cli import main
 from socialsim.errors import ConfigError
 from socialsim.experiment import load_sweep, run_sweep
+from socialsim.model import mechanism_columns
 from tests.conftest import TINY_WORLD
 from tests.plugins.flash_sale import FlashSale
 
@@ -89,6 +91,37 @@ def test_a_component_passed_from_python_needs_no_registration():
     model.run()
     assert model.components[0].config.depth == 0.7
     assert model.step_metrics()["flash_sale_orders"].sum() > 0
+
+
+class Boycott(FlashSale):
+    """Nobody buys on platform 0; the sale's GMV is recorded in worlds over 1,000 consumers."""
+
+    def logit_shift(self, offers):
+        return np.where(offers.platform == 0, np.float32(-50), np.float32(0))
+
+    @classmethod
+    def columns_for(cls, config):
+        return cls.columns if config.population.n_consumers > 1000 else cls.columns[:1]
+
+
+def test_a_component_shifts_the_conversion_logit_and_chooses_its_columns():
+    config = ModelConfig().with_overrides(SMALL)
+    plain = SocialCommerceModel(config, rng=3)
+    plain.run()
+    assert (plain.orders()["platform"].cat.codes == 0).any()
+    model = SocialCommerceModel(config, rng=3, components=[Boycott])
+    model.run()
+    assert not (model.orders()["platform"].cat.codes == 0).any()
+    assert len(model.orders()) > 0
+    assert list(model.step_metrics().columns[-2:]) == ["flash_sale_orders", "flash_sale_gmv"]
+    tiny = ModelConfig().with_overrides(TINY_WORLD)
+    assert [c.name for c in mechanism_columns(tiny, [Boycott])][-2:] == [
+        "campaign_spend_koc",
+        "flash_sale_orders",
+    ]
+    assert SocialCommerceModel(tiny, rng=3, components=[Boycott]).columns[-1].name == (
+        "flash_sale_orders"
+    )
 
 
 def test_a_sweep_varies_its_settings_and_keeps_its_columns(installed, tmp_path):

@@ -203,8 +203,9 @@ def shown_twice(offers) -> int:
 
 
 def test_a_friends_purchase_is_offered_once_per_need():
-    days = days_offers("per_need")
-    assert sum(int((o.source == Source.FEED_SOCIAL).sum()) for o in days) > 100
+    days = days_offers("per_need", days=20)
+    # the feed carries friends' purchases made on its own platform
+    assert sum(int((o.source == Source.FEED_SOCIAL).sum()) for o in days) > 40
     assert sum(shown_twice(o) for o in days) == 0
 
 

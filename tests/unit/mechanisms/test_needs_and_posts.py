@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import numpy as np
 import pytest
 
 from socialsim import ModelConfig, SocialCommerceModel
 from socialsim.enums import InfluencerKind, Source
-from socialsim.mechanisms.needs import pay_day_groups, renew_budgets, update_needs
+from socialsim.mechanisms.needs import (
+    extra_need_rate,
+    open_more_needs,
+    pay_day_groups,
+    renew_budgets,
+    update_needs,
+)
 from socialsim.mechanisms.posts import Posts, draw_posts, post_offers
-from socialsim.state import ConsumerState
+from socialsim.state import NEVER, ConsumerState
 from socialsim.world import build_world
 from tests.conftest import rng
 
@@ -201,3 +209,39 @@ def test_needs_update_every_block_of_rows():
     opened, lapsed = update_needs(state, np.ones(5), 1.0, np.random.default_rng(9))
     assert np.array_equal(state.need, ~need)
     assert (opened, lapsed) == (int((~need).sum()), int(need.sum()))
+
+
+def test_high_net_worth_needs_arise_multiplier_times_as_often():
+    n, rate, multiplier = 20_000, np.array([0.02, 0.3]), 4.0
+    state = SimpleNamespace(
+        need=np.zeros((n, 2), dtype=bool),
+        last_purchase_step=np.full((n, 2), NEVER, dtype=np.int32),
+    )
+    rows = np.arange(0, n, 2)  # every other consumer is in the segment
+    generator = np.random.default_rng(3)
+    was_open = state.need[rows]
+    update_needs(state, rate, 1.0, generator)  # patience 1: every open need lapses
+    open_more_needs(state, rows, was_open, extra_need_rate(rate, multiplier), generator)
+    expected = 1 - (1 - rate) ** multiplier
+    np.testing.assert_allclose(state.need[rows].mean(axis=0), expected, atol=0.02)  # 4 sigma
+    np.testing.assert_allclose(state.need[1::2].mean(axis=0), rate, atol=0.02)
+    # a need open before today's update is not opened again by the extra draw
+    state.need[:] = False
+    state.last_purchase_step[:, 1] = 5  # and a durable need of a buyer never opens
+    opened = open_more_needs(
+        state,
+        rows,
+        np.ones((rows.size, 2), dtype=bool),
+        np.ones(2, dtype=np.float32),
+        generator,
+    )
+    assert opened == 0
+    opened = open_more_needs(
+        state,
+        rows,
+        np.zeros((rows.size, 2), dtype=bool),
+        np.ones(2, dtype=np.float32),
+        generator,
+        durable=np.array([False, True]),
+    )
+    assert opened == rows.size and not state.need[:, 1].any()

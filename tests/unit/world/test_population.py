@@ -108,3 +108,23 @@ def test_apportion_sums_and_stays_within_one(total, shares):
     assert counts.sum() == total
     exact = total * np.array(shares) / np.sum(shares)
     assert np.all(np.abs(counts - exact) < 1 + 1e-9)
+
+
+def test_the_high_net_worth_segment_is_the_richest_share_and_draws_nothing():
+    plain = ModelConfig().with_overrides({"population.n_consumers": 5_000}).population
+    rich = plain.model_copy(
+        update={"high_net_worth_share": 0.02, "high_net_worth_income_multiplier": 5.0}
+    )
+    before, after = build_population(plain, rng(4)), build_population(rich, rng(4))
+    assert not before.high_net_worth.any()
+    assert after.high_net_worth.sum() == 100
+    # the same world otherwise: no draw was added
+    for name in ("tier", "city", "price_sensitivity", "online", "city_order"):
+        np.testing.assert_array_equal(getattr(before, name), getattr(after, name))
+    segment = after.high_net_worth
+    assert before.income[segment].min() >= before.income[~segment].max()
+    np.testing.assert_allclose(after.income[segment], before.income[segment] * 5.0, rtol=1e-6)
+    np.testing.assert_array_equal(after.income[~segment], before.income[~segment])
+    assert not after.high_net_worth.flags.writeable
+    # the richest live mostly in the largest cities
+    assert np.bincount(after.tier[segment], minlength=7)[1:3].sum() > 50

@@ -10,6 +10,8 @@ writes the report of ``socialsim validate``.
 from socialsim.validation.docking import (
     BASS_P,
     BASS_Q,
+    NetworkBassBounds,
+    ReferenceDocking,
     bass_curve,
     bass_expectation,
     bass_recursion,
@@ -19,13 +21,17 @@ from socialsim.validation.docking import (
     diffusion_config,
     giant_component_spread,
     independent_cascade,
+    network_bass_bounds,
     network_bass_curve,
     network_bass_runs,
+    reference_docking,
 )
 
 __all__ = [
     "BASS_P",
     "BASS_Q",
+    "NetworkBassBounds",
+    "ReferenceDocking",
     "bass_curve",
     "bass_expectation",
     "bass_recursion",
@@ -35,6 +41,8 @@ __all__ = [
     "diffusion_config",
     "giant_component_spread",
     "independent_cascade",
+    "network_bass_bounds",
     "network_bass_curve",
     "network_bass_runs",
+    "reference_docking",
 ]

@@ -194,19 +194,6 @@ def test_population_mixing_matches_the_exact_finite_n_expectation():
     assert not within(runs.mean(axis=0), wrong, sd / math.sqrt(replications)).all()
 
 
-@pytest.mark.slow
-def test_bass_at_100_000_consumers_over_replications():
-    # Five runs of 100,000: each within 0.01 of the recursion, and their mean within
-    # 0.005 (the O(1/n) lag of the stochastic process is 2e-5 here).
-    steps, replications = 30, 5
-    runs = bass_runs(
-        100_000, P, Q, steps=steps, replications=replications, seed=9, mixing="population"
-    )
-    recursion = bass_recursion(P, Q, steps)
-    assert np.abs(runs - recursion).max() <= 0.01
-    assert np.abs(runs.mean(axis=0) - recursion).max() <= 0.005
-
-
 # ------------------------------------------------------------------------ Bass on networks
 
 

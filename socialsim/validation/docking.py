@@ -610,8 +610,8 @@ class NetworkBassBounds:
         return self.ahead_of_mean_field <= z
 
     def faster_than_silent(self, z: float = TOLERANCE_Z) -> bool:
-        """Whether the network gets more than `z` standard errors ahead of the silent world."""
-        return self.lead_over_silent > z
+        """Whether the network gets at least `z` standard errors ahead of the silent world."""
+        return self.lead_over_silent >= z
 
 
 def network_bass_bounds(
@@ -1055,7 +1055,11 @@ def _bass_runs(
 
 
 def _largest_lead(difference: np.ndarray, se: np.ndarray) -> float:
-    """Largest ``difference / se`` over the steps with a positive standard error (or NaN)."""
+    """Largest ``difference / se`` over the steps with a positive standard error.
+
+    Where no step has one (identical runs), 0 if the difference is nowhere
+    positive and infinity otherwise.
+    """
     defined = se > 0
     if not defined.any():
         return 0.0 if np.all(difference <= 0) else math.inf

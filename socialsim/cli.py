@@ -276,13 +276,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     validate = commands.add_parser(
         "validate",
-        help="dock the model against Bass and Independent Cascade and check the stylized facts",
+        help="dock the model and check it against calibration targets and held-out facts",
         description=(
             "Run the docking checks (the model reduced by config to the Bass model, the "
-            "Independent Cascade and network Bass, against theory) and the stylized-fact "
-            "checks on the default world (or CONFIG), write a Markdown report with figures to "
-            "--out and "
-            "print a pass/fail table. Exits 1 if any check fails."
+            "Independent Cascade and network Bass, against theory, and the vectorised "
+            "decision path against the per-agent reference), the stylized facts and the "
+            "market checks on the default world (or CONFIG); write a Markdown report with "
+            "figures to --out and print two sections: calibration targets (each with the "
+            "parameters tuned to reach it) and held-out checks (used to tune nothing). "
+            "Exit status: 0 if every check passed, 1 if any failed, 2 for a bad config or "
+            "argument (nothing is run)."
         ),
     )
     _add_config_arguments(validate)
@@ -659,16 +662,44 @@ def _validate(args: argparse.Namespace) -> int:
     report = validate(
         args.out, base=base, quick=args.quick, seed=args.seed, progress=sys.stderr.isatty()
     )
-    width = max(len(c.name) for c in report.checks)
-    for c in report.checks:
-        verdict = "pass" if c.passed else "FAIL"
-        print(f"{verdict}  {c.area:<9} {c.name:<{width}}  {c.value:10.4g}  {c.interval}")
-    passed = sum(c.passed for c in report.checks)
-    print(
-        f"socialsim: {passed} of {len(report.checks)} checks passed in {report.seconds:.0f} s; "
-        f"report: {report.directory / 'report.md'}"
-    )
+    print(_validation_text(report))
     return 0 if report.passed else EXIT_FAILURE
+
+
+def _validation_text(report: Any) -> str:
+    """Return the two sections of ``socialsim validate`` as aligned text, and a summary."""
+    from socialsim.validation.checks import Kind
+    from socialsim.validation.report import SECTIONS
+
+    name_width = max(len(f"{c.area}: {c.name}") for c in report.checks)
+    band_width = min(max(len(_short_band(c)) for c in report.checks), 24)
+    lines = []
+    for kind, heading, meaning in SECTIONS:
+        mine = report.section(kind)
+        passed = sum(c.passed for c in mine)
+        lines += [f"{heading} ({passed} of {len(mine)} passed)", f"  {meaning}"]
+        columns = f"  {'result':<6}  {'check':<{name_width}}  {'value':>10}  {'band':<{band_width}}"
+        columns += "  tuned; source" if kind == Kind.CALIBRATION else "  source"
+        lines.append(columns)
+        for c in mine:
+            verdict = "pass" if c.passed else "FAIL"
+            where = f"{c.area}: {c.name}"
+            row = f"  {verdict:<6}  {where:<{name_width}}  {c.value:10.4g}  "
+            row += f"{_short_band(c):<{band_width}}  "
+            row += f"{', '.join(c.tuned)}; {c.source}" if c.tuned else c.source
+            lines.append(row)
+        lines.append("")
+    total = sum(c.passed for c in report.checks)
+    lines.append(
+        f"socialsim: {total} of {len(report.checks)} checks passed in {report.seconds:.0f} s "
+        f"({report.cpu_seconds:.0f} s CPU); report: {report.directory / 'report.md'}"
+    )
+    return "\n".join(lines)
+
+
+def _short_band(check: Any) -> str:
+    """Return the band's numbers, without the words that follow a colon."""
+    return check.band.split(":")[0].split(" (")[0]
 
 
 def _positive_int(text: str) -> int:

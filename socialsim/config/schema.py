@@ -644,12 +644,15 @@ class ConversionConfig(Section):
             "the Independent Cascade of Kempe, Kleinberg and Tardos 2003)."
         ),
     )
-    social_proof: Literal["share", "count"] = Field(
+    social_proof: Literal["share", "count", "population"] = Field(
         default="share",
         description=(
             "What social_proof_weight multiplies: the tie-weighted 'share' of the consumer's "
             "ties who bought the category lately, or their tie-weighted 'count' (the number "
-            "of such friends when every tie weighs 1)."
+            "of such friends when every tie weighs 1), or the 'population' share of all "
+            "consumers who bought it lately, whoever their friends are (global mixing, the "
+            "mean field of the Bass model, used to dock large worlds without a complete "
+            "graph; friends' offers still come from the social graph)."
         ),
     )
     group_decision: Literal["after", "joint"] = Field(

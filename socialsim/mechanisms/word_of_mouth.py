@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import itertools
 from concurrent.futures import Future
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -41,6 +41,7 @@ __all__ = [
     "WordOfMouth",
     "bought_lately",
     "friend_signals",
+    "population_share",
     "word_of_mouth_offers",
 ]
 
@@ -166,6 +167,36 @@ def friend_signals(
     )
 
 
+def population_share(last_purchase_step: np.ndarray, step: int, window_days: int) -> np.ndarray:
+    """Share of all consumers who bought each category in steps ``step - window_days .. step - 1``.
+
+    The social proof of ``behaviour.conversion.social_proof = "population"``:
+    every consumer sees the whole population (global mixing), as in the mean
+    field of the Bass (1969) model, where a non-adopter adopts with chance
+    ``p + q A / n``. It costs one pass over the purchase table, with no social
+    graph at all.
+
+    Parameters
+    ----------
+    last_purchase_step : ndarray of int, shape (n, C)
+        Latest purchase step per consumer and category.
+    step, window_days : int
+        As in :func:`friend_signals`.
+
+    Returns
+    -------
+    ndarray of float32, shape (C,)
+
+    Examples
+    --------
+    >>> population_share(np.array([[3, 9], [0, 4], [4, -1], [1, 1]]), 5, 2).tolist()
+    [0.5, 0.25]
+    """
+    n = last_purchase_step.shape[0]
+    recent = (last_purchase_step >= step - window_days) & (last_purchase_step < step)
+    return (recent.sum(axis=0) / max(n, 1)).astype(np.float32)
+
+
 def bought_lately(last_purchase_step: np.ndarray, step: int, window_days: int) -> np.ndarray:
     """Which categories each consumer bought in steps ``step - window_days .. step - 1``.
 
@@ -274,7 +305,10 @@ class WordOfMouth(Component):
     :meth:`start_day`); for every open need the tie-weighted share (or count)
     of friends who bought the category lately is its social proof, and one of
     them shows the consumer what they bought, on the platform where they
-    bought it (:meth:`signals`, :meth:`offers`).
+    bought it (:meth:`signals`, :meth:`offers`). Under
+    ``behaviour.conversion.social_proof = "population"`` the social proof is
+    instead the share of all consumers who bought the category lately
+    (:func:`population_share`; global mixing, for docking).
 
     References
     ----------
@@ -301,18 +335,23 @@ class WordOfMouth(Component):
         model = self.model
         state, network = model.state, model.world.network
         lately = self.lately.result() if self.lately is not None else None
-        return friend_signals(
+        days = model.config.behaviour.word_of_mouth_days
+        signals = friend_signals(
             network.adjacency,
             state.last_purchase_step,
             state.last_product,
             day.step,
-            model.config.behaviour.word_of_mouth_days,
+            days,
             needs.consumer,
             needs.category,
             self.rng,
             tie_total=network.tie_strength,
             lately=lately,
         )
+        if model.config.behaviour.conversion.social_proof != "population":
+            return signals
+        share = population_share(state.last_purchase_step, day.step, days)
+        return replace(signals, social_share=share.take(needs.category))
 
     def friend_offers(
         self, needs: OpenNeeds, signals: FriendSignals, carried: np.ndarray | None = None

@@ -1,15 +1,22 @@
-"""Scientific validity: docking against known models and checks against stylized facts.
+"""Scientific validity: docking against known models, calibration targets and held-out checks.
 
 :mod:`~socialsim.validation.docking` reduces the model, by configuration only,
-to the Bass model and the Independent Cascade model and runs it;
-:mod:`~socialsim.validation.facts` checks the default world against what is
-known about the market; :mod:`~socialsim.validation.report` runs both and
-writes the report of ``socialsim validate``.
+to the Bass model and the Independent Cascade model and runs it, and docks
+the vectorised decision path against the per-agent reference;
+:mod:`~socialsim.validation.facts` checks the default world against the
+stylized facts and :mod:`~socialsim.validation.market` against the market
+figures of ``shared/domain.md``; every check is a
+:class:`~socialsim.validation.checks.Check`, a *calibration target* (naming
+the parameters tuned to reach it) or *held-out*;
+:mod:`~socialsim.validation.report` runs them all and writes the report of
+``socialsim validate``, the two kinds apart.
 """
 
 from socialsim.validation.docking import (
     BASS_P,
     BASS_Q,
+    NetworkBassBounds,
+    ReferenceDocking,
     bass_curve,
     bass_expectation,
     bass_recursion,
@@ -19,13 +26,17 @@ from socialsim.validation.docking import (
     diffusion_config,
     giant_component_spread,
     independent_cascade,
+    network_bass_bounds,
     network_bass_curve,
     network_bass_runs,
+    reference_docking,
 )
 
 __all__ = [
     "BASS_P",
     "BASS_Q",
+    "NetworkBassBounds",
+    "ReferenceDocking",
     "bass_curve",
     "bass_expectation",
     "bass_recursion",
@@ -35,6 +46,8 @@ __all__ = [
     "diffusion_config",
     "giant_component_spread",
     "independent_cascade",
+    "network_bass_bounds",
     "network_bass_curve",
     "network_bass_runs",
+    "reference_docking",
 ]

@@ -19,9 +19,31 @@ visible for the whole run). With ``base_search = p`` and
 ``social_proof_weight = q`` a consumer who has not adopted adopts on a day with
 chance ``p + q * share``: the Bass (1969) rule. Friends' own products are not
 offered as such (``base_word_of_mouth`` far below zero), so imitation acts only
-through social proof. On the complete graph a consumer's share is the adopted
-fraction of the *others*, ``A / (n - 1)``; :func:`bass_curve` scales ``q`` by
-``(n - 1) / n`` so that it is ``q A / n``, exactly the Bass imitation term.
+through social proof. Complete mixing comes in two forms. On the complete
+graph (``mixing="complete_graph"``, up to :data:`MAX_COMPLETE_GRAPH`
+consumers) a consumer's share is the adopted fraction of the *others*,
+``A / (n - 1)``, computed by the model's word-of-mouth code over every tie;
+:func:`bass_runs` scales ``q`` by ``(n - 1) / n`` so that it is ``q A / n``,
+exactly the Bass imitation term. With ``mixing="population"`` there is no
+social graph: ``behaviour.conversion.social_proof = "population"`` makes every
+consumer's social proof the adopted share of the whole population, ``A / n``
+(:func:`~socialsim.mechanisms.word_of_mouth.population_share`), which costs
+one pass over the purchase table a day, so the Bass model docks at 100,000
+consumers and more.
+
+**Network Bass, two-sided.** On a sparse social graph the same rule uses
+the share of a consumer's own neighbours. Adoption then runs no faster than
+the mean field (Fibich and Gibori 2010) and, if word of mouth does anything,
+clearly faster than the same world with imitation off (``q = 0``, where the
+curve is ``1 - (1 - p)^t``). :func:`network_bass_bounds` measures both.
+
+**The default decision path.** :func:`reference_docking` runs the
+vectorised model and the plain per-agent reference
+(:mod:`socialsim.reference`) on :func:`~socialsim.reference.reference_config`:
+the default world's logit link and ``share`` social proof, with word-of-mouth
+and search offers on two platforms. It compares the distributions of their
+run totals over independent replications, as models are docked in
+distribution (Axtell et al. 1996).
 
 **Independent Cascade.** Everyone offline (so nobody searches), word of mouth
 visible for one day (only yesterday's adopters count), social proof as the
@@ -42,16 +64,21 @@ References
    1450-1468: on sparse networks adoption is slower than in the mean field.
 .. [4] W. Rand and R. T. Rust (2011), "Agent-based modeling in marketing:
    Guidelines for rigor", IJRM 28(3), 181-193.
+.. [5] R. Axtell, R. Axelrod, J. M. Epstein and M. D. Cohen (1996), "Aligning
+   simulation models: a case study and results", Computational and
+   Mathematical Organization Theory 1(2), 123-141: docking in distribution.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Hashable, Iterable
-from typing import Any
+from collections.abc import Callable, Hashable, Iterable
+from dataclasses import dataclass
+from typing import Any, Literal
 
 import networkx as nx
 import numpy as np
+import pandas as pd
 from scipy import stats
 from tqdm import tqdm
 
@@ -59,11 +86,17 @@ from socialsim.config.platforms import plain_platform
 from socialsim.config.schema import ModelConfig
 from socialsim.experiment.seeds import run_seed
 from socialsim.model import SocialCommerceModel
+from socialsim.reference import PerAgentModel, reference_config, run_outcomes
 
 __all__ = [
     "BASS_P",
     "BASS_Q",
     "MAX_COMPLETE_GRAPH",
+    "REFERENCE_OUTCOMES",
+    "TOLERANCE_Z",
+    "Mixing",
+    "NetworkBassBounds",
+    "ReferenceDocking",
     "bass_curve",
     "bass_expectation",
     "bass_recursion",
@@ -73,9 +106,16 @@ __all__ = [
     "diffusion_config",
     "giant_component_spread",
     "independent_cascade",
+    "network_bass_bounds",
     "network_bass_curve",
     "network_bass_runs",
+    "outcome_sample",
+    "reference_docking",
 ]
+
+TOLERANCE_Z = 4.0
+"""Docking tolerance in standard errors: a two-sided normal tail of 6.3e-5 per
+point, about 2e-3 over the 30 steps of a curve (Bonferroni)."""
 
 BASS_P = 0.03
 """Innovation coefficient: mean of 213 estimates (Sultan, Farley and Lehmann 1990)."""
@@ -84,8 +124,15 @@ BASS_Q = 0.38
 """Imitation coefficient: mean of 213 estimates (Sultan, Farley and Lehmann 1990)."""
 
 MAX_COMPLETE_GRAPH = 5_000
-"""Largest ``n_consumers`` :func:`bass_curve` accepts: its complete graph has
-``n (n - 1)`` adjacency entries (5,000 consumers: 25 M entries, about 300 MB)."""
+"""Largest ``n_consumers`` :func:`bass_runs` accepts on the complete graph: it has
+``n (n - 1)`` adjacency entries (5,000 consumers: 25 M entries, about 300 MB).
+Population mixing needs no graph and has no such limit."""
+
+# Population mixing holds a few bytes per consumer and day of the run: far below any machine.
+_MAX_POPULATION = 50_000_000
+
+Mixing = Literal["complete_graph", "population"]
+"""How :func:`bass_runs` makes every consumer see every other."""
 
 # A score this low keeps a friend's own product from ever converting under the linear link.
 _NEVER_CONVERTS = -2.0
@@ -125,7 +172,7 @@ def diffusion_config(
         ``behaviour.conversion.social_proof_weight``.
     link : {"linear", "hazard", "logit"}
         ``behaviour.conversion.link``.
-    social_proof : {"share", "count"}
+    social_proof : {"share", "count", "population"}
         ``behaviour.conversion.social_proof``.
     window_days : int
         ``behaviour.word_of_mouth_days``: how long an adoption is visible to friends.
@@ -308,18 +355,24 @@ def bass_runs(
     seed: int | None = None,
     *,
     substeps: int = 1,
+    mixing: Mixing = "complete_graph",
     progress: bool = False,
 ) -> np.ndarray:
     """Run the Bass reduction of the model under complete mixing; return every run's curve.
 
-    Every consumer is tied to every other (the complete graph), so the social
-    proof of a consumer who has not adopted is the adopted fraction of the
-    others. See the module docstring for the reduction.
+    With ``mixing="complete_graph"`` every consumer is tied to every other, so
+    the social proof of a consumer who has not adopted is the adopted fraction
+    of the others, found by the model's word-of-mouth code over every tie. With
+    ``mixing="population"`` there are no ties: the social proof is the adopted
+    fraction of the whole population
+    (``behaviour.conversion.social_proof = "population"``), and the size is
+    limited only by memory. See the module docstring for the reduction.
 
     Parameters
     ----------
     n_consumers : int
-        Number of consumers, 2 to :data:`MAX_COMPLETE_GRAPH`.
+        Number of consumers: 2 to :data:`MAX_COMPLETE_GRAPH` on the complete
+        graph, at least 2 with population mixing.
     p, q : float
         Innovation and imitation coefficients per step; ``p + q <= 1``.
     steps : int
@@ -332,6 +385,8 @@ def bass_runs(
     substeps : int
         Model steps per period, each with ``p / substeps`` and ``q / substeps``:
         as ``substeps`` grows, the curve tends to the continuous Bass curve.
+    mixing : {"complete_graph", "population"}
+        How every consumer sees every other (see above).
     progress : bool
         Show a progress bar over the replications.
 
@@ -343,14 +398,34 @@ def bass_runs(
     Raises
     ------
     ValueError
-        For a size, coefficient or count out of range.
+        For a size, coefficient, count or mixing out of range.
+
+    Examples
+    --------
+    A hundred thousand consumers under population mixing follow the recursion
+    closely (a few seconds):
+
+    >>> runs = bass_runs(100_000, steps=10, replications=1, seed=1, mixing="population")
+    >>> bool(np.abs(runs[0] - bass_recursion(BASS_P, BASS_Q, 10)).max() < 0.01)
+    True
     """
-    if not 2 <= n_consumers <= MAX_COMPLETE_GRAPH:
+    if mixing not in ("complete_graph", "population"):
+        raise ValueError(f"mixing must be 'complete_graph' or 'population', got {mixing!r}")
+    limit = MAX_COMPLETE_GRAPH if mixing == "complete_graph" else _MAX_POPULATION
+    if not 2 <= n_consumers <= limit:
+        why = "complete mixing needs the complete graph" if limit == MAX_COMPLETE_GRAPH else ""
         raise ValueError(
-            f"n_consumers must be in 2..{MAX_COMPLETE_GRAPH} (complete mixing needs the "
-            f"complete graph), got {n_consumers}"
+            f"n_consumers must be in 2..{limit}"
+            + (f" ({why}; mixing='population' needs no graph)" if why else "")
+            + f", got {n_consumers}"
         )
     _check_bass(p, q, steps=steps, replications=replications, substeps=substeps)
+    if mixing == "population":
+        # Each consumer's social proof is A / n: exactly the Bass imitation term.
+        graph = nx.empty_graph(n_consumers)
+        return _bass_runs(
+            graph, p, q, steps, replications, seed, substeps, progress, social_proof="population"
+        )
     # A consumer's share counts the n - 1 others; q (n - 1) / n makes it q A / n.
     imitation = q * (n_consumers - 1) / n_consumers
     graph = nx.complete_graph(n_consumers)
@@ -366,13 +441,14 @@ def bass_curve(
     seed: int | None = None,
     *,
     substeps: int = 1,
+    mixing: Mixing = "complete_graph",
     progress: bool = False,
 ) -> np.ndarray:
     """Return the mean adopted fraction of the model's Bass reduction under complete mixing.
 
     Parameters
     ----------
-    n_consumers, p, q, steps, replications, seed, substeps, progress
+    n_consumers, p, q, steps, replications, seed, substeps, mixing, progress
         As for :func:`bass_runs`.
 
     Returns
@@ -389,7 +465,15 @@ def bass_curve(
     ((6,), 0.0)
     """
     runs = bass_runs(
-        n_consumers, p, q, steps, replications, seed, substeps=substeps, progress=progress
+        n_consumers,
+        p,
+        q,
+        steps,
+        replications,
+        seed,
+        substeps=substeps,
+        mixing=mixing,
+        progress=progress,
     )
     return runs.mean(axis=0)
 
@@ -472,6 +556,294 @@ def network_bass_curve(
         graph, p, q, steps, replications, seed, substeps=substeps, progress=progress
     )
     return runs.mean(axis=0)
+
+
+@dataclass(frozen=True)
+class NetworkBassBounds:
+    """Network Bass held between two bounds: the mean field above, no word of mouth below.
+
+    Attributes
+    ----------
+    network : ndarray of float64, shape (replications, steps + 1)
+        The adopted fraction on the social graph, one row per run.
+    silent : ndarray of float64, shape (replications, steps + 1)
+        The same world and seeds with imitation off (``q = 0``): word of mouth
+        does nothing, and the curve is ``1 - (1 - p)^t`` in expectation.
+    mean_field : ndarray of float64, shape (steps + 1,)
+        The Bass recursion with the same ``p`` and ``q``.
+    """
+
+    network: np.ndarray
+    silent: np.ndarray
+    mean_field: np.ndarray
+
+    @property
+    def ahead_of_mean_field(self) -> float:
+        """Largest lead of the network's mean over the mean field, in standard errors.
+
+        Over the steps where the runs differ (a positive standard error); it is
+        negative when the network is behind at every step.
+        """
+        se = self.network.std(axis=0, ddof=1) / math.sqrt(len(self.network))
+        return _largest_lead(self.network.mean(axis=0) - self.mean_field, se)
+
+    @property
+    def lead_over_silent(self) -> float:
+        """Largest lead of the network's mean over the silent world's, in standard errors.
+
+        The standard error is that of a difference of two independent means.
+        Both worlds run on the same seeds, so their runs are positively
+        correlated and this standard error is too large: the test is conservative.
+        """
+        var = self.network.var(axis=0, ddof=1) / len(self.network) + self.silent.var(
+            axis=0, ddof=1
+        ) / len(self.silent)
+        return _largest_lead(self.network.mean(axis=0) - self.silent.mean(axis=0), np.sqrt(var))
+
+    @property
+    def largest_gain(self) -> float:
+        """Largest difference of the mean adopted fractions, network minus silent."""
+        return float((self.network.mean(axis=0) - self.silent.mean(axis=0)).max())
+
+    def no_faster_than_mean_field(self, z: float = TOLERANCE_Z) -> bool:
+        """Whether the network never runs more than `z` standard errors ahead of the mean field."""
+        return self.ahead_of_mean_field <= z
+
+    def faster_than_silent(self, z: float = TOLERANCE_Z) -> bool:
+        """Whether the network gets at least `z` standard errors ahead of the silent world."""
+        return self.lead_over_silent >= z
+
+
+def network_bass_bounds(
+    graph: nx.Graph,
+    p: float = BASS_P,
+    q: float = BASS_Q,
+    steps: int = 30,
+    replications: int = 10,
+    seed: int | None = None,
+    *,
+    progress: bool = False,
+) -> NetworkBassBounds:
+    """Run the network Bass reduction with word of mouth and without it, on the same seeds.
+
+    The two-sided check: adoption on a sparse graph is no faster than the
+    mean field (Fibich and Gibori 2010), and clearly faster than the same
+    world with imitation off, or word of mouth is doing nothing.
+
+    Parameters
+    ----------
+    graph, p, q, steps, replications, seed, progress
+        As for :func:`network_bass_runs`; the silent world runs with ``q = 0``.
+
+    Returns
+    -------
+    NetworkBassBounds
+
+    Examples
+    --------
+    >>> ring = nx.watts_strogatz_graph(400, 4, 0.0, seed=1)
+    >>> bounds = network_bass_bounds(ring, steps=15, replications=4, seed=1)
+    >>> bounds.no_faster_than_mean_field(), bounds.faster_than_silent()
+    (True, True)
+    >>> silent = network_bass_bounds(ring, q=0.0, steps=15, replications=4, seed=1)
+    >>> silent.faster_than_silent()
+    False
+    """
+    network = network_bass_runs(graph, p, q, steps, replications, seed, progress=progress)
+    silent = network_bass_runs(graph, p, 0.0, steps, replications, seed, progress=progress)
+    return NetworkBassBounds(network, silent, bass_recursion(p, q, steps))
+
+
+# ------------------------------------------------------------------------ the default decision path
+
+REFERENCE_OUTCOMES: tuple[str, ...] = (
+    "orders",
+    "gmv",
+    "customers",
+    "word_of_mouth_share",
+    "search_orders",
+)
+"""Run totals :func:`reference_docking` compares (:func:`socialsim.reference.run_outcomes`)."""
+
+
+@dataclass(frozen=True)
+class ReferenceDocking:
+    """Run totals of the per-agent reference and of the vectorised model, one row per run.
+
+    Attributes
+    ----------
+    reference, fast : pandas.DataFrame
+        Columns :data:`REFERENCE_OUTCOMES`, one row per replication; the two
+        come from disjoint seeds, so they are independent samples.
+    """
+
+    reference: pd.DataFrame
+    fast: pd.DataFrame
+
+    def welch_z(self) -> pd.Series:
+        """Per outcome: fast mean minus reference mean, in standard errors of the difference."""
+        return pd.Series(
+            {name: _welch_z(self.reference[name], self.fast[name]) for name in REFERENCE_OUTCOMES}
+        )
+
+    def ks_pvalues(self) -> pd.Series:
+        """Per outcome: the two-sample Kolmogorov-Smirnov p-value."""
+        return pd.Series(
+            {
+                name: float(stats.ks_2samp(self.reference[name], self.fast[name]).pvalue)
+                for name in REFERENCE_OUTCOMES
+            }
+        )
+
+    @property
+    def worst_z(self) -> float:
+        """The largest absolute Welch z over the outcomes."""
+        return float(self.welch_z().abs().max())
+
+    def inconsistencies(
+        self, z: float = TOLERANCE_Z, ks_alpha: float | None = None
+    ) -> dict[str, str]:
+        """Return the outcomes whose distributions differ beyond the tolerance, with why.
+
+        Parameters
+        ----------
+        z : float
+            Largest accepted absolute Welch z.
+        ks_alpha : float, optional
+            Also flag an outcome whose Kolmogorov-Smirnov p-value is below this.
+
+        Returns
+        -------
+        dict of str to str
+            Empty if the two agree.
+        """
+        found = {}
+        welch, ks = self.welch_z(), self.ks_pvalues() if ks_alpha is not None else None
+        for name in REFERENCE_OUTCOMES:
+            if abs(welch[name]) > z:
+                found[name] = f"means differ by {welch[name]:+.1f} standard errors"
+            elif ks is not None and ks_alpha is not None and ks[name] < ks_alpha:
+                found[name] = f"Kolmogorov-Smirnov p = {ks[name]:.1e}"
+        return found
+
+    def summary(self) -> pd.DataFrame:
+        """Means of both models and the Welch z, one row per outcome."""
+        frame = pd.DataFrame(
+            {
+                "reference": self.reference[list(REFERENCE_OUTCOMES)].mean(),
+                "fast": self.fast[list(REFERENCE_OUTCOMES)].mean(),
+            }
+        )
+        frame["welch_z"] = self.welch_z()
+        return frame
+
+
+def reference_docking(
+    n_consumers: int = 1_000,
+    steps: int = 25,
+    replications: int = 20,
+    seed: int = 1,
+    *,
+    config: ModelConfig | None = None,
+    fast_config: ModelConfig | None = None,
+    progress: bool = False,
+) -> ReferenceDocking:
+    """Dock the default decision path: the vectorised model against the per-agent reference.
+
+    Both run :func:`~socialsim.reference.reference_config` (the default logit
+    link, ``share`` social proof, word-of-mouth and search offers on two
+    platforms with tier appeal and price levels) for `steps` days,
+    `replications` times each, from disjoint seeds: replication ``r`` of the
+    reference runs with ``run_seed(seed, 0, r)`` and of the vectorised model
+    with ``run_seed(seed, 1, r)``. Each run builds its own world.
+
+    Parameters
+    ----------
+    n_consumers : int
+        Consumers (ignored if `config` is given).
+    steps : int
+        Days per run.
+    replications : int
+        Runs of each model.
+    seed : int
+        Root seed.
+    config : ModelConfig, optional
+        The world both run; ``reference_config(n_consumers)`` if omitted. It
+        must be one the reference implements.
+    fast_config : ModelConfig, optional
+        A different world for the vectorised model only: a negative control
+        (a changed rule must be flagged).
+    progress : bool
+        Show a progress bar.
+
+    Returns
+    -------
+    ReferenceDocking
+
+    Examples
+    --------
+    >>> docked = reference_docking(300, steps=5, replications=3, seed=1)
+    >>> docked.reference.shape, docked.fast.shape
+    ((3, 5), (3, 5))
+    """
+    _check_counts(steps=steps, replications=replications)
+    config = reference_config(n_consumers) if config is None else config
+    fast_config = config if fast_config is None else fast_config
+    bar = tqdm(total=2 * replications, desc="reference", disable=not progress, leave=False)
+    with bar:
+        frames = [
+            outcome_sample(
+                model_type,
+                world,
+                [run_seed(seed, point, r, crn=False) for r in range(replications)],
+                steps,
+                on_run=bar.update,
+            )
+            for point, (model_type, world) in enumerate(
+                ((PerAgentModel, config), (SocialCommerceModel, fast_config))
+            )
+        ]
+    return ReferenceDocking(*frames)
+
+
+def outcome_sample(
+    model_type: type,
+    config: ModelConfig,
+    seeds: Iterable[int],
+    steps: int,
+    *,
+    on_run: Callable[[], Any] | None = None,
+) -> pd.DataFrame:
+    """Run a model once per seed for `steps` days; return the run totals, one row per run.
+
+    Parameters
+    ----------
+    model_type : type
+        :class:`~socialsim.model.SocialCommerceModel` or
+        :class:`~socialsim.reference.PerAgentModel`.
+    config : ModelConfig
+        The world.
+    seeds : iterable of int
+        One run per seed.
+    steps : int
+        Days per run.
+    on_run : callable, optional
+        Called after each run (a progress bar's ``update``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns :data:`REFERENCE_OUTCOMES`.
+    """
+    rows = []
+    for seed in seeds:
+        model = model_type(config, rng=seed)
+        for _ in range(steps):
+            model.step()
+        rows.append(run_outcomes(model.step_metrics()))
+        if on_run is not None:
+            on_run()
+    return pd.DataFrame(rows, columns=list(REFERENCE_OUTCOMES))
 
 
 # ------------------------------------------------------------------------ Independent Cascade
@@ -662,12 +1034,14 @@ def _bass_runs(
     seed: int | None,
     substeps: int,
     progress: bool,
+    social_proof: str = "share",
 ) -> np.ndarray:
     """Run the Bass reduction on a plain graph (checked by the caller); one row per run."""
     config = diffusion_config(
         graph.number_of_nodes(),
         innovation=p / substeps,
         imitation=imitation / substeps,
+        social_proof=social_proof,
         window_days=steps * substeps + 1,
         steps=steps * substeps,
     )
@@ -678,6 +1052,27 @@ def _bass_runs(
             model.run(substeps)
             curves[r, t] = model.state.customers().mean()
     return curves
+
+
+def _largest_lead(difference: np.ndarray, se: np.ndarray) -> float:
+    """Largest ``difference / se`` over the steps with a positive standard error.
+
+    Where no step has one (identical runs), 0 if the difference is nowhere
+    positive and infinity otherwise.
+    """
+    defined = se > 0
+    if not defined.any():
+        return 0.0 if np.all(difference <= 0) else math.inf
+    return float((difference[defined] / se[defined]).max())
+
+
+def _welch_z(a: pd.Series, b: pd.Series) -> float:
+    """Return ``mean(b) - mean(a)`` in standard errors of the difference (Welch)."""
+    se = math.sqrt(a.var(ddof=1) / len(a) + b.var(ddof=1) / len(b))
+    diff = float(b.mean() - a.mean())
+    if se == 0.0:
+        return 0.0 if diff == 0.0 else math.copysign(math.inf, diff)
+    return diff / se
 
 
 def _replication_seed(seed: int | None, replication: int) -> int | None:

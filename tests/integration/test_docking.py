@@ -24,6 +24,8 @@ from socialsim.mechanisms.word_of_mouth import friend_signals
 from socialsim.state import NEVER
 from socialsim.validation.docking import (
     MAX_COMPLETE_GRAPH,
+    NetworkBassBounds,
+    _bass_runs,
     bass_expectation,
     bass_recursion,
     bass_runs,
@@ -31,6 +33,7 @@ from socialsim.validation.docking import (
     continuous_bass,
     diffusion_config,
     giant_component_spread,
+    network_bass_bounds,
     network_bass_runs,
 )
 from tests.conftest import rng
@@ -162,22 +165,76 @@ def test_continuous_bass_is_the_closed_form_and_solves_the_bass_ode():
     assert np.max(np.abs(ode.y[0] - continuous_bass(P, Q, grid))) < 1e-6
 
 
+# ------------------------------------------------------------------------ Bass at scale
+
+
+def test_bass_docks_at_100_000_consumers_under_population_mixing():
+    # No graph: every consumer's social proof is the adopted share of all 100,000.
+    # One run's curve stays within 0.01 of the recursion at every period (measured
+    # 0.006 at seed 1: the early periods' binomial noise shifts the curve in time).
+    steps = 30
+    runs = bass_runs(100_000, P, Q, steps=steps, replications=1, seed=1, mixing="population")
+    error = np.abs(runs[0] - bass_recursion(P, Q, steps))
+    assert error.max() <= 0.01, error.max()
+    assert runs[0, -1] > 0.99
+    # Negative control: the same tolerance rejects the recursion of a wrong imitation
+    # coefficient (q = 0.34 instead of 0.38 is 0.03 away at the steepest period).
+    assert np.abs(runs[0] - bass_recursion(P, 0.34, steps)).max() > 0.01
+
+
+def test_population_mixing_matches_the_exact_finite_n_expectation():
+    # The same process as on the complete graph, with share A / n instead of q scaled.
+    n, replications = 400, 16
+    runs = bass_runs(n, P, Q, steps=STEPS, replications=replications, seed=8, mixing="population")
+    mean, sd = bass_expectation(n, P, Q, STEPS)
+    ok = within(runs.mean(axis=0), mean, sd / math.sqrt(replications))
+    assert ok.all(), np.flatnonzero(~ok)
+    # and not that of another imitation coefficient
+    wrong, _ = bass_expectation(n, P, 0.30, STEPS)
+    assert not within(runs.mean(axis=0), wrong, sd / math.sqrt(replications)).all()
+
+
 # ------------------------------------------------------------------------ Bass on networks
 
 
-def test_network_bass_never_runs_ahead_of_the_mean_field():
+def test_network_bass_is_no_faster_than_the_mean_field_and_faster_than_silence():
     # Fibich and Gibori (2010): on a sparse graph a non-adopter's neighbours are adopters
     # less often than the population is, so adoption lags the mean-field curve. The
     # lag is real: where the mean field passes 0.5 the network is far more than 4 SE behind.
+    # And word of mouth does work on the graph: the same world with q = 0 is far slower.
     graph = nx.random_regular_graph(4, 1000, seed=3)
     steps, replications = 25, 12
-    runs = network_bass_runs(graph, P, Q, steps=steps, replications=replications, seed=5)
+    bounds = network_bass_bounds(graph, P, Q, steps=steps, replications=replications, seed=5)
+    runs = bounds.network
     mean = runs.mean(axis=0)
     se = runs.std(axis=0, ddof=1) / math.sqrt(replications)
     mean_field = bass_recursion(P, Q, steps)
     assert np.all(mean <= mean_field + Z * se)
     half = int(np.argmax(mean_field >= 0.5))
     assert mean[half] < mean_field[half] - Z * se[half]
+    assert bounds.no_faster_than_mean_field() and bounds.ahead_of_mean_field < 0
+    # silence: innovation only, 1 - (1 - p)^t within 4 SE (40 s = 12,000 consumer draws)
+    silent = bounds.silent.mean(axis=0)
+    alone = 1 - (1 - P) ** np.arange(steps + 1)
+    assert within(silent, alone, np.sqrt(alone * (1 - alone) / (1000 * replications))).all()
+    assert bounds.faster_than_silent() and bounds.lead_over_silent > 10
+    assert bounds.largest_gain > 0.2
+
+
+def test_the_two_sided_network_check_fails_both_ways():
+    graph = nx.random_regular_graph(4, 600, seed=4)
+    steps, replications = 15, 4
+    # Word of mouth off: the network world is the silent world, not faster than it.
+    off = network_bass_bounds(graph, P, 0.0, steps=steps, replications=replications, seed=2)
+    assert np.array_equal(off.network, off.silent)
+    assert not off.faster_than_silent() and off.lead_over_silent == 0.0
+    assert off.no_faster_than_mean_field()
+    # A bug that counts buying friends instead of taking their share (each of the four
+    # worth q) runs far ahead of the mean field: the upper bound fails.
+    counted = _bass_runs(graph, P, Q, steps, replications, 2, 1, False, social_proof="count")
+    wrong = NetworkBassBounds(counted, off.silent, bass_recursion(P, Q, steps))
+    assert wrong.faster_than_silent()
+    assert not wrong.no_faster_than_mean_field() and wrong.ahead_of_mean_field > 10
 
 
 # ------------------------------------------------------------------------ Independent Cascade
@@ -292,6 +349,7 @@ def test_cascade_on_erdos_renyi_matches_giant_component_theory():
         ({"replications": 0}, "replications must be a positive integer"),
         ({"steps": 0}, "steps must be a positive integer"),
         ({"steps": 400, "substeps": 10}, r"steps \* substeps must be below 3650"),
+        ({"mixing": "star"}, "mixing must be 'complete_graph' or 'population'"),
     ],
 )
 def test_bass_runs_rejects_out_of_range_arguments(kwargs, message):

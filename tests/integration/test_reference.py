@@ -1,25 +1,25 @@
 """The plain per-agent reference (socialsim.reference) against the vectorised model.
 
-The statistical tests compare per-replication run totals of the two models on
-``reference_config(1_000)`` over 25 days: total orders, total GMV, customers at
-the end, the word-of-mouth share of orders and search orders. Each
-replication builds its own world from its seed; the reference and the fast
-model use disjoint seed sets, so their samples are independent and Welch's
-test applies as is.
+The statistical tests dock the default decision path (the logit link, ``share``
+social proof, word-of-mouth and search offers on two platforms) with
+:func:`socialsim.validation.docking.reference_docking`: per-replication run
+totals of the two models on ``reference_config(1_000)`` over 25 days, total
+orders, total GMV, customers at the end, the word-of-mouth share of orders
+and search orders. Each replication builds its own world from its seed; the
+reference and the fast model use disjoint seed sets, so their samples are
+independent and Welch's test applies as is.
 """
 
 from __future__ import annotations
-
-import math
 
 import mesa
 import numpy as np
 import pandas as pd
 import pytest
-from scipy import stats
 
 from socialsim import ModelConfig, SocialCommerceModel
 from socialsim.enums import ShopperStatus, Source
+from socialsim.experiment.seeds import run_seed
 from socialsim.reference import (
     REFERENCE_COUNTS,
     PerAgentModel,
@@ -27,66 +27,21 @@ from socialsim.reference import (
     ReferenceConsumer,
     _Offer,
     reference_config,
-    run_outcomes,
     unsupported,
+)
+from socialsim.validation.docking import (
+    TOLERANCE_Z,
+    ReferenceDocking,
+    outcome_sample,
+    reference_docking,
 )
 
 N_CONSUMERS = 1_000
 STEPS = 25
 REPLICATIONS = 20
 SLOW_REPLICATIONS = 80
-# Disjoint seeds: the reference's and the fast model's worlds are independent draws.
-REFERENCE_SEED = 1
-FAST_SEED = 10_001
-Z_MAX = 4.0
+SEED = 1
 KS_ALPHA = 1e-3
-OUTCOMES = ("orders", "gmv", "customers", "word_of_mouth_share", "search_orders")
-
-
-def _outcomes(model_type: type, config: ModelConfig, seeds: range) -> pd.DataFrame:
-    rows = []
-    for seed in seeds:
-        model = model_type(config, rng=seed)
-        for _ in range(STEPS):
-            model.step()
-        rows.append(run_outcomes(model.step_metrics()))
-    return pd.DataFrame(rows, columns=list(OUTCOMES))
-
-
-def _welch_z(a: pd.Series, b: pd.Series) -> float:
-    """Return the difference of the means in standard errors of the difference (Welch)."""
-    se = math.sqrt(a.var(ddof=1) / len(a) + b.var(ddof=1) / len(b))
-    diff = float(a.mean() - b.mean())
-    if se == 0.0:
-        return 0.0 if diff == 0.0 else math.copysign(math.inf, diff)
-    return diff / se
-
-
-def inconsistencies(
-    reference: pd.DataFrame, fast: pd.DataFrame, *, ks: bool = False
-) -> dict[str, str]:
-    """Return the outcomes whose distributions differ beyond the tolerance, with why.
-
-    An outcome is inconsistent when its means differ by more than ``Z_MAX``
-    standard errors of the difference (Welch) or, with `ks`, when a
-    two-sample Kolmogorov-Smirnov test rejects at ``KS_ALPHA``.
-    """
-    found = {}
-    for name in OUTCOMES:
-        z = _welch_z(reference[name], fast[name])
-        if abs(z) > Z_MAX:
-            found[name] = f"means differ by {z:+.1f} standard errors"
-        elif ks:
-            p = stats.ks_2samp(reference[name], fast[name]).pvalue
-            if p < KS_ALPHA:
-                found[name] = f"Kolmogorov-Smirnov p = {p:.1e}"
-    return found
-
-
-def _report(reference: pd.DataFrame, fast: pd.DataFrame) -> str:
-    summary = pd.DataFrame({"reference": reference.mean(), "fast": fast.mean()})
-    summary["welch_z"] = [_welch_z(reference[n], fast[n]) for n in summary.index]
-    return summary.to_string()
 
 
 @pytest.fixture(scope="module")
@@ -95,21 +50,14 @@ def config() -> ModelConfig:
 
 
 @pytest.fixture(scope="module")
-def reference_runs(config: ModelConfig) -> pd.DataFrame:
-    return _outcomes(PerAgentModel, config, range(REFERENCE_SEED, REFERENCE_SEED + REPLICATIONS))
-
-
-@pytest.fixture(scope="module")
-def fast_runs(config: ModelConfig) -> pd.DataFrame:
-    return _outcomes(SocialCommerceModel, config, range(FAST_SEED, FAST_SEED + REPLICATIONS))
+def docked(config: ModelConfig) -> ReferenceDocking:
+    return reference_docking(config=config, steps=STEPS, replications=REPLICATIONS, seed=SEED)
 
 
 # --------------------------------------------------------------------------- statistics
 
 
-def test_reference_and_fast_model_agree_statistically(
-    reference_runs: pd.DataFrame, fast_runs: pd.DataFrame
-) -> None:
+def test_reference_and_fast_model_agree_statistically(docked: ReferenceDocking) -> None:
     """The two models give the same distribution of run totals, within 4 standard errors.
 
     Tolerance: if the models are the same process, each outcome's difference
@@ -121,30 +69,33 @@ def test_reference_and_fast_model_agree_statistically(
     the bound says that a seed set on which it fails is a 1-in-700 accident if
     the rules agree, so a failure points to a real difference.
 
-    Power: per-replication orders and GMV vary by about 12 % of their mean
+    Power: per-replication orders and GMV vary by about 11 % of their mean
     (the word-of-mouth cascades of a small world), so the standard error of
-    the difference is about 4 % of the mean: a shift of 16 % is flagged about
-    half the time and one of 25 % almost surely (the word-of-mouth share, at
-    6 %, about half as much). ``test_comparison_detects_a_changed_rule`` shows
-    a real change (price weight doubled: -20 % orders, -25 % GMV) flagged, GMV
-    at about 7.5 standard errors. ``test_slow_agreement`` repeats this with 80
-    replications (shifts of about 8 % flagged) and adds a KS test, which at 20
-    replications would add false alarms but little power.
+    the difference is about 3.5 % of the mean: a shift of 14 % is flagged
+    about half the time and one of 25 % almost surely.
+    ``test_comparison_detects_a_changed_rule`` shows a real change (price
+    weight doubled: -25 % orders, -30 % GMV at seed 1, GMV 9 standard errors
+    off) flagged. ``test_slow_agreement`` repeats this with 80 replications
+    (shifts of about 7 % flagged) and adds a KS test, which at 20 replications
+    would add false alarms but little power.
     """
-    found = inconsistencies(reference_runs, fast_runs)
-    assert not found, f"{found}\n{_report(reference_runs, fast_runs)}"
+    assert docked.reference.shape == docked.fast.shape == (REPLICATIONS, 5)
+    found = docked.inconsistencies()
+    assert not found, f"{found}\n{docked.summary()}"
+    assert docked.worst_z <= TOLERANCE_Z
 
 
-def test_comparison_detects_a_changed_rule(
-    config: ModelConfig, reference_runs: pd.DataFrame
-) -> None:
+def test_comparison_detects_a_changed_rule(config: ModelConfig, docked: ReferenceDocking) -> None:
     """Doubling the price weight in the fast model only is flagged: the tolerance can fail."""
     changed = config.with_overrides({"behaviour.conversion.price_weight": 2.0})
-    fast = _outcomes(SocialCommerceModel, changed, range(FAST_SEED, FAST_SEED + REPLICATIONS))
-    # GMV falls most (fewer orders, and of cheaper products): about 7.5 standard errors,
-    # so the margin over Z_MAX survives other seeds; orders fall by about 5.
-    assert _welch_z(reference_runs["gmv"], fast["gmv"]) > Z_MAX, _report(reference_runs, fast)
-    assert "gmv" in inconsistencies(reference_runs, fast)
+    seeds = [run_seed(SEED, 1, r, crn=False) for r in range(REPLICATIONS)]
+    wrong = ReferenceDocking(
+        docked.reference, outcome_sample(SocialCommerceModel, changed, seeds, STEPS)
+    )
+    # GMV falls most (fewer orders, and of cheaper products), far beyond the tolerance.
+    assert wrong.welch_z()["gmv"] < -TOLERANCE_Z, wrong.summary()
+    assert "gmv" in wrong.inconsistencies()
+    assert wrong.worst_z > TOLERANCE_Z
 
 
 @pytest.mark.slow
@@ -157,16 +108,18 @@ def test_slow_agreement(config: ModelConfig) -> None:
     shorter word-of-mouth window (5 days instead of 7) in the fast model only
     must be flagged, a subtler rule change than the price weight.
     """
-    seeds = range(REFERENCE_SEED, REFERENCE_SEED + SLOW_REPLICATIONS)
-    reference = _outcomes(PerAgentModel, config, seeds)
-    fast_seeds = range(FAST_SEED, FAST_SEED + SLOW_REPLICATIONS)
-    fast = _outcomes(SocialCommerceModel, config, fast_seeds)
-    found = inconsistencies(reference, fast, ks=True)
-    assert not found, f"{found}\n{_report(reference, fast)}"
+    docked = reference_docking(
+        config=config, steps=STEPS, replications=SLOW_REPLICATIONS, seed=SEED
+    )
+    found = docked.inconsistencies(ks_alpha=KS_ALPHA)
+    assert not found, f"{found}\n{docked.summary()}"
 
     shorter = config.with_overrides({"behaviour.word_of_mouth_days": 5})
-    changed = _outcomes(SocialCommerceModel, shorter, fast_seeds)
-    assert "word_of_mouth_share" in inconsistencies(reference, changed), _report(reference, changed)
+    seeds = [run_seed(SEED, 1, r, crn=False) for r in range(SLOW_REPLICATIONS)]
+    changed = ReferenceDocking(
+        docked.reference, outcome_sample(SocialCommerceModel, shorter, seeds, STEPS)
+    )
+    assert "word_of_mouth_share" in changed.inconsistencies(), changed.summary()
 
 
 # --------------------------------------------------------------------------- the reduced config

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import networkx as nx
 import numpy as np
 import pytest
 from scipy import sparse
 
 from socialsim.enums import Source
-from socialsim.mechanisms.word_of_mouth import friend_signals, word_of_mouth_offers
+from socialsim.mechanisms.word_of_mouth import (
+    friend_signals,
+    population_share,
+    word_of_mouth_offers,
+)
 from socialsim.state import NEVER
 from tests.conftest import rng
 
@@ -141,3 +146,41 @@ def test_two_search_threads_give_the_single_pass_result(monkeypatch):
     assert (one.friend >= 0).sum() > 50
     for field in ("social_share", "product", "tie_weight", "friend"):
         assert np.array_equal(getattr(one, field), getattr(two, field))
+
+
+# --------------------------------------------------------------------------- population mixing
+
+
+def test_population_share_counts_everyone_who_bought_in_the_window_before_today():
+    # window 3 before step 10: steps 7, 8 and 9 count; 10 (today) and 6 do not
+    step = np.array([[7], [9], [10], [6], [NEVER], [8]], dtype=np.int32)
+    assert population_share(step, 10, 3).tolist() == [pytest.approx(3 / 6)]
+    two = np.array([[7, 7], [NEVER, 9], [NEVER, NEVER], [1, 8]], dtype=np.int32)
+    np.testing.assert_allclose(population_share(two, 10, 3), [0.25, 0.75])
+
+
+def test_population_social_proof_ignores_the_graph_and_keeps_friends_offers():
+    # A ring of 40 in which consumers 0-9 bought yesterday: under "share" consumer 20
+    # sees none of them (its friends are 19 and 21), under "population" it sees 10 / 40.
+    from socialsim import ModelConfig, SocialCommerceModel
+    from socialsim.day import Day
+    from socialsim.mechanisms.needs import OpenNeeds
+
+    base = ModelConfig.small(40)
+    shares = {}
+    for proof in ("share", "population"):
+        cfg = base.with_overrides({"behaviour.conversion.social_proof": proof})
+        model = SocialCommerceModel(cfg, rng=1, graph=nx.cycle_graph(40))
+        state = model.state
+        state.last_purchase_step[:] = NEVER
+        state.last_purchase_step[:10, 0] = 4
+        day = Day.start(5, model.world.population.n_tiers, model.columns)
+        model.word_of_mouth.start_day(day)
+        consumer = np.array([20, 1], dtype=np.int64)
+        needs = OpenNeeds(consumer, np.zeros(2, dtype=np.int64), state.uses[consumer])
+        signals = model.word_of_mouth.signals(day, needs)
+        shares[proof] = signals.social_share.tolist()
+        # consumer 1's friends 0 and 2 both bought: a friend's offer under either rule
+        assert signals.friend[1] in (0, 2) and signals.friend[0] == -1
+    assert shares["share"] == [0.0, 1.0]
+    assert shares["population"] == [pytest.approx(0.25), pytest.approx(0.25)]

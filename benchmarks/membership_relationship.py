@@ -1,10 +1,10 @@
-"""Measure the membership relationship with the settings MEMBERSHIP_DEFAULTS.md recommends.
+"""Measure the membership relationship with the settings docs/membership.md recommends.
 
 Run from the repository root (about two minutes of one core)::
 
     python benchmarks/membership_relationship.py
 
-and compare with the numbers in ``MEMBERSHIP_DEFAULTS.md``. Every comparison
+and compare with the numbers in ``docs/membership.md``. Every comparison
 is paired: the arms of a seed share it (common random numbers) and differ
 only in the setting named.
 """

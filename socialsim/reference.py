@@ -43,7 +43,9 @@ is left, one day for one consumer, in the fast model's order:
    uniformly drawn product of the category;
 5. **decide**: each offer converts with ``sigmoid(logit)``, where the logit is
    :func:`~socialsim.mechanisms.purchase.conversion_logit`'s: the source's base,
-   trust, the need's social proof (for search offers too), quality, price
+   trust, the need's social proof (once per need, on the offer with the
+   highest logit without it, under ``social_exposure: per_need``; on every
+   offer under ``per_offer``), quality, price
    against the monthly budget weighted by price sensitivity, the
    first-purchase and offline shifts and the platform's tier appeal; a need
    with several converting offers keeps one at random; the kept purchases are
@@ -196,6 +198,7 @@ def reference_config(n_consumers: int = 2_000, **overrides: Any) -> ModelConfig:
             "daigou.n_shoppers": 0,
             "campaign.budget": 0.0,
             "behaviour.return_rate": 0.0,
+            "population.high_net_worth_share": 0.0,
             "platforms": _REFERENCE_PLATFORMS,
         }
     )
@@ -429,8 +432,18 @@ class ReferenceConsumer(mesa.Agent):
             if search is not None:
                 offers.append(search)
             tally["offers"] += len(offers)
+            if rules.proof_once:
+                # social proof once per need, on its most attractive offer (the first of equals)
+                logits = [self._logit(offer, 0.0) for offer in offers]
+                if logits and share:
+                    best = max(range(len(logits)), key=logits.__getitem__)
+                    logits[best] += rules.conversion.social_proof_weight * share
+            else:
+                logits = [self._logit(offer, share) for offer in offers]
             accepted = [
-                offer for offer in offers if rng.random() < _sigmoid(self._logit(offer, share))
+                offer
+                for offer, logit in zip(offers, logits, strict=True)
+                if rng.random() < _sigmoid(logit)
             ]
             if accepted:
                 chosen.append(accepted[int(rng.integers(len(accepted)))])
@@ -550,6 +563,7 @@ class _Rules:
         behaviour = config.behaviour
         catalogue = world.catalogue
         self.conversion = behaviour.conversion
+        self.proof_once = behaviour.conversion.social_exposure == "per_need"
         self.budget_period_days = behaviour.budget_period_days
         self.window_days = behaviour.word_of_mouth_days
         self.lapse_prob = 1.0 / behaviour.need_patience_days

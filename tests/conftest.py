@@ -57,6 +57,7 @@ def one_tier_config(n: int, **overrides: object) -> ModelConfig:
         "population": {
             "n_consumers": n,
             "income_sigma": 1e-9,
+            "high_net_worth_share": 0.0,
             "min_city_size": 1,
             "tiers": {
                 1: {
@@ -86,9 +87,16 @@ def one_tier_config(n: int, **overrides: object) -> ModelConfig:
                 }
             }
         },
-        "behaviour": {"need_patience_days": 1e9},
-        # One plain platform at catalogue prices: no groups, feeds or promotions.
-        "platforms": {"plain": {"promotions": {"rate": 0.0}}},
+        # Everyone's budget full from day 1, renewed together: sums a test can do by hand.
+        "behaviour": {"need_patience_days": 1e9, "budget_renewal": "common"},
+        # One plain platform at catalogue prices: no groups, feeds or promotions, and a
+        # membership (when a test sells one) that is a price tag unless the test says more.
+        "platforms": {
+            "plain": {
+                "promotions": {"rate": 0.0, "wait_shift": 0.0},
+                "membership": {"renewal": False, "loyalty_shift": 0.0},
+            }
+        },
     }
     return ModelConfig.from_dict(base).with_overrides(overrides)
 

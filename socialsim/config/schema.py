@@ -171,7 +171,7 @@ class PopulationConfig(Section):
         ),
     )
     high_net_worth_share: float = Field(
-        default=0.0,
+        default=0.02,
         ge=0,
         le=0.5,
         description=(
@@ -180,9 +180,9 @@ class PopulationConfig(Section):
             "whose needs arise high_net_worth_need_multiplier times as often; a paid "
             "membership pays for them. Kaola's CEO: membership pays most above about RMB "
             "10,000 of yearly spending, and a high-net-worth member saves about RMB 3,808 a "
-            "year (interview, 2020). Recommended: 0.02 (assumption; off by default). With "
+            "year (interview, 2020). Default 0.02 (assumption; 0 turns the segment off). With "
             "the recommended multipliers the segment's median yearly spending is about RMB "
-            "10,000 to 12,000 (MEMBERSHIP_DEFAULTS.md)."
+            "10,000 to 12,000 (docs/membership.md)."
         ),
     )
     high_net_worth_income_multiplier: float = Field(
@@ -398,11 +398,11 @@ class InfluencerConfig(Section):
         return self
 
     kol_homes: Literal["random", "by_followers"] = Field(
-        default="random",
+        default="by_followers",
         description=(
             "How KOLs get their home platform: 'random', each drawn in proportion to the "
             "platforms' kol_share (one draw can then put most followers on one platform); "
-            "'by_followers' (recommended), the followers shared out by kol_share, most "
+            "'by_followers' (the default), the followers shared out by kol_share, most "
             "followed KOLs first, so each platform's audience is its share in every world."
         ),
     )
@@ -447,12 +447,13 @@ class DaigouConfig(Section):
         ),
     )
     contact_rate: float = Field(
-        default=0.15,
+        default=0.03,
         ge=0,
         le=1,
         description=(
             "Daily probability that a client sees the daigou's offers and asks for an import "
-            "for one of the client's open needs (assumption)."
+            "for one of the client's open needs (assumption; tuned with the market-level GMV "
+            "shares, as daigou orders made up most of Kaola's sales at 0.15)."
         ),
     )
     trust: float = Field(
@@ -621,13 +622,21 @@ class ConversionConfig(Section):
     friends who bought the category recently + quality_weight * (quality - 0.5)
     - price_weight * price_sensitivity * price / monthly budget + shifts``,
     turned into a chance by ``link`` (the logistic function by default).
-    All coefficients are *assumptions* to be swept. With the defaults, the
-    default world (seeds 1-3) has an average order of RMB 48-49 (Pinduoduo:
-    51 in 2019, 43.5 in 2020, FY results), first purchases peak in the second
-    week, and by day 90 penetration is about 66 % in tier 6 and 95 % in tier
-    1: an S-curve over one season. Spend per customer, RMB 1,600-1,800 a year
-    (90 days' GMV per customer, scaled to a year), lies within Pinduoduo's
-    RMB 1,127-2,810 per active buyer (2018-2021).
+    All coefficients are *assumptions* to be swept. They were set, before
+    issue 22, so that the default world had an average order of RMB 48-49
+    (Pinduoduo: 51 in 2019, 43.5 in 2020, FY results) and day-90 penetration
+    of about 66 % in tier 6 and 95 % in tier 1. Since Pinduoduo leads the
+    market (issue 22: group buying in the decision, recalibrated presets),
+    the default world (50,000 consumers, 90 days, seeds 1-3) has an average
+    order of RMB 31-32 (RMB 17-21 on Pinduoduo, whose cheap group deals are
+    most of its orders), first purchases peak on day 7-8, and penetration
+    reaches 94-95 % in tier 1 and 99 % in tier 6: friends' Pinduoduo
+    purchases reach nearly every offline consumer within a season. Spend per
+    customer, RMB 1,490-1,570 a year (90 days' GMV per customer, scaled to a
+    year), lies within Pinduoduo's RMB 1,127-2,810 per active buyer
+    (2018-2021). Fitting these coefficients again is the calibration
+    command's work (issue 23); ``socialsim validate`` reports which checks
+    hold.
     """
 
     # options added after run ids were stored, with the values that behave as before
@@ -656,23 +665,23 @@ class ConversionConfig(Section):
         ),
     )
     group_decision: Literal["after", "joint"] = Field(
-        default="after",
+        default="joint",
         description=(
             "How a buyer on a platform that sells in groups chooses group or solo. 'after': "
             "the decision sees the solo price, and a purchase then becomes a group purchase "
             "by a separate draw (so a deeper group discount cannot win a sale); 'joint' "
-            "(recommended; logit link only): solo, group or neither in one multinomial logit "
+            "(the default; logit link only): solo, group or neither in one multinomial logit "
             "whose group option has the group price, the perceived saving, the wait and the "
             "chance the group completes (see GroupBuying.group_logit)."
         ),
     )
     social_exposure: Literal["per_offer", "per_need"] = Field(
-        default="per_offer",
+        default="per_need",
         description=(
             "How friends' purchases reach a need. 'per_offer': word of mouth and a social "
             "feed each offer the friend's purchase word of mouth drew (one purchase becomes "
             "two offers) and social proof is added to every offer for the need; 'per_need' "
-            "(recommended): a friend's purchase becomes at most one offer for a need (a "
+            "(the default): a friend's purchase becomes at most one offer for a need (a "
             "platform's social feed carries a friend's purchase made on that platform, "
             "instead of word of mouth) and social proof enters once per need, on its most "
             "attractive offer."
@@ -687,12 +696,14 @@ class ConversionConfig(Section):
     base_kol: float = Field(default=-2.0, description="Base logit for a KOL-posted product.")
     base_koc: float = Field(default=-2.0, description="Base logit for a KOC-reviewed product.")
     base_feed_social: float = Field(
-        default=-2.0,
+        default=-1.0,
         description=(
             "Base logit for a product a social feed shows (what a friend bought). With "
             "base_feed_algorithmic, set so a social-feed exposure converts 3-5 x (about "
-            "3.4 x measured) an algorithmic one in the default world: Kuaishou's social feed "
-            "converts 3-5 x Douyin's (2020 article)."
+            "3.3-3.4 x measured, 30,000 consumers, seeds 1-2) an algorithmic one in the "
+            "default world: Kuaishou's social feed converts 3-5 x Douyin's (2020 article). "
+            "-2.0 until issue 22, when a social feed began to carry only friends' purchases "
+            "made on its platform, with social proof once per need (-2.0 then gave 1.9 x)."
         ),
     )
     base_feed_algorithmic: float = Field(
@@ -767,8 +778,9 @@ class ConversionConfig(Section):
             "Logit shift for consumers who do not shop online yet (they do not search; "
             "friends, followed creators, shared groups and store owners reach them). Lower "
             "tiers had twice the top tiers' first-time online shoppers in 2020 (GfK, quoted "
-            "in the 2020 article); the value is set so that day-90 penetration runs from "
-            "about 94 % in tier 1 to 65 % in tier 6, near the online shares (assumption)."
+            "in the 2020 article); the value was set so that day-90 penetration ran from "
+            "about 94 % in tier 1 to 65 % in tier 6, near the online shares (assumption); "
+            "since issue 22 friends' Pinduoduo purchases take tier 6 to about 99 %."
         ),
     )
 
@@ -793,13 +805,13 @@ class BehaviourConfig(Section):
         default=30, ge=1, le=3650, description="Days after which the budget is renewed."
     )
     budget_renewal: Literal["common", "staggered"] = Field(
-        default="common",
+        default="staggered",
         description=(
             "When budgets renew: 'common', everyone's on the same day (steps 1 + k x "
             "budget_period_days), which makes daily GMV jump on renewal days; or "
             "'staggered', each consumer on a pay day of their own, drawn once and uniformly "
             "over the period, with the first period's budget prorated, so no day stands out "
-            "(recommended; an assumption: pay days are spread over the month)."
+            "(the default; an assumption: pay days are spread over the month)."
         ),
     )
     need_patience_days: float = Field(
@@ -824,12 +836,15 @@ class BehaviourConfig(Section):
         ),
     )
     return_rate: float = Field(
-        default=0.12,
+        default=0.15,
         ge=0,
         le=1,
         description=(
             "Share of ordinary purchases of average quality that are returned: 10-15 % for "
-            "ordinary e-commerce (trade press, domain.md); livestreams set their own."
+            "ordinary e-commerce (trade press, domain.md); livestreams set their own. 0.12 "
+            "until issue 22; 0.15 keeps livestream orders returned about 3.7-3.8 x as often "
+            "(stylized fact 3, 2-5 x) now that Pinduoduo's cheap group orders fill the "
+            "ordinary ones (0.12 gave 4.8 x)."
         ),
     )
     return_days: int = Field(

@@ -522,9 +522,6 @@ class Membership(Component):
         MetricColumn.total(
             "price_protection_refunds", "RMB refunded to members today for price drops"
         ),
-    )
-    #: recorded when a platform's membership has ``renewal`` on (:meth:`columns_for`)
-    relationship_columns = (
         MetricColumn.count("members_renewed", "memberships renewed today at the end of a term"),
         MetricColumn.count(
             "members_lapsed", "memberships that ended today with their term, not renewed"
@@ -536,23 +533,6 @@ class Membership(Component):
             level=True,
         ),
     )
-
-    @classmethod
-    def columns_for(cls, config: Any) -> tuple[MetricColumn, ...]:
-        """Return the columns, with the relationship's when a membership has ``renewal`` on.
-
-        Examples
-        --------
-        >>> from socialsim import ModelConfig
-        >>> len(Membership.columns_for(ModelConfig()))
-        5
-        >>> on = ModelConfig().with_overrides({"platforms.kaola.membership.renewal": True})
-        >>> [c.name for c in Membership.columns_for(on)][5:]
-        ['members_renewed', 'members_lapsed', 'member_share_of_wallet']
-        """
-        if _renewing(config):
-            return (*cls.columns, *cls.relationship_columns)
-        return cls.columns
 
     def __init__(self, model: Any, config: Any = None, rng: Any = None) -> None:
         super().__init__(model, config, rng)
@@ -575,7 +555,6 @@ class Membership(Component):
         self.term_days = platform_values(cfg, names, "membership.term_days", np.int32)
         #: platforms whose members renew by value at the end of a term
         self.renews = self.enabled & platform_values(cfg, names, "membership.renewal", bool)
-        self.relationship = _renewing(cfg)
         n = model.world.n_consumers
         #: RMB each member's current term has given (savings and refunds), per platform
         self.value = np.zeros((n if self.enabled.any() else 0, len(names)), dtype=np.float32)
@@ -601,6 +580,8 @@ class Membership(Component):
         if self.wait.any():  # today's prices are set: which products are not on promotion
             self._full_price = self.model.prices.promo_until < day.step
         expired = (state.member_until < day.step) & state.member
+        # a membership that cannot renew lapses with its term
+        day.count["members_lapsed"] += int(np.count_nonzero(expired[:, ~self.renews]))
         if self.renews.any():
             expired &= ~self._renew(day, expired)
         state.member[expired] = False
@@ -727,11 +708,10 @@ class Membership(Component):
         member = state.member
         self.member_lists = [np.flatnonzero(member[:, p]) for p in range(member.shape[1])]
         day.count["members"] = sum(len(m) for m in self.member_lists)
-        if self.relationship:
-            day.set(
-                "member_share_of_wallet",
-                share_of_wallet(member, state.recent_spend, np.concatenate(self.member_lists)),
-            )
+        day.set(
+            "member_share_of_wallet",
+            share_of_wallet(member, state.recent_spend, np.concatenate(self.member_lists)),
+        )
 
 
 def share_of_wallet(member: np.ndarray, spend: np.ndarray, consumers: np.ndarray) -> float:
@@ -766,8 +746,3 @@ def share_of_wallet(member: np.ndarray, spend: np.ndarray, consumers: np.ndarray
     if total <= 0:
         return 0.0
     return float(np.where(member[rows], spend[rows], 0).sum(dtype=np.float64)) / total
-
-
-def _renewing(config: Any) -> bool:
-    """Whether a platform of `config` sells a membership whose members renew by value."""
-    return any(p.membership.enabled and p.membership.renewal for p in config.platforms.values())

@@ -459,16 +459,18 @@ def test_at_the_end_of_a_term_members_renew_by_the_value_they_received():
     assert metrics["members_renewed"].sum() == 1 and not model.state.member.any()
 
 
-def test_without_renewal_a_membership_ends_with_its_term_and_adds_no_columns():
+def test_without_renewal_a_membership_lapses_with_its_term():
     model = member_world(
         **{f"{PLAIN}.membership.term_days": 5, "behaviour.conversion.base_search": NEVER}
     )
     model.state.member_until[:, 0] = 3
-    model.membership.value[:, 0] = [60.0, 40.0]
+    model.membership.value[:, 0] = [60.0, 40.0]  # whatever the term gave
     model.run(4)
     assert not model.state.member.any()
-    assert model.step_metrics()["members"].tolist() == [2, 2, 2, 0]
-    assert "members_renewed" not in model.step_metrics().columns
+    metrics = model.step_metrics()
+    assert metrics["members"].tolist() == [2, 2, 2, 0]
+    assert metrics["members_lapsed"].tolist() == [0, 0, 0, 2]
+    assert metrics["members_renewed"].sum() == 0
 
 
 def test_loyalty_moves_members_and_only_members_to_the_platform():

@@ -369,7 +369,7 @@ def test_the_relationship_shift_is_loyalty_for_members_and_waiting_at_full_price
 # ---------------------------------------------------------------- the relationship in a small world
 
 FEE = ModelConfig().platforms["kaola"].membership.fee
-#: the flips MEMBERSHIP_DEFAULTS.md recommends for the defaults (the economics issue makes them)
+#: the relationship's settings (the defaults since issue 22), spelled out
 RELATIONSHIP = {
     "platforms.kaola.membership.renewal": True,
     "platforms.kaola.membership.loyalty_shift": 1.0,
@@ -380,8 +380,8 @@ RELATIONSHIP = {
 
 @pytest.fixture(scope="module")
 def year_and_more():
-    """1,000 consumers for 420 days with the relationship on; the highest value of each term."""
-    model = SocialCommerceModel(ModelConfig.small(1_000).with_overrides(RELATIONSHIP), rng=1)
+    """3,000 consumers for 420 days with the relationship on; the highest value of each term."""
+    model = SocialCommerceModel(ModelConfig.small(3_000).with_overrides(RELATIONSHIP), rng=2)
     kaola = model.world.platforms.names.index("kaola")
     best = np.zeros(model.world.n_consumers)
 

@@ -54,8 +54,9 @@ WRONG_WORLD = {
     "platforms.pinduoduo.tier_appeal": -1.5,
     "platforms.kuaishou.tier_appeal": -1.5,
     "platforms.douyin.tier_appeal": 1.5,
-    # feeds convert alike, livestreams like search, and nobody returns livestream orders more
-    "behaviour.conversion.base_feed_social": -2.2,
+    # the social feed scored below the algorithmic one, so that with its trust (the tie) it
+    # converts about alike; livestreams like search; nobody returns livestream orders more
+    "behaviour.conversion.base_feed_social": -4.5,
     "behaviour.conversion.base_livestream": -3.0,
     "platforms.douyin.livestream.return_rate": _RETURN_RATE,
     "platforms.kuaishou.livestream.return_rate": _RETURN_RATE,

@@ -614,9 +614,18 @@ def pinduoduo_sales(discount: float, decision: str) -> tuple[int, int]:
 
 
 def test_a_deeper_group_discount_wins_pinduoduo_sales_in_the_joint_decision():
-    shallow, deep = pinduoduo_sales(0.1, "joint"), pinduoduo_sales(0.4, "joint")
-    assert deep[0] > 1.5 * shallow[0]  # Pinduoduo's orders
-    assert deep[1] > 1.5 * shallow[1]  # group orders
+    # common random numbers: one seed, only the discount differs
+    shallow, middle, deep = (pinduoduo_sales(d, "joint") for d in (0.1, 0.25, 0.4))
+    assert deep[0] > middle[0] > shallow[0]  # Pinduoduo's orders
+    assert deep[1] > middle[1] > shallow[1]  # group orders
+    assert deep[0] > 1.5 * shallow[0]
+
+
+def test_when_the_decision_sees_only_the_solo_price_the_discount_barely_sells():
+    # what the joint decision replaced: deeper discounts did not win Pinduoduo's orders
+    shallow, deep = pinduoduo_sales(0.1, "after"), pinduoduo_sales(0.4, "after")
+    joint_shallow, joint_deep = pinduoduo_sales(0.1, "joint"), pinduoduo_sales(0.4, "joint")
+    assert deep[0] / shallow[0] < 1.2 < joint_deep[0] / joint_shallow[0]
 
 
 def test_completion_chance_grows_with_friends_and_traffic():

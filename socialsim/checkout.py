@@ -148,13 +148,6 @@ class Checkout:
         )
         return price, logit
 
-    def price_and_chance(
-        self, offers: Offers, social_proof: np.ndarray
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """Return each offer's price and its chance of conversion (no randomness)."""
-        price, logit = self.price_and_logit(offers, social_proof)
-        return price, conversion_chance(logit, self.model.config.behaviour.conversion.link)
-
     def decide(
         self, offers: Offers, social_proof: np.ndarray, rng: np.random.Generator
     ) -> tuple[Offers, np.ndarray]:
@@ -174,11 +167,6 @@ class Checkout:
         conversion = self.model.config.behaviour.conversion
         once = conversion.social_exposure == "per_need"
         joint = conversion.group_decision == "joint" and conversion.link == "logit"
-        if not (once or joint):
-            price, chance = self._in_halves(self.price_and_chance, offers, social_proof)
-            accepted = rng.random(len(offers), dtype=np.float32) < chance
-            bought = select_purchases(offers, accepted, price, self.model.state.budget_left, rng)
-            return offers.take(bought), price[bought]
         proof = np.zeros_like(social_proof) if once else social_proof
         price, logit = self._in_halves(self.price_and_logit, offers, proof)
         if once:

@@ -265,9 +265,12 @@ class SocialCommerceModel(ModelResults, mesa.Model):
         needs = self.needs.open(day)
         self.group_buying.see_needs(needs)  # who could join a group today
         signals = self.word_of_mouth.signals(day, needs)
-        feeds = self.feeds.feed_offers(day, needs, signals)
+        friend_platform = self.word_of_mouth.friend_platform(needs, signals)
+        feeds = self.feeds.feed_offers(day, needs, signals, friend_platform)
         # a friend's purchase a social feed showed is not offered again by word of mouth
-        friends = self.word_of_mouth.friend_offers(needs, signals, self.feeds.carried)
+        friends = self.word_of_mouth.friend_offers(
+            needs, signals, friend_platform, self.feeds.carried
+        )
 
         # 4. search, by consumers who already shop online, on one of their platforms
         search = self.search.search_offers(day, needs)

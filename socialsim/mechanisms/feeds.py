@@ -25,7 +25,6 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from socialsim._arrays import take_at
 from socialsim.columns import MetricColumn
 from socialsim.enums import Source
 from socialsim.mechanisms.component import Component, platform_values
@@ -206,17 +205,20 @@ class Feeds(Component):
         self.recent_sales = np.zeros((len(names), world.catalogue.n_products), dtype=np.float64)
         self.sales_decay = 0.9
 
-    def feed_offers(self, day: Day, needs: OpenNeeds, signals: FriendSignals) -> list[Offers]:
-        """Each platform's feed shows its users a product for an open need."""
+    def feed_offers(
+        self, day: Day, needs: OpenNeeds, signals: FriendSignals, friend_platform: np.ndarray
+    ) -> list[Offers]:
+        """Each platform's feed shows its users a product for an open need.
+
+        `friend_platform` is, per need, where the friend word of mouth drew
+        bought (:meth:`WordOfMouth.friend_platform
+        <socialsim.mechanisms.word_of_mouth.WordOfMouth.friend_platform>`).
+        """
         catalogue, listed = self.model.world.catalogue, self.model.listed
         consumer, category, uses, rng = needs.consumer, needs.category, needs.uses, self.rng
         once = self.model.config.behaviour.conversion.social_exposure == "per_need"
         #: per open need, whether a social feed showed the friend's purchase word of mouth drew
         self.carried = np.zeros(needs.size, dtype=bool) if once else None
-        if once:
-            # a social feed carries a friend's purchase made on its own platform
-            friend = np.maximum(signals.friend, 0)
-            bought_on = take_at(self.model.state.last_platform, friend, category)
         out = []
         for p, kind in enumerate(self.kind):
             if kind == "none":
@@ -227,7 +229,8 @@ class Feeds(Component):
                 seen = None if self.carried is None else self.carried[on]
                 product = signals.product.take(on)
                 if seen is not None:
-                    product = np.where(bought_on.take(on) == p, product, -1)
+                    # a social feed carries a friend's purchase made on its own platform
+                    product = np.where(friend_platform.take(on) == p, product, -1)
                 out.append(
                     social_feed_offers(
                         consumer.take(on),

@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import expit
 
+from socialsim._arrays import column_counts
 from socialsim._csr import gather_rows
 from socialsim.columns import MetricColumn
 from socialsim.enums import Channel, Source
@@ -616,7 +617,7 @@ class GroupBuying(Component):
         if not self.joint:
             return
         state = self.model.state
-        users = np.maximum(state.uses.sum(axis=0), 1)
+        users = np.maximum(column_counts(state.uses), 1)
         n_categories = self.need_share.shape[1]
         for p in np.flatnonzero(self.enabled):
             on = needs.category[needs.uses[:, p]]

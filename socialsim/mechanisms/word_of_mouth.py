@@ -193,7 +193,7 @@ def population_share(last_purchase_step: np.ndarray, step: int, window_days: int
     [0.5, 0.25]
     """
     n = last_purchase_step.shape[0]
-    recent = (last_purchase_step >= step - window_days) & (last_purchase_step < step)
+    recent = _in_window(last_purchase_step, step, window_days)
     return (recent.sum(axis=0) / max(n, 1)).astype(np.float32)
 
 
@@ -221,7 +221,7 @@ def bought_lately(last_purchase_step: np.ndarray, step: int, window_days: int) -
     [1, 2]
     """
     n_categories = last_purchase_step.shape[1]
-    recent = (last_purchase_step >= step - window_days) & (last_purchase_step < step)
+    recent = _in_window(last_purchase_step, step, window_days)
     if n_categories > 64:
         return recent.ravel()
     bit_type = np.min_scalar_type((1 << n_categories) - 1)
@@ -257,6 +257,11 @@ def word_of_mouth_offers(
         signals.tie_weight.take(has),
         friend_platform.take(has),
     )
+
+
+def _in_window(last_purchase_step: np.ndarray, step: int, window_days: int) -> np.ndarray:
+    """Which purchases fall in steps ``step - window_days .. step - 1`` (seen by friends today)."""
+    return (last_purchase_step >= step - window_days) & (last_purchase_step < step)
 
 
 def _search_threads(n_needs: int) -> int:
@@ -353,17 +358,24 @@ class WordOfMouth(Component):
         share = population_share(state.last_purchase_step, day.step, days)
         return replace(signals, social_share=share.take(needs.category))
 
+    def friend_platform(self, needs: OpenNeeds, signals: FriendSignals) -> np.ndarray:
+        """Return, per open need, the platform its chosen friend bought on (0 where none did)."""
+        friend = np.maximum(signals.friend, 0)
+        last_platform = self.model.state.last_platform
+        return np.maximum(take_at(last_platform, friend, needs.category), 0)
+
     def friend_offers(
-        self, needs: OpenNeeds, signals: FriendSignals, carried: np.ndarray | None = None
+        self,
+        needs: OpenNeeds,
+        signals: FriendSignals,
+        friend_platform: np.ndarray,
+        carried: np.ndarray | None = None,
     ) -> Offers:
         """Return each need's offer of what a friend bought, on the friend's platform.
 
-        Needs whose friend's purchase a social feed already showed (`carried`)
-        get no second offer of it.
+        `friend_platform` is :meth:`friend_platform`'s. Needs whose friend's
+        purchase a social feed already showed (`carried`) get no second offer of it.
         """
-        friend = np.maximum(signals.friend, 0)
-        last_platform = self.model.state.last_platform
-        friend_platform = np.maximum(take_at(last_platform, friend, needs.category), 0)
         offers = word_of_mouth_offers(needs.consumer, needs.category, signals, friend_platform)
         if carried is None or not carried.any():
             return offers

@@ -175,10 +175,7 @@ def user_tier_share(model: SocialCommerceModel, platform: str, tiers: Sequence[i
     j = _platform_index(model, platform)
     if j is None:
         return math.nan
-    users = model.state.uses[:, j]
-    if not users.any():
-        return math.nan
-    return float(np.isin(model.world.population.tier[users], tiers).mean())
+    return _share_in_tiers(model, model.state.uses[:, j], tiers)
 
 
 def new_user_tier_share(model: SocialCommerceModel, platform: str, tiers: Sequence[int]) -> float:
@@ -202,9 +199,14 @@ def new_user_tier_share(model: SocialCommerceModel, platform: str, tiers: Sequen
     if j is None:
         return math.nan
     new = model.state.uses[:, j] & ~model.world.platforms.initial_users[:, j].astype(bool)
-    if not new.any():
+    return _share_in_tiers(model, new, tiers)
+
+
+def _share_in_tiers(model: SocialCommerceModel, who: np.ndarray, tiers: Sequence[int]) -> float:
+    """Return the share of the consumers in mask `who` who live in `tiers` (NaN if none)."""
+    if not who.any():
         return math.nan
-    return float(np.isin(model.world.population.tier[new], tiers).mean())
+    return float(np.isin(model.world.population.tier[who], tiers).mean())
 
 
 def average_order_value(model: SocialCommerceModel, platform: str) -> float:

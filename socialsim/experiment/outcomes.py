@@ -4,8 +4,12 @@ Every column of the per-step table becomes an outcome of the same name: the
 total over the run for a flow (``gmv``, ``orders_group``, ``groups_expired``,
 ...), the value at the last step for a level (:data:`LEVEL_COLUMNS`:
 ``customers``, ``penetration_t3``, ``members``, ``pyramid_trees``, ...). To
-these come ratios a researcher would otherwise recompute by hand, and
-per-tier outcomes from the per-tier table (see :func:`outcome_columns`).
+these come ratios a researcher would otherwise recompute by hand, per-tier
+outcomes from the per-tier table and per-platform outcomes from the
+per-platform table (``gmv_<platform>``, ``orders_<platform>``,
+``gmv_share_<platform>``, ``users_<platform>``, ``active_users_<platform>``;
+see :func:`outcome_columns`), so that market shares can be calibration
+targets and compared across arms.
 A ratio whose denominator is 0 is missing (null), not 0.
 """
 
@@ -20,7 +24,14 @@ from socialsim.columns import MetricColumn
 from socialsim.metrics import step_columns
 from socialsim.model import MECHANISM_COLUMNS
 
-__all__ = ["DERIVED_OUTCOMES", "LEVEL_COLUMNS", "outcome_columns", "run_outcomes"]
+__all__ = [
+    "DERIVED_OUTCOMES",
+    "LEVEL_COLUMNS",
+    "PLATFORM_OUTCOMES",
+    "outcome_columns",
+    "platform_outcome_names",
+    "run_outcomes",
+]
 
 LEVEL_COLUMNS: frozenset[str] = frozenset(
     {"customers"} | {c.name for c in MECHANISM_COLUMNS if c.is_level}
@@ -57,21 +68,47 @@ _TIER_OUTCOMES: dict[str, str] = {
 }
 _TIER_INT = {"orders_t{k}", "members_t{k}"}
 
+PLATFORM_OUTCOMES: dict[str, str] = {
+    "gmv_{p}": "GMV sold on platform p over the run",
+    "orders_{p}": "orders on platform p over the run",
+    "gmv_share_{p}": "platform p's share of the GMV of all platforms",
+    "users_{p}": "consumers who use platform p at the end",
+    "active_users_{p}": "platform p's active users at the end (bought in the last 30 days)",
+}
+"""Per platform p, from the per-platform table: name pattern -> definition."""
+_PLATFORM_INT = {"orders_{p}", "users_{p}", "active_users_{p}"}
+
+
+def platform_outcome_names(platform: str) -> list[str]:
+    """Return the outcome names of one platform, in table order.
+
+    Examples
+    --------
+    >>> platform_outcome_names("jd")
+    ['gmv_jd', 'orders_jd', 'gmv_share_jd', 'users_jd', 'active_users_jd']
+    """
+    return [pattern.format(p=platform) for pattern in PLATFORM_OUTCOMES]
+
 
 def outcome_columns(
-    n_tiers: int, columns: tuple[MetricColumn, ...] | None = None
+    n_tiers: int,
+    columns: tuple[MetricColumn, ...] | None = None,
+    platforms: tuple[str, ...] | list[str] = (),
 ) -> dict[str, str]:
     """Return the outcome columns of a world with `n_tiers` tiers, with their dtypes.
 
     `columns` are the mechanisms' step columns (the built-in ones,
     :data:`socialsim.model.MECHANISM_COLUMNS`, if omitted;
-    see :func:`socialsim.model.mechanism_columns` for a model with plug-ins).
+    see :func:`socialsim.model.mechanism_columns` for a model with plug-ins);
+    `platforms` are the platform names, each adding :data:`PLATFORM_OUTCOMES`.
 
     Examples
     --------
-    >>> columns = outcome_columns(2)
+    >>> columns = outcome_columns(2, platforms=["jd"])
     >>> columns["gmv"], columns["orders"], columns["group_success_rate"], columns["gmv_t2"]
     ('float64', 'int64', 'float64', 'float64')
+    >>> columns["gmv_share_jd"], columns["users_jd"]
+    ('float64', 'int64')
     """
     columns = MECHANISM_COLUMNS if columns is None else columns
     out = {k: v for k, v in step_columns(n_tiers, columns).items() if k != "step"}
@@ -80,6 +117,9 @@ def outcome_columns(
     for k in range(1, n_tiers + 1):
         for pattern in _TIER_OUTCOMES:
             out[pattern.format(k=k)] = "int64" if pattern in _TIER_INT else "float64"
+    for name in platforms:
+        for pattern in PLATFORM_OUTCOMES:
+            out[pattern.format(p=name)] = "int64" if pattern in _PLATFORM_INT else "float64"
     return out
 
 
@@ -88,6 +128,7 @@ def run_outcomes(
     tiers: pd.DataFrame | None,
     n_consumers: int,
     levels: frozenset[str] | set[str] = LEVEL_COLUMNS,
+    platforms: pd.DataFrame | None = None,
 ) -> dict[str, Any]:
     """Summarise a run's tables into its outcomes (see :func:`outcome_columns`).
 
@@ -101,6 +142,8 @@ def run_outcomes(
         Consumers in the world.
     levels : set of str
         The step columns that are levels (:data:`LEVEL_COLUMNS`, and a plug-in's).
+    platforms : pandas.DataFrame, optional
+        The per-platform table; without it the per-platform outcomes are missing.
 
     Returns
     -------
@@ -142,6 +185,29 @@ def run_outcomes(
     out["penetration_lower_tiers"] = None
     if tiers is not None and len(tiers):
         out.update(_tier_outcomes(tiers))
+    if platforms is not None and len(platforms):
+        out.update(_platform_outcomes(platforms))
+    return out
+
+
+def _platform_outcomes(platforms: pd.DataFrame) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    names = platforms["platform"].astype(str).to_numpy()
+    last = platforms["step"].to_numpy() == platforms["step"].max()
+    gmv = platforms["gmv"].to_numpy()
+    orders = platforms["orders"].to_numpy()
+    users = platforms["users"].to_numpy()
+    active = platforms["active_users"].to_numpy()
+    order = list(dict.fromkeys(names.tolist()))
+    totals = {name: float(gmv[names == name].sum()) for name in order}
+    market = sum(totals.values())
+    for name in order:
+        rows = names == name
+        out[f"gmv_{name}"] = totals[name]
+        out[f"orders_{name}"] = int(orders[rows].sum())
+        out[f"gmv_share_{name}"] = _ratio(totals[name], market)
+        out[f"users_{name}"] = int(users[rows & last].sum())
+        out[f"active_users_{name}"] = int(active[rows & last].sum())
     return out
 
 

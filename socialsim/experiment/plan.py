@@ -93,6 +93,9 @@ class SweepPlan:
     columns : tuple of MetricColumn
         The mechanisms' step columns of every point's world (plug-ins enabled at
         some points add theirs).
+    platforms : tuple of str
+        The platforms of every point's world, in order (each adds its
+        per-platform outcomes).
     spec_hash : str
         Hash of the spec and base world (a store refuses a different one).
     largest_world : ModelConfig or None
@@ -109,6 +112,7 @@ class SweepPlan:
     spec_hash: str
     largest_world: ModelConfig | None = None
     columns: tuple[MetricColumn, ...] = MECHANISM_COLUMNS
+    platforms: tuple[str, ...] = ()
     _base_data: dict[str, Any] | None = field(default=None, repr=False)
 
     def config(self, run: PlannedRun) -> ModelConfig:
@@ -154,7 +158,7 @@ class SweepPlan:
         for key, values in self.parameters.items():
             kind = pa.array(values).type
             fields.append(pa.field(key, pa.string() if pa.types.is_null(kind) else kind))
-        for name, dtype in outcome_columns(self.n_tiers, self.columns).items():
+        for name, dtype in outcome_columns(self.n_tiers, self.columns, self.platforms).items():
             fields.append(pa.field(name, pa.int64() if dtype == "int64" else pa.float64()))
         return pa.schema(fields)
 
@@ -228,6 +232,7 @@ def _plan(spec: ExperimentSpec) -> SweepPlan:
     seen: dict[str, PlannedRun] = {}
     n_tiers = len(base.population.tiers)
     columns: dict[str, MetricColumn] = {c.name: c for c in mechanism_columns(base)}
+    platforms = dict.fromkeys(base.platforms)
     largest_need, largest_world = -1, None
     for point in points:
         try:
@@ -241,6 +246,7 @@ def _plan(spec: ExperimentSpec) -> SweepPlan:
         n_tiers = max(n_tiers, len(config.population.tiers))
         for column in mechanism_columns(config):
             columns.setdefault(column.name, column)
+        platforms.update(dict.fromkeys(config.platforms))
         need = estimate_memory(config).total
         if need > largest_need:
             largest_need, largest_world = need, config
@@ -279,6 +285,7 @@ def _plan(spec: ExperimentSpec) -> SweepPlan:
         spec_hash=stable_hash({"spec": spec.spec_hash(base), "runs": order}),
         largest_world=largest_world,
         columns=tuple(columns.values()),
+        platforms=tuple(platforms),
     )
     plan.runs_schema()  # fails now, not after the first run, if a parameter has no Arrow type
     return plan

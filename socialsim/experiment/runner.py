@@ -143,7 +143,11 @@ def run_tables(
         tables[name] = table
     levels = LEVEL_COLUMNS | {c.name for c in mechanism_columns(config) if c.is_level}
     outcomes = run_outcomes(
-        result.steps, getattr(result, "tiers", None), result.summary["n_consumers"], levels
+        result.steps,
+        result.tiers,
+        result.summary["n_consumers"],
+        levels,
+        platforms=result.platforms,
     )
     seconds = {
         "build_seconds": float(result.summary["build_seconds"]),

@@ -1,8 +1,8 @@
 """socialsim: agent-based simulation of Chinese social commerce.
 
-The package exports the config, the model and the sweep entry points
-(:func:`run_sweep`, :func:`load_sweep`); everything else is reached through
-its subpackages (``socialsim.world``, ``socialsim.mechanisms``,
+The package exports the config, the model, the sweep entry points
+(:func:`run_sweep`, :func:`load_sweep`) and :func:`calibrate`; everything
+else is reached through its subpackages (``socialsim.world``, ``socialsim.mechanisms``,
 ``socialsim.experiment``, ...).
 """
 
@@ -18,11 +18,16 @@ __all__ = [
     "ModelConfig",
     "SocialCommerceModel",
     "__version__",
+    "calibrate",
     "load_sweep",
     "run_sweep",
 ]
 
-_LAZY = {"run_sweep": "socialsim.experiment.sweep", "load_sweep": "socialsim.experiment.store"}
+_LAZY = {
+    "run_sweep": "socialsim.experiment.sweep",
+    "load_sweep": "socialsim.experiment.store",
+    "calibrate": "socialsim.calibration.run",
+}
 
 
 def __getattr__(name: str) -> Any:

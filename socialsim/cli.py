@@ -4,7 +4,8 @@
 config`` prints a fully resolved config to start a YAML file from; ``socialsim
 sweep`` runs an experiment spec into a resumable sweep store, ``socialsim
 status`` reports on one and ``socialsim rerun`` reproduces one of its runs and
-checks it against the stored one; ``socialsim report`` turns a sweep or a run's
+checks it against the stored one; ``socialsim calibrate`` fits a calibration
+spec's free parameters to its targets; ``socialsim report`` turns a sweep or a run's
 directory into a self-contained HTML report and ``socialsim viz`` serves the
 interactive page. Errors in configs, specs and arguments are reported in
 one or two lines, without a traceback (``--debug`` shows it).
@@ -189,6 +190,44 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sweep.add_argument("--no-progress", action="store_true", help="hide progress")
     sweep.set_defaults(handler=_sweep)
+
+    calibrate = commands.add_parser(
+        "calibrate",
+        help="fit a calibration spec's free parameters to its targets (ABC-SMC or Optuna)",
+        description=(
+            "Fit the free parameters of the calibration SPEC (a YAML file: base world, "
+            "parameters with bounds, targets with their sources, method) by ABC-SMC (pyabc) "
+            "or a quick point fit (Optuna TPE), and write posterior.parquet, calibrated.yaml "
+            "(a config 'socialsim run' takes), summary.json and report.html into DIR. "
+            "Running the same command again resumes a killed calibration; a different spec "
+            "pointed at the same directory is refused."
+        ),
+    )
+    calibrate.add_argument("spec", type=Path, metavar="SPEC", help="calibration spec (YAML)")
+    calibrate.add_argument(
+        "--out", type=Path, metavar="DIR", help="output directory (default: calibrations/NAME)"
+    )
+    calibrate.add_argument(
+        "--variant", metavar="NAME", help="apply a variant of the spec, e.g. 'quick'"
+    )
+    calibrate.add_argument(
+        "--executor",
+        choices=("serial", "process", "dask"),
+        help="where simulations run (default: the spec's execution.executor, else process)",
+    )
+    calibrate.add_argument(
+        "--workers",
+        type=_positive_int,
+        metavar="N",
+        help="worker processes for process and a local dask cluster (default: usable cores)",
+    )
+    calibrate.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="address of a Dask scheduler (implies --executor dask)",
+    )
+    calibrate.add_argument("--no-progress", action="store_true", help="hide progress")
+    calibrate.set_defaults(handler=_calibrate)
 
     status = commands.add_parser(
         "status",
@@ -549,6 +588,31 @@ def _sweep(args: argparse.Namespace) -> int:
             f"{out}', and rerun with --retry-failed once fixed"
         )
         return EXIT_FAILURE
+    return 0
+
+
+def _calibrate(args: argparse.Namespace) -> int:
+    from socialsim.calibration.run import calibrate
+
+    try:
+        result = calibrate(
+            args.spec,
+            out=args.out,
+            variant=args.variant,
+            executor=args.executor,
+            workers=args.workers,
+            scheduler=args.scheduler,
+            progress=not args.no_progress,
+            command="socialsim " + " ".join(sys.argv[1:]),
+        )
+    except KeyboardInterrupt:
+        print(
+            "socialsim: calibration interrupted; finished generations are saved. Run the same "
+            "command again to resume.",
+            file=sys.stderr,
+        )
+        return 130
+    print(result)
     return 0
 
 

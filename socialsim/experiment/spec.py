@@ -34,7 +34,7 @@ import math
 import re
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Protocol, TypeVar
 
 from pydantic import Field, ValidationError, field_validator, model_validator
 
@@ -64,6 +64,9 @@ __all__ = [
     "ScenarioDesign",
     "SobolDesign",
     "ZipDesign",
+    "base_config",
+    "document_from_dict",
+    "load_document",
     "load_spec",
     "spec_from_dict",
 ]
@@ -83,6 +86,8 @@ mistake (a grid of too many lists), refused at once.
 
 MAX_RUNS = 1_000_000
 """The most runs (design points x replications) a spec may have."""
+
+_Doc = TypeVar("_Doc", bound=Section)
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
@@ -434,9 +439,46 @@ def spec_from_dict(
     ConfigError
         Naming the key path of every problem.
     """
+    return document_from_dict(data, ExperimentSpec, variant=variant, source=source)
+
+
+def document_from_dict(
+    data: Mapping[str, Any],
+    kind: type[_Doc],
+    *,
+    variant: str | None = None,
+    source: str | None = None,
+) -> _Doc:
+    """Validate a spec-like document (a sweep or a calibration spec) with its variants.
+
+    Every variant is validated, so that a broken ``quick`` variant is found
+    now, not when it is first used; `variant`, if given, is merged over the
+    document (see the module docstring) and the result returned.
+
+    Parameters
+    ----------
+    data : mapping
+        The document.
+    kind : type
+        The pydantic model of the document (:class:`ExperimentSpec`,
+        :class:`~socialsim.calibration.spec.CalibrationSpec`).
+    variant : str, optional
+        Name of an entry of ``variants`` to merge over the document.
+    source : str, optional
+        Where the document came from, shown before each error.
+
+    Returns
+    -------
+    An instance of `kind`.
+
+    Raises
+    ------
+    ConfigError
+        Naming the key path of every problem.
+    """
     if not isinstance(data, Mapping):
         raise ConfigError(
-            [Problem("", "a spec must be a mapping (name:, seed:, design:, ...)", data)], source
+            [Problem("", "a spec must be a mapping (name:, seed:, ...)", data)], source
         )
     data = dict(data)
     variants = data.pop("variants", None) or {}
@@ -458,16 +500,18 @@ def spec_from_dict(
         )
     # The spec itself first: its own errors are reported at their own key paths, not under
     # the first variant that inherits them.
-    spec = _validate(data, source, None)
-    # Validate every variant, so that a broken quick variant is found now, not later.
+    spec = _validate(kind, data, source, None)
     for name in variants:
         if name != variant:
             _validate(
-                deep_merge(data, variants[name]) | {"variant": name}, source, f"variants.{name}"
+                kind,
+                deep_merge(data, variants[name]) | {"variant": name},
+                source,
+                f"variants.{name}",
             )
     if variant is None:
         return spec
-    return _validate(deep_merge(data, variants[variant]) | {"variant": variant}, source, None)
+    return _validate(kind, deep_merge(data, variants[variant]) | {"variant": variant}, source, None)
 
 
 def load_spec(path: str | Path, *, variant: str | None = None) -> ExperimentSpec:
@@ -489,17 +533,31 @@ def load_spec(path: str | Path, *, variant: str | None = None) -> ExperimentSpec
     ConfigError
         If the file cannot be read or the spec is invalid.
     """
+    return load_document(path, ExperimentSpec, variant=variant)
+
+
+def load_document(path: str | Path, kind: type[_Doc], *, variant: str | None = None) -> _Doc:
+    """Load and validate a YAML spec-like document; see :func:`load_spec`.
+
+    The document's ``config`` field, if relative, is made relative to the file.
+    """
     path = Path(path)
     data = read_yaml(path)
     if data is None:
         raise ConfigError([Problem("", "file is empty; expected a spec mapping")], str(path))
-    spec = spec_from_dict(data, variant=variant, source=str(path))
-    if spec.config is not None and not Path(spec.config).is_absolute():
-        spec = spec.model_copy(update={"config": str(path.parent / spec.config)})
+    spec = document_from_dict(data, kind, variant=variant, source=str(path))
+    config = getattr(spec, "config", None)
+    if config is not None and not Path(config).is_absolute():
+        spec = spec.model_copy(update={"config": str(path.parent / config)})
     return spec
 
 
-def base_config(spec: ExperimentSpec) -> ModelConfig:
+class _HasBase(Protocol):
+    config: str | None
+    base: dict[str, Any]
+
+
+def base_config(spec: _HasBase) -> ModelConfig:
     """Return the spec's base world: its config file (or the default) with ``base`` applied.
 
     Raises
@@ -534,12 +592,14 @@ def _value(problem: Problem) -> tuple[Any, ...]:
     return (problem.value,) if problem.has_value else ()
 
 
-def _validate(data: Mapping[str, Any], source: str | None, prefix: str | None) -> ExperimentSpec:
+def _validate(
+    kind: type[_Doc], data: Mapping[str, Any], source: str | None, prefix: str | None
+) -> _Doc:
     try:
-        return ExperimentSpec.model_validate(dict(data))
+        return kind.model_validate(dict(data))
     except ValidationError as exc:
         problems = []
-        for p in validation_problems(exc, ExperimentSpec):
+        for p in validation_problems(exc, kind):
             path = _strip_design_tag(p.path)
             if prefix:
                 path = f"{prefix}: {path}"

@@ -28,13 +28,10 @@ four significant digits.
 from __future__ import annotations
 
 import base64
-import html
-import io
 import json
 import math
 import os
 from collections.abc import Callable, Mapping, Sequence
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -45,9 +42,9 @@ import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 import yaml
 from matplotlib.axes import Axes
-from matplotlib.figure import Figure
 
-from socialsim._version import __version__
+from socialsim.analysis import html
+from socialsim.analysis.html import format_number
 from socialsim.analysis.intervals import half_width
 from socialsim.errors import ConfigError, Problem
 
@@ -70,21 +67,6 @@ added when a campaign spent money, membership ones when anyone joined."""
 LEVEL = 0.95
 _MAX_ROWS = 60  # rows of a long table shown in the report; the rest are counted
 _SAMPLED = ("random", "lhs", "sobol", "morris")
-
-_CSS = """
-body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;max-width:1200px;margin:2em auto;
-padding:0 1em;color:#222;line-height:1.45}
-h1{border-bottom:2px solid #444}h2{border-bottom:1px solid #bbb;margin-top:2em}
-table{border-collapse:collapse;margin:.6em 0;font-size:.9em}
-th,td{border:1px solid #ccc;padding:.25em .55em;text-align:left;vertical-align:top}
-th{background:#f0f0f0}td.n{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
-pre{background:#f6f6f6;padding:.7em;overflow-x:auto;font-size:.85em}
-.figs{display:flex;flex-wrap:wrap;gap:1em}figure{margin:0;max-width:100%}
-figure img{max-width:100%;height:auto;border:1px solid #ddd}
-.note{color:#555;font-size:.92em}.warn{background:#fff4e0;border-left:4px solid #e69500;
-padding:.4em .8em}nav ol{columns:2}
-""".strip()
-
 
 # --------------------------------------------------------------------------- public API
 
@@ -166,114 +148,6 @@ def build_report(
     return path
 
 
-def format_number(value: Any) -> str:
-    """Format a number for the report's tables.
-
-    Parameters
-    ----------
-    value : int, float or None
-        The number; None and NaN are shown as ``n/a``.
-
-    Returns
-    -------
-    str
-        Integers with thousands separators; other values of magnitude at
-        least 1,000 rounded to the unit with separators; the rest with four
-        significant digits (``format(value, ".4g")``).
-
-    Examples
-    --------
-    >>> format_number(12345), format_number(12345.67), format_number(56.15557)
-    ('12,345', '12,346', '56.16')
-    >>> format_number(0.0280), format_number(float("nan")), format_number(None)
-    ('0.028', 'n/a', 'n/a')
-    """
-    if value is None or isinstance(value, bool):
-        return "n/a" if value is None else str(value)
-    if isinstance(value, int | np.integer):
-        return f"{int(value):,}"
-    value = float(value)
-    if not math.isfinite(value):
-        return "n/a"
-    if abs(value) >= 1000:
-        return f"{value:,.0f}"
-    return f"{value:.4g}"
-
-
-# --------------------------------------------------------------------------- HTML pieces
-
-
-def _e(value: Any) -> str:
-    return html.escape(str(value))
-
-
-def _table(
-    headers: Sequence[str], rows: Sequence[Sequence[Any]], numeric: Sequence[bool] | None = None
-) -> str:
-    """Return an HTML table of cells given as text (escaped here)."""
-    numeric = numeric or [False] * len(headers)
-    head = "".join(f"<th>{_e(h)}</th>" for h in headers)
-    body = []
-    for row in rows:
-        cells = "".join(
-            f'<td class="n">{_e(v)}</td>' if num else f"<td>{_e(v)}</td>"
-            for v, num in zip(row, numeric, strict=True)
-        )
-        body.append(f"<tr>{cells}</tr>")
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
-
-
-def _pairs(rows: Sequence[tuple[str, Any]]) -> str:
-    return _table(["", ""], [(k, v) for k, v in rows])
-
-
-def _note(text: str, warn: bool = False) -> str:
-    return f'<p class="{"warn" if warn else "note"}">{_e(text)}</p>'
-
-
-def _pre(text: str) -> str:
-    return f"<pre>{_e(text)}</pre>"
-
-
-def _png(fig: Figure) -> str:
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=90)
-    return base64.b64encode(buffer.getvalue()).decode("ascii")
-
-
-def _figure(draw: Callable[[Axes], Any], caption: str, size: tuple[float, float] = (6, 3.8)) -> str:
-    """Draw on a fresh figure and embed it; a drawing error becomes a note, not a lost report."""
-    fig = Figure(figsize=size, layout="constrained")
-    try:
-        draw(fig.subplots())
-    except (ValueError, KeyError, TypeError) as error:
-        return _note(f"{caption}: not drawn ({error})")
-    data = _png(fig)
-    return (
-        f'<figure><img alt="{_e(caption)}" src="data:image/png;base64,{data}">'
-        f"<figcaption>{_e(caption)}</figcaption></figure>"
-    )
-
-
-def _figures(parts: Sequence[str]) -> str:
-    return f'<div class="figs">{"".join(parts)}</div>' if parts else ""
-
-
-def _page(title: str, sections: Sequence[tuple[str, str, str]]) -> str:
-    """Return the whole document; `sections` are (anchor, heading, body HTML)."""
-    toc = "".join(f'<li><a href="#{a}">{_e(h)}</a></li>' for a, h, _ in sections)
-    body = "".join(f'<section id="{a}"><h2>{_e(h)}</h2>{b}</section>' for a, h, b in sections)
-    made = datetime.now(UTC).isoformat(timespec="seconds")
-    return (
-        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>{_e(title)}</title><style>{_CSS}</style></head><body>"
-        f"<h1>{_e(title)}</h1>"
-        f'<p class="note">Report written {_e(made)} by socialsim {_e(__version__)}.</p>'
-        f"<nav><h2>Contents</h2><ol>{toc}</ol></nav>{body}</body></html>\n"
-    )
-
-
 # --------------------------------------------------------------------------- statistics
 
 
@@ -343,26 +217,32 @@ def _step_figures(
     from socialsim.analysis import plots
 
     parts = [
-        _figure(lambda ax: plots.plot_penetration_bands(steps, ax), f"Penetration by tier{pooled}"),
-        _figure(lambda ax: plots.plot_channel_mix(steps, ax), f"GMV by channel{pooled}"),
-        _figure(
+        html.figure(
+            lambda ax: plots.plot_penetration_bands(steps, ax), f"Penetration by tier{pooled}"
+        ),
+        html.figure(lambda ax: plots.plot_channel_mix(steps, ax), f"GMV by channel{pooled}"),
+        html.figure(
             lambda ax: plots.plot_channel_mix(steps, ax, by="source"), f"GMV by source{pooled}"
         ),
     ]
     if platforms is not None and len(platforms):
         parts.append(
-            _figure(lambda ax: plots.plot_market_shares(platforms, ax), f"Market shares{pooled}")
+            html.figure(
+                lambda ax: plots.plot_market_shares(platforms, ax), f"Market shares{pooled}"
+            )
         )
-    parts.append(_figure(lambda ax: plots.plot_group_funnel(steps, ax), f"Group buying{pooled}"))
     parts.append(
-        _figure(
+        html.figure(lambda ax: plots.plot_group_funnel(steps, ax), f"Group buying{pooled}")
+    )
+    parts.append(
+        html.figure(
             lambda ax: plots.plot_livestream_funnel(steps, ax, orders=orders),
             f"Livestream funnel{pooled}",
         )
     )
-    body = _figures(parts)
+    body = html.figure_row(parts)
     if platforms is None:
-        body += _note("Market shares: the per-platform table was not kept.")
+        body += html.note("Market shares: the per-platform table was not kept.")
     return body
 
 
@@ -428,7 +308,7 @@ def _sweep_report(directory: Path, requested: Sequence[str] | None) -> str:
     ]
     kind = manifest.get("spec", {}).get("design", {}).get("kind")
     sections.append(("sensitivity", "Sensitivity indices", _sensitivity(sweep, kind, outcomes)))
-    return _page(f"Sweep report: {name}", sections)
+    return html.page(f"Sweep report: {name}", sections)
 
 
 def _sweep_provenance(manifest: Mapping[str, Any], runs: pd.DataFrame) -> str:
@@ -451,7 +331,7 @@ def _sweep_provenance(manifest: Mapping[str, Any], runs: pd.DataFrame) -> str:
         )
     )
     parts = [
-        _pairs(
+        html.pairs(
             [
                 ("name", manifest.get("name")),
                 ("variant", manifest.get("variant") or "none"),
@@ -475,11 +355,11 @@ def _sweep_provenance(manifest: Mapping[str, Any], runs: pd.DataFrame) -> str:
                 ("spec hash", manifest.get("spec_hash")),
             ]
         ),
-        _note(seeds),
+        html.note(seeds),
     ]
     if planned - done - failed > 0:
         parts.append(
-            _note(
+            html.note(
                 f"{planned - done - failed} planned run(s) are not recorded: the sweep is not "
                 "complete (run the same 'socialsim sweep' command to resume).",
                 warn=True,
@@ -488,15 +368,15 @@ def _sweep_provenance(manifest: Mapping[str, Any], runs: pd.DataFrame) -> str:
     parts.append("<h3>Design points</h3>")
     parts.append(_design_table(manifest))
     parts.append("<h3>Spec</h3>")
-    parts.append(_pre(yaml.safe_dump(spec, sort_keys=False, allow_unicode=True)))
+    parts.append(html.pre(yaml.safe_dump(spec, sort_keys=False, allow_unicode=True)))
     versions = manifest.get("versions", {})
     parts.append("<h3>Versions</h3>")
-    parts.append(_table(["package", "version"], sorted(versions.items())))
+    parts.append(html.table(["package", "version"], sorted(versions.items())))
     sessions = manifest.get("sessions", [])
     parts.append(f"<h3>Sessions ({len(sessions)})</h3>")
     columns = ["started_at", "finished_at", "executor", "workers", "to_run", "done", "failed"]
     rows = [[*(s.get(c, "") for c in columns), s.get("interrupted", "")] for s in sessions]
-    parts.append(_table([*columns, "interrupted"], [[_plain(v) for v in r] for r in rows]))
+    parts.append(html.table([*columns, "interrupted"], [[_plain(v) for v in r] for r in rows]))
     return "".join(parts)
 
 
@@ -513,9 +393,9 @@ def _design_table(manifest: Mapping[str, Any]) -> str:
     for r in records[:_MAX_ROWS]:
         values = [_value(r.get("parameters", {}).get(p)) for p in parameters]
         rows.append([r["point"], *([r.get("scenario") or ""] if scenarios else []), *values])
-    text = _table(headers, rows)
+    text = html.table(headers, rows)
     if len(records) > _MAX_ROWS:
-        text += _note(f"First {_MAX_ROWS} of {len(records)} points (all are in manifest.json).")
+        text += html.note(f"First {_MAX_ROWS} of {len(records)} points (all are in manifest.json).")
     return text
 
 
@@ -558,7 +438,7 @@ def _sweep_summary(
     manifest: Mapping[str, Any], ok: pd.DataFrame, failed: pd.DataFrame, outcomes: list[str]
 ) -> str:
     parts = [
-        _note(
+        html.note(
             f"Per design point: mean ± half-width of the {LEVEL:.0%} Student-t confidence "
             "interval of the mean over the replications that finished ok (n of them; a "
             "value undefined in some runs shows its own n). Outcomes are totals over the "
@@ -566,7 +446,7 @@ def _sweep_summary(
         )
     ]
     if not len(ok):
-        parts.append(_note("No run has finished ok yet: nothing to summarise.", warn=True))
+        parts.append(html.note("No run has finished ok yet: nothing to summarise.", warn=True))
     else:
         summary = _point_summary(manifest, ok, outcomes)
         failed_by_point = failed["point"].value_counts() if len(failed) else pd.Series(dtype=int)
@@ -584,9 +464,9 @@ def _sweep_summary(
             cells += [_cell(*record[o], record["n"]) for o in outcomes]
             rows.append(cells)
         numeric = [True, False, True, True, *([True] * len(outcomes))]
-        parts.append(_table([*headers, *outcomes], rows, numeric))
+        parts.append(html.table([*headers, *outcomes], rows, numeric))
         if len(summary) > _MAX_ROWS:
-            parts.append(_note(f"First {_MAX_ROWS} of {len(summary)} points."))
+            parts.append(html.note(f"First {_MAX_ROWS} of {len(summary)} points."))
         # across the whole design: how much the outcomes vary from point to point
         rows = []
         for outcome in outcomes:
@@ -607,14 +487,14 @@ def _sweep_summary(
             )
         parts.append("<h3>All ok runs together</h3>")
         parts.append(
-            _table(
+            html.table(
                 ["outcome", "runs", "mean ± CI", "sd", "min", "max"],
                 rows,
                 [False, True, True, True, True, True],
             )
         )
         parts.append(
-            _note(
+            html.note(
                 "Pooled over every design point: the spread mixes the design's effect with "
                 "replication noise."
             )
@@ -625,18 +505,18 @@ def _sweep_summary(
             [r.run_id, r.point, r.replication, r.error]
             for r in failed.head(_MAX_ROWS).itertuples(index=False)
         ]
-        parts.append(_table(["run id", "point", "replication", "error"], rows))
+        parts.append(html.table(["run id", "point", "replication", "error"], rows))
         if len(failed) > _MAX_ROWS:
-            parts.append(_note(f"First {_MAX_ROWS} of {len(failed)} failed runs."))
+            parts.append(html.note(f"First {_MAX_ROWS} of {len(failed)} failed runs."))
     else:
-        parts.append(_note("None."))
+        parts.append(html.note("None."))
     return "".join(parts)
 
 
 def _sweep_figures(sweep: Any, ok: pd.DataFrame, outcomes: list[str]) -> str:
     manifest = sweep.manifest
     if not len(ok):
-        return _note("No run has finished ok yet: no figures.", warn=True)
+        return html.note("No run has finished ok yet: no figures.", warn=True)
     ok_ids = ok["run_id"].tolist()
 
     def files(table: str) -> list[str]:
@@ -659,11 +539,11 @@ def _sweep_figures(sweep: Any, ok: pd.DataFrame, outcomes: list[str]) -> str:
     pooled = f" (all {n_runs} ok runs of every point)" if n_runs > 1 else ""
     parts = ["<h3>Over time and funnels</h3>"]
     if steps is None or not len(steps):
-        parts.append(_note("The per-step tables of the ok runs are missing.", warn=True))
+        parts.append(html.note("The per-step tables of the ok runs are missing.", warn=True))
     else:
         parts.append(_step_figures(steps, platforms, orders, pooled))
         parts.append(
-            _note(
+            html.note(
                 "These pool the runs of all design points; for one point's or one arm's "
                 "view, filter load_sweep(DIR).steps by run_id."
             )
@@ -685,7 +565,7 @@ def _design_figures(manifest: Mapping[str, Any], ok: pd.DataFrame, outcomes: lis
         summary = _point_summary(manifest, ok, outcomes)
         for outcome in outcomes:
             figures.append(
-                _figure(
+                html.figure(
                     lambda ax, o=outcome: _plot_arms(summary, o, ax),
                     f"{outcome} by arm (mean, {LEVEL:.0%} CI)",
                     size=(6, 3.8 + 0.12 * len(summary)),
@@ -695,7 +575,7 @@ def _design_figures(manifest: Mapping[str, Any], ok: pd.DataFrame, outcomes: lis
         x, y = parameters[1], parameters[0]
         for outcome in outcomes:
             figures.append(
-                _figure(
+                html.figure(
                     lambda ax, o=outcome: plots.plot_response_heatmap(ok, x, y, o, ax),
                     f"Mean {outcome} over {y} × {x}",
                 )
@@ -705,7 +585,7 @@ def _design_figures(manifest: Mapping[str, Any], ok: pd.DataFrame, outcomes: lis
         for parameter in shown:
             for outcome in outcomes:
                 figures.append(
-                    _figure(
+                    html.figure(
                         lambda ax, p=parameter, o=outcome: plots.plot_response(ok, p, o, ax),
                         f"{outcome} vs {parameter} (mean, {LEVEL:.0%} CI)",
                     )
@@ -719,7 +599,7 @@ def _design_figures(manifest: Mapping[str, Any], ok: pd.DataFrame, outcomes: lis
             f"A {kind} design samples its parameters: see the sensitivity indices (sobol, "
             "morris) and the points table; no response curves are drawn."
         )
-    return _figures(figures) + (_note(note) if note else "")
+    return html.figure_row(figures) + (html.note(note) if note else "")
 
 
 def _plot_arms(summary: pd.DataFrame, outcome: str, ax: Axes) -> Axes:
@@ -743,7 +623,7 @@ def _plot_arms(summary: pd.DataFrame, outcome: str, ax: Axes) -> Axes:
 
 def _sensitivity(sweep: Any, kind: str | None, outcomes: list[str]) -> str:
     if kind not in ("sobol", "morris"):
-        return _note(
+        return html.note(
             f"Not computed: sensitivity indices need a sobol or morris design; this one is "
             f"{kind!r}."
         )
@@ -757,7 +637,7 @@ def _sensitivity(sweep: Any, kind: str | None, outcomes: list[str]) -> str:
         else ["mu", "mu_star", "mu_star_low", "mu_star_high", "sigma"]
     )
     parts = [
-        _note(
+        html.note(
             (
                 "First-order (S1) and total (ST) Sobol indices"
                 if kind == "sobol"
@@ -775,14 +655,14 @@ def _sensitivity(sweep: Any, kind: str | None, outcomes: list[str]) -> str:
         except ValueError as error:
             failures.setdefault(str(error), []).append(outcome)
             continue
-        parts.append(f"<h3>{_e(outcome)}</h3>")
+        parts.append(f"<h3>{html.escape(outcome)}</h3>")
         rows = [
             [r["parameter"], *(format_number(r[c]) for c in columns)]
             for r in table.to_dict("records")
         ]
-        parts.append(_table(["parameter", *columns], rows, [False, *([True] * len(columns))]))
+        parts.append(html.table(["parameter", *columns], rows, [False, *([True] * len(columns))]))
         figures.append(
-            _figure(
+            html.figure(
                 lambda ax, t=table, o=outcome: plots.plot_sensitivity(t, ax, kind=kind).set_title(
                     f"{'Sobol indices' if kind == 'sobol' else 'Morris μ*'}: {o}"
                 ),
@@ -792,9 +672,9 @@ def _sensitivity(sweep: Any, kind: str | None, outcomes: list[str]) -> str:
         )
     if figures:
         parts.append("<h3>Charts</h3>")
-        parts.append(_figures(figures))
+        parts.append(html.figure_row(figures))
     for message, names in failures.items():
-        parts.append(_note(f"Indices unavailable for {', '.join(names)}: {message}", warn=True))
+        parts.append(html.note(f"Indices unavailable for {', '.join(names)}: {message}", warn=True))
     return "".join(parts)
 
 
@@ -819,14 +699,14 @@ def _run_report(directory: Path, requested: Sequence[str] | None) -> str:
     outcomes = _choose_outcomes(values, requested, _extra_outcomes(pd.DataFrame([values])))
 
     provenance = [
-        _pairs(
+        html.pairs(
             [
                 (k, _plain(v) if "seed" in k else _summary_value(v))
                 for k, v in summary.items()
                 if k != "penetration_by_tier"
             ]
         ),
-        _note(
+        html.note(
             "A run's outputs do not record the git commit; the config hash and versions "
             "identify the model. Reproduce the run with 'socialsim run config.yaml' (the "
             "resolved config holds the seed and the number of days)."
@@ -837,10 +717,10 @@ def _run_report(directory: Path, requested: Sequence[str] | None) -> str:
         text = config.read_text(encoding="utf-8")
         provenance.append(
             f"<details><summary>Resolved config (config.yaml, {len(text.splitlines())} lines)"
-            f"</summary>{_pre(text)}</details>"
+            f"</summary>{html.pre(text)}</details>"
         )
     else:
-        provenance.append(_note("config.yaml is missing.", warn=True))
+        provenance.append(html.note("config.yaml is missing.", warn=True))
 
     aov = summary.get("average_order_value")
     headline = [
@@ -855,18 +735,18 @@ def _run_report(directory: Path, requested: Sequence[str] | None) -> str:
     ]
     for tier, share in (summary.get("penetration_by_tier") or {}).items():
         headline.append((f"penetration {tier}", format_number(share)))
-    totals = [_pairs(headline)]
+    totals = [html.pairs(headline)]
     if outcomes:
         totals.append("<h3>Key outcomes</h3>")
         totals.append(
-            _table(
+            html.table(
                 ["outcome", "value"],
                 [(o, format_number(values.get(o))) for o in outcomes],
                 [False, True],
             )
         )
         totals.append(
-            _note("Totals over the run for flows, end values for levels (as a sweep records).")
+            html.note("Totals over the run for flows, end values for levels (as a sweep records).")
         )
     figures = [_step_figures(steps, platforms, orders, "")]
     dashboard = directory / "dashboard.png"
@@ -881,7 +761,7 @@ def _run_report(directory: Path, requested: Sequence[str] | None) -> str:
         ("summary", "Headline totals", "".join(totals)),
         ("figures", "Figures", "".join(figures)),
     ]
-    return _page(f"Run report: {directory.name} (seed {summary.get('seed')})", sections)
+    return html.page(f"Run report: {directory.name} (seed {summary.get('seed')})", sections)
 
 
 def _optional(path: Path, columns: list[str] | None = None) -> pd.DataFrame | None:

@@ -28,6 +28,7 @@ __all__ = [
     "CSS",
     "escape",
     "figure",
+    "figure_grid",
     "figure_of",
     "figure_row",
     "format_number",
@@ -198,6 +199,45 @@ def figure_of(
 def figure(draw: Callable[[Axes], Any], caption: str, size: tuple[float, float] = (6, 3.8)) -> str:
     """Draw on the single axes of a fresh figure and embed it (see :func:`figure_of`)."""
     return figure_of(lambda fig: draw(fig.subplots()), caption, size)
+
+
+def figure_grid(
+    draw: Callable[[list[Axes]], Any],
+    n: int,
+    caption: str,
+    panel: tuple[float, float] = (4.2, 3.2),
+    columns: int = 3,
+) -> str:
+    """Draw `n` panels on one figure, `columns` to a row, and embed it (see :func:`figure_of`).
+
+    Parameters
+    ----------
+    draw : callable
+        Called with the list of `n` axes, in reading order (the unused
+        cells of the last row are hidden).
+    n : int
+        The number of panels (at least 1).
+    caption : str
+        The figure's caption.
+    panel : (float, float)
+        Width and height of one panel in inches.
+    columns : int
+        Panels per row, at most.
+
+    Returns
+    -------
+    str
+        As :func:`figure_of`.
+    """
+    width, rows = min(n, columns), math.ceil(n / columns)
+
+    def grid(fig: Figure) -> None:
+        axes = fig.subplots(rows, width, squeeze=False).ravel()
+        for ax in axes[n:]:
+            ax.set_visible(False)
+        draw(list(axes[:n]))
+
+    return figure_of(grid, caption, size=(panel[0] * width, panel[1] * rows))
 
 
 def figure_row(parts: Sequence[str]) -> str:

@@ -262,3 +262,11 @@ def test_one_parameter_has_no_pairs_and_a_missing_manifest_is_n_a(example):
     assert len(images(page)) == 3
     run = dict(row for row in tables(section(page, "run"))[0] if len(row) == 2)
     assert run["spec file"] == "n/a" and run["per candidate"] == "n/a"
+
+
+def test_a_loguniform_prior_is_drawn_on_a_log_axis(example):
+    edit_summary(example, lambda s: s["parameters"][BUDGET].update(prior="loguniform"))
+    page = write_report(example).read_text(encoding="utf-8")
+    assert "not drawn" not in page and len(images(page)) == 4
+    posterior = {row[0]: row for row in tables(section(page, "posterior"))[0][1:]}
+    assert posterior[BUDGET][-1] == "loguniform"

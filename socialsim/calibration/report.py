@@ -29,6 +29,7 @@ import pyarrow.parquet as pq
 import yaml
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.ticker import LogLocator, NullFormatter, ScalarFormatter
 
 from socialsim.analysis import html
 from socialsim.analysis.html import format_number
@@ -217,6 +218,11 @@ def _bounds(ax: Axes, p: Mapping[str, Any], axis: str) -> None:
     getattr(ax, f"set_{axis}lim")(p["low"], p["high"])
     if p.get("prior") == "loguniform":
         getattr(ax, f"set_{axis}scale")("log")
+        # plain numbers at a few ticks: the default 3x10^-1 labels on every minor tick collide
+        target = ax.xaxis if axis == "x" else ax.yaxis
+        target.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+        target.set_major_formatter(ScalarFormatter())
+        target.set_minor_formatter(NullFormatter())
 
 
 def _draw_marginals(

@@ -93,7 +93,7 @@ class ParameterRange(Section):
         if not self.low < self.high:
             raise ValueError(f"low must be below high, got [{self.low}, {self.high}]")
         if self.prior == "loguniform" and self.low <= 0:
-            raise located("low", f"must be above 0 for a loguniform prior, got {self.low}")
+            raise located(".low", f"must be above 0 for a loguniform prior, got {self.low}")
         return self
 
     @property
@@ -254,7 +254,9 @@ class CalibrationSpec(Section):
         for key, value in parameters.items():
             if isinstance(value, list | tuple):
                 if len(value) != 2:
-                    raise located(key, f"give [low, high] (two numbers), got {list(value)!r}")
+                    raise located(
+                        f"parameters.{key}", f"give [low, high] (two numbers), got {list(value)!r}"
+                    )
                 value = {"low": value[0], "high": value[1]}
             out[key] = value
         return out
@@ -369,9 +371,7 @@ def check_against_world(spec: CalibrationSpec, source: str | None = None) -> Mod
             except ConfigError as exc:
                 rule = "; ".join(p.rule for p in exc.problems)
                 problems.append(Problem(f"parameters.{key}.{end}", rule, value))
-    if problems:
-        raise ConfigError(problems, source)
-    for end in ("low", "high"):
+    for end in ("low", "high") if not problems else ():
         corner = {
             k: apply_value(field_type(k), getattr(b, end)) for k, b in spec.parameters.items()
         }

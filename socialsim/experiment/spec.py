@@ -607,9 +607,12 @@ def _validate(
         raise ConfigError(problems, source) from None
 
 
+_TAGGED = {"design": DESIGN_KINDS, "method": ("abc-smc", "optimize")}
+
+
 def _strip_design_tag(path: str) -> str:
     # pydantic puts the discriminator's value in the location: design.grid.parameters
     parts = path.split(".")
-    if len(parts) > 1 and parts[0] == "design" and parts[1] in DESIGN_KINDS:
+    if len(parts) > 1 and parts[1] in _TAGGED.get(parts[0], ()):
         del parts[1]
     return ".".join(parts)

@@ -341,6 +341,14 @@ def build_parser() -> argparse.ArgumentParser:
     validate.add_argument(
         "--seed", type=_non_negative_int, default=1, help="root seed of every run (default: 1)"
     )
+    validate.add_argument(
+        "--posterior",
+        metavar="DIR",
+        help="draw each replication of the fact and market worlds from a calibration's "
+        "posterior: 'default' (the default world's shipped calibration record; the default "
+        "without CONFIG or --set), 'none' (every replication at the config's own values; "
+        "the default with them), or a 'socialsim calibrate' output directory",
+    )
     validate.set_defaults(handler=_validate)
     return parser
 
@@ -722,12 +730,44 @@ def _validate(args: argparse.Namespace) -> int:
     from socialsim.validation.report import validate
 
     base = _resolve_config(args)
+    posterior = _posterior(args)
     prepare_output(args.out)  # before hours of runs: a report that cannot be written is refused
     report = validate(
-        args.out, base=base, quick=args.quick, seed=args.seed, progress=sys.stderr.isatty()
+        args.out,
+        base=base,
+        quick=args.quick,
+        seed=args.seed,
+        progress=sys.stderr.isatty(),
+        posterior=posterior,
     )
     print(_validation_text(report))
     return 0 if report.passed else EXIT_FAILURE
+
+
+def _posterior(args: argparse.Namespace) -> Any:
+    """Return the calibration record validate draws its worlds from, or None."""
+    from socialsim.calibration.record import default_record, load_record
+
+    choice = args.posterior
+    if choice is None:
+        choice = "default" if args.config is None and not args.overrides else "none"
+    if choice == "none":
+        return None
+    if choice == "default":
+        return default_record()
+    directory = Path(choice)
+    if not (directory / "posterior.parquet").exists() or not (directory / "summary.json").exists():
+        raise ConfigError(
+            [
+                Problem(
+                    "--posterior",
+                    "must be 'default', 'none' or a 'socialsim calibrate' output directory "
+                    "(with posterior.parquet and summary.json)",
+                    choice,
+                )
+            ]
+        )
+    return load_record(directory)
 
 
 def _validation_text(report: Any) -> str:

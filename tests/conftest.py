@@ -20,6 +20,21 @@ TINY_WORLD = {
 }
 """Dotted overrides for a 400-consumer world that runs a few days in a blink (sweep tests)."""
 
+PRE_CALIBRATION = {
+    "behaviour.budget_share": 0.07,
+    "behaviour.conversion.price_weight": 1.0,
+    "behaviour.conversion.base_feed_social": -1.0,
+    "behaviour.conversion.base_search": -3.0,
+    "behaviour.conversion.base_livestream": -1.5,
+    "behaviour.conversion.offline_shift": -3.5,
+}
+"""The six coefficients as they were before the default world's calibration (issue 23).
+
+Mechanism tests that measure an effect size on a default-like world (a
+budget that binds, a feed that carries enough purchases) pin them, so that
+they test the mechanism, not where the calibration happened to land.
+"""
+
 
 def assert_same_sweep_tables(found: str | os.PathLike, expected: str | os.PathLike) -> None:
     """Assert two sweep directories hold the same tables, bit for bit, but for the timing columns.

@@ -293,11 +293,18 @@ class CalibrationSpec(Section):
         return list(self.parameters)
 
     def spec_hash(self, base: ModelConfig) -> str:
-        """Hash of everything that decides the result (not execution, prose or held-out checks)."""
+        """Hash of everything that decides the result (not execution, prose or held-out checks).
+
+        The base world is hashed with every free parameter at its low bound:
+        what the base says of a free parameter never reaches a simulation, so
+        a record stays reproducible after the defaults take its result.
+        """
+        # the base and config file count through the world they resolve to
         data = self.model_dump(
-            mode="json", exclude={"execution", "config", "description", "held_out"}
+            mode="json", exclude={"execution", "config", "base", "description", "held_out"}
         )
-        data["base_config"] = base.config_hash()
+        pinned = {k: apply_value(field_type(k), b.low) for k, b in self.parameters.items()}
+        data["base_config"] = base.with_overrides(pinned).config_hash()
         return stable_hash(data)
 
 

@@ -49,6 +49,10 @@ DERIVED_OUTCOMES: dict[str, str] = {
     "livestream_conversion": "orders_livestream / livestream_viewers",
     "feed_social_conversion": "orders_feed_social / exposures_feed_social",
     "feed_algorithmic_conversion": "orders_feed_algorithmic / exposures_feed_algorithmic",
+    "feed_social_lift": "feed_social_conversion / feed_algorithmic_conversion",
+    "search_conversion": "orders_search / exposures_search",
+    "livestream_lift": "livestream_conversion / search_conversion",
+    "annual_spend_per_customer": "gmv / customers, scaled from the run's days to 365",
     "store_income": "store_commissions + store_referral_rewards",
     "pyramid_flagged": "1 if a recruitment tree ever had >= 3 levels and >= 30 owners, else 0",
     "campaign_roi": "campaign_gmv / (campaign_fees + campaign_commission)",
@@ -74,6 +78,7 @@ PLATFORM_OUTCOMES: dict[str, str] = {
     "gmv_share_{p}": "platform p's share of the GMV of all platforms",
     "users_{p}": "consumers who use platform p at the end",
     "active_users_{p}": "platform p's active users at the end (bought in the last 30 days)",
+    "average_order_value_{p}": "gmv_p / orders_p",
 }
 """Per platform p, from the per-platform table: name pattern -> definition."""
 _PLATFORM_INT = {"orders_{p}", "users_{p}", "active_users_{p}"}
@@ -84,7 +89,7 @@ def platform_outcome_names(platform: str) -> list[str]:
 
     Examples
     --------
-    >>> platform_outcome_names("jd")
+    >>> platform_outcome_names("jd")[:5]
     ['gmv_jd', 'orders_jd', 'gmv_share_jd', 'users_jd', 'active_users_jd']
     """
     return [pattern.format(p=platform) for pattern in PLATFORM_OUTCOMES]
@@ -176,6 +181,17 @@ def run_outcomes(
         out[f"feed_{kind}_conversion"] = _ratio(
             total(f"orders_feed_{kind}"), total(f"exposures_feed_{kind}")
         )
+    out["feed_social_lift"] = _ratio(
+        out["feed_social_conversion"] or 0.0, out["feed_algorithmic_conversion"] or 0.0
+    )
+    out["search_conversion"] = _ratio(total("orders_search"), total("exposures_search"))
+    out["livestream_lift"] = _ratio(
+        out["livestream_conversion"] or 0.0, out["search_conversion"] or 0.0
+    )
+    spend = _ratio(total("gmv"), total("customers"))
+    out["annual_spend_per_customer"] = (
+        None if spend is None or not len(steps) else (spend * 365 / len(steps))
+    )
     out["store_income"] = total("store_commissions") + total("store_referral_rewards")
     flagged = len(steps) and "pyramid_trees" in steps and bool((steps["pyramid_trees"] > 0).any())
     out["pyramid_flagged"] = int(flagged)
@@ -208,6 +224,7 @@ def _platform_outcomes(platforms: pd.DataFrame) -> dict[str, Any]:
         out[f"gmv_share_{name}"] = _ratio(totals[name], market)
         out[f"users_{name}"] = int(users[rows & last].sum())
         out[f"active_users_{name}"] = int(active[rows & last].sum())
+        out[f"average_order_value_{name}"] = _ratio(totals[name], out[f"orders_{name}"])
     return out
 
 

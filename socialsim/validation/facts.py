@@ -12,9 +12,11 @@ not merely on the right side of it on average.
 Each check says whether it is a *calibration target* (and which parameters
 were tuned to reach it) or *held-out*. Most of the stylized facts were used
 to set defaults: fact 1 and the return ratio of fact 3 echo inputs (the
-platforms' tier appeal, the return rates), and facts 2, 3 (conversion), 4
-and 6 were tuned to their thresholds. Only fact 5 (the S-curve of group
-adoption) was left alone. The bands come from the sources in
+platforms' tier appeal, the return rates), facts 4 and 6 were tuned to their
+thresholds by hand, and fact 2 is a target of the default calibration
+(issue 23). Fact 3's conversion lift is held out since that calibration set
+``base_livestream`` without it, and fact 5 (the S-curve of group adoption)
+was always left alone. The bands come from the sources in
 ``shared/domain.md`` where there is a number and are stated as judgements
 where the source is qualitative ("grows fast, then stalls").
 
@@ -27,14 +29,16 @@ References
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from scipy import optimize
 from tqdm import tqdm
 
+from socialsim.calibration.record import default_record
 from socialsim.config.schema import ModelConfig
 from socialsim.errors import ConfigError, Problem
 from socialsim.experiment.seeds import run_seed
@@ -113,6 +117,7 @@ def run_fact_worlds(
     seed: int = 1,
     *,
     progress: bool = False,
+    draws: Sequence[Mapping[str, Any]] | None = None,
 ) -> FactRuns:
     """Run the worlds the stylized facts (and the market checks) are measured on.
 
@@ -128,6 +133,11 @@ def run_fact_worlds(
         Root seed.
     progress : bool
         Show a progress bar.
+    draws : sequence of mapping, optional
+        Parameter sets drawn from a calibration's posterior
+        (:func:`~socialsim.calibration.record.posterior_draws`), one per
+        replication: replication ``r`` of both worlds runs with ``draws[r]``
+        set, so the checks measure the posterior predictive.
 
     Returns
     -------
@@ -135,6 +145,8 @@ def run_fact_worlds(
     """
     if replications < 1:
         raise ValueError(f"replications must be >= 1, got {replications}")
+    if draws is not None and len(draws) != replications:
+        raise ValueError(f"need one draw per replication, got {len(draws)} for {replications}")
     base = check_fact_world(base)
     default = base.with_overrides({"run.record_orders": True})
     regulated = default.with_overrides(
@@ -149,7 +161,8 @@ def run_fact_worlds(
     with bar:
         for key, config in (("default", default), ("regulated", regulated)):
             for r in range(replications):
-                model = SocialCommerceModel(config, rng=run_seed(seed, 0, r, crn=False))
+                world = config if draws is None else config.with_overrides(dict(draws[r]))
+                model = SocialCommerceModel(world, rng=run_seed(seed, 0, r, crn=False))
                 model.run()
                 runs[key].append(model)
                 bar.update()
@@ -275,10 +288,9 @@ def _feed_conversion(runs: FactRuns) -> list[Check]:
         "'E-Commerce is Social in China's Small Cities' (2020): Kuaishou's social feed "
         "converts 3-5 x Douyin's algorithmic feed",
         Kind.CALIBRATION,
-        (
-            "behaviour.conversion.base_feed_social",
-            "behaviour.conversion.base_feed_algorithmic",
-        ),
+        (*default_record().parameters, "behaviour.conversion.base_feed_algorithmic"),
+        note="The default calibration (issue 23) fits this ratio (feed_social_lift) with five "
+        "other market figures; base_feed_algorithmic was set by hand.",
     )
     return [check.measured(values)]
 
@@ -301,9 +313,11 @@ def _livestreams(runs: FactRuns) -> list[Check]:
         10.0,
         "2-10: up to 10 x; 'much better' read as at least 2 x (judgement)",
         "McKinsey, 'It's showtime!' (2021): livestreams convert up to 10 x ordinary e-commerce",
-        Kind.CALIBRATION,
-        ("behaviour.conversion.base_livestream",),
-        note="base_livestream went from -2.5 (1.45 x) to -1.5 to reach the band.",
+        Kind.HELD_OUT,
+        (),
+        note="Held out since issue 23: base_livestream is set by the default calibration, "
+        "which does not fit this ratio (by hand before it, -2.5 gave 1.45 x and -1.5 about "
+        "2.8 x).",
     )
     ratio = Check(
         "livestream_return_ratio",

@@ -20,9 +20,10 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import networkx as nx
 import numpy as np
@@ -31,6 +32,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from tqdm import tqdm
 
+from socialsim.calibration.record import CalibrationRecord, posterior_draws
 from socialsim.config.schema import ModelConfig
 from socialsim.validation import docking
 from socialsim.validation.checks import Check, Kind, checks_table
@@ -127,6 +129,7 @@ def validate(
     quick: bool = False,
     seed: int = 1,
     progress: bool = False,
+    posterior: CalibrationRecord | None = None,
 ) -> ValidationReport:
     """Run the docking checks, the stylized facts and the market checks; write the report.
 
@@ -144,6 +147,12 @@ def validate(
         Root seed of every run.
     progress : bool
         Show progress bars.
+    posterior : CalibrationRecord, optional
+        A calibration whose posterior the fact and market worlds are drawn
+        from, one parameter set per replication (systematic resampling,
+        :func:`~socialsim.calibration.record.posterior_draws`): the checks then
+        measure the posterior predictive, the calibration's uncertainty
+        included. ``socialsim validate`` passes the default world's record.
 
     Returns
     -------
@@ -162,7 +171,12 @@ def validate(
         *_network_checks(sizes, seed, directory, progress),
         _reference_check(sizes, seed, directory, progress),
     ]
-    runs = run_fact_worlds(base, replications=sizes.fact_replications, seed=seed, progress=progress)
+    draws = None
+    if posterior is not None:
+        draws = posterior_draws(posterior, sizes.fact_replications, seed)
+    runs = run_fact_worlds(
+        base, replications=sizes.fact_replications, seed=seed, progress=progress, draws=draws
+    )
     measured = [*check_facts(runs), *check_market(runs.default)]
     _area_figures(measured, directory)
     checks += measured
@@ -171,8 +185,19 @@ def validate(
         ordered, directory, time.perf_counter() - started, time.process_time() - cpu
     )
     report.table().to_csv(directory / "checks.csv", index=False)
-    (directory / "report.md").write_text(_markdown(report, sizes, seed, quick))
+    text = _markdown(report, sizes, seed, quick)
+    if posterior is not None and draws is not None:
+        text += (
+            "\n## Posterior predictive\n\nEach replication of the fact and market worlds ran "
+            f"with parameters drawn from the posterior of {posterior.describe()}:\n\n"
+            + "".join(f"- replication {r}: {_draw_text(d)}\n" for r, d in enumerate(draws))
+        )
+    (directory / "report.md").write_text(text)
     return report
+
+
+def _draw_text(draw: Mapping[str, Any]) -> str:
+    return ", ".join(f"`{k}` = {v:.4g}" for k, v in draw.items())
 
 
 # ------------------------------------------------------------------------ docking

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 
+from socialsim.calibration.spec import check_against_world, load_calibration_spec
 from socialsim.cli import main
 from socialsim.experiment import load_sweep
 from socialsim.experiment.plan import plan_sweep
 from socialsim.experiment.spec import load_spec
 
 EXPERIMENTS = Path(__file__).resolve().parents[2] / "experiments"
-SPECS = sorted(EXPERIMENTS.glob("*.yaml"))
+SPECS = sorted(p for p in EXPERIMENTS.glob("*.yaml") if not p.stem.startswith("calibrate_"))
+CALIBRATIONS = sorted(EXPERIMENTS.glob("calibrate_*.yaml"))
 REQUIRED = {"group_buying", "kol_budget", "feeds", "membership", "micro_stores", "sensitivity"}
 
 # Outcomes each experiment is about: in its quick variant they must be measured (not missing).
@@ -28,6 +31,27 @@ OUTCOMES = {
 
 def test_the_issue_s_experiments_are_all_shipped():
     assert {p.stem for p in SPECS} >= REQUIRED
+    assert "calibrate_default" in {p.stem for p in CALIBRATIONS}
+
+
+@pytest.mark.parametrize("path", CALIBRATIONS, ids=lambda p: p.stem)
+@pytest.mark.parametrize("variant", [None, "quick"])
+def test_every_calibration_spec_and_its_quick_variant_is_valid(path: Path, variant):
+    spec = load_calibration_spec(path, variant=variant)
+    assert len(spec.description) > 200, "each calibration says what is fitted, to what, and why"
+    check_against_world(spec, str(path))
+    assert all(len(t.source) > 20 for t in [*spec.targets, *spec.held_out]), "cite sources"
+
+
+@pytest.mark.parametrize("path", CALIBRATIONS, ids=lambda p: p.stem)
+def test_each_calibration_s_quick_variant_runs_from_the_cli(tmp_path: Path, path: Path):
+    out = tmp_path / path.stem
+    args = ["calibrate", str(path), "--variant", "quick", "--out", str(out), "--no-progress"]
+    assert main([*args, "--executor", "process", "--workers", "2"]) == 0
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["generations"] and summary["targets"]
+    assert all(t["mean"] is not None for t in summary["targets"])
+    assert (out / "report.html").stat().st_size > 10_000
 
 
 @pytest.mark.parametrize("path", SPECS, ids=lambda p: p.stem)

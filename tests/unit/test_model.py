@@ -188,6 +188,7 @@ def test_nobody_buys_what_they_cannot_afford():
             "catalogue.categories.food_farm.median_price": 250.0,
             "behaviour.conversion.base_search": 60.0,
             "behaviour.return_rate": 0.0,
+            "behaviour.budget_share": 0.07,
         }
     )
     model.run(10)
@@ -197,6 +198,7 @@ def test_nobody_buys_what_they_cannot_afford():
             "catalogue.categories.food_farm.median_price": 100.0,
             "behaviour.conversion.base_search": 60.0,
             "behaviour.return_rate": 0.0,
+            "behaviour.budget_share": 0.07,
         }
     )
     cheap.run(10)

@@ -161,3 +161,11 @@ def test_the_spec_hash_ignores_prose_execution_and_held_out_checks():
     assert spec.spec_hash(base) == other.spec_hash(base)
     moved = calibration_spec_from_dict(spec_with(seed=1))
     assert moved.spec_hash(base) != spec.spec_hash(base)
+
+
+def test_the_spec_hash_ignores_what_the_base_says_of_a_free_parameter():
+    spec = calibration_spec_from_dict(SPEC)
+    moved = calibration_spec_from_dict(spec_with(**{"base__behaviour.budget_share": 0.2}))
+    assert spec.spec_hash(check_against_world(spec)) == moved.spec_hash(check_against_world(moved))
+    other = calibration_spec_from_dict(spec_with(**{"base__behaviour.return_rate": 0.2}))
+    assert other.spec_hash(check_against_world(other)) != spec.spec_hash(check_against_world(spec))

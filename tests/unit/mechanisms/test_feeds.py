@@ -11,6 +11,7 @@ from socialsim.mechanisms.feeds import (
     popular_products,
     social_feed_offers,
 )
+from tests.conftest import PRE_CALIBRATION
 
 
 def rng(seed: int = 0) -> np.random.Generator:
@@ -168,6 +169,7 @@ def days_offers(exposure: str, days: int = 12) -> list:
 
     config = ModelConfig.small(3_000).with_overrides(
         {
+            **PRE_CALIBRATION,
             "behaviour.conversion.social_exposure": exposure,
             "platforms.kuaishou.feed.reach": 1.0,
         }

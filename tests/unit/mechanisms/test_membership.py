@@ -15,6 +15,7 @@ from socialsim.mechanisms.membership import (
     renewal_chance,
     share_of_wallet,
 )
+from tests.conftest import PRE_CALIBRATION
 
 # ---------------------------------------------------------------- price protection
 
@@ -371,6 +372,7 @@ def test_the_relationship_shift_is_loyalty_for_members_and_waiting_at_full_price
 FEE = ModelConfig().platforms["kaola"].membership.fee
 #: the relationship's settings (the defaults since issue 22), spelled out
 RELATIONSHIP = {
+    **PRE_CALIBRATION,  # effect sizes measured with the budgets of before issue 23
     "platforms.kaola.membership.renewal": True,
     "platforms.kaola.membership.loyalty_shift": 1.0,
     "population.high_net_worth_share": 0.02,  # its multipliers' defaults: 5 and 6

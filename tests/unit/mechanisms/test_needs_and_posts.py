@@ -19,7 +19,7 @@ from socialsim.mechanisms.needs import (
 from socialsim.mechanisms.posts import Posts, draw_posts, post_offers
 from socialsim.state import NEVER, ConsumerState
 from socialsim.world import build_world
-from tests.conftest import rng
+from tests.conftest import PRE_CALIBRATION, rng
 
 
 @pytest.fixture(scope="module")
@@ -80,8 +80,9 @@ def test_staggered_pay_days_renew_each_consumer_once_a_period():
 
 @pytest.mark.parametrize("renewal", ["common", "staggered"])
 def test_daily_gmv_jumps_on_renewal_day_only_when_budgets_renew_together(renewal):
+    # budgets that bind, as before the default world's calibration (issue 23)
     config = ModelConfig().with_overrides(
-        {"population.n_consumers": 10_000, "behaviour.budget_renewal": renewal}
+        {**PRE_CALIBRATION, "population.n_consumers": 10_000, "behaviour.budget_renewal": renewal}
     )
     model = SocialCommerceModel(config, rng=11)
     model.run(34)

@@ -62,15 +62,19 @@ def test_every_fact_is_checked_on_every_replication(small_runs):
 
 
 def test_the_facts_are_classified_honestly(small_runs):
-    """Only fact 5 was used to tune nothing; the rest name what was tuned to reach them."""
+    """Fact 5 and fact 3's conversion lift tuned nothing; the rest name what was tuned."""
+    held_out = {"livestream_conversion_lift"}
     for check in check_facts(small_runs):
         assert check.source, check.name
-        if check.area == "fact 5":
+        if check.area == "fact 5" or check.name in held_out:
             assert check.kind == Kind.HELD_OUT and not check.tuned
         else:
             assert check.kind == Kind.CALIBRATION and check.tuned, check.name
     by_name = _by_name(check_facts(small_runs))
-    assert "behaviour.conversion.base_livestream" in by_name["livestream_conversion_lift"].tuned
+    # the default calibration (issue 23) fits the feed lift and sets base_livestream without
+    # the livestream lift among its targets
+    assert "behaviour.conversion.base_feed_social" in by_name["social_feed_conversion_ratio"].tuned
+    assert "issue 23" in by_name["livestream_conversion_lift"].note
     assert "influencers.kol_follower_exponent" in by_name["kol_income_gini"].tuned
     assert "echoed" in by_name["lower_tier_skew"].note
     assert "echoed" in by_name["livestream_return_ratio"].note

@@ -41,7 +41,12 @@ import numpy as np
 import pandas as pd
 
 from socialsim.calibration.progress import CalibrationProgress
-from socialsim.calibration.simulate import Simulations, Simulator, proposal_seed
+from socialsim.calibration.simulate import (
+    Simulations,
+    Simulator,
+    check_targets_defined,
+    proposal_seed,
+)
 from socialsim.calibration.spec import AbcSmcMethod, CalibrationSpec
 from socialsim.files import atomic_write
 
@@ -193,6 +198,8 @@ class AbcSmcRun:
                     else:  # pragma: no cover - pyabc always asks the model
                         raise RuntimeError("pyabc did not ask the model for a simulation")
             simulated = self.simulator.run(proposals, t, common=False)
+            if start == 0 and t <= 0:
+                check_targets_defined(self.spec, simulated)
             for i in numbers:
                 self.model.ready = self._summary(simulated[i])
                 with _numpy_seeded(proposal_seed(self.spec.seed, t, i)):

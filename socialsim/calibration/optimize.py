@@ -28,7 +28,7 @@ import pandas as pd
 
 from socialsim.calibration.abc_smc import scaled_distance, write_simulations
 from socialsim.calibration.progress import CalibrationProgress
-from socialsim.calibration.simulate import Simulator
+from socialsim.calibration.simulate import Simulator, check_targets_defined
 from socialsim.calibration.spec import CalibrationSpec, OptimizeMethod
 
 __all__ = ["STUDY_FILE", "run_optimize", "trials_table"]
@@ -72,6 +72,8 @@ def run_optimize(
         trials = [study.ask(distributions) for _ in range(size)]
         candidates = {trial.number: dict(trial.params) for trial in trials}
         simulated = simulator.run(candidates, -1, common=True)
+        if done == 0:
+            check_targets_defined(spec, simulated)
         rows = []
         for k, trial in enumerate(trials):
             simulations = simulated[trial.number]

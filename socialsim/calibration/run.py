@@ -91,22 +91,27 @@ class CalibrationResult:
         lines = [f"calibration {self.spec.name}: {self.summary['stopped']}"]
         for key, value in self.summary["parameters"].items():
             lines.append(
-                f"  {key} = {value['mean']:.4g} (90 % interval {value['q05']:.4g} to "
-                f"{value['q95']:.4g}; prior {value['low']:g} to {value['high']:g})"
+                f"  {key} = {_g(value['mean'])} (90 % interval {_g(value['q05'])} to "
+                f"{_g(value['q95'])}; prior {value['low']:g} to {value['high']:g})"
             )
         for row in self.summary["targets"]:
             lines.append(
-                f"  target {row['outcome']}: {row['value']:g}, predicted {row['mean']:.4g} "
-                f"({row['q05']:.4g} to {row['q95']:.4g})"
+                f"  target {row['outcome']}: {row['value']:g}, predicted {_g(row['mean'])} "
+                f"({_g(row['q05'])} to {_g(row['q95'])})"
             )
         for row in self.summary["held_out"]:
             verdict = "passes" if row["passes"] else "MISSES"
             lines.append(
-                f"  held out {row['outcome']}: band {row['band']}, predicted {row['mean']:.4g}: "
-                f"{verdict}"
+                f"  held out {row['outcome']}: band {row['band']}, predicted "
+                f"{_g(row['mean'])}: {verdict}"
             )
         lines.append(f"outputs in {self.directory}")
         return "\n".join(lines)
+
+
+def _g(value: float | None) -> str:
+    """Format a number shortly; a missing one (an outcome no simulation defined) as n/a."""
+    return "n/a" if value is None else f"{value:.4g}"
 
 
 def default_out(spec: CalibrationSpec) -> Path:

@@ -29,6 +29,7 @@ __all__ = [
     "CalibrationRunError",
     "Simulations",
     "Simulator",
+    "check_targets_defined",
     "proposal_seed",
     "simulation_seed",
 ]
@@ -101,6 +102,27 @@ class Simulations:
         values = [v for o in self.outcomes if (v := o.get(outcome)) is not None]
         values = [float(v) for v in values if math.isfinite(float(v))]
         return float(np.mean(values)) if values else math.nan
+
+
+def check_targets_defined(spec: CalibrationSpec, simulated: Mapping[int, Simulations]) -> None:
+    """Refuse to go on when a target is undefined in every simulation of a first sample.
+
+    A ratio of 0 by 0 (``campaign_roi`` in a world without a campaign) makes
+    every candidate infinitely far, and nothing could be learnt.
+
+    Raises
+    ------
+    CalibrationRunError
+        Naming the target and how many simulations left it undefined.
+    """
+    runs = sum(len(s.outcomes) for s in simulated.values())
+    for i, target in enumerate(spec.targets):
+        if all(math.isnan(s.mean(target.outcome)) for s in simulated.values()):
+            raise CalibrationRunError(
+                f"targets.{i}.outcome: {target.outcome!r} is undefined (0 by 0) in every one "
+                f"of the {runs} simulations of the first sample, so no candidate can come "
+                "near it; give the world what it measures (see the base), or drop the target"
+            )
 
 
 class Simulator:

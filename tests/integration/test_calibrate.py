@@ -19,6 +19,7 @@ import pytest
 import yaml
 
 from socialsim.calibration import calibrate, calibration_spec_from_dict
+from socialsim.calibration.simulate import CalibrationRunError
 from socialsim.cli import main
 from socialsim.config.loading import load_config
 from tests.conftest import TINY_WORLD
@@ -183,6 +184,23 @@ def test_a_different_spec_is_refused_in_the_same_directory(serial, tmp_path, cap
     code = main(["calibrate", str(spec), "--out", str(serial.directory), "--no-progress"])
     assert code == 2
     assert "different spec" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "method",
+    [
+        {"kind": "abc-smc", "population": 3, "generations": 1},
+        {"kind": "optimize", "trials": 3, "batch": 3},
+    ],
+    ids=["abc-smc", "optimize"],
+)
+def test_a_target_no_simulation_defines_stops_the_fit_with_its_key_path(tmp_path, method):
+    undefined = {"outcome": "campaign_roi", "value": 2.0, "scale": 1.0, "source": "made up"}
+    spec = calibration_spec_from_dict(
+        {**SPEC, "targets": [*SPEC["targets"], undefined], "method": method}
+    )
+    with pytest.raises(CalibrationRunError, match=r"targets\.2\.outcome: 'campaign_roi'"):
+        calibrate(spec, out=tmp_path / method["kind"], executor="serial", progress=False)
 
 
 def test_the_cli_fits_and_its_calibrated_config_runs(tmp_path, capsys):

@@ -26,12 +26,7 @@ resumes):
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
-import json
 import math
-import sys
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -42,6 +37,7 @@ import pandas as pd
 
 from socialsim._version import __version__
 from socialsim.calibration.abc_smc import posterior_table, read_simulations, run_abc_smc
+from socialsim.calibration.directory import locked, open_manifest, write_json
 from socialsim.calibration.optimize import run_optimize, trials_table
 from socialsim.calibration.progress import CalibrationProgress
 from socialsim.calibration.simulate import Simulator
@@ -52,9 +48,8 @@ from socialsim.calibration.spec import (
 )
 from socialsim.config.loading import dump_yaml
 from socialsim.config.schema import ModelConfig
-from socialsim.errors import ConfigError, Problem, SweepBusyError
+from socialsim.errors import ConfigError, Problem
 from socialsim.experiment.executors import available_cores, open_executor
-from socialsim.experiment.store import package_versions
 from socialsim.files import atomic_write
 
 __all__ = ["CalibrationResult", "calibrate", "default_out", "weighted_quantile"]
@@ -189,8 +184,15 @@ def calibrate(
     directory.mkdir(parents=True, exist_ok=True)
     digest = spec.spec_hash(base)
     shown = CalibrationProgress(show=progress)
-    with _locked(directory):
-        started = _manifest(directory, spec, digest, source, command)
+    with locked(directory, "calibrating"):
+        started = open_manifest(
+            directory / MANIFEST,
+            spec,
+            digest,
+            kind="calibration",
+            source=source,
+            command=command,
+        )
         with open_executor(kind, n_workers if kind != "serial" else None, address) as pool:
             simulator = Simulator(spec, base, pool)
             shown.say(
@@ -302,8 +304,7 @@ def _finish(
     )
     text = header + dump_yaml(config)
     atomic_write(directory / "calibrated.yaml", lambda p: p.write_text(text, encoding="utf-8"))
-    data = json.dumps(_jsonable(summary), indent=2, allow_nan=False)
-    atomic_write(directory / "summary.json", lambda p: p.write_text(data, encoding="utf-8"))
+    write_json(directory / "summary.json", summary)
     from socialsim.calibration.report import write_report
 
     write_report(directory)
@@ -418,72 +419,3 @@ def _stopped(
         f"{len(generations)} generation(s), last epsilon {last['epsilon']:.4g}, "
         f"acceptance {last['acceptance_rate']:.0%}"
     )
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, np.floating | np.integer):
-        return _jsonable(value.item())
-    return value
-
-
-def _manifest(
-    directory: Path, spec: CalibrationSpec, digest: str, source: str | None, command: str | None
-) -> str:
-    path = directory / MANIFEST
-    now = datetime.now(UTC).isoformat(timespec="seconds")
-    if path.exists():
-        recorded = json.loads(path.read_text(encoding="utf-8"))
-        if recorded.get("spec_hash") != digest:
-            raise ConfigError(
-                [
-                    Problem(
-                        str(directory),
-                        f"holds calibration {recorded.get('name')!r} of a different spec "
-                        f"(hash {str(recorded.get('spec_hash'))[:12]}, this spec "
-                        f"{digest[:12]}); give another --out, or remove the directory to "
-                        "start again",
-                    )
-                ]
-            )
-        return str(recorded.get("started_at", now))
-    data = {
-        "name": spec.name,
-        "variant": spec.variant,
-        "spec_hash": digest,
-        "spec_file": source,
-        "command": command or " ".join(sys.argv),
-        "started_at": now,
-        "versions": {**package_versions(), **_method_versions()},
-        "spec": spec.model_dump(mode="json"),
-    }
-    text = json.dumps(data, indent=2)
-    atomic_write(path, lambda p: p.write_text(text, encoding="utf-8"))
-    return now
-
-
-def _method_versions() -> dict[str, str]:
-    from importlib.metadata import version
-
-    return {"pyabc": version("pyabc"), "optuna": version("optuna")}
-
-
-@contextlib.contextmanager
-def _locked(directory: Path) -> Iterator[None]:
-    with open(directory / ".lock", "a+") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise SweepBusyError(
-                f"another process is calibrating into {directory}; wait for it, or give "
-                "another --out"
-            ) from None
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)

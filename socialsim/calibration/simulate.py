@@ -86,14 +86,14 @@ class Simulations:
     Attributes
     ----------
     parameters : dict
-        The free parameters as fitted (real numbers).
+        The candidate's values, by dotted key (a real number, or a choice).
     seeds : list of int
         One seed per replication.
     outcomes : list of dict
         The runs-table outcomes of each replication.
     """
 
-    parameters: dict[str, float]
+    parameters: dict[str, Any]
     seeds: list[int]
     outcomes: list[dict[str, Any]]
 
@@ -126,31 +126,43 @@ def check_targets_defined(spec: CalibrationSpec, simulated: Mapping[int, Simulat
 
 
 class Simulator:
-    """Run candidates of a calibration on an executor.
+    """Run candidates (sets of values of dotted config keys) on an executor.
 
     Parameters
     ----------
-    spec : CalibrationSpec
+    spec : CalibrationSpec or any spec with ``replications`` and ``seed``
+        Replications per candidate and the root seed.
     base : ModelConfig
         The checked base world (:func:`~socialsim.calibration.spec.check_against_world`).
     executor : Executor
         Where the simulations run.
+    keys : list of str, optional
+        The dotted keys a candidate sets (default: the spec's ``parameters``).
     """
 
-    def __init__(self, spec: CalibrationSpec, base: ModelConfig, executor: Executor) -> None:
+    def __init__(
+        self,
+        spec: Any,
+        base: ModelConfig,
+        executor: Executor,
+        keys: list[str] | None = None,
+    ) -> None:
         self.spec = spec
         self.base = base
         self.executor = executor
+        self.keys = list(spec.parameters) if keys is None else list(keys)
+        self.replications = int(spec.replications)
+        self.seed = int(spec.seed)
         self._data = base.model_dump()
-        self._kinds = {key: field_type(key) for key in spec.parameters}
+        self._kinds = {key: field_type(key) for key in self.keys}
         self.simulations = 0
 
-    def overrides(self, parameters: Mapping[str, float]) -> dict[str, Any]:
-        """Return the config overrides of a candidate (integer settings rounded)."""
-        return {key: apply_value(self._kinds[key], parameters[key]) for key in self.spec.parameters}
+    def overrides(self, parameters: Mapping[str, Any]) -> dict[str, Any]:
+        """Return the config overrides of a candidate (real numbers rounded for integer keys)."""
+        return {key: _as_config(self._kinds[key], parameters[key]) for key in self.keys}
 
-    def config(self, parameters: Mapping[str, float], seed: int | None = None) -> ModelConfig:
-        """Return the world of a candidate, as :func:`run` simulates it."""
+    def config(self, parameters: Mapping[str, Any], seed: int | None = None) -> ModelConfig:
+        """Return the world of a candidate, as :meth:`run` simulates it."""
         return self.base.with_overrides({**self.overrides(parameters), "run.seed": seed})
 
     def run(
@@ -174,10 +186,8 @@ class Simulator:
         """
         tasks: dict[str, RunTask] = {}
         for number, parameters in candidates.items():
-            for replication in range(self.spec.replications):
-                seed = simulation_seed(
-                    self.spec.seed, generation, -1 if common else number, replication
-                )
+            for replication in range(self.replications):
+                seed = simulation_seed(self.seed, generation, -1 if common else number, replication)
                 overrides = {**self.overrides(parameters), "run.seed": seed}
                 run_id = f"g{generation}-c{number}-r{replication}"
                 tasks[run_id] = RunTask(
@@ -192,9 +202,9 @@ class Simulator:
         self.simulations += len(tasks)
         out = {}
         for number, parameters in candidates.items():
-            runs = [tasks[f"g{generation}-c{number}-r{r}"] for r in range(self.spec.replications)]
+            runs = [tasks[f"g{generation}-c{number}-r{r}"] for r in range(self.replications)]
             out[number] = Simulations(
-                parameters={k: float(v) for k, v in parameters.items()},
+                parameters={k: _plain(v) for k, v in parameters.items()},
                 seeds=[t.seed for t in runs],
                 outcomes=[outcomes[t.run_id] for t in runs],
             )
@@ -227,9 +237,24 @@ class Simulator:
     def overrides_of(self, task: RunTask) -> dict[str, Any]:
         """Return the free-parameter values a task was run with."""
         values = {}
-        for key in self.spec.parameters:
+        for key in self.keys:
             node: Any = task.config
             for part in key.split("."):
                 node = node[part] if isinstance(node, Mapping) else node[int(part)]
             values[key] = node
         return values
+
+
+def _as_config(kind: Any, value: Any) -> Any:
+    # a choice (a string, a bool) goes in as it is; a number as the setting takes it
+    if isinstance(value, bool | str) or value is None:
+        return value
+    return apply_value(kind, float(value))
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, bool | str) or value is None:
+        return value
+    if isinstance(value, int | np.integer):
+        return int(value)
+    return float(value)

@@ -5,7 +5,8 @@ config`` prints a fully resolved config to start a YAML file from; ``socialsim
 sweep`` runs an experiment spec into a resumable sweep store, ``socialsim
 status`` reports on one and ``socialsim rerun`` reproduces one of its runs and
 checks it against the stored one; ``socialsim calibrate`` fits a calibration
-spec's free parameters to its targets; ``socialsim report`` turns a sweep or a run's
+spec's free parameters to its targets, ``socialsim optimize`` searches a
+platform's levers for the strategies that do best; ``socialsim report`` turns a sweep or a run's
 directory into a self-contained HTML report and ``socialsim viz`` serves the
 interactive page. Errors in configs, specs and arguments are reported in
 one or two lines, without a traceback (``--debug`` shows it).
@@ -228,6 +229,42 @@ def build_parser() -> argparse.ArgumentParser:
     )
     calibrate.add_argument("--no-progress", action="store_true", help="hide progress")
     calibrate.set_defaults(handler=_calibrate)
+
+    optimize = commands.add_parser(
+        "optimize",
+        help="search a platform's levers for the best strategies (Optuna TPE or NSGA-II)",
+        description=(
+            "Search the levers of the strategy-search SPEC (a YAML file: base world, levers "
+            "with bounds or choices, objectives with a direction, constraints) with Optuna: "
+            "TPE for one objective, NSGA-II for several. Every evaluation runs the spec's "
+            "replications with common random numbers. Writes trials.parquet, the Pareto front "
+            "(front.parquet, front.png) and a config per front point (front/) into DIR. "
+            "Running the same command again resumes; a different spec is refused."
+        ),
+    )
+    optimize.add_argument("spec", type=Path, metavar="SPEC", help="strategy-search spec (YAML)")
+    optimize.add_argument(
+        "--out", type=Path, metavar="DIR", help="output directory (default: searches/NAME)"
+    )
+    optimize.add_argument(
+        "--variant", metavar="NAME", help="apply a variant of the spec, e.g. 'quick'"
+    )
+    optimize.add_argument(
+        "--executor",
+        choices=("serial", "process", "dask"),
+        help="where simulations run (default: the spec's execution.executor, else process)",
+    )
+    optimize.add_argument(
+        "--workers",
+        type=_positive_int,
+        metavar="N",
+        help="worker processes for process and a local dask cluster (default: usable cores)",
+    )
+    optimize.add_argument(
+        "--scheduler", metavar="ADDRESS", help="address of a Dask scheduler (implies dask)"
+    )
+    optimize.add_argument("--no-progress", action="store_true", help="hide progress")
+    optimize.set_defaults(handler=_optimize)
 
     status = commands.add_parser(
         "status",
@@ -616,6 +653,31 @@ def _calibrate(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         print(
             "socialsim: calibration interrupted; finished generations are saved. Run the same "
+            "command again to resume.",
+            file=sys.stderr,
+        )
+        return 130
+    print(result)
+    return 0
+
+
+def _optimize(args: argparse.Namespace) -> int:
+    from socialsim.strategy.search import search
+
+    try:
+        result = search(
+            args.spec,
+            out=args.out,
+            variant=args.variant,
+            executor=args.executor,
+            workers=args.workers,
+            scheduler=args.scheduler,
+            progress=not args.no_progress,
+            command="socialsim " + " ".join(sys.argv[1:]),
+        )
+    except KeyboardInterrupt:
+        print(
+            "socialsim: search interrupted; finished evaluations are saved. Run the same "
             "command again to resume.",
             file=sys.stderr,
         )

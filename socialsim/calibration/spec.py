@@ -297,12 +297,18 @@ class CalibrationSpec(Section):
 
         The base world is hashed with every free parameter at its low bound:
         what the base says of a free parameter never reaches a simulation, so
-        a record stays reproducible after the defaults take its result.
+        a record stays reproducible after the defaults take its result. How
+        long the fit runs (``generations``, ``min_epsilon``,
+        ``max_simulations``, ``trials``) is left out: running a finished fit
+        again with more generations extends it.
         """
         # the base and config file count through the world they resolve to
         data = self.model_dump(
             mode="json", exclude={"execution", "config", "base", "description", "held_out"}
         )
+        # how long it runs: the first generations (trials) of a longer fit are a shorter one's
+        for length in ("generations", "min_epsilon", "max_simulations", "trials"):
+            data["method"].pop(length, None)
         pinned = {k: apply_value(field_type(k), b.low) for k, b in self.parameters.items()}
         data["base_config"] = base.with_overrides(pinned).config_hash()
         return stable_hash(data)

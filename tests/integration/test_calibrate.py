@@ -139,6 +139,16 @@ def test_the_dask_executor_gives_the_serial_posterior(serial, tmp_path):
     pd.testing.assert_frame_equal(found.posterior, serial.posterior)
 
 
+def test_more_generations_extend_a_finished_fit_to_the_longer_fit_s_posterior(serial, tmp_path):
+    short = {**SPEC, "method": {"kind": "abc-smc", "population": 6, "generations": 1}}
+    out = tmp_path / "extended"
+    calibrate(calibration_spec_from_dict(short), out=out, executor="serial", progress=False)
+    extended = calibrate(
+        calibration_spec_from_dict(SPEC), out=out, executor="serial", progress=False
+    )
+    pd.testing.assert_frame_equal(extended.posterior, serial.posterior)
+
+
 def test_numpy_s_global_state_is_left_as_it_was(tmp_path):
     spec = calibration_spec_from_dict(
         {**SPEC, "method": {"kind": "abc-smc", "population": 3, "generations": 1}}

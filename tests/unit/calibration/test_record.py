@@ -49,3 +49,11 @@ def test_the_default_record_ships_with_the_package():
     assert set(shipped.parameters) >= {"behaviour.budget_share"}
     assert shipped.record["command"].startswith("socialsim calibrate")
     assert np.isclose(shipped.posterior["weight"].sum(), 1.0)
+
+
+def test_the_shipped_record_s_hash_is_its_spec_s_hash_today():
+    from socialsim.calibration.spec import check_against_world, load_calibration_spec
+
+    shipped = default_record()
+    spec = load_calibration_spec(shipped.directory / shipped.record["spec"])
+    assert spec.spec_hash(check_against_world(spec)) == shipped.record["spec_hash"]

@@ -1,0 +1,339 @@
+"""Strategy-search specs: the levers a platform may pull, its objectives and its limits.
+
+A strategy-search spec is YAML, validated as completely as a sweep spec, and
+shares a sweep spec's ``name``, ``description``, ``config``, ``base``,
+``steps``, ``replications`` (simulations per evaluation, with common random
+numbers), ``seed``, ``execution`` and ``variants``. It adds:
+
+``levers``
+    Dotted config keys -> ``[low, high]``, ``{low, high, log}`` or
+    ``{choices: [...]}``. An integer setting with bounds takes whole numbers.
+``objectives``
+    Outcomes of the runs table with a ``direction`` (``maximize`` or
+    ``minimize``): one objective is searched with TPE, two or more with
+    NSGA-II, whose answer is a Pareto front.
+``constraints``
+    Outcomes with a ``min`` and/or a ``max``: an evaluation outside them is
+    infeasible and never on the front.
+``method``
+    ``trials`` (evaluations in all), ``batch`` (evaluations asked at a time and
+    run in parallel), ``startup_trials`` (random ones before TPE takes over),
+    ``population`` (NSGA-II's generation size; ``batch`` if omitted).
+
+Examples
+--------
+>>> spec = search_spec_from_dict({
+...     "name": "gb",
+...     "seed": 1,
+...     "levers": {"platforms.pinduoduo.group_buying.discount": [0.05, 0.45],
+...                "platforms.pinduoduo.group_buying.size": {"choices": [2, 3, 5]}},
+...     "objectives": [{"outcome": "gmv_pinduoduo", "direction": "maximize"},
+...                    {"outcome": "group_refunds_value", "direction": "minimize"}],
+... })
+>>> spec.sampler, spec.levers["platforms.pinduoduo.group_buying.size"].choices
+('nsga2', [2, 3, 5])
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from socialsim.config._base import Section, located
+from socialsim.config.loading import field_type, stable_hash
+from socialsim.config.schema import ModelConfig
+from socialsim.errors import ConfigError, Problem
+from socialsim.experiment.outcomes import outcome_columns
+from socialsim.experiment.spec import (
+    ExecutionConfig,
+    base_config,
+    document_from_dict,
+    load_document,
+)
+from socialsim.model import mechanism_columns
+
+__all__ = [
+    "Constraint",
+    "Lever",
+    "Objective",
+    "SearchMethod",
+    "SearchSpec",
+    "check_search_world",
+    "load_search_spec",
+    "search_spec_from_dict",
+]
+
+_RESERVED = ("run.seed", "run.steps", "run.record_orders")
+
+
+class Lever(Section):
+    """A lever: a range of numbers or a list of choices."""
+
+    low: float | None = Field(default=None, description="Lowest value.")
+    high: float | None = Field(default=None, description="Highest value.")
+    log: bool = Field(default=False, description="Search the range on a log scale.")
+    choices: list[Any] | None = Field(default=None, min_length=2, description="The values.")
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> Lever:
+        ranged = self.low is not None or self.high is not None
+        if ranged == (self.choices is not None):
+            raise ValueError("give either low and high, or choices")
+        if ranged:
+            if self.low is None or self.high is None:
+                raise ValueError("give both low and high")
+            if not (math.isfinite(self.low) and math.isfinite(self.high)) or self.low >= self.high:
+                raise ValueError(f"low must be below high, got [{self.low}, {self.high}]")
+            if self.log and self.low <= 0:
+                raise located(".low", f"must be above 0 on a log scale, got {self.low}")
+        elif len({repr(c) for c in self.choices or ()}) != len(self.choices or ()):
+            raise located(".choices", "must not repeat a value")
+        return self
+
+
+class Objective(Section):
+    """An outcome to make as large or as small as possible."""
+
+    outcome: str = Field(description="An outcome of the runs table.")
+    direction: Literal["maximize", "minimize"] = Field(description="maximize or minimize.")
+
+
+class Constraint(Section):
+    """A limit an evaluation's outcome must keep to (its mean over the replications)."""
+
+    outcome: str = Field(description="An outcome of the runs table.")
+    min: float | None = Field(default=None, description="Lowest feasible value.")
+    max: float | None = Field(default=None, description="Highest feasible value.")
+
+    @model_validator(mode="after")
+    def _bounded(self) -> Constraint:
+        if self.min is None and self.max is None:
+            raise ValueError("give min, max or both")
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise ValueError(f"min must not be above max, got [{self.min}, {self.max}]")
+        return self
+
+    def violations(self, value: float) -> list[float]:
+        """Return Optuna's constraint values: each at most 0 when satisfied (nan: violated)."""
+        if not math.isfinite(value):
+            return [1.0] * ((self.min is not None) + (self.max is not None))
+        out = []
+        if self.min is not None:
+            out.append(self.min - value)
+        if self.max is not None:
+            out.append(value - self.max)
+        return out
+
+
+class SearchMethod(Section):
+    """How many evaluations, and how many at a time."""
+
+    trials: int = Field(default=40, ge=1, le=100_000, description="Evaluations in all.")
+    batch: int = Field(
+        default=8,
+        ge=1,
+        le=1000,
+        description=(
+            "Evaluations asked at a time and run in parallel; part of the result (the "
+            "sampler is seeded per batch), unlike the number of workers."
+        ),
+    )
+    startup_trials: int = Field(
+        default=10, ge=1, description="Random evaluations before TPE (one objective) takes over."
+    )
+    population: int | None = Field(
+        default=None, ge=2, le=10_000, description="NSGA-II's generation size; batch if omitted."
+    )
+
+
+class SearchSpec(Section):
+    """A validated strategy-search spec (see the module docstring)."""
+
+    name: str = Field(description="Short name, used for the default output directory.")
+    description: str = Field(default="", description="What is searched for, and why.")
+    config: str | None = Field(
+        default=None,
+        description="Base config file, relative to the spec file; the default world if omitted.",
+    )
+    base: dict[str, Any] = Field(
+        default_factory=dict, description="Dotted config overrides shared by every evaluation."
+    )
+    steps: int | None = Field(
+        default=None, ge=1, le=100_000, description="Days per simulation; run.steps if omitted."
+    )
+    replications: int = Field(
+        default=1,
+        ge=1,
+        le=1000,
+        description="Simulations per evaluation (common random numbers: the same seeds for all).",
+    )
+    seed: int = Field(ge=0, le=2**63 - 1, description="Root seed of every simulation's seed.")
+    levers: dict[str, Lever] = Field(min_length=1, description="Dotted config key -> range.")
+    objectives: list[Objective] = Field(min_length=1, max_length=4, description="Outcomes.")
+    constraints: list[Constraint] = Field(default_factory=list, description="Limits.")
+    method: SearchMethod = Field(default_factory=SearchMethod)
+    execution: ExecutionConfig = Field(default_factory=ExecutionConfig)
+    variant: str | None = Field(default=None, description="The variant applied, if any.")
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, name: str) -> str:
+        if not name or not (name[0].isalnum() and all(c.isalnum() or c in "_.-" for c in name)):
+            raise ValueError(
+                "use letters, digits, '_', '.' and '-', starting with a letter or digit"
+            )
+        return name
+
+    @field_validator("levers", mode="before")
+    @classmethod
+    def _pairs(cls, levers: Any) -> Any:
+        # [low, high] is shorthand for {low, high}
+        if not isinstance(levers, Mapping):
+            return levers
+        out = {}
+        for key, value in levers.items():
+            if isinstance(value, list | tuple):
+                if len(value) != 2:
+                    raise located(
+                        f"levers.{key}", f"give [low, high] (two numbers), got {list(value)!r}"
+                    )
+                value = {"low": value[0], "high": value[1]}
+            out[key] = value
+        return out
+
+    @model_validator(mode="after")
+    def _distinct(self) -> SearchSpec:
+        seen: dict[str, int] = {}
+        for i, objective in enumerate(self.objectives):
+            if objective.outcome in seen:
+                raise located(
+                    f"objectives.{i}.outcome",
+                    f"{objective.outcome!r} is already objectives.{seen[objective.outcome]}",
+                )
+            seen[objective.outcome] = i
+        for key in self.levers:
+            if key in _RESERVED:
+                raise located(f"levers.{key}", "is set by the search itself, not a lever")
+        return self
+
+    @property
+    def sampler(self) -> str:
+        """``tpe`` for one objective, ``nsga2`` for several."""
+        return "tpe" if len(self.objectives) == 1 else "nsga2"
+
+    @property
+    def lever_keys(self) -> list[str]:
+        """The levers' dotted keys, in the spec's order."""
+        return list(self.levers)
+
+    def spec_hash(self, base: ModelConfig) -> str:
+        """Hash of everything that decides the result (not execution, prose or length).
+
+        The base world is hashed with every lever at its first value: what
+        the base says of a lever never reaches a simulation. ``method.trials``
+        is left out: the first evaluations of a longer search are those of a
+        shorter one, so raising it extends a finished search.
+        """
+        data = self.model_dump(mode="json", exclude={"execution", "config", "base", "description"})
+        del data["method"]["trials"]
+        data["base_config"] = base.with_overrides(self.first_values()).config_hash()
+        return stable_hash(data)
+
+    def first_values(self) -> dict[str, Any]:
+        """Each lever at its low end or first choice, as the config takes it."""
+        return {key: _first(key, lever) for key, lever in self.levers.items()}
+
+
+def _first(key: str, lever: Lever) -> Any:
+    if lever.choices is not None:
+        return lever.choices[0]
+    return round(lever.low) if field_type(key) is int else lever.low
+
+
+def search_spec_from_dict(
+    data: Mapping[str, Any], *, variant: str | None = None, source: str | None = None
+) -> SearchSpec:
+    """Validate a strategy-search spec given as a nested mapping, applying `variant` first.
+
+    Raises
+    ------
+    ConfigError
+        Naming the key path of every problem.
+    """
+    return document_from_dict(data, SearchSpec, variant=variant, source=source)
+
+
+def load_search_spec(path: str | Path, *, variant: str | None = None) -> SearchSpec:
+    """Load and validate a strategy-search spec file (a relative ``config`` is relative to it).
+
+    Raises
+    ------
+    ConfigError
+        If the file cannot be read or the spec is invalid, naming each key path.
+    """
+    return load_document(path, SearchSpec, variant=variant)
+
+
+def check_search_world(spec: SearchSpec, source: str | None = None) -> ModelConfig:
+    """Check the spec against its world and return the base config every evaluation starts from.
+
+    Each lever must name a config value the world accepts at both ends of
+    its range and at every choice (a bounded lever must be a number);
+    objectives and constraints must be outcomes of the runs table.
+
+    Raises
+    ------
+    ConfigError
+        Naming ``levers.KEY``, ``objectives.N.outcome`` or ``constraints.N.outcome``.
+    """
+    base = base_config(spec)
+    steps = base.run.steps if spec.steps is None else spec.steps
+    base = base.with_overrides({"run.steps": steps, "run.seed": None, "run.record_orders": False})
+    problems: list[Problem] = []
+    for key, lever in spec.levers.items():
+        kind = field_type(key)
+        if kind is None:
+            problems.append(Problem(f"levers.{key}", "is not a key of the config"))
+            continue
+        if lever.choices is None:
+            if kind not in (int, float):
+                problems.append(Problem(f"levers.{key}", f"must name a number setting, not {kind}"))
+                continue
+            values = {"low": lever.low, "high": lever.high}
+            if kind is int:
+                values = {k: round(v) for k, v in values.items()}
+                if values["low"] == values["high"]:
+                    problems.append(
+                        Problem(f"levers.{key}", "an integer setting needs two whole numbers apart")
+                    )
+        else:
+            values = {f"choices.{i}": c for i, c in enumerate(lever.choices)}
+        for where, value in values.items():
+            try:
+                base.with_overrides({key: value})
+            except ConfigError as exc:
+                rule = "; ".join(p.rule for p in exc.problems)
+                problems.append(Problem(f"levers.{key}.{where}", rule, value))
+    known = outcome_columns(
+        len(base.population.tiers), mechanism_columns(base), platforms=list(base.platforms)
+    )
+    for field, items in (("objectives", spec.objectives), ("constraints", spec.constraints)):
+        for i, item in enumerate(items):
+            if item.outcome not in known:
+                close = difflib.get_close_matches(item.outcome, list(known), n=1)
+                hint = f"; did you mean {close[0]!r}?" if close else ""
+                problems.append(
+                    Problem(
+                        f"{field}.{i}.outcome",
+                        f"is not an outcome of the runs table{hint}",
+                        item.outcome,
+                    )
+                )
+    if problems:
+        raise ConfigError(problems, source)
+    return base

@@ -12,10 +12,14 @@ from socialsim.cli import main
 from socialsim.experiment import load_sweep
 from socialsim.experiment.plan import plan_sweep
 from socialsim.experiment.spec import load_spec
+from socialsim.strategy.spec import check_search_world, load_search_spec
 
 EXPERIMENTS = Path(__file__).resolve().parents[2] / "experiments"
-SPECS = sorted(p for p in EXPERIMENTS.glob("*.yaml") if not p.stem.startswith("calibrate_"))
+SPECS = sorted(
+    p for p in EXPERIMENTS.glob("*.yaml") if not p.stem.startswith(("calibrate_", "optimize_"))
+)
 CALIBRATIONS = sorted(EXPERIMENTS.glob("calibrate_*.yaml"))
+SEARCHES = sorted(EXPERIMENTS.glob("optimize_*.yaml"))
 REQUIRED = {"group_buying", "kol_budget", "feeds", "membership", "micro_stores", "sensitivity"}
 
 # Outcomes each experiment is about: in its quick variant they must be measured (not missing).
@@ -32,6 +36,7 @@ OUTCOMES = {
 def test_the_issue_s_experiments_are_all_shipped():
     assert {p.stem for p in SPECS} >= REQUIRED
     assert "calibrate_default" in {p.stem for p in CALIBRATIONS}
+    assert "optimize_group_buying" in {p.stem for p in SEARCHES}
 
 
 @pytest.mark.parametrize("path", CALIBRATIONS, ids=lambda p: p.stem)
@@ -41,6 +46,15 @@ def test_every_calibration_spec_and_its_quick_variant_is_valid(path: Path, varia
     assert len(spec.description) > 200, "each calibration says what is fitted, to what, and why"
     check_against_world(spec, str(path))
     assert all(len(t.source) > 20 for t in [*spec.targets, *spec.held_out]), "cite sources"
+
+
+@pytest.mark.parametrize("path", SEARCHES, ids=lambda p: p.stem)
+@pytest.mark.parametrize("variant", [None, "quick"])
+def test_every_search_spec_and_its_quick_variant_is_valid(path: Path, variant):
+    spec = load_search_spec(path, variant=variant)
+    assert len(spec.description) > 200, "each search says what it looks for, and why"
+    check_search_world(spec, str(path))
+    assert spec.method.trials >= (8 if variant else 32)
 
 
 @pytest.mark.parametrize("path", CALIBRATIONS, ids=lambda p: p.stem)

@@ -248,7 +248,7 @@ def unsupported(config: ModelConfig) -> list[str]:
         for name, category in config.catalogue.categories.items()
         if category.durable
     ]
-    for name, platform in config.platforms.items():
+    for name, platform in config.active_platforms.items():
         switches = {
             "feed.kind": platform.feed.kind != "none",
             "group_buying.enabled": platform.group_buying.enabled,

@@ -106,8 +106,10 @@ def one_tier_config(n: int, **overrides: object) -> ModelConfig:
         "behaviour": {"need_patience_days": 1e9, "budget_renewal": "common"},
         # One plain platform at catalogue prices: no groups, feeds or promotions, and a
         # membership (when a test sells one) that is a price tag unless the test says more.
+        # Not a preset's name, so it says it starts from the schema's defaults.
         "platforms": {
             "plain": {
+                "preset": None,
                 "promotions": {"rate": 0.0, "wait_shift": 0.0},
                 "membership": {"renewal": False, "loyalty_shift": 0.0},
             }

@@ -135,7 +135,7 @@ def page_config(
             [Problem("platforms", f"must be among {sorted(base.platforms)}", unknown)]
         )
     data["platforms"] = {k: v for k, v in data["platforms"].items() if on.get(k, True)}
-    if not data["platforms"]:
+    if not any(row["enabled"] for row in data["platforms"].values()):
         raise ConfigError([Problem("platforms", "at least one platform must be on", "none")])
     if feed not in FEED_CHOICES:
         raise ConfigError([Problem("feed", f"must be one of {list(FEED_CHOICES)}", feed)])
@@ -301,7 +301,7 @@ def page_parameters(base: ModelConfig | None = None) -> dict[str, Any]:
     """
     n = PAGE_CONSUMERS if base is None else base.population.n_consumers
     base = ModelConfig() if base is None else base
-    rows = list(base.platforms.values())
+    rows = list(base.active_platforms.values())
     grouped = [r.group_buying.discount for r in rows if r.group_buying.enabled]
     streamed = [r.livestream.commission for r in rows if r.livestream.enabled]
     params: dict[str, Any] = {
@@ -316,7 +316,7 @@ def page_parameters(base: ModelConfig | None = None) -> dict[str, Any]:
             "step": 500,
         },
     }
-    for name in base.platforms:
+    for name in base.active_platforms:
         params[name] = {"type": "Checkbox", "label": f"{name} on", "value": True}
     params["group_discount"] = {
         "type": "SliderFloat",
@@ -441,7 +441,7 @@ def totals(model: SocialCommerceModel) -> Any:
             classes=["socialsim-totals"],
         )
     summary, config = model.summary(), model.config
-    rows = list(config.platforms.values())
+    rows = list(config.active_platforms.values())
     discounts = sorted({r.group_buying.discount for r in rows if r.group_buying.enabled})
     world = [
         ("consumers", f"{summary['n_consumers']:,}"),
@@ -449,7 +449,7 @@ def totals(model: SocialCommerceModel) -> Any:
             "KOLs, KOCs, store owners",
             f"{summary['n_kols']}, {summary['n_kocs']}, {summary['n_store_owners']}",
         ),
-        ("platforms", ", ".join(config.platforms)),
+        ("platforms", ", ".join(config.active_platforms)),
         ("group discount", ", ".join(f"{d:.0%}" for d in discounts) or "no group buying"),
         ("feeds", ", ".join(sorted({r.feed.kind for r in rows}))),
         ("KOL commission", ", ".join(sorted({f"{r.livestream.commission:.0%}" for r in rows}))),

@@ -50,6 +50,7 @@ from pydantic import Field, field_validator, model_validator
 
 from socialsim.config._base import Section, located
 from socialsim.config.loading import field_type, stable_hash
+from socialsim.config.platforms import platform_of_key
 from socialsim.config.schema import ModelConfig
 from socialsim.errors import ConfigError, Problem
 from socialsim.experiment.outcomes import outcome_columns
@@ -377,6 +378,16 @@ def check_against_world(spec: CalibrationSpec, source: str | None = None) -> Mod
                 Problem(f"parameters.{key}", f"must name a number setting, not a {kind}")
             )
             continue
+        name = platform_of_key(key)
+        if name in base.platforms and name not in base.active_platforms:
+            problems.append(
+                Problem(
+                    f"parameters.{key}",
+                    f"platforms.{name} is switched off (enabled: false) in the world, so this "
+                    "parameter changes nothing",
+                )
+            )
+            continue
         for end in ("low", "high"):
             value = apply_value(kind, getattr(bounds, end))
             try:
@@ -396,7 +407,7 @@ def check_against_world(spec: CalibrationSpec, source: str | None = None) -> Mod
                 Problem("parameters", f"with every parameter at its {end} bound, {rule}")
             )
     known = outcome_columns(
-        len(base.population.tiers), mechanism_columns(base), platforms=list(base.platforms)
+        len(base.population.tiers), mechanism_columns(base), platforms=list(base.active_platforms)
     )
     for field, items in (("targets", spec.targets), ("held_out", spec.held_out)):
         for i, item in enumerate(items):

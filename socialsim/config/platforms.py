@@ -12,6 +12,11 @@ on. Named presets stylised after real platforms ship as package data
       pdd: {preset: pinduoduo, group_buying: {discount: 0.3}}
       dy: {preset: douyin}
 
+A row whose name is not a preset's must say where it starts (``preset:`` a
+preset's name, or ``preset: null`` for the schema's defaults), so that a
+misspelt name is refused instead of adding a platform. ``enabled: false``
+leaves a platform out of the world, as if its row were not there.
+
 Every default cites ``shared/domain.md`` or says *assumption*; assumptions are
 meant to be swept.
 """
@@ -19,6 +24,7 @@ meant to be swept.
 from __future__ import annotations
 
 import copy
+import difflib
 from collections.abc import Mapping
 from functools import cache
 from importlib import resources
@@ -45,6 +51,7 @@ __all__ = [
     "PromotionConfig",
     "RegulationConfig",
     "plain_platform",
+    "platform_of_key",
     "preset_data",
 ]
 
@@ -693,17 +700,39 @@ class PlatformConfig(Section):
     """One platform: its audience, prices, feed and mechanisms.
 
     ``preset`` names a shipped preset (see :data:`PRESETS`); the row's other
-    keys override the preset's values, section by section.
+    keys override the preset's values, section by section. In a config's
+    ``platforms`` table a row named after a preset may leave ``preset`` out
+    (it then starts from the schema's defaults, not from the preset); a row
+    with any other name must give ``preset``, a preset's name or null.
+    ``enabled: false`` leaves the platform out of the world
+    (:attr:`~socialsim.config.schema.ModelConfig.active_platforms`).
 
     Examples
     --------
     >>> pdd = PlatformConfig(preset="pinduoduo", group_buying={"discount": 0.3})
     >>> pdd.group_buying.enabled, pdd.group_buying.discount
     (True, 0.3)
+    >>> PlatformConfig(preset="yunji", enabled=False).enabled
+    False
     """
 
+    # options added after run ids were stored, with the values that behave as before
+    hash_neutral = MappingProxyType({"enabled": True})
+
     preset: str | None = Field(
-        default=None, description=f"A preset to start from: one of {', '.join(PRESETS)}."
+        default=None,
+        description=(
+            f"A preset to start from: one of {', '.join(PRESETS)}; null for the schema's "
+            "defaults. A platform whose name is not a preset's must give it."
+        ),
+    )
+    enabled: bool = Field(
+        default=True,
+        description=(
+            "Whether the platform is in the world. false leaves it out: the world, the model "
+            "and every table and outcome are those of the config without its row (the row is "
+            "still validated, and a sweep can switch it back on)."
+        ),
     )
     initial_users: float = Field(
         default=0.3,
@@ -753,8 +782,11 @@ class PlatformConfig(Section):
             return data
         name = data["preset"]
         if not isinstance(name, str) or name not in PRESETS:
+            close = difflib.get_close_matches(str(name), PRESETS, n=1)
+            hint = f"did you mean {close[0]!r}? " if close else ""
             raise located(
-                ".preset", f"unknown platform preset {name!r}; choose one of {', '.join(PRESETS)}"
+                ".preset",
+                f"unknown platform preset {name!r}; {hint}choose one of {', '.join(PRESETS)}",
             )
         return deep_merge(preset_data(name), data)
 
@@ -764,13 +796,36 @@ def default_platforms() -> dict[str, PlatformConfig]:
     return {name: PlatformConfig(preset=name) for name in PRESETS}
 
 
+def platform_of_key(key: str) -> str | None:
+    """Return the platform whose setting a dotted config key changes, or None.
+
+    ``platforms.NAME.enabled`` (and ``preset``, a label) is not counted: it
+    means something even while the platform is switched off.
+
+    Examples
+    --------
+    >>> platform_of_key("platforms.yunji.micro_stores.fee")
+    'yunji'
+    >>> platform_of_key("platforms.yunji.enabled") is None
+    True
+    >>> platform_of_key("population.n_consumers") is None
+    True
+    """
+    parts = key.split(".")
+    if len(parts) < 3 or parts[0] != "platforms" or parts[2] in ("enabled", "preset"):
+        return None
+    return parts[1]
+
+
 def plain_platform(**fields: Any) -> dict[str, Any]:
     """Return a platform row with every mechanism off: a shop that sells solo, found by search.
 
     No feed, group buying, kanjia, livestreams, micro-stores, membership,
     promotions, cross-border listings or C2M; `fields` are merged over it (a
     mapping merges key by key). For docking, reference runs and tests that
-    need a platform stripped to its prices and its audience.
+    need a platform stripped to its prices and its audience. The row says
+    ``preset: None`` (it starts from the schema's defaults), so any name may
+    hold it.
 
     Parameters
     ----------
@@ -785,10 +840,11 @@ def plain_platform(**fields: Any) -> dict[str, Any]:
     Examples
     --------
     >>> row = plain_platform(initial_users=1.0)
-    >>> row["group_buying"], row["feed"], row["initial_users"]
-    ({'enabled': False, 'kanjia': {'enabled': False}}, {'kind': 'none'}, 1.0)
+    >>> row["preset"], row["group_buying"], row["feed"], row["initial_users"]
+    (None, {'enabled': False, 'kanjia': {'enabled': False}}, {'kind': 'none'}, 1.0)
     """
     row: dict[str, Any] = {
+        "preset": None,
         "feed": {"kind": "none"},
         "group_buying": {"enabled": False, "kanjia": {"enabled": False}},
         "livestream": {"enabled": False},

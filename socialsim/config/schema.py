@@ -15,11 +15,19 @@ them by key, as in ``population.tiers.3.share``.
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, Field, ValidationError, model_serializer, model_validator
+from pydantic import (
+    AfterValidator,
+    BeforeValidator,
+    Field,
+    ValidationError,
+    model_serializer,
+    model_validator,
+)
 
 from socialsim import plugins
 from socialsim.config._base import MAX_RMB, Section, Table, drop_hash_neutral, located, read_only
@@ -30,7 +38,12 @@ from socialsim.config.documents import (
     stable_hash,
     validate_document,
 )
-from socialsim.config.platforms import MAX_PLATFORMS, PlatformConfig, default_platforms
+from socialsim.config.platforms import (
+    MAX_PLATFORMS,
+    PRESETS,
+    PlatformConfig,
+    default_platforms,
+)
 
 __all__ = [
     "AgentsConfig",
@@ -413,7 +426,9 @@ class StoreConfig(Section):
 
     Yunji had 7.4 M store owners at the end of 2018 (Fung Business
     Intelligence), about 1 % of its users; the default 500 per 50 k consumers
-    follows that order of magnitude (assumption).
+    follows that order of magnitude (assumption). Without an enabled platform
+    that runs micro-stores (Yunji switched off), owners are chosen but have no
+    store: they shop as consumers and nobody sells or recruits.
     """
 
     n_owners: int = Field(default=500, ge=0, description="Number of consumers who own a store.")
@@ -430,7 +445,8 @@ class DaigouConfig(Section):
     what stops a busy daigou (``cross_border``; 2019 E-commerce Law crackdown on
     WeChat daigou, Jing Daily 2019). Head count, client numbers, contact rate,
     trust and fee are *assumptions* to be swept; the defaults let a busy
-    daigou reach the annual quota within one 90-day season.
+    daigou reach the annual quota within one 90-day season. Without an enabled
+    platform that lists imports (Kaola switched off), daigou buy nothing.
     """
 
     n_shoppers: int = Field(
@@ -580,6 +596,70 @@ def _check_category_names(categories: Mapping[str, CategoryConfig]) -> Mapping[s
                 "category names must be lower-case identifiers (letters, digits, _)",
             )
     return read_only(categories)
+
+
+def _check_new_platforms(platforms: Any) -> Any:
+    # Before validation, while it can still be told whether a row gave `preset`: a row
+    # under a name that is no preset's, without `preset`, is most likely a misspelt
+    # platform (`--set platforms.pdd.group_buying.discount=0.3` would add a seventh,
+    # plain platform), so a new platform must say where it starts.
+    if not isinstance(platforms, Mapping):
+        return platforms  # pydantic names the type
+    names = [name for name in platforms if isinstance(name, str)]
+    for name, row in platforms.items():
+        if row is None:
+            raise located(
+                f"platforms.{name}",
+                "a platform is a mapping of its settings, got None; to leave it out of "
+                f"the world, set platforms.{name}.enabled to false",
+            )
+        if not isinstance(name, str) or name in PRESETS or not _is_lower_identifier(name):
+            continue  # a preset's name, or a bad name the name check reports
+        if isinstance(row, PlatformConfig):
+            given = "preset" in row.model_fields_set
+        elif isinstance(row, Mapping):
+            given = "preset" in row
+        else:
+            continue  # not a row: pydantic names the type
+        if not given:
+            close = _closest_name(name, [n for n in {*PRESETS, *names} if n != name])
+            hint = f"; did you mean {close!r}?" if close else "."
+            raise located(
+                f"platforms.{name}",
+                f"unknown platform{hint} A new platform needs 'preset: NAME' (one of "
+                f"{', '.join(PRESETS)}), or 'preset: null' to start from the defaults",
+            )
+    return platforms
+
+
+def _is_lower_identifier(name: str) -> bool:
+    return name.isidentifier() and name.islower()
+
+
+def _closest_name(name: str, choices: list[str]) -> str | None:
+    """Return the choice `name` most likely misspells or abbreviates, or None.
+
+    ``difflib`` finds misspellings (``pinduodou``); abbreviations (``pdd``, ``dy``)
+    are too short for it, so a choice with the same first letter that holds every
+    letter of `name` in order also counts.
+    """
+    choices = sorted(choices)
+    close = difflib.get_close_matches(name, choices, n=1)
+    if close:
+        return close[0]
+    letters = [
+        choice
+        for choice in choices
+        if choice[:1] == name[:1] and _in_order(name, choice) and len(choice) > len(name)
+    ]
+    if not letters:
+        return None
+    return max(letters, key=lambda c: difflib.SequenceMatcher(None, name, c).ratio())
+
+
+def _in_order(short: str, long: str) -> bool:
+    rest = iter(long)
+    return all(char in rest for char in short)
 
 
 def _check_platform_names(platforms: Mapping[str, PlatformConfig]) -> Mapping[str, PlatformConfig]:
@@ -1084,10 +1164,17 @@ class ModelConfig(Section):
     catalogue: CatalogueConfig = Field(default_factory=CatalogueConfig)
     behaviour: BehaviourConfig = Field(default_factory=BehaviourConfig)
     platforms: Annotated[
-        Mapping[str, PlatformConfig], AfterValidator(_check_platform_names), Table
+        Mapping[str, PlatformConfig],
+        BeforeValidator(_check_new_platforms),
+        AfterValidator(_check_platform_names),
+        Table,
     ] = Field(
         default_factory=default_platforms,
-        description="Competing platforms keyed by name; each may start from a preset.",
+        description=(
+            "Competing platforms keyed by name; each may start from a preset, and one whose "
+            "name is not a preset's must give 'preset' (a preset's name or null). "
+            "enabled: false leaves a platform out of the world."
+        ),
     )
     cross_border: CrossBorderConfig = Field(default_factory=CrossBorderConfig)
     campaign: CampaignConfig = Field(default_factory=CampaignConfig)
@@ -1152,9 +1239,31 @@ class ModelConfig(Section):
         """Return the registered plug-in sections' models by name (for dotted key paths)."""
         return dict(plugins.sections())
 
+    @property
+    def active_platforms(self) -> Mapping[str, PlatformConfig]:
+        """The platforms in the world: the rows of ``platforms`` not switched off, in order.
+
+        The world, the model and every table and outcome are built from these
+        alone; a platform with ``enabled: false`` is as absent as if its row
+        were not in the config (only the config and its hash still show it).
+
+        Examples
+        --------
+        >>> cfg = ModelConfig().with_overrides({"platforms.yunji.enabled": False})
+        >>> "yunji" in cfg.platforms, "yunji" in cfg.active_platforms
+        (True, False)
+        """
+        return MappingProxyType({k: v for k, v in self.platforms.items() if v.enabled})
+
     @model_validator(mode="after")
     def _sections_agree(self) -> ModelConfig:
         n = self.population.n_consumers
+        if not any(row.enabled for row in self.platforms.values()):
+            raise located(
+                "platforms",
+                "at least one platform must be enabled, got every one switched off "
+                f"({', '.join(self.platforms)})",
+            )
         if sorted(self.network.tiers) != sorted(self.population.tiers):
             raise located(
                 "network.tiers",

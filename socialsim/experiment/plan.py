@@ -21,6 +21,7 @@ from pydantic import BaseModel
 
 from socialsim.columns import MetricColumn
 from socialsim.config.loading import override_data, stable_hash
+from socialsim.config.platforms import platform_of_key
 from socialsim.config.schema import ModelConfig
 from socialsim.errors import ConfigError, Problem
 from socialsim.experiment.design import DesignPoint, expand_design, integer_key
@@ -95,7 +96,8 @@ class SweepPlan:
         some points add theirs).
     platforms : tuple of str
         The platforms of every point's world, in order (each adds its
-        per-platform outcomes).
+        per-platform outcomes); one that every point switches off
+        (``enabled: false``) is not among them.
     spec_hash : str
         Hash of the spec and base world (a store refuses a different one).
     largest_world : ModelConfig or None
@@ -232,7 +234,9 @@ def _plan(spec: ExperimentSpec) -> SweepPlan:
     seen: dict[str, PlannedRun] = {}
     n_tiers = len(base.population.tiers)
     columns: dict[str, MetricColumn] = {c.name: c for c in mechanism_columns(base)}
-    platforms = dict.fromkeys(base.platforms)
+    # per-platform outcome columns: the platforms some point runs (a platform every point
+    # switches off has none), in the order they first appear
+    platforms: dict[str, None] = {}
     largest_need, largest_world = -1, None
     for point in points:
         try:
@@ -246,7 +250,7 @@ def _plan(spec: ExperimentSpec) -> SweepPlan:
         n_tiers = max(n_tiers, len(config.population.tiers))
         for column in mechanism_columns(config):
             columns.setdefault(column.name, column)
-        platforms.update(dict.fromkeys(config.platforms))
+        platforms.update(dict.fromkeys(config.active_platforms))
         need = estimate_memory(config).total
         if need > largest_need:
             largest_need, largest_world = need, config
@@ -270,8 +274,19 @@ def _plan(spec: ExperimentSpec) -> SweepPlan:
                 break
             seen[run_id] = run
             runs.append(run)
+    for key in keys if not problems else ():
+        name = platform_of_key(key)
+        if name is not None and name not in platforms:
+            problems.append(
+                Problem(
+                    _spec_key(spec, key),
+                    f"platforms.{name} is switched off (enabled: false) at every design point, "
+                    "so this key changes nothing",
+                )
+            )
     if problems:
         raise ConfigError(problems[:_MAX_PROBLEMS])
+    platforms = platforms or dict.fromkeys(base.active_platforms)
     # The plan's order decides points and seeds, and key order in the spec decides the plan's
     # order: two specs that differ only in key order are different sweeps.
     order = [[r.run_id, r.point, r.replication] for r in runs]
@@ -356,10 +371,33 @@ def _check_values(spec: ExperimentSpec, base: ModelConfig) -> None:
                     problems.append(Problem(path, p.rule, *value))
                 elif p.path in overrides:
                     problems.append(Problem(where, p.rule, *value))
+                elif any(_row_of(key) == p.path for key in overrides):
+                    # the platform row the key would create (an unknown platform): the key's
+                    # problem whatever its value, so named once
+                    above = Problem(where.partition("[")[0], p.rule)
+                    if above not in problems:
+                        problems.append(above)
         if len(problems) >= _MAX_PROBLEMS:
             break
     if problems:
         raise ConfigError(problems[:_MAX_PROBLEMS])
+
+
+def _row_of(key: str) -> str | None:
+    """Return the platform row a key lies in (``platforms.NAME``), or None."""
+    parts = key.split(".")
+    return ".".join(parts[:2]) if len(parts) > 2 and parts[0] == "platforms" else None
+
+
+def _spec_key(spec: ExperimentSpec, key: str) -> str:
+    """Return where in the spec a design key is given (the first place that names it)."""
+    for where in ("bounds", "parameters"):
+        if key in getattr(spec.design, where, {}):
+            return f"design.{where}.{key}"
+    for arm, overrides in getattr(spec.design, "scenarios", {}).items():
+        if key in overrides:
+            return f"design.scenarios.{arm}.{key}"
+    return key
 
 
 def _value_at(config: ModelConfig, key: str) -> Any:

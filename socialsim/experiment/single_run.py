@@ -348,7 +348,7 @@ def estimate_output_bytes(config: ModelConfig, *, events: bool = False) -> int:
     from socialsim.world.memory import ORDERS_PER_NEED
 
     steps = config.run.steps
-    rows = len(config.platforms) + len(config.population.tiers)
+    rows = len(config.active_platforms) + len(config.population.tiers)
     size = _FIXED_BYTES + steps * (_STEP_ROW_BYTES + rows * _LONG_ROW_BYTES)
     if events:
         need = sum(c.need_rate for c in config.catalogue.categories.values())

@@ -182,9 +182,9 @@ def check_fact_world(base: ModelConfig | None) -> ModelConfig:
     if base.run.steps < REGULATION_DAY + 10:
         rule = f"must be >= {REGULATION_DAY + 10} for the stylized facts (the regulator acts "
         problems.append(Problem("run.steps", rule + f"on day {REGULATION_DAY})", base.run.steps))
-    if "yunji" not in base.platforms:
-        rule = "must include yunji: fact 6 measures its recruitment scheme"
-        problems.append(Problem("platforms", rule, sorted(base.platforms)))
+    if "yunji" not in base.active_platforms:
+        rule = "must include yunji, enabled: fact 6 measures its recruitment scheme"
+        problems.append(Problem("platforms", rule, sorted(base.active_platforms)))
     if problems:
         raise ConfigError(problems)
     return base

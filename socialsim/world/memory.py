@@ -350,7 +350,7 @@ def estimate_memory(config: ModelConfig) -> MemoryEstimate:
     phase = max(PHASES.values(), key=lambda b: sum(x * c for x, c in zip(b, count, strict=True)))
     term = {name: per * count[i] for i, (name, per) in enumerate(phase._asdict().items())}
     # Steps, platforms and tiers each add a row per day to the result tables.
-    rows = config.run.steps * (1 + len(config.platforms) + len(config.population.tiers))
+    rows = config.run.steps * (1 + len(config.active_platforms) + len(config.population.tiers))
     daigou = config.daigou.n_shoppers * (config.daigou.extra_clients + config.network.mean_degree)
     raw = {
         "network": term["adjacency_entry"],
@@ -373,7 +373,7 @@ def _counts(config: ModelConfig) -> _Bytes:
         fixed=1.0,
         consumer=n,
         consumer_category=n * len(config.catalogue.categories),
-        consumer_platform=n * len(config.platforms),
+        consumer_platform=n * len(config.active_platforms),
         # An upper bound: the generator falls short of the mean degree in small cities.
         adjacency_entry=n * min(config.network.mean_degree, n - 1),
         follow_entry=_follow_entries(config),
@@ -527,7 +527,7 @@ def _catalogue_bytes(config: ModelConfig) -> float:
     # Products live in a few arrays per platform (prices, recent sales); a kilobyte each
     # is generous and keeps a catalogue of millions of products from being free.
     products = sum(c.n_products for c in config.catalogue.categories.values())
-    return 1024.0 * products * max(1, len(config.platforms))
+    return 1024.0 * products * max(1, len(config.active_platforms))
 
 
 def _read_int(path: Path) -> int | None:

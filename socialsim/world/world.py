@@ -168,7 +168,7 @@ def build_world(
     influencers = build_influencers(population, network, kocs, config.influencers, influencer_rng)
     catalogue = build_catalogue(config.catalogue, catalogue_rng)
     platforms = build_platform_setup(
-        dict(config.platforms),
+        dict(config.active_platforms),  # a platform switched off is not in the world
         population,
         influencers,
         stores,

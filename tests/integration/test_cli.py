@@ -96,6 +96,37 @@ def test_bad_input_is_one_clear_line_and_exit_two(args, fragment, capsys):
     assert "Traceback" not in err
 
 
+def test_a_platform_switched_off_from_the_command_line_is_in_no_table(tmp_path, capsys):
+    out = tmp_path / "run"
+    args = ["run", "--steps", "6", "--seed", "2", "--out", str(out), "--events", "--quiet"]
+    off = ["--set", "platforms.yunji.enabled=false"]
+    assert main([*args, "--no-dashboard", *SMALL, *off]) == 0
+    platforms = pd.read_parquet(out / "platforms.parquet")
+    orders = pd.read_parquet(out / "orders.parquet")
+    config = load_config(out / "config.yaml")
+    names = ["douyin", "kaola", "kuaishou", "pinduoduo", "taobao_live"]
+    assert sorted(platforms["platform"].unique()) == names
+    assert len(platforms) == 6 * len(names)
+    assert sorted(orders["platform"].cat.categories) == names and len(orders) > 0
+    # the written config keeps the row, switched off, and reruns the same run
+    assert config.platforms["yunji"].enabled is False and "yunji" not in config.active_platforms
+    again = tmp_path / "again"
+    rerun = ["run", str(out / "config.yaml"), "--out", str(again), "--quiet", "--no-dashboard"]
+    assert main(rerun) == 0
+    pd.testing.assert_frame_equal(
+        platforms, pd.read_parquet(again / "platforms.parquet"), check_exact=True
+    )
+    # a misspelt platform is refused before anything runs
+    capsys.readouterr()
+    typo = tmp_path / "typo"
+    assert (
+        main(["run", "--out", str(typo), "--set", "platforms.pdd.group_buying.discount=0.3"]) == 2
+    )
+    err = capsys.readouterr().err
+    assert "--set: platforms.pdd: unknown platform; did you mean 'pinduoduo'?" in err
+    assert "A new platform needs 'preset: NAME'" in err and not typo.exists()
+
+
 def test_zero_steps_still_writes_every_output(tmp_path):
     out = tmp_path / "zero"
     assert main(["run", "--steps", "0", "--seed", "1", "--out", str(out), "--quiet", *SMALL]) == 0

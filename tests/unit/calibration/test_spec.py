@@ -169,3 +169,16 @@ def test_the_spec_hash_ignores_what_the_base_says_of_a_free_parameter():
     assert spec.spec_hash(check_against_world(spec)) == moved.spec_hash(check_against_world(moved))
     other = calibration_spec_from_dict(spec_with(**{"base__behaviour.return_rate": 0.2}))
     assert other.spec_hash(check_against_world(other)) != spec.spec_hash(check_against_world(spec))
+
+
+def test_a_parameter_of_a_switched_off_platform_is_refused():
+    data = spec_with(**{"base": {**TINY_WORLD, "platforms.pinduoduo.enabled": False}})
+    found = dict(problems(data, world=True))
+    rule = found["parameters.platforms.pinduoduo.group_buying.discount"]
+    assert "platforms.pinduoduo is switched off (enabled: false)" in rule
+    assert "parameters.behaviour.budget_share" not in found
+    # nor can its outcomes be targets: the switched-off platform has none
+    data["targets"][0]["outcome"] = "gmv_share_pinduoduo"
+    data["parameters"].pop("platforms.pinduoduo.group_buying.discount")
+    found = dict(problems(data, world=True))
+    assert "targets.0.outcome" in found

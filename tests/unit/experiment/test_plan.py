@@ -10,6 +10,7 @@ from socialsim.experiment.plan import RUN_COLUMNS, plan_sweep
 from socialsim.experiment.spec import spec_from_dict
 
 DISCOUNT = "platforms.pinduoduo.group_buying.discount"
+YUNJI_ON = "platforms.yunji.enabled"
 
 
 def spec(**fields):
@@ -70,3 +71,39 @@ def test_a_task_s_config_validates_into_the_run_s_config():
     for run in plan.runs:
         task = plan.task(run)
         assert ModelConfig.model_validate(task.config) == plan.config(run)
+
+
+def test_a_scenario_arm_can_switch_a_platform_off():
+    arms = {"kind": "scenarios", "scenarios": {"all": {}, "no_yunji": {YUNJI_ON: False}}}
+    plan = plan_sweep(spec(design=arms, replications=1))
+    assert plan.parameters == {YUNJI_ON: [True, False]}
+    assert "yunji" in plan.platforms  # some point runs it, so it has outcome columns
+    assert {"gmv_yunji", "users_yunji"} <= set(plan.runs_schema().names)
+    no_yunji = plan.config(plan.runs[1])
+    assert "yunji" not in no_yunji.active_platforms
+    assert plan.runs[0].run_id != plan.runs[1].run_id
+
+
+def test_a_platform_every_point_switches_off_has_no_outcome_columns():
+    base = {YUNJI_ON: False}
+    plan = plan_sweep(spec(base=base))
+    assert "yunji" not in plan.platforms and "pinduoduo" in plan.platforms
+    assert "gmv_yunji" not in plan.runs_schema().names
+
+
+def test_a_key_of_a_platform_switched_off_at_every_point_is_refused():
+    design = {"kind": "grid", "parameters": {"platforms.yunji.micro_stores.fee": [100, 200]}}
+    with pytest.raises(ConfigError) as caught:
+        plan_sweep(spec(design=design, base={YUNJI_ON: False}))
+    [problem] = caught.value.problems
+    assert problem.path == "design.parameters.platforms.yunji.micro_stores.fee"
+    assert "switched off (enabled: false) at every design point" in problem.rule
+
+
+def test_a_misspelt_platform_in_a_design_is_named_at_its_key_once():
+    design = {"kind": "grid", "parameters": {"platforms.pdd.group_buying.discount": [0.1, 0.3]}}
+    with pytest.raises(ConfigError) as caught:
+        plan_sweep(spec(design=design))
+    [problem] = caught.value.problems
+    assert problem.path == "design.parameters.platforms.pdd.group_buying.discount"
+    assert problem.rule.startswith("unknown platform; did you mean 'pinduoduo'?")

@@ -41,6 +41,10 @@ def test_the_fact_world_must_run_past_the_regulation_and_have_yunji():
     platforms = {k: v for k, v in no_yunji.to_dict()["platforms"].items() if k != "yunji"}
     with pytest.raises(ConfigError, match="yunji"):
         check_fact_world(no_yunji.with_overrides({"platforms": platforms}))
+    # a yunji switched off is as absent
+    with pytest.raises(ConfigError, match="platforms: must include yunji, enabled"):
+        check_fact_world(no_yunji.with_overrides({"platforms.yunji.enabled": False}))
+    assert check_fact_world(no_yunji) is no_yunji
 
 
 def test_every_fact_is_checked_on_every_replication(small_runs):

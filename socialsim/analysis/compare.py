@@ -62,6 +62,7 @@ __all__ = [
     "COMPARE_OUTCOMES",
     "MIN_REPLICATIONS",
     "PAIRED",
+    "TEXT_COLUMNS",
     "UNPAIRED",
     "Comparison",
     "compare_arms",
@@ -104,6 +105,18 @@ COLUMNS: tuple[str, ...] = (
     "warning",
 )
 """The columns of :attr:`Comparison.table`, in order."""
+
+TEXT_COLUMNS: tuple[str, ...] = (
+    "outcome",
+    "arm",
+    "n",
+    "baseline",
+    "arm mean",
+    "difference",
+    "interval",
+    "change",
+)
+"""The columns of :meth:`Comparison.formatted` and of the printed table."""
 
 # identify or time a run rather than measure it: never an outcome
 _NOT_OUTCOMES = ("point", "replication", "seed")
@@ -158,27 +171,21 @@ class Comparison:
                 found.setdefault(text, {})[arm] = None
         return [f"{', '.join(arms)}: {text}" for text, arms in found.items()]
 
-    def __str__(self) -> str:
-        """Return an aligned table, one block per outcome, then the warnings."""
+    def describe(self) -> str:
+        """Return one line: the baseline, how arms were paired and which intervals."""
         kind = {
             PAIRED: "Student-t intervals of the paired differences",
             UNPAIRED: "Welch intervals of the differences of means",
         }.get(self.pairing, "Student-t intervals (paired) and Welch intervals (unpaired)")
-        head = (
-            f"{self.name}: arms against baseline {self.baseline!r}, {self.pairing}, "
-            f"{self.level:.0%} {kind}"
-        )
-        headers = [
-            "outcome",
-            "arm",
-            "n",
-            "baseline",
-            "arm mean",
-            "difference",
-            "interval",
-            "change",
-        ]
-        rows = [headers]
+        return f"arms against baseline {self.baseline!r}, {self.pairing}, {self.level:.0%} {kind}"
+
+    def formatted(self) -> pd.DataFrame:
+        """Return the table as text, as printed: one column per :data:`TEXT_COLUMNS`.
+
+        Differences and interval ends carry their sign, relative changes are
+        percentages and a missing value is ``n/a``.
+        """
+        rows = []
         for r in self.table.to_dict("records"):
             interval = (
                 f"[{_signed(r['ci_low'])}, {_signed(r['ci_high'])}]"
@@ -197,9 +204,14 @@ class Comparison:
                     _percent(r["relative_change"]),
                 ]
             )
-        widths = [max(len(row[i]) for row in rows) for i in range(len(headers))]
+        return pd.DataFrame(rows, columns=list(TEXT_COLUMNS), dtype=object)
+
+    def __str__(self) -> str:
+        """Return an aligned table, one block per outcome, then the warnings."""
+        rows = [list(TEXT_COLUMNS), *self.formatted().to_numpy().tolist()]
+        widths = [max(len(row[i]) for row in rows) for i in range(len(TEXT_COLUMNS))]
         left = {0, 1}  # text columns; the numbers align right
-        lines = [head, ""]
+        lines = [f"{self.name}: {self.describe()}", ""]
         for i, row in enumerate(rows):
             if i > 1 and row[0] != rows[i - 1][0]:
                 lines.append("")  # a blank line between outcomes
@@ -713,6 +725,9 @@ def plot_comparison(
                 fontsize=7.5,
             )
     ax.axvline(0.0, color="0.3", lw=0.8, ls="--")
+    span = np.concatenate([diff, low, high])
+    if not np.any(np.isfinite(span) & (span != 0)):
+        ax.set_xlim(-1.0, 1.0)  # nothing but zeros: a plain axis, not one of width 1e-17
     ax.set_yticks(y, [textwrap.fill(str(a), 34) for a in table["arm"]] if labels else [])
     ax.set_ylim(len(table) - 0.5, -0.5)  # design order, top to bottom
     ax.margins(x=0.22)

@@ -164,12 +164,26 @@ class Comparison:
         return list(dict.fromkeys(self.table["outcome"]))
 
     def warnings(self) -> list[str]:
-        """Each distinct warning once, with the arms it concerns."""
-        found: dict[str, dict[str, None]] = {}
-        for arm, text in zip(self.table["arm"], self.table["warning"], strict=True):
+        """Return each distinct warning once, with the arms (and outcomes) it concerns.
+
+        An arm is named alone when the warning holds for every outcome, else
+        with the outcomes it holds for: ``deep (feed_social_conversion)``.
+        """
+        every = set(self.table["outcome"])
+        found: dict[str, dict[str, list[str]]] = {}
+        for arm, outcome, text in zip(
+            self.table["arm"], self.table["outcome"], self.table["warning"], strict=True
+        ):
             if text:
-                found.setdefault(text, {})[arm] = None
-        return [f"{', '.join(arms)}: {text}" for text, arms in found.items()]
+                found.setdefault(text, {}).setdefault(arm, []).append(outcome)
+        return [
+            ", ".join(
+                arm if set(outcomes) == every else f"{arm} ({', '.join(outcomes)})"
+                for arm, outcomes in arms.items()
+            )
+            + f": {text}"
+            for text, arms in found.items()
+        ]
 
     def describe(self) -> str:
         """Return one line: the baseline, how arms were paired and which intervals."""
@@ -580,9 +594,10 @@ def _warning(n: int, paired: bool) -> str:
         return ""
     if n == 0:
         return (
-            "no replication finished ok with a value in both arms"
+            "nothing to pair: no replication has a value in both arms (the outcome is "
+            "undefined, or the runs failed)"
             if paired
-            else "an arm has no ok run with a value"
+            else "nothing to compare: an arm has no ok run with a value"
         )
     what = "replication" if paired else "run in an arm"
     if n == 1:

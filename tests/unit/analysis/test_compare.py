@@ -292,3 +292,15 @@ def test_the_forest_plot_marks_zero_and_writes_each_relative_change():
     # an interval that excludes zero is drawn in colour, one that straddles it in grey
     assert intervals[0].get_color() != intervals[1].get_color()
     assert ax.get_xlabel() == "difference to base (95% CI)"
+
+
+def test_an_outcome_undefined_in_every_run_has_nothing_to_pair_and_says_for_which(paired):
+    # no campaign spent anything: its return on spend is 0 / 0, missing in every run
+    comparison = compare_arms(paired, outcomes=["gmv", "campaign_roi"])
+    roi = comparison.table[comparison.table["outcome"] == "campaign_roi"]
+    assert (roi["n"] == 0).all() and roi["difference"].isna().all()
+    assert comparison.warnings() == [
+        "deep (campaign_roi), inert (campaign_roi): nothing to pair: no replication has a "
+        "value in both arms (the outcome is undefined, or the runs failed)"
+    ]
+    assert "n/a" in str(comparison).splitlines()[-2]  # the last roi row: no numbers

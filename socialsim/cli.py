@@ -6,10 +6,11 @@ sweep`` runs an experiment spec into a resumable sweep store, ``socialsim
 status`` reports on one and ``socialsim rerun`` reproduces one of its runs and
 checks it against the stored one; ``socialsim calibrate`` fits a calibration
 spec's free parameters to its targets, ``socialsim optimize`` searches a
-platform's levers for the strategies that do best; ``socialsim report`` turns a sweep or a run's
-directory into a self-contained HTML report and ``socialsim viz`` serves the
-interactive page. Errors in configs, specs and arguments are reported in
-one or two lines, without a traceback (``--debug`` shows it).
+platform's levers for the strategies that do best; ``socialsim report`` turns
+a sweep or a run's directory into a self-contained HTML report, ``socialsim
+compare`` sets a sweep's arms against a baseline arm and ``socialsim viz``
+serves the interactive page. Errors in configs, specs and arguments are
+reported in one or two lines, without a traceback (``--debug`` shows it).
 """
 
 from __future__ import annotations
@@ -324,6 +325,39 @@ def build_parser() -> argparse.ArgumentParser:
         "may be repeated",
     )
     report.set_defaults(handler=_report)
+
+    compare = commands.add_parser(
+        "compare",
+        help="compare a sweep's arms with a baseline arm: differences and their intervals",
+        description=(
+            "Per outcome, the difference of every arm (design point) to a baseline arm with "
+            "its 95 % Student-t interval, the relative change and n: paired by replication "
+            "when the sweep used common random numbers (the default for scenarios), Welch's "
+            "unpaired interval otherwise, and a warning under 3 replications. Prints the "
+            "table and writes compare.parquet, compare.csv and compare.png (a forest plot)."
+        ),
+    )
+    compare.add_argument("directory", type=Path, metavar="DIR", help="a sweep directory")
+    compare.add_argument(
+        "--baseline",
+        metavar="ARM",
+        help="a scenario name or a point number (default: the scenario 'baseline' if there "
+        "is one, else point 0's arm)",
+    )
+    compare.add_argument(
+        "--outcomes",
+        nargs="+",
+        metavar="NAME",
+        help="runs-table outcomes to compare (default: the spec's outcomes, else gmv, "
+        "orders, penetration, average_order_value and each platform's GMV share)",
+    )
+    compare.add_argument(
+        "--out",
+        type=Path,
+        metavar="DIR",
+        help="where to write the table and figure (default: the sweep directory)",
+    )
+    compare.set_defaults(handler=_compare)
 
     viz = commands.add_parser(
         "viz",
@@ -760,6 +794,29 @@ def _report(args: argparse.Namespace) -> int:
     from socialsim.analysis.report import build_report
 
     print(build_report(args.directory, args.out, outcomes=args.outcomes))
+    return 0
+
+
+def _compare(args: argparse.Namespace) -> int:
+    from socialsim.analysis.compare import compare_arms
+
+    try:
+        comparison = compare_arms(args.directory, args.baseline, args.outcomes)
+    except ConfigError as exc:
+        # name the options, not the function's arguments
+        options = {"baseline": "--baseline", "outcomes": "--outcomes"}
+        problems = [
+            Problem(
+                options.get(p.path.partition(".")[0], p.path),
+                p.rule,
+                *((p.value,) if p.has_value else ()),
+            )
+            for p in exc.problems
+        ]
+        raise ConfigError(problems, exc.source) from None
+    print(comparison)
+    paths = comparison.write(args.directory if args.out is None else args.out)
+    print(f"wrote {', '.join(str(p) for p in paths)}")
     return 0
 
 

@@ -1,5 +1,6 @@
 """Figures and summaries of results (matplotlib; the model never imports this)."""
 
+from socialsim.analysis.compare import Comparison, compare_arms, plot_comparison
 from socialsim.analysis.dashboard import (
     plot_dashboard,
     plot_gmv,
@@ -37,13 +38,16 @@ from socialsim.analysis.sensitivity import (
 
 __all__ = [
     "MAX_NETWORK_NODES",
+    "Comparison",
     "build_report",
+    "compare_arms",
     "gini",
     "lorenz_curve",
     "morris_effects",
     "morris_from_runs",
     "network_layout",
     "plot_channel_mix",
+    "plot_comparison",
     "plot_dashboard",
     "plot_gmv",
     "plot_group_funnel",

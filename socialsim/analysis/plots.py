@@ -925,6 +925,8 @@ def plot_response_heatmap(
     ax: Axes | None = None,
     *,
     cmap: str = "viridis",
+    annotate: bool = True,
+    level: float = 0.95,
 ) -> Axes:
     """Plot the mean outcome over a grid of two design parameters as a heat map.
 
@@ -940,6 +942,13 @@ def plot_response_heatmap(
         Where to draw; a new figure's axes if omitted.
     cmap : str
         Matplotlib colour map.
+    annotate : bool
+        Write in each cell the number of runs and the half-width of the
+        Student-t interval of its mean (``n=5`` over ``±1.2e4``; no half-width
+        for a single run), so that colour differences within the noise are
+        not read as effects.
+    level : float
+        Confidence level of those intervals.
 
     Returns
     -------
@@ -951,25 +960,30 @@ def plot_response_heatmap(
     Raises
     ------
     ValueError
-        If a column is missing.
+        If a column is missing or `level` is not in (0, 1).
 
     Examples
     --------
     >>> runs = pd.DataFrame({"a": [1, 1, 2, 2], "b": [5, 6, 5, 6], "gmv": [1.0, 2.0, 3.0, 4.0]})
-    >>> plot_response_heatmap(runs, "a", "b", "gmv").images[0].get_array().tolist()
-    [[1.0, 3.0], [2.0, 4.0]]
+    >>> ax = plot_response_heatmap(runs, "a", "b", "gmv")
+    >>> ax.images[0].get_array().tolist(), ax.texts[0].get_text()
+    ([[1.0, 3.0], [2.0, 4.0]], 'n=1')
     """
+    _check_level(level)
     runs = _ok_runs(runs, [x, y, outcome], "plot_response_heatmap")
     ax = _new_axes(ax)
     grid = runs.pivot_table(index=y, columns=x, values=outcome, aggfunc="mean").sort_index(axis=0)
     grid = grid.sort_index(axis=1)
+    values = np.ma.masked_invalid(grid.to_numpy(dtype=float))
     image = ax.imshow(
-        np.ma.masked_invalid(grid.to_numpy(dtype=float)),
+        values,
         origin="lower",
         aspect="auto",
         cmap=cmap,
         interpolation="nearest",
     )
+    if annotate:
+        _annotate_cells(ax, image, runs, x, y, outcome, grid, level)
     ax.set_xticks(
         np.arange(grid.shape[1]), [f"{v:g}" if _is_number(v) else str(v) for v in grid.columns]
     )
@@ -979,6 +993,61 @@ def plot_response_heatmap(
     ax.set(title=f"Mean {outcome}", xlabel=x, ylabel=y)
     ax.figure.colorbar(image, ax=ax, label=outcome)
     return ax
+
+
+def _annotate_cells(
+    ax: Axes,
+    image: Any,
+    runs: pd.DataFrame,
+    x: str,
+    y: str,
+    outcome: str,
+    grid: pd.DataFrame,
+    level: float,
+) -> None:
+    """Write each cell's n and interval half-width, dark on light cells and light on dark."""
+    grouped = runs.groupby([y, x])[outcome]
+    count, sd = grouped.count(), grouped.std(ddof=1)
+    half = half_width(sd, count, level)
+    for i, row in enumerate(grid.index):
+        for j, column in enumerate(grid.columns):
+            n = int(count.get((row, column), 0))
+            if n == 0:
+                continue
+            text = f"n={n}"
+            spread = half.get((row, column), np.nan)
+            if np.isfinite(spread):
+                text += f"\n±{_compact(spread)}"
+            red, green, blue, _ = image.cmap(image.norm(grid.iloc[i, j]))
+            light = 0.299 * red + 0.587 * green + 0.114 * blue > 0.5
+            ax.text(
+                j,
+                i,
+                text,
+                ha="center",
+                va="center",
+                fontsize=8,
+                color="black" if light else "white",
+            )
+
+
+def _compact(value: float) -> str:
+    """Return a number in at most about five characters: ``1.2e4``, ``1234``, ``0.012``.
+
+    Examples
+    --------
+    >>> [_compact(v) for v in (12000.0, 1234.4, 56.78, 0.01234, 0.00012, 0.0)]
+    ['1.2e4', '1234', '56.8', '0.0123', '1.2e-4', '0']
+    """
+    size = abs(value)
+    if size == 0:
+        return "0"
+    if size >= 1e4 or size < 1e-2:
+        mantissa, exponent = f"{value:.1e}".split("e")
+        return f"{mantissa}e{int(exponent)}"
+    if size >= 1000:
+        return f"{value:.0f}"
+    return f"{value:.3g}"
 
 
 def _is_number(value: Any) -> bool:

@@ -44,6 +44,7 @@ import yaml
 from matplotlib.axes import Axes
 
 from socialsim.analysis import html
+from socialsim.analysis.compare import MIN_REPLICATIONS, point_labels
 from socialsim.analysis.html import format_number
 from socialsim.analysis.intervals import half_width
 from socialsim.errors import ConfigError, Problem
@@ -164,13 +165,30 @@ def _mean_ci(values: pd.Series, level: float = LEVEL) -> tuple[float, float, int
     return mean, half_width(x.std(ddof=1), n, level), n
 
 
+_FEW = "⚠"  # marks a mean over fewer than MIN_REPLICATIONS values
+
+
 def _cell(mean: float, half: float, n: int, expected: int) -> str:
     text = format_number(mean)
     if math.isfinite(half):
         text += f" ± {format_number(half)}"
     if n != expected:
         text += f" (n={n})"
+    if 0 < n < MIN_REPLICATIONS:
+        text += f" {_FEW}"
     return text
+
+
+def _few_note(cells: Sequence[str]) -> str:
+    """Return a warning for under a table if any of its cells rests on too few values."""
+    if not any(str(c).endswith(_FEW) for c in cells):
+        return ""
+    return html.note(
+        f"{_FEW}: fewer than {MIN_REPLICATIONS} values. With 2 the interval's t quantile is "
+        "12.7 (one degree of freedom) and with 1 there is none: the interval is too wide or "
+        "too unreliable to tell arms apart; run more replications.",
+        warn=True,
+    )
 
 
 def _choose_outcomes(
@@ -293,10 +311,12 @@ def _sweep_report(directory: Path, requested: Sequence[str] | None) -> str:
         and not pd.api.types.is_bool_dtype(runs[c])
         and not c.endswith("_seconds")
     }
-    if requested is not None and not len(runs):
-        outcomes = list(requested)  # nothing recorded yet: nothing to check against
+    # asked for, else the outcomes the spec says the experiment is about
+    chosen = requested if requested is not None else manifest.get("spec", {}).get("outcomes")
+    if chosen is not None and not len(runs):
+        outcomes = list(chosen)  # nothing recorded yet: nothing to check against
     else:
-        outcomes = _choose_outcomes(available, requested, _extra_outcomes(ok))
+        outcomes = _choose_outcomes(available, chosen, _extra_outcomes(ok))
 
     name = manifest.get("name", "?")
     if manifest.get("variant"):
@@ -304,6 +324,7 @@ def _sweep_report(directory: Path, requested: Sequence[str] | None) -> str:
     sections = [
         ("run", "What was run", _sweep_provenance(manifest, runs)),
         ("summary", "Summary across replications", _sweep_summary(manifest, ok, failed, outcomes)),
+        ("compare", "Arms against the baseline", _comparison(sweep, ok, requested)),
         ("figures", "Figures", _sweep_figures(sweep, ok, outcomes)),
     ]
     kind = manifest.get("spec", {}).get("design", {}).get("kind")
@@ -407,24 +428,12 @@ def _value(value: Any) -> str:
     return str(value)
 
 
-def _point_labels(manifest: Mapping[str, Any]) -> dict[int, str]:
-    labels = {}
-    for r in manifest.get("design", []):
-        bits = [f"{k}={_value(v)}" for k, v in r.get("parameters", {}).items() if v is not None]
-        scenario = r.get("scenario")
-        if scenario is not None:
-            grid = manifest.get("spec", {}).get("design", {}).get("parameters") or {}
-            bits = [scenario, *(b for b in bits if b.split("=")[0] in grid)]
-        labels[int(r["point"])] = ", ".join(bits) or f"point {r['point']}"
-    return labels
-
-
 def _point_summary(
     manifest: Mapping[str, Any], ok: pd.DataFrame, outcomes: list[str]
 ) -> pd.DataFrame:
     """One row per design point with ok runs: n and mean/half-width/count of each outcome."""
     rows = []
-    labels = _point_labels(manifest)
+    labels = point_labels(manifest)
     for point, group in ok.groupby("point", sort=True):
         row: dict[str, Any] = {"point": int(point), "label": labels.get(int(point), str(point))}
         row["n"] = len(group)
@@ -465,8 +474,10 @@ def _sweep_summary(
             rows.append(cells)
         numeric = [True, False, True, True, *([True] * len(outcomes))]
         parts.append(html.table([*headers, *outcomes], rows, numeric))
+        parts.append(_few_note([c for r in rows for c in r[4:]]))
         if len(summary) > _MAX_ROWS:
             parts.append(html.note(f"First {_MAX_ROWS} of {len(summary)} points."))
+        parts.append(_share_table(manifest, ok, headers[1]))
         # across the whole design: how much the outcomes vary from point to point
         rows = []
         for outcome in outcomes:
@@ -493,6 +504,7 @@ def _sweep_summary(
                 [False, True, True, True, True, True],
             )
         )
+        parts.append(_few_note([r[2] for r in rows]))
         parts.append(
             html.note(
                 "Pooled over every design point: the spread mixes the design's effect with "
@@ -510,6 +522,87 @@ def _sweep_summary(
             parts.append(html.note(f"First {_MAX_ROWS} of {len(failed)} failed runs."))
     else:
         parts.append(html.note("None."))
+    return "".join(parts)
+
+
+def _share_table(manifest: Mapping[str, Any], ok: pd.DataFrame, label: str) -> str:
+    """Return a table of each platform's GMV share per design point, if the runs have them."""
+    shares = [c for c in ok.columns if c.startswith("gmv_share_")]
+    if not shares:
+        return ""
+    summary = _point_summary(manifest, ok, shares)
+    rows = [
+        [r["point"], r["label"], *(_cell(*r[c], r["n"]) for c in shares)]
+        for r in summary.head(_MAX_ROWS).to_dict("records")
+    ]
+    names = [c.removeprefix("gmv_share_") for c in shares]
+    return (
+        "<h3>GMV share by platform</h3>"
+        + html.note(
+            "Each platform's share of the GMV of all platforms over the run "
+            "(gmv_share_PLATFORM in the runs table), mean ± half-width of the "
+            f"{LEVEL:.0%} interval per design point."
+        )
+        + html.table(["point", label, *names], rows, [True, False, *([True] * len(names))])
+        + _few_note([c for r in rows for c in r[2:]])
+    )
+
+
+def _comparison(sweep: Any, ok: pd.DataFrame, requested: Sequence[str] | None) -> str:
+    """Return every arm against the baseline arm (scenario designs, any design under CRN)."""
+    from socialsim.analysis.compare import compare_arms, comparison_size, draw_comparison
+
+    manifest = sweep.manifest
+    kind = manifest.get("spec", {}).get("design", {}).get("kind")
+    if kind != "scenarios" and not manifest.get("common_random_numbers"):
+        return html.note(
+            f"Not shown for a {kind} design without common random numbers: its points are "
+            "compared in the summary and figures. 'socialsim compare DIR' sets every point "
+            "against point 0 (unpaired, Welch intervals)."
+        )
+    if len(manifest.get("design", [])) < 2:
+        return html.note("A single design point: no arms to compare.")
+    if not len(ok):
+        return html.note("No run has finished ok yet: nothing to compare.", warn=True)
+    try:
+        comparison = compare_arms(sweep, outcomes=requested, level=LEVEL)
+    except ConfigError as error:
+        return html.note(f"Not computed: {error}", warn=True)
+    table = comparison.table
+    text = comparison.formatted()
+    described = comparison.describe()
+    parts = [
+        html.note(
+            f"{described[0].upper()}{described[1:]}. Paired: the difference is the mean of "
+            "the per-replication differences (replication r of both arms ran on one seed, "
+            "so the noise they share cancels), over the replications ok in both; unpaired: "
+            "the difference of the means. Change: the difference over the baseline's mean. "
+            "'socialsim compare DIR' writes this table as compare.parquet and compare.csv."
+        )
+    ]
+    rows = [
+        [*cells[:6], cells[6], cells[7], "⚠" if warning else ""]
+        for cells, warning in zip(
+            text.head(_MAX_ROWS).to_numpy().tolist(), table["warning"], strict=False
+        )
+    ]
+    headers = ["outcome", "arm", "n", "baseline mean", "arm mean", "difference"]
+    headers += [f"{LEVEL:.0%} CI", "change", ""]
+    numeric = [False, False, True, True, True, True, True, True, False]
+    parts.append(html.table(headers, rows, numeric))
+    if len(table) > _MAX_ROWS:
+        parts.append(html.note(f"First {_MAX_ROWS} of {len(table)} rows."))
+    parts.extend(html.note(f"⚠ {warning}", warn=True) for warning in comparison.warnings())
+    parts.append(
+        html.figure_of(
+            lambda fig: draw_comparison(
+                table, fig, baseline=comparison.baseline, level=comparison.level
+            ),
+            f"Difference to {comparison.baseline} per outcome ({LEVEL:.0%} CI; blue: the "
+            "interval excludes 0; label: relative change)",
+            size=comparison_size(table),
+        )
+    )
     return "".join(parts)
 
 
@@ -577,7 +670,8 @@ def _design_figures(manifest: Mapping[str, Any], ok: pd.DataFrame, outcomes: lis
             figures.append(
                 html.figure(
                     lambda ax, o=outcome: plots.plot_response_heatmap(ok, x, y, o, ax),
-                    f"Mean {outcome} over {y} × {x}",
+                    f"Mean {outcome} over {y} × {x} (in each cell: n and the half-width "
+                    f"of the {LEVEL:.0%} interval)",
                 )
             )
     elif kind in ("grid", "zip") and parameters:

@@ -11,6 +11,7 @@ sweep, and a resumed sweep knows what it has already done.
 
 from __future__ import annotations
 
+import difflib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -199,8 +200,9 @@ def plan_sweep(spec: ExperimentSpec, source: str | None = None) -> SweepPlan:
     Raises
     ------
     ConfigError
-        Naming the spec key of every bad value (at most 20 are listed), or two
-        design points that would be the same run.
+        Naming the spec key of every bad value (at most 20 are listed), two
+        design points that would be the same run, or an entry of ``outcomes``
+        that is not a runs-table outcome (``outcomes.N``).
 
     Examples
     --------
@@ -287,6 +289,7 @@ def _plan(spec: ExperimentSpec) -> SweepPlan:
     if problems:
         raise ConfigError(problems[:_MAX_PROBLEMS])
     platforms = platforms or dict.fromkeys(base.active_platforms)
+    _check_outcomes(spec, outcome_columns(n_tiers, tuple(columns.values()), tuple(platforms)))
     # The plan's order decides points and seeds, and key order in the spec decides the plan's
     # order: two specs that differ only in key order are different sweeps.
     order = [[r.run_id, r.point, r.replication] for r in runs]
@@ -328,6 +331,20 @@ def _check_run_keys(spec: ExperimentSpec) -> None:
             problems.append(Problem(where, f"a sweep sets the run section itself: use {use}"))
     if problems:
         raise ConfigError(problems)
+
+
+def _check_outcomes(spec: ExperimentSpec, known: Mapping[str, str]) -> None:
+    """Refuse an ``outcomes:`` entry that is not a column of this sweep's runs table."""
+    problems = []
+    for i, name in enumerate(spec.outcomes or ()):
+        if name not in known:
+            close = difflib.get_close_matches(name, list(known), n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            problems.append(
+                Problem(f"outcomes.{i}", f"is not an outcome of the runs table{hint}", name)
+            )
+    if problems:
+        raise ConfigError(problems[:_MAX_PROBLEMS])
 
 
 def _check_values(spec: ExperimentSpec, base: ModelConfig) -> None:

@@ -362,6 +362,14 @@ class ExperimentSpec(Section):
     )
     execution: ExecutionConfig = Field(default_factory=ExecutionConfig)
     variant: str | None = Field(default=None, description="The variant applied, if any.")
+    outcomes: list[str] | None = Field(
+        default=None,
+        min_length=1,
+        description=(
+            "The runs-table outcomes the experiment is about: what its report summarises and "
+            "'socialsim compare' compares (checked against the runs table when planned)."
+        ),
+    )
 
     @field_validator("name")
     @classmethod
@@ -408,10 +416,13 @@ class ExperimentSpec(Section):
     def spec_hash(self, base_config: ModelConfig) -> str:
         """Hash of everything that decides the runs: spec fields and the resolved base config.
 
-        ``execution`` (how a sweep runs) and ``description`` (prose) are left
-        out: changing them does not change the results.
+        ``execution`` (how a sweep runs), ``description`` (prose) and
+        ``outcomes`` (what the report shows) are left out: changing them does
+        not change the results.
         """
-        data = self.model_dump(mode="json", exclude={"execution", "config", "description"})
+        data = self.model_dump(
+            mode="json", exclude={"execution", "config", "description", "outcomes"}
+        )
         data["base_config"] = base_config.config_hash()
         return stable_hash(data)
 

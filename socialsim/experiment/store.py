@@ -397,7 +397,9 @@ class SweepStore:
 
         A damaged manifest (see :meth:`manifest_state`) is set aside into
         ``DIR/damaged/`` and written anew from `plan` (the sessions it listed
-        are lost; the runs, which are files of their own, are not).
+        are lost; the runs, which are files of their own, are not). An
+        existing manifest takes the spec's ``outcomes`` (left out of the spec
+        hash: what a report shows, not what runs).
 
         Parameters
         ----------
@@ -425,6 +427,8 @@ class SweepStore:
                 manifest.setdefault("format_version", 1)
                 if spec_file is not None:
                     manifest["spec_file"] = spec_file
+                # presentation, outside the spec hash: the report follows the spec as last run
+                manifest.setdefault("spec", {})["outcomes"] = plan.spec.outcomes
                 self._make_table_dirs(manifest.get("outputs", ()))
                 return manifest
             assert problem is not None

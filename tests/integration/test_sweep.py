@@ -95,6 +95,16 @@ def test_running_the_same_spec_again_skips_finished_runs(tmp_path: Path):
     assert [s["to_run"] for s in sessions] == [4, 0]
 
 
+def test_changing_only_the_outcomes_resumes_the_sweep_and_the_manifest_follows(tmp_path: Path):
+    sweep(tmp_path, spec=spec(outcomes=["gmv"]))
+    again = sweep(tmp_path, spec=spec(outcomes=["orders_group", "gmv_share_pinduoduo"]))
+    assert (again.done, again.skipped) == (0, 4)  # the same sweep: nothing runs again
+    manifest = load_sweep(tmp_path / "s").manifest
+    assert manifest["spec"]["outcomes"] == ["orders_group", "gmv_share_pinduoduo"]
+    sweep(tmp_path, spec=spec())
+    assert load_sweep(tmp_path / "s").manifest["spec"]["outcomes"] is None
+
+
 def test_a_run_that_raises_is_recorded_and_the_others_finish(tmp_path: Path):
     summary = sweep(tmp_path, spec=spec(design=FAILING))
     assert (summary.done, summary.failed) == (4, 4)

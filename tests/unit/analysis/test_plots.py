@@ -431,6 +431,31 @@ def test_response_heatmap_is_the_pivot_of_means(runs):
         plot_response_heatmap(runs, "nope", "platforms.pdd.group_size", "gmv")
 
 
+def test_response_heatmap_cells_say_their_n_and_interval_half_width(runs):
+    x, y = "platforms.pdd.discount", "platforms.pdd.group_size"
+    # one cell with a single run (no interval) and one whose values spread 100,000-fold wider
+    runs = runs.drop(runs.index[(runs[x] == 0.4) & (runs[y] == 3)][1:])
+    wide = (runs[x] == 0.2) & (runs[y] == 2)
+    runs.loc[wide, "gmv"] = runs.loc[wide, "gmv"] * 1e5
+    ax = plot_response_heatmap(runs, x, y, "gmv")
+    texts = {(round(t.get_position()[0]), round(t.get_position()[1])): t for t in ax.texts}
+    assert len(texts) == 6  # one per cell, at the cell's centre
+    ok = runs[runs["status"] == "ok"]
+    for (j, i), text in texts.items():
+        values = ok[(ok[x] == (0.1, 0.2, 0.4)[j]) & (ok[y] == (2, 3)[i])]["gmv"]
+        lines = text.get_text().split("\n")
+        assert lines[0] == f"n={len(values)}"
+        if len(values) == 1:
+            assert lines == ["n=1"]
+            continue
+        half = stats.t.ppf(0.975, len(values) - 1) * values.std(ddof=1) / np.sqrt(len(values))
+        shown = float(lines[1].removeprefix("±"))
+        assert shown == pytest.approx(half, rel=0.05)  # two or three significant digits
+    assert "e" in texts[(1, 0)].get_text()  # a wide interval in powers of ten: ±1.2e4
+    bare = plot_response_heatmap(runs, x, y, "gmv", annotate=False)
+    assert len(bare.texts) == 0
+
+
 # --------------------------------------------------------------------------- sensitivity
 
 

@@ -18,6 +18,7 @@ import yaml
 from PIL import Image
 from scipy import stats
 
+from socialsim.analysis.compare import compare_arms
 from socialsim.analysis.report import build_report
 from socialsim.analysis.sensitivity import sobol_indices
 from socialsim.cli import main
@@ -178,9 +179,11 @@ def test_grid_report_has_the_mean_and_t_interval_of_every_point(grid):
             values = group[outcome].astype(float)
             assert values.notna().all() and len(values) == 2
             mean, half = t_interval(values)
-            assert body[str(point)][outcome] == f"{fmt(mean)} ± {fmt(half)}", (outcome, point)
+            # two replications per point: every cell is flagged, and the table says why
+            assert body[str(point)][outcome] == f"{fmt(mean)} ± {fmt(half)} ⚠", (outcome, point)
             checked += 1
     assert checked == 10
+    assert "⚠: fewer than 3 values" in section(page, "summary")
     assert body["0"]["parameters"] == f"{DISCOUNT}=0.1" and body["1"]["n ok"] == "2"
     assert "Failed runs (0)" in page
 
@@ -247,9 +250,22 @@ def test_scenarios_compare_arms_and_two_parameters_give_a_heat_map(tmp_path_fact
     summary = next(t for t in tables(page) if "n ok" in t[0])
     assert summary[0][1] == "scenario" and [r[1] for r in summary[1:]] == ["base", "deep"]
     assert "spawn_key=(replication,)" in page  # common random numbers by default for arms
-    # no market shares: this sweep kept no per-platform table, and says so
-    assert assert_self_contained(page) == 5 + 2
+    # no market shares: this sweep kept no per-platform table, and says so; the arms'
+    # comparison adds one figure
+    assert assert_self_contained(page) == 5 + 2 + 1
     assert "Market shares: the per-platform table was not kept." in page
+
+    # the arms against the baseline, as 'socialsim compare' computes them
+    compare = section(page, "compare")
+    expected = compare_arms(arms, outcomes=["gmv", "orders"])
+    assert "paired (common random numbers)" in compare and "against baseline &#x27;base" in compare
+    shown = next(t for t in tables(compare) if t[0][:2] == ["outcome", "arm"])
+    assert shown[0][6] == "95% CI"
+    text = expected.formatted().to_numpy().tolist()
+    assert [row[:8] for row in shown[1:]] == text and len(text) == 2
+    assert [row[8] for row in shown[1:]] == ["⚠", "⚠"]  # two replications
+    assert "deep: only 2 replications (fewer than 3)" in compare
+    assert "Difference to base per outcome (95% CI" in compare
 
     grid2 = sweep(
         tmp_path_factory,
@@ -257,7 +273,42 @@ def test_scenarios_compare_arms_and_two_parameters_give_a_heat_map(tmp_path_fact
         {"kind": "grid", "parameters": {DISCOUNT: [0.1, 0.4], SIZE: [2, 3]}},
     )
     page = build_report(grid2, outcomes=["gmv"]).read_text(encoding="utf-8")
-    assert f"Mean gmv over {DISCOUNT} × {SIZE}" in page
+    # every cell of the heat map says its n and the half-width of its interval
+    assert f"Mean gmv over {DISCOUNT} × {SIZE} (in each cell: n and the half-width" in page
+    # no common random numbers: no arms' comparison, and the page says where to get one
+    assert "Not shown for a grid design without common random numbers" in section(page, "compare")
+
+
+def test_the_spec_s_outcomes_fill_the_summary_and_platform_shares_have_their_table(
+    tmp_path_factory,
+):
+    out = sweep(
+        tmp_path_factory,
+        "about",
+        {"kind": "scenarios", "scenarios": {"base": {}, "deep": {DISCOUNT: 0.45}}},
+        replications=3,
+        outcomes=["orders_group", "gmv_share_pinduoduo"],
+    )
+    page = build_report(out).read_text(encoding="utf-8")
+    summary = next(t for t in tables(section(page, "summary")) if "n ok" in t[0])
+    assert summary[0][4:] == ["orders_group", "gmv_share_pinduoduo"]
+    assert "⚠" not in section(page, "summary")  # three replications: nothing flagged
+    # every platform's GMV share per point, as the runs table has it
+    runs = load_sweep(out).runs
+    assert "<h3>GMV share by platform</h3>" in section(page, "summary")
+    shares = next(t for t in tables(section(page, "summary")) if "pinduoduo" in t[0])
+    platforms = [c.removeprefix("gmv_share_") for c in runs if c.startswith("gmv_share_")]
+    assert shares[0][2:] == platforms and "pinduoduo" in platforms
+    for row in shares[1:]:
+        values = runs.loc[runs["point"] == int(row[0]), "gmv_share_pinduoduo"].astype(float)
+        mean, half = t_interval(values)
+        assert row[2 + platforms.index("pinduoduo")] == f"{fmt(mean)} ± {fmt(half)}"
+    # the comparison follows the spec's outcomes too
+    compare = next(t for t in tables(section(page, "compare")) if t[0][:2] == ["outcome", "arm"])
+    assert [r[0] for r in compare[1:]] == ["orders_group", "gmv_share_pinduoduo"]
+    # asked for on the command line wins over the spec
+    asked = build_report(out, out / "gmv.html", outcomes=["gmv"]).read_text(encoding="utf-8")
+    assert next(t for t in tables(asked) if "n ok" in t[0])[0][4:] == ["gmv"]
 
 
 # --------------------------------------------------------------------------- sensitivity

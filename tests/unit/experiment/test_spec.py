@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from socialsim.config.loading import stable_hash
 from socialsim.errors import ConfigError
 from socialsim.experiment.plan import plan_sweep
 from socialsim.experiment.spec import load_spec, spec_from_dict
@@ -277,3 +278,32 @@ def test_run_keys_are_refused_in_favour_of_the_spec_s_own(fields, expected):
     with pytest.raises(ConfigError) as excinfo:
         plan_sweep(spec_from_dict(spec(**fields)))
     assert messages(excinfo)[0].startswith(expected)
+
+
+def test_outcomes_name_what_the_report_shows_and_stay_out_of_the_spec_hash():
+    from socialsim import ModelConfig
+
+    base = ModelConfig()
+    plain = spec_from_dict(spec())
+    about = spec_from_dict(spec(outcomes=["gmv", "orders_group"]))
+    assert plain.outcomes is None and about.outcomes == ["gmv", "orders_group"]
+    assert plain.spec_hash(base) == about.spec_hash(base)
+    # a spec without outcomes hashes as before the field existed: no "outcomes" key at all
+    data = plain.model_dump(mode="json", exclude={"execution", "config", "description"})
+    assert data.pop("outcomes") is None
+    assert plain.spec_hash(base) == stable_hash(data | {"base_config": base.config_hash()})
+    with pytest.raises(ConfigError) as excinfo:
+        spec_from_dict(spec(outcomes=[]))
+    assert messages(excinfo)[0].startswith("outcomes: ")
+
+
+def test_an_unknown_outcome_is_refused_when_planned_with_its_index():
+    with pytest.raises(ConfigError) as excinfo:
+        plan_sweep(spec_from_dict(spec(outcomes=["gmv", "gvm", "gmv_share_pinduoduo", "nope"])))
+    found = messages(excinfo)
+    assert (
+        found[0]
+        == "outcomes.1: is not an outcome of the runs table; did you mean 'gmv'?, got 'gvm'"
+    )
+    assert found[1].startswith("outcomes.3: is not an outcome of the runs table")
+    assert len(found) == 2  # gmv and the per-platform share are outcomes

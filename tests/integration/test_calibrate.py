@@ -1,6 +1,8 @@
 """socialsim calibrate on tiny worlds: same posterior on every executor, after a kill, from the CLI.
 
-Parameter recovery at a realistic size is in tests/slow/test_calibration_recovery.py.
+Parameter recovery at a realistic size is in tests/slow/test_calibration_recovery.py; the
+Dask executor, extending a fit and the optimize path of the undefined-target check run
+with ``pytest -m slow``.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ SPEC = {
     "name": "tiny",
     "description": "two parameters of a 400-consumer world against two outcomes",
     "base": TINY_WORLD,
-    "steps": 6,
+    "steps": 4,
     "replications": 2,
     "seed": 2718,
     "parameters": {
@@ -45,7 +47,7 @@ SPEC = {
         {"outcome": "orders", "low": 1, "source": "any world sells something"},
         {"outcome": "buyers", "high": 0, "source": "a band it cannot meet"},
     ],
-    "method": {"kind": "abc-smc", "population": 6, "generations": 2},
+    "method": {"kind": "abc-smc", "population": 4, "generations": 2},
 }
 
 
@@ -76,7 +78,7 @@ def test_the_outputs_hold_the_posterior_the_config_and_the_checks(serial):
     assert set(SPEC["parameters"]) <= set(posterior.columns)
     assert sorted(posterior["generation"].unique()) == [0, 1]
     for _, generation in posterior.groupby("generation"):
-        assert len(generation) == 6
+        assert len(generation) == 4
         assert generation["weight"].sum() == pytest.approx(1.0)
     stored = pd.read_parquet(serial.directory / "posterior.parquet")
     pd.testing.assert_frame_equal(stored, posterior)
@@ -87,7 +89,7 @@ def test_the_outputs_hold_the_posterior_the_config_and_the_checks(serial):
     for key in SPEC["parameters"]:
         mean = float(np.sum(last["weight"] * last[key]) / last["weight"].sum())
         assert value_at(config, key) == pytest.approx(mean, rel=1e-12)
-    assert config.population.n_consumers == 400 and config.run.steps == 6
+    assert config.population.n_consumers == 400 and config.run.steps == 4
 
     summary = json.loads((serial.directory / "summary.json").read_text())
     epsilons = [g["epsilon"] for g in summary["generations"]]
@@ -101,8 +103,8 @@ def test_the_outputs_hold_the_posterior_the_config_and_the_checks(serial):
         pd.read_parquet(p) for p in sorted((serial.directory / "simulations").glob("*.parquet"))
     )
     accepted = simulations[(simulations["generation"] == 1) & simulations["accepted"]]
-    assert len(accepted) == 6 * 2
-    assert accepted["seed"].nunique() == 12
+    assert len(accepted) == 4 * 2
+    assert accepted["seed"].nunique() == 8
 
 
 def test_the_same_seed_gives_the_same_posterior_and_another_seed_another(tmp_path):
@@ -128,6 +130,7 @@ def test_the_process_executor_gives_the_serial_posterior(serial, tmp_path):
     pd.testing.assert_frame_equal(found.posterior, serial.posterior)
 
 
+@pytest.mark.slow
 def test_the_dask_executor_gives_the_serial_posterior(serial, tmp_path):
     found = calibrate(
         calibration_spec_from_dict(SPEC),
@@ -139,8 +142,9 @@ def test_the_dask_executor_gives_the_serial_posterior(serial, tmp_path):
     pd.testing.assert_frame_equal(found.posterior, serial.posterior)
 
 
+@pytest.mark.slow
 def test_more_generations_extend_a_finished_fit_to_the_longer_fit_s_posterior(serial, tmp_path):
-    short = {**SPEC, "method": {"kind": "abc-smc", "population": 6, "generations": 1}}
+    short = {**SPEC, "method": {"kind": "abc-smc", "population": 4, "generations": 1}}
     out = tmp_path / "extended"
     calibrate(calibration_spec_from_dict(short), out=out, executor="serial", progress=False)
     extended = calibrate(
@@ -200,7 +204,7 @@ def test_a_different_spec_is_refused_in_the_same_directory(serial, tmp_path, cap
     "method",
     [
         {"kind": "abc-smc", "population": 3, "generations": 1},
-        {"kind": "optimize", "trials": 3, "batch": 3},
+        pytest.param({"kind": "optimize", "trials": 3, "batch": 3}, marks=pytest.mark.slow),
     ],
     ids=["abc-smc", "optimize"],
 )

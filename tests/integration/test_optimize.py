@@ -93,6 +93,7 @@ def test_the_process_executor_gives_the_serial_trials(serial, tmp_path):
     pd.testing.assert_frame_equal(found.trials, serial.trials)
 
 
+@pytest.mark.slow
 def test_a_finished_search_resumes_without_simulating_and_more_trials_extend_it(serial, tmp_path):
     again = search(
         search_spec_from_dict(SPEC), out=serial.directory, executor="serial", progress=False

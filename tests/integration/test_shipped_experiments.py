@@ -57,7 +57,14 @@ def test_every_search_spec_and_its_quick_variant_is_valid(path: Path, variant):
     assert spec.method.trials >= (8 if variant else 32)
 
 
-@pytest.mark.parametrize("path", CALIBRATIONS, ids=lambda p: p.stem)
+@pytest.mark.parametrize(
+    "path",
+    [
+        p if p.stem == "calibrate_default" else pytest.param(p, marks=pytest.mark.slow)
+        for p in CALIBRATIONS
+    ],
+    ids=lambda p: p.stem,
+)
 def test_each_calibration_s_quick_variant_runs_from_the_cli(tmp_path: Path, path: Path):
     out = tmp_path / path.stem
     args = ["calibrate", str(path), "--variant", "quick", "--out", str(out), "--no-progress"]

@@ -36,7 +36,6 @@ Examples
 
 from __future__ import annotations
 
-import difflib
 import json
 import math
 import os
@@ -52,9 +51,10 @@ from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from socialsim.analysis.html import format_number
+from socialsim.analysis.html import design_value, format_number
 from socialsim.analysis.intervals import half_width, welch_half_width
 from socialsim.errors import ConfigError, Problem
+from socialsim.experiment.outcomes import outcome_problems
 from socialsim.experiment.store import SweepData, load_sweep
 
 __all__ = [
@@ -399,7 +399,8 @@ def point_labels(manifest: Mapping[str, Any]) -> dict[int, str]:
     labels = {}
     grid = _grid_keys(manifest)
     for r in manifest.get("design", []):
-        bits = [f"{k}={_value(v)}" for k, v in r.get("parameters", {}).items() if v is not None]
+        parameters = r.get("parameters", {}).items()
+        bits = [f"{k}={design_value(v)}" for k, v in parameters if v is not None]
         scenario = r.get("scenario")
         if scenario is not None:
             bits = [scenario, *(b for b in bits if b.split("=")[0] in grid)]
@@ -419,14 +420,6 @@ def outcome_names(runs: pd.DataFrame, manifest: Mapping[str, Any]) -> list[str]:
         and not pd.api.types.is_bool_dtype(runs[c])
         and not c.endswith("_seconds")
     ]
-
-
-def _value(value: Any) -> str:
-    if value is None:
-        return "-"  # an arm that leaves the key at its base value
-    if isinstance(value, float):
-        return f"{value:g}"
-    return str(value)
 
 
 def _grid_keys(manifest: Mapping[str, Any]) -> list[str]:
@@ -507,14 +500,9 @@ def _outcomes(
     if requested is None:
         shares = [c for c in available if c.startswith("gmv_share_")]
         return [o for o in COMPARE_OUTCOMES if o in available] + shares
-    problems = []
-    for i, name in enumerate(requested):
-        if name not in available:
-            close = difflib.get_close_matches(name, available, n=1)
-            hint = f"; did you mean {close[0]!r}?" if close else ""
-            problems.append(
-                Problem(f"outcomes.{i}", f"is not an outcome of the runs table{hint}", name)
-            )
+    problems = outcome_problems(
+        [(f"outcomes.{i}", name) for i, name in enumerate(requested)], available
+    )
     if problems:
         raise ConfigError(problems)
     return list(dict.fromkeys(requested))

@@ -26,6 +26,7 @@ from socialsim._version import __version__
 
 __all__ = [
     "CSS",
+    "design_value",
     "escape",
     "figure",
     "figure_grid",
@@ -271,3 +272,18 @@ def page(title: str, sections: Sequence[tuple[str, str, str]]) -> str:
         f'<p class="note">Report written {escape(made)} by socialsim {escape(__version__)}.</p>'
         f"<nav><h2>Contents</h2><ol>{toc}</ol></nav>{body}</body></html>\n"
     )
+
+
+def design_value(value: Any) -> str:
+    """Write a design point's parameter value for a table cell or a label.
+
+    Examples
+    --------
+    >>> design_value(None), design_value(0.25), design_value("social")
+    ('-', '0.25', 'social')
+    """
+    if value is None:
+        return "-"  # an arm that leaves the key at its base value
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)

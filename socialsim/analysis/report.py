@@ -412,20 +412,12 @@ def _design_table(manifest: Mapping[str, Any]) -> str:
     headers = ["point", *(["scenario"] if scenarios else []), *parameters]
     rows = []
     for r in records[:_MAX_ROWS]:
-        values = [_value(r.get("parameters", {}).get(p)) for p in parameters]
+        values = [html.design_value(r.get("parameters", {}).get(p)) for p in parameters]
         rows.append([r["point"], *([r.get("scenario") or ""] if scenarios else []), *values])
     text = html.table(headers, rows)
     if len(records) > _MAX_ROWS:
         text += html.note(f"First {_MAX_ROWS} of {len(records)} points (all are in manifest.json).")
     return text
-
-
-def _value(value: Any) -> str:
-    if value is None:
-        return "-"  # an arm that leaves the key at its base value
-    if isinstance(value, float):
-        return f"{value:g}"
-    return str(value)
 
 
 def _point_summary(

@@ -40,7 +40,6 @@ Examples
 
 from __future__ import annotations
 
-import difflib
 import math
 from collections.abc import Mapping
 from pathlib import Path
@@ -53,14 +52,13 @@ from socialsim.config.loading import field_type, stable_hash
 from socialsim.config.platforms import platform_of_key
 from socialsim.config.schema import ModelConfig
 from socialsim.errors import ConfigError, Problem
-from socialsim.experiment.outcomes import outcome_columns
+from socialsim.experiment.outcomes import outcome_problems, world_outcome_columns
 from socialsim.experiment.spec import (
     ExecutionConfig,
     base_config,
     document_from_dict,
     load_document,
 )
-from socialsim.model import mechanism_columns
 
 __all__ = [
     "AbcSmcMethod",
@@ -406,21 +404,11 @@ def check_against_world(spec: CalibrationSpec, source: str | None = None) -> Mod
             problems.append(
                 Problem("parameters", f"with every parameter at its {end} bound, {rule}")
             )
-    known = outcome_columns(
-        len(base.population.tiers), mechanism_columns(base), platforms=list(base.active_platforms)
+    problems += outcome_problems(
+        [(f"targets.{i}.outcome", t.outcome) for i, t in enumerate(spec.targets)]
+        + [(f"held_out.{i}.outcome", c.outcome) for i, c in enumerate(spec.held_out)],
+        world_outcome_columns(base),
     )
-    for field, items in (("targets", spec.targets), ("held_out", spec.held_out)):
-        for i, item in enumerate(items):
-            if item.outcome not in known:
-                close = difflib.get_close_matches(item.outcome, list(known), n=1)
-                hint = f"; did you mean {close[0]!r}?" if close else ""
-                problems.append(
-                    Problem(
-                        f"{field}.{i}.outcome",
-                        f"is not an outcome of the runs table{hint}",
-                        item.outcome,
-                    )
-                )
     if problems:
         raise ConfigError(problems, source)
     return base

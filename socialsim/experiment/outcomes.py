@@ -15,22 +15,28 @@ A ratio whose denominator is 0 is missing (null), not 0.
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from socialsim.columns import MetricColumn
+from socialsim.config.schema import ModelConfig
+from socialsim.errors import Problem
 from socialsim.metrics import step_columns
-from socialsim.model import MECHANISM_COLUMNS
+from socialsim.model import MECHANISM_COLUMNS, mechanism_columns
 
 __all__ = [
     "DERIVED_OUTCOMES",
     "LEVEL_COLUMNS",
     "PLATFORM_OUTCOMES",
     "outcome_columns",
+    "outcome_problems",
     "platform_outcome_names",
     "run_outcomes",
+    "world_outcome_columns",
 ]
 
 LEVEL_COLUMNS: frozenset[str] = frozenset(
@@ -126,6 +132,36 @@ def outcome_columns(
         for pattern in PLATFORM_OUTCOMES:
             out[pattern.format(p=name)] = "int64" if pattern in _PLATFORM_INT else "float64"
     return out
+
+
+def world_outcome_columns(config: ModelConfig) -> dict[str, str]:
+    """Return the outcome columns a run of `config` has (its tiers, plug-ins, enabled platforms)."""
+    return outcome_columns(
+        len(config.population.tiers),
+        mechanism_columns(config),
+        platforms=list(config.active_platforms),
+    )
+
+
+def outcome_problems(entries: Iterable[tuple[str, str]], known: Iterable[str]) -> list[Problem]:
+    """Return a problem for each (key path, outcome name) that is not a known outcome.
+
+    Examples
+    --------
+    >>> [p.path for p in outcome_problems([("a.0", "gmvv"), ("a.1", "gmv")], ["gmv", "orders"])]
+    ['a.0']
+    >>> outcome_problems([("a.0", "gmvv")], ["gmv"])[0].rule
+    "is not an outcome of the runs table; did you mean 'gmv'?"
+    """
+    known = list(known)
+    names = set(known)
+    problems = []
+    for path, name in entries:
+        if name not in names:
+            close = difflib.get_close_matches(name, known, n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            problems.append(Problem(path, f"is not an outcome of the runs table{hint}", name))
+    return problems
 
 
 def run_outcomes(

@@ -11,7 +11,6 @@ sweep, and a resumed sweep knows what it has already done.
 
 from __future__ import annotations
 
-import difflib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -26,7 +25,7 @@ from socialsim.config.platforms import platform_of_key
 from socialsim.config.schema import ModelConfig
 from socialsim.errors import ConfigError, Problem
 from socialsim.experiment.design import DesignPoint, expand_design, integer_key
-from socialsim.experiment.outcomes import outcome_columns
+from socialsim.experiment.outcomes import outcome_columns, outcome_problems
 from socialsim.experiment.runner import RunTask
 from socialsim.experiment.seeds import run_seed
 from socialsim.experiment.spec import ExperimentSpec, base_config
@@ -335,14 +334,8 @@ def _check_run_keys(spec: ExperimentSpec) -> None:
 
 def _check_outcomes(spec: ExperimentSpec, known: Mapping[str, str]) -> None:
     """Refuse an ``outcomes:`` entry that is not a column of this sweep's runs table."""
-    problems = []
-    for i, name in enumerate(spec.outcomes or ()):
-        if name not in known:
-            close = difflib.get_close_matches(name, list(known), n=1)
-            hint = f"; did you mean {close[0]!r}?" if close else ""
-            problems.append(
-                Problem(f"outcomes.{i}", f"is not an outcome of the runs table{hint}", name)
-            )
+    entries = [(f"outcomes.{i}", name) for i, name in enumerate(spec.outcomes or ())]
+    problems = outcome_problems(entries, known)
     if problems:
         raise ConfigError(problems[:_MAX_PROBLEMS])
 

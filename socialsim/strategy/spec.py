@@ -36,7 +36,6 @@ Examples
 
 from __future__ import annotations
 
-import difflib
 import math
 from collections.abc import Mapping
 from pathlib import Path
@@ -48,14 +47,13 @@ from socialsim.config._base import Section, located
 from socialsim.config.loading import field_type, stable_hash
 from socialsim.config.schema import ModelConfig
 from socialsim.errors import ConfigError, Problem
-from socialsim.experiment.outcomes import outcome_columns
+from socialsim.experiment.outcomes import outcome_problems, world_outcome_columns
 from socialsim.experiment.spec import (
     ExecutionConfig,
     base_config,
     document_from_dict,
     load_document,
 )
-from socialsim.model import mechanism_columns
 
 __all__ = [
     "Constraint",
@@ -319,21 +317,11 @@ def check_search_world(spec: SearchSpec, source: str | None = None) -> ModelConf
             except ConfigError as exc:
                 rule = "; ".join(p.rule for p in exc.problems)
                 problems.append(Problem(f"levers.{key}.{where}", rule, value))
-    known = outcome_columns(
-        len(base.population.tiers), mechanism_columns(base), platforms=list(base.platforms)
+    problems += outcome_problems(
+        [(f"objectives.{i}.outcome", o.outcome) for i, o in enumerate(spec.objectives)]
+        + [(f"constraints.{i}.outcome", c.outcome) for i, c in enumerate(spec.constraints)],
+        world_outcome_columns(base),
     )
-    for field, items in (("objectives", spec.objectives), ("constraints", spec.constraints)):
-        for i, item in enumerate(items):
-            if item.outcome not in known:
-                close = difflib.get_close_matches(item.outcome, list(known), n=1)
-                hint = f"; did you mean {close[0]!r}?" if close else ""
-                problems.append(
-                    Problem(
-                        f"{field}.{i}.outcome",
-                        f"is not an outcome of the runs table{hint}",
-                        item.outcome,
-                    )
-                )
     if problems:
         raise ConfigError(problems, source)
     return base

@@ -206,7 +206,9 @@ class AbcSmcRun:
                     particle = simulate_one()
                 sample.append(particle)
                 evaluated = i + 1
-                rows.extend(_rows(t, i, particle, simulated[i]))
+                rows.extend(
+                    simulated[i].rows(t, i, accepted=particle.accepted, distance=particle.distance)
+                )
                 if particle.accepted:
                     accepted += 1
                     self.progress.accepted(accepted, evaluated)
@@ -326,23 +328,6 @@ def read_simulations(directory: Path) -> pd.DataFrame:
     if not parts:
         return pd.DataFrame()
     return pd.concat([pd.read_parquet(p) for p in parts], ignore_index=True)
-
-
-def _rows(t: int, i: int, particle: Any, simulations: Simulations) -> list[dict[str, Any]]:
-    rows = []
-    for r, (seed, outcomes) in enumerate(zip(simulations.seeds, simulations.outcomes, strict=True)):
-        row = {
-            "generation": t,
-            "candidate": i,
-            "replication": r,
-            "seed": seed,
-            "accepted": bool(particle.accepted),
-            "distance": float(particle.distance),
-        }
-        row.update(simulations.parameters)
-        row.update(outcomes)
-        rows.append(row)
-    return rows
 
 
 @contextlib.contextmanager

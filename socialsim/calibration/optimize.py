@@ -79,21 +79,7 @@ def run_optimize(
             simulations = simulated[trial.number]
             summary = {t.outcome: simulations.mean(t.outcome) for t in spec.targets}
             value = distance(summary)
-            for r, (seed_r, outcomes) in enumerate(
-                zip(simulations.seeds, simulations.outcomes, strict=True)
-            ):
-                rows.append(
-                    {
-                        "generation": batch,
-                        "candidate": trial.number,
-                        "replication": r,
-                        "seed": seed_r,
-                        "accepted": True,
-                        "distance": value,
-                        **simulations.parameters,
-                        **outcomes,
-                    }
-                )
+            rows += simulations.rows(batch, trial.number, accepted=True, distance=value)
             study.tell(trial, value if np.isfinite(value) else float("inf"))
             progress.accepted(k + 1, k + 1)
         write_simulations(directory, batch, rows)

@@ -49,7 +49,7 @@ from socialsim.calibration.spec import (
 from socialsim.config.loading import dump_yaml
 from socialsim.config.schema import ModelConfig
 from socialsim.errors import ConfigError, Problem
-from socialsim.experiment.executors import available_cores, open_executor
+from socialsim.experiment.executors import open_executor
 from socialsim.files import atomic_write
 
 __all__ = ["CalibrationResult", "calibrate", "default_out", "weighted_quantile"]
@@ -173,13 +173,7 @@ def calibrate(
     elif variant is not None and spec.variant != variant:
         raise ConfigError([Problem("variant", "pass a spec file to apply a variant", variant)])
     base = check_against_world(spec, source)
-    if scheduler is not None:
-        if executor not in (None, "dask"):
-            raise ConfigError([Problem("--scheduler", f"needs --executor dask, not {executor}")])
-        executor = "dask"
-    kind = executor or spec.execution.executor
-    address = scheduler or (spec.execution.scheduler if kind == "dask" else None)
-    n_workers = workers or spec.execution.workers or available_cores()
+    kind, n_workers, address = spec.executor_settings(executor, workers, scheduler)
     directory = Path(out) if out is not None else default_out(spec)
     directory.mkdir(parents=True, exist_ok=True)
     digest = spec.spec_hash(base)
@@ -193,7 +187,7 @@ def calibrate(
             source=source,
             command=command,
         )
-        with open_executor(kind, n_workers if kind != "serial" else None, address) as pool:
+        with open_executor(kind, n_workers, address) as pool:
             simulator = Simulator(spec, base, pool)
             shown.say(
                 f"calibrating {spec.name} ({spec.method.kind}): {len(spec.parameters)} "

@@ -97,6 +97,24 @@ class Simulations:
     seeds: list[int]
     outcomes: list[dict[str, Any]]
 
+    def rows(
+        self, generation: int, candidate: int, *, accepted: bool, distance: float
+    ) -> list[dict[str, Any]]:
+        """Return one ``simulations/`` row per replication: ids, seed, verdict, values, outcomes."""
+        return [
+            {
+                "generation": generation,
+                "candidate": candidate,
+                "replication": r,
+                "seed": seed,
+                "accepted": bool(accepted),
+                "distance": float(distance),
+                **self.parameters,
+                **outcomes,
+            }
+            for r, (seed, outcomes) in enumerate(zip(self.seeds, self.outcomes, strict=True))
+        ]
+
     def mean(self, outcome: str) -> float:
         """Mean of `outcome` over the replications that have it (nan if none has)."""
         values = [v for o in self.outcomes if (v := o.get(outcome)) is not None]

@@ -52,10 +52,12 @@ from socialsim.config.loading import field_type, stable_hash
 from socialsim.config.platforms import platform_of_key
 from socialsim.config.schema import ModelConfig
 from socialsim.errors import ConfigError, Problem
+from socialsim.experiment.executors import available_cores
 from socialsim.experiment.outcomes import outcome_problems, world_outcome_columns
 from socialsim.experiment.spec import (
     ExecutionConfig,
     base_config,
+    check_name,
     document_from_dict,
     load_document,
 )
@@ -63,11 +65,13 @@ from socialsim.experiment.spec import (
 __all__ = [
     "AbcSmcMethod",
     "CalibrationSpec",
+    "CandidateSpec",
     "HeldOutCheck",
     "OptimizeMethod",
     "ParameterRange",
     "Target",
     "apply_value",
+    "bounds_shorthand",
     "calibration_spec_from_dict",
     "check_against_world",
     "load_calibration_spec",
@@ -204,11 +208,15 @@ class OptimizeMethod(Section):
 Method = Annotated[AbcSmcMethod | OptimizeMethod, Field(discriminator="kind")]
 
 
-class CalibrationSpec(Section):
-    """A validated calibration spec (see the module docstring)."""
+class CandidateSpec(Section):
+    """What calibration and strategy-search specs share with each other and with sweep specs.
+
+    Both run candidates (sets of values of dotted config keys), each
+    ``replications`` times, in the world of ``config`` and ``base``.
+    """
 
     name: str = Field(description="Short name, used for the default output directory.")
-    description: str = Field(default="", description="What is fitted, to what, and why.")
+    description: str = Field(default="", description="What is looked for, from what, and why.")
     config: str | None = Field(
         default=None,
         description="Base config file, relative to the spec file; the default world if omitted.",
@@ -220,9 +228,78 @@ class CalibrationSpec(Section):
         default=None, ge=1, le=100_000, description="Days per simulation; run.steps if omitted."
     )
     replications: int = Field(
-        default=1, ge=1, le=1000, description="Simulations per candidate (their mean is fitted)."
+        default=1, ge=1, le=1000, description="Simulations per candidate (their mean counts)."
     )
     seed: int = Field(ge=0, le=2**63 - 1, description="Root seed of every simulation's seed.")
+    execution: ExecutionConfig = Field(default_factory=ExecutionConfig)
+    variant: str | None = Field(default=None, description="The variant applied, if any.")
+
+    _name = field_validator("name")(check_name)
+
+    def world(self) -> ModelConfig:
+        """Return the base world every candidate starts from (the spec's steps, no seed).
+
+        Raises
+        ------
+        ConfigError
+            Naming ``config`` or ``base.KEY`` for a bad file or override.
+        """
+        base = base_config(self)
+        steps = base.run.steps if self.steps is None else self.steps
+        return base.with_overrides(
+            {"run.steps": steps, "run.seed": None, "run.record_orders": False}
+        )
+
+    def executor_settings(
+        self, executor: str | None, workers: int | None, scheduler: str | None
+    ) -> tuple[str, int | None, str | None]:
+        """Return the executor, its workers and the Dask address: the options over ``execution``.
+
+        A scheduler address implies ``dask``; the serial executor takes no
+        worker count.
+
+        Raises
+        ------
+        ConfigError
+            For ``--scheduler`` with another executor.
+        """
+        if scheduler is not None:
+            if executor not in (None, "dask"):
+                raise ConfigError(
+                    [Problem("--scheduler", f"needs --executor dask, not {executor}")]
+                )
+            executor = "dask"
+        kind = executor or self.execution.executor
+        address = scheduler or (self.execution.scheduler if kind == "dask" else None)
+        n = workers or self.execution.workers or available_cores()
+        return kind, (None if kind == "serial" else n), address
+
+
+def bounds_shorthand(field: str, ranges: Any) -> Any:
+    """Turn ``KEY: [low, high]`` entries of `field` into ``KEY: {low, high}``.
+
+    Examples
+    --------
+    >>> bounds_shorthand("levers", {"a": [1, 2], "b": {"choices": [3]}})
+    {'a': {'low': 1, 'high': 2}, 'b': {'choices': [3]}}
+    """
+    if not isinstance(ranges, Mapping):
+        return ranges
+    out = {}
+    for key, value in ranges.items():
+        if isinstance(value, list | tuple):
+            if len(value) != 2:
+                raise located(
+                    f"{field}.{key}", f"give [low, high] (two numbers), got {list(value)!r}"
+                )
+            value = {"low": value[0], "high": value[1]}
+        out[key] = value
+    return out
+
+
+class CalibrationSpec(CandidateSpec):
+    """A validated calibration spec (see the module docstring)."""
+
     parameters: dict[str, ParameterRange] = Field(
         min_length=1, description="Free parameters: dotted config key -> [low, high]."
     )
@@ -231,34 +308,11 @@ class CalibrationSpec(Section):
         default_factory=list, description="Facts kept out of the fit, checked afterwards."
     )
     method: Method
-    execution: ExecutionConfig = Field(default_factory=ExecutionConfig)
-    variant: str | None = Field(default=None, description="The variant applied, if any.")
-
-    @field_validator("name")
-    @classmethod
-    def _name(cls, name: str) -> str:
-        if not name or not (name[0].isalnum() and all(c.isalnum() or c in "_.-" for c in name)):
-            raise ValueError(
-                "use letters, digits, '_', '.' and '-', starting with a letter or digit"
-            )
-        return name
 
     @field_validator("parameters", mode="before")
     @classmethod
     def _pairs(cls, parameters: Any) -> Any:
-        # [low, high] is shorthand for {low, high}
-        if not isinstance(parameters, Mapping):
-            return parameters
-        out = {}
-        for key, value in parameters.items():
-            if isinstance(value, list | tuple):
-                if len(value) != 2:
-                    raise located(
-                        f"parameters.{key}", f"give [low, high] (two numbers), got {list(value)!r}"
-                    )
-                value = {"low": value[0], "high": value[1]}
-            out[key] = value
-        return out
+        return bounds_shorthand("parameters", parameters)
 
     @model_validator(mode="after")
     def _distinct(self) -> CalibrationSpec:
@@ -362,9 +416,7 @@ def check_against_world(spec: CalibrationSpec, source: str | None = None) -> Mod
     ConfigError
         Naming ``parameters.KEY``, ``targets.N.outcome`` or ``held_out.N.outcome``.
     """
-    base = base_config(spec)
-    steps = base.run.steps if spec.steps is None else spec.steps
-    base = base.with_overrides({"run.steps": steps, "run.seed": None, "run.record_orders": False})
+    base = spec.world()
     problems: list[Problem] = []
     for key, bounds in spec.parameters.items():
         kind = field_type(key)

@@ -65,6 +65,7 @@ __all__ = [
     "SobolDesign",
     "ZipDesign",
     "base_config",
+    "check_name",
     "document_from_dict",
     "load_document",
     "load_spec",
@@ -90,6 +91,19 @@ MAX_RUNS = 1_000_000
 _Doc = TypeVar("_Doc", bound=Section)
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+
+
+def check_name(name: str) -> str:
+    """Check an experiment's name: it names a directory (the error formatter adds the value).
+
+    Raises
+    ------
+    ValueError
+        If it is not letters, digits, ``_``, ``.`` and ``-``, starting with a letter or digit.
+    """
+    if not _NAME.match(name):
+        raise ValueError("use letters, digits, '_', '.' and '-', starting with a letter or digit")
+    return name
 
 
 class _Design(Section):
@@ -371,15 +385,7 @@ class ExperimentSpec(Section):
         ),
     )
 
-    @field_validator("name")
-    @classmethod
-    def _name(cls, name: str) -> str:
-        if not _NAME.match(name):
-            # the error formatter adds the value
-            raise ValueError(
-                "use letters, digits, '_', '.' and '-', starting with a letter or digit"
-            )
-        return name
+    _name = field_validator("name")(check_name)
 
     @field_validator("outputs")
     @classmethod

@@ -48,8 +48,7 @@ from socialsim.calibration.directory import locked, open_manifest, write_json
 from socialsim.calibration.progress import CalibrationProgress
 from socialsim.calibration.simulate import Simulator
 from socialsim.config.loading import dump_yaml
-from socialsim.errors import ConfigError, Problem
-from socialsim.experiment.executors import available_cores, open_executor
+from socialsim.experiment.executors import open_executor
 from socialsim.files import atomic_write
 from socialsim.strategy.spec import SearchSpec, check_search_world, load_search_spec
 
@@ -155,13 +154,7 @@ def search(
         source = str(spec)
         spec = load_search_spec(spec, variant=variant)
     base = check_search_world(spec, source)
-    if scheduler is not None:
-        if executor not in (None, "dask"):
-            raise ConfigError([Problem("--scheduler", f"needs --executor dask, not {executor}")])
-        executor = "dask"
-    kind = executor or spec.execution.executor
-    address = scheduler or (spec.execution.scheduler if kind == "dask" else None)
-    n_workers = workers or spec.execution.workers or available_cores()
+    kind, n_workers, address = spec.executor_settings(executor, workers, scheduler)
     directory = Path(out) if out is not None else default_out(spec)
     directory.mkdir(parents=True, exist_ok=True)
     shown = CalibrationProgress(show=progress)
@@ -175,7 +168,7 @@ def search(
             source=source,
             command=command,
         )
-        with open_executor(kind, n_workers if kind != "serial" else None, address) as pool:
+        with open_executor(kind, n_workers, address) as pool:
             simulator = Simulator(spec, base, pool, keys=spec.lever_keys)
             shown.say(
                 f"searching {spec.name} ({spec.sampler}): {len(spec.levers)} levers, "
@@ -252,21 +245,7 @@ def _run(spec: SearchSpec, simulator: Simulator, directory: Path, shown: Any) ->
             for i, violation in enumerate(violations):  # the samplers read these
                 trial.set_constraint(f"{i}", violation)
             trial.set_user_attr(_CONSTRAINTS, violations)
-            for r, (seed, outcomes) in enumerate(
-                zip(simulations.seeds, simulations.outcomes, strict=True)
-            ):
-                rows.append(
-                    {
-                        "generation": batch,
-                        "candidate": trial.number,
-                        "replication": r,
-                        "seed": seed,
-                        "accepted": True,
-                        "distance": math.nan,
-                        **simulations.parameters,
-                        **outcomes,
-                    }
-                )
+            rows += simulations.rows(batch, trial.number, accepted=True, distance=math.nan)
             if all(math.isfinite(v) for v in values):
                 study.tell(trial, values)
             else:  # an objective no simulation defined: the evaluation is failed, not ranked

@@ -43,14 +43,13 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
+from socialsim.calibration.spec import CandidateSpec, bounds_shorthand
 from socialsim.config._base import Section, located
 from socialsim.config.loading import field_type, stable_hash
 from socialsim.config.schema import ModelConfig
 from socialsim.errors import ConfigError, Problem
 from socialsim.experiment.outcomes import outcome_problems, world_outcome_columns
 from socialsim.experiment.spec import (
-    ExecutionConfig,
-    base_config,
     document_from_dict,
     load_document,
 )
@@ -149,60 +148,18 @@ class SearchMethod(Section):
     )
 
 
-class SearchSpec(Section):
+class SearchSpec(CandidateSpec):
     """A validated strategy-search spec (see the module docstring)."""
 
-    name: str = Field(description="Short name, used for the default output directory.")
-    description: str = Field(default="", description="What is searched for, and why.")
-    config: str | None = Field(
-        default=None,
-        description="Base config file, relative to the spec file; the default world if omitted.",
-    )
-    base: dict[str, Any] = Field(
-        default_factory=dict, description="Dotted config overrides shared by every evaluation."
-    )
-    steps: int | None = Field(
-        default=None, ge=1, le=100_000, description="Days per simulation; run.steps if omitted."
-    )
-    replications: int = Field(
-        default=1,
-        ge=1,
-        le=1000,
-        description="Simulations per evaluation (common random numbers: the same seeds for all).",
-    )
-    seed: int = Field(ge=0, le=2**63 - 1, description="Root seed of every simulation's seed.")
     levers: dict[str, Lever] = Field(min_length=1, description="Dotted config key -> range.")
     objectives: list[Objective] = Field(min_length=1, max_length=4, description="Outcomes.")
     constraints: list[Constraint] = Field(default_factory=list, description="Limits.")
     method: SearchMethod = Field(default_factory=SearchMethod)
-    execution: ExecutionConfig = Field(default_factory=ExecutionConfig)
-    variant: str | None = Field(default=None, description="The variant applied, if any.")
-
-    @field_validator("name")
-    @classmethod
-    def _name(cls, name: str) -> str:
-        if not name or not (name[0].isalnum() and all(c.isalnum() or c in "_.-" for c in name)):
-            raise ValueError(
-                "use letters, digits, '_', '.' and '-', starting with a letter or digit"
-            )
-        return name
 
     @field_validator("levers", mode="before")
     @classmethod
     def _pairs(cls, levers: Any) -> Any:
-        # [low, high] is shorthand for {low, high}
-        if not isinstance(levers, Mapping):
-            return levers
-        out = {}
-        for key, value in levers.items():
-            if isinstance(value, list | tuple):
-                if len(value) != 2:
-                    raise located(
-                        f"levers.{key}", f"give [low, high] (two numbers), got {list(value)!r}"
-                    )
-                value = {"low": value[0], "high": value[1]}
-            out[key] = value
-        return out
+        return bounds_shorthand("levers", levers)
 
     @model_validator(mode="after")
     def _distinct(self) -> SearchSpec:
@@ -289,9 +246,7 @@ def check_search_world(spec: SearchSpec, source: str | None = None) -> ModelConf
     ConfigError
         Naming ``levers.KEY``, ``objectives.N.outcome`` or ``constraints.N.outcome``.
     """
-    base = base_config(spec)
-    steps = base.run.steps if spec.steps is None else spec.steps
-    base = base.with_overrides({"run.steps": steps, "run.seed": None, "run.record_orders": False})
+    base = spec.world()
     problems: list[Problem] = []
     for key, lever in spec.levers.items():
         kind = field_type(key)

@@ -205,30 +205,7 @@ def build_parser() -> argparse.ArgumentParser:
             "pointed at the same directory is refused."
         ),
     )
-    calibrate.add_argument("spec", type=Path, metavar="SPEC", help="calibration spec (YAML)")
-    calibrate.add_argument(
-        "--out", type=Path, metavar="DIR", help="output directory (default: calibrations/NAME)"
-    )
-    calibrate.add_argument(
-        "--variant", metavar="NAME", help="apply a variant of the spec, e.g. 'quick'"
-    )
-    calibrate.add_argument(
-        "--executor",
-        choices=("serial", "process", "dask"),
-        help="where simulations run (default: the spec's execution.executor, else process)",
-    )
-    calibrate.add_argument(
-        "--workers",
-        type=_positive_int,
-        metavar="N",
-        help="worker processes for process and a local dask cluster (default: usable cores)",
-    )
-    calibrate.add_argument(
-        "--scheduler",
-        metavar="ADDRESS",
-        help="address of a Dask scheduler (implies --executor dask)",
-    )
-    calibrate.add_argument("--no-progress", action="store_true", help="hide progress")
+    _add_candidate_arguments(calibrate, "calibration spec (YAML)", "calibrations/NAME")
     calibrate.set_defaults(handler=_calibrate)
 
     optimize = commands.add_parser(
@@ -243,28 +220,7 @@ def build_parser() -> argparse.ArgumentParser:
             "Running the same command again resumes; a different spec is refused."
         ),
     )
-    optimize.add_argument("spec", type=Path, metavar="SPEC", help="strategy-search spec (YAML)")
-    optimize.add_argument(
-        "--out", type=Path, metavar="DIR", help="output directory (default: searches/NAME)"
-    )
-    optimize.add_argument(
-        "--variant", metavar="NAME", help="apply a variant of the spec, e.g. 'quick'"
-    )
-    optimize.add_argument(
-        "--executor",
-        choices=("serial", "process", "dask"),
-        help="where simulations run (default: the spec's execution.executor, else process)",
-    )
-    optimize.add_argument(
-        "--workers",
-        type=_positive_int,
-        metavar="N",
-        help="worker processes for process and a local dask cluster (default: usable cores)",
-    )
-    optimize.add_argument(
-        "--scheduler", metavar="ADDRESS", help="address of a Dask scheduler (implies dask)"
-    )
-    optimize.add_argument("--no-progress", action="store_true", help="hide progress")
+    _add_candidate_arguments(optimize, "strategy-search spec (YAML)", "searches/NAME")
     optimize.set_defaults(handler=_optimize)
 
     status = commands.add_parser(
@@ -422,6 +378,32 @@ def build_parser() -> argparse.ArgumentParser:
     )
     validate.set_defaults(handler=_validate)
     return parser
+
+
+def _add_candidate_arguments(parser: argparse.ArgumentParser, spec: str, out: str) -> None:
+    """Add the arguments ``calibrate`` and ``optimize`` share: SPEC, where and how to run."""
+    parser.add_argument("spec", type=Path, metavar="SPEC", help=spec)
+    parser.add_argument(
+        "--out", type=Path, metavar="DIR", help=f"output directory (default: {out})"
+    )
+    parser.add_argument(
+        "--variant", metavar="NAME", help="apply a variant of the spec, e.g. 'quick'"
+    )
+    parser.add_argument(
+        "--executor",
+        choices=("serial", "process", "dask"),
+        help="where simulations run (default: the spec's execution.executor, else process)",
+    )
+    parser.add_argument(
+        "--workers",
+        type=_positive_int,
+        metavar="N",
+        help="worker processes for process and a local dask cluster (default: usable cores)",
+    )
+    parser.add_argument(
+        "--scheduler", metavar="ADDRESS", help="address of a Dask scheduler (implies dask)"
+    )
+    parser.add_argument("--no-progress", action="store_true", help="hide progress")
 
 
 def _add_config_arguments(parser: argparse.ArgumentParser) -> None:
@@ -673,33 +655,19 @@ def _sweep(args: argparse.Namespace) -> int:
 def _calibrate(args: argparse.Namespace) -> int:
     from socialsim.calibration.run import calibrate
 
-    try:
-        result = calibrate(
-            args.spec,
-            out=args.out,
-            variant=args.variant,
-            executor=args.executor,
-            workers=args.workers,
-            scheduler=args.scheduler,
-            progress=not args.no_progress,
-            command="socialsim " + " ".join(sys.argv[1:]),
-        )
-    except KeyboardInterrupt:
-        print(
-            "socialsim: calibration interrupted; finished generations are saved. Run the same "
-            "command again to resume.",
-            file=sys.stderr,
-        )
-        return 130
-    print(result)
-    return 0
+    return _run_candidates(calibrate, args, "calibration")
 
 
 def _optimize(args: argparse.Namespace) -> int:
     from socialsim.strategy.search import search
 
+    return _run_candidates(search, args, "search")
+
+
+def _run_candidates(run: Any, args: argparse.Namespace, what: str) -> int:
+    """Run a calibration or a search from its command line; print what it found."""
     try:
-        result = search(
+        result = run(
             args.spec,
             out=args.out,
             variant=args.variant,
@@ -711,8 +679,8 @@ def _optimize(args: argparse.Namespace) -> int:
         )
     except KeyboardInterrupt:
         print(
-            "socialsim: search interrupted; finished evaluations are saved. Run the same "
-            "command again to resume.",
+            f"socialsim: {what} interrupted; what finished is saved. Run the same command "
+            "again to resume.",
             file=sys.stderr,
         )
         return 130

@@ -1,0 +1,84 @@
+"""Random streams keyed by purpose and day, and counter-based keyed uniforms."""
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from socialsim.streams import KeyedDraws, RandomStreams, distinct_keys, mix_keys
+
+
+def streams(seed: int = 1) -> RandomStreams:
+    return RandomStreams(np.random.SeedSequence(seed))
+
+
+def test_a_purpose_and_day_give_the_same_numbers_whatever_was_drawn_before():
+    quiet, busy = streams(), streams()
+    busy.generator("other", 4).random(1000)  # another purpose drew first
+    busy.generator("needs", 3).random(10)  # the same purpose, another day
+    a = quiet.generator("needs", 4).random(5)
+    b = busy.generator("needs", 4).random(5)
+    assert (a == b).all()
+
+
+def test_purposes_days_and_seeds_give_different_numbers():
+    base = streams().generator("needs", 4).random(4)
+    assert not (streams().generator("needs", 5).random(4) == base).any()
+    assert not (streams().generator("feeds", 4).random(4) == base).any()
+    assert not (streams(2).generator("needs", 4).random(4) == base).any()
+
+
+def test_a_stream_asked_for_twice_on_a_day_continues():
+    s = streams()
+    first = s.generator("needs", 4).random(3)
+    second = s.generator("needs", 4).random(3)
+    assert not np.isin(second, first).any()
+    s.begin_day()
+    assert (s.generator("needs", 4).random(3) == first).all()  # a new day starts it again
+
+
+def test_a_keyed_number_depends_on_the_item_alone():
+    key = mix_keys(np.arange(1000), 7)
+    everyone = streams().uniform("decide", 9, key)
+    some = np.array([3, 500, 999])
+    assert (streams().uniform("decide", 9, key[some[::-1]]) == everyone[some[::-1]]).all()
+    assert not (streams().uniform("decide", 10, key) == everyone).any()
+    assert not (streams().uniform("join", 9, key) == everyone).any()
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_keyed_numbers_are_uniform_and_independent_of_neighbours(dtype):
+    u = streams(3).uniform("decide", 1, mix_keys(np.arange(200_000)), dtype)
+    assert u.dtype == dtype and u.min() >= 0 and u.max() < 1
+    assert stats.kstest(u, "uniform").pvalue > 1e-3
+    # consecutive keys are not correlated
+    assert abs(np.corrcoef(u[:-1], u[1:])[0, 1]) < 0.01
+
+
+def test_generator_numbers_are_uniform():
+    u = streams(4).generator("x", 2).random(100_000)
+    assert stats.kstest(u, "uniform").pvalue > 1e-3
+
+
+def test_distinct_keys_keep_first_occurrences_and_separate_repeats():
+    rng = np.random.default_rng(0)
+    for _ in range(300):
+        key = mix_keys(rng.integers(0, rng.integers(1, 40), rng.integers(0, 80)))
+        out = distinct_keys(key)
+        assert len(set(out.tolist())) == out.size
+        _, first = np.unique(key, return_index=True)
+        assert (out[first] == key[first]).all()
+
+
+def test_keyed_draws_give_fresh_numbers_per_call_and_check_the_size():
+    draws = KeyedDraws(streams(), "search", 1, mix_keys(np.arange(4)))
+    first, second = draws.random(4), draws.random(4)
+    assert not np.isin(first, second).any()
+    with pytest.raises(ValueError, match="one number per item"):
+        draws.random(3)
+
+
+def test_mix_keys_tells_tuples_apart():
+    a = mix_keys(np.array([1, 2]), np.array([2, 1]))
+    assert a[0] != a[1]
+    with pytest.raises(ValueError):
+        mix_keys()

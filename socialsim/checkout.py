@@ -45,6 +45,7 @@ from socialsim.mechanisms.purchase import (
     conversion_logit,
     select_purchases,
 )
+from socialsim.streams import KeyedDraws
 from socialsim.world.platforms import tier_shift
 
 __all__ = ["Checkout", "per_need"]
@@ -149,7 +150,12 @@ class Checkout:
         return price, logit
 
     def decide(
-        self, offers: Offers, social_proof: np.ndarray, rng: np.random.Generator
+        self,
+        day: Day,
+        offers: Offers,
+        social_proof: np.ndarray,
+        kind: str = "decide",
+        key: np.ndarray | None = None,
     ) -> tuple[Offers, np.ndarray]:
         """Convert offers; keep one purchase per need within budget.
 
@@ -161,9 +167,19 @@ class Checkout:
         <socialsim.mechanisms.group_buying.GroupBuying.group_logit>`), at the
         price of the channel chosen.
 
+        Each offer's draws are keyed by the offer itself
+        (:meth:`Offers.identity <socialsim.mechanisms.offers.Offers.identity>`),
+        the day and `kind`: an offer two runs of one seed both make is decided
+        on the same numbers in both (common random numbers). `key` replaces
+        the offers' identity where it is not stable between runs (a group's
+        number).
+
         Returns the purchases (group purchases with the group channel and
         discount) and the prices they are bought at.
         """
+        if key is None:
+            key = offers.identity()
+        rng = KeyedDraws(self.model.streams, f"checkout/{kind}", day.step, key)
         conversion = self.model.config.behaviour.conversion
         once = conversion.social_exposure == "per_need"
         joint = conversion.group_decision == "joint" and conversion.link == "logit"
@@ -188,7 +204,9 @@ class Checkout:
                 price[grouped] = self.price(offers.take(grouped))
         else:
             accepted = draw < conversion_chance(logit, conversion.link)
-        bought = select_purchases(offers, accepted, price, self.model.state.budget_left, rng)
+        bought = select_purchases(
+            offers, accepted, price, self.model.state.budget_left, rng, draw_all=True
+        )
         return offers.take(bought), price[bought]
 
     def _in_halves(

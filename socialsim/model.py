@@ -33,10 +33,10 @@ Each mechanism is a component in its own module under
 :mod:`socialsim.mechanisms.component`); this module builds the world, composes
 the components and calls them phase by phase. All randomness flows from the
 model's ``numpy.random.Generator`` (Mesa's ``rng``): child streams are spawned
-from it, one that builds the world, one for behaviour, one for the livestreams
-(drawn on a second thread on large worlds) and one per plug-in component, so
-the same seed always gives the same numbers, bit for bit, with threads or
-without.
+from it, one that builds the world and one from which every draw of the day is
+keyed by purpose and day (:mod:`socialsim.streams`), so the same seed always
+gives the same numbers, bit for bit, with threads or without, and two runs of
+one seed that differ in one lever keep their other draws in step.
 """
 
 from __future__ import annotations
@@ -80,6 +80,7 @@ from socialsim.metrics import (
 from socialsim.recording import Recording
 from socialsim.results import ModelResults
 from socialsim.state import ConsumerState
+from socialsim.streams import RandomStreams
 from socialsim.world.memory import check_memory
 from socialsim.world.world import World, build_world
 
@@ -169,9 +170,10 @@ class SocialCommerceModel(ModelResults, mesa.Model):
         # Record the seed actually used; None when it cannot be written as one integer.
         self.config = config.with_overrides({"run.seed": seed})
 
-        # Livestreams draw from a stream of their own, so that on large worlds they can run
-        # on a second thread while word of mouth, feeds and search draw from the behaviour one.
-        world_rng, self._behaviour_rng, self._livestream_rng = self.rng.spawn(3)
+        # The world from one stream; every draw of the day from streams keyed by purpose and
+        # day (socialsim.streams), so that a lever's change moves no unrelated draw.
+        world_rng, behaviour_rng = self.rng.spawn(2)
+        self.streams = RandomStreams(behaviour_rng.bit_generator.seed_seq)
         self.world: World = build_world(self.config, world_rng, graph=graph)
         self.state = ConsumerState.initial(self.world)
         # Mechanisms from outside the package: installed plug-ins whose section is enabled,
@@ -191,24 +193,21 @@ class SocialCommerceModel(ModelResults, mesa.Model):
         self.audience = Audience.of(self.world.influencers)
 
         # The built-in mechanisms, each a component that owns its parameters, state and
-        # columns. They draw from the behaviour stream (the livestreams' sessions from their
-        # own), each where it always has: the micro-stores' selling activity when built,
-        # the others during the day.
-        behaviour = self._behaviour_rng
-        self.needs = Needs(self, rng=behaviour)
-        self.pricing = Pricing(self, rng=behaviour)
-        self.posts = CreatorPosts(self, rng=behaviour)
-        self.word_of_mouth = WordOfMouth(self, rng=behaviour)
-        self.feeds = Feeds(self, rng=behaviour)
-        self.search = Search(self, rng=behaviour)
-        self.membership = Membership(self, rng=behaviour)
-        self.cross_border = CrossBorder(self, rng=behaviour)
-        self.daigou = Daigou(self, rng=behaviour)
-        self.campaign = Campaign(self, rng=behaviour)
-        self.group_buying = GroupBuying(self, rng=behaviour)
-        self.returns = Returns(self, rng=behaviour)
-        self.livestream = Livestreams(self, rng=behaviour, draw_rng=self._livestream_rng)
-        self.stores = MicroStores(self, rng=behaviour)
+        # columns; each draws from its own streams (Component.random), by purpose and day.
+        self.needs = Needs(self)
+        self.pricing = Pricing(self)
+        self.posts = CreatorPosts(self)
+        self.word_of_mouth = WordOfMouth(self)
+        self.feeds = Feeds(self)
+        self.search = Search(self)
+        self.membership = Membership(self)
+        self.cross_border = CrossBorder(self)
+        self.daigou = Daigou(self)
+        self.campaign = Campaign(self)
+        self.group_buying = GroupBuying(self)
+        self.returns = Returns(self)
+        self.livestream = Livestreams(self)
+        self.stores = MicroStores(self)
 
         # The checkout prices, decides, charges and ships for every channel; what hears of
         # shipped orders, in this order (then the plug-ins):
@@ -241,6 +240,7 @@ class SocialCommerceModel(ModelResults, mesa.Model):
         """Advance one day (see the module docstring for the phases)."""
         started = time.perf_counter()
         day = Day.start(self.steps, self.world.population.n_tiers, self.columns)  # Mesa counted it
+        self.streams.begin_day()
         threaded = _threads.use_threads(self.world.n_consumers)
 
         # 1. needs, budgets, quotas, prices, memberships; earlier orders are returned or kept
@@ -259,7 +259,7 @@ class SocialCommerceModel(ModelResults, mesa.Model):
         content = [self.posts.content(day), self.campaign.content(day)]
         content += [o for c in self.components if (o := c.content(day)) is not None]
         # Today's livestreams only read the state that phases 3 and 4 read.
-        livestreams = _threads.run_later(threaded, self.livestream.draw)
+        livestreams = _threads.run_later(threaded, self.livestream.draw, day.step)
 
         # 3. word of mouth and feeds, for every open need (after posts may have sparked some)
         needs = self.needs.open(day)
@@ -291,7 +291,7 @@ class SocialCommerceModel(ModelResults, mesa.Model):
             offers,
             self._need_scratch,
         )
-        purchases, paid = self.checkout.decide(offers, social_proof, self._behaviour_rng)
+        purchases, paid = self.checkout.decide(day, offers, social_proof)
         day.count["offers"] = len(offers)
         self.recording.count_offers(day, offers)
 

@@ -520,7 +520,7 @@ class Campaign(Component):
         budget = self.budget
         if budget is None or not budget.open_day(day.step):
             return Offers.empty()
-        model, product, rng = self.model, self.product, self.rng
+        model, product, rng = self.model, self.product, self.random(day, "posts")
         world, audience = model.world, model.audience
         creators = self.creators
         cls = self.creator_class[creators]
@@ -563,7 +563,7 @@ class Campaign(Component):
             world.catalogue,
             model.state,
             model.config.behaviour.post_sparks_need,
-            rng,
+            self.random(day, "reach"),
             follows=audience.matrix,
             trust=audience.trust,
             active=audience.active,

@@ -32,10 +32,15 @@ Every hook gets the day's :class:`~socialsim.day.Day`, whose counters hold a
 zero for each column the components declared (``columns``, or
 :meth:`Component.columns_for` where the columns depend on the settings); a hook
 adds to its own with ``day.add(name, value)`` (levels: ``day.set``). A component draws its
-randomness from ``self.rng``, a stream of its own spawned from the run's seed:
-adding a component changes no draw of the built-in mechanisms, so a run with
-it and one without share their world and behaviour (common random numbers)
-until the component acts.
+randomness from ``self.random(day, kind)``, the stream of one kind of draw on one
+day, keyed by the component's name, the kind and the day and spawned from the
+run's seed (:mod:`socialsim.streams`; ``self.uniform`` gives one number per keyed
+item). Adding a component changes no draw of the built-in mechanisms, and a
+change of one lever moves no draw of another kind or day, so a run with it and
+one without share their world and behaviour (common random numbers) until the
+component acts. (``self.rng``, one stream for the whole run, is kept for
+plug-ins written before; its draws drift apart between arms as soon as one
+arm draws more.)
 
 A component plugs in two ways: from Python, ``SocialCommerceModel(config,
 components=[FlashSale])`` (its config from its ``config_model`` defaults, or
@@ -54,6 +59,7 @@ from pydantic import Field
 
 from socialsim.columns import MetricColumn
 from socialsim.config._base import Section
+from socialsim.streams import KeyedDraws
 
 if TYPE_CHECKING:
     from socialsim.day import Day
@@ -107,7 +113,91 @@ class Component:
             config = sections.get(self.name) or self.config_model()
         self.model = model
         self.config = config
-        self.rng = rng if rng is not None else np.random.default_rng(0)
+        if rng is None:
+            # one stream for the whole run, from the run's seed (a stand-in model: seed 0)
+            streams = getattr(model, "streams", None)
+            rng = (
+                np.random.default_rng(0)
+                if streams is None
+                else streams.generator(f"{self.name or type(self).__name__}/run", 0)
+            )
+        self.rng = rng
+
+    def random(self, day: Day | int, kind: str) -> np.random.Generator:
+        """Return this component's stream for one kind of draw on one day.
+
+        Asked for twice on one day, it continues where it was. Falls back to
+        ``self.rng`` for a model without keyed streams (a test's stand-in).
+
+        Parameters
+        ----------
+        day : Day or int
+            The day (or its step).
+        kind : str
+            What is drawn (``"open"``, ``"decide"``): each kind is a stream of its own.
+
+        Returns
+        -------
+        numpy.random.Generator
+        """
+        streams = getattr(self.model, "streams", None)
+        if streams is None:
+            return self.rng
+        step = day if isinstance(day, int) else day.step
+        return streams.generator(f"{self.name or type(self).__name__}/{kind}", step)
+
+    def uniform(
+        self, day: Day | int, kind: str, key: np.ndarray, dtype: type = np.float64
+    ) -> np.ndarray:
+        """Return one uniform per item, a function of (seed, component, kind, day, key) alone.
+
+        An item present in two runs of one seed gets the same number in both,
+        whatever else either run has (:meth:`socialsim.streams.RandomStreams.uniform`).
+
+        Parameters
+        ----------
+        day : Day or int
+            The day (or its step).
+        kind : str
+            What is drawn.
+        key : ndarray of uint64
+            Each item's key (:func:`socialsim.streams.mix_keys`, made unique
+            with :func:`socialsim.streams.distinct_keys` where items may repeat).
+        dtype : numpy dtype
+            ``float64`` or ``float32``.
+
+        Returns
+        -------
+        ndarray of `dtype`
+        """
+        streams = getattr(self.model, "streams", None)
+        if streams is None:
+            return self.rng.random(np.shape(key)[0]).astype(dtype)
+        step = day if isinstance(day, int) else day.step
+        return streams.uniform(f"{self.name or type(self).__name__}/{kind}", step, key, dtype)
+
+    def keyed(self, day: Day | int, kind: str, key: np.ndarray) -> Any:
+        """Return keyed draws (:class:`socialsim.streams.KeyedDraws`) for items with `key`.
+
+        A stand-in for a generator in code that draws one number per item per
+        call: each item's numbers depend on its key alone. Falls back to
+        ``self.rng`` for a model without keyed streams.
+
+        Parameters
+        ----------
+        day : Day or int
+        kind : str
+        key : ndarray of uint64
+
+        Returns
+        -------
+        KeyedDraws or numpy.random.Generator
+        """
+        streams = getattr(self.model, "streams", None)
+        if streams is None:
+            return self.rng
+        step = day if isinstance(day, int) else day.step
+        return KeyedDraws(streams, f"{self.name or type(self).__name__}/{kind}", step, key)
 
     @classmethod
     def with_config(cls, **settings: Any) -> Callable[..., Component]:

@@ -29,6 +29,7 @@ from socialsim.columns import MetricColumn
 from socialsim.enums import Source
 from socialsim.mechanisms.component import Component, platform_values
 from socialsim.mechanisms.offers import Offers
+from socialsim.streams import mix_keys
 
 if TYPE_CHECKING:
     from socialsim.day import Day
@@ -164,9 +165,10 @@ class Daigou(Component):
             self.model.state.need,
             self.import_categories,
             cfg.contact_rate,
-            self.rng,
+            self.random(day, "ask"),
         )
-        product = catalogue.random_listed(asks.category, 1.0, self.rng)
+        ask_key = mix_keys(asks.client, asks.daigou, asks.category)
+        product = catalogue.random_listed(asks.category, 1.0, self.keyed(day, "product", ask_key))
         prices = self.model.prices.price[np.ix_(self.platforms, product)]
         platform = self.platforms[np.argmin(prices, axis=0)]
         return Offers.build(

@@ -29,6 +29,7 @@ from socialsim.columns import MetricColumn
 from socialsim.enums import Source
 from socialsim.mechanisms.component import Component, platform_values
 from socialsim.mechanisms.offers import Offers
+from socialsim.streams import mix_keys
 
 if TYPE_CHECKING:
     from socialsim.day import Day
@@ -155,14 +156,16 @@ def algorithmic_feed_offers(
     >>> int((offers.product == 0).sum()) > 900
     True
     """
-    shown = np.flatnonzero(rng.random(consumer.shape[0]) < reach)
+    # two numbers per need, drawn for all (so a need's numbers are its own, CRN)
+    shown_draw, pick_draw = rng.random(consumer.shape[0]), rng.random(consumer.shape[0])
+    shown = np.flatnonzero(shown_draw < reach)
     c = category[shown]
     start = category_start[c]
     before = np.where(start > 0, popularity[np.maximum(start - 1, 0)], 0.0)
     total = popularity[start + category_size[c] - 1] - before
     ok = total > 0
     shown, c, before, total = shown[ok], c[ok], before[ok], total[ok]
-    target = before + rng.random(shown.size) * total
+    target = before + pick_draw[shown] * total
     product = np.searchsorted(popularity, target, side="right")
     # Rounding can land on the slice's end: stay inside the category.
     product = np.minimum(product, category_start[c] + category_size[c] - 1)
@@ -215,7 +218,8 @@ class Feeds(Component):
         <socialsim.mechanisms.word_of_mouth.WordOfMouth.friend_platform>`).
         """
         catalogue, listed = self.model.world.catalogue, self.model.listed
-        consumer, category, uses, rng = needs.consumer, needs.category, needs.uses, self.rng
+        consumer, category, uses = needs.consumer, needs.category, needs.uses
+        need_key = mix_keys(consumer, category)
         once = self.model.config.behaviour.conversion.social_exposure == "per_need"
         #: per open need, whether a social feed showed the friend's purchase word of mouth drew
         self.carried = np.zeros(needs.size, dtype=bool) if once else None
@@ -240,7 +244,7 @@ class Feeds(Component):
                         p,
                         self.reach[p],
                         listed[p],
-                        rng,
+                        self.keyed(day, f"social/{p}", need_key.take(on)),
                         shown_before=seen,
                     )
                 )
@@ -257,7 +261,7 @@ class Feeds(Component):
                         catalogue.category_size,
                         p,
                         self.reach[p],
-                        rng,
+                        self.keyed(day, f"algorithmic/{p}", need_key.take(on)),
                     )
                 )
         for source in (Source.FEED_SOCIAL, Source.FEED_ALGORITHMIC):

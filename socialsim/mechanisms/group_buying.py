@@ -37,6 +37,7 @@ from socialsim.columns import MetricColumn
 from socialsim.enums import Channel, Source
 from socialsim.mechanisms.component import Component, platform_values
 from socialsim.mechanisms.offers import Offers
+from socialsim.streams import distinct_keys, mix_keys
 
 if TYPE_CHECKING:
     from socialsim.day import Day
@@ -133,6 +134,7 @@ def share_targets(
     rng: np.random.Generator,
     *,
     strong_first: bool = True,
+    sharer_key: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Pick the friends each sharer sends a link to.
 
@@ -154,6 +156,11 @@ def share_targets(
         Source of randomness.
     strong_first : bool
         Order strong ties before weak ones.
+    sharer_key : ndarray of uint64, optional
+        A key per share (:func:`~socialsim.streams.mix_keys`): when given,
+        `rng` is a :class:`~socialsim.streams.KeyedDraws`-like ``uniform(key)``
+        callable and each (share, friend) pair's number depends on that pair
+        alone, so a share two runs both make reaches the same friends in both.
 
     Returns
     -------
@@ -179,7 +186,12 @@ def share_targets(
     if owner.size == 0:
         return owner.astype(np.int64), np.empty(0, dtype=np.int32), entry.astype(np.int64)
     weak = ~strong[entry] if strong_first else np.zeros(owner.size, dtype=bool)
-    order = np.lexsort((rng.random(owner.size), weak, owner))
+    if sharer_key is None:
+        draw = rng.random(owner.size)
+    else:
+        # alike shares (one initiator sharing one product twice) reach the same friends
+        draw = rng(mix_keys(sharer_key[owner], indices[entry]))
+    order = np.lexsort((draw, weak, owner))
     owner, entry = owner[order], entry[order]
     rank = np.arange(owner.size) - run_start[owner]
     limit = np.broadcast_to(np.asarray(count, dtype=np.int64), (len(sharer),))[owner]
@@ -737,12 +749,12 @@ class GroupBuying(Component):
             state.group_propensity[c],
             preference,
             params.saving_weight[p],
-            self.rng,
+            self.keyed(day, "choose", purchases.identity()),
         )
 
     def buy(self, day: Day, buyers: Offers) -> None:
         """Group buyers join open groups or open their own; initiators share with friends."""
-        params, book, t, rng = self, self.book, day.step, self.rng
+        params, book, t = self, self.book, day.step
         buyers = replace(
             buyers,
             channel=np.full(len(buyers), Channel.GROUP, dtype=np.int8),
@@ -755,13 +767,20 @@ class GroupBuying(Component):
 
         # Buyers who do not browse open groups start their own; browsers then fill open
         # places (oldest groups first, today's new ones included) and start one if none is left.
-        browse = rng.random(len(buyers)) < params.join_open_group[buyers.platform]
+        buyer_key = buyers.identity()
+        browse = (
+            self.keyed(day, "browse", buyer_key).random(len(buyers))
+            < params.join_open_group[buyers.platform]
+        )
         openers = buyers.take(~browse)
         new_groups = [self._open(openers, paid[~browse], t)]
         self.model.campaign.remember_group_members(openers, new_groups[0])
         browsers, browser_paid = buyers.take(browse), paid[browse]
         place = book.match(
-            browsers.platform, browsers.product, rng, self.model.world.catalogue.n_products
+            browsers.platform,
+            browsers.product,
+            self.keyed(day, "match", buyer_key[browse]),
+            self.model.world.catalogue.n_products,
         )
         # Nobody fills a place in a group they started themselves (windows over a day).
         own = place >= 0
@@ -781,8 +800,8 @@ class GroupBuying(Component):
         self.model.campaign.remember_group_members(openers, new_groups[1])
         shared = np.concatenate(new_groups)
         day.count["groups_started"] += int(shared.size)
-        self._share(shared, t, day, rng)
-        self._kanjia(shared, day, rng)
+        self._share(shared, t, day, self.random(day, "share"))
+        self._kanjia(shared, day)
 
     def _open(self, initiators: Offers, paid: np.ndarray, t: int) -> np.ndarray:
         """Open a group for each initiator, paid at the group price, with the platform's rules."""
@@ -806,13 +825,16 @@ class GroupBuying(Component):
         params, book, network = self, self.book, self.model.world.network
         row = book.rows(groups)
         initiator, platform = book.initiator[row], book.platform[row]
+        # keyed by who shares what, not by the group's number (which differs between runs)
+        group_key = mix_keys(initiator, book.product[row], platform)
         share, friend, entry = share_targets(
             network.adjacency.indptr,
             network.adjacency.indices,
             network.strong,
             initiator,
             params.share_to[platform],
-            rng,
+            lambda key: self.uniform(day, "share", key),
+            sharer_key=group_key,
         )
         product = book.product[row][share]
         category = self.model.world.catalogue.category[product]
@@ -828,7 +850,13 @@ class GroupBuying(Component):
             ref=groups[share],
             has_need=self.model.state.need[friend, category],
         )
-        joiners, paid = self.model.checkout.decide(invites, np.zeros(len(invites), np.float32), rng)
+        joiners, paid = self.model.checkout.decide(
+            day,
+            invites,
+            np.zeros(len(invites), np.float32),
+            kind="invited",
+            key=distinct_keys(mix_keys(group_key[share], friend)),
+        )
         joiners, paid = self.model.cross_border.screen(day, joiners, paid)
         day.count["users_acquired_shares"] += self.model.checkout.pay(joiners, paid)
         joined = book.join(
@@ -843,7 +871,7 @@ class GroupBuying(Component):
         extra = self._open(joiners.take(late), paid[late], t)
         day.count["groups_started"] += int(extra.size)
 
-    def _kanjia(self, groups: np.ndarray, day: Day, rng: np.random.Generator) -> None:
+    def _kanjia(self, groups: np.ndarray, day: Day) -> None:
         """Price-cut sharing: friends' clicks cut the initiator's price and bring new users."""
         params, book, network, state = self, self.book, self.model.world.network, self.model.state
         row = book.rows(groups)
@@ -852,16 +880,20 @@ class GroupBuying(Component):
             return
         groups, row = groups[on], row[on]
         platform = book.platform[row]
+        group_key = mix_keys(book.initiator[row], book.product[row], platform)
         share, friend, _ = share_targets(
             network.adjacency.indptr,
             network.adjacency.indices,
             network.strong,
             book.initiator[row],
             params.kanjia_share_to[platform],
-            rng,
+            lambda key: self.uniform(day, "kanjia", key),
             strong_first=False,
+            sharer_key=group_key,
         )
-        click = rng.random(share.size) < params.kanjia_click_prob[platform[share]]
+        link = self.keyed(day, "kanjia_click", distinct_keys(mix_keys(group_key[share], friend)))
+        click_draw, acquire_draw = link.random(share.size), link.random(share.size)
+        click = click_draw < params.kanjia_click_prob[platform[share]]
         clicks = np.bincount(share[click], minlength=groups.size)
         cut = kanjia_cut(
             clicks,
@@ -873,9 +905,7 @@ class GroupBuying(Component):
         day.count["kanjia_clicks"] += int(click.sum())
         clicker, clicker_platform = friend[click], platform[share[click]]
         newcomer = ~state.uses[clicker, clicker_platform]
-        acquired = newcomer & (
-            rng.random(clicker.size) < params.kanjia_acquire_prob[clicker_platform]
-        )
+        acquired = newcomer & (acquire_draw[click] < params.kanjia_acquire_prob[clicker_platform])
         state.uses[clicker[acquired], clicker_platform[acquired]] = True
         day.count["users_acquired_shares"] += int(acquired.sum())
 

@@ -1015,10 +1015,9 @@ class Livestreams(Component):
     Parameters
     ----------
     model : SocialCommerceModel
-    rng : numpy.random.Generator
-        The behaviour stream (stock, followers).
-    draw_rng : numpy.random.Generator
-        The livestream stream (sessions and audiences).
+    rng : numpy.random.Generator, optional
+        Unused: it draws from its streams by purpose and day (:meth:`Component.random
+        <socialsim.mechanisms.component.Component.random>`).
 
     References
     ----------
@@ -1045,11 +1044,8 @@ class Livestreams(Component):
         ),
     )
 
-    def __init__(
-        self, model: Any, config: Any = None, rng: Any = None, draw_rng: Any = None
-    ) -> None:
+    def __init__(self, model: Any, config: Any = None, rng: Any = None) -> None:
         super().__init__(model, config, rng)
-        self.draw_rng = draw_rng if draw_rng is not None else self.rng
         world, cfg = model.world, model.config
         names = world.platforms.names
 
@@ -1085,18 +1081,20 @@ class Livestreams(Component):
         self.sessions = Sessions.empty()
         self.session_viewers = np.zeros(0, dtype=np.int64)
 
-    def draw(self) -> DrawnSessions:
+    def draw(self, step: int) -> DrawnSessions:
         """Schedule today's sessions, draw their audiences and offer each viewer a product.
 
         Only viewers who want the product get the offer: those with an open need
         in its category, and the others with the platform's impulse probability.
         It changes nothing (it may run on another thread): :meth:`open` books the result.
         """
-        model, rng = self.model, self.draw_rng
+        model = self.model
         world, state = model.world, model.state
         catalogue, creators = world.catalogue, world.influencers
         kol_platform = world.platforms.kol_platform
-        kols = schedule_sessions(kol_platform, self.rate, self.enabled, rng)
+        kols = schedule_sessions(
+            kol_platform, self.rate, self.enabled, self.random(step, "schedule")
+        )
         if kols.size == 0:
             return DrawnSessions(Sessions.empty(), np.zeros(0, dtype=np.int64), Offers.empty())
         audience = (
@@ -1121,6 +1119,7 @@ class Livestreams(Component):
             attendance=attendance,
         )
         import_share = model.import_share
+        rng = self.random(step, "feature")
 
         def draw_products(category: np.ndarray, platform: np.ndarray) -> np.ndarray:
             return catalogue.random_listed(category, import_share[platform], rng)
@@ -1142,15 +1141,22 @@ class Livestreams(Component):
             attend_rate_by_platform=self.attend_rate,
             traffic_share_by_platform=self.traffic_share,
             mean_trust=self.mean_follow_trust,
-            rng=rng,
+            rng=self.random(step, "audience"),
             # Sessions are the scheduled streamers who found products to feature.
             attendance=attendance.of_sessions(np.isin(kols, sessions.kol)),
         )
         offers = livestream_offers(
-            session, viewer, trust, sessions, catalogue.category, self.discount, rng
+            session,
+            viewer,
+            trust,
+            sessions,
+            catalogue.category,
+            self.discount,
+            self.random(step, "offer"),
         )
         need = state.need[offers.consumer, offers.category]
-        impulse = ~need & (rng.random(len(offers)) < self.impulse[offers.platform])
+        impulse_draw = self.keyed(step, "impulse", offers.identity()).random(len(offers))
+        impulse = ~need & (impulse_draw < self.impulse[offers.platform])
         viewers = np.bincount(session, minlength=len(sessions))
         return DrawnSessions(sessions, viewers, offers.take(need | impulse))
 
@@ -1175,7 +1181,10 @@ class Livestreams(Component):
         if live.size == 0:
             return purchases, paid
         served = allocate_stock(
-            purchases.ref[live], purchases.product[live], self.sessions, self.rng
+            purchases.ref[live],
+            purchases.product[live],
+            self.sessions,
+            self.random(day, "stock"),
         )
         keep = np.ones(len(purchases), dtype=bool)
         keep[live[~served]] = False
@@ -1220,7 +1229,8 @@ class Livestreams(Component):
         sold = np.concatenate(day.session_orders) if day.session_orders else np.zeros(0, np.int64)
         orders, conversion = session_outcomes(sold, self.session_viewers, len(sessions))
         good = conversion >= self.good_conversion[sessions.platform]
-        growth = self.rng.poisson(self.follower_growth[sessions.platform[good]] * orders[good])
+        rng = self.random(day, "followers")
+        growth = rng.poisson(self.follower_growth[sessions.platform[good]] * orders[good])
         kol_platform = world.platforms.kol_platform.astype(np.int64)
         home = np.maximum(kol_platform, 0)
         on = kol_platform >= 0
@@ -1236,7 +1246,7 @@ class Livestreams(Component):
             audience.active,
             indptr,
             audience.active,
-            self.rng,
+            rng,
         )
         # A new follower starts using the streamer's platform.
         kol = np.searchsorted(indptr, gained, side="right") - 1

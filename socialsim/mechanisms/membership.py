@@ -609,7 +609,7 @@ class Membership(Component):
             m = config.platforms[names[p]].membership
             # One draw per consumer every day, whoever is due, so that the stream stays
             # aligned across runs whose memberships differ (common random numbers).
-            draw = self.rng.random(n, dtype=np.float32)
+            draw = self.random(day, f"renew/{p}").random(n, dtype=np.float32)
             who = np.flatnonzero(due[:, p])
             chance = renewal_chance(self.value[who, p], fee=m.fee, sharpness=m.renewal_sharpness)
             # the fee comes out of what is left of this month's budget, as when joining
@@ -691,7 +691,7 @@ class Membership(Component):
                 join_rate=m.join_rate,
                 # the fee comes out of what is left of this month's budget
                 eligible=state.uses[:, p] & (state.budget_left >= m.fee),
-                rng=self.rng,
+                rng=self.random(day, f"join/{p}"),
             )
             state.budget_left[joined] -= np.float32(m.fee)
             state.member[joined, p] = True

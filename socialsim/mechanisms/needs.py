@@ -331,11 +331,15 @@ class Needs(Component):
         rich = self.high_net_worth
         was_open = state.need[rich] if rich.size else None
         opened, lapsed = update_needs(
-            state, catalogue.need_rate, behaviour.need_patience_days, self.rng, catalogue.durable
+            state,
+            catalogue.need_rate,
+            behaviour.need_patience_days,
+            self.random(day, "update"),
+            catalogue.durable,
         )
         if was_open is not None:  # draws only when the segment exists
             opened += open_more_needs(
-                state, rich, was_open, self.extra_rate, self.rng, catalogue.durable
+                state, rich, was_open, self.extra_rate, self.random(day, "rich"), catalogue.durable
             )
         day.count["needs_opened"] = opened
         day.count["needs_lapsed"] = lapsed

@@ -16,6 +16,7 @@ from dataclasses import dataclass, fields
 import numpy as np
 
 from socialsim.enums import Channel, Source
+from socialsim.streams import distinct_keys, mix_keys
 
 __all__ = ["Offers"]
 
@@ -130,6 +131,33 @@ class Offers:
     def take(self, index: np.ndarray | slice) -> Offers:
         """Return the offers at `index` (an integer index, a boolean mask or a slice: views)."""
         return type(self)(**{f.name: getattr(self, f.name)[index] for f in fields(self)})
+
+    def identity(self) -> np.ndarray:
+        """Return a key per offer: its consumer, category, source, platform, channel and ref.
+
+        The product is left out on purpose: where two runs offer a consumer
+        different products for one need through one source (a feed that ranks
+        by sales, which differ), the offer keeps its random numbers, so the
+        runs still buy, or not, alike (common random numbers hold for the
+        totals even where the products drift apart). Offers alike in all of
+        these are told apart by their order
+        (:func:`~socialsim.streams.distinct_keys`), so no two offers share a
+        key.
+
+        Examples
+        --------
+        >>> o = Offers.build(np.array([4, 4, 5]), 0, np.array([1, 1, 1]), 0, 0.0, 0)
+        >>> key = o.identity()
+        >>> len(set(key.tolist()))
+        3
+        """
+        who = (self.consumer.astype(np.int64) << 16) | (self.category.astype(np.int64) & 0xFFFF)
+        packed = (self.source.astype(np.int64) & 0xFF) | (
+            (self.platform.astype(np.int64) & 0xFF) << 8
+        )
+        packed |= (self.channel.astype(np.int64) & 0xFF) << 16
+        packed |= (self.ref.astype(np.int64) & 0xFFFFFFFF) << 24
+        return distinct_keys(mix_keys(who, packed))
 
     def purchaser(self) -> np.ndarray:
         """Return who orders from the platform: the buyer, or the daigou (``ref``) for a client.

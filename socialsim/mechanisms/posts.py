@@ -241,7 +241,7 @@ class CreatorPosts(Component):
 
     def content(self, day: Day) -> Offers:
         """Creators post; their current followers who see a post get an offer."""
-        model, rng = self.model, self.rng
+        model = self.model
         world, state, behaviour = model.world, model.state, model.config.behaviour
         posts = draw_posts(
             world.influencers,
@@ -249,7 +249,7 @@ class CreatorPosts(Component):
             state,
             day.step,
             behaviour.word_of_mouth_days,
-            rng,
+            self.random(day, "post"),
             kol_platform=world.platforms.kol_platform,
             imported_share=model.import_share,
         )
@@ -259,7 +259,7 @@ class CreatorPosts(Component):
             world.catalogue,
             state,
             behaviour.post_sparks_need,
-            rng,
+            self.random(day, "reach"),
             follows=model.audience.matrix,
             trust=model.audience.trust,
             active=model.audience.active,

@@ -169,7 +169,8 @@ class Pricing(Component):
 
     def start_day(self, day: Day) -> None:
         """Start today's promotions and set today's prices."""
-        day.count["promotions_started"] = self.book.advance(day.step, self.rng)
+        promotions = self.random(day, "promotions")
+        day.count["promotions_started"] = self.book.advance(day.step, promotions)
 
     def shipped(self, day: Day, orders: Offers, price: np.ndarray) -> None:
         """Count units ordered through groups and livestreams towards C2M."""

@@ -298,6 +298,8 @@ def select_purchases(
     price: np.ndarray,
     budget_left: np.ndarray,
     rng: np.random.Generator,
+    *,
+    draw_all: bool = False,
 ) -> np.ndarray:
     """Choose the offers that become orders.
 
@@ -317,6 +319,10 @@ def select_purchases(
         Budget left per consumer.
     rng : numpy.random.Generator
         Source of randomness (tie-breaking and order).
+    draw_all : bool
+        Draw each number for every offer, and use the accepted ones' (for
+        keyed draws, :class:`~socialsim.streams.KeyedDraws`, which give one
+        number per offer); else for the accepted offers only.
 
     Returns
     -------
@@ -341,7 +347,7 @@ def select_purchases(
     # need's minimum gives exactly what sorting by (need, key) would, at half the cost.
     need_key = offers.consumer[idx].astype(np.int64) * (int(offers.category.max()) + 1)
     need_key += offers.category[idx]
-    key = rng.random(idx.size)
+    key = rng.random(len(offers))[idx] if draw_all else rng.random(idx.size)
     order = np.argsort(need_key)
     need_key, key = need_key[order], key[order]
     start = _run_starts(need_key)
@@ -354,7 +360,7 @@ def select_purchases(
     # Budget: random order within each consumer, stop at the first purchase that does
     # not fit. Consumers are already in order; only those with several purchases need
     # their purchases shuffled (by sorting on random keys, as a full sort would).
-    key = rng.random(idx.size)
+    key = rng.random(len(offers))[idx] if draw_all else rng.random(idx.size)
     consumer = offers.consumer[idx]
     start = _run_starts(consumer)
     size = np.diff(np.append(start, consumer.size))

@@ -558,7 +558,7 @@ class MicroStores(Component):
             default=0,
         )
         if sigma > 0:
-            spread = self.rng.standard_normal(n)
+            spread = self.random(0, "activity").standard_normal(n)
             self.activity = np.exp(sigma * spread - sigma**2 / 2)
         strong = world.network.strong_adjacency()
         self.strong_ties = (strong.indptr, strong.indices)
@@ -569,7 +569,7 @@ class MicroStores(Component):
         An offer may meet no open need of the friend (``has_need``): friends
         without one may still buy to help, at the no-need shift.
         """
-        model, rng = self.model, self.rng
+        model, rng = self.model, self.random(day, "promote")
         state, catalogue = model.state, model.world.catalogue
         owners = np.flatnonzero(self.tree.is_owner)
         platform = self.owner_platform[owners].astype(np.int64)
@@ -627,7 +627,7 @@ class MicroStores(Component):
 
     def recruit(self, day: Day) -> None:
         """Owners pitch their store to strong ties; recruits pay the fee, recruiters a reward."""
-        tree, state, rng = self.tree, self.model.state, self.rng
+        tree, state, rng = self.tree, self.model.state, self.random(day, "recruit")
         if tree.n_owners == 0:
             return
         owner_platform = self.owner_platform.astype(np.int64)

@@ -189,6 +189,8 @@ class Returns(Component):
         super().__init__(model, config, rng)
         self.book = ReturnBook()
         self.n_shipped = 0
+        # which shipped batch of the day this is (each batch keys its draws apart)
+        self.batch_step, self.batches_today = -1, 0
         self.mean_quality = float(model.world.catalogue.quality.mean())
 
     def start_day(self, day: Day) -> None:
@@ -215,7 +217,11 @@ class Returns(Component):
             live, model.livestream.return_rate[orders.platform], behaviour.return_rate
         )
         chance = return_probability(base_rate, catalogue.quality[orders.product], self.mean_quality)
-        returned = self.rng.random(n) < chance
+        self.batches_today = self.batches_today + 1 if self.batch_step == day.step else 0
+        self.batch_step = day.step
+        # keyed by the order, so an order both arms ship has the same chance draw in both
+        draw = self.keyed(day, f"return/{self.batches_today}", orders.identity()).random(n)
+        returned = draw < chance
         streamer = model.livestream.shipped_orders(day, orders, live)
         # Livestream orders wait for settlement too: their streamer is paid on those kept.
         held = returned | live

@@ -17,6 +17,7 @@ from socialsim.columns import MetricColumn
 from socialsim.enums import ShopperStatus, Source
 from socialsim.mechanisms.component import Component, platform_values
 from socialsim.mechanisms.offers import Offers
+from socialsim.streams import mix_keys
 
 if TYPE_CHECKING:
     from socialsim.day import Day
@@ -41,10 +42,11 @@ class Search(Component):
 
     def search_offers(self, day: Day, needs: OpenNeeds) -> Offers:
         """Each online consumer with an open need finds a product on one of its platforms."""
-        state, rng = self.model.state, self.rng
+        state = self.model.state
         consumer, category = needs.consumer, needs.category
         online = np.flatnonzero(state.status.take(consumer) != ShopperStatus.OFFLINE)
         consumer, category = consumer.take(online), category.take(online)
+        rng = self.keyed(day, "find", mix_keys(consumer, category))
         # A platform drawn in proportion to search weight among those used, column by
         # column: NumPy reduces the short axis of an (m, P) array slowly.
         n = self.weight.size

@@ -31,6 +31,7 @@ from socialsim._csr import tie_strength
 from socialsim.enums import Source
 from socialsim.mechanisms.component import Component
 from socialsim.mechanisms.offers import Offers
+from socialsim.streams import mix_keys
 
 if TYPE_CHECKING:
     from socialsim.day import Day
@@ -151,7 +152,8 @@ def friend_signals(
         first = np.flatnonzero(np.diff(hit_need, prepend=-1))
         last = np.append(first[1:], hit_need.size) - 1
         before = np.where(first > 0, cum[np.maximum(first - 1, 0)], 0.0)
-        target = before + rng.random(has.size) * signal[has]
+        # one number per need, drawn for all (so a need's number is its own, CRN)
+        target = before + rng.random(m)[has] * signal[has]
         # Rounding can push the target past the run: fall back to its last buying friend.
         pick = np.minimum(np.searchsorted(cum, target, side="right"), last)
         category_of_pick = category[hit_need[pick]]
@@ -349,7 +351,7 @@ class WordOfMouth(Component):
             days,
             needs.consumer,
             needs.category,
-            self.rng,
+            self.keyed(day, "friend", mix_keys(needs.consumer, needs.category)),
             tie_total=network.tie_strength,
             lately=lately,
         )

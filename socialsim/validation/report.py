@@ -277,6 +277,8 @@ def _large_bass_check(sizes: _Sizes, seed: int, directory: Path, progress: bool)
     )
     recursion = docking.bass_recursion(p, q, steps)
     error = float(np.abs(runs.mean(axis=0) - recursion).max())
+    # 0.01 at 100,000 consumers; a smaller world's noise is larger by sqrt(100,000 / n)
+    band = 0.01 * max(1.0, math.sqrt(100_000 / n))
     t = np.arange(steps + 1)
     figure = Figure(figsize=(6, 4), layout="constrained")
     ax = figure.subplots()
@@ -294,8 +296,9 @@ def _large_bass_check(sizes: _Sizes, seed: int, directory: Path, progress: bool)
         "(population mixing, no graph)",
         error,
         0.0,
-        0.01,
-        "<= 0.01: one run's sampling noise at this size is about 0.005",
+        band,
+        f"<= {band:.3g}: one run's sampling noise is about 0.005 at 100,000 consumers "
+        "and grows as 1/sqrt(consumers)",
         "Bass (1969): F_t = F_{t-1} + (p + q F_{t-1})(1 - F_{t-1})",
     )
 

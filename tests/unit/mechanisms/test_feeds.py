@@ -178,10 +178,10 @@ def days_offers(exposure: str, days: int = 12) -> list:
     seen = []
     decide = model.checkout.decide
 
-    def spy(offers, social_proof, generator):
+    def spy(day, offers, social_proof, **options):
         if (offers.source != Source.GROUP_SHARE).any():  # the day's decision, not invites
             seen.append(offers)
-        return decide(offers, social_proof, generator)
+        return decide(day, offers, social_proof, **options)
 
     model.checkout.decide = spy
     model.run(days)
@@ -207,7 +207,7 @@ def shown_twice(offers) -> int:
 def test_a_friends_purchase_is_offered_once_per_need():
     days = days_offers("per_need", days=20)
     # the feed carries friends' purchases made on its own platform
-    assert sum(int((o.source == Source.FEED_SOCIAL).sum()) for o in days) > 40
+    assert sum(int((o.source == Source.FEED_SOCIAL).sum()) for o in days) > 20
     assert sum(shown_twice(o) for o in days) == 0
 
 

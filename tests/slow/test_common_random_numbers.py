@@ -1,0 +1,38 @@
+"""Paired arms (pytest -m slow): keyed streams shrink the variance of a paired difference.
+
+The measurement of ``benchmarks/common_random_numbers.py``: Pinduoduo's
+group discount 0.20 against 0.22 on a 6,000-consumer world over 40 days, 8
+replications, both arms of a replication on one seed. With one behaviour
+stream for the whole run, var(paired GMV difference) / (var(a) + var(b)) was
+0.091; with streams keyed by purpose, day and item it is 0.017. Tolerance,
+stated: at most 0.04, half the one-stream figure (issue 24's goal, 0.01, is
+not met yet: see ``benchmarks/results.md``).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+pytestmark = pytest.mark.slow
+
+BENCHMARK = Path(__file__).parents[2] / "benchmarks" / "common_random_numbers.py"
+
+
+def load_benchmark():
+    spec = importlib.util.spec_from_file_location("crn_benchmark", BENCHMARK)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_paired_gmv_differences_vary_far_less_than_the_arms():
+    bench = load_benchmark()
+    rows = {d: [bench.totals(d, 1000 + r, 6000, 40) for r in range(8)] for d in (0.20, 0.22)}
+    a = np.array([row["gmv"] for row in rows[0.20]])
+    b = np.array([row["gmv"] for row in rows[0.22]])
+    assert b.mean() > a.mean()  # a deeper discount sells more
+    assert bench.variance_ratio(a, b) <= 0.04

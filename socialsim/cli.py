@@ -608,6 +608,9 @@ def _sweep(args: argparse.Namespace) -> int:
         )
         for warning in setup.warnings:
             print(warning, file=sys.stderr)
+        growth = setup.growth_text()
+        if growth is not None:
+            print(growth.replace("extending", "would extend", 1))
         print(_dry_run_text(setup))
         return 0
     try:

@@ -374,6 +374,11 @@ def _sweep_provenance(manifest: Mapping[str, Any], runs: pd.DataFrame) -> str:
                 ("started", manifest.get("started_at") or "-"),
                 ("finished", manifest.get("finished_at") or "-"),
                 ("spec hash", manifest.get("spec_hash")),
+                *(
+                    [("grown", _growth_text(manifest["extensions"]))]
+                    if manifest.get("extensions")
+                    else []
+                ),
             ]
         ),
         html.note(seeds),
@@ -399,6 +404,15 @@ def _sweep_provenance(manifest: Mapping[str, Any], runs: pd.DataFrame) -> str:
     rows = [[*(s.get(c, "") for c in columns), s.get("interrupted", "")] for s in sessions]
     parts.append(html.table([*columns, "interrupted"], [[_plain(v) for v in r] for r in rows]))
     return "".join(parts)
+
+
+def _growth_text(extensions: list[Mapping[str, Any]]) -> str:
+    """Say how a sweep grew: ``from 8 to 12 runs on DATE``, one entry per growth."""
+    return "; ".join(
+        f"from {e.get('runs_before')} to {e.get('runs_after')} runs on {e.get('at')} "
+        f"(spec hash {str(e.get('from_spec_hash'))[:12]} before)"
+        for e in extensions
+    )
 
 
 def _plain(value: Any) -> str:

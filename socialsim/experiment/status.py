@@ -163,7 +163,7 @@ def _progress(
         f"{manifest['versions'].get('socialsim')}, mesa {manifest['versions'].get('mesa')}, "
         f"spec hash {manifest['spec_hash'][:12]}"
     )
-    runs = check.runs_frame(recorded)
+    runs = check.runs_frame(recorded, manifest=manifest)
     if len(runs) and "wall_seconds" in runs:
         ok = runs[runs["status"] == "ok"]
         if len(ok):

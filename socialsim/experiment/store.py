@@ -31,6 +31,22 @@ their runs) aside into ``DIR/damaged/`` and runs those runs again, and
 command that repairs it. A store written before receipts existed (format 1)
 is checked for readable parts only.
 
+**Resuming and growing.** A directory holds the runs of one spec; running
+that spec again resumes it (only runs not recorded yet run). A different spec
+is accepted only if it *extends* the sweep: every run the sweep planned is a
+run of the new spec, with the same run id, seed, replication and scenario
+(more replications, more arms, more grid values; see
+:mod:`~socialsim.experiment.growth` for which additions keep the runs). The
+manifest then takes the new spec and plan and lists the growth under
+``extensions`` (each session that grew the sweep says so under
+``extended``), and only the new runs run. Nothing recorded is rewritten, so
+a ``runs`` part keeps the design point it was written with: the runs table
+of :func:`load_sweep` takes each run's point from the manifest
+(:func:`runs_as_planned`), and so does a reader who joins
+``runs/*.parquet`` to the manifest's ``runs`` on ``run_id``. Any other spec
+is refused with what differs, and so is a spec with fewer runs: results are
+never dropped.
+
 The tables read directly in DuckDB (``SELECT * FROM 'DIR/steps/*.parquet'``),
 polars (``pl.scan_parquet("DIR/steps/*.parquet")``) and pandas.
 """
@@ -66,6 +82,7 @@ from socialsim.errors import (
     SweepBusyError,
     SweepWriteError,
 )
+from socialsim.experiment.growth import SweepGrowth, sweep_growth
 from socialsim.experiment.plan import SweepPlan
 from socialsim.experiment.progress import utc_now
 from socialsim.experiment.runner import RunOutput
@@ -84,6 +101,7 @@ __all__ = [
     "load_sweep",
     "machine_description",
     "package_versions",
+    "runs_as_planned",
 ]
 
 FORMAT_VERSION = 2
@@ -172,19 +190,27 @@ class StoreCheck:
         """Whether nothing is damaged or foreign."""
         return not self.problems
 
-    def runs_frame(self, run_ids: Iterable[str] | None = None) -> pd.DataFrame:
+    def runs_frame(
+        self, run_ids: Iterable[str] | None = None, manifest: dict[str, Any] | None = None
+    ) -> pd.DataFrame:
         """Return the ``runs`` parts read (``keep_runs``) as one table, in run-id order.
 
         Parameters
         ----------
         run_ids : iterable of str, optional
             Which runs; every sound recorded run if omitted.
+        manifest : dict, optional
+            The sweep's manifest: a sweep that grew gets its points and
+            parameters from it (:func:`runs_as_planned`).
         """
         ids = sorted(self.recorded if run_ids is None else run_ids)
         tables = [self.runs_tables[run_id] for run_id in ids if run_id in self.runs_tables]
         if not tables:
             return pd.DataFrame(columns=["run_id", "point", "replication", "seed", "status"])
-        return _concat(tables).to_pandas()
+        table = _concat(tables)
+        if manifest is not None:
+            table = runs_as_planned(table, manifest)
+        return table.to_pandas()
 
     @property
     def damaged_runs(self) -> set[str]:
@@ -333,17 +359,25 @@ class SweepStore:
         atomic_write(self.manifest_path, lambda p: p.write_text(text, encoding="utf-8"))
         manifest[_CHECKSUM_KEY] = plain[_CHECKSUM_KEY]
 
-    def check_can_hold(self, plan: SweepPlan) -> None:
+    def check_can_hold(self, plan: SweepPlan) -> SweepGrowth | None:
         """Check, changing nothing, that this directory can hold the sweep of `plan`.
 
         It must not exist yet, be empty (but for scratch files of a killed
-        start), or hold the sweep of this very spec.
+        start), hold the sweep of this very spec, or hold a sweep that `plan`
+        extends (:mod:`~socialsim.experiment.growth`: every run it planned is
+        a run of `plan`).
+
+        Returns
+        -------
+        SweepGrowth or None
+            How `plan` extends the sweep here; None for a new sweep or the same one.
 
         Raises
         ------
         ConfigError
-            Naming ``--out``: a file, a directory holding something else, or a
-            sweep of a different spec.
+            Naming ``--out``: a file, a directory holding something else, a
+            sweep of a different spec (with the first difference), or a sweep
+            with runs this spec does not have.
         """
         if self.path.exists() and not self.path.is_dir():
             raise ConfigError([Problem("--out", f"{self.path} is a file, not a directory")])
@@ -364,23 +398,11 @@ class SweepStore:
                             )
                         ]
                     )
-                return
+                return None
             if manifest.get("spec_hash") != plan.spec_hash:
-                was = manifest.get("name", "?")
-                if manifest.get("variant"):
-                    was += f" (variant {manifest['variant']})"
-                raise ConfigError(
-                    [
-                        Problem(
-                            "--out",
-                            f"{self.path} holds sweep {was!r} of a different spec (spec hash "
-                            f"{str(manifest.get('spec_hash'))[:12]}, this spec "
-                            f"{plan.spec_hash[:12]}); results of two specs are never mixed: "
-                            "choose another --out, or delete that directory to start over",
-                        )
-                    ]
-                )
-            return
+                # a different spec: allowed only if it keeps every run of this one
+                return sweep_growth(manifest, plan, self.path)
+            return None
         if self.path.is_dir() and any(not self._is_scratch(p) for p in self.path.iterdir()):
             raise ConfigError(
                 [
@@ -391,6 +413,7 @@ class SweepStore:
                     )
                 ]
             )
+        return None
 
     def initialise(self, plan: SweepPlan, spec_file: str | None = None) -> dict[str, Any]:
         """Create the store for `plan`, or check that an existing one holds the same sweep.
@@ -399,7 +422,10 @@ class SweepStore:
         ``DIR/damaged/`` and written anew from `plan` (the sessions it listed
         are lost; the runs, which are files of their own, are not). An
         existing manifest takes the spec's ``outcomes`` (left out of the spec
-        hash: what a report shows, not what runs).
+        hash: what a report shows, not what runs). A sweep that `plan` extends
+        (see :meth:`check_can_hold`) takes the new spec, design and run plan,
+        and its manifest lists the growth under ``extensions``; it is written
+        at once.
 
         Parameters
         ----------
@@ -417,9 +443,9 @@ class SweepStore:
         ------
         ConfigError
             If the directory is not empty and holds no sweep, or holds a
-            sweep of a different spec.
+            sweep of a different spec that `plan` does not extend.
         """
-        self.check_can_hold(plan)
+        growth = self.check_can_hold(plan)
         rebuilt = None
         if self.exists():
             manifest, problem = self.manifest_state()
@@ -427,6 +453,12 @@ class SweepStore:
                 manifest.setdefault("format_version", 1)
                 if spec_file is not None:
                     manifest["spec_file"] = spec_file
+                if growth is not None:
+                    manifest.update(_plan_entries(plan))
+                    manifest["finished_at"] = None
+                    extensions = manifest.setdefault("extensions", [])
+                    extensions.append(growth.record(plan.spec_hash))
+                    self.write_manifest(manifest)
                 # presentation, outside the spec hash: the report follows the spec as last run
                 manifest.setdefault("spec", {})["outcomes"] = plan.spec.outcomes
                 self._make_table_dirs(manifest.get("outputs", ()))
@@ -438,22 +470,12 @@ class SweepStore:
         manifest = {
             "format_version": FORMAT_VERSION,
             "name": spec.name,
-            "variant": spec.variant,
-            "description": spec.description,
-            "spec_hash": plan.spec_hash,
-            "spec": spec.model_dump(mode="json"),
+            **_plan_entries(plan),
             "base_config": plan.base.model_dump(mode="json"),
             "root_seed": spec.seed,
             "common_random_numbers": spec.crn,
-            "replications": spec.replications,
             "steps": plan.base.run.steps,
             "outputs": list(spec.outputs),
-            "parameters": list(plan.parameters),
-            "design": plan.design_records(),
-            "runs": [
-                {"run_id": r.run_id, "point": r.point, "replication": r.replication, "seed": r.seed}
-                for r in plan.runs
-            ],
             "versions": package_versions(),
             "machine": machine_description(),
             "git_commit": git_commit(),
@@ -804,6 +826,25 @@ class SweepStore:
         )
 
 
+def _plan_entries(plan: SweepPlan) -> dict[str, Any]:
+    """Return the manifest's entries that a sweep's growth replaces: its spec and its plan."""
+    spec = plan.spec
+    return {
+        "variant": spec.variant,
+        "description": spec.description,
+        "spec_hash": plan.spec_hash,
+        "spec": spec.model_dump(mode="json"),
+        "replications": spec.replications,
+        "parameters": list(plan.parameters),
+        "design": plan.design_records(),
+        "runs": [
+            {"run_id": r.run_id, "point": r.point, "replication": r.replication, "seed": r.seed}
+            for r in plan.runs
+        ],
+        "runs_columns": plan.runs_schema().names,
+    }
+
+
 class SweepData:
     """A sweep's tables as pandas DataFrames, read when first used.
 
@@ -849,7 +890,7 @@ class SweepData:
     @cached_property
     def runs(self) -> pd.DataFrame:
         """One row per recorded run."""
-        frame = self._check.runs_frame()
+        frame = self._check.runs_frame(manifest=self.manifest)
         return frame.sort_values(["point", "replication"], kind="stable").reset_index(drop=True)
 
     @cached_property
@@ -941,6 +982,69 @@ class SweepData:
         if problems:
             raise damaged_store_error(self.path, self.manifest, problems)
         return files
+
+
+def runs_as_planned(table: pa.Table, manifest: dict[str, Any]) -> pa.Table:
+    """Return the runs of a sweep that grew as its current plan numbers and describes them.
+
+    A run's ``runs`` part keeps the design point it was written with, and the
+    parameters its spec varied then. After a growth that renumbered the
+    points or added a parameter (:mod:`~socialsim.experiment.growth`), each
+    run gets its point in the manifest's plan, a parameter its part lacks
+    gets the value of that point, and the columns come in the order of the
+    plan's runs table: the table of a fresh sweep of the grown spec. (The
+    runs of a sweep that never grew already are so, and come back unchanged;
+    they are not told apart by the manifest's ``extensions``, which a
+    manifest rebuilt after damage no longer lists.)
+
+    Parameters
+    ----------
+    table : pyarrow.Table
+        ``runs`` parts of the sweep, concatenated.
+    manifest : dict
+        The sweep's manifest.
+
+    Returns
+    -------
+    pyarrow.Table
+    """
+    if not manifest.get("runs") or "point" not in table.column_names:
+        return table
+    point_of = {r["run_id"]: r["point"] for r in manifest.get("runs", ())}
+    written = table["point"].to_pylist()
+    points = [point_of.get(i, p) for i, p in zip(table["run_id"].to_pylist(), written, strict=True)]
+    if points != written:
+        table = table.set_column(
+            table.column_names.index("point"), "point", pa.array(points, pa.int64())
+        )
+    design = manifest.get("design", [])
+    for key in manifest.get("parameters", ()):
+        have = table[key] if key in table.column_names else None
+        if have is not None and have.null_count == 0:
+            continue
+        planned = [
+            design[p].get("parameters", {}).get(key) if 0 <= p < len(design) else None
+            for p in points
+        ]
+        if have is None:
+            values, kind = planned, None
+        else:
+            pairs = zip(have.to_pylist(), planned, strict=True)
+            values = [h if h is not None else v for h, v in pairs]
+            kind = None if pa.types.is_null(have.type) else have.type
+        array = pa.array(values, kind)
+        if pa.types.is_null(array.type):
+            array = array.cast(pa.string())  # as the plan stores a parameter that is always None
+        if have is None:
+            table = table.append_column(key, array)
+        else:
+            table = table.set_column(table.column_names.index(key), key, array)
+    order = manifest.get("runs_columns")
+    if order:
+        names = table.column_names
+        first = [c for c in order if c in names]
+        table = table.select(first + [c for c in names if c not in first])
+    return table
 
 
 def load_sweep(path: str | os.PathLike[str]) -> SweepData:

@@ -3,7 +3,10 @@
 :func:`run_sweep` is the Python entry point behind ``socialsim sweep``. Running
 the same spec into the same directory again resumes: finished runs are
 skipped, failed ones too unless ``retry_failed``, and the rest run. A
-different spec pointed at an existing sweep is refused. A write that fails (a
+spec that keeps every run of the sweep in the directory and adds more (more
+replications, arms or grid values) extends it and runs only the new runs
+(:mod:`~socialsim.experiment.growth`); any other spec pointed at an existing
+sweep is refused, with what differs. A write that fails (a
 full disk) stops the sweep with a :class:`~socialsim.experiment.store.SweepWriteError`
 that says what is saved; once fixed, running it again resumes.
 """
@@ -24,6 +27,7 @@ import pyarrow as pa
 
 from socialsim.errors import ConfigError, ExecutorError, SweepStoppedError
 from socialsim.experiment.executors import available_cores, open_executor
+from socialsim.experiment.growth import SweepGrowth
 from socialsim.experiment.plan import PlannedRun, SweepPlan, plan_sweep
 from socialsim.experiment.progress import SweepProgress, format_duration, utc_now
 from socialsim.experiment.runner import LOST
@@ -48,6 +52,7 @@ __all__ = [
     "SweepSummary",
     "check_sweep",
     "default_out",
+    "growth_line",
     "resolve_spec",
     "run_sweep",
 ]
@@ -165,6 +170,9 @@ class SweepSetup:
         aside and runs their runs again).
     warnings : list of str
         Things worth saying before the sweep starts (more workers than cores).
+    growth : SweepGrowth or None
+        How the spec extends the sweep already in `out` (None: a new sweep, or
+        the same one).
     """
 
     spec: ExperimentSpec
@@ -179,6 +187,25 @@ class SweepSetup:
     memory: MemoryEstimate | None
     problems: list[PartProblem] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    growth: SweepGrowth | None = None
+
+    def growth_text(self) -> str | None:
+        """Return the line that says how the sweep grows, or None if it does not."""
+        return None if self.growth is None else growth_line(self.growth, self.out, self.recorded)
+
+
+def growth_line(growth: SweepGrowth, out: Path, recorded: Mapping[str, str]) -> str:
+    """Return the line printed when a spec extends the sweep in `out`."""
+    if not growth.added:
+        return (
+            f"sweep {growth.name!r} in {out}: this spec plans the same {growth.runs} runs as the "
+            "spec recorded (it is written differently); the manifest now records this spec"
+        )
+    return (
+        f"extending sweep {growth.name!r} in {out} from {growth.previous_runs} to {growth.runs} "
+        f"runs: {len(recorded)} recorded run{'s' * (len(recorded) != 1)} kept, "
+        f"{growth.added} new run{'s' * (growth.added != 1)} to run"
+    )
 
 
 def check_sweep(
@@ -195,9 +222,10 @@ def check_sweep(
 
     ``socialsim sweep --dry-run`` is this; :func:`run_sweep` starts with it.
     The spec, the base world and every design point's config are validated;
-    the sweep directory must be new, empty, or hold this very sweep, and not
-    be in use; the number of workers is capped at the pending runs; and the
-    largest world times the workers running at once must fit in memory.
+    the sweep directory must be new, empty, hold this very sweep or one that
+    the spec extends, and not be in use; the number of workers is capped at
+    the pending runs; and the largest world times the workers running at once
+    must fit in memory.
 
     Parameters
     ----------
@@ -230,7 +258,7 @@ def check_sweep(
     if address is not None and kind != "dask":
         raise ValueError(f"scheduler: a Dask scheduler address needs the dask executor, not {kind}")
     store = SweepStore(out_path)
-    store.check_can_hold(plan)
+    growth = store.check_can_hold(plan)
     holder = store.running()
     if holder is not None:
         raise SweepBusyError(
@@ -256,6 +284,7 @@ def check_sweep(
         pending=pending,
         memory=None,
         problems=problems,
+        growth=growth,
     )
     if kind == "dask" and address is not None:
         return setup  # a remote cluster's workers are its own, and check their own worlds
@@ -378,6 +407,7 @@ def run_sweep(
     with contextlib.ExitStack() as stack:
         try:
             stack.enter_context(store.lock())
+            growth = store.check_can_hold(plan)  # again, now that the directory is ours
             manifest = store.initialise(plan, spec_file=_spec_file(source))
             check = store.check({run.run_id for run in plan.runs})
             # damaged and foreign parts go aside, never deleted; their runs run again
@@ -401,6 +431,8 @@ def run_sweep(
                 f"{len(runs)} run{'s' * (len(runs) != 1)} they belonged to will run again",
                 file=stream,
             )
+        if growth is not None:
+            print(growth_line(growth, out_path, recorded), file=stream)
         todo = _to_do(plan, recorded, retry_failed)
         summary.skipped = len(plan.runs) - len(todo)
         n_workers = None
@@ -423,6 +455,12 @@ def run_sweep(
             "versions": package_versions(),
             "machine": machine_description(),
         }
+        if growth is not None:
+            session["extended"] = {
+                "from_spec_hash": growth.previous_hash,
+                "runs_before": growth.previous_runs,
+                "runs_added": growth.added,
+            }
         changed = _changed_versions(manifest["versions"], session["versions"])
         if changed and todo:
             # run ids name configs and seeds, not code: a new version may compute other numbers

@@ -128,7 +128,7 @@ def test_a_run_that_raises_is_recorded_and_the_others_finish(tmp_path: Path):
 def test_a_different_spec_is_refused(tmp_path: Path):
     sweep(tmp_path)
     with pytest.raises(ConfigError, match="holds sweep 'it' of a different spec"):
-        sweep(tmp_path, spec=spec(replications=3))
+        sweep(tmp_path, spec=spec(steps=7))  # more replications would extend it
     (tmp_path / "other").mkdir()
     (tmp_path / "other" / "notes.txt").write_text("mine")
     with pytest.raises(ConfigError, match="is not empty and holds no sweep"):

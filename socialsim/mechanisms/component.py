@@ -50,10 +50,9 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
-from pydantic import Field
 
 from socialsim.columns import MetricColumn
-from socialsim.config._base import Section
+from socialsim.config._base import Field, Section
 
 if TYPE_CHECKING:
     from socialsim.day import Day
@@ -65,7 +64,9 @@ __all__ = ["Component", "ComponentSection", "platform_values"]
 class ComponentSection(Section):
     """The base of a plug-in's config section: off unless ``enabled``."""
 
-    enabled: bool = Field(default=False, description="Run this mechanism.")
+    enabled: bool = Field(
+        default=False, description="Run this mechanism.", unit="- (flag)", source="a study's choice"
+    )
 
 
 class Component:

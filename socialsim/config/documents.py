@@ -387,7 +387,7 @@ def set_path(data: dict[str, Any], path: str, value: Any, root: type[BaseModel])
 
 
 def did_you_mean(part: str, choices: Iterable[str]) -> str:
-    """Return `` (did you mean 'X'?)`` for the choice closest to a misspelt key, or ''.
+    """Return a hint naming the choice closest to a misspelt key, or '' if none is close.
 
     Examples
     --------

@@ -450,13 +450,15 @@ def _default_markdown(key: ConfigKey, world: BaseModel, presets: dict[str, Any])
     parts = key.path.split(".")
     if parts[0] == "platforms":
         text = f"`{show_value(key.default)}`"
-        others = []
-        for name, row in presets.items():
-            value = _get(row, parts[2:])
-            if value != key.default:
-                others.append(f"{name} `{show_value(value)}`")
+        values = {name: _get(row, parts[2:]) for name, row in presets.items()}
+        others = [f"{n} `{show_value(v)}`" for n, v in values.items() if v != key.default]
+        same = [name for name, value in values.items() if value == key.default]
         if others:
-            text += f"; in the presets: {', '.join(others)} (the others: the default)"
+            text += f"; in the presets: {', '.join(others)}"
+            if same:
+                text += f"; {', '.join(same)}: the default"
+        else:
+            text += " in every preset"
         return text
     placeholder = next((i for i, p in enumerate(parts) if p.isupper()), None)
     if placeholder is None:

@@ -5,6 +5,9 @@
   included by ``reference/config.md``;
 - ``_generated/cli.md``: every command and option, from the ``socialsim``
   argument parser itself, included by ``reference/cli.md``;
+- ``_generated/spec-*.md``: every key of the experiment, calibration and
+  strategy-search specs, from their pydantic models, included by the pages
+  on each;
 - ``api/``: one page per package, with autodoc of what each public module
   defines among its ``__all__`` (each object once, where it is defined).
 
@@ -41,6 +44,8 @@ def _generate(app: Sphinx) -> None:
     generated.mkdir(exist_ok=True)
     _write(generated / "config.md", config_reference())
     _write(generated / "cli.md", cli_reference())
+    for name, model in _spec_models().items():
+        _write(generated / f"spec-{name}.md", spec_reference(model))
     api = source / "api"
     api.mkdir(exist_ok=True)
     pages = api_pages()
@@ -65,6 +70,95 @@ def config_reference() -> str:
     from socialsim.config.reference import reference_markdown
 
     return reference_markdown()
+
+
+# --------------------------------------------------------------------------- specs
+
+
+def _spec_models() -> dict[str, Any]:
+    from socialsim.calibration.spec import CalibrationSpec
+    from socialsim.experiment.spec import ExperimentSpec
+    from socialsim.strategy.spec import SearchSpec
+
+    return {"experiment": ExperimentSpec, "calibration": CalibrationSpec, "search": SearchSpec}
+
+
+def spec_reference(model: Any) -> str:
+    """Return a table of every key of a spec model: path, type, default, description."""
+    lines = [
+        "| key | type | default | meaning |",
+        "|---|---|---|---|",
+        *_spec_rows(model, ""),
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def _spec_rows(model: Any, prefix: str) -> list[str]:
+    from pydantic import BaseModel
+
+    from socialsim.config.reference import _bounds_text, _plain, _type_text, show_value
+
+    rows = []
+    for name, field in model.model_fields.items():
+        path = prefix + name
+        kind = field.annotation
+        sections = [
+            k for k in _inner_types(kind) if isinstance(k, type) and issubclass(k, BaseModel)
+        ]
+        if field.is_required():
+            default = "required"
+        else:
+            value = field.get_default(call_default_factory=True)
+            default = "–" if isinstance(value, BaseModel) else f"`{show_value(value)}`"
+        meaning = field.description or ""
+        bounds = _bounds_text(field)
+        if bounds:
+            meaning += f" ({bounds})"
+        if len(sections) > 1:  # a choice of sections by `kind`
+            kinds = ", ".join(f"`{_kind_of(k)}`" for k in sections)
+            rows.append(
+                f"| `{path}` | a mapping with `kind`: {kinds} | {default} | {_md(meaning)} |"
+            )
+            for section in sections:
+                doc = (inspect.getdoc(section) or "").split("\n\n")[0].replace("\n", " ")
+                summary = _plain(doc)
+                rows.append(f"| `{path}` with `kind: {_kind_of(section)}` | | | {_md(summary)} |")
+                rows += _spec_rows(section, f"{path}.")
+            continue
+        if sections:
+            text = _type_text(kind).replace(sections[0].__name__, "mapping")
+            text = text.replace(f"{sections[0].__module__}.mapping", "mapping")
+            rows.append(f"| `{path}` | {_md(text)} | {default} | {_md(meaning)} |")
+            origin = getattr(kind, "__origin__", None)
+            inner = (
+                f"{path}[]." if origin is list else f"{path}.KEY." if origin is dict else f"{path}."
+            )
+            rows += _spec_rows(sections[0], inner)
+            continue
+        rows.append(f"| `{path}` | {_md(_type_text(kind))} | {default} | {_md(meaning)} |")
+    return rows
+
+
+def _is_model(kind: Any) -> bool:
+    from pydantic import BaseModel
+
+    return isinstance(kind, type) and issubclass(kind, BaseModel)
+
+
+def _inner_types(kind: Any) -> list[Any]:
+    import typing
+
+    args = typing.get_args(kind)
+    if not args:
+        return [kind]
+    return [t for arg in args for t in _inner_types(arg)]
+
+
+def _kind_of(section: Any) -> str:
+    field = section.model_fields.get("kind")
+    if field is None:
+        return section.__name__
+    return " or ".join(str(a) for a in __import__("typing").get_args(field.annotation))
 
 
 # --------------------------------------------------------------------------- command line

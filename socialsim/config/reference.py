@@ -509,11 +509,15 @@ def show_value(value: Any) -> str:
     --------
     >>> show_value(True), show_value(None), show_value((0.15, 0.06)), show_value({4: 0.3})
     ('true', 'null', '[0.15, 0.06]', '{4: 0.3}')
+    >>> show_value("")
+    '""'
     """
     if isinstance(value, bool):
         return "true" if value else "false"
     if value is None:
         return "null"
+    if value == "":
+        return '""'
     if isinstance(value, Mapping):
         return "{" + ", ".join(f"{k}: {show_value(v)}" for k, v in value.items()) + "}"
     if isinstance(value, list | tuple):
@@ -557,8 +561,10 @@ def _type_text(kind: Any) -> str:
         options = [_type_text(a) for a in args if a is not type(None)]
         text = " or ".join(options)
         return f"{text} or null" if type(None) in args else text
-    if origin is tuple:
+    if origin in (tuple, list):
         return f"list of {_type_text(args[0])}" if args else "list"
+    if kind is Any:
+        return "any"
     if origin in (Mapping, dict) or (origin is not None and _is_mapping(origin)):
         return f"table {{{_type_text(args[0])}: {_type_text(args[1])}}}"
     if isinstance(kind, type):

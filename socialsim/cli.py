@@ -133,13 +133,22 @@ def build_parser() -> argparse.ArgumentParser:
 
     config = commands.add_parser(
         "config",
-        help="print a fully resolved config as YAML",
+        help="print a fully resolved config as YAML, or explain a key",
         description=(
             "Print the fully resolved config (the default world, or CONFIG with --set "
-            "overrides applied) as YAML, ready to edit and pass to 'socialsim run'."
+            "overrides applied) as YAML, ready to edit and pass to 'socialsim run'. With "
+            "--explain KEY, describe one key instead: its meaning, type, unit, value in that "
+            "world, bounds and source; a section or a table lists its keys."
         ),
     )
     _add_config_arguments(config)
+    config.add_argument(
+        "--explain",
+        metavar="KEY",
+        help="describe a key by its dotted path, e.g. platforms.pinduoduo.group_buying.discount "
+        "or population.tiers.3.share (a table's rows as TIER, PLATFORM, ... for every row), "
+        "or list the keys of a section, e.g. population",
+    )
     config.set_defaults(handler=_print_config)
 
     sweep = commands.add_parser(
@@ -467,7 +476,16 @@ def _resolve_config(args: argparse.Namespace) -> ModelConfig:
 
 
 def _print_config(args: argparse.Namespace) -> int:
-    sys.stdout.write(_resolve_config(args).to_yaml())
+    config = _resolve_config(args)
+    if args.explain is not None:
+        from socialsim.config.reference import explain
+
+        where = "in the default world" if args.config is None else f"in {args.config}"
+        if args.overrides:
+            where += " with --set"
+        print(explain(args.explain, config, where))
+        return 0
+    sys.stdout.write(config.to_yaml())
     return 0
 
 

@@ -10,7 +10,7 @@ they add up to ``orders``) and by :class:`~socialsim.enums.Source`
 is the checkout's funnel column; every mechanism is a component that declares
 its own columns (:class:`~socialsim.columns.MetricColumn`);
 :data:`MECHANISM_COUNTS` and :data:`MECHANISM_TOTALS` are kept, empty, for
-code that imported them. The README explains each column.
+code that imported them. docs/outputs.md explains each column.
 
 The per-platform table (:data:`PLATFORM_COLUMNS`) and the per-tier table
 (:data:`TIER_COLUMNS`) are long tables, one row per step and platform or tier.

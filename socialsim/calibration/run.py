@@ -162,7 +162,7 @@ def calibrate(
 
     Examples
     --------
-    A spec as in the README's worked example, then
+    A spec as in the worked example of docs/calibration.md, then
     ``result = calibrate("recover.yaml", variant="quick")`` and
     ``result.posterior``, ``result.config``.
     """

@@ -9,11 +9,13 @@ from functools import cache
 from types import MappingProxyType
 from typing import Any, ClassVar
 
+import pydantic
 from pydantic import BaseModel, ConfigDict, WrapSerializer, model_validator
 
 __all__ = [
     "MAX_INT",
     "MAX_RMB",
+    "Field",
     "Section",
     "Table",
     "deep_merge",
@@ -27,6 +29,52 @@ MAX_RMB = 1e8
 
 MAX_INT = 2**63 - 1
 """Largest whole number a config holds: every count, step and seed fits NumPy's int64."""
+
+
+def Field(
+    *args: Any,
+    unit: str | None = None,
+    source: str | None = None,
+    row: str | None = None,
+    **kwargs: Any,
+) -> Any:
+    """Return :func:`pydantic.Field` with a config key's unit, source and row name attached.
+
+    They are kept in the field's ``json_schema_extra``, where ``socialsim config
+    --explain`` and the documentation's config reference read them
+    (:mod:`socialsim.config.reference`); a config's values, dumps and hash do
+    not see them.
+
+    Parameters
+    ----------
+    *args, **kwargs
+        As for :func:`pydantic.Field` (the default, ``description``, bounds).
+    unit : str, optional
+        The value's unit: ``"RMB per month"``, ``"share of consumers (0-1)"``,
+        ``"probability per day (0-1)"``, ``"logit"``; ``"- (flag)"``,
+        ``"- (choice)"`` and the like for values without one. Every value of
+        the world's config gives one (a test checks).
+    source : str, optional
+        Where the default comes from: a citation, ``"assumption"`` (meant to
+        be swept) or what kind of choice it is.
+    row : str, optional
+        For a table of sections: what a row is (``"tier"``), which names the
+        rows' placeholder in the reference (``population.tiers.TIER.share``).
+
+    Examples
+    --------
+    >>> class Shop(Section):
+    ...     fee: float = Field(default=10.0, ge=0, description="Entry fee.", unit="RMB")
+    >>> Shop.model_fields["fee"].json_schema_extra
+    {'unit': 'RMB'}
+    >>> Shop().model_dump()
+    {'fee': 10.0}
+    """
+    extra = {"unit": unit, "source": source, "row": row}
+    extra = {key: value for key, value in extra.items() if value is not None}
+    if extra:
+        kwargs["json_schema_extra"] = {**(kwargs.get("json_schema_extra") or {}), **extra}
+    return pydantic.Field(*args, **kwargs)
 
 
 def located(path: str, message: str) -> ValueError:

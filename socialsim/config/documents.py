@@ -28,6 +28,8 @@ from socialsim.errors import MAX_LISTED_PROBLEMS, ConfigError, Problem
 __all__ = [
     "MAX_FILE_BYTES",
     "MAX_FILE_BYTES_ENV",
+    "closest_name",
+    "did_you_mean",
     "dump_yaml",
     "field_type",
     "load_document",
@@ -369,7 +371,7 @@ def set_path(data: dict[str, Any], path: str, value: Any, root: type[BaseModel])
         if _is_section(kind):
             names = [*kind.model_fields, *_extension_fields(kind)]
             if part not in names:
-                return Problem(here, "unknown key" + _suggestion(part, names))
+                return Problem(here, "unknown key" + did_you_mean(part, names))
         elif _table_key_type(kind) is int:
             if not part.isdigit():
                 return Problem(here, "table keys here are whole numbers", part)
@@ -384,9 +386,47 @@ def set_path(data: dict[str, Any], path: str, value: Any, root: type[BaseModel])
     return None
 
 
-def _suggestion(part: str, choices: Iterable[str]) -> str:
+def did_you_mean(part: str, choices: Iterable[str]) -> str:
+    """Return a hint naming the choice closest to a misspelt key, or '' if none is close.
+
+    Examples
+    --------
+    >>> did_you_mean("n_consumer", ["n_consumers", "tiers"])
+    " (did you mean 'n_consumers'?)"
+    """
     close = difflib.get_close_matches(part, [str(c) for c in choices], n=1)
     return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+def closest_name(name: str, choices: list[str]) -> str | None:
+    """Return the choice `name` most likely misspells or abbreviates, or None.
+
+    ``difflib`` finds misspellings (``pinduodou``); abbreviations (``pdd``, ``dy``)
+    are too short for it, so a choice with the same first letter that holds every
+    letter of `name` in order also counts.
+
+    Examples
+    --------
+    >>> closest_name("pdd", ["douyin", "pinduoduo"]), closest_name("x", ["douyin"])
+    ('pinduoduo', None)
+    """
+    choices = sorted(choices)
+    close = difflib.get_close_matches(name, choices, n=1)
+    if close:
+        return close[0]
+    letters = [
+        choice
+        for choice in choices
+        if choice[:1] == name[:1] and _in_order(name, choice) and len(choice) > len(name)
+    ]
+    if not letters:
+        return None
+    return max(letters, key=lambda c: difflib.SequenceMatcher(None, name, c).ratio())
+
+
+def _in_order(short: str, long: str) -> bool:
+    rest = iter(long)
+    return all(char in rest for char in short)
 
 
 def _siblings(loc: list[str], root: type[BaseModel]) -> list[str]:
@@ -449,7 +489,7 @@ def validation_problems(exc: ValidationError, root: type[BaseModel]) -> list[Pro
         elif kind == "extra_forbidden":
             # suggestions only for the problems a message shows: thousands cost seconds
             shown = len(problems) < MAX_LISTED_PROBLEMS
-            hint = _suggestion(loc[-1], _siblings(loc, root)) if shown else ""
+            hint = did_you_mean(loc[-1], _siblings(loc, root)) if shown else ""
             problems.append(Problem(".".join(loc), "unknown key" + hint))
         elif kind in ("union_tag_invalid", "union_tag_not_found"):
             # a tagged union (design kinds): the problem is the tag, not the whole mapping

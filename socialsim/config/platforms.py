@@ -33,9 +33,17 @@ from types import MappingProxyType
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import AfterValidator, Field, model_validator
+from pydantic import AfterValidator, model_validator
 
-from socialsim.config._base import MAX_RMB, Section, Table, deep_merge, located, read_only
+from socialsim.config._base import (
+    MAX_RMB,
+    Field,
+    Section,
+    Table,
+    deep_merge,
+    located,
+    read_only,
+)
 
 __all__ = [
     "PRESETS",
@@ -116,7 +124,13 @@ class FeedConfig(Section):
     """
 
     kind: Literal["none", "social", "algorithmic"] = Field(
-        default="none", description="What the feed recommends."
+        default="none",
+        description="What the feed recommends.",
+        unit="- (choice)",
+        source=(
+            "social feeds (Kuaishou) convert 3-5 x algorithmic ones (Douyin) "
+            '("E-Commerce is Social in China\'s Small Cities", 2020)'
+        ),
     )
     reach: float = Field(
         default=0.5,
@@ -126,6 +140,8 @@ class FeedConfig(Section):
             "Daily probability that a user with an open need is shown a product for it "
             "(assumption). A social feed can only show what a friend bought lately."
         ),
+        unit="probability per day (0-1)",
+        source="assumption",
     )
 
 
@@ -140,25 +156,59 @@ class KanjiaConfig(Section):
     to the platform. Sizes are *assumptions*.
     """
 
-    enabled: bool = Field(default=False, description="Initiators also share a price-cut link.")
+    enabled: bool = Field(
+        default=False,
+        description="Initiators also share a price-cut link.",
+        unit="- (flag)",
+        source="price-cut sharing (Pinduoduo explainers, shared/domain.md)",
+    )
     share_to: int = Field(
-        default=10, ge=0, le=1000, description="Friends (any tie) the link is sent to."
+        default=10,
+        ge=0,
+        le=1000,
+        description="Friends (any tie) the link is sent to.",
+        unit="friends",
+        source="assumption",
     )
     click_prob: float = Field(
-        default=0.3, ge=0, le=1, description="Probability a friend who gets the link clicks it."
+        default=0.3,
+        ge=0,
+        le=1,
+        description="Probability a friend who gets the link clicks it.",
+        unit="probability (0-1)",
+        source="assumption",
     )
     first_cut: float = Field(
-        default=0.1, ge=0, le=1, description="Price cut of the first click, as a share of price."
+        default=0.1,
+        ge=0,
+        le=1,
+        description="Price cut of the first click, as a share of price.",
+        unit="share of the price (0-1)",
+        source="assumption",
     )
     decay: float = Field(
-        default=0.6, ge=0, le=1, description="Each further click cuts this times the previous."
+        default=0.6,
+        ge=0,
+        le=1,
+        description="Each further click cuts this times the previous.",
+        unit="multiplier per click",
+        source="assumption (each click cuts a shrinking amount: Pinduoduo explainers)",
     )
-    max_cut: float = Field(default=0.5, ge=0, le=1, description="Largest total cut.")
+    max_cut: float = Field(
+        default=0.5,
+        ge=0,
+        le=1,
+        description="Largest total cut.",
+        unit="share of the price (0-1)",
+        source="assumption",
+    )
     acquire_prob: float = Field(
         default=0.3,
         ge=0,
         le=1,
         description="Probability a clicking friend who does not use the platform starts using it.",
+        unit="probability (0-1)",
+        source="assumption",
     )
 
 
@@ -179,13 +229,37 @@ class GroupBuyingConfig(Section):
     # options added after run ids were stored, with the values that behave as before
     hash_neutral = MappingProxyType({"friend_join": 0.3})
 
-    enabled: bool = Field(default=False, description="Whether the platform sells in groups.")
-    discount: float = Field(
-        default=0.25, ge=0, lt=1, description="Group price = solo price x (1 - discount)."
+    enabled: bool = Field(
+        default=False,
+        description="Whether the platform sells in groups.",
+        unit="- (flag)",
+        source="Pinduoduo-style group buying (Pinduoduo rules, shared/domain.md)",
     )
-    size: int = Field(default=2, ge=2, le=100, description="Members a group needs to ship.")
+    discount: float = Field(
+        default=0.25,
+        ge=0,
+        lt=1,
+        description="Group price = solo price x (1 - discount).",
+        unit="share of the solo price (0-1)",
+        source="no reliable typical value: 10-40 % (assumption, meant to be swept)",
+    )
+    size: int = Field(
+        default=2,
+        ge=2,
+        le=100,
+        description="Members a group needs to ship.",
+        unit="members",
+        source=(
+            "99.4 % of successful groups in the BeiBei log had one joiner (Zhang et al., ICDE 2021)"
+        ),
+    )
     window_days: int = Field(
-        default=1, ge=1, le=365, description="Days a group stays open (24 h on Pinduoduo)."
+        default=1,
+        ge=1,
+        le=365,
+        description="Days a group stays open (24 h on Pinduoduo).",
+        unit="days",
+        source="24 h window with automatic refunds (Pinduoduo rules)",
     )
     price_ladder: Annotated[Mapping[int, float], AfterValidator(read_only), Table] = Field(
         default_factory=dict,
@@ -195,6 +269,8 @@ class GroupBuyingConfig(Section):
             "ships at the discount of the largest step it reached (members are refunded "
             "the difference)."
         ),
+        unit="share of the solo price (0-1), by members",
+        source="assumption",
     )
     preference: float = Field(
         default=-1.0,
@@ -203,6 +279,8 @@ class GroupBuyingConfig(Section):
             "failure; under the joint group decision, the wait only, as the risk is the "
             "chance a group completes (assumption)."
         ),
+        unit="logit",
+        source="assumption",
     )
     saving_weight: float = Field(
         default=10.0,
@@ -211,6 +289,8 @@ class GroupBuyingConfig(Section):
             "Logit per unit of relative saving (discount x price sensitivity) in the "
             "group-or-solo choice (assumption)."
         ),
+        unit="logit per unit of relative saving",
+        source="assumption (the perceived saving as transaction utility, Thaler 1985)",
     )
     friend_join: float = Field(
         default=0.3,
@@ -221,6 +301,8 @@ class GroupBuyingConfig(Section):
             "friend with the need who uses the platform joins a shared group; with the "
             "platform's traffic it sets the chance a group completes (assumption)."
         ),
+        unit="probability (0-1)",
+        source="assumption",
     )
     join_open_group: float = Field(
         default=0.7,
@@ -230,12 +312,18 @@ class GroupBuyingConfig(Section):
             "Probability a group buyer browses the product's open groups and joins one "
             "(strangers can join; Pinduoduo explainer 2020) instead of starting its own."
         ),
+        unit="probability (0-1)",
+        source=(
+            "strangers browsing the product can join (Pinduoduo explainer 2020); size assumption"
+        ),
     )
     share_to: int = Field(
         default=3,
         ge=0,
         le=1000,
         description="Friends an initiator shares the group with, strong ties first.",
+        unit="friends",
+        source="assumption",
     )
     failure_penalty: float = Field(
         default=0.5,
@@ -245,6 +333,8 @@ class GroupBuyingConfig(Section):
             "After a group expires, the initiator's propensity to choose groups is multiplied "
             "by this; a completed group restores it by the inverse (assumption)."
         ),
+        unit="multiplier",
+        source="assumption",
     )
     kanjia: KanjiaConfig = Field(default_factory=KanjiaConfig)
 
@@ -285,21 +375,43 @@ class LivestreamConfig(Section):
     world.
     """
 
-    enabled: bool = Field(default=False, description="Whether the platform's KOLs stream.")
+    enabled: bool = Field(
+        default=False,
+        description="Whether the platform's KOLs stream.",
+        unit="- (flag)",
+        source="livestream selling (McKinsey 2021; shared/domain.md)",
+    )
     session_rate: float = Field(
-        default=0.3, ge=0, le=1, description="Daily probability that a KOL goes live."
+        default=0.3,
+        ge=0,
+        le=1,
+        description="Daily probability that a KOL goes live.",
+        unit="probability per day (0-1)",
+        source="assumption",
     )
     products_per_session: int = Field(
-        default=3, ge=1, le=100, description="Products featured in one session."
+        default=3,
+        ge=1,
+        le=100,
+        description="Products featured in one session.",
+        unit="products",
+        source="assumption",
     )
     discount: float = Field(
-        default=0.2, ge=0, lt=1, description="Livestream price = price x (1 - discount)."
+        default=0.2,
+        ge=0,
+        lt=1,
+        description="Livestream price = price x (1 - discount).",
+        unit="share of the price (0-1)",
+        source="assumption (one reported deal: a 40 % price cut, SCMP 2020)",
     )
     stock_share: float = Field(
         default=0.05,
         gt=0,
         le=10,
         description="Units of each featured product in stock, per expected viewer.",
+        unit="units per expected viewer",
+        source="assumption",
     )
     attend_rate: float = Field(
         default=0.15,
@@ -309,6 +421,8 @@ class LivestreamConfig(Section):
             "Probability that a follower of average trust attends, scaled by the follower's "
             "trust (engagement), the KOL's segment (popularity) and tier distance."
         ),
+        unit="probability per session (0-1)",
+        source="assumption",
     )
     traffic_share: float = Field(
         default=0.3,
@@ -317,53 +431,86 @@ class LivestreamConfig(Section):
         description=(
             "Viewers the platform allocates from its other users, per follower who attends."
         ),
+        unit="viewers per attending follower",
+        source="assumption; Douyin's was tuned to the market-level GMV shares (issue 22)",
     )
     impulse: float = Field(
         default=0.2,
         ge=0,
         le=1,
         description="Probability a viewer without a need in the category wants the product.",
+        unit="probability (0-1)",
+        source="assumption",
     )
     urgency: float = Field(
         default=0.8,
         ge=0,
         description="Logit bonus of buying in a session: limited stock and a time limit.",
+        unit="logit",
+        source="assumption",
     )
     commission: float = Field(
-        default=0.2, ge=0, le=1, description="Streamer's share of livestream sales (CPS)."
+        default=0.2,
+        ge=0,
+        le=1,
+        description="Streamer's share of livestream sales (CPS).",
+        unit="share of sales (0-1)",
+        source=(
+            "about 20 % commission plus a slot fee (KrASIA / Nikkei; SCMP 2020: RMB 300 k + 25 %)"
+        ),
     )
     slot_fee: float = Field(
         default=20.0,
         ge=0,
         le=MAX_RMB,
         description="Fixed RMB per session the brand pays the streamer (scaled down).",
+        unit="RMB per session",
+        source="assumption, scaled down from reported slot fees (SCMP 2020: RMB 300 k)",
     )
     return_rate: float = Field(
         default=0.4,
         ge=0,
         le=1,
         description="Share of livestream purchases of average quality that are returned.",
+        unit="share of orders (0-1)",
+        source=(
+            "30-50 % of livestream purchases are returned, against 10-15 % (trade press, weak)"
+        ),
     )
     good_session_conversion: float = Field(
         default=0.03,
         ge=0,
         le=1,
         description="Orders per viewer at or above which a session counts as good.",
+        unit="orders per viewer",
+        source="assumption",
     )
     follower_growth: float = Field(
         default=1.0,
         ge=0,
         le=10,
         description="New followers after a good session, per viewer who bought.",
+        unit="followers per buying viewer",
+        source=(
+            "assumption (follower curves rise faster than they fall: Garimella & "
+            "West, arXiv 2103.10754)"
+        ),
     )
     follower_churn: float = Field(
         default=0.01,
         ge=0,
         le=1,
         description="Share of followers lost after a bad session.",
+        unit="share of followers (0-1)",
+        source="assumption (Garimella & West, arXiv 2103.10754)",
     )
     daily_churn: float = Field(
-        default=0.0005, ge=0, le=1, description="Share of followers lost each day regardless."
+        default=0.0005,
+        ge=0,
+        le=1,
+        description="Share of followers lost each day regardless.",
+        unit="share of followers per day (0-1)",
+        source="assumption",
     )
     trust_penalty: float = Field(
         default=0.3,
@@ -373,6 +520,8 @@ class LivestreamConfig(Section):
             "Share of a follower's trust lost when it returns a livestream purchase (poorer "
             "products are returned more often, so disappointment costs trust)."
         ),
+        unit="share of trust (0-1)",
+        source="assumption",
     )
 
 
@@ -390,7 +539,14 @@ class RegulationConfig(Section):
     """
 
     step: int | None = Field(
-        default=None, ge=1, description="Day the regulator acts; None for never."
+        default=None,
+        ge=1,
+        description="Day the regulator acts; None for never.",
+        unit="day (step number)",
+        source=(
+            "a study's choice; Yunji was fined in 2017 and went fee-free in June "
+            "2019 (Yunji filings)"
+        ),
     )
     action: Literal["fine", "one_level"] = Field(
         default="one_level",
@@ -398,11 +554,25 @@ class RegulationConfig(Section):
             "'fine' charges the platform; 'one_level' forces fee-free membership, one level "
             "of commission and no referral rewards."
         ),
+        unit="- (choice)",
+        source=(
+            "Regulation on Prohibition of Pyramid Selling (2005, art. 7); Direct "
+            "Selling Regulation (2005): one level of commission"
+        ),
     )
-    fine: float = Field(default=9.58e6, ge=0, le=1e12, description="RMB fined (Yunji 2017).")
+    fine: float = Field(
+        default=9.58e6,
+        ge=0,
+        le=1e12,
+        description="RMB fined (Yunji 2017).",
+        unit="RMB",
+        source="Yunji was fined RMB 9.58 M in 2017 (Yunji filings)",
+    )
     only_if_flagged: bool = Field(
         default=True,
         description="Act only if some recruitment tree meets the pyramid conditions.",
+        unit="- (flag)",
+        source="Regulation on Prohibition of Pyramid Selling (2005, art. 7)",
     )
 
 
@@ -419,28 +589,66 @@ class MicroStoreConfig(Section):
     *assumptions*.
     """
 
-    enabled: bool = Field(default=False, description="Whether the platform runs micro-stores.")
-    fee: float = Field(default=398.0, ge=0, le=MAX_RMB, description="Membership fee, RMB.")
+    enabled: bool = Field(
+        default=False,
+        description="Whether the platform runs micro-stores.",
+        unit="- (flag)",
+        source="micro-store resellers, Yunji / Beidian style (KrASIA / Nikkei; TechNode 2021)",
+    )
+    fee: float = Field(
+        default=398.0,
+        ge=0,
+        le=MAX_RMB,
+        description="Membership fee, RMB.",
+        unit="RMB",
+        source=(
+            "Yunji RMB 398, earlier 365; Beidian later RMB 99 (KrASIA / Nikkei, TechNode 2021)"
+        ),
+    )
     member_discount: float = Field(
-        default=0.2, ge=0, lt=1, description="Owners' discount on their own purchases."
+        default=0.2,
+        ge=0,
+        lt=1,
+        description="Owners' discount on their own purchases.",
+        unit="share of the price (0-1)",
+        source="up to 30 % on Yunji (KrASIA / Nikkei)",
     )
     commission_rates: tuple[float, ...] = Field(
         default=(0.15, 0.06, 0.04),
         min_length=1,
         max_length=20,
         description="Commission on a store sale to the seller, its recruiter, and so on up.",
+        unit="share of the sale (0-1), by level",
+        source=(
+            "Beidian took 25 % commission from merchants, which the default rates "
+            "share out (TechNode 2021)"
+        ),
     )
     max_levels: int = Field(
-        default=3, ge=1, le=20, description="Levels of the tree a sale's commission reaches."
+        default=3,
+        ge=1,
+        le=20,
+        description="Levels of the tree a sale's commission reaches.",
+        unit="levels",
+        source=(
+            "assumption (legal direct selling pays one level: Direct Selling Regulation, 2005)"
+        ),
     )
     referral_reward: float = Field(
-        default=100.0, ge=0, le=MAX_RMB, description="RMB paid to the recruiter per recruit."
+        default=100.0,
+        ge=0,
+        le=MAX_RMB,
+        description="RMB paid to the recruiter per recruit.",
+        unit="RMB per recruit",
+        source="about a quarter of the fee on Yunji (KrASIA / Nikkei)",
     )
     promote_rate: float = Field(
         default=0.3,
         ge=0,
         le=1,
         description="Daily probability an owner promotes a product to its strong ties.",
+        unit="probability per day (0-1)",
+        source="assumption; Yunji's preset was tuned to the market-level GMV shares (issue 22)",
     )
     activity_sigma: float = Field(
         default=2.0,
@@ -452,6 +660,10 @@ class MicroStoreConfig(Section):
             "owners rarely promote and a few do daily. Set so that store owners' income is "
             "very concentrated (Gini above 0.6; 0 gave 0.49), stylized fact 4 of socialsim "
             "validate (assumption)."
+        ),
+        unit="sigma of log activity",
+        source=(
+            "assumption, set so owners' income is very concentrated (stylized fact 4; NetEase 2016)"
         ),
     )
     recruit_rate: float = Field(
@@ -465,6 +677,12 @@ class MicroStoreConfig(Section):
             "double within two months and growth then stalls: Yunji reached 7.4 M owners by "
             "2018 (Fung) and stalled (stylized fact 6; assumption)."
         ),
+        unit="probability per day (0-1)",
+        source=(
+            "assumption, set so owners more than double in two months and growth "
+            "then stalls: Yunji reached 7.4 M owners by 2018 and stalled (Fung; "
+            "stylized fact 6)"
+        ),
     )
     refusal_final: float = Field(
         default=1.0,
@@ -476,10 +694,14 @@ class MicroStoreConfig(Section):
             "their fee the scheme stalls (stylized fact 6 of socialsim validate; "
             "assumption)."
         ),
+        unit="probability (0-1)",
+        source="assumption: the warm market runs out (stylized fact 6)",
     )
     accept_base: float = Field(
         default=-1.0,
         description="Logit of accepting a recruitment offer, before fee and income.",
+        unit="logit",
+        source="assumption",
     )
     accept_income_weight: float = Field(
         default=1.0,
@@ -489,6 +711,8 @@ class MicroStoreConfig(Section):
             "relative to the fee: visible earnings make recruiting easier, and recruits who "
             "have not earned their fee back make the scheme stall."
         ),
+        unit="logit per unit of income / fee",
+        source="assumption (stylized fact 6)",
     )
     accept_fee_weight: float = Field(
         default=1.0,
@@ -498,6 +722,8 @@ class MicroStoreConfig(Section):
             "is an investment paid out of income, not the shopping budget; a candidate whose "
             "monthly income is below the fee cannot join)."
         ),
+        unit="logit per unit of fee / monthly income",
+        source="assumption",
     )
     regulation: RegulationConfig = Field(default_factory=RegulationConfig)
 
@@ -535,26 +761,54 @@ class MembershipConfig(Section):
         {"term_days": 365, "renewal": False, "renewal_sharpness": 5.0, "loyalty_shift": 0.0}
     )
 
-    enabled: bool = Field(default=False, description="Whether the platform sells memberships.")
-    fee: float = Field(default=279.0, ge=0, le=MAX_RMB, description="Annual fee, RMB.")
-    discount: float = Field(default=0.05, ge=0, lt=1, description="Member price discount.")
+    enabled: bool = Field(
+        default=False,
+        description="Whether the platform sells memberships.",
+        unit="- (flag)",
+        source="paid membership, Kaola style (interview with Kaola's CEO, 2020)",
+    )
+    fee: float = Field(
+        default=279.0,
+        ge=0,
+        le=MAX_RMB,
+        description="Annual fee, RMB.",
+        unit="RMB per term",
+        source="assumption",
+    )
+    discount: float = Field(
+        default=0.05,
+        ge=0,
+        lt=1,
+        description="Member price discount.",
+        unit="share of the price (0-1)",
+        source=(
+            "Kaola's member price is below the earlier 96 % member rate (interview "
+            "with Kaola's CEO, 2020)"
+        ),
+    )
     price_protection_days: int = Field(
         default=30,
         ge=0,
         le=365,
         description="Days after a purchase in which a price drop is refunded to members.",
+        unit="days",
+        source="30 days for Kaola's members (interview with Kaola's CEO, 2020)",
     )
     join_rate: float = Field(
         default=0.05,
         ge=0,
         le=1,
         description="Daily probability of joining for a user whose saving clearly beats the fee.",
+        unit="probability per day (0-1)",
+        source="assumption",
     )
     lookback_days: int = Field(
         default=30,
         ge=1,
         le=365,
         description="Days of past spending a user projects its yearly saving from.",
+        unit="days",
+        source="assumption",
     )
     term_days: int = Field(
         default=365,
@@ -564,6 +818,8 @@ class MembershipConfig(Section):
             "Length of a membership term, days, bought with one fee: Kaola's fee is yearly, 365 "
             "(interview with Kaola's CEO, 2020)."
         ),
+        unit="days",
+        source="Kaola's fee is yearly (interview with Kaola's CEO, 2020)",
     )
     renewal: bool = Field(
         default=True,
@@ -575,6 +831,8 @@ class MembershipConfig(Section):
             "term (the consumer may join again by the join rule). Default: true (members "
             "renew by the value they received; the rule is an assumption)."
         ),
+        unit="- (flag)",
+        source="assumption (issue 22; docs/membership.md)",
     )
     renewal_sharpness: float = Field(
         default=5.0,
@@ -585,6 +843,8 @@ class MembershipConfig(Section):
             "sigmoid(renewal_sharpness x (value / fee - 1)), a half when the value just pays "
             "the fee. Recommended: 5, the join rule's sharpness (assumption)."
         ),
+        unit="logit per unit of value / fee",
+        source="assumption: the join rule's sharpness",
     )
     loyalty_shift: float = Field(
         default=1.0,
@@ -596,6 +856,8 @@ class MembershipConfig(Section):
             "in a small world it raises members' share of their orders placed on Kaola from "
             "about 0.29 to 0.46, see docs/membership.md)."
         ),
+        unit="logit",
+        source="assumption (issue 22; docs/membership.md)",
     )
 
 
@@ -610,10 +872,32 @@ class PromotionConfig(Section):
     hash_neutral = MappingProxyType({"wait_shift": 0.0})
 
     rate: float = Field(
-        default=0.01, ge=0, le=1, description="Daily probability a product goes on promotion."
+        default=0.01,
+        ge=0,
+        le=1,
+        description="Daily probability a product goes on promotion.",
+        unit="probability per day (0-1)",
+        source=(
+            'assumption (Taobao Tejia and Jingxi run constant deals: "E-Commerce is'
+            " Social in China's Small Cities\", 2020)"
+        ),
     )
-    depth: float = Field(default=0.15, ge=0, lt=1, description="Price cut during a promotion.")
-    days: int = Field(default=3, ge=1, le=365, description="Length of a promotion.")
+    depth: float = Field(
+        default=0.15,
+        ge=0,
+        lt=1,
+        description="Price cut during a promotion.",
+        unit="share of the price (0-1)",
+        source="assumption",
+    )
+    days: int = Field(
+        default=3,
+        ge=1,
+        le=365,
+        description="Length of a promotion.",
+        unit="days",
+        source="assumption",
+    )
     wait_shift: float = Field(
         default=-0.3,
         ge=-10,
@@ -628,6 +912,11 @@ class PromotionConfig(Section):
             "-0.3 on every platform (assumption; 0 gives back the earlier behaviour; the "
             "default market was tuned with it, see docs/membership.md)."
         ),
+        unit="logit",
+        source=(
+            "assumption (issue 22); Kaola protects members' prices for 30 days "
+            "(interview with Kaola's CEO, 2020)"
+        ),
     )
 
 
@@ -638,7 +927,15 @@ class CrossBorderListingConfig(Section):
     quota and cross-border tax of ``ModelConfig.cross_border``.
     """
 
-    enabled: bool = Field(default=False, description="List imported products.")
+    enabled: bool = Field(
+        default=False,
+        description="List imported products.",
+        unit="- (flag)",
+        source=(
+            "Kaola / Tmall Global style cross-border listings (interview with "
+            "Kaola's CEO, 2020; RooLife)"
+        ),
+    )
     search_share: float = Field(
         default=0.3,
         ge=0,
@@ -646,6 +943,10 @@ class CrossBorderListingConfig(Section):
         description=(
             "Share of searches that land on an imported product when the category has one: "
             "the platform's curation (Kaola: 'selected, not comprehensive')."
+        ),
+        unit="share of searches (0-1)",
+        source=(
+            "assumption (Kaola: 'selected, not comprehensive', interview with Kaola's CEO, 2020)"
         ),
     )
 
@@ -660,16 +961,28 @@ class C2MConfig(Section):
     are *assumptions*.
     """
 
-    enabled: bool = Field(default=False, description="Whether C2M pricing applies.")
+    enabled: bool = Field(
+        default=False,
+        description="Whether C2M pricing applies.",
+        unit="- (flag)",
+        source=(
+            "livestreams and group buys aggregate demand so factories make to order"
+            ' ("E-Commerce is Social in China\'s Small Cities", 2020)'
+        ),
+    )
     thresholds: tuple[float, ...] = Field(
         default=(20.0, 80.0, 300.0),
         max_length=50,
         description="Cumulative units per 10,000 consumers at which the next batch price applies.",
+        unit="units per 10,000 consumers",
+        source="assumption",
     )
     discounts: tuple[float, ...] = Field(
         default=(0.05, 0.10, 0.15),
         max_length=50,
         description="Price cut once each threshold is passed (not cumulative).",
+        unit="share of the price (0-1), by threshold",
+        source="assumption",
     )
 
     @model_validator(mode="after")
@@ -725,6 +1038,11 @@ class PlatformConfig(Section):
             f"A preset to start from: one of {', '.join(PRESETS)}; null for the schema's "
             "defaults. A platform whose name is not a preset's must give it."
         ),
+        unit="- (preset name)",
+        source=(
+            "the shipped presets (socialsim/config/presets/*.yaml), each citing its "
+            "sources in its header"
+        ),
     )
     enabled: bool = Field(
         default=True,
@@ -733,12 +1051,18 @@ class PlatformConfig(Section):
             "and every table and outcome are those of the config without its row (the row is "
             "still validated, and a sweep can switch it back on)."
         ),
+        unit="- (flag)",
+        source="a study's choice",
     )
     initial_users: float = Field(
         default=0.3,
         ge=0,
         le=1,
         description="Share of online shoppers who use the platform at the start.",
+        unit="share of online shoppers (0-1)",
+        source=(
+            "assumption; the presets' values were tuned to the market-level GMV shares (issue 22)"
+        ),
     )
     tier_appeal: float = Field(
         default=0.0,
@@ -749,22 +1073,35 @@ class PlatformConfig(Section):
             "tiers, for initial users and for buying on the platform. Pinduoduo's users were "
             "57 % tier 3 and below (2018 filing); Kuaishou 64 %; Douyin 52 % in tiers 1-2."
         ),
+        unit="logit per tier step",
+        source=(
+            "direction: Pinduoduo 57 % of users in tier 3 and below (2018 filing), "
+            "Kuaishou 64 %, Douyin 52 % in tiers 1-2; sizes assumption"
+        ),
     )
     price_level: float = Field(
         default=1.0,
         gt=0,
         le=10,
         description="Multiplier on catalogue prices (low price points below 1).",
+        unit="multiplier",
+        source="assumption",
     )
     search_weight: float = Field(
         default=1.0,
         ge=0,
         description="Relative weight of the platform when a user of several searches.",
+        unit="weight (relative)",
+        source=(
+            "assumption; the presets' values were tuned to the market-level GMV shares (issue 22)"
+        ),
     )
     kol_share: float = Field(
         default=0.0,
         ge=0,
         description="Relative share of the world's KOLs whose home is this platform.",
+        unit="weight (relative)",
+        source="assumption",
     )
     feed: FeedConfig = Field(default_factory=FeedConfig)
     group_buying: GroupBuyingConfig = Field(default_factory=GroupBuyingConfig)

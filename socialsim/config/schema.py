@@ -15,7 +15,6 @@ them by key, as in ``population.tiers.3.share``.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Annotated, Any, Literal
@@ -23,15 +22,23 @@ from typing import Annotated, Any, Literal
 from pydantic import (
     AfterValidator,
     BeforeValidator,
-    Field,
     ValidationError,
     model_serializer,
     model_validator,
 )
 
 from socialsim import plugins
-from socialsim.config._base import MAX_RMB, Section, Table, drop_hash_neutral, located, read_only
+from socialsim.config._base import (
+    MAX_RMB,
+    Field,
+    Section,
+    Table,
+    drop_hash_neutral,
+    located,
+    read_only,
+)
 from socialsim.config.documents import (
+    closest_name,
     dump_yaml,
     load_document,
     override_document,
@@ -86,17 +93,40 @@ class TierConfig(Section):
     of internet users shop online (CNNIC 53rd report).
     """
 
-    share: float = Field(ge=0, le=1, description="Share of consumers living in this tier.")
+    share: float = Field(
+        ge=0,
+        le=1,
+        description="Share of consumers living in this tier.",
+        unit="share of consumers (0-1)",
+        source=(
+            "tiers 3-6 hold 73 % of the population (Morgan Stanley 2017, quoted in "
+            '"E-Commerce is Social in China\'s Small Cities", 2020); the split '
+            "between the tiers is an assumption"
+        ),
+    )
     median_income: float = Field(
         gt=0,
         le=MAX_RMB,
         description="Median monthly disposable income in RMB (incomes are lognormal).",
+        unit="RMB per month",
+        source="assumption, spread to match the urban-rural income ratio of about 2.4 (NBS 2023)",
     )
     online_share: float = Field(
-        ge=0, le=1, description="Share of consumers who already shop online at the start."
+        ge=0,
+        le=1,
+        description="Share of consumers who already shop online at the start.",
+        unit="share of the tier's consumers (0-1)",
+        source=(
+            "internet use 79.8 % urban vs 55.9 % rural (CNNIC 47th report) and 83.8 "
+            "% of internet users shop online (CNNIC 53rd report); the per-tier "
+            "values are an assumption"
+        ),
     )
     price_sensitivity: float = Field(
-        ge=0, description="Relative weight of price in the purchase utility (tier 3 = 1)."
+        ge=0,
+        description="Relative weight of price in the purchase utility (tier 3 = 1).",
+        unit="multiplier (tier 3 = 1)",
+        source="assumption",
     )
     n_cities: int = Field(
         ge=1,
@@ -105,6 +135,11 @@ class TierConfig(Section):
             "Number of cities (locality units) in the tier. Defaults follow the Yicai / "
             "New First-tier Cities Institute 2021 list; tier 6 (county and rural) is an "
             "assumption."
+        ),
+        unit="cities",
+        source=(
+            "Yicai / New First-tier Cities Institute 2021 list (4; 15 new tier 1 + "
+            "30 tier 2; 70; 90; 128); tier 6 (county and rural) is an assumption"
         ),
     )
 
@@ -154,16 +189,21 @@ class PopulationConfig(Section):
         ge=2,
         le=MAX_CONSUMERS,
         description="Number of consumers (KOCs and store owners included).",
+        unit="consumers",
+        source="model size, not a source: a world is a sample of the market",
     )
     tiers: Annotated[Mapping[int, TierConfig], AfterValidator(read_only), Table] = Field(
         default_factory=_default_tiers,
         description="The tier table, keyed by tier number 1..K.",
+        row="tier",
     )
     income_sigma: float = Field(
         default=0.6,
         gt=0,
         le=3,
         description="Sigma of log income around each tier's median (assumption, domain.md).",
+        unit="sigma of log income",
+        source="assumption (shared/domain.md)",
     )
     city_size_exponent: float = Field(
         default=1.0,
@@ -173,6 +213,8 @@ class PopulationConfig(Section):
             "Zipf exponent of city sizes within a tier: the r-th largest city has weight "
             "r**-exponent (Zipf's law for cities, Gabaix 1999). 0 gives equal cities."
         ),
+        unit="exponent",
+        source="Zipf's law for cities (Gabaix 1999)",
     )
     min_city_size: int = Field(
         default=50,
@@ -182,6 +224,8 @@ class PopulationConfig(Section):
             "many residents uses fewer cities, so small worlds keep their local structure "
             "(assumption: about two close-knit communities)."
         ),
+        unit="consumers",
+        source="assumption: about two close-knit communities",
     )
     high_net_worth_share: float = Field(
         default=0.02,
@@ -197,6 +241,12 @@ class PopulationConfig(Section):
             "the recommended multipliers the segment's median yearly spending is about RMB "
             "10,000 to 12,000 (docs/membership.md)."
         ),
+        unit="share of consumers (0-1)",
+        source=(
+            "Kaola's CEO: membership pays most above about RMB 10,000 of yearly "
+            "spending, a high-net-worth member saves about RMB 3,808 a year "
+            "(interview, 2020); the share is an assumption"
+        ),
     )
     high_net_worth_income_multiplier: float = Field(
         default=5.0,
@@ -206,6 +256,8 @@ class PopulationConfig(Section):
             "Income of a high-net-worth consumer as a multiple of the income drawn for it. "
             "Recommended: 5 (assumption)."
         ),
+        unit="multiplier",
+        source="assumption",
     )
     high_net_worth_need_multiplier: float = Field(
         default=6.0,
@@ -216,6 +268,11 @@ class PopulationConfig(Section):
             "daily chance is 1 - (1 - need_rate) ** multiplier. Recommended: 6, which puts "
             "their yearly spending above the RMB 10,000 where Kaola's membership pays "
             "(assumption; see high_net_worth_share)."
+        ),
+        unit="multiplier",
+        source=(
+            "assumption, set so the segment's yearly spending passes the RMB 10,000 "
+            "where Kaola's membership pays (interview with Kaola's CEO, 2020)"
         ),
     )
 
@@ -244,12 +301,23 @@ class TierNetworkConfig(Section):
     """
 
     community_size: int = Field(
-        ge=2, description="Mean size of a close-knit community (neighbourhood, village, workplace)."
+        ge=2,
+        description="Mean size of a close-knit community (neighbourhood, village, workplace).",
+        unit="consumers",
+        source=(
+            'assumption (lower-tier communities are close-knit: "E-Commerce is '
+            "Social in China's Small Cities\", 2020)"
+        ),
     )
     community_tie_share: float = Field(
         ge=0,
         le=1,
         description="Share of a consumer's local ties that fall inside the own community.",
+        unit="share of local ties (0-1)",
+        source=(
+            'assumption (lower-tier communities are close-knit: "E-Commerce is '
+            "Social in China's Small Cities\", 2020)"
+        ),
     )
 
 
@@ -278,12 +346,16 @@ class NetworkConfig(Section):
             "Mean number of social ties per consumer: the ties that talk about purchases. "
             "About the size of Dunbar's 'sympathy group' (Dunbar 1998); assumption."
         ),
+        unit="ties per consumer",
+        source="assumption: about Dunbar's 'sympathy group' (Dunbar 1998)",
     )
     weak_tie_share: float = Field(
         default=0.1,
         ge=0,
         le=1,
         description="Share of ties that link to consumers anywhere in the country (assumption).",
+        unit="share of ties (0-1)",
+        source="assumption",
     )
     weak_tie_weight: float = Field(
         default=0.3,
@@ -293,10 +365,13 @@ class NetworkConfig(Section):
             "Influence of a weak tie (city or country wide) relative to a strong community "
             "tie (Granovetter 1973: weak ties bridge but persuade less); assumption."
         ),
+        unit="multiplier (strong tie = 1)",
+        source="assumption (Granovetter 1973: weak ties bridge but persuade less)",
     )
     tiers: Annotated[Mapping[int, TierNetworkConfig], AfterValidator(read_only), Table] = Field(
         default_factory=_default_tier_networks,
         description="Community structure per tier, keyed like population.tiers.",
+        row="tier",
     )
 
     @model_validator(mode="after")
@@ -324,16 +399,35 @@ class InfluencerConfig(Section):
     # options added after run ids were stored, with the values that behave as before
     hash_neutral = MappingProxyType({"kol_homes": "random"})
 
-    n_kols: int = Field(default=100, ge=0, description="Number of KOLs (not consumers).")
-    n_kocs: int = Field(default=1000, ge=0, description="Number of consumers who are KOCs.")
+    n_kols: int = Field(
+        default=100,
+        ge=0,
+        description="Number of KOLs (not consumers).",
+        unit="KOLs",
+        source="assumption, scaled to the world",
+    )
+    n_kocs: int = Field(
+        default=1000,
+        ge=0,
+        description="Number of consumers who are KOCs.",
+        unit="consumers",
+        source="assumption, scaled to the world",
+    )
     kol_min_follower_share: float = Field(
         default=0.002,
         gt=0,
         le=1,
         description="Smallest KOL audience, as a share of consumers (assumption).",
+        unit="share of consumers (0-1)",
+        source="assumption",
     )
     kol_max_follower_share: float = Field(
-        default=0.25, gt=0, le=1, description="Largest KOL audience share (cap; assumption)."
+        default=0.25,
+        gt=0,
+        le=1,
+        description="Largest KOL audience share (cap; assumption).",
+        unit="share of consumers (0-1)",
+        source="assumption",
     )
     kol_follower_exponent: float = Field(
         default=0.8,
@@ -345,6 +439,11 @@ class InfluencerConfig(Section):
             "gave 0.45): 1 % of streamers take 80 % of income (NetEase 2016), stylized fact 4 "
             "of socialsim validate."
         ),
+        unit="Pareto exponent",
+        source=(
+            "calibrated to KOL income concentration: 1 % of streamers take 80 % of "
+            "income (NetEase 2016), stylized fact 4"
+        ),
     )
     kol_prospect_ratio: float = Field(
         default=0.5,
@@ -354,6 +453,8 @@ class InfluencerConfig(Section):
             "Prospective followers per initial follower of a KOL: consumers who may follow "
             "later, after good livestreams (assumption)."
         ),
+        unit="prospects per initial follower",
+        source="assumption",
     )
     kol_tier_affinity: float = Field(
         default=0.7,
@@ -363,42 +464,75 @@ class InfluencerConfig(Section):
             "weight exp(-affinity * |tier - focus|). Kuaishou has 64 % of users in tier 3 "
             "and below while Douyin has 52 % in tiers 1-2 (domain.md); size assumption."
         ),
+        unit="per tier step (exponent)",
+        source=(
+            "direction: Kuaishou 64 % of users in tier 3 and below, Douyin 52 % in "
+            "tiers 1-2 (shared/domain.md); size assumption"
+        ),
     )
     kol_trust: float = Field(
-        default=0.4, ge=0, le=1, description="Mean trust of a follower in a KOL (assumption)."
+        default=0.4,
+        ge=0,
+        le=1,
+        description="Mean trust of a follower in a KOL (assumption).",
+        unit="trust (0-1)",
+        source="assumption",
     )
     koc_trust: float = Field(
         default=0.75,
         ge=0,
         le=1,
         description="Mean trust of a follower in a KOC: small reach, high trust (assumption).",
+        unit="trust (0-1)",
+        source="assumption (KOCs: small circles with high trust; pkmarketing, eac-consulting)",
     )
     trust_concentration: float = Field(
         default=10.0,
         gt=0,
         le=1e6,
         description="Beta concentration of per-follower trust around its mean (assumption).",
+        unit="Beta concentration",
+        source="assumption",
     )
     koc_extra_followers: float = Field(
         default=10.0,
         ge=0,
         le=1e6,
         description="Mean followers a KOC has beyond its own strong ties, from its city.",
+        unit="followers per KOC",
+        source="assumption (KOCs have under about 50 k followers: pkmarketing, eac-consulting)",
     )
     kol_post_rate: float = Field(
-        default=0.7, ge=0, le=1, description="Daily probability that a KOL posts a product."
+        default=0.7,
+        ge=0,
+        le=1,
+        description="Daily probability that a KOL posts a product.",
+        unit="probability per day (0-1)",
+        source="assumption",
     )
     koc_post_rate: float = Field(
         default=0.3,
         ge=0,
         le=1,
         description="Daily probability that a KOC reviews a product it bought.",
+        unit="probability per day (0-1)",
+        source="assumption",
     )
     kol_post_reach: float = Field(
-        default=0.2, ge=0, le=1, description="Probability a follower sees a given KOL post."
+        default=0.2,
+        ge=0,
+        le=1,
+        description="Probability a follower sees a given KOL post.",
+        unit="probability per post (0-1)",
+        source="assumption",
     )
     koc_post_reach: float = Field(
-        default=0.5, ge=0, le=1, description="Probability a follower sees a given KOC post."
+        default=0.5,
+        ge=0,
+        le=1,
+        description="Probability a follower sees a given KOC post.",
+        unit="probability per post (0-1)",
+        source="assumption",
     )
 
     @model_validator(mode="after")
@@ -418,6 +552,11 @@ class InfluencerConfig(Section):
             "'by_followers' (the default), the followers shared out by kol_share, most "
             "followed KOLs first, so each platform's audience is its share in every world."
         ),
+        unit="- (choice)",
+        source=(
+            "model choice (issue 22): 'by_followers' keeps each platform's share of "
+            "followers in every world"
+        ),
     )
 
 
@@ -431,7 +570,16 @@ class StoreConfig(Section):
     store: they shop as consumers and nobody sells or recruits.
     """
 
-    n_owners: int = Field(default=500, ge=0, description="Number of consumers who own a store.")
+    n_owners: int = Field(
+        default=500,
+        ge=0,
+        description="Number of consumers who own a store.",
+        unit="consumers",
+        source=(
+            "assumption of the order of Yunji's 7.4 M store owners, about 1 % of "
+            "its users, end of 2018 (Fung Business Intelligence)"
+        ),
+    )
 
 
 class DaigouConfig(Section):
@@ -450,7 +598,11 @@ class DaigouConfig(Section):
     """
 
     n_shoppers: int = Field(
-        default=50, ge=0, description="Number of consumers who are daigou (0.1 % by default)."
+        default=50,
+        ge=0,
+        description="Number of consumers who are daigou (0.1 % by default).",
+        unit="consumers",
+        source="assumption",
     )
     extra_clients: float = Field(
         default=150.0,
@@ -461,6 +613,8 @@ class DaigouConfig(Section):
             "tailed; drawn uniformly from all consumers): WeChat contacts who buy through it "
             "(assumption)."
         ),
+        unit="clients per daigou",
+        source="assumption",
     )
     contact_rate: float = Field(
         default=0.03,
@@ -471,6 +625,8 @@ class DaigouConfig(Section):
             "for one of the client's open needs (assumption; tuned with the market-level GMV "
             "shares, as daigou orders made up most of Kaola's sales at 0.15)."
         ),
+        unit="probability per day (0-1)",
+        source="assumption, tuned with the market-level GMV shares (issue 22)",
     )
     trust: float = Field(
         default=0.7,
@@ -480,6 +636,8 @@ class DaigouConfig(Section):
             "Mean trust of clients in their daigou (Beta around it, concentration "
             "influencers.trust_concentration): a personal guarantee that the goods are genuine."
         ),
+        unit="trust (0-1)",
+        source="assumption",
     )
     service_fee: float = Field(
         default=0.1,
@@ -489,6 +647,8 @@ class DaigouConfig(Section):
             "Fee the daigou adds to the platform's price, as a share of it; the daigou keeps "
             "it and does not refund it on a return (assumption)."
         ),
+        unit="share of the platform's price (0-1)",
+        source="assumption",
     )
 
 
@@ -506,17 +666,55 @@ class CategoryConfig(Section):
     the ``influencer_affinity`` weights reflect.
     """
 
-    n_products: int = Field(ge=1, description="Number of products in the category.")
-    median_price: float = Field(gt=0, le=MAX_RMB, description="Median price in RMB.")
-    price_sigma: float = Field(ge=0, le=3, description="Sigma of log price.")
+    n_products: int = Field(
+        ge=1,
+        description="Number of products in the category.",
+        unit="products",
+        source="assumption",
+    )
+    median_price: float = Field(
+        gt=0,
+        le=MAX_RMB,
+        description="Median price in RMB.",
+        unit="RMB",
+        source=(
+            "assumption, set so the average order lands near Pinduoduo's RMB "
+            "43.5-51 (FY2019-2020 GMV / orders)"
+        ),
+    )
+    price_sigma: float = Field(
+        ge=0,
+        le=3,
+        description="Sigma of log price.",
+        unit="sigma of log price",
+        source="assumption",
+    )
     need_rate: float = Field(
-        ge=0, le=1, description="Daily probability that a consumer without one develops a need."
+        ge=0,
+        le=1,
+        description="Daily probability that a consumer without one develops a need.",
+        unit="probability per day (0-1)",
+        source=(
+            "assumption, set so yearly spend per buyer is of the order of "
+            "Pinduoduo's RMB 1,127-2,810 per active buyer (2018-2021)"
+        ),
     )
     influencer_affinity: float = Field(
-        ge=0, description="Relative weight of the category in KOL posts."
+        ge=0,
+        description="Relative weight of the category in KOL posts.",
+        unit="weight (relative)",
+        source=(
+            "influencers work best in beauty, mother-and-baby and fashion (Azoya); "
+            "the weights are an assumption"
+        ),
     )
     mean_quality: float = Field(
-        default=0.65, gt=0, lt=1, description="Mean product quality on a 0-1 scale."
+        default=0.65,
+        gt=0,
+        lt=1,
+        description="Mean product quality on a 0-1 scale.",
+        unit="quality (0-1)",
+        source="assumption",
     )
     cross_border_share: float = Field(
         default=0.0,
@@ -525,6 +723,11 @@ class CategoryConfig(Section):
         description=(
             "Share of the category's products that are imported (sold only on platforms that "
             "list cross-border goods)."
+        ),
+        unit="share of the category's products (0-1)",
+        source=(
+            "assumption following Kaola's categories (mothers, beauty; interview "
+            "with Kaola's CEO, 2020)"
         ),
     )
     cross_border_tax: float = Field(
@@ -535,12 +738,22 @@ class CategoryConfig(Section):
             "Cross-border tax inside the personal quota: no tariff, VAT and consumption tax at "
             "70 %, about 9.1 % for ordinary goods and 23 % for cosmetics (customs rules)."
         ),
+        unit="share of the price (0-1)",
+        source=(
+            "customs rules: 13 % VAT x 0.7 = 9.1 % for ordinary goods, about 23 % "
+            "for cosmetics (shared/domain.md)"
+        ),
     )
     c2m_share: float = Field(
         default=0.0,
         ge=0,
         le=1,
         description="Share of the category's products made to order (C2M pricing applies).",
+        unit="share of the category's products (0-1)",
+        source=(
+            "assumption following the C2M goods sold in groups (farm produce, "
+            'household; "E-Commerce is Social in China\'s Small Cities", 2020)'
+        ),
     )
     durable: bool = Field(
         default=False,
@@ -548,6 +761,10 @@ class CategoryConfig(Section):
             "Bought once: a consumer who has bought in the category never needs it again. "
             "Bass (1969) models the first purchases of such durables; the validation's "
             "diffusion runs use it, the default world's categories are all repeat purchases."
+        ),
+        unit="- (flag)",
+        source=(
+            "Bass (1969): first purchases of durables; used by the validation's diffusion runs"
         ),
     )
 
@@ -622,7 +839,7 @@ def _check_new_platforms(platforms: Any) -> Any:
         else:
             continue  # not a row: pydantic names the type
         if not given:
-            close = _closest_name(name, [n for n in {*PRESETS, *names} if n != name])
+            close = closest_name(name, [n for n in {*PRESETS, *names} if n != name])
             hint = f"; did you mean {close!r}?" if close else "."
             raise located(
                 f"platforms.{name}",
@@ -634,32 +851,6 @@ def _check_new_platforms(platforms: Any) -> Any:
 
 def _is_lower_identifier(name: str) -> bool:
     return name.isidentifier() and name.islower()
-
-
-def _closest_name(name: str, choices: list[str]) -> str | None:
-    """Return the choice `name` most likely misspells or abbreviates, or None.
-
-    ``difflib`` finds misspellings (``pinduodou``); abbreviations (``pdd``, ``dy``)
-    are too short for it, so a choice with the same first letter that holds every
-    letter of `name` in order also counts.
-    """
-    choices = sorted(choices)
-    close = difflib.get_close_matches(name, choices, n=1)
-    if close:
-        return close[0]
-    letters = [
-        choice
-        for choice in choices
-        if choice[:1] == name[:1] and _in_order(name, choice) and len(choice) > len(name)
-    ]
-    if not letters:
-        return None
-    return max(letters, key=lambda c: difflib.SequenceMatcher(None, name, c).ratio())
-
-
-def _in_order(short: str, long: str) -> bool:
-    rest = iter(long)
-    return all(char in rest for char in short)
 
 
 def _check_platform_names(platforms: Mapping[str, PlatformConfig]) -> Mapping[str, PlatformConfig]:
@@ -683,12 +874,16 @@ class CatalogueConfig(Section):
 
     categories: Annotated[
         Mapping[str, CategoryConfig], AfterValidator(_check_category_names), Table
-    ] = Field(default_factory=_default_categories, description="Categories keyed by name.")
+    ] = Field(
+        default_factory=_default_categories, description="Categories keyed by name.", row="category"
+    )
     quality_concentration: float = Field(
         default=6.0,
         gt=0,
         le=1e6,
         description="Beta concentration of product quality around the mean.",
+        unit="Beta concentration",
+        source="assumption",
     )
 
 
@@ -735,6 +930,11 @@ class ConversionConfig(Section):
             "rate, each unit of it an independent chance: with social_proof 'count' this is "
             "the Independent Cascade of Kempe, Kleinberg and Tardos 2003)."
         ),
+        unit="- (choice)",
+        source=(
+            "model choice; 'linear' docks with Bass (1969), 'hazard' with the "
+            "Independent Cascade (Kempe, Kleinberg and Tardos 2003)"
+        ),
     )
     social_proof: Literal["share", "count", "population"] = Field(
         default="share",
@@ -746,6 +946,8 @@ class ConversionConfig(Section):
             "mean field of the Bass model, used to dock large worlds without a complete "
             "graph; friends' offers still come from the social graph)."
         ),
+        unit="- (choice)",
+        source="model choice; 'population' is the mean field of the Bass (1969) model",
     )
     group_decision: Literal["after", "joint"] = Field(
         default="joint",
@@ -756,6 +958,11 @@ class ConversionConfig(Section):
             "(the default; logit link only): solo, group or neither in one multinomial logit "
             "whose group option has the group price, the perceived saving, the wait and the "
             "chance the group completes (see GroupBuying.group_logit)."
+        ),
+        unit="- (choice)",
+        source=(
+            "model choice (issue 22): a multinomial logit (McFadden 1974) with the "
+            "perceived saving (Thaler 1985)"
         ),
     )
     social_exposure: Literal["per_offer", "per_need"] = Field(
@@ -769,6 +976,8 @@ class ConversionConfig(Section):
             "instead of word of mouth) and social proof enters once per need, on its most "
             "attractive offer."
         ),
+        unit="- (choice)",
+        source="model choice (issue 22)",
     )
     base_search: float = Field(
         default=-3.04,
@@ -777,12 +986,30 @@ class ConversionConfig(Section):
             "mean of the default world's calibration (-3.045, 90 % interval -3.64 to -2.45; "
             "-3.0 before it), which fitted six market figures (see ConversionConfig)."
         ),
+        unit="logit",
+        source=(
+            "calibrated: posterior mean of the default world's ABC-SMC calibration "
+            "(socialsim/calibration/records/default)"
+        ),
     )
     base_word_of_mouth: float = Field(
-        default=-3.0, description="Base logit for a product a friend bought."
+        default=-3.0,
+        description="Base logit for a product a friend bought.",
+        unit="logit",
+        source="assumption",
     )
-    base_kol: float = Field(default=-2.0, description="Base logit for a KOL-posted product.")
-    base_koc: float = Field(default=-2.0, description="Base logit for a KOC-reviewed product.")
+    base_kol: float = Field(
+        default=-2.0,
+        description="Base logit for a KOL-posted product.",
+        unit="logit",
+        source="assumption",
+    )
+    base_koc: float = Field(
+        default=-2.0,
+        description="Base logit for a KOC-reviewed product.",
+        unit="logit",
+        source="assumption",
+    )
     base_feed_social: float = Field(
         default=-0.355,
         description=(
@@ -792,10 +1019,21 @@ class ConversionConfig(Section):
             "mean -0.355 (90 % interval -0.90 to 0.43), giving about 4.2 x. -1.0 by hand in "
             "issue 22, -2.0 before."
         ),
+        unit="logit",
+        source=(
+            "calibrated: posterior mean of the default world's calibration, with "
+            "Kuaishou's social feed converting 3-5 x Douyin's (2020 article) among "
+            "the targets"
+        ),
     )
     base_feed_algorithmic: float = Field(
         default=-2.2,
         description="Base logit for a product an algorithmic feed recommends to a stranger.",
+        unit="logit",
+        source=(
+            "assumption, set with base_feed_social to give the 3-5 x feed lift "
+            '("E-Commerce is Social in China\'s Small Cities", 2020)'
+        ),
     )
     base_livestream: float = Field(
         default=-2.26,
@@ -806,13 +1044,23 @@ class ConversionConfig(Section):
             "search (best cases near 30 %, up to 10 x ordinary e-commerce, McKinsey 2021) "
             "was kept out of the fit and is checked by socialsim validate (fact 3)."
         ),
+        unit="logit",
+        source=(
+            "calibrated: posterior mean of the default world's calibration; the "
+            "livestream's lift (McKinsey 2021) was held out"
+        ),
     )
     base_group_share: float = Field(
         default=-1.5,
         description="Base logit for joining a group a friend shared (a cheap, trusted ask).",
+        unit="logit",
+        source="assumption",
     )
     base_store: float = Field(
-        default=-2.0, description="Base logit for a product a store-owner friend promotes."
+        default=-2.0,
+        description="Base logit for a product a store-owner friend promotes.",
+        unit="logit",
+        source="assumption",
     )
     base_daigou: float = Field(
         default=-1.0,
@@ -820,6 +1068,8 @@ class ConversionConfig(Section):
             "Base logit for an import a client asked its daigou for (the client's own "
             "request, so higher than an unasked offer's)."
         ),
+        unit="logit",
+        source="assumption",
     )
     review_weight: float = Field(
         default=4.0,
@@ -828,6 +1078,8 @@ class ConversionConfig(Section):
             "Extra weight of quality in a KOC's honest review: good products are talked up, "
             "poor ones down (assumption)."
         ),
+        unit="logit per unit of quality",
+        source="assumption",
     )
     no_need_shift: float = Field(
         default=-2.0,
@@ -837,19 +1089,37 @@ class ConversionConfig(Section):
             "promotion): people buy less of what they did not plan to. Livestream viewers "
             "without a need are filtered by livestream.impulse instead."
         ),
+        unit="logit",
+        source="assumption",
     )
     tier_appeal_weight: float = Field(
         default=1.0,
         ge=0,
         description="Weight of the platform's tier appeal in the logit of buying on it.",
+        unit="multiplier",
+        source="assumption",
     )
-    trust_weight: float = Field(default=2.0, ge=0, description="Weight of trust in the source.")
+    trust_weight: float = Field(
+        default=2.0,
+        ge=0,
+        description="Weight of trust in the source.",
+        unit="logit per unit of trust",
+        source="assumption",
+    )
     social_proof_weight: float = Field(
         default=2.0,
         ge=0,
         description="Weight of the (tie-weighted) share of friends who bought the category.",
+        unit="logit per unit of social proof",
+        source="assumption",
     )
-    quality_weight: float = Field(default=1.0, ge=0, description="Weight of product quality.")
+    quality_weight: float = Field(
+        default=1.0,
+        ge=0,
+        description="Weight of product quality.",
+        unit="logit per unit of quality",
+        source="assumption",
+    )
     price_weight: float = Field(
         default=0.555,
         ge=0,
@@ -857,11 +1127,18 @@ class ConversionConfig(Section):
             "Weight of price relative to the monthly budget. Calibrated: posterior mean 0.555 "
             "(90 % interval 0.32 to 0.93, loguniform prior 0.3-3; 1.0 before)."
         ),
+        unit="logit per unit of price / monthly budget",
+        source=(
+            "calibrated: posterior mean of the default world's calibration "
+            "(socialsim/calibration/records/default)"
+        ),
     )
     first_purchase_shift: float = Field(
         default=-1.0,
         le=0,
         description="Logit shift for consumers who have not yet bought (trying is a hurdle).",
+        unit="logit",
+        source="assumption",
     )
     offline_shift: float = Field(
         default=-3.33,
@@ -872,6 +1149,12 @@ class ConversionConfig(Section):
             "tiers had twice the top tiers' first-time online shoppers in 2020 (GfK, quoted "
             "in the 2020 article). Calibrated: posterior mean -3.33 (90 % interval -4.20 to "
             "-1.51; -3.5 by hand before), weakly identified by the market figures."
+        ),
+        unit="logit",
+        source=(
+            "calibrated: posterior mean of the default world's calibration; lower "
+            "tiers had twice the top tiers' first-time online shoppers in 2020 "
+            "(GfK)"
         ),
     )
 
@@ -895,9 +1178,20 @@ class BehaviourConfig(Section):
             "up to lift Pinduoduo's average order, which it still misses (RMB 33 against "
             "43.5-51)."
         ),
+        unit="share of monthly income (0-1)",
+        source=(
+            "calibrated: posterior mean of the default world's calibration, with "
+            "yearly spend per customer (Pinduoduo: RMB 2,115 in 2020) among the "
+            "targets"
+        ),
     )
     budget_period_days: int = Field(
-        default=30, ge=1, le=3650, description="Days after which the budget is renewed."
+        default=30,
+        ge=1,
+        le=3650,
+        description="Days after which the budget is renewed.",
+        unit="days",
+        source="assumption: a monthly budget",
     )
     budget_renewal: Literal["common", "staggered"] = Field(
         default="staggered",
@@ -908,18 +1202,24 @@ class BehaviourConfig(Section):
             "over the period, with the first period's budget prorated, so no day stands out "
             "(the default; an assumption: pay days are spread over the month)."
         ),
+        unit="- (choice)",
+        source="assumption (issue 22): pay days are spread over the month",
     )
     need_patience_days: float = Field(
         default=7.0,
         ge=1,
         le=1e9,
         description="Mean days an unmet need stays open before it lapses (assumption).",
+        unit="days",
+        source="assumption",
     )
     word_of_mouth_days: int = Field(
         default=7,
         ge=1,
         le=3650,
         description="Days a friend's purchase stays visible to the friend's ties (assumption).",
+        unit="days",
+        source="assumption",
     )
     post_sparks_need: float = Field(
         default=0.05,
@@ -929,6 +1229,8 @@ class BehaviourConfig(Section):
             "Probability that seeing a post creates a need in its category: influencers turn "
             "unknown products into 'dark horses' (Azoya); size assumption."
         ),
+        unit="probability per post seen (0-1)",
+        source="influencers turn unknown products into 'dark horses' (Azoya); size assumption",
     )
     return_rate: float = Field(
         default=0.15,
@@ -941,6 +1243,11 @@ class BehaviourConfig(Section):
             "(stylized fact 3, 2-5 x) now that Pinduoduo's cheap group orders fill the "
             "ordinary ones (0.12 gave 4.8 x)."
         ),
+        unit="share of orders (0-1)",
+        source=(
+            "10-15 % for ordinary e-commerce (trade press, shared/domain.md); 0.15 "
+            "keeps livestream orders returned 3.7-3.8 x as often (stylized fact 3)"
+        ),
     )
     return_days: int = Field(
         default=7,
@@ -950,6 +1257,11 @@ class BehaviourConfig(Section):
             "Days between a purchase and its return or settlement: China's seven-day "
             "no-reason return rule for online purchases (Consumer Rights Protection Law, "
             "art. 25); that returns come on the last day is an assumption."
+        ),
+        unit="days",
+        source=(
+            "China's seven-day no-reason return rule (Consumer Rights Protection "
+            "Law, art. 25); returns on the last day are an assumption"
         ),
     )
     conversion: ConversionConfig = Field(default_factory=ConversionConfig)
@@ -967,12 +1279,29 @@ class CrossBorderConfig(Section):
     """
 
     per_order_limit: float = Field(
-        default=5000.0, ge=0, le=MAX_RMB, description="RMB per transaction."
+        default=5000.0,
+        ge=0,
+        le=MAX_RMB,
+        description="RMB per transaction.",
+        unit="RMB per order",
+        source="Ningbo Customs Q&A; HKTDC (since 2019)",
     )
     annual_limit: float = Field(
-        default=26000.0, ge=0, le=MAX_RMB, description="RMB per consumer per year."
+        default=26000.0,
+        ge=0,
+        le=MAX_RMB,
+        description="RMB per consumer per year.",
+        unit="RMB per consumer per year",
+        source="Ningbo Customs Q&A; HKTDC (since 2019)",
     )
-    year_days: int = Field(default=365, ge=1, le=3650, description="Days in a quota year.")
+    year_days: int = Field(
+        default=365,
+        ge=1,
+        le=3650,
+        description="Days in a quota year.",
+        unit="days",
+        source="a calendar year",
+    )
 
 
 # --------------------------------------------------------------------------- marketing campaign
@@ -989,16 +1318,28 @@ class CampaignSplitConfig(Section):
     """
 
     head: float = Field(
-        default=0.34, ge=0, le=1, description="Share of the budget for head KOLs (assumption)."
+        default=0.34,
+        ge=0,
+        le=1,
+        description="Share of the budget for head KOLs (assumption).",
+        unit="share of the budget (0-1)",
+        source="assumption: about a third each, a neutral start for comparing splits",
     )
     mid: float = Field(
         default=0.33,
         ge=0,
         le=1,
         description="Share of the budget for small (tail-segment) KOLs (assumption).",
+        unit="share of the budget (0-1)",
+        source="assumption: about a third each, a neutral start for comparing splits",
     )
     koc: float = Field(
-        default=0.33, ge=0, le=1, description="Share of the budget for KOCs (assumption)."
+        default=0.33,
+        ge=0,
+        le=1,
+        description="Share of the budget for KOCs (assumption).",
+        unit="share of the budget (0-1)",
+        source="assumption: about a third each, a neutral start for comparing splits",
     )
 
 
@@ -1025,6 +1366,11 @@ class CampaignFeeConfig(Section):
             "RMB per follower for a head KOL's post: a premium for reach (assumption; "
             "AllXHS: RMB 0.05-0.5 a follower at 1M followers)."
         ),
+        unit="RMB per follower",
+        source=(
+            "assumption inside AllXHS's Xiaohongshu rate card (RMB 50k-500k a post "
+            "at 1M+ followers)"
+        ),
     )
     mid: float = Field(
         default=0.06,
@@ -1035,6 +1381,11 @@ class CampaignFeeConfig(Section):
             "cost-effective 50k-100k accounts (assumption; Azoya; AllXHS: about RMB 0.08 a "
             "follower at 10k-100k)."
         ),
+        unit="RMB per follower",
+        source=(
+            "assumption inside AllXHS's rate card (RMB 800-8,000 a post at 10k-100k "
+            "followers); the cost-effective 50k-100k accounts (Azoya)"
+        ),
     )
     koc: float = Field(
         default=0.08,
@@ -1044,6 +1395,8 @@ class CampaignFeeConfig(Section):
             "RMB per follower for a KOC's post (assumption; jfound: RMB 150-450 a post at "
             "1k-5k followers, about 0.1 a follower)."
         ),
+        unit="RMB per follower",
+        source="assumption inside jfound's RMB 150-450 a post at 1k-5k followers (2025)",
     )
 
 
@@ -1066,8 +1419,16 @@ class CampaignConfig(Section):
         ge=0,
         le=MAX_RMB,
         description="RMB for post fees over the whole campaign; 0 runs no campaign.",
+        unit="RMB",
+        source="a study's choice; 0 runs no campaign",
     )
-    start_step: int = Field(default=1, ge=1, description="First day of the campaign.")
+    start_step: int = Field(
+        default=1,
+        ge=1,
+        description="First day of the campaign.",
+        unit="day (step number)",
+        source="a study's choice",
+    )
     days: int = Field(
         default=30,
         ge=1,
@@ -1076,6 +1437,8 @@ class CampaignConfig(Section):
             "Days the budget is spread over evenly; unspent money carries to the next day, "
             "and what is left after the last day is not spent."
         ),
+        unit="days",
+        source="a study's choice",
     )
     category: str | None = Field(
         default=None,
@@ -1083,6 +1446,8 @@ class CampaignConfig(Section):
             "Name of the promoted product's category; None takes the category with the "
             "highest influencer_affinity (the first by name on a tie)."
         ),
+        unit="- (category name)",
+        source="a study's choice",
     )
     split: CampaignSplitConfig = Field(default_factory=CampaignSplitConfig)
     fee_per_follower: CampaignFeeConfig = Field(default_factory=CampaignFeeConfig)
@@ -1094,6 +1459,8 @@ class CampaignConfig(Section):
             "Share of the campaign's attributed GMV paid to the creators (cost per sale): "
             "about 20 % (KrASIA/Nikkei; SCMP 2020)."
         ),
+        unit="share of attributed GMV (0-1)",
+        source="about 20 % commission plus a slot fee (Azoya; KrASIA/Nikkei; SCMP 2020)",
     )
 
     @model_validator(mode="after")
@@ -1122,20 +1489,29 @@ class AgentsConfig(Section):
             "Worlds with at most this many consumers create every Consumer agent at build "
             "time; larger worlds create each on first access (model.consumers[i])."
         ),
+        unit="consumers",
+        source="performance setting; it changes no result",
     )
 
 
 class RunConfig(Section):
     """How long to run, from which seed, and what to record."""
 
-    steps: int = Field(default=90, ge=0, description="Days to simulate.")
+    steps: int = Field(
+        default=90, ge=0, description="Days to simulate.", unit="days", source="a study's choice"
+    )
     seed: int | None = Field(
         default=None,
         ge=0,
         description="Root seed; None draws fresh entropy, which is recorded with the results.",
+        unit="seed (whole number)",
+        source="a study's choice; recorded with every result",
     )
     record_orders: bool = Field(
-        default=True, description="Keep the order log (one row per order) in memory."
+        default=True,
+        description="Keep the order log (one row per order) in memory.",
+        unit="- (flag)",
+        source="a study's choice",
     )
 
 
@@ -1175,6 +1551,7 @@ class ModelConfig(Section):
             "name is not a preset's must give 'preset' (a preset's name or null). "
             "enabled: false leaves a platform out of the world."
         ),
+        row="platform",
     )
     cross_border: CrossBorderConfig = Field(default_factory=CrossBorderConfig)
     campaign: CampaignConfig = Field(default_factory=CampaignConfig)

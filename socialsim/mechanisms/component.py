@@ -55,10 +55,9 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
-from pydantic import Field
 
 from socialsim.columns import MetricColumn
-from socialsim.config._base import Section
+from socialsim.config._base import Field, Section
 from socialsim.streams import KeyedDraws
 
 if TYPE_CHECKING:
@@ -71,7 +70,9 @@ __all__ = ["Component", "ComponentSection", "platform_values"]
 class ComponentSection(Section):
     """The base of a plug-in's config section: off unless ``enabled``."""
 
-    enabled: bool = Field(default=False, description="Run this mechanism.")
+    enabled: bool = Field(
+        default=False, description="Run this mechanism.", unit="- (flag)", source="a study's choice"
+    )
 
 
 class Component:

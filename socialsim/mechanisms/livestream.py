@@ -840,7 +840,7 @@ def follower_dynamics(
     prospect entries, chosen uniformly (all of them if it has fewer).
 
     Follower curves rise faster than they fall when growth per good session
-    outweighs churn per bad session plus daily churn [2]_. If the
+    outweighs churn per bad session plus daily churn [1]_. If the
     caller passes the same matrix (and flag array) as follows and prospects,
     churned followers can be won back by later growth.
 
@@ -874,6 +874,11 @@ def follower_dynamics(
         counts them per KOL.
     lost : ndarray of int64
         Follow entries deactivated.
+
+    References
+    ----------
+    .. [1] Garimella & West, arXiv 2103.10754; Azoya; Schönmüller et al.:
+       follower curves rise faster than they fall.
 
     Examples
     --------

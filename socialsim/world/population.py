@@ -129,7 +129,7 @@ def build_population(
     Tier counts match the tier shares exactly (largest remainder) and tiers are
     assigned to consumers in random order. Within a tier, consumers are spread
     over the tier's cities with Zipf weights ``rank ** -city_size_exponent``
-    [3]_, on top of ``min_city_size`` residents each; a tier with fewer than
+    [1]_, on top of ``min_city_size`` residents each; a tier with fewer than
     ``n_cities * min_city_size`` consumers uses fewer cities. Incomes are
     lognormal around the tier median, and the online-shopper flag is drawn
     with the tier's online share. The high-net-worth segment, a
@@ -137,7 +137,7 @@ def build_population(
     (:func:`richest`, no further draws, so that the rest of the world is the
     same with the segment or without it); their income is multiplied by
     ``high_net_worth_income_multiplier``: they are the buyers for whom a paid
-    membership pays [4]_.
+    membership pays [2]_.
 
     Parameters
     ----------
@@ -157,6 +157,12 @@ def build_population(
     ------
     ValueError
         If given tiers or cities are inconsistent with the config.
+
+    References
+    ----------
+    .. [1] X. Gabaix (1999), "Zipf's law for cities: an explanation", QJE 114(3).
+    .. [2] Interview with Kaola's CEO (2020): a paid membership pays most above
+       about RMB 10,000 of yearly spending.
 
     Examples
     --------

@@ -71,6 +71,48 @@ def test_config_file_with_set_and_config_command(tmp_path, capsys):
     assert "n_consumers: 4000" in printed and "mean_degree: 9.0" in printed
 
 
+def test_config_explain_describes_a_key_in_the_world_given(tmp_path, capsys):
+    assert main(["config", "--explain", "platforms.pinduoduo.group_buying.discount"]) == 0
+    text = capsys.readouterr().out
+    assert text.startswith("platforms.pinduoduo.group_buying.discount\n")
+    for fragment in (
+        "Group price = solo price x (1 - discount).",
+        "type     float",
+        "unit     share of the solo price (0-1)",
+        "default  0.25 in the default world (the pinduoduo preset's value",
+        "bounds   >= 0, < 1",
+        "source   no reliable typical value",
+    ):
+        assert fragment in text
+    path = tmp_path / "w.yaml"
+    path.write_text("population:\n  n_consumers: 4000\n")
+    args = ["config", str(path), "--set", "population.tiers.3.share=0.3"]
+    args += ["population.tiers.4.share=0.12", "--explain", "population.n_consumers"]
+    assert main(args) == 0
+    assert f"default  4000 in {path} with --set (the schema's default: 50000)" in (
+        capsys.readouterr().out
+    )
+    assert main(["config", "--explain", "population"]) == 0
+    assert "n_consumers = 50000 (consumers): Number of consumers" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("key", "fragment"),
+    [
+        (
+            "population.n_consumer",
+            "population.n_consumer: unknown key (did you mean 'n_consumers'?)",
+        ),
+        ("platforms.pdd.fee", "platforms.pdd: no platform 'pdd' in this config; did you mean"),
+    ],
+)
+def test_config_explain_an_unknown_key_is_one_clear_line_and_exit_two(key, fragment, capsys):
+    assert main(["config", "--explain", key]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"socialsim: error: --explain: {fragment}")
+    assert "Traceback" not in err and len(err.splitlines()) == 1
+
+
 @pytest.mark.parametrize(
     ("args", "fragment"),
     [

@@ -3,7 +3,7 @@
 The docking runs are shrunk (``SIZES``) and the fact and market checks
 replaced by given checks, so that both outcomes, pass and fail, are exercised
 in seconds; the real fact and market runs are tested in tests/unit/validation
-and the full command is run by hand (README, "Validation").
+and the full command is run by hand (docs/validation.md).
 """
 
 from __future__ import annotations

@@ -39,6 +39,9 @@ def bernoulli_from_bytes(
     level: np.ndarray,
     rest_at: Callable[[np.ndarray], np.ndarray],
     rng: np.random.Generator,
+    *,
+    byte: np.ndarray | None = None,
+    tie_uniform: Callable[[np.ndarray], np.ndarray] | None = None,
 ) -> np.ndarray:
     """Draw one Bernoulli trial per item from one random byte each.
 
@@ -52,6 +55,11 @@ def bernoulli_from_bytes(
         those few items, so the rests never have to be spread over all items.
     rng : numpy.random.Generator
         Source of randomness: ``level.size`` bytes, then one uniform per tie.
+    byte : ndarray of uint8, optional
+        The items' bytes, if drawn already (then `rng` gives only the ties').
+    tie_uniform : callable, optional
+        Given the flat indices of the ties, returns their uniforms, instead
+        of drawing them from `rng` in order (for numbers keyed by the item).
 
     Returns
     -------
@@ -66,9 +74,11 @@ def bernoulli_from_bytes(
     True
     """
     level = np.asarray(level, np.uint8)
-    byte = np.frombuffer(rng.bytes(level.size), dtype=np.uint8).reshape(level.shape)
+    if byte is None:
+        byte = np.frombuffer(rng.bytes(level.size), dtype=np.uint8).reshape(level.shape)
     success = byte < level
     tie = np.flatnonzero(byte == level)
     if tie.size:
-        success.ravel()[tie] = rng.random(tie.size) < rest_at(tie)
+        u = rng.random(tie.size) if tie_uniform is None else tie_uniform(tie)
+        success.ravel()[tie] = u < rest_at(tie)
     return success

@@ -59,6 +59,7 @@ from socialsim.columns import MetricColumn
 from socialsim.enums import Channel, Source
 from socialsim.mechanisms.component import Component, platform_values
 from socialsim.mechanisms.offers import Offers
+from socialsim.streams import mix_keys
 
 if TYPE_CHECKING:
     from socialsim.day import Day
@@ -395,6 +396,7 @@ def session_audience(
     mean_trust: float,
     rng: np.random.Generator,
     attendance: Attendance | None = None,
+    traffic_uniform: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Draw who watches each session: followers, then traffic from the platform.
 
@@ -447,6 +449,13 @@ def session_audience(
     attendance : Attendance, optional
         :func:`follower_attendance` of these sessions, if already computed
         (the arguments above are then used only for the traffic viewers).
+        Followers' attendance is drawn over every entry of the streamers'
+        rows, so that churn and growth elsewhere move no follower's number.
+    traffic_uniform : callable, optional
+        ``(session, candidate number) -> uniform``: traffic viewers are then
+        the first eligible consumers of a fixed sequence per session
+        (``_draw_traffic``), the same in two runs that differ in how many
+        viewers a session gets or in who uses the platform.
 
     Returns
     -------
@@ -497,13 +506,15 @@ def session_audience(
     )
     session, entry, p = attend.session, attend.entry, attend.p
     follower = np.asarray(follows_indices)[entry].astype(np.int64)
-    attends = rng.random(p.size) < p
+    attends = attend.draws(rng) < p
     attending = np.bincount(session[attends], minlength=n_sessions)
     share = np.asarray(traffic_share_by_platform, np.float64)[session_platform]
     wanted = np.rint(share * attending).astype(np.int64)
 
     users = np.asarray(platform_users, bool)
-    t_session, t_viewer = _draw_traffic(wanted, session_platform, session, follower, users, rng)
+    t_session, t_viewer = _draw_traffic(
+        wanted, session_platform, session, follower, users, rng, traffic_uniform
+    )
     f_session, f_viewer = session[attends], follower[attends]
     f_trust = np.asarray(follow_trust)[entry[attends]]
     all_session = np.concatenate((f_session, t_session))
@@ -528,21 +539,42 @@ class Attendance:
         The follow entry.
     p : ndarray of float64
         Probability that the follower attends.
+    gathered : int
+        Number of entries, active or not, in the streamers' rows (-1 if unknown).
+    position : ndarray of int, optional
+        Each entry's place among those `gathered` (:meth:`draws`).
     """
 
     session: np.ndarray
     entry: np.ndarray
     p: np.ndarray
+    gathered: int = -1
+    position: np.ndarray | None = None
+
+    def draws(self, rng: np.random.Generator) -> np.ndarray:
+        """One uniform per entry, drawn over every entry of the streamers' rows.
+
+        Inactive entries draw too and drop their number, so that which
+        followers are active (follower growth and churn, which differ between
+        two arms of a comparison) does not move the other entries' numbers.
+        """
+        if self.position is None:
+            return rng.random(self.p.size)
+        return rng.random(self.gathered).take(self.position)
 
     def of_sessions(self, keep: np.ndarray) -> Attendance:
         """Return the entries of the sessions where `keep` (bool, one per session) is True.
 
-        Kept sessions are renumbered ``0, 1, ...`` in their order.
+        Kept sessions are renumbered ``0, 1, ...`` in their order; each entry
+        keeps its place in the original gather (:meth:`draws`).
         """
         keep = np.asarray(keep, bool)
         number = np.cumsum(keep) - 1
         mask = keep[self.session]
-        return Attendance(number[self.session[mask]], self.entry[mask], self.p[mask])
+        position = None if self.position is None else self.position[mask]
+        return Attendance(
+            number[self.session[mask]], self.entry[mask], self.p[mask], self.gathered, position
+        )
 
 
 def follower_attendance(
@@ -567,6 +599,7 @@ def follower_attendance(
     if not mean_trust > 0:
         raise ValueError(f"mean_trust: must be > 0, got {mean_trust}")
     session, entry, _ = gather_rows(np.asarray(follows_indptr), kols)
+    gathered = int(entry.size)
     active = np.flatnonzero(np.asarray(follow_active, bool).take(entry))
     session, entry = session.take(active), entry.take(active)
     # Per-session values are looked up once per session, then spread to its entries.
@@ -583,7 +616,7 @@ def follower_attendance(
         * (1.0 + POPULARITY_STEP * segment)
         * decay.take(distance)
     )
-    return Attendance(session, entry, np.clip(p, 0.0, 1.0))
+    return Attendance(session, entry, np.clip(p, 0.0, 1.0), gathered, active)
 
 
 def _draw_traffic(
@@ -593,8 +626,17 @@ def _draw_traffic(
     follower: np.ndarray,
     users: np.ndarray,
     rng: np.random.Generator,
+    candidate_uniform: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Uniform samples without replacement of platform users, excluding each session's followers."""
+    """Uniform samples without replacement of platform users, excluding each session's followers.
+
+    With `candidate_uniform` (session, candidate number -> uniform), session
+    ``s`` looks at consumers in a fixed sequence, the ``k``-th being
+    ``floor(u(s, k) * n)``, and keeps the first eligible ones: a session that
+    wants one more viewer gets the same viewers and one more, whoever else
+    uses the platform (common random numbers). Without it, positions in the
+    platform's user list are drawn from `rng`.
+    """
     n = users.shape[0]
     n_platforms = users.shape[1] if users.ndim == 2 else 0
     if wanted.size == 0 or not wanted.any():
@@ -609,6 +651,7 @@ def _draw_traffic(
     ]
     pool_size = np.array([part.size for part in pool_parts], np.int64)
     pool_start = offsets(pool_size)
+    looked = np.zeros(wanted.size, np.int64)  # candidates looked at per session (keyed draws)
     pool = np.concatenate(pool_parts) if pool_parts else np.empty(0, np.int64)
 
     n_sessions = wanted.size
@@ -629,12 +672,20 @@ def _draw_traffic(
             break
         plat = session_platform[need]
         # Expected draws to find `short` new eligible users, with a margin.
-        draws = np.ceil(short[need] * pool_size[plat] / remaining[need] * 1.25).astype(np.int64)
+        among = pool_size[plat] if candidate_uniform is None else n
+        draws = np.ceil(short[need] * among / remaining[need] * 1.25).astype(np.int64)
         draws += 4
         sess = np.repeat(need, draws)
         plat_of_draw = session_platform[sess]
-        pos = (rng.random(sess.size) * pool_size[plat_of_draw]).astype(np.int64)
-        user = pool[pool_start[plat_of_draw] + np.minimum(pos, pool_size[plat_of_draw] - 1)]
+        if candidate_uniform is None:
+            pos = (rng.random(sess.size) * pool_size[plat_of_draw]).astype(np.int64)
+            user = pool[pool_start[plat_of_draw] + np.minimum(pos, pool_size[plat_of_draw] - 1)]
+        else:
+            number = looked[sess] + np.arange(sess.size) - np.repeat(offsets(draws), draws)
+            looked[need] += draws
+            user = np.minimum((candidate_uniform(sess, number) * n).astype(np.int64), n - 1)
+            using = take_at(users, user, plat_of_draw)
+            sess, plat_of_draw, user = sess[using], plat_of_draw[using], user[using]
         key = sess * n + user
         at = np.minimum(np.searchsorted(taken, key), max(taken.size - 1, 0))
         fresh = taken[at] != key if taken.size else np.ones(key.size, bool)
@@ -704,7 +755,7 @@ def livestream_offers(
     count = sessions.n_products[session]
     has = count > 0
     session, count = session[has], count[has]
-    pick = np.minimum((rng.random(session.size) * count).astype(np.int64), count - 1)
+    pick = np.minimum((rng.random(has.size)[has] * count).astype(np.int64), count - 1)
     product = sessions.product[sessions.slot_indptr[session] + pick]
     platform = sessions.platform[session]
     return Offers.build(
@@ -828,6 +879,7 @@ def follower_dynamics(
     prospects_indptr: np.ndarray,
     prospect_active: np.ndarray,
     rng: np.random.Generator,
+    entry_uniform: Callable[[str, np.ndarray], np.ndarray] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Lose and gain followers after the day's sessions (updates the flags in place).
 
@@ -866,6 +918,12 @@ def follower_dynamics(
         Updated in place.
     rng : numpy.random.Generator
         Source of randomness.
+    entry_uniform : callable, optional
+        ``(kind, entries) -> uniforms``, a number per entry that depends on the
+        entry alone (``kind`` is ``"churn"`` or ``"growth"``): the churn draws
+        that fall on their level and the prospects' ranks then do not move
+        when other entries change between two runs (common random numbers).
+        Drawn from `rng` in order if omitted.
 
     Returns
     -------
@@ -906,7 +964,8 @@ def follower_dynamics(
     def rest_at(tie: np.ndarray) -> np.ndarray:
         return rest.take(np.searchsorted(follows_indptr, tie, side="right") - 1)
 
-    churned = bernoulli_from_bytes(entry_level, rest_at, rng)
+    tie_uniform = None if entry_uniform is None else (lambda tie: entry_uniform("churn", tie))
+    churned = bernoulli_from_bytes(entry_level, rest_at, rng, tie_uniform=tie_uniform)
     churned &= follow_active[:end]
     lost = np.flatnonzero(churned)
     follow_active[lost] = False
@@ -922,7 +981,7 @@ def follower_dynamics(
     # Each KOL gains the `want` prospects with the smallest keys. Only keys under
     # a threshold that leaves a few times `want` per KOL need sorting: the smallest
     # `want` are among them whenever at least `want` are (else the KOL keeps all).
-    key = rng.random(entry.size)
+    key = rng.random(entry.size) if entry_uniform is None else entry_uniform("growth", entry)
     wanted = want[rows]
     pool = np.bincount(owner, minlength=rows.size)
     threshold = np.minimum(1.0, (2.0 * wanted + 32.0) / np.maximum(pool, 1))
@@ -1149,6 +1208,9 @@ class Livestreams(Component):
             rng=self.random(step, "audience"),
             # Sessions are the scheduled streamers who found products to feature.
             attendance=attendance.of_sessions(np.isin(kols, sessions.kol)),
+            traffic_uniform=lambda s, k: self.uniform(
+                step, "traffic", mix_keys(sessions.kol[s], k)
+            ),
         )
         offers = livestream_offers(
             session,
@@ -1157,7 +1219,7 @@ class Livestreams(Component):
             sessions,
             catalogue.category,
             self.discount,
-            self.random(step, "offer"),
+            self.keyed(step, "offer", mix_keys(sessions.kol[session], viewer)),
         )
         need = state.need[offers.consumer, offers.category]
         impulse_draw = self.keyed(step, "impulse", offers.identity()).random(len(offers))
@@ -1189,7 +1251,7 @@ class Livestreams(Component):
             purchases.ref[live],
             purchases.product[live],
             self.sessions,
-            self.random(day, "stock"),
+            self.keyed(day, "stock", purchases.identity()[live]),
         )
         keep = np.ones(len(purchases), dtype=bool)
         keep[live[~served]] = False
@@ -1252,6 +1314,7 @@ class Livestreams(Component):
             indptr,
             audience.active,
             rng,
+            lambda kind, entry: self.uniform(day, f"followers/{kind}", entry),
         )
         # A new follower starts using the streamer's platform.
         kol = np.searchsorted(indptr, gained, side="right") - 1

@@ -19,6 +19,7 @@ References
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -135,6 +136,7 @@ def post_offers(
     trust: np.ndarray | None = None,
     active: np.ndarray | None = None,
     ref: np.ndarray | None = None,
+    entry_uniform: Callable[[str, np.ndarray], np.ndarray] | None = None,
 ) -> Offers:
     """Turn posts into offers to the followers who see them.
 
@@ -167,6 +169,13 @@ def post_offers(
     ref : ndarray of int, optional
         Per post: the ``ref`` its offers carry (-1 if omitted); sponsored posts
         pass their creator, so that their orders can be attributed.
+    entry_uniform : callable, optional
+        ``(kind, entries) -> uniforms``, a number per follow entry that depends
+        on the entry alone (``kind`` is ``"seen"`` or ``"spark"``). Whether a
+        follower sees a post is then decided by a byte drawn for every entry
+        of `follows` and taken at the entry, and a spark by the entry's own
+        number: who else posts and who follows whom today move no one's draw
+        (common random numbers). Drawn from `rng` in order if omitted.
 
     Returns
     -------
@@ -186,7 +195,17 @@ def post_offers(
     def rest_at(tie: np.ndarray, post: np.ndarray = post) -> np.ndarray:
         return rest.take(posts.creator.take(post.take(tie)))
 
-    seen = bernoulli_from_bytes(post_level.take(post), rest_at, rng)
+    if entry_uniform is None:
+        seen = bernoulli_from_bytes(post_level.take(post), rest_at, rng)
+    else:
+        every = np.frombuffer(rng.bytes(follows.nnz), dtype=np.uint8)
+        seen = bernoulli_from_bytes(
+            post_level.take(post),
+            rest_at,
+            rng,
+            byte=every.take(entry),
+            tie_uniform=lambda tie: entry_uniform("seen", entry.take(tie)),
+        )
     if active is not None:
         seen &= active.take(entry)
     kept = np.flatnonzero(seen)
@@ -196,7 +215,12 @@ def post_offers(
     product = posts.product[post]
     category = catalogue.category[product]
     needed = take_at(state.need, follower, category)
-    sparked = ~needed & (rng.random(follower.size, dtype=np.float32) < sparks_need)
+    if entry_uniform is None:
+        sparked = ~needed & (rng.random(follower.size, dtype=np.float32) < sparks_need)
+    else:
+        sparked = np.zeros(follower.size, dtype=bool)
+        open_to = np.flatnonzero(~needed)
+        sparked[open_to] = entry_uniform("spark", entry.take(open_to)) < sparks_need
     if catalogue.durable.any():  # a durable bought once is never needed again
         owned = catalogue.durable.take(category) & (
             take_at(state.last_purchase_step, follower, category) != NEVER
@@ -263,6 +287,7 @@ class CreatorPosts(Component):
             follows=model.audience.matrix,
             trust=model.audience.trust,
             active=model.audience.active,
+            entry_uniform=lambda kind, entry: self.uniform(day, kind, entry),
         )
         kol_posts = int(
             np.count_nonzero(world.influencers.kind[posts.creator] == InfluencerKind.KOL)

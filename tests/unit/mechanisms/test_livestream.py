@@ -494,3 +494,123 @@ def test_find_entries_matches_a_dense_lookup():
     assert np.array_equal(owner, rows[hit]) and np.array_equal(m.indices[entry[hit]], cols[hit])
     empty = find_entries(np.zeros(3, int), np.zeros(0, int), np.array([0, 1]), np.array([0, 0]))
     assert empty.tolist() == [-1, -1]
+
+
+# ------------------------------------------------------------------ common random numbers
+
+
+def _keyed(seed: int):
+    """A counter-based uniform per (kind, key), as the model's streams give."""
+    from socialsim.streams import RandomStreams
+
+    streams = RandomStreams(np.random.SeedSequence(seed))
+    return lambda kind, key: streams.uniform(kind, 0, np.asarray(key, np.int64))
+
+
+def test_followers_keep_their_attendance_draws_when_other_followers_churn():
+    # Two runs differ only in which of the streamer's followers are active
+    # (growth and churn differ between arms): the followers active in both attend alike.
+    n = 4_000
+    follows = follow_matrix(1, n, [(0, i, 0.5) for i in range(n)])
+    users = np.ones((n, 1), bool)
+    active = np.ones(n, bool)
+    churned = active.copy()
+    churned[rng(1).random(n) < 0.1] = False
+    attend = {}
+    for name, flags in (("all", active), ("churned", churned)):
+        _, viewer, _, followed = audience([0], [0], follows, flags, users, attend=0.3, seed=5)
+        attend[name] = np.isin(np.arange(n), viewer[followed])
+    both = churned  # active in both runs
+    assert np.array_equal(attend["all"][both], attend["churned"][both])
+    assert 0.2 < attend["all"].mean() < 0.4
+
+
+def test_a_session_wanting_one_more_traffic_viewer_keeps_its_viewers():
+    n = 500
+    users = np.zeros((n, 1), bool)
+    users[:400, 0] = True
+    follows = follow_matrix(2, n, [(0, i, 0.5) for i in range(40)] + [(1, 450, 0.5)])
+    uniform = _keyed(3)
+    traffic = {}
+    for attending, more_users in ((40, False), (41, True)):
+        # the second run: one more attending follower and ten more platform users
+        flags = np.zeros(follows.nnz, bool)
+        flags[:attending] = True
+        u = users.copy()
+        if more_users:
+            u[400:410, 0] = True
+        _, viewer, _, followed = session_audience(
+            np.array([0]),
+            np.array([0]),
+            follows.indptr,
+            follows.indices,
+            follows.data,
+            flags,
+            np.ones(n, np.int8),
+            np.ones(2, np.int8),
+            np.zeros(2, np.int8),
+            u,
+            attend_rate_by_platform=np.array([1.0]),
+            traffic_share_by_platform=np.array([0.5]),
+            mean_trust=0.5,
+            rng=rng(0),
+            traffic_uniform=lambda s, k: uniform("traffic", s * 1_000_000 + k),
+        )
+        traffic[attending] = viewer[~followed]
+    assert traffic[40].size == 20 and traffic[41].size == 20  # round(0.5 * 41) = 20 (to even)
+    # same sequence of candidates: the viewers the two runs share are most of them
+    assert np.intersect1d(traffic[40], traffic[41]).size >= 17
+    assert np.all(users[traffic[40], 0]) and not np.isin(traffic[40], np.arange(40)).any()
+
+
+def test_traffic_drawn_by_candidate_sequence_is_uniform_over_eligible_users():
+    n = 12
+    users = np.ones((n, 1), bool)
+    users[11, 0] = False
+    follows = follow_matrix(1, n, [(0, 0, 0.5), (0, 1, 0.5)])
+    sessions = 3000
+    uniform = _keyed(4)
+    _, viewer, _, followed = session_audience(
+        np.zeros(sessions, np.int64),
+        np.zeros(sessions, np.int64),
+        follows.indptr,
+        follows.indices,
+        follows.data,
+        np.ones(2, bool),
+        np.ones(n, np.int8),
+        np.ones(1, np.int8),
+        np.zeros(1, np.int8),
+        users,
+        attend_rate_by_platform=np.array([1.0]),
+        traffic_share_by_platform=np.array([0.5]),
+        mean_trust=0.5,
+        rng=rng(0),
+        traffic_uniform=lambda s, k: uniform("traffic", s * 1_000_000 + k),
+    )
+    counts = np.bincount(viewer[~followed], minlength=n)
+    assert counts[[0, 1, 11]].sum() == 0 and counts.sum() == sessions  # 9 eligible, 1 each
+    assert np.all(np.abs(counts[2:11] - sessions / 9) < 4 * np.sqrt(sessions / 9 * 8 / 9))
+
+
+def test_follower_growth_keyed_by_entry_ignores_other_streamers():
+    # KOL 0 gains 5 of its 200 prospects; whether KOL 1 also gains some changes nothing for KOL 0.
+    indptr = np.array([0, 200, 400])
+    uniform = _keyed(2)
+    gained = {}
+    for kols_good, growth in (([0], [5]), ([0, 1], [5, 7])):
+        gain, _ = follower_dynamics(
+            np.array(kols_good),
+            np.array(growth),
+            np.zeros(0, np.int64),
+            np.zeros(2),
+            np.zeros(2),
+            indptr,
+            np.zeros(400, bool),
+            indptr,
+            np.zeros(400, bool),
+            rng(0),
+            lambda kind, entry: uniform(kind, entry),
+        )
+        gained[len(kols_good)] = gain
+    assert gained[1].size == 5 and gained[2].size == 12
+    assert np.array_equal(gained[1], gained[2][gained[2] < 200])

@@ -177,6 +177,45 @@ def test_each_post_reaches_followers_with_its_creators_reach(world):
     assert np.all(np.abs(seen - entries * p) <= 4 * np.sqrt(entries * p * (1 - p)))
 
 
+def test_post_draws_keyed_by_follow_entry_do_not_move_when_others_post(world):
+    # Two runs differ in whether a second creator posts first (a KOC's latest purchase
+    # differs between arms): the first creator's followers see its post and have a
+    # need sparked exactly as before, although their entries' places in the day's draw moved.
+    from socialsim.streams import RandomStreams
+
+    creators, catalogue = world.influencers, world.catalogue
+    kols = np.argsort(creators.follower_counts()[: creators.n_kols])[-2:]
+    half = np.full(creators.n, 0.5, np.float32)
+    creators = type(creators)(**{**vars(creators), "post_reach": half})
+    streams = RandomStreams(np.random.SeedSequence(8))
+
+    def entry_uniform(kind, entry):
+        return streams.uniform(kind, 0, np.asarray(entry, np.int64))
+
+    reached = []
+    for posting in ([kols[0]], [kols[1], kols[0]]):
+        posts = Posts(
+            creator=np.array(posting, np.int32),
+            product=np.zeros(len(posting), np.int32),
+            platform=np.zeros(len(posting), np.int8),
+        )
+        state = ConsumerState.initial(world)
+        state.need[:] = False  # every offer is a sparked need: seen and sparked both count
+        offers = post_offers(
+            posts,
+            creators,
+            catalogue,
+            state,
+            0.5,
+            rng(6),
+            ref=posts.creator,
+            entry_uniform=entry_uniform,
+        )
+        reached.append(np.sort(offers.consumer[offers.ref == kols[0]]))
+    assert reached[0].size > 10  # of about a quarter of the followers
+    assert np.array_equal(reached[0], reached[1])
+
+
 def test_need_draws_are_exact_below_the_resolution_of_a_byte():
     # Rates off the 1/256 grid, one below its first step: rounding a draw to a byte
     # would give 0 or 1/256 (1,562 needs in the first column instead of 1,200).

@@ -18,6 +18,7 @@ References
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
@@ -85,6 +86,7 @@ def friend_signals(
     *,
     tie_total: np.ndarray | None = None,
     lately: np.ndarray | None = None,
+    hit_uniform: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None,
 ) -> FriendSignals:
     """Compute social proof and pick a friend's product for each (consumer, category).
 
@@ -109,6 +111,20 @@ def friend_signals(
     lately : ndarray, optional
         :func:`bought_lately` of `last_purchase_step`, `step` and `window_days`,
         if already computed.
+    hit_uniform : callable, optional
+        ``(need, friend) -> uniform``: a number per need and buying friend that
+        depends on the pair alone. The friend shown is then the winner of a
+        race, the smallest ``-log(u) / tie weight`` (Efraimidis and Spirakis
+        2006), which picks in proportion to tie weight as the inverse CDF does;
+        but a friend who starts or stops buying changes the pick only if it
+        wins the race, so two runs that differ in a few friends' purchases
+        mostly show the same friend (common random numbers). Without it, one
+        number per need from `rng` is taken through the inverse CDF.
+
+    References
+    ----------
+    .. [1] Efraimidis, P. S. and Spirakis, P. G. (2006). Weighted random
+       sampling with a reservoir. Information Processing Letters 97(5), 181-185.
 
     Returns
     -------
@@ -151,11 +167,18 @@ def friend_signals(
         # Hits are in need order: each need's hits form one run, one run per need in `has`.
         first = np.flatnonzero(np.diff(hit_need, prepend=-1))
         last = np.append(first[1:], hit_need.size) - 1
-        before = np.where(first > 0, cum[np.maximum(first - 1, 0)], 0.0)
-        # one number per need, drawn for all (so a need's number is its own, CRN)
-        target = before + rng.random(m)[has] * signal[has]
-        # Rounding can push the target past the run: fall back to its last buying friend.
-        pick = np.minimum(np.searchsorted(cum, target, side="right"), last)
+        if hit_uniform is None:
+            before = np.where(first > 0, cum[np.maximum(first - 1, 0)], 0.0)
+            # one number per need, drawn for all (so a need's number is its own, CRN)
+            target = before + rng.random(m)[has] * signal[has]
+            # Rounding can push the target past the run: fall back to its last buying friend.
+            pick = np.minimum(np.searchsorted(cum, target, side="right"), last)
+        else:
+            score = -np.log(np.maximum(hit_uniform(hit_need, hit_friend), 1e-300)) / hit_weight
+            run = np.repeat(np.arange(first.size), last - first + 1)
+            best = np.flatnonzero(score == np.minimum.reduceat(score, first)[run])
+            # a tie in the score (almost never) goes to the friend that came first
+            pick = best[np.flatnonzero(np.diff(run[best], prepend=-1))]
         category_of_pick = category[hit_need[pick]]
         product[has] = last_product[hit_friend[pick], category_of_pick]
         tie[has] = hit_weight[pick]
@@ -354,6 +377,9 @@ class WordOfMouth(Component):
             self.keyed(day, "friend", mix_keys(needs.consumer, needs.category)),
             tie_total=network.tie_strength,
             lately=lately,
+            hit_uniform=lambda need, friend: self.uniform(
+                day, "race", mix_keys(needs.consumer[need], needs.category[need], friend)
+            ),
         )
         if model.config.behaviour.conversion.social_proof != "population":
             return signals

@@ -62,6 +62,58 @@ def test_friend_is_drawn_in_proportion_to_tie_weight():
     assert share_strong == pytest.approx(1 / 1.5, abs=0.06)  # weights 1 and 0.5
 
 
+def _race(seed):
+    from socialsim.streams import RandomStreams, mix_keys
+
+    streams = RandomStreams(np.random.SeedSequence(seed))
+    return lambda need, friend: streams.uniform("race", 0, mix_keys(need, friend))
+
+
+def test_the_race_picks_friends_in_proportion_to_tie_weight():
+    # 3,000 needs of consumer 0 in category 0, each with its own race (keyed by need)
+    step, product = history({1: (9, 100), 2: (9, 200), 3: (9, 300)})
+    m = 3_000
+    got = friend_signals(
+        ADJ,
+        step,
+        product,
+        10,
+        7,
+        np.zeros(m, int),
+        np.zeros(m, int),
+        rng(0),
+        hit_uniform=lambda need, friend: _race(4)(need, friend),
+    )
+    share = np.array([np.mean(got.product == p) for p in (100, 200, 300)])
+    p = np.array([1.0, 1.0, 0.5]) / 2.5
+    assert np.all(np.abs(share - p) < 4 * np.sqrt(p * (1 - p) / m))
+    assert got.social_share[0] == pytest.approx(1.0)
+
+
+def test_a_friend_who_starts_buying_changes_the_pick_only_where_it_wins():
+    # Two runs differ in whether friend 3 (weight 0.5 of 2.5) bought lately: needs
+    # keep the friend they were shown unless friend 3 now wins (about 0.5 / 2.5 of them).
+    m = 3_000
+    shown = []
+    for bought in ({1: (9, 100), 2: (9, 200)}, {1: (9, 100), 2: (9, 200), 3: (9, 300)}):
+        step, product = history(bought)
+        got = friend_signals(
+            ADJ,
+            step,
+            product,
+            10,
+            7,
+            np.zeros(m, int),
+            np.zeros(m, int),
+            rng(0),
+            hit_uniform=_race(5),
+        )
+        shown.append(got.product)
+    changed = shown[0] != shown[1]
+    assert np.array_equal(shown[1][changed], np.full(changed.sum(), 300))
+    assert abs(changed.mean() - 0.2) < 4 * np.sqrt(0.2 * 0.8 / m)
+
+
 def test_other_categories_and_isolated_needs():
     s = signals({1: (9, 100)}, consumers=(0, 0, 1), categories=(1, 0, 1))
     assert s.social_share.tolist() == [0, pytest.approx(0.4), 0]

@@ -126,6 +126,15 @@ def algorithmic_feed_offers(
 ) -> Offers:
     """Recommend popular products of the needed category, on one platform.
 
+    A shown need gets a product of its category with probability
+    proportional to its popularity weight. The product is found by halving the
+    category's range of products (in catalogue order) with one number per need
+    and level, rather than by one inverse CDF over the category: the
+    distribution is the same, but a change in one product's popularity (sales
+    that differ between two arms of a comparison) moves far fewer needs' picks
+    (common random numbers). The numbers are drawn for every need, shown or
+    not; each 53-bit uniform gives two levels (26 and 27 bits).
+
     Parameters
     ----------
     consumer, category : ndarray of int
@@ -156,20 +165,36 @@ def algorithmic_feed_offers(
     >>> int((offers.product == 0).sum()) > 900
     True
     """
-    # two numbers per need, drawn for all (so a need's numbers are its own, CRN)
-    shown_draw, pick_draw = rng.random(consumer.shape[0]), rng.random(consumer.shape[0])
-    shown = np.flatnonzero(shown_draw < reach)
+    # numbers drawn for every need (so a need's numbers are its own, CRN)
+    m = consumer.shape[0]
+    shown = np.flatnonzero(rng.random(m) < reach)
     c = category[shown]
-    start = category_start[c]
-    before = np.where(start > 0, popularity[np.maximum(start - 1, 0)], 0.0)
-    total = popularity[start + category_size[c] - 1] - before
-    ok = total > 0
-    shown, c, before, total = shown[ok], c[ok], before[ok], total[ok]
-    target = before + pick_draw[shown] * total
-    product = np.searchsorted(popularity, target, side="right")
-    # Rounding can land on the slice's end: stay inside the category.
-    product = np.minimum(product, category_start[c] + category_size[c] - 1)
-    return Offers.build(consumer[shown], c, product, Source.FEED_ALGORITHMIC, 0.0, platform)
+    lo = category_start[c].astype(np.int64)
+    hi = lo + category_size[c]
+    weight_before = np.concatenate(([0.0], popularity))  # weight of products [0, i)
+    ok = weight_before[hi] - weight_before[lo] > 0
+    shown, c, lo, hi = shown[ok], c[ok], lo[ok], hi[ok]
+    # Halve each need's range of products, level by level, going left with the left
+    # half's share of the weight. A product whose popularity differs between two runs
+    # then moves only the needs whose choice at one of its ~log2(size) ancestors falls
+    # in the small band it shifts, where an inverse CDF over the category moves every
+    # need whose number lies past it. Each 53-bit uniform serves two levels: its top
+    # 26 bits and its low 27 bits are two independent uniforms.
+    w_lo, w_hi = weight_before[lo], weight_before[hi]
+    halves: list[np.ndarray] = []
+    for _ in range(int(np.max(category_size, initial=1) - 1).bit_length()):
+        if not halves:
+            bits = rng.random(m)[shown] * 2.0**26
+            top = np.floor(bits)
+            halves = [bits - top, top * 2.0**-26]
+        mid = (lo + hi) >> 1  # a range of one product stays put: mid == lo, no weight left
+        w_mid = weight_before[mid]
+        go_left = halves.pop() * (w_hi - w_lo) < w_mid - w_lo
+        hi = np.where(go_left, mid, hi)
+        w_hi = np.where(go_left, w_mid, w_hi)
+        lo = np.where(go_left, lo, mid)
+        w_lo = np.where(go_left, w_lo, w_mid)
+    return Offers.build(consumer[shown], c, lo, Source.FEED_ALGORITHMIC, 0.0, platform)
 
 
 class Feeds(Component):

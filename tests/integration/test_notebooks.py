@@ -77,7 +77,12 @@ def test_the_four_notebooks_are_there():
     assert [p.stem for p in PATHS] == sorted(EXPECTED)
 
 
-@pytest.mark.parametrize("path", PATHS, ids=[p.stem for p in PATHS])
+# 03_sensitivity runs an 80-run Sobol sweep (about 25 s): kept with the slow tests
+SLOW = {"03_sensitivity"}
+RUNS = [pytest.param(p, marks=pytest.mark.slow) if p.stem in SLOW else p for p in PATHS]
+
+
+@pytest.mark.parametrize("path", RUNS, ids=[p.stem for p in PATHS])
 def test_notebook_runs(path: Path, tmp_path: Path, kernel_specs: KernelSpecManager):
     nb = nbformat.read(path, as_version=4)
     nb.cells.append(nbformat.v4.new_code_cell(PROBE))

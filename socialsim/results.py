@@ -60,8 +60,17 @@ class ModelResults:
         return self.pricing.book
 
     def step_metrics(self) -> pd.DataFrame:
-        """One row per step run so far; see :mod:`socialsim.metrics` for the columns."""
-        return self.recording.steps.frame()
+        """One row per step run so far; see :mod:`socialsim.metrics` for the columns.
+
+        With ``run.start_date`` set, a ``date`` column (``datetime64``, a day)
+        follows ``step``: step ``s`` falls on ``start_date + (s - 1)`` days.
+        """
+        frame = self.recording.steps.frame()
+        start = self.config.run.start_date
+        if start is not None:
+            days = pd.to_timedelta(frame["step"].to_numpy() - 1, unit="D")
+            frame.insert(1, "date", pd.Timestamp(start) + days)
+        return frame
 
     def group_sizes(self) -> pd.Series:
         """How many completed groups had each number of members, so far."""

@@ -15,6 +15,7 @@ them by key, as in ``population.tiers.3.share``.
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Annotated, Any, Literal
@@ -1511,6 +1512,15 @@ class RunConfig(Section):
         default=True,
         description="Keep the order log (one row per order) in memory.",
         unit="- (flag)",
+        source="a study's choice",
+    )
+    start_date: datetime.date | None = Field(
+        default=None,
+        description=(
+            "Calendar date of the first simulated day (step 1); the step table then gains "
+            "a 'date' column, step s falling on start_date + (s - 1) days. None: steps only."
+        ),
+        unit="date (YYYY-MM-DD)",
         source="a study's choice",
     )
 

@@ -193,7 +193,7 @@ def run_outcomes(
     """
     out: dict[str, Any] = {}
     for column, series in steps.items():
-        if column == "step":
+        if column in ("step", "date"):  # the day itself, not an outcome
             continue
         # on the column's array: pandas' own indexing and sum cost 100 x more on a short run
         values = series.to_numpy()

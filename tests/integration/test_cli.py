@@ -63,6 +63,18 @@ def test_run_writes_readable_outputs(tmp_path, capsys):
     pd.testing.assert_frame_equal(steps, pd.read_parquet(again / "steps.parquet"), check_exact=True)
 
 
+def test_a_run_with_a_start_date_writes_dates_and_its_config_keeps_it(tmp_path):
+    out = tmp_path / "dated"
+    args = ["run", "--steps", "3", "--seed", "3", "--out", str(out), "--quiet", *SMALL]
+    assert main([*args, "run.start_date=2021-10-31"]) == 0
+    steps = pd.read_parquet(out / "steps.parquet")
+    assert steps["date"].dt.strftime("%m-%d").tolist() == ["10-31", "11-01", "11-02"]
+    assert (out / "dashboard.png").stat().st_size > 0
+    again = tmp_path / "again"
+    assert main(["run", str(out / "config.yaml"), "--out", str(again), "--quiet"]) == 0
+    pd.testing.assert_frame_equal(steps, pd.read_parquet(again / "steps.parquet"), check_exact=True)
+
+
 def test_config_file_with_set_and_config_command(tmp_path, capsys):
     path = tmp_path / "w.yaml"
     path.write_text("population:\n  n_consumers: 4000\nrun:\n  steps: 3\n")

@@ -39,6 +39,14 @@ def _growth(rss: list[int]) -> float:
     return (max(rss[-sixth:]) - max(rss[3 * sixth : 4 * sixth])) / MB
 
 
+def test_finished_runs_leave_no_model_alive(tmp_path: Path):
+    # the leak's cause, checked cheaply; its size is measured by the slow tests below
+    found = _sweep_memory(tmp_path / "sweep", n_runs=30, n_consumers=120, steps=2)
+    assert len(found["rss"]) == 30
+    assert found["models"] == 0, "finished models are still alive"
+
+
+@pytest.mark.slow  # 25 s: kept with the slow tests for the default suite's ten minutes
 def test_three_hundred_tiny_runs_in_one_process_do_not_grow_its_memory(tmp_path: Path):
     found = _sweep_memory(tmp_path / "sweep", n_runs=300, n_consumers=120, steps=2)
     assert len(found["rss"]) == 300

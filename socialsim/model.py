@@ -58,6 +58,7 @@ from socialsim.config.schema import ModelConfig
 from socialsim.day import Day
 from socialsim.enums import ShopperStatus
 from socialsim.mechanisms.audience import Audience
+from socialsim.mechanisms.calendar import Calendar
 from socialsim.mechanisms.campaign import Campaign
 from socialsim.mechanisms.component import Component
 from socialsim.mechanisms.cross_border import CrossBorder, listings
@@ -194,6 +195,7 @@ class SocialCommerceModel(ModelResults, mesa.Model):
 
         # The built-in mechanisms, each a component that owns its parameters, state and
         # columns; each draws from its own streams (Component.random), by purpose and day.
+        self.calendar = Calendar(self)
         self.needs = Needs(self)
         self.pricing = Pricing(self)
         self.posts = CreatorPosts(self)
@@ -245,6 +247,7 @@ class SocialCommerceModel(ModelResults, mesa.Model):
 
         # 1. needs, budgets, quotas, prices, memberships; earlier orders are returned or kept
         for mechanism in (
+            self.calendar,  # today's date and festivals, which needs and pricing read
             self.word_of_mouth,  # looks up who bought lately, on a second thread if large
             self.needs,
             self.cross_border,
@@ -425,6 +428,7 @@ BUILTIN_COMPONENTS: tuple[type[Component], ...] = (
     Membership,
     Returns,
     Campaign,
+    Calendar,
 )
 """The built-in mechanisms, in the order of the day; their columns follow in this order."""
 

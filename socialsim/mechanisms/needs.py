@@ -330,16 +330,21 @@ class Needs(Component):
         renew_budgets(state, day.step, behaviour.budget_period_days, self.payees)
         rich = self.high_net_worth
         was_open = state.need[rich] if rich.size else None
+        # a festival's day multiplies every category's arrival rate (the calendar)
+        demand = self.model.calendar.demand
+        rate, extra_rate = catalogue.need_rate, self.extra_rate
+        if demand != 1.0:
+            rate, extra_rate = rate * demand, extra_rate * demand
         opened, lapsed = update_needs(
             state,
-            catalogue.need_rate,
+            rate,
             behaviour.need_patience_days,
             self.random(day, "update"),
             catalogue.durable,
         )
         if was_open is not None:  # draws only when the segment exists
             opened += open_more_needs(
-                state, rich, was_open, self.extra_rate, self.random(day, "rich"), catalogue.durable
+                state, rich, was_open, extra_rate, self.random(day, "rich"), catalogue.durable
             )
         day.count["needs_opened"] = opened
         day.count["needs_lapsed"] = lapsed

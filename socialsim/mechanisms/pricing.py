@@ -93,6 +93,8 @@ class PriceBook:
         self.promo_until = np.full((n_platforms, n_products), -1, dtype=np.int32)
         self.volume = np.zeros((n_platforms, n_products), dtype=np.float64)
         self.price = np.empty((n_platforms, n_products), dtype=np.float32)
+        #: today's festival cut per platform (share of price; the calendar sets it)
+        self.event_cut = np.zeros(n_platforms, dtype=np.float64)
         self._reprice(0)
 
     def advance(self, step: int, rng: np.random.Generator) -> int:
@@ -124,6 +126,8 @@ class PriceBook:
         on_promo = self.promo_until >= step
         promo = np.where(on_promo, 1.0 - self.promo_depth[:, None], 1.0)
         price = self.base_price[None, :] * self.price_level[:, None] * promo * self.c2m_factor()
+        if self.event_cut.any():
+            price = price * (1.0 - self.event_cut[:, None])
         self.price[:] = np.round(price, 2)
 
 
@@ -170,6 +174,7 @@ class Pricing(Component):
     def start_day(self, day: Day) -> None:
         """Start today's promotions and set today's prices."""
         promotions = self.random(day, "promotions")
+        self.book.event_cut = self.model.calendar.cut
         day.count["promotions_started"] = self.book.advance(day.step, promotions)
 
     def shipped(self, day: Day, orders: Offers, price: np.ndarray) -> None:

@@ -228,6 +228,7 @@ def test_a_hash_neutral_option_counts_once_it_leaves_its_neutral_value():
         # at their neutral values the options are as if they did not exist...
         written = neutral.to_dict()
         written.pop("run")
+        written.pop("calendar")  # without run.start_date the calendar is out of the hash too
         for other, other_value in neutral_options(neutral):
             *path, name = other.split(".")
             node = written

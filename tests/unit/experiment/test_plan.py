@@ -42,7 +42,12 @@ def test_the_task_config_is_the_resolved_config_with_seed_and_steps():
     plan = plan_sweep(spec(outputs=["orders"]))
     run = plan.runs[3]
     task = plan.task(run)
-    assert task.config["run"] == {"steps": 5, "seed": run.seed, "record_orders": True}
+    assert task.config["run"] == {
+        "steps": 5,
+        "seed": run.seed,
+        "record_orders": True,
+        "start_date": None,  # a sweep's runs have no dates (yet)
+    }
     assert task.config["platforms"]["pinduoduo"]["group_buying"]["discount"] == 0.3
     assert task.outputs == ("orders",)
 

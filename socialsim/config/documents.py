@@ -113,18 +113,26 @@ def load_document(
 
 
 def override_document(
-    data: Mapping[str, Any], overrides: Mapping[str, Any], root: type[BaseModel]
+    data: Mapping[str, Any],
+    overrides: Mapping[str, Any],
+    root: type[BaseModel],
+    *,
+    copy: bool = True,
 ) -> dict[str, Any]:
     """Return a copy of `root`'s nested data with dotted-key overrides set, unvalidated.
+
+    With ``copy=False`` the caller hands over `data`, fresh from ``model_dump``,
+    and it is changed in place (a sweep's planning resolves thousands of
+    configs: the deep copy was a third of its time).
 
     Raises
     ------
     ConfigError
         If a path does not exist in the schema (source ``--set``).
     """
-    import copy
+    import copy as copying
 
-    data = copy.deepcopy(dict(data))
+    data = copying.deepcopy(dict(data)) if copy else dict(data)
     problems = [
         p for path, v in overrides.items() if (p := set_path(data, path, v, root)) is not None
     ]

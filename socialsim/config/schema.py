@@ -1884,7 +1884,8 @@ class ModelConfig(Section):
         ConfigError
             If a path does not exist or the result is not valid (source ``--set``).
         """
-        data = override_document(self.model_dump(), overrides, type(self))
+        # model_dump builds fresh containers, so they need no second copy
+        data = override_document(self.model_dump(), overrides, type(self), copy=False)
         return validate_document(type(self), data, source="--set" if overrides else None)
 
     def to_dict(self) -> dict[str, Any]:

@@ -128,6 +128,7 @@ def test_a_wrong_imitation_coefficient_fails_the_same_tolerance(complete_runs):
     assert not within(observed, bass_expectation(N, P, 0.30, STEPS)[0], se).all()
 
 
+@pytest.mark.slow  # 10 s; tests/slow/test_docking.py docks substeps at 1,000 consumers too
 def test_substeps_match_the_exact_expectation_with_split_coefficients():
     n, steps, substeps, replications = 200, 8, 4, 30
     runs = bass_runs(n, P, Q, steps=steps, replications=replications, seed=7, substeps=substeps)

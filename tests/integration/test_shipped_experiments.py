@@ -75,8 +75,15 @@ def test_each_calibration_s_quick_variant_runs_from_the_cli(tmp_path: Path, path
     assert (out / "report.html").stat().st_size > 10_000
 
 
-@pytest.mark.parametrize("path", SPECS, ids=lambda p: p.stem)
-@pytest.mark.parametrize("variant", [None, "quick"])
+# planning the full Sobol sensitivity spec (2,560 runs) takes 10-14 s: with the slow tests
+VALID = [
+    pytest.param(p, v, marks=pytest.mark.slow) if (p.stem, v) == ("sensitivity", None) else (p, v)
+    for v in (None, "quick")
+    for p in SPECS
+]
+
+
+@pytest.mark.parametrize(("path", "variant"), VALID, ids=lambda x: getattr(x, "stem", str(x)))
 def test_every_spec_and_its_quick_variant_is_valid(path: Path, variant):
     spec = load_spec(path, variant=variant)
     assert len(spec.description) > 200, "each experiment says what question it answers"

@@ -90,7 +90,12 @@ def test_notebook_runs(path: Path, tmp_path: Path, kernel_specs: KernelSpecManag
     client = NotebookClient(
         nb, km=km, timeout=300, kernel_name=KERNEL, resources={"metadata": {"path": str(tmp_path)}}
     )
-    client.execute()  # raises CellExecutionError, with the cell and traceback, if a cell fails
+    try:
+        client.execute()  # raises CellExecutionError, with the cell and traceback, if a cell fails
+    finally:
+        # the client does not stop a kernel it was handed: stop it here, even on a failure
+        if km.has_kernel:
+            km.shutdown_kernel(now=True)
 
     texts = _texts(nb)
     probe = [t for t in texts if t.startswith("PROBE|")]

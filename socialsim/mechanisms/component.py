@@ -116,12 +116,8 @@ class Component:
         self.config = config
         if rng is None:
             # one stream for the whole run, from the run's seed (a stand-in model: seed 0)
-            streams = getattr(model, "streams", None)
-            rng = (
-                np.random.default_rng(0)
-                if streams is None
-                else streams.generator(f"{self.name or type(self).__name__}/run", 0)
-            )
+            streams, purpose, step = self._purpose(0, "run")
+            rng = np.random.default_rng(0) if streams is None else streams.generator(purpose, step)
         self.rng = rng
 
     def random(self, day: Day | int, kind: str) -> np.random.Generator:
@@ -141,11 +137,10 @@ class Component:
         -------
         numpy.random.Generator
         """
-        streams = getattr(self.model, "streams", None)
+        streams, purpose, step = self._purpose(day, kind)
         if streams is None:
             return self.rng
-        step = day if isinstance(day, int) else day.step
-        return streams.generator(f"{self.name or type(self).__name__}/{kind}", step)
+        return streams.generator(purpose, step)
 
     def uniform(
         self, day: Day | int, kind: str, key: np.ndarray, dtype: type = np.float64
@@ -171,11 +166,10 @@ class Component:
         -------
         ndarray of `dtype`
         """
-        streams = getattr(self.model, "streams", None)
+        streams, purpose, step = self._purpose(day, kind)
         if streams is None:
             return self.rng.random(np.shape(key)[0]).astype(dtype)
-        step = day if isinstance(day, int) else day.step
-        return streams.uniform(f"{self.name or type(self).__name__}/{kind}", step, key, dtype)
+        return streams.uniform(purpose, step, key, dtype)
 
     def keyed(self, day: Day | int, kind: str, key: np.ndarray) -> Any:
         """Return keyed draws (:class:`socialsim.streams.KeyedDraws`) for items with `key`.
@@ -194,11 +188,16 @@ class Component:
         -------
         KeyedDraws or numpy.random.Generator
         """
-        streams = getattr(self.model, "streams", None)
+        streams, purpose, step = self._purpose(day, kind)
         if streams is None:
             return self.rng
+        return KeyedDraws(streams, purpose, step, key)
+
+    def _purpose(self, day: Day | int, kind: str) -> tuple[Any, str, int]:
+        """Return the model's streams (None without them), a kind's purpose name, the step."""
         step = day if isinstance(day, int) else day.step
-        return KeyedDraws(streams, f"{self.name or type(self).__name__}/{kind}", step, key)
+        name = f"{self.name or type(self).__name__}/{kind}"
+        return getattr(self.model, "streams", None), name, step
 
     @classmethod
     def with_config(cls, **settings: Any) -> Callable[..., Component]:

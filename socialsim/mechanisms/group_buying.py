@@ -800,7 +800,7 @@ class GroupBuying(Component):
         self.model.campaign.remember_group_members(openers, new_groups[1])
         shared = np.concatenate(new_groups)
         day.count["groups_started"] += int(shared.size)
-        self._share(shared, t, day, self.random(day, "share"))
+        self._share(shared, t, day)
         self._kanjia(shared, day)
 
     def _open(self, initiators: Offers, paid: np.ndarray, t: int) -> np.ndarray:
@@ -820,7 +820,7 @@ class GroupBuying(Component):
             capacity=params.capacity[p],
         )
 
-    def _share(self, groups: np.ndarray, t: int, day: Day, rng: np.random.Generator) -> None:
+    def _share(self, groups: np.ndarray, t: int, day: Day) -> None:
         """Share new groups with the initiators' friends, who join by the purchase logit."""
         params, book, network = self, self.book, self.model.world.network
         row = book.rows(groups)

@@ -69,21 +69,16 @@ def _race(seed):
     return lambda need, friend: streams.uniform("race", 0, mix_keys(need, friend))
 
 
+def race_signals(bought, m, seed):
+    """`m` needs of consumer 0 in category 0, each with its own race (keyed by need)."""
+    step, product = history(bought)
+    zeros = np.zeros(m, int)
+    return friend_signals(ADJ, step, product, 10, 7, zeros, zeros, rng(0), hit_uniform=_race(seed))
+
+
 def test_the_race_picks_friends_in_proportion_to_tie_weight():
-    # 3,000 needs of consumer 0 in category 0, each with its own race (keyed by need)
-    step, product = history({1: (9, 100), 2: (9, 200), 3: (9, 300)})
     m = 3_000
-    got = friend_signals(
-        ADJ,
-        step,
-        product,
-        10,
-        7,
-        np.zeros(m, int),
-        np.zeros(m, int),
-        rng(0),
-        hit_uniform=lambda need, friend: _race(4)(need, friend),
-    )
+    got = race_signals({1: (9, 100), 2: (9, 200), 3: (9, 300)}, m, seed=4)
     share = np.array([np.mean(got.product == p) for p in (100, 200, 300)])
     p = np.array([1.0, 1.0, 0.5]) / 2.5
     assert np.all(np.abs(share - p) < 4 * np.sqrt(p * (1 - p) / m))
@@ -94,21 +89,10 @@ def test_a_friend_who_starts_buying_changes_the_pick_only_where_it_wins():
     # Two runs differ in whether friend 3 (weight 0.5 of 2.5) bought lately: needs
     # keep the friend they were shown unless friend 3 now wins (about 0.5 / 2.5 of them).
     m = 3_000
-    shown = []
-    for bought in ({1: (9, 100), 2: (9, 200)}, {1: (9, 100), 2: (9, 200), 3: (9, 300)}):
-        step, product = history(bought)
-        got = friend_signals(
-            ADJ,
-            step,
-            product,
-            10,
-            7,
-            np.zeros(m, int),
-            np.zeros(m, int),
-            rng(0),
-            hit_uniform=_race(5),
-        )
-        shown.append(got.product)
+    shown = [
+        race_signals(bought, m, seed=5).product
+        for bought in ({1: (9, 100), 2: (9, 200)}, {1: (9, 100), 2: (9, 200), 3: (9, 300)})
+    ]
     changed = shown[0] != shown[1]
     assert np.array_equal(shown[1][changed], np.full(changed.sum(), 300))
     assert abs(changed.mean() - 0.2) < 4 * np.sqrt(0.2 * 0.8 / m)

@@ -645,14 +645,20 @@ def _draw_traffic(
     # others' sessions draw nobody, whatever their eligible count says).
     sending = np.zeros(n_platforms, dtype=bool)
     sending[session_platform[wanted > 0]] = True
-    pool_parts = [
-        np.flatnonzero(users[:, q]) if sending[q] else np.empty(0, np.int64)
-        for q in range(n_platforms)
-    ]
-    pool_size = np.array([part.size for part in pool_parts], np.int64)
-    pool_start = offsets(pool_size)
+    if candidate_uniform is None:
+        pool_parts = [
+            np.flatnonzero(users[:, q]) if sending[q] else np.empty(0, np.int64)
+            for q in range(n_platforms)
+        ]
+        pool_size = np.array([part.size for part in pool_parts], np.int64)
+        pool_start = offsets(pool_size)
+        pool = np.concatenate(pool_parts) if pool_parts else np.empty(0, np.int64)
+    else:  # candidates are consumers: only the user counts are needed
+        pool_size = np.array(
+            [np.count_nonzero(users[:, q]) if sending[q] else 0 for q in range(n_platforms)],
+            np.int64,
+        )
     looked = np.zeros(wanted.size, np.int64)  # candidates looked at per session (keyed draws)
-    pool = np.concatenate(pool_parts) if pool_parts else np.empty(0, np.int64)
 
     n_sessions = wanted.size
     # Users of the platform who already follow the streamer are not eligible.

@@ -9,10 +9,13 @@ from __future__ import annotations
 from enum import IntEnum
 
 __all__ = [
+    "BrandChannel",
     "CampaignClass",
     "Channel",
     "InfluencerKind",
     "KOLSegment",
+    "Origin",
+    "Positioning",
     "Role",
     "ShopperStatus",
     "Source",
@@ -108,3 +111,32 @@ class CampaignClass(IntEnum):
     HEAD = 0
     MID = 1
     KOC = 2
+
+
+class Positioning(IntEnum):
+    """A brand's place in the market: what price level it holds and what cuts it accepts."""
+
+    PREMIUM = 0
+    MASS = 1
+    DISCOUNT = 2
+
+
+class Origin(IntEnum):
+    """Where a brand comes from: imported brands' products are cross-border imports."""
+
+    DOMESTIC = 0
+    IMPORTED = 1
+
+
+class BrandChannel(IntEnum):
+    """How a brand sells on a platform.
+
+    ``DIRECT``: the platform buys the stock and sets the price, its promotions
+    included (Kaola's direct purchase); ``MARKETPLACE``: the brand runs a
+    flagship store, sets its price, chooses which promotions to join and pays
+    the platform a commission (Tmall Global); ``NONE``: not sold there.
+    """
+
+    NONE = 0
+    DIRECT = 1
+    MARKETPLACE = 2

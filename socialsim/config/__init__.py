@@ -1,5 +1,12 @@
 """Configuration: the validated, frozen description of a world and a run."""
 
+from socialsim.config.brands import (
+    BrandConfig,
+    BrandsConfig,
+    GeneratedBrandsConfig,
+    PlatformBrandsConfig,
+    PositioningConfig,
+)
 from socialsim.config.loading import (
     apply_overrides,
     dump_yaml,
@@ -48,6 +55,8 @@ __all__ = [
     "PRESETS",
     "AgentsConfig",
     "BehaviourConfig",
+    "BrandConfig",
+    "BrandsConfig",
     "C2MConfig",
     "CampaignConfig",
     "CampaignFeeConfig",
@@ -59,6 +68,7 @@ __all__ = [
     "CrossBorderListingConfig",
     "DaigouConfig",
     "FeedConfig",
+    "GeneratedBrandsConfig",
     "GroupBuyingConfig",
     "InfluencerConfig",
     "KanjiaConfig",
@@ -67,8 +77,10 @@ __all__ = [
     "MicroStoreConfig",
     "ModelConfig",
     "NetworkConfig",
+    "PlatformBrandsConfig",
     "PlatformConfig",
     "PopulationConfig",
+    "PositioningConfig",
     "PromotionConfig",
     "RegulationConfig",
     "RunConfig",

@@ -44,6 +44,7 @@ from socialsim.config._base import (
     located,
     read_only,
 )
+from socialsim.config.brands import PlatformBrandsConfig
 
 __all__ = [
     "PRESETS",
@@ -1111,6 +1112,7 @@ class PlatformConfig(Section):
     promotions: PromotionConfig = Field(default_factory=PromotionConfig)
     cross_border: CrossBorderListingConfig = Field(default_factory=CrossBorderListingConfig)
     c2m: C2MConfig = Field(default_factory=C2MConfig)
+    brands: PlatformBrandsConfig = Field(default_factory=PlatformBrandsConfig)
 
     @model_validator(mode="before")
     @classmethod

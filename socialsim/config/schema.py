@@ -38,6 +38,7 @@ from socialsim.config._base import (
     located,
     read_only,
 )
+from socialsim.config.brands import BrandsConfig
 from socialsim.config.documents import (
     closest_name,
     dump_yaml,
@@ -1718,6 +1719,7 @@ class ModelConfig(Section):
     cross_border: CrossBorderConfig = Field(default_factory=CrossBorderConfig)
     campaign: CampaignConfig = Field(default_factory=CampaignConfig)
     calendar: CalendarConfig = Field(default_factory=CalendarConfig)
+    brands: BrandsConfig = Field(default_factory=BrandsConfig)
     agents: AgentsConfig = Field(default_factory=AgentsConfig)
     run: RunConfig = Field(default_factory=RunConfig)
     extensions: Annotated[Mapping[str, Any], Table] = Field(
@@ -1829,6 +1831,20 @@ class ModelConfig(Section):
                 f"must be one of the catalogue's categories {sorted(self.catalogue.categories)}, "
                 f"got {category!r}",
             )
+        for name, brand in self.brands.named.items():
+            where = f"brands.named.{name}"
+            if brand.category not in self.catalogue.categories:
+                raise located(
+                    f"{where}.category",
+                    f"must be one of the catalogue's categories {sorted(self.catalogue.categories)}"
+                    f", got {brand.category!r}",
+                )
+            for platform in brand.channels or {}:
+                if platform not in self.platforms:
+                    raise located(
+                        f"{where}.channels.{platform}",
+                        f"must be one of the platforms {sorted(self.platforms)}, got {platform!r}",
+                    )
         roles = self.influencers.n_kocs + self.stores.n_owners + self.daigou.n_shoppers
         if roles > n:
             raise located(

@@ -50,6 +50,9 @@ class Catalogue:
         Cross-border tax rate of each product (applies to imported ones).
     made_to_order : ndarray of bool
         Products whose price falls with aggregated demand (C2M).
+    brand : ndarray of int32
+        The brand that owns each product (:class:`~socialsim.world.brands.Brands`;
+        -1 before brands are given, as from :func:`build_catalogue` alone).
     """
 
     category_names: tuple[str, ...]
@@ -64,8 +67,11 @@ class Catalogue:
     cross_border: np.ndarray
     tax_rate: np.ndarray
     made_to_order: np.ndarray
+    brand: np.ndarray | None = None
 
     def __post_init__(self) -> None:
+        if self.brand is None:
+            object.__setattr__(self, "brand", np.full(self.n_products, -1, dtype=np.int32))
         freeze_arrays(self)
 
     @property

@@ -17,6 +17,7 @@ import numpy as np
 from socialsim.config.schema import BehaviourConfig, ModelConfig
 from socialsim.enums import Role
 from socialsim.world._common import candidates_for, freeze_arrays
+from socialsim.world.brands import Brands, build_brands
 from socialsim.world.catalogue import Catalogue, build_catalogue
 from socialsim.world.daigou import Daigou, build_daigou
 from socialsim.world.influencers import Influencers, build_influencers
@@ -52,6 +53,8 @@ class World:
         Personal shoppers who buy imports for their clients.
     catalogue : Catalogue
         Products.
+    brands : Brands
+        Who owns each product (``catalogue.brand``), and how each brand sells.
     platforms : PlatformSetup
         Platforms' initial users, and the homes of KOLs and stores.
     role : ndarray of int8
@@ -74,6 +77,7 @@ class World:
     platforms: PlatformSetup
     role: np.ndarray
     pay_day: np.ndarray
+    brands: Brands
     labels: tuple[Hashable, ...] | None = None
 
     def __post_init__(self) -> None:
@@ -175,6 +179,8 @@ def build_world(
         platform_rng,
         kol_homes=config.influencers.kol_homes,
     )
+    # drawn from no stream: the world is the same with brands as without
+    catalogue, brands = build_brands(config, catalogue, platforms.names)
     return World(
         config=config,
         population=population,
@@ -186,6 +192,7 @@ def build_world(
         platforms=platforms,
         role=role,
         pay_day=draw_pay_days(n, config.behaviour, pay_day_rng),
+        brands=brands,
         labels=labels,
     )
 

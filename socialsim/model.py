@@ -225,6 +225,8 @@ class SocialCommerceModel(ModelResults, mesa.Model):
                 self.stores.shipped,
             ],
         )
+        # mechanisms with tables of their own (ModelResults.component_tables)
+        self.table_mechanisms = [*self.components]
         self.recording = Recording(self, self.columns)
         self.order_log = self.recording.orders
 

@@ -24,6 +24,8 @@ from socialsim.mechanisms.pricing import PriceBook
 
 __all__ = ["ModelResults"]
 
+_BUILTIN_TABLES = frozenset({"runs", "steps", "platforms", "tiers", "orders"})
+
 
 class ModelResults:
     """The results API of a model (a mixin of :class:`~socialsim.model.SocialCommerceModel`)."""
@@ -43,6 +45,7 @@ class ModelResults:
     livestream: Any
     stores: Any
     pricing: Any
+    table_mechanisms: list[Any]
 
     @property
     def campaign_product(self) -> int:
@@ -71,6 +74,29 @@ class ModelResults:
             days = pd.to_timedelta(frame["step"].to_numpy() - 1, unit="D")
             frame.insert(1, "date", pd.Timestamp(start) + days)
         return frame
+
+    def component_tables(self) -> dict[str, pd.DataFrame]:
+        """Return the mechanisms' own long tables so far, by name.
+
+        Each mechanism may keep tables of its own, one row per day and item
+        (:meth:`~socialsim.mechanisms.component.Component.tables`): the brands'
+        (:meth:`brand_metrics`), the export regions' and any plug-in's. A run
+        writes each as ``<name>.parquet``.
+
+        Raises
+        ------
+        RuntimeError
+            If two mechanisms name a table alike, or one takes a built-in table's name.
+        """
+        out: dict[str, pd.DataFrame] = {}
+        for mechanism in self.table_mechanisms:
+            for name, frame in mechanism.tables().items():
+                if name in out or name in _BUILTIN_TABLES:
+                    raise RuntimeError(
+                        f"{type(mechanism).__name__} names a table {name!r}, which is taken"
+                    )
+                out[name] = frame
+        return out
 
     def group_sizes(self) -> pd.Series:
         """How many completed groups had each number of members, so far."""

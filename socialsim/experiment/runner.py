@@ -108,7 +108,8 @@ def run_tables(
     seed : int
         The run's seed.
     outputs : tuple of str
-        Tables to return besides ``steps``: any of ``platforms``, ``tiers``, ``orders``.
+        Tables to return besides ``steps``: any of ``platforms``, ``tiers``, ``orders``,
+        ``brands``, ``exports``.
 
     Returns
     -------
@@ -134,10 +135,11 @@ def run_tables(
         "platforms": result.platforms,
         "tiers": result.tiers,
         "orders": result.orders,
+        **result.tables,
     }
     tables = {}
     for name in ("steps", *outputs):
-        table = available[name]
+        table = available.get(name)
         if table is None:
             raise ValueError(f"outputs: the run kept no {name} table")
         tables[name] = table

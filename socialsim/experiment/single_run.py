@@ -18,7 +18,7 @@ import shutil
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -48,10 +48,13 @@ OUTPUT_FILES = (
     "platforms.parquet",
     "tiers.parquet",
     "orders.parquet",
+    "brands.parquet",
+    "exports.parquet",
     "summary.json",
     "config.yaml",
 )
-"""Files :func:`write_run` may write (``orders.parquet`` on request; the CLI adds
+"""Files :func:`write_run` may write (``orders.parquet`` on request; the mechanisms'
+own tables, such as ``brands.parquet``, as the run has them; the CLI adds
 ``dashboard.png``)."""
 
 
@@ -85,6 +88,9 @@ class RunResult:
     tiers : pandas.DataFrame
         Per-step, per-city-tier metrics (a long table; see
         :data:`socialsim.metrics.TIER_COLUMNS`).
+    tables : dict of str to pandas.DataFrame
+        The mechanisms' own long tables by name (``brands``, ``exports``; see
+        :meth:`~socialsim.results.ModelResults.component_tables`).
     """
 
     config: ModelConfig
@@ -93,6 +99,7 @@ class RunResult:
     orders: pd.DataFrame | None
     platforms: pd.DataFrame
     tiers: pd.DataFrame
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
 
 
 def run_simulation(
@@ -155,6 +162,7 @@ def run_simulation(
         orders=orders,
         platforms=model.platform_metrics(),
         tiers=model.tier_metrics(),
+        tables=model.component_tables(),
     )
 
 
@@ -169,7 +177,8 @@ def write_run(
     """Write a run's tables, summary and config to a directory, all or nothing.
 
     The files are ``steps.parquet``, ``platforms.parquet``, ``tiers.parquet``,
-    ``summary.json``, ``config.yaml`` and, with `events`, ``orders.parquet``.
+    one ``<name>.parquet`` per table of the mechanisms (``brands.parquet``,
+    ...), ``summary.json``, ``config.yaml`` and, with `events`, ``orders.parquet``.
     Each is written under a temporary name first; only when every one is
     written are they renamed into place. If a write fails (a full disk), the
     temporary files are deleted and the directory is left as it was: no
@@ -209,7 +218,7 @@ def write_run(
     if events and result.orders is None:
         raise ValueError("events: the run kept no order log (run.record_orders was false)")
     directory = Path(directory)
-    names = (*OUTPUT_FILES, *(extra or {}))
+    names = (*OUTPUT_FILES, *(f"{name}.parquet" for name in result.tables), *(extra or {}))
     existing = existing_outputs(directory, names)
     if existing and not overwrite:
         raise FileExistsError(
@@ -222,6 +231,8 @@ def write_run(
         "platforms.parquet": lambda p: result.platforms.to_parquet(p, index=False),
         "tiers.parquet": lambda p: result.tiers.to_parquet(p, index=False),
     }
+    for name, table in result.tables.items():
+        writers[f"{name}.parquet"] = lambda p, table=table: table.to_parquet(p, index=False)
     if events:
         orders = result.orders
         writers["orders.parquet"] = lambda p: orders.to_parquet(p, index=False)

@@ -72,7 +72,7 @@ __all__ = [
     "spec_from_dict",
 ]
 
-OUTPUT_TABLES: tuple[str, ...] = ("steps", "platforms", "tiers", "orders")
+OUTPUT_TABLES: tuple[str, ...] = ("steps", "platforms", "tiers", "orders", "brands", "exports")
 """Tables a sweep can keep; ``steps`` (per-step metrics) is always kept."""
 
 EXECUTORS = ("serial", "process", "dask")
@@ -371,8 +371,8 @@ class ExperimentSpec(Section):
     replications: int = Field(default=1, ge=1, le=1_000_000, description="Runs per point.")
     seed: int = Field(ge=0, le=2**63 - 1, description="Root seed of every run's seed.")
     design: Design
-    outputs: tuple[Literal["steps", "platforms", "tiers", "orders"], ...] = Field(
-        default=("steps",), description="Tables to keep; per-step metrics are always kept."
+    outputs: tuple[Literal["steps", "platforms", "tiers", "orders", "brands", "exports"], ...] = (
+        Field(default=("steps",), description="Tables to keep; per-step metrics are always kept.")
     )
     execution: ExecutionConfig = Field(default_factory=ExecutionConfig)
     variant: str | None = Field(default=None, description="The variant applied, if any.")

@@ -913,6 +913,16 @@ class SweepData:
         """The order logs (if the sweep kept them)."""
         return self.table("orders")
 
+    @cached_property
+    def brands(self) -> pd.DataFrame:
+        """Per-step, per-brand metrics (if the sweep kept them)."""
+        return self.table("brands")
+
+    @cached_property
+    def exports(self) -> pd.DataFrame:
+        """Per-step, per-region export metrics (if the sweep kept them)."""
+        return self.table("exports")
+
     def table(self, name: str, columns: Iterable[str] | None = None) -> pd.DataFrame:
         """Return table `name` for the runs that finished ok, in run order.
 

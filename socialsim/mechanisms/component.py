@@ -26,6 +26,9 @@ hook                      when, and what it may do
 ``after_sale(day)``       phase 8, after the built-in after-sale rules (followers,
                           memberships, recruitment, regulation)
 ``end_day(day)``          phase 9, just before the day's row is written: set levels
+``tables()``              after the run (or any time): the component's own long tables by
+                          name, one row per day and item (``brands``, ``exports``); each is
+                          written as ``<name>.parquet`` beside the step table
 ========================  =====================================================================
 
 Every hook gets the day's :class:`~socialsim.day.Day`, whose counters hold a
@@ -61,6 +64,8 @@ from socialsim.config._base import Field, Section
 from socialsim.streams import KeyedDraws
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from socialsim.day import Day
     from socialsim.mechanisms.offers import Offers
 
@@ -273,6 +278,14 @@ class Component:
 
     def end_day(self, day: Day) -> None:
         """Phase 9: the day's row is about to be written."""
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """Return this mechanism's own tables so far, by name (none by default).
+
+        Each is a long table with a ``step`` column; a run writes each as
+        ``<name>.parquet`` and a sweep keeps it when its ``outputs`` name it.
+        """
+        return {}
 
 
 def platform_values(

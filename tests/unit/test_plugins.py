@@ -10,6 +10,7 @@ off, it changes nothing, bit for bit.
 
 from __future__ import annotations
 
+import dataclasses
 from importlib.metadata import EntryPoint
 
 import numpy as np
@@ -20,7 +21,8 @@ import yaml
 from socialsim import ModelConfig, SocialCommerceModel, plugins
 from socialsim.cli import main
 from socialsim.errors import ConfigError
-from socialsim.experiment import load_sweep, run_sweep
+from socialsim.experiment import load_sweep, run_simulation, run_sweep, write_run
+from socialsim.mechanisms.component import Component
 from socialsim.model import mechanism_columns
 from tests.conftest import TINY_WORLD
 from tests.plugins.flash_sale import FlashSale
@@ -152,3 +154,41 @@ def test_a_bad_plugin_is_refused_with_its_reason():
     broken = EntryPoint(name="broken", value="tests.plugins.nothing:Here", group="x")
     with pytest.warns(RuntimeWarning, match="the plug-in 'broken'"):
         assert plugins.load_entry_points([broken]) == []
+
+
+class _Tally(Component):
+    """A mechanism with a table of its own: each day's offers."""
+
+    name = "tally"
+
+    def __init__(self, model, config=None, rng=None):
+        super().__init__(model, config, rng)
+        self.rows = []
+
+    def end_day(self, day):
+        self.rows.append({"step": day.step, "offers": day.count["offers"]})
+
+    def tables(self):
+        return {self.name: pd.DataFrame(self.rows, columns=["step", "offers"])}
+
+
+def test_a_mechanisms_own_table_is_returned_and_written(tmp_path):
+    model = SocialCommerceModel(ModelConfig().with_overrides(SMALL), rng=3, components=[_Tally])
+    model.run()
+    table = model.component_tables()["tally"]
+    steps = model.step_metrics()
+    assert table["step"].tolist() == steps["step"].tolist()
+    assert table["offers"].tolist() == steps["offers"].tolist()
+    result = run_simulation(ModelConfig().with_overrides(SMALL), seed=3)
+    result = dataclasses.replace(result, tables={**result.tables, "tally": table})
+    write_run(result, tmp_path)
+    assert pd.read_parquet(tmp_path / "tally.parquet").equals(table)
+
+
+def test_a_mechanism_may_not_take_a_built_in_tables_name():
+    class Steps(_Tally):
+        name = "steps"
+
+    model = SocialCommerceModel(ModelConfig().with_overrides(SMALL), rng=3, components=[Steps])
+    with pytest.raises(RuntimeError, match="names a table 'steps', which is taken"):
+        model.component_tables()

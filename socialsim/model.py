@@ -57,11 +57,12 @@ from socialsim.columns import MetricColumn
 from socialsim.config.schema import ModelConfig
 from socialsim.day import Day
 from socialsim.enums import ShopperStatus
+from socialsim.mechanisms.assortment import Assortment
 from socialsim.mechanisms.audience import Audience
 from socialsim.mechanisms.calendar import Calendar
 from socialsim.mechanisms.campaign import Campaign
 from socialsim.mechanisms.component import Component
-from socialsim.mechanisms.cross_border import CrossBorder, listings
+from socialsim.mechanisms.cross_border import CrossBorder
 from socialsim.mechanisms.daigou import Daigou
 from socialsim.mechanisms.feeds import Feeds
 from socialsim.mechanisms.group_buying import GroupBuying
@@ -188,8 +189,10 @@ class SocialCommerceModel(ModelResults, mesa.Model):
             *builtin_columns(self.config),
             *(column for c in self.components for column in c.columns_for(self.config)),
         )
-        # Which products each platform lists, and how often its draws land on an import.
-        self.import_share, self.listed = listings(self.config, self.world)
+        # Which products each platform lists (brands come and go), and how often its draws
+        # land on an import; `listed` changes in place.
+        self.assortment = Assortment.of(self.config, self.world)
+        self.import_share, self.listed = self.assortment.import_share, self.assortment.listed
         # Creators' followers and their trust: posts, livestreams and the campaign reach them.
         self.audience = Audience.of(self.world.influencers)
 

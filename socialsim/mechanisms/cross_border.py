@@ -45,7 +45,6 @@ __all__ = [
     "cross_border_allowed",
     "cross_border_tax",
     "goods_value",
-    "listings",
 ]
 
 PER_ORDER_LIMIT = 5_000.0
@@ -306,23 +305,3 @@ class CrossBorder(Component):
         imported = catalogue.cross_border[product]
         goods = goods_value(refund, catalogue.tax_rate[product])
         np.subtract.at(self.model.state.cross_border_spent, consumer[imported], goods[imported])
-
-
-def listings(config: Any, world: Any) -> tuple[np.ndarray, np.ndarray]:
-    """Return each platform's import share of product draws and which products it lists.
-
-    A platform lists imports only if it sells cross-border
-    (``cross_border.enabled``); there, ``cross_border.search_share`` of the
-    draws of a category with imports land on one.
-
-    Returns
-    -------
-    import_share : ndarray of float64, shape (platforms,)
-    listed : ndarray of bool, shape (platforms, products)
-    """
-    names = world.platforms.names
-    cbec = np.array([config.platforms[n].cross_border.enabled for n in names], dtype=bool)
-    share = np.array([config.platforms[n].cross_border.search_share for n in names])
-    import_share = np.where(cbec, share, 0.0)
-    listed = ~world.catalogue.cross_border[None, :] | cbec[:, None]
-    return import_share, listed

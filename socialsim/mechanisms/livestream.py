@@ -1188,11 +1188,10 @@ class Livestreams(Component):
             mean_trust=self.mean_follow_trust,
             attendance=attendance,
         )
-        import_share = model.import_share
         rng = self.random(step, "feature")
 
         def draw_products(category: np.ndarray, platform: np.ndarray) -> np.ndarray:
-            return catalogue.random_listed(category, import_share[platform], rng)
+            return model.assortment.random_listed(category, platform, rng)
 
         sessions = feature_products(
             kols,

@@ -39,6 +39,7 @@ from socialsim.world.influencers import Influencers
 
 if TYPE_CHECKING:
     from socialsim.day import Day
+    from socialsim.mechanisms.assortment import Assortment
 
 __all__ = ["CreatorPosts", "Posts", "draw_posts", "post_offers"]
 
@@ -64,7 +65,7 @@ def draw_posts(
     rng: np.random.Generator,
     *,
     kol_platform: np.ndarray | None = None,
-    imported_share: np.ndarray | None = None,
+    assortment: Assortment | None = None,
 ) -> Posts:
     """Decide who posts today and about what.
 
@@ -87,10 +88,10 @@ def draw_posts(
         Source of randomness.
     kol_platform : ndarray of int, optional
         Home platform of each KOL (all on platform 0 if omitted).
-    imported_share : ndarray of float, optional
-        Per platform: probability a KOL post is of an imported product when the
-        category has one; 0 where the platform does not list imports. Imports
-        are drawn like any product if omitted.
+    assortment : Assortment, optional
+        What each platform lists: a KOL posts a product its home platform
+        sells (:meth:`~socialsim.mechanisms.assortment.Assortment.random_listed`).
+        Any product of the category if omitted.
 
     Returns
     -------
@@ -102,10 +103,10 @@ def draw_posts(
     affinity = catalogue.influencer_affinity
     kol_category = rng.choice(affinity.size, size=kols.size, p=affinity / affinity.sum())
     kol_home = np.zeros(kols.size, dtype=np.int8) if kol_platform is None else kol_platform[kols]
-    if imported_share is None:
+    if assortment is None:
         kol_product = catalogue.random_products(kol_category, rng)
     else:
-        kol_product = catalogue.random_listed(kol_category, imported_share[kol_home], rng)
+        kol_product = assortment.random_listed(kol_category, kol_home, rng)
         listed = kol_product >= 0
         kols, kol_product, kol_home = kols[listed], kol_product[listed], kol_home[listed]
 
@@ -275,7 +276,7 @@ class CreatorPosts(Component):
             behaviour.word_of_mouth_days,
             self.random(day, "post"),
             kol_platform=world.platforms.kol_platform,
-            imported_share=model.import_share,
+            assortment=model.assortment,
         )
         offers = post_offers(
             posts,

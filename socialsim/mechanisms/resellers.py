@@ -578,7 +578,7 @@ class MicroStores(Component):
         owners, platform = owners[promoting], platform[promoting]
         weight = catalogue.need_rate.astype(np.float64)
         category = rng.choice(weight.size, size=owners.size, p=weight / weight.sum())
-        product = catalogue.random_listed(category, model.import_share[platform], rng)
+        product = model.assortment.random_listed(category, platform, rng)
         listed = product >= 0
         owners, platform, category, product = (
             owners[listed],

@@ -60,8 +60,7 @@ class Search(Component):
         for column in cum:
             platform += target >= column
         np.minimum(platform, n - 1, out=platform)
-        import_share = self.model.import_share
-        product = self.model.world.catalogue.random_listed(category, import_share[platform], rng)
+        product = self.model.assortment.random_listed(category, platform, rng)
         ok = (total > 0) & (product >= 0)
         offers = Offers.build(
             consumer[ok], category[ok], product[ok], Source.SEARCH, 0.0, platform[ok]

@@ -92,7 +92,7 @@ class Checkout:
         #: the components that shift the conversion logit (those that override logit_shift)
         self.shifters = [
             c
-            for c in (model.membership, model.calendar, *model.components)
+            for c in (model.membership, model.calendar, model.brand_rules, *model.components)
             if type(c).logit_shift is not Component.logit_shift
         ]
 

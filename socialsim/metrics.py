@@ -84,8 +84,12 @@ PLATFORM_COLUMNS: dict[str, str] = {
     "users": "int64",
     "active_users": "int64",
     "members": "int64",
+    "authenticity": "float64",
 }
-"""The per-platform table: one row per step and platform."""
+"""The per-platform table: one row per step and platform. ``authenticity`` is the
+platform's authenticity reputation at the end of the step: the share of its orders
+not found counterfeit, remembered over ``brands.reputation_days``
+(:mod:`socialsim.mechanisms.brands`)."""
 
 
 def penetration_columns(n_tiers: int) -> list[str]:
@@ -248,6 +252,7 @@ class PlatformRecorder:
         users: np.ndarray,
         active_users: np.ndarray,
         members: np.ndarray,
+        authenticity: np.ndarray | None = None,
     ) -> None:
         """Add the rows of `step` from its orders and the platforms' user counts."""
         n = len(self.names)
@@ -264,6 +269,9 @@ class PlatformRecorder:
                 "users": np.asarray(users),
                 "active_users": np.asarray(active_users),
                 "members": np.asarray(members),
+                "authenticity": np.ones(n)
+                if authenticity is None
+                else np.asarray(authenticity, dtype=np.float64),
             }
         )
 
@@ -428,6 +436,7 @@ ORDER_COLUMNS: tuple[str, ...] = (
     "tier",
     "product",
     "category",
+    "brand",
     "platform",
     "channel",
     "source",
@@ -435,7 +444,7 @@ ORDER_COLUMNS: tuple[str, ...] = (
     "group_id",
     "returned",
 )
-"""Columns of the order log, in order."""
+"""Columns of the order log, in order (``brand`` is the product's brand, a label)."""
 
 
 _ORDER_DTYPES: dict[str, type] = {
@@ -466,6 +475,9 @@ class OrderLog:
 
     category_names: tuple[str, ...]
     platform_names: tuple[str, ...] = ()
+    #: each product's brand and the brands' names, for the ``brand`` column
+    product_brand: np.ndarray | None = None
+    brand_names: tuple[str, ...] = ()
     chunks: list[dict[str, np.ndarray]] = field(default_factory=list)
     returned_ids: list[np.ndarray] = field(default_factory=list)
 
@@ -498,6 +510,15 @@ class OrderLog:
         frame["channel"] = _labels(frame["channel"], [c.name.lower() for c in Channel])
         frame["source"] = _labels(frame["source"], [s.name.lower() for s in Source])
         frame["category"] = _labels(frame["category"], list(self.category_names))
+        if self.product_brand is None:
+            brand = np.full(len(frame), -1, dtype=np.int64)
+        else:
+            brand = self.product_brand[frame["product"].to_numpy()].astype(np.int64)
+        frame.insert(
+            frame.columns.get_loc("category") + 1,
+            "brand",
+            pd.Categorical.from_codes(brand, categories=list(self.brand_names)),
+        )
         frame["platform"] = _labels(frame["platform"], list(self.platform_names))
         return frame
 

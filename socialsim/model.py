@@ -51,7 +51,7 @@ import numpy as np
 from tqdm import tqdm
 
 from socialsim import _threads, plugins
-from socialsim.agents import KOL, ConsumerAgents
+from socialsim.agents import KOL, Brand, ConsumerAgents
 from socialsim.checkout import Checkout, per_need
 from socialsim.columns import MetricColumn
 from socialsim.config.schema import ModelConfig
@@ -59,6 +59,7 @@ from socialsim.day import Day
 from socialsim.enums import ShopperStatus
 from socialsim.mechanisms.assortment import Assortment
 from socialsim.mechanisms.audience import Audience
+from socialsim.mechanisms.brands import Brands
 from socialsim.mechanisms.calendar import Calendar
 from socialsim.mechanisms.campaign import Campaign
 from socialsim.mechanisms.component import Component
@@ -134,6 +135,9 @@ class SocialCommerceModel(ModelResults, mesa.Model):
         Consumer agents, ``model.consumers[i]``.
     kols : list of KOL
         KOL agents.
+    brands : list of Brand
+        Brand agents; their decisions are taken by ``brand_rules``
+        (:class:`~socialsim.mechanisms.brands.Brands`).
     campaign_category : str
         The category a marketing campaign promotes (``campaign.category``, or the
         one with the highest influencer affinity).
@@ -201,6 +205,7 @@ class SocialCommerceModel(ModelResults, mesa.Model):
         self.calendar = Calendar(self)
         self.needs = Needs(self)
         self.pricing = Pricing(self)
+        self.brand_rules = Brands(self)  # before anything reads what the platforms list
         self.posts = CreatorPosts(self)
         self.word_of_mouth = WordOfMouth(self)
         self.feeds = Feeds(self)
@@ -224,18 +229,20 @@ class SocialCommerceModel(ModelResults, mesa.Model):
                 self.cross_border.shipped,
                 self.membership.shipped,
                 self.campaign.shipped,
+                self.brand_rules.shipped,  # draws the fakes found, which returns send back
                 self.returns.shipped,
                 self.stores.shipped,
             ],
         )
         # mechanisms with tables of their own (ModelResults.component_tables)
-        self.table_mechanisms = [*self.components]
+        self.table_mechanisms = [self.brand_rules, *self.components]
         self.recording = Recording(self, self.columns)
         self.order_log = self.recording.orders
 
         eager = self.world.n_consumers <= self.config.agents.eager_consumer_limit
         self.kols = [KOL(self, k) for k in range(self.world.influencers.n_kols)]
         self.consumers = ConsumerAgents(self, eager=eager)
+        self.brands = [Brand(self, b) for b in range(self.world.brands.n_brands)]
         # Zeroed between uses: a dense per-need lookup table (see checkout.per_need).
         self._need_scratch = np.zeros(self.state.need.shape, dtype=np.float32)
         self.build_seconds = time.perf_counter() - started
@@ -256,6 +263,7 @@ class SocialCommerceModel(ModelResults, mesa.Model):
             self.word_of_mouth,  # looks up who bought lately, on a second thread if large
             self.needs,
             self.cross_border,
+            self.brand_rules,  # on review days, before today's prices are set
             self.pricing,
             self.membership,
             self.returns,
@@ -324,6 +332,7 @@ class SocialCommerceModel(ModelResults, mesa.Model):
             self.membership,
             self.stores,
             self.feeds,
+            self.brand_rules,
             *self.components,
         ):
             mechanism.end_day(day)
@@ -434,6 +443,7 @@ BUILTIN_COMPONENTS: tuple[type[Component], ...] = (
     Returns,
     Campaign,
     Calendar,
+    Brands,
 )
 """The built-in mechanisms, in the order of the day; their columns follow in this order."""
 

@@ -52,7 +52,12 @@ class Recording:
         self.steps = StepRecorder(population.tier_counts(), columns=columns)
         self.platforms = PlatformRecorder(world.platforms.names)
         self.tiers = TierRecorder(population.tier, population.n_tiers)
-        self.orders = OrderLog(world.catalogue.category_names, world.platforms.names)
+        self.orders = OrderLog(
+            world.catalogue.category_names,
+            world.platforms.names,
+            product_brand=world.catalogue.brand,
+            brand_names=world.brands.names,
+        )
         # Who has had at least one feed offer so far, for the per-tier table.
         self.feed_reached = np.zeros(world.n_consumers, dtype=bool)
         self.feed_reached_by_tier = np.zeros(population.n_tiers, dtype=np.int64)
@@ -103,6 +108,7 @@ class Recording:
             users=column_counts(state.uses),
             active_users=column_counts(state.last_order_step >= recent),
             members=np.array([len(m) for m in member_lists], dtype=np.int64),
+            authenticity=self.model.brand_rules.reputation,
         )
         members = distinct(np.concatenate(member_lists))
         active = row_max(state.last_order_step[members], initial=int(NEVER)) >= recent

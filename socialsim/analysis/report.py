@@ -795,7 +795,12 @@ def _run_report(directory: Path, requested: Sequence[str] | None) -> str:
     platforms = _optional(directory / "platforms.parquet")
     orders = _optional(directory / "orders.parquet", columns=["channel", "returned"])
     n_consumers = int(summary.get("n_consumers") or 0)
-    values = run_outcomes(steps, tiers, n_consumers, platforms=platforms) if n_consumers else {}
+    brands = _optional(directory / "brands.parquet")
+    values = (
+        run_outcomes(steps, tiers, n_consumers, platforms=platforms, brands=brands)
+        if n_consumers
+        else {}
+    )
     outcomes = _choose_outcomes(values, requested, _extra_outcomes(pd.DataFrame([values])))
 
     provenance = [

@@ -201,6 +201,17 @@ class BrandConfig(Section):
         unit="x (category median price)",
         source="a study's choice",
     )
+    max_discount: float | None = Field(
+        default=None,
+        ge=0,
+        le=1,
+        description=(
+            "Deepest cut it accepts, in promotions and in the standing discounts of where it "
+            "lists (null: its positioning's max_discount)."
+        ),
+        unit="share of price (0-1)",
+        source="a study's choice",
+    )
     quality: float = Field(
         default=0.8,
         ge=0,

@@ -11,6 +11,7 @@ is ever evaluated or imported.
 
 from __future__ import annotations
 
+import copy as copy_module
 import difflib
 import hashlib
 import json
@@ -130,9 +131,7 @@ def override_document(
     ConfigError
         If a path does not exist in the schema (source ``--set``).
     """
-    import copy as copying
-
-    data = copying.deepcopy(dict(data)) if copy else dict(data)
+    data = copy_module.deepcopy(dict(data)) if copy else dict(data)
     problems = [
         p for path, v in overrides.items() if (p := set_path(data, path, v, root)) is not None
     ]
@@ -386,7 +385,8 @@ def set_path(data: dict[str, Any], path: str, value: Any, root: type[BaseModel])
             key = int(part)
         child = _child_kind(kind, part)
         if depth == len(parts) - 1:
-            node[key] = value
+            # a copy: a later, deeper override must not change the caller's mapping
+            node[key] = copy_module.deepcopy(value) if isinstance(value, dict | list) else value
             return None
         if node.get(key) is None:
             node[key] = {}  # a new table row: validation reports what it lacks

@@ -62,8 +62,30 @@ DERIVED_OUTCOMES: dict[str, str] = {
     "store_income": "store_commissions + store_referral_rewards",
     "pyramid_flagged": "1 if a recruitment tree ever had >= 3 levels and >= 30 owners, else 0",
     "campaign_roi": "campaign_gmv / (campaign_fees + campaign_commission)",
+    "peak_gmv": "the highest daily GMV of the run",
+    "peak_step": "the day of peak_gmv (the first, on a tie)",
+    "peak_gmv_ratio": "peak_gmv / the median daily GMV",
+    "gmv_after_peak": "GMV of the 7 days after the peak day",
+    "returns_after_peak": "orders returned in the 14 days after the peak day",
+    "gmv_premium": "GMV of premium brands' products (from the brands table)",
+    "gmv_mass": "GMV of mass brands' products",
+    "gmv_discount": "GMV of discount brands' products",
+    "named_brand_gmv": "GMV of the named brands (brands.named) over the run",
+    "named_brand_orders": "orders of the named brands over the run",
+    "named_brand_average_price": "named_brand_gmv / named_brand_orders",
+    "named_brand_platforms": "platforms selling a named brand at the end, summed over them",
+    "named_brand_counterfeits": "counterfeits of the named brands their buyers found",
 }
 """Ratios and flags computed from the totals, with their definitions."""
+
+_DERIVED_INT = {
+    "pyramid_flagged",
+    "peak_step",
+    "named_brand_orders",
+    "named_brand_platforms",
+    "named_brand_counterfeits",
+}
+_PEAK_AFTER_DAYS, _RETURNS_AFTER_DAYS = 7, 14
 
 # Per tier k, from the per-tier table: name pattern -> definition.
 _TIER_OUTCOMES: dict[str, str] = {
@@ -85,6 +107,7 @@ PLATFORM_OUTCOMES: dict[str, str] = {
     "users_{p}": "consumers who use platform p at the end",
     "active_users_{p}": "platform p's active users at the end (bought in the last 30 days)",
     "average_order_value_{p}": "gmv_p / orders_p",
+    "authenticity_{p}": "platform p's authenticity reputation at the end",
 }
 """Per platform p, from the per-platform table: name pattern -> definition."""
 _PLATFORM_INT = {"orders_{p}", "users_{p}", "active_users_{p}"}
@@ -123,8 +146,7 @@ def outcome_columns(
     """
     columns = MECHANISM_COLUMNS if columns is None else columns
     out = {k: v for k, v in step_columns(n_tiers, columns).items() if k != "step"}
-    out.update(dict.fromkeys(DERIVED_OUTCOMES, "float64"))
-    out["pyramid_flagged"] = "int64"
+    out.update({k: "int64" if k in _DERIVED_INT else "float64" for k in DERIVED_OUTCOMES})
     for k in range(1, n_tiers + 1):
         for pattern in _TIER_OUTCOMES:
             out[pattern.format(k=k)] = "int64" if pattern in _TIER_INT else "float64"
@@ -170,6 +192,7 @@ def run_outcomes(
     n_consumers: int,
     levels: frozenset[str] | set[str] = LEVEL_COLUMNS,
     platforms: pd.DataFrame | None = None,
+    brands: pd.DataFrame | None = None,
 ) -> dict[str, Any]:
     """Summarise a run's tables into its outcomes (see :func:`outcome_columns`).
 
@@ -185,6 +208,8 @@ def run_outcomes(
         The step columns that are levels (:data:`LEVEL_COLUMNS`, and a plug-in's).
     platforms : pandas.DataFrame, optional
         The per-platform table; without it the per-platform outcomes are missing.
+    brands : pandas.DataFrame, optional
+        The brands' table; without it the brand outcomes are missing.
 
     Returns
     -------
@@ -234,11 +259,67 @@ def run_outcomes(
     out["campaign_roi"] = _ratio(
         total("campaign_gmv"), total("campaign_fees") + total("campaign_commission")
     )
+    out.update(_peak_outcomes(steps))
+    out.update(dict.fromkeys(_BRAND_OUTCOMES))
+    if brands is not None and len(brands):
+        out.update(_brand_outcomes(brands, steps))
     out["penetration_lower_tiers"] = None
     if tiers is not None and len(tiers):
         out.update(_tier_outcomes(tiers))
     if platforms is not None and len(platforms):
         out.update(_platform_outcomes(platforms))
+    return out
+
+
+_BRAND_OUTCOMES = (
+    "gmv_premium",
+    "gmv_mass",
+    "gmv_discount",
+    "named_brand_gmv",
+    "named_brand_orders",
+    "named_brand_average_price",
+    "named_brand_platforms",
+    "named_brand_counterfeits",
+)
+
+
+def _peak_outcomes(steps: pd.DataFrame) -> dict[str, Any]:
+    out: dict[str, Any] = dict.fromkeys(
+        ("peak_gmv", "peak_step", "peak_gmv_ratio", "gmv_after_peak", "returns_after_peak")
+    )
+    if not len(steps) or "gmv" not in steps:
+        return out
+    gmv = steps["gmv"].to_numpy(dtype=np.float64)
+    day = steps["step"].to_numpy()
+    top = int(np.argmax(gmv))
+    out["peak_gmv"] = float(gmv[top])
+    out["peak_step"] = int(day[top])
+    out["peak_gmv_ratio"] = _ratio(gmv[top], np.median(gmv))
+    after = (day > day[top]) & (day <= day[top] + _PEAK_AFTER_DAYS)
+    out["gmv_after_peak"] = float(gmv[after].sum())
+    if "returns" in steps:
+        later = (day > day[top]) & (day <= day[top] + _RETURNS_AFTER_DAYS)
+        out["returns_after_peak"] = int(steps["returns"].to_numpy()[later].sum())
+    return out
+
+
+def _brand_outcomes(brands: pd.DataFrame, steps: pd.DataFrame) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    positioning = brands["positioning"].astype(str).to_numpy()
+    gmv = brands["gmv"].to_numpy(dtype=np.float64)
+    for name in ("premium", "mass", "discount"):
+        out[f"gmv_{name}"] = float(gmv[positioning == name].sum())
+    named = brands["named"].to_numpy(dtype=bool) if "named" in brands else np.zeros(len(gmv), bool)
+    last = brands["step"].to_numpy() == brands["step"].max()
+    if named.any():
+        orders = int(brands["orders"].to_numpy()[named].sum())
+        out["named_brand_gmv"] = float(gmv[named].sum())
+        out["named_brand_orders"] = orders
+        out["named_brand_average_price"] = _ratio(out["named_brand_gmv"], orders)
+        out["named_brand_platforms"] = int(
+            brands["platforms_listed"].to_numpy()[named & last].sum()
+        )
+        out["named_brand_counterfeits"] = int(brands["counterfeits_found"].to_numpy()[named].sum())
     return out
 
 
@@ -261,6 +342,11 @@ def _platform_outcomes(platforms: pd.DataFrame) -> dict[str, Any]:
         out[f"users_{name}"] = int(users[rows & last].sum())
         out[f"active_users_{name}"] = int(active[rows & last].sum())
         out[f"average_order_value_{name}"] = _ratio(totals[name], out[f"orders_{name}"])
+        if "authenticity" in platforms:
+            final = platforms["authenticity"].to_numpy()[rows & last]
+            out[f"authenticity_{name}"] = float(final[0]) if final.size else None
+        else:
+            out[f"authenticity_{name}"] = None
     return out
 
 

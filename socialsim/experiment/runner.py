@@ -150,6 +150,7 @@ def run_tables(
         result.summary["n_consumers"],
         levels,
         platforms=result.platforms,
+        brands=result.tables.get("brands"),
     )
     seconds = {
         "build_seconds": float(result.summary["build_seconds"]),

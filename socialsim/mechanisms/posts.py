@@ -70,7 +70,7 @@ def draw_posts(
     """Decide who posts today and about what.
 
     A KOL posts on its home platform, a product that platform sells; a KOC
-    reviews its latest purchase where it bought it.
+    reviews its latest purchase where it bought it (if that platform still sells it).
 
     Parameters
     ----------
@@ -117,6 +117,8 @@ def draw_posts(
     koc_product = state.last_product[influencers.consumer[kocs], latest]
     koc_platform = state.last_platform[influencers.consumer[kocs], latest]
     reviewed = koc_product >= 0  # guards against a "never" marker inside the window
+    if assortment is not None:  # where it bought it still sells it
+        reviewed &= assortment.listed[koc_platform, np.maximum(koc_product, 0)]
     kocs, koc_product = kocs[reviewed], koc_product[reviewed]
     return Posts(
         creator=np.concatenate((kols, kocs)).astype(np.int32),

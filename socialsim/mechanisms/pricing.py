@@ -1,8 +1,10 @@
 """Platform prices: price level, promotions and C2M demand aggregation.
 
-A product's price on a platform is its catalogue price times the platform's
-``price_level``, times ``1 - depth`` while a promotion runs, times the C2M
-factor for made-to-order products. C2M: units of a made-to-order product
+A product's price on a platform is its catalogue price times its brand's
+price index, times the platform's ``price_level``, times ``1 - depth`` while a
+promotion runs (where the product takes the platform's promotions: a
+marketplace brand joins none deeper than it accepts), times the C2M factor for
+made-to-order products. C2M: units of a made-to-order product
 ordered through groups and livestreams on the platform accumulate; each batch
 threshold passed lowers its price to the next step's discount, so aggregated
 demand lowers prices.
@@ -95,6 +97,10 @@ class PriceBook:
         self.price = np.empty((n_platforms, n_products), dtype=np.float32)
         #: today's festival cut per platform (share of price; the calendar sets it)
         self.event_cut = np.zeros(n_platforms, dtype=np.float64)
+        #: each product's brand price index (its brand's reviews move it)
+        self.brand_factor = np.ones(n_products, dtype=np.float64)
+        #: the deepest cut each product takes on each platform (1: any; brands set it)
+        self.max_cut = np.ones((n_platforms, n_products), dtype=np.float64)
         self._reprice(0)
 
     def advance(self, step: int, rng: np.random.Generator) -> int:
@@ -123,11 +129,13 @@ class PriceBook:
         return factor
 
     def _reprice(self, step: int) -> None:
-        on_promo = self.promo_until >= step
-        promo = np.where(on_promo, 1.0 - self.promo_depth[:, None], 1.0)
-        price = self.base_price[None, :] * self.price_level[:, None] * promo * self.c2m_factor()
+        takes_promo = (self.promo_until >= step) & (self.promo_depth[:, None] <= self.max_cut)
+        promo = np.where(takes_promo, 1.0 - self.promo_depth[:, None], 1.0)
+        base = self.base_price * self.brand_factor
+        price = base[None, :] * self.price_level[:, None] * promo * self.c2m_factor()
         if self.event_cut.any():
-            price = price * (1.0 - self.event_cut[:, None])
+            takes_event = self.event_cut[:, None] <= self.max_cut
+            price = price * np.where(takes_event, 1.0 - self.event_cut[:, None], 1.0)
         self.price[:] = np.round(price, 2)
 
 

@@ -85,6 +85,7 @@ class Settlement:
     order : ndarray of int64
         Order id (its row in the run's order log).
     buyer : ndarray of int32
+    product : ndarray of int32
     price : ndarray of float64
         What the buyer paid.
     platform : ndarray of int8
@@ -97,6 +98,7 @@ class Settlement:
 
     order: np.ndarray
     buyer: np.ndarray
+    product: np.ndarray
     price: np.ndarray
     platform: np.ndarray
     channel: np.ndarray
@@ -110,6 +112,7 @@ class Settlement:
 _DTYPES = {
     "order": np.int64,
     "buyer": np.int32,
+    "product": np.int32,
     "price": np.float64,
     "platform": np.int8,
     "channel": np.int8,
@@ -129,7 +132,8 @@ class ReturnBook:
     Examples
     --------
     >>> book = ReturnBook()
-    >>> book.add(8, order=np.array([0, 1]), buyer=np.array([3, 4]), price=np.array([9.0, 5.0]),
+    >>> book.add(8, order=np.array([0, 1]), buyer=np.array([3, 4]), product=np.array([5, 6]),
+    ...          price=np.array([9.0, 5.0]),
     ...          platform=np.array([0, 0]), channel=np.array([2, 0]), streamer=np.array([7, -1]),
     ...          returned=np.array([False, True]))
     >>> len(book.settle(7)), book.settle(8).returned.tolist(), len(book)
@@ -171,8 +175,9 @@ class Returns(Component):
     Day by day: the orders due today settle (start of the day): returned ones
     are refunded and marked in the order log, and the livestream component
     pays streamers on the ones kept; as orders ship, each draws whether it will
-    come back (worse products more often), and returned and livestream orders
-    wait for settlement ``return_days`` later (:meth:`shipped`).
+    come back (worse products more often; a counterfeit its buyer found always
+    does, see :mod:`~socialsim.mechanisms.brands`), and returned and livestream
+    orders wait for settlement ``return_days`` later (:meth:`shipped`).
 
     References
     ----------
@@ -192,10 +197,12 @@ class Returns(Component):
         # which shipped batch of the day this is (each batch keys its draws apart)
         self.batch_step, self.batches_today = -1, 0
         self.mean_quality = float(model.world.catalogue.quality.mean())
+        #: the orders settled today (returned or kept), for the brands' table
+        self.settled = self.book.settle(-1)
 
     def start_day(self, day: Day) -> None:
         """Refund the orders returned today; the livestream component settles its streamers."""
-        settled = self.book.settle(day.step)
+        settled = self.settled = self.book.settle(day.step)
         if len(settled) == 0:
             return
         back = settled.returned
@@ -222,6 +229,10 @@ class Returns(Component):
         # keyed by the order, so an order both arms ship has the same chance draw in both
         draw = self.keyed(day, f"return/{self.batches_today}", orders.identity()).random(n)
         returned = draw < chance
+        # a counterfeit its buyer found comes back (the brands drew it as the batch shipped)
+        brands = getattr(model, "brand_rules", None)
+        if brands is not None:
+            returned |= brands.found_in(orders)
         streamer = model.livestream.shipped_orders(day, orders, live)
         # Livestream orders wait for settlement too: their streamer is paid on those kept.
         held = returned | live
@@ -229,6 +240,7 @@ class Returns(Component):
             day.step + behaviour.return_days,
             order=order_id[held],
             buyer=orders.consumer[held],
+            product=orders.product[held],
             price=price[held],
             platform=orders.platform[held],
             channel=orders.channel[held],

@@ -402,9 +402,13 @@ class WordOfMouth(Component):
         """Return each need's offer of what a friend bought, on the friend's platform.
 
         `friend_platform` is :meth:`friend_platform`'s. Needs whose friend's
-        purchase a social feed already showed (`carried`) get no second offer of it.
+        purchase a social feed already showed (`carried`) get no second offer of it,
+        nor do those whose friend's platform no longer sells the product (its brand
+        withdrew, or the friend bought it off the platform, from a daigou): the
+        friend's purchase is still social proof.
         """
         offers = word_of_mouth_offers(needs.consumer, needs.category, signals, friend_platform)
-        if carried is None or not carried.any():
-            return offers
-        return offers.take(~carried[signals.product >= 0])
+        keep = self.model.listed[offers.platform, offers.product]
+        if carried is not None and carried.any():
+            keep &= ~carried[signals.product >= 0]
+        return offers if keep.all() else offers.take(keep)

@@ -31,6 +31,7 @@ def test_run_writes_readable_outputs(tmp_path, capsys):
     printed = capsys.readouterr().out
     assert "GMV (RMB)" in printed and "t6" in printed and str(out) in printed
     assert sorted(p.name for p in out.iterdir()) == [
+        "brands.parquet",
         "config.yaml",
         "dashboard.png",
         "platforms.parquet",

@@ -62,13 +62,15 @@ def test_orders_table_columns(small_run):
     assert set(orders["platform"].unique()) == set(small_run.world.platforms.names)
     world = small_run.world
     assert (orders["tier"].to_numpy() == world.population.tier[orders["buyer"]]).all()
-    # Discounts only ever lower a platform's list price; imports add their tax.
+    # Discounts only ever lower a platform's list price (the brand's price, within its
+    # positioning's ceiling); imports add their tax.
     product = orders["product"].to_numpy()
     names = list(world.platforms.names)
     level = np.array([small_run.config.platforms[n].price_level for n in names])
     platform = orders["platform"].map(names.index).to_numpy().astype(int)
     tax = np.where(world.catalogue.cross_border[product], 1 + world.catalogue.tax_rate[product], 1)
-    ceiling = world.catalogue.price[product] * level[platform] * tax
+    brand_ceiling = small_run.brand_rules.ceiling[world.catalogue.brand[product]]
+    ceiling = world.catalogue.price[product] * brand_ceiling * level[platform] * tax
     assert (orders["price_paid"].to_numpy() > 0).all()
     assert (orders["price_paid"].to_numpy() <= ceiling + 0.01).all()
 

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 from socialsim import ModelConfig, SocialCommerceModel
-from socialsim.agents import KOC, KOL, Consumer, MicroStoreOwner, PersonalShopper
-from socialsim.enums import KOLSegment, Role, ShopperStatus
+from socialsim.agents import KOC, KOL, Brand, Consumer, MicroStoreOwner, PersonalShopper
+from socialsim.enums import BrandChannel, KOLSegment, Origin, Positioning, Role, ShopperStatus
 
 
 @pytest.fixture(scope="module")
@@ -21,7 +21,7 @@ def model():
 def test_every_consumer_is_a_registered_mesa_agent(model):
     n = model.world.n_consumers
     assert len(model.consumers) == n
-    assert len(model.agents) == n + len(model.kols)
+    assert len(model.agents) == n + len(model.kols) + len(model.brands)
     assert all(isinstance(a, mesa.Agent) for a in model.agents)
     by_type = model.agents_by_type
     assert len(by_type[KOC]) == model.config.influencers.n_kocs
@@ -83,3 +83,23 @@ def test_large_worlds_create_consumer_agents_on_first_access():
         model.consumers[2000]
     with pytest.raises(TypeError):
         model.consumers["x"]  # type: ignore[index]
+
+
+def test_brand_agents_read_the_world_and_the_brands_decisions(model):
+    assert len(model.agents_by_type[Brand]) == model.world.brands.n_brands == len(model.brands)
+    brands = model.world.brands
+    for b, agent in enumerate(model.brands):
+        assert agent.name == brands.names[b]
+        assert agent.positioning == Positioning(int(brands.positioning[b]))
+        assert agent.origin == Origin(int(brands.origin[b]))
+        assert (model.world.catalogue.brand[agent.products] == b).all()
+        listed = model.brand_rules.listed[:, b]
+        assert agent.platforms == [
+            name for name, on in zip(model.world.platforms.names, listed, strict=True) if on
+        ]
+    premium = next(a for a in model.brands if a.positioning == Positioning.PREMIUM)
+    # a premium brand has a channel on Pinduoduo but keeps off it (group prices undercut it)
+    assert premium.channels["pinduoduo"] == BrandChannel.MARKETPLACE
+    assert "pinduoduo" not in premium.platforms
+    assert sum(a.orders for a in model.brands) == int(model.step_metrics()["orders"].sum())
+    assert "Brand(" in repr(premium)

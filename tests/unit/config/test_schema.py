@@ -266,3 +266,11 @@ def test_small_world_scales_head_counts():
     cfg = ModelConfig.small(5_000)
     assert cfg.population.n_consumers == 5_000
     assert (cfg.influencers.n_kols, cfg.influencers.n_kocs, cfg.stores.n_owners) == (25, 100, 50)
+
+
+def test_overrides_leave_the_callers_mappings_as_they_were():
+    row = {"preset": "pinduoduo"}
+    overrides = {"platforms": {"pdd": row}, "platforms.pdd.group_buying.discount": 0.3}
+    config = ModelConfig().with_overrides(overrides)
+    assert config.platforms["pdd"].group_buying.discount == 0.3
+    assert row == {"preset": "pinduoduo"}

@@ -605,6 +605,9 @@ def pinduoduo_sales(discount: float, decision: str) -> tuple[int, int]:
             "population.n_consumers": 5_000,
             "behaviour.conversion.group_decision": decision,
             "platforms.pinduoduo.group_buying.discount": discount,
+            # premium brands take any cut, so Pinduoduo's assortment is the same at every
+            # discount (they keep off it when its group price undercuts their limit)
+            "brands.premium.max_discount": 1.0,
         }
     )
     model = SocialCommerceModel(config, rng=3)

@@ -65,6 +65,7 @@ def orders(order, buyer=None, price=None, platform=0, channel=0, streamer=-1, re
     return {
         "order": order,
         "buyer": col(buyer, order + 100),
+        "product": col(None, order + 50),
         "price": col(price, order * 1.5),
         "platform": col(platform, 0),
         "channel": col(channel, 0),
@@ -110,6 +111,7 @@ def test_settlement_carries_every_column_aligned():
         4,
         order=np.array([10, 11, 12]),
         buyer=np.array([7, 8, 9]),
+        product=np.array([3, 1, 4]),
         price=np.array([9.99, 20.0, 0.5]),
         platform=np.array([2, 0, 1]),
         channel=np.array([2, 0, 1]),
@@ -120,6 +122,7 @@ def test_settlement_carries_every_column_aligned():
     assert isinstance(s, Settlement)
     assert s.order.tolist() == [10, 11, 12]
     assert s.buyer.tolist() == [7, 8, 9]
+    assert s.product.tolist() == [3, 1, 4]
     assert s.price.tolist() == [9.99, 20.0, 0.5]
     assert s.platform.tolist() == [2, 0, 1]
     assert s.channel.tolist() == [2, 0, 1]
@@ -133,6 +136,7 @@ def test_settlement_dtypes_whatever_the_input():
         1,
         order=[1, 2],
         buyer=np.array([3.0, 4.0]),
+        product=np.array([5, 6], dtype=np.int64),
         price=np.array([1, 2]),
         platform=np.array([0, 1], dtype=np.int64),
         channel=[0, 2],
@@ -142,6 +146,7 @@ def test_settlement_dtypes_whatever_the_input():
     for s in (book.settle(1), ReturnBook().settle(1)):  # also when nothing is due
         assert s.order.dtype == np.int64
         assert s.buyer.dtype == np.int32
+        assert s.product.dtype == np.int32
         assert s.price.dtype == np.float64
         assert s.platform.dtype == np.int8
         assert s.channel.dtype == np.int8

@@ -43,6 +43,7 @@ class ModelResults:
     livestream: Any
     stores: Any
     pricing: Any
+    made_to_order: Any
 
     @property
     def campaign_product(self) -> int:

@@ -25,8 +25,9 @@ One step is one day:
 8. **after the sale**: followers grow after good sessions and churn after bad
    ones; users join paid memberships; store owners recruit; a regulator may
    act on its day;
-9. **record**: the order log, the per-step row and the per-platform and
-   per-tier rows.
+9. **record**: made-to-order batches due are made and today's close, which
+   sets tomorrow's C2M prices; the order log, the per-step row and the
+   per-platform and per-tier rows.
 
 Each mechanism is a component in its own module under
 :mod:`socialsim.mechanisms` (the hooks are documented in
@@ -68,6 +69,7 @@ from socialsim.mechanisms.daigou import Daigou
 from socialsim.mechanisms.feeds import Feeds
 from socialsim.mechanisms.group_buying import GroupBuying
 from socialsim.mechanisms.livestream import Livestreams
+from socialsim.mechanisms.made_to_order import MadeToOrder
 from socialsim.mechanisms.membership import Membership
 from socialsim.mechanisms.needs import Needs
 from socialsim.mechanisms.offers import Offers
@@ -206,6 +208,7 @@ class SocialCommerceModel(ModelResults, mesa.Model):
         self.needs = Needs(self)
         self.pricing = Pricing(self)
         self.brand_rules = Brands(self)  # before anything reads what the platforms list
+        self.made_to_order = MadeToOrder(self)  # sets the C2M factor of pricing's book
         self.posts = CreatorPosts(self)
         self.word_of_mouth = WordOfMouth(self)
         self.feeds = Feeds(self)
@@ -225,7 +228,7 @@ class SocialCommerceModel(ModelResults, mesa.Model):
             self,
             shipped=[
                 self.feeds.shipped,
-                self.pricing.shipped,
+                self.made_to_order.shipped,
                 self.cross_border.shipped,
                 self.membership.shipped,
                 self.campaign.shipped,
@@ -333,6 +336,7 @@ class SocialCommerceModel(ModelResults, mesa.Model):
             self.stores,
             self.feeds,
             self.brand_rules,
+            self.made_to_order,  # batches made and closed; tomorrow's C2M prices
             *self.components,
         ):
             mechanism.end_day(day)
@@ -430,6 +434,7 @@ class SocialCommerceModel(ModelResults, mesa.Model):
 BUILTIN_COMPONENTS: tuple[type[Component], ...] = (
     Needs,
     Pricing,
+    MadeToOrder,
     CreatorPosts,
     WordOfMouth,
     Feeds,

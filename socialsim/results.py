@@ -46,6 +46,7 @@ class ModelResults:
     stores: Any
     pricing: Any
     table_mechanisms: list[Any]
+    made_to_order: Any
 
     @property
     def campaign_product(self) -> int:

@@ -953,41 +953,189 @@ class CrossBorderListingConfig(Section):
 
 
 class C2MConfig(Section):
-    """Consumer-to-manufacturer: aggregated demand lowers made-to-order prices.
+    """Consumer-to-manufacturer: made-to-order products are made in batches as demand aggregates.
 
     Livestreams and group buys aggregate demand so factories make to order
-    ("E-Commerce is Social in China's Small Cities", 2020). Thresholds are in
-    units ordered through groups and livestreams on the platform, per 10,000
-    consumers in the world (a simulated world is a sample of a market); sizes
-    are *assumptions*.
+    with near-zero inventory ("E-Commerce is Social in China's Small Cities",
+    2020). With ``mode: production`` (the default since issue 25) units of a
+    made-to-order product ordered through groups and livestreams on the
+    platform join that product's open batch; batches close every
+    ``batch_days`` days and are made ``production_lag`` days later. The unit
+    cost falls with the units made (Wright's law, down to the materials'
+    share) and the price is the unit cost plus ``markup``, never above the
+    catalogue price (:mod:`socialsim.mechanisms.made_to_order`). With
+    ``mode: steps`` (the rule before issue 25) the price is cut by
+    ``discounts`` as the units ordered pass ``thresholds``. Units are per
+    10,000 consumers in the world (a simulated world is a sample of a
+    market); sizes are *assumptions*.
+
+    A row that gives ``thresholds`` or ``discounts`` without ``mode`` is read
+    as ``mode: steps`` (configs written before production existed keep their
+    meaning and their hash); in ``mode: production`` they must stay at their
+    defaults, since they would do nothing.
     """
+
+    # options added after run ids were stored, with the values that behave as before. The
+    # production settings change nothing in mode "steps", the rule before they existed, so at
+    # their defaults they are left out of the hash; mode "production" itself counts.
+    hash_neutral = MappingProxyType(
+        {
+            "mode": "steps",
+            "batch_days": 7,
+            "production_lag": 5,
+            "experience_units": 20.0,
+            "cost_per_doubling": 0.9,
+            "material_share": 0.6,
+            "unit_cost": 0.8,
+            "markup": 0.25,
+        }
+    )
 
     enabled: bool = Field(
         default=False,
-        description="Whether C2M pricing applies.",
+        description="Whether made-to-order products are made and priced by C2M on the platform.",
         unit="- (flag)",
         source=(
             "livestreams and group buys aggregate demand so factories make to order"
             ' ("E-Commerce is Social in China\'s Small Cities", 2020)'
         ),
     )
+    mode: Literal["production", "steps"] = Field(
+        default="production",
+        description=(
+            "production: aggregated orders are made in batches and the price follows the unit "
+            "cost, which falls with the units made; steps: the price is cut by `discounts` as "
+            "the units ordered pass `thresholds` (the rule before issue 25). A row giving "
+            "thresholds or discounts without mode is read as steps."
+        ),
+        unit="- (choice)",
+        source="a study's choice (issue 25: C2M as production)",
+    )
+    batch_days: int = Field(
+        default=7,
+        ge=1,
+        le=365,
+        description=(
+            "Days between batch closings: at the end of days batch_days, 2 x batch_days, ... "
+            "each product's open batch (the units ordered since the last closing) goes into "
+            "production (mode production)."
+        ),
+        unit="days",
+        source="assumption (a weekly production run)",
+    )
+    production_lag: int = Field(
+        default=5,
+        ge=1,
+        le=365,
+        description=(
+            "Days from a batch's closing to its units being made; the unit cost, and the "
+            "price from the next day on, moves then (mode production)."
+        ),
+        unit="days",
+        source=(
+            'assumption (factories make to order with near-zero inventory: "E-Commerce is '
+            "Social in China's Small Cities\", 2020)"
+        ),
+    )
+    experience_units: float = Field(
+        default=20.0,
+        gt=0,
+        le=MAX_RMB,
+        description=(
+            "Units of the product the factory had made before the run: the unit cost's first "
+            "fall by cost_per_doubling comes once as many again are made (mode production)."
+        ),
+        unit="units per 10,000 consumers",
+        source="assumption (the first step of the earlier thresholds, 20 units)",
+    )
+    cost_per_doubling: float = Field(
+        default=0.9,
+        gt=0,
+        le=1,
+        description=(
+            "Wright's law: the part of the unit cost that learns is multiplied by this each "
+            "time the units made (with experience_units) double; 1 for no learning "
+            "(mode production)."
+        ),
+        unit="multiplier per doubling (0-1)",
+        source=(
+            "Wright (1936): 0.8 in airframes; Dutton & Thomas (1984): progress ratios of 108 "
+            "studies mostly 0.7-0.9; 0.9 for consumer goods made to order is an assumption"
+        ),
+    )
+    material_share: float = Field(
+        default=0.6,
+        ge=0,
+        le=1,
+        description=(
+            "Share of the starting unit cost that does not fall with the units made "
+            "(materials): the unit cost never falls below it (mode production)."
+        ),
+        unit="share of the starting unit cost (0-1)",
+        source="assumption",
+    )
+    unit_cost: float = Field(
+        default=0.8,
+        gt=0,
+        le=10,
+        description=(
+            "Unit cost before the run's production, as a share of the catalogue price "
+            "(mode production). With markup it sets where the price starts: unit_cost x "
+            "(1 + markup), capped at 1 (0.8 x 1.25 = 1: the catalogue price)."
+        ),
+        unit="share of the catalogue price",
+        source="assumption",
+    )
+    markup: float = Field(
+        default=0.25,
+        ge=0,
+        le=10,
+        description=(
+            "Price = unit cost x (1 + markup), never above the catalogue price (both times "
+            "the platform's price_level, promotions and festival cuts) (mode production)."
+        ),
+        unit="share of the unit cost",
+        source="assumption",
+    )
     thresholds: tuple[float, ...] = Field(
         default=(20.0, 80.0, 300.0),
         max_length=50,
-        description="Cumulative units per 10,000 consumers at which the next batch price applies.",
+        description=(
+            "Cumulative units ordered at which the next price step applies (mode steps only)."
+        ),
         unit="units per 10,000 consumers",
         source="assumption",
     )
     discounts: tuple[float, ...] = Field(
         default=(0.05, 0.10, 0.15),
         max_length=50,
-        description="Price cut once each threshold is passed (not cumulative).",
+        description=("Price cut once each threshold is passed, not cumulative (mode steps only)."),
         unit="share of the price (0-1), by threshold",
         source="assumption",
     )
 
+    @model_validator(mode="before")
+    @classmethod
+    def _steps_when_given(cls, data: Any) -> Any:
+        # a row written before production existed (or one that asks for thresholds) says
+        # thresholds or discounts and no mode: it keeps the rule it was written for
+        given = isinstance(data, Mapping) and ("thresholds" in data or "discounts" in data)
+        if given and "mode" not in data:
+            return {**data, "mode": "steps"}
+        return data
+
     @model_validator(mode="after")
     def _steps_match(self) -> C2MConfig:
+        if self.mode == "production":
+            fields = type(self).model_fields
+            for name in ("thresholds", "discounts"):
+                if getattr(self, name) != fields[name].default:
+                    raise located(
+                        f".{name}",
+                        "applies only with mode: steps (C2M now makes to order and prices "
+                        "follow the unit cost); set mode: steps to keep the threshold prices, "
+                        f"or leave {name} out, got {getattr(self, name)}",
+                    )
         if len(self.thresholds) != len(self.discounts):
             raise located(
                 ".discounts",

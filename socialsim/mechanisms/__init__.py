@@ -4,7 +4,8 @@ The model's step calls them in a fixed order (see
 :meth:`socialsim.model.SocialCommerceModel.step`):
 
 * :mod:`~socialsim.mechanisms.needs`: budgets renew, needs open and lapse;
-* :mod:`~socialsim.mechanisms.pricing`: platform price levels, promotions, C2M;
+* :mod:`~socialsim.mechanisms.pricing`: platform price levels and promotions;
+* :mod:`~socialsim.mechanisms.made_to_order`: C2M batches, unit cost and prices;
 * :mod:`~socialsim.mechanisms.membership`: paid membership and price protection;
 * :mod:`~socialsim.mechanisms.returns`: returns and settlement of shipped orders;
 * :mod:`~socialsim.mechanisms.posts`: KOLs post and KOCs review;

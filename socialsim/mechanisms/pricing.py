@@ -1,13 +1,13 @@
-"""Platform prices: price level, promotions and C2M demand aggregation.
+"""Platform prices: price level, promotions, and the C2M factor made-to-order products carry.
 
 A product's price on a platform is its catalogue price times its brand's
 price index, times the platform's ``price_level``, times ``1 - depth`` while a
 promotion runs (where the product takes the platform's promotions: a
-marketplace brand joins none deeper than it accepts), times the C2M factor for
-made-to-order products. C2M: units of a made-to-order product
-ordered through groups and livestreams on the platform accumulate; each batch
-threshold passed lowers its price to the next step's discount, so aggregated
-demand lowers prices.
+marketplace brand joins none deeper than it accepts), times the C2M factor
+(``PriceBook.c2m``: below 1 for made-to-order products whose aggregated
+demand was made in batches, set by :mod:`socialsim.mechanisms.made_to_order`),
+times ``1 - cut`` on a festival's days (:mod:`socialsim.mechanisms.calendar`;
+where the product takes it).
 
 References
 ----------
@@ -24,41 +24,14 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from socialsim.columns import MetricColumn
-from socialsim.enums import Channel
 from socialsim.mechanisms.component import Component, platform_values
+from socialsim.mechanisms.made_to_order import c2m_discount
 
 if TYPE_CHECKING:
     from socialsim.day import Day
-    from socialsim.mechanisms.offers import Offers
 
+# c2m_discount moved to made_to_order (issue 25); it is still importable from here
 __all__ = ["PriceBook", "Pricing", "c2m_discount"]
-
-
-def c2m_discount(volume: np.ndarray, thresholds: np.ndarray, discounts: np.ndarray) -> np.ndarray:
-    """Return the C2M discount reached by each cumulative volume.
-
-    Parameters
-    ----------
-    volume : ndarray of float
-        Units ordered so far.
-    thresholds : ndarray of float
-        Increasing batch thresholds, in units.
-    discounts : ndarray of float
-        Discount once each threshold is reached.
-
-    Returns
-    -------
-    ndarray of float64
-
-    Examples
-    --------
-    >>> volume = np.array([0, 99, 100, 500])
-    >>> c2m_discount(volume, np.array([100, 400]), np.array([0.05, 0.1])).tolist()
-    [0.0, 0.0, 0.05, 0.1]
-    """
-    steps = np.searchsorted(np.asarray(thresholds, dtype=np.float64), volume, side="right")
-    table = np.concatenate(([0.0], np.asarray(discounts, dtype=np.float64)))
-    return table[steps]
 
 
 @dataclass(eq=False)
@@ -77,8 +50,17 @@ class PriceBook:
         Daily probability a product goes on promotion, and the cut.
     promo_days : ndarray of int, shape (P,)
         Length of a promotion.
-    c2m_thresholds, c2m_discounts : list of ndarray
-        Per platform (empty where C2M is off), thresholds already in units.
+
+    Attributes
+    ----------
+    price : ndarray of float32, shape (P, n_products)
+        Today's prices, rounded to the fen.
+    c2m : ndarray of float64, shape (P, n_products)
+        The C2M price factor (1 but for made-to-order products on platforms
+        that run C2M); :class:`~socialsim.mechanisms.made_to_order.MadeToOrder`
+        sets it, and it applies from the next repricing.
+    event_cut : ndarray of float64, shape (P,)
+        Today's festival cut per platform (the calendar sets it).
     """
 
     base_price: np.ndarray
@@ -87,15 +69,12 @@ class PriceBook:
     promo_rate: np.ndarray
     promo_depth: np.ndarray
     promo_days: np.ndarray
-    c2m_thresholds: list[np.ndarray]
-    c2m_discounts: list[np.ndarray]
 
     def __post_init__(self) -> None:
         n_platforms, n_products = self.price_level.shape[0], self.base_price.shape[0]
         self.promo_until = np.full((n_platforms, n_products), -1, dtype=np.int32)
-        self.volume = np.zeros((n_platforms, n_products), dtype=np.float64)
         self.price = np.empty((n_platforms, n_products), dtype=np.float32)
-        #: today's festival cut per platform (share of price; the calendar sets it)
+        self.c2m = np.ones((n_platforms, n_products), dtype=np.float64)
         self.event_cut = np.zeros(n_platforms, dtype=np.float64)
         #: each product's brand price index (its brand's reviews move it)
         self.brand_factor = np.ones(n_products, dtype=np.float64)
@@ -113,26 +92,11 @@ class PriceBook:
         self._reprice(step)
         return int(np.count_nonzero(start))
 
-    def add_volume(self, platform: np.ndarray, product: np.ndarray, units: np.ndarray) -> None:
-        """Count units ordered through groups and livestreams (for C2M)."""
-        np.add.at(self.volume, (platform, product), units)
-
-    def c2m_factor(self) -> np.ndarray:
-        """Price factor from C2M, shape (P, n_products)."""
-        factor = np.ones(self.volume.shape, dtype=np.float64)
-        for p, (thresholds, discounts) in enumerate(
-            zip(self.c2m_thresholds, self.c2m_discounts, strict=True)
-        ):
-            if thresholds.size:
-                cut = c2m_discount(self.volume[p], thresholds, discounts)
-                factor[p] = np.where(self.made_to_order, 1.0 - cut, 1.0)
-        return factor
-
     def _reprice(self, step: int) -> None:
         takes_promo = (self.promo_until >= step) & (self.promo_depth[:, None] <= self.max_cut)
         promo = np.where(takes_promo, 1.0 - self.promo_depth[:, None], 1.0)
         base = self.base_price * self.brand_factor
-        price = base[None, :] * self.price_level[:, None] * promo * self.c2m_factor()
+        price = base[None, :] * self.price_level[:, None] * promo * self.c2m
         if self.event_cut.any():
             takes_event = self.event_cut[:, None] <= self.max_cut
             price = price * np.where(takes_event, 1.0 - self.event_cut[:, None], 1.0)
@@ -140,17 +104,13 @@ class PriceBook:
 
 
 class Pricing(Component):
-    """Platform prices: price level, promotions and C2M, set every morning.
+    """Platform prices: price level and promotions, set every morning.
 
-    Parameters (each platform): ``price_level``, ``promotions.{rate, depth,
-    days}`` and ``c2m.{enabled, thresholds, discounts}``. State: the
-    :class:`PriceBook` (``book.price[platform, product]`` is today's price)
-    and the C2M volumes.
-
-    Day by day: promotions start and prices are set (start of the day); units
-    of made-to-order products ordered through groups and livestreams count
-    towards the C2M thresholds as they ship (thresholds are per 10,000
-    consumers, so each order counts ``10,000 / n`` units).
+    Parameters (each platform): ``price_level`` and ``promotions.{rate, depth,
+    days}``. State: the :class:`PriceBook` (``book.price[platform, product]``
+    is today's price). Day by day: promotions start and prices are set (start
+    of the day), with the calendar's festival cut and the C2M factor that
+    :class:`~socialsim.mechanisms.made_to_order.MadeToOrder` keeps.
 
     References
     ----------
@@ -166,7 +126,6 @@ class Pricing(Component):
         super().__init__(model, config, rng)
         world, cfg = model.world, model.config
         names = world.platforms.names
-        rows = [cfg.platforms[name] for name in names]
         self.book = PriceBook(
             base_price=world.catalogue.price.astype(np.float64),
             price_level=platform_values(cfg, names, "price_level"),
@@ -174,22 +133,10 @@ class Pricing(Component):
             promo_rate=platform_values(cfg, names, "promotions.rate", np.float32),
             promo_depth=platform_values(cfg, names, "promotions.depth"),
             promo_days=platform_values(cfg, names, "promotions.days", np.int32),
-            c2m_thresholds=[np.array(r.c2m.thresholds if r.c2m.enabled else ()) for r in rows],
-            c2m_discounts=[np.array(r.c2m.discounts if r.c2m.enabled else ()) for r in rows],
         )
-        self.units_per_order = 1e4 / world.n_consumers
 
     def start_day(self, day: Day) -> None:
         """Start today's promotions and set today's prices."""
         promotions = self.random(day, "promotions")
         self.book.event_cut = self.model.calendar.cut
         day.count["promotions_started"] = self.book.advance(day.step, promotions)
-
-    def shipped(self, day: Day, orders: Offers, price: np.ndarray) -> None:
-        """Count units ordered through groups and livestreams towards C2M."""
-        aggregated = (orders.channel == Channel.GROUP) | (orders.channel == Channel.LIVESTREAM)
-        self.book.add_volume(
-            orders.platform[aggregated],
-            orders.product[aggregated],
-            np.full(int(aggregated.sum()), self.units_per_order),
-        )

@@ -1,4 +1,8 @@
-"""Platform prices: price level, promotions and C2M discounts on a hand-built catalogue."""
+"""Platform prices: price level, promotions and the C2M factor on a hand-built catalogue.
+
+How the C2M factor is set (batches, unit cost, threshold steps) is tested in
+test_made_to_order.py.
+"""
 
 from __future__ import annotations
 
@@ -24,17 +28,12 @@ def book(
     rate=(0.0, 0.0),
     depth=(0.2, 0.3),
     days=(3, 2),
-    thresholds=None,
-    discounts=None,
 ) -> PriceBook:
     n_platforms = len(level)
 
     def per_platform(x):
         return np.resize(np.asarray(x), n_platforms)
 
-    if thresholds is None:  # C2M on platform 0 only
-        thresholds = [np.array([10.0, 30.0])] + [np.array([])] * (n_platforms - 1)
-        discounts = [np.array([0.05, 0.1])] + [np.array([])] * (n_platforms - 1)
     return PriceBook(
         base_price=np.asarray(base, dtype=float),
         price_level=np.asarray(level, dtype=float),
@@ -42,8 +41,6 @@ def book(
         promo_rate=per_platform(rate).astype(float),
         promo_depth=per_platform(depth).astype(float),
         promo_days=per_platform(days),
-        c2m_thresholds=thresholds,
-        c2m_discounts=discounts,
     )
 
 
@@ -144,6 +141,7 @@ def test_promotions_are_drawn_afresh_for_idle_products_only():
 
 
 def test_c2m_discount_steps_at_each_threshold():
+    # still importable from pricing, where it lived before made_to_order
     volume = np.array([0.0, 9.99, 10.0, 29.0, 30.0, 1e6])
     out = c2m_discount(volume, np.array([10.0, 30.0]), np.array([0.05, 0.1]))
     assert out.tolist() == [0.0, 0.0, 0.05, 0.05, 0.1, 0.1]
@@ -151,54 +149,19 @@ def test_c2m_discount_steps_at_each_threshold():
     assert c2m_discount(volume, np.array([]), np.array([])).tolist() == [0.0] * 6
 
 
-def test_crossing_a_c2m_threshold_lowers_a_made_to_order_price_by_its_discount():
+def test_the_c2m_factor_starts_at_one_and_applies_from_the_next_repricing():
     prices = book()
-    prices.add_volume(np.array([0, 0]), np.array([0, 2]), np.array([9.0, 10.0]))
+    assert prices.c2m.shape == (2, 3) and (prices.c2m == 1.0).all()
+    prices.c2m[0, 0] = 0.9
+    assert prices.price[0, 0] == pytest.approx(100.0)  # today's price stands
     prices.advance(1, rng())
-    # product 0 is one unit short; product 2 reached 10 units: 5 % off
-    assert prices.price[0].tolist() == pytest.approx([100.0, 50.0, 19.0])
-    prices.add_volume(np.array([0]), np.array([0]), np.array([1.0]))
-    prices.advance(2, rng())
-    assert prices.price[0].tolist() == pytest.approx([95.0, 50.0, 19.0])
-    prices.add_volume(np.array([0]), np.array([0]), np.array([20.0]))
-    prices.advance(3, rng())
-    assert prices.price[0, 0] == pytest.approx(90.0)  # 30 units: the second step
+    assert prices.price[:, 0] == pytest.approx([90.0, 90.0])  # platform 1: its level, 0.9
 
 
-def test_units_in_one_call_add_up_even_for_the_same_product():
-    prices = book()
-    prices.add_volume(np.array([0, 0, 0]), np.array([0, 0, 0]), np.array([4.0, 4.0, 2.0]))
-    assert prices.volume[0, 0] == 10.0
-    assert prices.c2m_factor()[0, 0] == pytest.approx(0.95)
-
-
-def test_a_product_not_made_to_order_never_changes_price():
-    prices = book()
-    prices.add_volume(np.array([0, 1]), np.array([1, 1]), np.array([1e6, 1e6]))
-    prices.advance(1, rng())
-    assert prices.price[:, 1] == pytest.approx([50.0, 45.0])
-    assert prices.c2m_factor()[:, 1].tolist() == [1.0, 1.0]
-
-
-def test_c2m_only_on_platforms_that_run_it():
-    prices = book()
-    prices.add_volume(np.array([1]), np.array([0]), np.array([1000.0]))
-    prices.advance(1, rng())
-    assert prices.price[1, 0] == pytest.approx(90.0)
-    # volume on platform 1 does not count towards platform 0
-    assert prices.price[0, 0] == pytest.approx(100.0)
-
-
-def test_c2m_factor_shape_and_values():
-    prices = book()
-    prices.add_volume(np.array([0, 0, 1]), np.array([0, 2, 2]), np.array([35.0, 12.0, 50.0]))
-    factor = prices.c2m_factor()
-    assert factor.shape == (2, 3)
-    np.testing.assert_allclose(factor, [[0.9, 1.0, 0.95], [1.0, 1.0, 1.0]])
-
-
-def test_promotion_and_c2m_multiply():
+def test_promotion_c2m_and_a_festival_cut_multiply():
     prices = book(rate=(1.0, 0.0))
-    prices.add_volume(np.array([0]), np.array([0]), np.array([10.0]))
+    prices.c2m[0, 0] = 0.95
+    prices.event_cut = np.array([0.1, 0.0])
     prices.advance(0, rng())
-    assert prices.price[0, 0] == pytest.approx(100.0 * 0.8 * 0.95)
+    assert prices.price[0, 0] == pytest.approx(100.0 * 0.8 * 0.95 * 0.9)
+    assert prices.price[1, 0] == pytest.approx(90.0)

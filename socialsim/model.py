@@ -74,6 +74,7 @@ from socialsim.mechanisms.pricing import Pricing
 from socialsim.mechanisms.resellers import MicroStores
 from socialsim.mechanisms.returns import Returns
 from socialsim.mechanisms.search import Search
+from socialsim.mechanisms.shocks import Shocks
 from socialsim.mechanisms.word_of_mouth import WordOfMouth
 from socialsim.metrics import (
     BUILTIN_COLUMNS,
@@ -196,6 +197,7 @@ class SocialCommerceModel(ModelResults, mesa.Model):
         # The built-in mechanisms, each a component that owns its parameters, state and
         # columns; each draws from its own streams (Component.random), by purpose and day.
         self.calendar = Calendar(self)
+        self.shocks = Shocks(self)
         self.needs = Needs(self)
         self.pricing = Pricing(self)
         self.posts = CreatorPosts(self)
@@ -248,6 +250,7 @@ class SocialCommerceModel(ModelResults, mesa.Model):
         # 1. needs, budgets, quotas, prices, memberships; earlier orders are returned or kept
         for mechanism in (
             self.calendar,  # today's date and festivals, which needs and pricing read
+            self.shocks,  # lockdowns (demand, first-time online shoppers) and regulators
             self.word_of_mouth,  # looks up who bought lately, on a second thread if large
             self.needs,
             self.cross_border,
@@ -429,6 +432,7 @@ BUILTIN_COMPONENTS: tuple[type[Component], ...] = (
     Returns,
     Campaign,
     Calendar,
+    Shocks,
 )
 """The built-in mechanisms, in the order of the day; their columns follow in this order."""
 

@@ -43,6 +43,7 @@ from socialsim.config.schema import (
     TierConfig,
     TierNetworkConfig,
 )
+from socialsim.config.shocks import ShockConfig
 
 __all__ = [
     "PRESETS",
@@ -72,6 +73,7 @@ __all__ = [
     "PromotionConfig",
     "RegulationConfig",
     "RunConfig",
+    "ShockConfig",
     "StoreConfig",
     "TierConfig",
     "TierNetworkConfig",

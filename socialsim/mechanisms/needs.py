@@ -330,8 +330,9 @@ class Needs(Component):
         renew_budgets(state, day.step, behaviour.budget_period_days, self.payees)
         rich = self.high_net_worth
         was_open = state.need[rich] if rich.size else None
-        # a festival's day multiplies every category's arrival rate (the calendar)
-        demand = self.model.calendar.demand
+        # a festival's day multiplies every category's arrival rate (the calendar), and so
+        # does a lockdown (the shocks)
+        demand = self.model.calendar.demand * self.model.shocks.demand
         rate, extra_rate = catalogue.need_rate, self.extra_rate
         if demand != 1.0:
             rate, extra_rate = rate * demand, extra_rate * demand

@@ -2,7 +2,9 @@
 
 One step is one day:
 
-1. **the new day**: budgets renew each period, the cross-border quota each
+1. **the new day**: today's date and festivals (the calendar) and shocks (a
+   lockdown brings offline consumers online and raises demand; a regulator
+   fines or changes a rule); budgets renew each period, the cross-border quota each
    year; membership terms renew or end; needs open and lapse; promotions start
    and end and members get price protection refunds; orders shipped
    ``return_days`` ago are returned (refunded) or kept (streamers are paid);

@@ -1864,8 +1864,9 @@ class ModelConfig(Section):
                 if start is None:
                     raise located(
                         f"{where}.start",
-                        "a date needs run.start_date (the date of step 1); set run.start_date "
-                        f"or give a step number, got {shock.start.isoformat()}",
+                        "a date needs run.start_date (the date of step 1; a sweep's start_date "
+                        "sets it); set it or give a step number, got "
+                        f"{shock.start.isoformat()}",
                     )
                 if shock.kind == "regulator" and shock.start < start:
                     raise located(
@@ -1873,7 +1874,15 @@ class ModelConfig(Section):
                         "a regulator's date must not be before run.start_date "
                         f"({start.isoformat()}), got {shock.start.isoformat()}",
                     )
-            if shock.kind != "regulator":
+            if shock.kind == "lockdown":
+                tiers = sorted(self.population.tiers)
+                if not tiers[0] < shock.lower_tiers_from <= tiers[-1]:
+                    raise located(
+                        f"{where}.lower_tiers_from",
+                        f"must be a tier after the first and at most the last of "
+                        f"population.tiers ({tiers[0]}-{tiers[-1]}), so that there are top "
+                        f"and lower tiers, got {shock.lower_tiers_from}",
+                    )
                 continue
             active = self.active_platforms
             if shock.platform not in active:

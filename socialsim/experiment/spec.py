@@ -598,6 +598,8 @@ class _HasBase(Protocol):
 def base_config(spec: _HasBase) -> ModelConfig:
     """Return the spec's base world: its config file (or the default) with ``base`` applied.
 
+    A spec's ``start_date``, if it has one, is set first (as ``run.start_date``).
+
     Raises
     ------
     ConfigError
@@ -612,8 +614,11 @@ def base_config(spec: _HasBase) -> ModelConfig:
             raise ConfigError(
                 [Problem(f"config ({spec.config})", str(p)) for p in exc.problems]
             ) from None
+    # a sweep's start date first, so that the base may date its shocks
+    start_date = getattr(spec, "start_date", None)
+    dated = {} if start_date is None else {"run.start_date": start_date.isoformat()}
     try:
-        return apply_overrides(config, spec.base)
+        return apply_overrides(config, {**dated, **spec.base})
     except ConfigError as exc:
         raise ConfigError([_under("base", p, spec.base) for p in exc.problems]) from None
 

@@ -291,9 +291,10 @@ class Needs(Component):
     ``need_patience_days``,
     the categories' ``need_rate`` and ``durable``, and
     ``population.high_net_worth_need_multiplier``. Day by day: budgets renew
-    and needs open and lapse, the high-net-worth segment's more often (start
-    of the day); after posts have sparked some, today's open needs are listed
-    for word of mouth, feeds and search (:meth:`open`).
+    and needs open and lapse, the high-net-worth segment's more often, all of
+    them at today's festival and lockdown demand multipliers (start of the
+    day); after posts have sparked some, today's open needs are listed for
+    word of mouth, feeds and search (:meth:`open`).
 
     References
     ----------

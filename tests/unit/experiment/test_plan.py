@@ -171,3 +171,12 @@ def test_a_bad_start_date_is_refused_naming_the_key(bad):
 def test_run_start_date_in_the_base_points_to_the_spec_s_start_date():
     with pytest.raises(ConfigError, match=r"base\.run\.start_date: .*the spec's start_date"):
         plan_sweep(spec(base={"run.start_date": "2021-11-10"}))
+
+
+def test_the_base_may_date_its_shocks_by_the_spec_s_start_date():
+    lock = {"shocks.lock": {"kind": "lockdown", "start": "2021-11-12", "days": 5}}
+    with pytest.raises(ConfigError, match=r"shocks\.lock\.start: .*a sweep's start_date"):
+        plan_sweep(spec(base=lock))
+    plan = plan_sweep(spec(base=lock, start_date="2021-11-10"))
+    assert plan.base.shocks["lock"].start == datetime.date(2021, 11, 12)
+    assert plan.base.run.start_date == datetime.date(2021, 11, 10)

@@ -100,6 +100,11 @@ def test_a_date_without_a_start_date_is_refused_naming_the_key():
             "lower_tier_ratio",
             "must be <= 1",
         ),
+        (
+            {"kind": "lockdown", "start": 3, "lower_tiers_from": 7},
+            "lower_tiers_from",
+            "a tier after the first",
+        ),
         ({"kind": "regulator", "start": 3, "fine": 1.0}, "platform", "must name the platform"),
         (
             {"kind": "regulator", "start": 3, "platform": "pinduoduo", "rule": "price_cap"},

@@ -35,9 +35,13 @@ rule                     effect on ``platform`` from the regulator's day
                          no referral reward (as ``micro_stores.regulation`` does)
 =======================  ============================================================
 
-Each counts in ``regulations``. A rule with ``days`` is undone after them:
-the values it replaced come back (a later change of the same values by
-another mechanism in between would be undone with it). The shocks act at the
+Each counts in ``regulations``. A rule with ``days`` is undone after them.
+Rules that overlap on one platform combine, the strictest holding: a value
+some rule touched is, on each day a rule starts or ends, the value it had
+before the first rule touched it, capped by every rule that holds that day;
+once none holds it has that value again (so a change of it by another
+mechanism while a rule held, such as ``micro_stores.regulation``, is undone
+with the rule). The shocks act at the
 start of the day, after the calendar and before needs and prices, so a rule
 holds from its first day's prices on.
 
@@ -120,8 +124,12 @@ class _Regulator:
     platform: int
     first: int
     end: int | None
-    #: what the rule replaced, to put back at the end: (array, index, old value)
-    saved: list[tuple[np.ndarray, Any, Any]] = field(default_factory=list)
+    #: the values its rule sets, once it has acted: (array, index, value at most)
+    changes: list[tuple[np.ndarray, int, float]] = field(default_factory=list)
+
+    def on(self, step: int) -> bool:
+        """Whether its rule holds on `step`."""
+        return self.first <= step and (self.end is None or step < self.end)
 
 
 class Shocks(Component):
@@ -182,6 +190,8 @@ class Shocks(Component):
         #: lockdowns: (first step, end step or None, daily chance per tier, demand, lower tier)
         self.lockdowns: list[tuple[int, int | None, np.ndarray, float, np.ndarray]] = []
         self.regulators: list[_Regulator] = []
+        #: each value a rule has touched, as it was before the first: (array, index, value)
+        self._before: dict[tuple[int, int], tuple[np.ndarray, int, Any]] = {}
         for name, shock in cfg.shocks.items():
             first, end = shock_steps(shock, start_date)
             if shock.kind == "lockdown":
@@ -223,11 +233,8 @@ class Shocks(Component):
         """Set today's demand, convert offline consumers under a lockdown, let regulators act."""
         if self.lockdowns:
             self._lockdown(day)
-        for regulator in self.regulators:
-            if day.step == regulator.first:
-                self._act(day, regulator)
-            elif regulator.end is not None and day.step == regulator.end:
-                self._undo(regulator)
+        if self.regulators:
+            self._regulate(day)
 
     # ------------------------------------------------------------------ lockdown
 
@@ -278,30 +285,48 @@ class Shocks(Component):
 
     # ------------------------------------------------------------------ regulator
 
-    def _act(self, day: Day, regulator: _Regulator) -> None:
-        shock, p = regulator.shock, regulator.platform
-        day.add("regulations", 1)
-        if shock.fine > 0:
-            day.add("regulation_fines", shock.fine)
-        model = self.model
-        changes: list[tuple[np.ndarray, Any, Any]] = []
-        if shock.rule == "promotion_depth_cap":
-            changes.append((model.pricing.book.promo_depth, p, shock.cap))
-        elif shock.rule == "group_discount_cap":
-            groups = model.group_buying
-            changes.append((groups.discount, p, shock.cap))
-            ladder = groups.ladder_discounts[p]
-            changes.extend((ladder, k, shock.cap) for k in range(ladder.size))
-        elif shock.rule == "one_level":
-            stores = model.stores
-            changes += [(stores.fee, p, 0.0), (stores.referral, p, 0.0), (stores.levels, p, 1)]
-        for array, index, value in changes:
-            old = array[index].item()
-            regulator.saved.append((array, index, old))
-            array[index] = min(old, value)
+    def _regulate(self, day: Day) -> None:
+        """Regulators whose day it is fine and change their rule; rules that end are undone.
 
-    @staticmethod
-    def _undo(regulator: _Regulator) -> None:
-        for array, index, old in reversed(regulator.saved):
-            array[index] = old
-        regulator.saved.clear()
+        Each value a rule touches keeps the value it had before the first rule
+        touched it; on a day a rule starts or ends, it is set to that value
+        capped by every rule that holds today, so overlapping rules on one
+        platform combine (the strictest holds) and end in any order.
+        """
+        step = day.step
+        starting = [r for r in self.regulators if r.first == step]
+        ending = [r for r in self.regulators if r.end == step]
+        if not starting and not ending:
+            return
+        for regulator in starting:
+            day.add("regulations", 1)
+            if regulator.shock.fine > 0:
+                day.add("regulation_fines", regulator.shock.fine)
+            regulator.changes = self._changes(regulator)
+            for array, index, _ in regulator.changes:
+                self._before.setdefault((id(array), index), (array, index, array[index].item()))
+        touched = {(id(a), i) for r in (*starting, *ending) for a, i, _ in r.changes}
+        holding = [r for r in self.regulators if r.on(step)]
+        for key in touched:
+            array, index, value = self._before[key]
+            for regulator in holding:
+                for a, i, cap in regulator.changes:
+                    if (id(a), i) == key:
+                        value = min(value, cap)
+            array[index] = value
+
+    def _changes(self, regulator: _Regulator) -> list[tuple[np.ndarray, int, float]]:
+        """Return the live values a regulator's rule sets: (array, index, value at most)."""
+        shock, p, model = regulator.shock, regulator.platform, self.model
+        if shock.rule == "promotion_depth_cap":
+            return [(model.pricing.book.promo_depth, p, shock.cap)]
+        if shock.rule == "group_discount_cap":
+            groups = model.group_buying
+            ladder = groups.ladder_discounts[p]
+            return [(groups.discount, p, shock.cap)] + [
+                (ladder, k, shock.cap) for k in range(ladder.size)
+            ]
+        if shock.rule == "one_level":
+            stores = model.stores
+            return [(stores.fee, p, 0.0), (stores.referral, p, 0.0), (stores.levels, p, 1)]
+        return []  # a fine only

@@ -373,3 +373,22 @@ def test_a_rule_with_days_is_undone_after_them():
         seen.append((model.stores.fee[p], model.stores.referral[p], int(model.stores.levels[p])))
     ruled = (0.0, 0.0, 1)
     assert seen == [(fee, referral, levels)] * 2 + [ruled] * 2 + [(fee, referral, levels)]
+
+
+def test_overlapping_rules_combine_the_strictest_holding_and_end_in_any_order():
+    later = {"kind": "regulator", "platform": "pinduoduo", "rule": "promotion_depth_cap"}
+    cfg = config(
+        {  # the later, stricter rule listed first, outlasting the first one
+            "shocks.strict": {**later, "start": 5, "days": 5, "cap": 0.05},
+            "shocks.mild": {**later, "start": 3, "days": 5, "cap": 0.15},
+            # a cap above the platform's depth changes nothing: a cap never raises it
+            "shocks.loose": {**later, "start": 1, "cap": 0.5},
+        }
+    )
+    p = list(cfg.platforms).index("pinduoduo")
+    model = SocialCommerceModel(cfg, rng=2)
+    depths = []
+    for _ in range(10):
+        model.step()
+        depths.append(round(float(model.pricing.book.promo_depth[p]), 6))
+    assert depths == [0.2, 0.2, 0.15, 0.15] + [0.05] * 5 + [0.2]

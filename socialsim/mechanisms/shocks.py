@@ -65,6 +65,7 @@ from scipy.special import expit, logit
 
 from socialsim.columns import MetricColumn
 from socialsim.enums import ShopperStatus
+from socialsim.mechanisms.calendar import date_step
 from socialsim.mechanisms.component import Component
 from socialsim.streams import mix_keys
 from socialsim.world.platforms import tier_shift
@@ -109,7 +110,7 @@ def shock_steps(shock: ShockConfig, start_date: datetime.date | None) -> tuple[i
     if isinstance(shock.start, datetime.date):
         if start_date is None:
             raise ValueError("a shock dated by a date needs run.start_date")
-        first = (shock.start - start_date).days + 1
+        first = date_step(start_date, shock.start)
     else:
         first = int(shock.start)
     return first, None if shock.days is None else first + shock.days

@@ -14,7 +14,10 @@ consumers; the lower tiers have more of them, so in head counts they bring
 more than twice the top tiers' first-time shoppers. A first-time shopper who
 uses no platform yet picks one as the world's online shoppers did at the
 start (in proportion to each platform's reach in their tier), so that they
-can search. Every category's need arrival rate is multiplied by ``demand``
+can search. First-time shoppers are no longer held back by
+``offline_shift``, may be recruited as store owners, and stay online after
+the lockdown. Every
+category's need arrival rate (everyone's) is multiplied by ``demand``
 (the demand that shops met offline moves online), on top of the calendar's
 festivals. Overlapping lockdowns combine: their chances of staying offline
 and their demand multipliers multiply. A consumer's draw is keyed by

@@ -2,7 +2,9 @@
 
 One step is one day:
 
-1. **the new day**: budgets renew each period, the cross-border quota each
+1. **the new day**: today's date and festivals (the calendar) and shocks (a
+   lockdown brings offline consumers online and raises demand; a regulator
+   fines or changes a rule); budgets renew each period, the cross-border quota each
    year; membership terms renew or end; needs open and lapse; promotions start
    and end and members get price protection refunds; orders shipped
    ``return_days`` ago are returned (refunded) or kept (streamers are paid);
@@ -78,6 +80,7 @@ from socialsim.mechanisms.pricing import Pricing
 from socialsim.mechanisms.resellers import MicroStores
 from socialsim.mechanisms.returns import Returns
 from socialsim.mechanisms.search import Search
+from socialsim.mechanisms.shocks import Shocks
 from socialsim.mechanisms.word_of_mouth import WordOfMouth
 from socialsim.metrics import (
     BUILTIN_COLUMNS,
@@ -205,6 +208,7 @@ class SocialCommerceModel(ModelResults, mesa.Model):
         # The built-in mechanisms, each a component that owns its parameters, state and
         # columns; each draws from its own streams (Component.random), by purpose and day.
         self.calendar = Calendar(self)
+        self.shocks = Shocks(self)
         self.needs = Needs(self)
         self.pricing = Pricing(self)
         self.brand_rules = Brands(self)  # before anything reads what the platforms list
@@ -263,6 +267,7 @@ class SocialCommerceModel(ModelResults, mesa.Model):
         # 1. needs, budgets, quotas, prices, memberships; earlier orders are returned or kept
         for mechanism in (
             self.calendar,  # today's date and festivals, which needs and pricing read
+            self.shocks,  # lockdowns (demand, first-time online shoppers) and regulators
             self.word_of_mouth,  # looks up who bought lately, on a second thread if large
             self.needs,
             self.cross_border,
@@ -449,6 +454,7 @@ BUILTIN_COMPONENTS: tuple[type[Component], ...] = (
     Campaign,
     Calendar,
     Brands,
+    Shocks,
 )
 """The built-in mechanisms, in the order of the day; their columns follow in this order."""
 

@@ -50,6 +50,7 @@ from socialsim.config.schema import (
     TierConfig,
     TierNetworkConfig,
 )
+from socialsim.config.shocks import ShockConfig
 
 __all__ = [
     "PRESETS",
@@ -84,6 +85,7 @@ __all__ = [
     "PromotionConfig",
     "RegulationConfig",
     "RunConfig",
+    "ShockConfig",
     "StoreConfig",
     "TierConfig",
     "TierNetworkConfig",

@@ -53,6 +53,7 @@ from socialsim.config.platforms import (
     PlatformConfig,
     default_platforms,
 )
+from socialsim.config.shocks import ShockConfig, check_shock_names, drop_removed
 
 __all__ = [
     "AgentsConfig",
@@ -1720,6 +1721,20 @@ class ModelConfig(Section):
     campaign: CampaignConfig = Field(default_factory=CampaignConfig)
     calendar: CalendarConfig = Field(default_factory=CalendarConfig)
     brands: BrandsConfig = Field(default_factory=BrandsConfig)
+    shocks: Annotated[
+        Mapping[str, ShockConfig],
+        BeforeValidator(drop_removed),
+        AfterValidator(check_shock_names),
+        Table,
+    ] = Field(
+        default_factory=lambda: read_only({}),
+        description=(
+            "Shocks keyed by a name of the study's choosing: lockdowns and regulators, each "
+            "with a kind, a start (a date or a step) and a length (socialsim.mechanisms.shocks); "
+            "none by default. Remove one with null."
+        ),
+        row="shock",
+    )
     agents: AgentsConfig = Field(default_factory=AgentsConfig)
     run: RunConfig = Field(default_factory=RunConfig)
     extensions: Annotated[Mapping[str, Any], Table] = Field(
@@ -1855,6 +1870,57 @@ class ModelConfig(Section):
             )
         return self
 
+    @model_validator(mode="after")
+    def _shocks_agree(self) -> ModelConfig:
+        # what a shock's row cannot check alone: its date against the run's, its platform
+        start = self.run.start_date
+        for name, shock in self.shocks.items():
+            where = f"shocks.{name}"
+            if isinstance(shock.start, datetime.date):
+                if start is None:
+                    raise located(
+                        f"{where}.start",
+                        "a date needs run.start_date (the date of step 1; a sweep's start_date "
+                        "sets it); set it or give a step number, got "
+                        f"{shock.start.isoformat()}",
+                    )
+                if shock.kind == "regulator" and shock.start < start:
+                    raise located(
+                        f"{where}.start",
+                        "a regulator's date must not be before run.start_date "
+                        f"({start.isoformat()}), got {shock.start.isoformat()}",
+                    )
+            if shock.kind == "lockdown":
+                tiers = sorted(self.population.tiers)
+                if not tiers[0] < shock.lower_tiers_from <= tiers[-1]:
+                    raise located(
+                        f"{where}.lower_tiers_from",
+                        f"must be a tier after the first and at most the last of "
+                        f"population.tiers ({tiers[0]}-{tiers[-1]}), so that there are top "
+                        f"and lower tiers, got {shock.lower_tiers_from}",
+                    )
+                continue
+            active = self.active_platforms
+            if shock.platform not in active:
+                raise located(
+                    f"{where}.platform",
+                    f"must be a platform of the world ({', '.join(active)}), "
+                    f"got {shock.platform!r}",
+                )
+            row = active[shock.platform]
+            needs = {
+                "one_level": ("micro_stores", row.micro_stores.enabled),
+                "group_discount_cap": ("group_buying", row.group_buying.enabled),
+            }
+            if shock.rule in needs and not needs[shock.rule][1]:
+                part = needs[shock.rule][0]
+                raise located(
+                    f"{where}.rule",
+                    f"{shock.rule!r} needs a platform that runs {part.replace('_', '-')} "
+                    f"(platforms.{shock.platform}.{part}.enabled), got {shock.platform!r}",
+                )
+        return self
+
     @classmethod
     def small(cls, n_consumers: int = 2_000) -> ModelConfig:
         """Return a small world for examples, tests and quick exploration.
@@ -1926,6 +1992,9 @@ class ModelConfig(Section):
             data.pop("calendar")
         else:
             data["start_date"] = run["start_date"]
+        # no shocks: configs from before shocks existed keep their hash
+        if not data.get("shocks"):
+            data.pop("shocks", None)
         # an option added later, at the value that behaves as before it existed, changes
         # nothing: adding it leaves the hash, and every run id, as it was (Section.hash_neutral)
         drop_hash_neutral(self, data)

@@ -223,9 +223,15 @@ def _plan(spec: ExperimentSpec) -> SweepPlan:
     _check_run_keys(spec)
     base = base_config(spec)
     steps = base.run.steps if spec.steps is None else spec.steps
-    base = base.with_overrides(
-        {"run.steps": steps, "run.seed": None, "run.record_orders": "orders" in spec.outputs}
-    )
+    settings: dict[str, Any] = {
+        "run.steps": steps,
+        "run.seed": None,
+        "run.record_orders": "orders" in spec.outputs,
+    }
+    if spec.start_date is not None:
+        # dates enter each config's hash, and so the run ids, only when set
+        settings["run.start_date"] = spec.start_date.isoformat()
+    base = base.with_overrides(settings)
     _check_values(spec, base)
     points = expand_design(spec.design, spec.seed)
     keys = spec.design.parameter_keys()
@@ -312,6 +318,7 @@ _RUN_KEYS = {
     "run.seed": "the spec's seed (every run's seed is spawned from it)",
     "run.steps": "the spec's steps",
     "run.record_orders": "'orders' in the spec's outputs",
+    "run.start_date": "the spec's start_date",
 }
 
 
@@ -326,7 +333,7 @@ def _check_run_keys(spec: ExperimentSpec) -> None:
     problems = []
     for where, key in keys:
         if key == "run" or key.startswith("run."):
-            use = _RUN_KEYS.get(key, "the spec's seed, steps and outputs")
+            use = _RUN_KEYS.get(key, "the spec's seed, steps, start_date and outputs")
             problems.append(Problem(where, f"a sweep sets the run section itself: use {use}"))
     if problems:
         raise ConfigError(problems)

@@ -30,6 +30,7 @@ Examples
 
 from __future__ import annotations
 
+import datetime
 import math
 import re
 from collections.abc import Mapping
@@ -368,6 +369,15 @@ class ExperimentSpec(Section):
     steps: int | None = Field(
         default=None, ge=0, le=100_000, description="Days per run; run.steps if omitted."
     )
+    start_date: datetime.date | None = Field(
+        default=None,
+        description=(
+            "Calendar date of every run's first day (sets run.start_date, YYYY-MM-DD): the "
+            "steps table gains a 'date' column and the calendar's festivals and dated shocks "
+            "act. Omitted: runs without dates, as before (it enters run ids and the spec hash "
+            "only when set)."
+        ),
+    )
     replications: int = Field(default=1, ge=1, le=1_000_000, description="Runs per point.")
     seed: int = Field(ge=0, le=2**63 - 1, description="Root seed of every run's seed.")
     design: Design
@@ -386,6 +396,16 @@ class ExperimentSpec(Section):
     )
 
     _name = field_validator("name")(check_name)
+
+    @field_validator("start_date", mode="before")
+    @classmethod
+    def _a_date(cls, value: Any) -> Any:
+        # pydantic would read a number as seconds since 1970
+        if value is not None and not isinstance(value, (str, datetime.date)):
+            raise ValueError("must be a date, YYYY-MM-DD")
+        if isinstance(value, datetime.datetime):
+            raise ValueError("must be a date, YYYY-MM-DD, without a time")
+        return value
 
     @field_validator("outputs")
     @classmethod
@@ -424,11 +444,12 @@ class ExperimentSpec(Section):
 
         ``execution`` (how a sweep runs), ``description`` (prose) and
         ``outcomes`` (what the report shows) are left out: changing them does
-        not change the results.
+        not change the results; so is ``start_date`` when it is not set.
         """
-        data = self.model_dump(
-            mode="json", exclude={"execution", "config", "description", "outcomes"}
-        )
+        exclude = {"execution", "config", "description", "outcomes"}
+        if self.start_date is None:
+            exclude.add("start_date")  # specs from before it existed keep their hash
+        data = self.model_dump(mode="json", exclude=exclude)
         data["base_config"] = base_config.config_hash()
         return stable_hash(data)
 
@@ -577,6 +598,8 @@ class _HasBase(Protocol):
 def base_config(spec: _HasBase) -> ModelConfig:
     """Return the spec's base world: its config file (or the default) with ``base`` applied.
 
+    A spec's ``start_date``, if it has one, is set first (as ``run.start_date``).
+
     Raises
     ------
     ConfigError
@@ -591,8 +614,11 @@ def base_config(spec: _HasBase) -> ModelConfig:
             raise ConfigError(
                 [Problem(f"config ({spec.config})", str(p)) for p in exc.problems]
             ) from None
+    # a sweep's start date first, so that the base may date its shocks
+    start_date = getattr(spec, "start_date", None)
+    dated = {} if start_date is None else {"run.start_date": start_date.isoformat()}
     try:
-        return apply_overrides(config, spec.base)
+        return apply_overrides(config, {**dated, **spec.base})
     except ConfigError as exc:
         raise ConfigError([_under("base", p, spec.base) for p in exc.problems]) from None
 

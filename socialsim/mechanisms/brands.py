@@ -186,9 +186,9 @@ class Brands(Component):
         self.channel = np.where(
             imported[None, :] & ~sells_imports[:, None], BrandChannel.NONE, brands.channel
         ).astype(np.int8)
-        has_promotions = platform_values(cfg, names, "promotions.rate") > 0
+        self.has_promotions = platform_values(cfg, names, "promotions.rate") > 0
         self.promotion_depth = np.where(
-            has_promotions, platform_values(cfg, names, "promotions.depth"), 0.0
+            self.has_promotions, platform_values(cfg, names, "promotions.depth"), 0.0
         )
         self.group_discount = np.where(
             platform_values(cfg, names, "group_buying.enabled", bool),
@@ -238,9 +238,7 @@ class Brands(Component):
         step : int
             The day (0 when the model is built: listings only).
         """
-        listed = listing_rule(
-            self.channel, self.max_discount, self.promotion_depth, self.group_discount
-        )
+        listed = listing_rule(self.channel, self.max_discount, *self._standing_cuts())
         withdrawals = int(np.count_nonzero(self.listed & ~listed))
         self.listed = listed
         moved = 0
@@ -260,6 +258,16 @@ class Brands(Component):
             self.units_before, self.units = self.units, np.zeros_like(self.units)
         self._apply()
         return withdrawals, moved
+
+    def _standing_cuts(self) -> tuple[np.ndarray, np.ndarray]:
+        """Each platform's promotion depth and group discount today (a regulator may cap them)."""
+        model = self.model
+        depth, discount = self.promotion_depth, self.group_discount
+        if hasattr(model, "pricing"):
+            depth = np.where(self.has_promotions, model.pricing.book.promo_depth, 0.0)
+        if hasattr(model, "group_buying"):  # built after the brands' first review
+            discount = model.group_buying.discount
+        return depth, discount
 
     def _apply(self) -> None:
         """Hand the brands' decisions to the platforms' listings and prices."""

@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     from socialsim.config.schema import FestivalConfig
     from socialsim.day import Day
 
-__all__ = ["Calendar", "festival_days", "step_date"]
+__all__ = ["Calendar", "date_step", "festival_days", "step_date"]
 
 
 def step_date(start: datetime.date, step: int) -> datetime.date:
@@ -45,6 +45,21 @@ def step_date(start: datetime.date, step: int) -> datetime.date:
     datetime.date(2021, 11, 1)
     """
     return start + datetime.timedelta(days=step - 1)
+
+
+def date_step(start: datetime.date, date: datetime.date) -> int:
+    """Return the step that falls on `date` in a run whose step 1 falls on `start`.
+
+    The inverse of :func:`step_date`; below 1 for a date before the run.
+
+    Examples
+    --------
+    >>> date_step(datetime.date(2021, 10, 31), datetime.date(2021, 11, 11))
+    12
+    >>> step_date(datetime.date(2021, 10, 31), 12)
+    datetime.date(2021, 11, 11)
+    """
+    return (date - start).days + 1
 
 
 def festival_days(festival: FestivalConfig, date: datetime.date) -> bool:

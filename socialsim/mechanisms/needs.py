@@ -291,9 +291,10 @@ class Needs(Component):
     ``need_patience_days``,
     the categories' ``need_rate`` and ``durable``, and
     ``population.high_net_worth_need_multiplier``. Day by day: budgets renew
-    and needs open and lapse, the high-net-worth segment's more often (start
-    of the day); after posts have sparked some, today's open needs are listed
-    for word of mouth, feeds and search (:meth:`open`).
+    and needs open and lapse, the high-net-worth segment's more often, all of
+    them at today's festival and lockdown demand multipliers (start of the
+    day); after posts have sparked some, today's open needs are listed for
+    word of mouth, feeds and search (:meth:`open`).
 
     References
     ----------
@@ -330,8 +331,9 @@ class Needs(Component):
         renew_budgets(state, day.step, behaviour.budget_period_days, self.payees)
         rich = self.high_net_worth
         was_open = state.need[rich] if rich.size else None
-        # a festival's day multiplies every category's arrival rate (the calendar)
-        demand = self.model.calendar.demand
+        # a festival's day multiplies every category's arrival rate (the calendar), and so
+        # does a lockdown (the shocks)
+        demand = self.model.calendar.demand * self.model.shocks.demand
         rate, extra_rate = catalogue.need_rate, self.extra_rate
         if demand != 1.0:
             rate, extra_rate = rate * demand, extra_rate * demand

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import datetime
+
+import pandas as pd
 import pytest
 
+from socialsim.config.loading import stable_hash
 from socialsim.errors import ConfigError
 from socialsim.experiment.outcomes import outcome_columns
 from socialsim.experiment.plan import RUN_COLUMNS, plan_sweep
 from socialsim.experiment.spec import spec_from_dict
+from socialsim.experiment.store import load_sweep
+from socialsim.experiment.sweep import run_sweep
+from tests.conftest import TINY_WORLD
 
 DISCOUNT = "platforms.pinduoduo.group_buying.discount"
 YUNJI_ON = "platforms.yunji.enabled"
@@ -46,7 +53,7 @@ def test_the_task_config_is_the_resolved_config_with_seed_and_steps():
         "steps": 5,
         "seed": run.seed,
         "record_orders": True,
-        "start_date": None,  # a sweep's runs have no dates (yet)
+        "start_date": None,  # without the spec's start_date, runs have no dates
     }
     assert task.config["platforms"]["pinduoduo"]["group_buying"]["discount"] == 0.3
     assert task.outputs == ("orders",)
@@ -112,3 +119,64 @@ def test_a_misspelt_platform_in_a_design_is_named_at_its_key_once():
     [problem] = caught.value.problems
     assert problem.path == "design.parameters.platforms.pdd.group_buying.discount"
     assert problem.rule.startswith("unknown platform; did you mean 'pinduoduo'?")
+
+
+# --------------------------------------------------------------------------- start date
+
+
+def test_a_spec_s_start_date_dates_every_run_and_enters_ids_and_hash_only_when_set():
+    plain, dated = plan_sweep(spec()), plan_sweep(spec(start_date="2021-11-09"))
+    assert dated.spec.start_date == datetime.date(2021, 11, 9)
+    assert plan_sweep(spec(start_date=None)).spec_hash == plain.spec_hash
+    # unset, it is not in the spec hash: the hash of a spec from before it existed
+    before = plain.spec.model_dump(
+        mode="json", exclude={"execution", "config", "description", "outcomes", "start_date"}
+    )
+    before["base_config"] = plain.base.config_hash()
+    assert plain.spec.spec_hash(plain.base) == stable_hash(before)
+    assert dated.spec_hash != plain.spec_hash
+    assert set(r.run_id for r in plain.runs).isdisjoint(r.run_id for r in dated.runs)
+    later = plan_sweep(spec(start_date="2021-11-10"))
+    assert set(r.run_id for r in later.runs).isdisjoint(r.run_id for r in dated.runs)
+    assert dated.task(dated.runs[0]).config["run"]["start_date"] == datetime.date(2021, 11, 9)
+    assert [r.seed for r in dated.runs] == [r.seed for r in plain.runs]
+
+
+def test_a_dated_sweep_s_steps_table_has_dates(tmp_path):
+    quick = {
+        "name": "dated",
+        "seed": 1,
+        "steps": 3,
+        "base": TINY_WORLD,
+        "start_date": "2021-11-10",
+        "design": {"kind": "grid", "parameters": {"network.mean_degree": [6]}},
+    }
+    run_sweep(quick, out=tmp_path / "d", executor="serial", progress=False)
+    steps = load_sweep(tmp_path / "d").steps.sort_values("step")
+    assert [d.isoformat()[:10] for d in pd.to_datetime(steps["date"])] == [
+        "2021-11-10",
+        "2021-11-11",
+        "2021-11-12",
+    ]
+    # Singles' Day acts in a dated sweep
+    assert steps["demand_multiplier"].tolist() == [1.0, 5.0, 1.0]
+
+
+@pytest.mark.parametrize("bad", ["2021-02-30", "11-11", 20211111, True])
+def test_a_bad_start_date_is_refused_naming_the_key(bad):
+    with pytest.raises(ConfigError, match=r"start_date: .*(date|YYYY-MM-DD)"):
+        spec(start_date=bad)
+
+
+def test_run_start_date_in_the_base_points_to_the_spec_s_start_date():
+    with pytest.raises(ConfigError, match=r"base\.run\.start_date: .*the spec's start_date"):
+        plan_sweep(spec(base={"run.start_date": "2021-11-10"}))
+
+
+def test_the_base_may_date_its_shocks_by_the_spec_s_start_date():
+    lock = {"shocks.lock": {"kind": "lockdown", "start": "2021-11-12", "days": 5}}
+    with pytest.raises(ConfigError, match=r"shocks\.lock\.start: .*a sweep's start_date"):
+        plan_sweep(spec(base=lock))
+    plan = plan_sweep(spec(base=lock, start_date="2021-11-10"))
+    assert plan.base.shocks["lock"].start == datetime.date(2021, 11, 12)
+    assert plan.base.run.start_date == datetime.date(2021, 11, 10)

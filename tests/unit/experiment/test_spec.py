@@ -291,6 +291,7 @@ def test_outcomes_name_what_the_report_shows_and_stay_out_of_the_spec_hash():
     # a spec without outcomes hashes as before the field existed: no "outcomes" key at all
     data = plain.model_dump(mode="json", exclude={"execution", "config", "description"})
     assert data.pop("outcomes") is None
+    assert data.pop("start_date") is None  # nor a start_date key, unset (the runs' dates)
     assert plain.spec_hash(base) == stable_hash(data | {"base_config": base.config_hash()})
     with pytest.raises(ConfigError) as excinfo:
         spec_from_dict(spec(outcomes=[]))

@@ -232,3 +232,24 @@ def test_a_named_brand_may_accept_deeper_cuts_than_its_positioning():
     assert accepts.prices.price[market, mine] == pytest.approx(
         accepts.world.catalogue.price[mine] * 0.7, abs=0.01
     )
+
+
+def test_a_premium_brand_returns_at_its_next_review_once_a_regulator_caps_the_group_price():
+    groups = {"enabled": True, "discount": 0.25, "size": 2, "window_days": 1}
+    cap = {"kind": "regulator", "start": 3, "platform": "market"}
+    cap.update(rule="group_discount_cap", cap=0.1)
+    m = model(
+        {
+            "platforms.market.group_buying": groups,
+            "brands.review_days": 4,
+            "brands.named.aurora": {**AURORA, "channels": {"market": "marketplace"}},
+            "shocks.cap_groups": cap,
+        }
+    )
+    b = m.world.brands.names.index("aurora")
+    listed = []
+    for _ in range(6):
+        m.step()
+        listed.append(bool(m.brand_rules.listed[1, b]))
+    # capped from day 3; the brand reviews on day 5 and lists from then on
+    assert listed == [False, False, False, False, True, True]

@@ -63,6 +63,7 @@ from socialsim.mechanisms.campaign import Campaign
 from socialsim.mechanisms.component import Component
 from socialsim.mechanisms.cross_border import CrossBorder, listings
 from socialsim.mechanisms.daigou import Daigou
+from socialsim.mechanisms.exports import Exports
 from socialsim.mechanisms.feeds import Feeds
 from socialsim.mechanisms.group_buying import GroupBuying
 from socialsim.mechanisms.livestream import Livestreams
@@ -210,6 +211,8 @@ class SocialCommerceModel(ModelResults, mesa.Model):
         self.returns = Returns(self)
         self.livestream = Livestreams(self)
         self.stores = MicroStores(self)
+        # overseas consumers and the export channel, built from a stream of their own
+        self.exports = Exports(self)
 
         # The checkout prices, decides, charges and ships for every channel; what hears of
         # shipped orders, in this order (then the plug-ins):
@@ -226,7 +229,7 @@ class SocialCommerceModel(ModelResults, mesa.Model):
             ],
         )
         # mechanisms with tables of their own (ModelResults.component_tables)
-        self.table_mechanisms = [*self.components]
+        self.table_mechanisms = [self.exports, *self.components]
         self.recording = Recording(self, self.columns)
         self.order_log = self.recording.orders
 
@@ -256,6 +259,7 @@ class SocialCommerceModel(ModelResults, mesa.Model):
             self.pricing,
             self.membership,
             self.returns,
+            self.exports,  # overseas orders: reads who bought lately, changes no domestic state
             *self.components,
         ):
             mechanism.start_day(day)
@@ -431,6 +435,7 @@ BUILTIN_COMPONENTS: tuple[type[Component], ...] = (
     Returns,
     Campaign,
     Calendar,
+    Exports,
 )
 """The built-in mechanisms, in the order of the day; their columns follow in this order."""
 

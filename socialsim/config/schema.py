@@ -47,6 +47,7 @@ from socialsim.config.documents import (
     stable_hash,
     validate_document,
 )
+from socialsim.config.exports import ExportsConfig
 from socialsim.config.platforms import (
     MAX_PLATFORMS,
     PRESETS,
@@ -1720,6 +1721,7 @@ class ModelConfig(Section):
     campaign: CampaignConfig = Field(default_factory=CampaignConfig)
     calendar: CalendarConfig = Field(default_factory=CalendarConfig)
     brands: BrandsConfig = Field(default_factory=BrandsConfig)
+    exports: ExportsConfig = Field(default_factory=ExportsConfig)
     agents: AgentsConfig = Field(default_factory=AgentsConfig)
     run: RunConfig = Field(default_factory=RunConfig)
     extensions: Annotated[Mapping[str, Any], Table] = Field(

@@ -199,7 +199,7 @@ def test_config_hash_ignores_run_section_but_not_world():
 
 
 # The default world's hash as the stored run ids (tests/data/golden_sweep.json) know it.
-DEFAULT_HASH = "a2e8f9986ea342672b87a8f003b433cb328f738cd36e7c6f125dea835b2296c9"
+DEFAULT_HASH = "dccf1cd855803d73c58d6c16867bfac0dd88e1d54b6e61aba0ebdf3eb8e16c90"
 
 
 def test_the_default_hash_is_the_one_the_golden_sweep_stored():

@@ -6,6 +6,8 @@ One step is one day:
    year; membership terms renew or end; needs open and lapse; promotions start
    and end and members get price protection refunds; orders shipped
    ``return_days`` ago are returned (refunded) or kept (streamers are paid);
+   overseas consumers order through the export channel (which changes no
+   domestic state);
 2. **content**: KOLs post and KOCs review to their current followers; on a
    marketing campaign's days, the campaign buys sponsored posts;
 3. **word of mouth and feeds**: for every open need, friends' recent

@@ -188,3 +188,31 @@ def test_a_config_error_names_its_key_path(override, path):
     with pytest.raises(ConfigError) as info:
         ModelConfig().with_overrides(override)
     assert info.value.problems[0].path == path
+
+
+def test_a_tie_shows_its_purchase_in_proportion_to_its_weight():
+    from socialsim.mechanisms.exports import Overseas
+
+    model = build()
+    exports, state = model.exports, model.state
+    n = 4000
+    # every overseas consumer is tied to home 0 (family, weight 1) and home 1 (weak, 0.3)
+    exports.overseas = Overseas(
+        region=np.zeros(n, dtype=np.int16),
+        income=np.full(n, 5000.0),
+        tie_indptr=np.arange(0, 2 * n + 1, 2, dtype=np.int64),
+        tie_home=np.tile(np.array([0, 1], dtype=np.int32), n),
+        tie_weight=np.tile(np.array([1.0, 0.3], dtype=np.float32), n),
+        tie_total=np.full(n, 1.3),
+    )
+    listed = np.flatnonzero(exports.listed & (model.world.catalogue.category == 0))
+    state.last_purchase_step[:2, 0] = 0
+    state.last_product[:2, 0] = listed[:2]
+    day = Day.start(1, model.world.population.n_tiers, model.columns)
+    product, weight, share = exports._ties(day, np.arange(n), np.zeros(n, dtype=np.int64), n)
+    assert np.all(share == pytest.approx(1.0))
+    assert set(np.unique(product)) == set(listed[:2].tolist())
+    first = np.mean(product == listed[0])
+    se = np.sqrt(1 / 1.3 * 0.3 / 1.3 / n)
+    assert abs(first - 1 / 1.3) < 4 * se, (first, se)
+    assert np.all(weight[product == listed[0]] == 1.0)

@@ -589,6 +589,15 @@ def _summary_table(summary: dict, out: Path | None, seconds: float) -> str:
         ("average order (RMB)", "-" if aov is None else f"{aov:,.1f}"),
         ("customers", f"{summary['customers']:,} ({summary['penetration']:.1%})"),
     ]
+    channel = summary.get("export_channel")
+    if channel is not None:
+        rows.append(
+            (
+                "exports",
+                f"{summary['export_orders']:,} orders, RMB {summary['export_gmv']:,.0f} "
+                f"through {channel}",
+            )
+        )
     width = max(len(k) for k, _ in rows)
     lines = [f"socialsim {summary['socialsim_version']} (mesa {summary['mesa_version']})"]
     lines += [f"  {k:<{width}}  {v}" for k, v in rows]

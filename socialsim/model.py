@@ -8,6 +8,8 @@ One step is one day:
    year; membership terms renew or end; needs open and lapse; promotions start
    and end and members get price protection refunds; orders shipped
    ``return_days`` ago are returned (refunded) or kept (streamers are paid);
+   overseas consumers order through the export channel (which changes no
+   domestic state);
 2. **content**: KOLs post and KOCs review to their current followers; on a
    marketing campaign's days, the campaign buys sponsored posts;
 3. **word of mouth and feeds**: for every open need, friends' recent
@@ -68,6 +70,7 @@ from socialsim.mechanisms.campaign import Campaign
 from socialsim.mechanisms.component import Component
 from socialsim.mechanisms.cross_border import CrossBorder
 from socialsim.mechanisms.daigou import Daigou
+from socialsim.mechanisms.exports import Exports
 from socialsim.mechanisms.feeds import Feeds
 from socialsim.mechanisms.group_buying import GroupBuying
 from socialsim.mechanisms.livestream import Livestreams
@@ -225,6 +228,8 @@ class SocialCommerceModel(ModelResults, mesa.Model):
         self.returns = Returns(self)
         self.livestream = Livestreams(self)
         self.stores = MicroStores(self)
+        # overseas consumers and the export channel, built from a stream of their own
+        self.exports = Exports(self)
 
         # The checkout prices, decides, charges and ships for every channel; what hears of
         # shipped orders, in this order (then the plug-ins):
@@ -242,7 +247,7 @@ class SocialCommerceModel(ModelResults, mesa.Model):
             ],
         )
         # mechanisms with tables of their own (ModelResults.component_tables)
-        self.table_mechanisms = [self.brand_rules, *self.components]
+        self.table_mechanisms = [self.brand_rules, self.exports, *self.components]
         self.recording = Recording(self, self.columns)
         self.order_log = self.recording.orders
 
@@ -275,6 +280,7 @@ class SocialCommerceModel(ModelResults, mesa.Model):
             self.pricing,
             self.membership,
             self.returns,
+            self.exports,  # overseas orders: reads who bought lately, changes no domestic state
             *self.components,
         ):
             mechanism.start_day(day)
@@ -455,6 +461,7 @@ BUILTIN_COMPONENTS: tuple[type[Component], ...] = (
     Calendar,
     Brands,
     Shocks,
+    Exports,
 )
 """The built-in mechanisms, in the order of the day; their columns follow in this order."""
 

@@ -165,6 +165,8 @@ class ModelResults:
         # the step table's column sums, without building it (as pandas sums: pairwise)
         gmv = float(np.sum(np.array([r["gmv"] for r in rows], dtype=np.float64)))
         orders = int(sum(r["orders"] for r in rows))
+        export_gmv = float(np.sum(np.array([r["export_gmv"] for r in rows], dtype=np.float64)))
+        exports = self.config.exports
         return {
             "socialsim_version": __version__,
             "mesa_version": version("mesa"),
@@ -186,6 +188,10 @@ class ModelResults:
                 f"t{k}": float(self.checkout.customers_by_tier[k - 1] / max(tiers[k - 1], 1))
                 for k in range(1, n_tiers + 1)
             },
+            # overseas orders through the export channel: not part of gmv and orders
+            "export_channel": exports.channel if exports.enabled else None,
+            "export_orders": int(sum(r["export_orders"] for r in rows)),
+            "export_gmv": export_gmv,
             "build_seconds": round(self.build_seconds, 4),
             "step_seconds": round(self.step_seconds, 4),
         }

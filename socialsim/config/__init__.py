@@ -7,6 +7,7 @@ from socialsim.config.brands import (
     PlatformBrandsConfig,
     PositioningConfig,
 )
+from socialsim.config.exports import ExportRegionConfig, ExportsConfig
 from socialsim.config.loading import (
     apply_overrides,
     dump_yaml,
@@ -68,6 +69,8 @@ __all__ = [
     "CrossBorderConfig",
     "CrossBorderListingConfig",
     "DaigouConfig",
+    "ExportRegionConfig",
+    "ExportsConfig",
     "FeedConfig",
     "GeneratedBrandsConfig",
     "GroupBuyingConfig",

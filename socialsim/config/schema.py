@@ -47,6 +47,7 @@ from socialsim.config.documents import (
     stable_hash,
     validate_document,
 )
+from socialsim.config.exports import ExportsConfig
 from socialsim.config.platforms import (
     MAX_PLATFORMS,
     PRESETS,
@@ -1735,6 +1736,7 @@ class ModelConfig(Section):
         ),
         row="shock",
     )
+    exports: ExportsConfig = Field(default_factory=ExportsConfig)
     agents: AgentsConfig = Field(default_factory=AgentsConfig)
     run: RunConfig = Field(default_factory=RunConfig)
     extensions: Annotated[Mapping[str, Any], Table] = Field(

@@ -358,6 +358,12 @@ class Brands(Component):
         n_brands = self.price_index.shape[0]
         self.gmv_total += today["gmv"]
         self.orders_total += today["orders"]
+        exports = getattr(self.model, "exports", None)  # today's orders abroad, if any
+        export_orders = np.zeros(n_brands, dtype=np.int64)
+        export_gmv = np.zeros(n_brands, dtype=np.float64)
+        if exports is not None:
+            export_orders += exports.export_orders_by_brand
+            export_gmv += exports.export_gmv_by_brand
         self._rows.append(
             {
                 "step": day.step,
@@ -368,6 +374,8 @@ class Brands(Component):
                 "returns": np.bincount(returned, minlength=n_brands),
                 "commission": today["commission"],
                 "counterfeits_found": today["counterfeits"].copy(),
+                "export_orders": export_orders,
+                "export_gmv": export_gmv,
             }
         )
 
@@ -379,7 +387,9 @@ class Brands(Component):
         (RMB), ``orders``, ``average_price`` (RMB per order; NaN without
         orders), ``price_index`` (the brand's price as a multiple of its list
         price), ``platforms_listed``, ``returns`` (orders returned that day),
-        ``commission`` (RMB paid to marketplaces) and ``counterfeits_found``.
+        ``commission`` (RMB paid to marketplaces), ``counterfeits_found``, and
+        ``export_orders`` and ``export_gmv`` (sold abroad through the export
+        channel, at list prices; not part of ``gmv``).
         """
         brands = self.model.world.brands
         n_brands, n_days = brands.n_brands, len(self._rows)
@@ -414,6 +424,8 @@ class Brands(Component):
                 "returns": stacked("returns", np.int64),
                 "commission": stacked("commission", np.float64),
                 "counterfeits_found": stacked("counterfeits_found", np.int64),
+                "export_orders": stacked("export_orders", np.int64),
+                "export_gmv": stacked("export_gmv", np.float64),
             }
         )
         return {"brands": frame}

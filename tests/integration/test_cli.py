@@ -34,6 +34,7 @@ def test_run_writes_readable_outputs(tmp_path, capsys):
         "brands.parquet",
         "config.yaml",
         "dashboard.png",
+        "exports.parquet",
         "platforms.parquet",
         "steps.parquet",
         "summary.json",
@@ -52,6 +53,10 @@ def test_run_writes_readable_outputs(tmp_path, capsys):
     summary = json.loads((out / "summary.json").read_text())
     assert summary["seed"] == 3 and summary["n_consumers"] == 3000
     assert summary["orders"] == steps["orders"].sum()
+    assert summary["export_orders"] == steps["export_orders"].sum()
+    exports = pd.read_parquet(out / "exports.parquet")
+    assert exports["orders"].sum() == summary["export_orders"]
+    assert "exports" in printed and "through tmall_world" in printed
     config = load_config(out / "config.yaml")
     assert config.population.n_consumers == 3000 and config.run.steps == 12
 

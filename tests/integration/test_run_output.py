@@ -95,6 +95,8 @@ def test_a_failing_write_names_the_file_and_leaves_the_directory_as_it_was(tmp_p
         "steps.parquet",
         "platforms.parquet",
         "tiers.parquet",
+        "brands.parquet",
+        "exports.parquet",
         "summary.json",
         "config.yaml",
     }

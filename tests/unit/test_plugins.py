@@ -118,7 +118,7 @@ def test_a_component_shifts_the_conversion_logit_and_chooses_its_columns():
     assert list(model.step_metrics().columns[-2:]) == ["flash_sale_orders", "flash_sale_gmv"]
     tiny = ModelConfig().with_overrides(TINY_WORLD)
     assert [c.name for c in mechanism_columns(tiny, [Boycott])][-2:] == [
-        "brand_price_changes",
+        "export_gmv",
         "flash_sale_orders",
     ]
     assert SocialCommerceModel(tiny, rng=3, components=[Boycott]).columns[-1].name == (

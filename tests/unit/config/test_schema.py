@@ -199,7 +199,7 @@ def test_config_hash_ignores_run_section_but_not_world():
 
 
 # The default world's hash as the stored run ids (tests/data/golden_sweep.json) know it.
-DEFAULT_HASH = "84394034f6a3d7d1f9ef4da90bcc7d65f1eafc8ab15b0c14d2c2906f3259d4ac"
+DEFAULT_HASH = "e750bd58d95f3e9b04ec7fd5d5d7ffe3239fb916d688649e0fac0a95573b28cb"
 
 
 def test_the_default_hash_is_the_one_the_golden_sweep_stored():

@@ -253,3 +253,15 @@ def test_a_premium_brand_returns_at_its_next_review_once_a_regulator_caps_the_gr
         listed.append(bool(m.brand_rules.listed[1, b]))
     # capped from day 3; the brand reviews on day 5 and lists from then on
     assert listed == [False, False, False, False, True, True]
+
+
+def test_the_brands_table_carries_each_brands_exports():
+    m = model({"exports.storefront_reach": 1.0})
+    m.run(8)
+    table, steps = m.component_tables()["brands"], m.step_metrics()
+    per_day = table.groupby("step")[["export_orders", "export_gmv"]].sum()
+    assert per_day["export_orders"].tolist() == steps["export_orders"].tolist()
+    assert per_day["export_gmv"].to_numpy() == pytest.approx(steps["export_gmv"].to_numpy())
+    assert steps["export_orders"].sum() > 0
+    exporting = m.world.brands.exports[table["brand"].cat.codes.to_numpy()]
+    assert (table.loc[~exporting, "export_orders"] == 0).all()

@@ -1494,8 +1494,12 @@ class FestivalConfig(Section):
 
     It starts every year on a month and day (``on: "11-11"``) or on given dates
     (``dates``, for festivals that move, such as Chinese New Year). It acts only
-    in a run with ``run.start_date``.
+    in a run with ``run.start_date``. With a pre-sale (``presale_days``), a
+    share of the needs that arrive in the days before it are pre-ordered
+    (a deposit) and bought on its first day instead.
     """
+
+    hash_neutral = MappingProxyType({"presale_days": 0, "presale_share": 0.0})
 
     on: str | None = Field(
         default=None,
@@ -1543,6 +1547,28 @@ class FestivalConfig(Section):
         ),
         unit="logit shift",
         source=_FESTIVAL_SOURCE,
+    )
+    presale_days: int = Field(
+        default=0,
+        ge=0,
+        le=90,
+        description=(
+            "Days before its first day on which a pre-sale runs: shoppers pay a deposit and "
+            "buy on the first day (Tmall's Singles' Day pre-sale opens in late October)."
+        ),
+        unit="days",
+        source="Tmall's Singles' Day pre-sale (press); the length is a study's choice",
+    )
+    presale_share: float = Field(
+        default=0.0,
+        ge=0,
+        le=1,
+        description=(
+            "Share of the needs arriving on a pre-sale day that are pre-ordered and bought on "
+            "the festival's first day instead (arrivals are moved, not added)."
+        ),
+        unit="share of needs (0-1)",
+        source="assumption",
     )
     platforms: tuple[str, ...] | None = Field(
         default=None,

@@ -5,7 +5,12 @@ day after. On a festival's days (``calendar.festivals``: Singles' Day on
 11-11, 618, Chinese New Year's two slow weeks, or any a study adds) every
 category's need arrival rate is multiplied by the festival's ``demand``, the
 platforms that promote cut every price by its ``promotion_depth``, and their
-offers' conversion logit rises by its ``urgency``.
+offers' conversion logit rises by its ``urgency``. With a pre-sale, on each
+of the ``presale_days`` before the festival's first day need arrival is
+multiplied by ``1 - presale_share`` (those needs are pre-ordered), and on
+the first day those arrivals come back at once: the festival's multiplier
+that day is ``demand + presale_share * presale_days``, so pre-sale moves
+demand into the peak without adding any.
 Festivals that overlap multiply. A run without a start date has no dates and
 no festivals; then this component changes nothing.
 
@@ -33,7 +38,7 @@ if TYPE_CHECKING:
     from socialsim.config.schema import FestivalConfig
     from socialsim.day import Day
 
-__all__ = ["Calendar", "date_step", "festival_days", "step_date"]
+__all__ = ["Calendar", "date_step", "days_to_festival", "festival_days", "step_date"]
 
 
 def step_date(start: datetime.date, step: int) -> datetime.date:
@@ -88,6 +93,33 @@ def festival_days(festival: FestivalConfig, date: datetime.date) -> bool:
     else:
         starts = list(festival.dates)
     return any(0 <= (date - start).days < festival.days for start in starts)
+
+
+def days_to_festival(festival: FestivalConfig, date: datetime.date) -> int | None:
+    """Return how many days after `date` the festival next starts (0 on a first day).
+
+    None if it does not start within the next 366 days (a festival given by
+    ``dates`` with none ahead).
+
+    Examples
+    --------
+    >>> from socialsim.config.schema import FestivalConfig
+    >>> singles = FestivalConfig(on="11-11")
+    >>> [days_to_festival(singles, datetime.date(2021, 11, d)) for d in (1, 11, 12)]
+    [10, 0, 364]
+    """
+    if festival.on is not None:
+        month, day = (int(part) for part in festival.on.split("-"))
+        starts = []
+        for year in (date.year, date.year + 1):
+            try:
+                starts.append(datetime.date(year, month, day))
+            except ValueError:  # 02-29 in a year without it
+                continue
+    else:
+        starts = list(festival.dates)
+    ahead = [(start - date).days for start in starts if 0 <= (start - date).days <= 366]
+    return min(ahead) if ahead else None
 
 
 class Calendar(Component):
@@ -171,11 +203,20 @@ class Calendar(Component):
             return
         self.date = step_date(self.start, day.step)
         demand, keep, urgency = 1.0, np.ones_like(self.cut), np.zeros_like(self.cut)
-        for name in self.today(day.step):
+        today = self.today(day.step)
+        for name in today:
             festival = self.festivals[name]
-            demand *= festival.demand
+            if festival.presale_days and days_to_festival(festival, self.date) == 0:
+                # the needs pre-ordered in the pre-sale are bought on the first day
+                demand *= festival.demand + festival.presale_share * festival.presale_days
+            else:
+                demand *= festival.demand
             keep *= np.where(self.promotes[name], 1.0 - festival.promotion_depth, 1.0)
             urgency += np.where(self.promotes[name], festival.urgency, 0.0)
+        for name, festival in self.festivals.items():
+            ahead = days_to_festival(festival, self.date) if festival.presale_days else None
+            if ahead is not None and 0 < ahead <= festival.presale_days and name not in today:
+                demand *= 1.0 - festival.presale_share  # pre-ordered: bought on its first day
         self.demand, self.cut = demand, 1.0 - keep
         self.urgency = urgency.astype(np.float32) if urgency.any() else None
         day.set("demand_multiplier", demand)

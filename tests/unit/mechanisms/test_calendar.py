@@ -143,3 +143,39 @@ def test_a_festival_naming_an_unknown_platform_is_refused_before_the_run():
 def test_a_bad_festival_is_refused_naming_its_key(fields, rule):
     with pytest.raises(ConfigError, match=rf"calendar\.festivals\.fair.*{rule}"):
         ModelConfig().with_overrides({"calendar.festivals.fair": {"on": "03-03", **fields}})
+
+
+def test_a_presale_moves_the_arrivals_of_the_days_before_into_the_first_day():
+    plain = run({**THIRD_DAY, **festival(demand=2.0)}, steps=4).step_metrics()
+    pre = run(
+        {**THIRD_DAY, **festival(demand=2.0, presale_days=2, presale_share=0.5)}, steps=4
+    ).step_metrics()
+    assert plain["demand_multiplier"].tolist() == [1.0, 1.0, 2.0, 1.0]
+    assert pre["demand_multiplier"].tolist() == [0.5, 0.5, 3.0, 1.0]
+    # moved, not added: the multipliers sum alike over the window
+    assert pre["demand_multiplier"].sum() == plain["demand_multiplier"].sum()
+    assert pre["needs_opened"].iloc[:2].sum() < plain["needs_opened"].iloc[:2].sum()
+    assert pre["needs_opened"].iloc[2] > plain["needs_opened"].iloc[2]
+
+
+def test_days_to_a_festival_count_across_a_year_s_end_and_given_dates():
+    from socialsim.mechanisms.calendar import days_to_festival
+
+    yearly = FestivalConfig(on="01-02")
+    assert days_to_festival(yearly, D(2021, 12, 30)) == 3
+    assert days_to_festival(yearly, D(2022, 1, 2)) == 0
+    moving = FestivalConfig(dates=(D(2021, 2, 11),), days=14)
+    assert days_to_festival(moving, D(2021, 2, 1)) == 10
+    assert days_to_festival(moving, D(2021, 3, 1)) is None
+
+
+def test_presale_settings_at_zero_leave_a_dated_configs_hash_alone():
+    dated = ModelConfig().with_overrides({"run.start_date": "2021-10-01"})
+    zero = dated.with_overrides({"calendar.festivals.singles_day.presale_share": 0.0})
+    some = dated.with_overrides(
+        {
+            "calendar.festivals.singles_day.presale_days": 20,
+            "calendar.festivals.singles_day.presale_share": 0.3,
+        }
+    )
+    assert zero.config_hash() == dated.config_hash() != some.config_hash()

@@ -796,8 +796,9 @@ def _run_report(directory: Path, requested: Sequence[str] | None) -> str:
     orders = _optional(directory / "orders.parquet", columns=["channel", "returned"])
     n_consumers = int(summary.get("n_consumers") or 0)
     brands = _optional(directory / "brands.parquet")
+    exports = _optional(directory / "exports.parquet")
     values = (
-        run_outcomes(steps, tiers, n_consumers, platforms=platforms, brands=brands)
+        run_outcomes(steps, tiers, n_consumers, platforms=platforms, brands=brands, exports=exports)
         if n_consumers
         else {}
     )

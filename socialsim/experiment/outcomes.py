@@ -75,6 +75,11 @@ DERIVED_OUTCOMES: dict[str, str] = {
     "named_brand_average_price": "named_brand_gmv / named_brand_orders",
     "named_brand_platforms": "platforms selling a named brand at the end, summed over them",
     "named_brand_counterfeits": "counterfeits of the named brands their buyers found",
+    "export_gmv_premium": "export GMV of premium brands (from the brands table)",
+    "export_gmv_mass": "export GMV of mass brands",
+    "export_gmv_discount": "export GMV of discount brands",
+    "export_ties_share": "share of export orders a tie at home showed (from the exports table)",
+    "export_logistics_cost": "RMB overseas buyers paid for delivery over the run",
 }
 """Ratios and flags computed from the totals, with their definitions."""
 
@@ -193,6 +198,7 @@ def run_outcomes(
     levels: frozenset[str] | set[str] = LEVEL_COLUMNS,
     platforms: pd.DataFrame | None = None,
     brands: pd.DataFrame | None = None,
+    exports: pd.DataFrame | None = None,
 ) -> dict[str, Any]:
     """Summarise a run's tables into its outcomes (see :func:`outcome_columns`).
 
@@ -210,6 +216,8 @@ def run_outcomes(
         The per-platform table; without it the per-platform outcomes are missing.
     brands : pandas.DataFrame, optional
         The brands' table; without it the brand outcomes are missing.
+    exports : pandas.DataFrame, optional
+        The export regions' table; without it the export channel's outcomes are missing.
 
     Returns
     -------
@@ -263,6 +271,11 @@ def run_outcomes(
     out.update(dict.fromkeys(_BRAND_OUTCOMES))
     if brands is not None and len(brands):
         out.update(_brand_outcomes(brands, steps))
+    out["export_ties_share"] = out["export_logistics_cost"] = None
+    if exports is not None and len(exports):
+        orders = float(exports["orders"].sum())
+        out["export_ties_share"] = _ratio(exports["orders_via_ties"].sum(), orders)
+        out["export_logistics_cost"] = float(exports["logistics_cost"].sum())
     out["penetration_lower_tiers"] = None
     if tiers is not None and len(tiers):
         out.update(_tier_outcomes(tiers))
@@ -275,6 +288,9 @@ _BRAND_OUTCOMES = (
     "gmv_premium",
     "gmv_mass",
     "gmv_discount",
+    "export_gmv_premium",
+    "export_gmv_mass",
+    "export_gmv_discount",
     "named_brand_gmv",
     "named_brand_orders",
     "named_brand_average_price",
@@ -307,8 +323,11 @@ def _brand_outcomes(brands: pd.DataFrame, steps: pd.DataFrame) -> dict[str, Any]
     out: dict[str, Any] = {}
     positioning = brands["positioning"].astype(str).to_numpy()
     gmv = brands["gmv"].to_numpy(dtype=np.float64)
+    exported = brands["export_gmv"].to_numpy(dtype=np.float64) if "export_gmv" in brands else None
     for name in ("premium", "mass", "discount"):
         out[f"gmv_{name}"] = float(gmv[positioning == name].sum())
+        if exported is not None:
+            out[f"export_gmv_{name}"] = float(exported[positioning == name].sum())
     named = brands["named"].to_numpy(dtype=bool) if "named" in brands else np.zeros(len(gmv), bool)
     last = brands["step"].to_numpy() == brands["step"].max()
     if named.any():

@@ -151,6 +151,7 @@ def run_tables(
         levels,
         platforms=result.platforms,
         brands=result.tables.get("brands"),
+        exports=result.tables.get("exports"),
     )
     seconds = {
         "build_seconds": float(result.summary["build_seconds"]),

@@ -20,7 +20,17 @@ SPECS = sorted(
 )
 CALIBRATIONS = sorted(EXPERIMENTS.glob("calibrate_*.yaml"))
 SEARCHES = sorted(EXPERIMENTS.glob("optimize_*.yaml"))
-REQUIRED = {"group_buying", "kol_budget", "feeds", "membership", "micro_stores", "sensitivity"}
+REQUIRED = {
+    "group_buying",
+    "kol_budget",
+    "feeds",
+    "membership",
+    "micro_stores",
+    "sensitivity",
+    "brand_positioning",
+    "singles_day",
+    "exports",
+}
 
 # Outcomes each experiment is about: in its quick variant they must be measured (not missing).
 OUTCOMES = {
@@ -30,6 +40,9 @@ OUTCOMES = {
     "membership": ["members", "member_gmv", "members_t1"],
     "micro_stores": ["store_income", "store_owners", "pyramid_flagged", "deepest_tree"],
     "sensitivity": ["gmv", "penetration_lower_tiers"],
+    "brand_positioning": ["named_brand_orders", "named_brand_platforms", "authenticity_kaola"],
+    "singles_day": ["peak_gmv", "peak_gmv_ratio", "gmv_after_peak", "returns_after_peak"],
+    "exports": ["export_orders", "export_gmv", "export_ties_share", "export_gmv_premium"],
 }
 
 
@@ -108,6 +121,18 @@ def test_each_quick_variant_runs_from_the_cli(tmp_path: Path, path: Path):
     assert len(data.steps) == len(runs) * data.manifest["steps"]
     for outcome in OUTCOMES[path.stem]:
         assert runs[outcome].notna().all(), outcome
+    if path.stem == "brand_positioning":  # the premium brand keeps off Pinduoduo's group price
+        by_arm = runs.groupby("scenario")["named_brand_platforms"].max()
+        assert by_arm["pinduoduo"] == 0 and by_arm["pinduoduo_discounted"] == 1
+        assert by_arm["kaola_direct"] == by_arm["kaola_marketplace"] == 1
+    if path.stem == "singles_day":  # 2021-10-01 + 41 days: 11-11 is the peak in every arm
+        assert (runs["peak_step"] == 42).all()
+        presale = runs["calendar.festivals.singles_day.presale_days"] > 0
+        assert runs.loc[presale, "peak_gmv"].mean() > runs.loc[~presale, "peak_gmv"].mean()
+    if path.stem == "exports":  # exports touch no domestic table: the same GMV in every arm
+        assert runs.groupby("replication")["gmv"].nunique().eq(1).all()
+        discount = runs.set_index("scenario")["export_gmv_discount"]
+        assert (discount.drop("all_domestic") == 0).all() and (discount["all_domestic"] > 0).all()
     if path.stem == "kol_budget":
         spent = runs[runs["scenario"] != "no_campaign"]
         assert (spent["campaign_posts"] > 0).all() and spent["campaign_roi"].notna().all()

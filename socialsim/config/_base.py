@@ -18,8 +18,10 @@ __all__ = [
     "Field",
     "Section",
     "Table",
+    "check_row_names",
     "deep_merge",
     "drop_hash_neutral",
+    "drop_null_rows",
     "located",
     "read_only",
 ]
@@ -109,6 +111,55 @@ def deep_merge(base: Mapping[str, Any], over: Mapping[str, Any]) -> dict[str, An
 def read_only(mapping: Mapping[Any, Any]) -> Mapping[Any, Any]:
     """Return a read-only copy of a table."""
     return MappingProxyType(dict(mapping))
+
+
+def drop_null_rows(table: Any) -> Any:
+    """Drop a table's rows set to null (``--set calendar.festivals.NAME=null`` removes one).
+
+    A table's defaults are merged under the user's rows, so null is how a
+    default row is taken out.
+
+    Examples
+    --------
+    >>> drop_null_rows({"a": {"x": 1}, "b": None})
+    {'a': {'x': 1}}
+    """
+    if isinstance(table, Mapping):
+        return {name: row for name, row in table.items() if row is not None}
+    return table
+
+
+def check_row_names(path: str, what: str) -> Callable[[Mapping[str, Any]], Mapping[str, Any]]:
+    """Return a validator refusing row names that are not lower-case identifiers.
+
+    The validator returns the table read-only; its errors name the row's key
+    path, ``path.NAME``.
+
+    Parameters
+    ----------
+    path : str
+        The table's dotted key path (``"shocks"``).
+    what : str
+        What a row is, for the message (``"shock"``).
+
+    Examples
+    --------
+    >>> check_row_names("shocks", "shock")({"Lockdown": {}})
+    Traceback (most recent call last):
+    ...
+    ValueError: @shocks.Lockdown: shock names must be lower-case identifiers (letters, digits, _)
+    """
+
+    def check(table: Mapping[str, Any]) -> Mapping[str, Any]:
+        for name in table:
+            if not name.isidentifier() or not name.islower():
+                raise located(
+                    f"{path}.{name}",
+                    f"{what} names must be lower-case identifiers (letters, digits, _)",
+                )
+        return read_only(table)
+
+    return check
 
 
 def _as_dict(mapping: Mapping[Any, Any], handler: Any) -> Any:

@@ -28,11 +28,19 @@ References
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BeforeValidator, model_validator
 
-from socialsim.config._base import Field, Section, Table, located, read_only
+from socialsim.config._base import (
+    Field,
+    Section,
+    Table,
+    check_row_names,
+    drop_null_rows,
+    located,
+    read_only,
+)
 
 __all__ = [
     "BrandConfig",
@@ -256,22 +264,6 @@ def _discount() -> PositioningConfig:
     return PositioningConfig(price_index=0.5, max_discount=0.6, price_floor=0.7, price_ceiling=1.1)
 
 
-def _check_brand_names(named: Mapping[str, BrandConfig]) -> Mapping[str, BrandConfig]:
-    for name in named:
-        if not name.isidentifier() or not name.islower():
-            raise located(
-                f"brands.named.{name}",
-                "brand names must be lower-case identifiers (letters, digits, _)",
-            )
-    return read_only(named)
-
-
-def _drop_removed(named: Any) -> Any:
-    if isinstance(named, Mapping):
-        return {name: row for name, row in named.items() if row is not None}
-    return named
-
-
 class BrandsConfig(Section):
     """Brands and merchants: positioning, channels, price reviews and counterfeits.
 
@@ -293,8 +285,8 @@ class BrandsConfig(Section):
     discount: PositioningConfig = Field(default_factory=_discount)
     named: Annotated[
         Mapping[str, BrandConfig],
-        BeforeValidator(_drop_removed),
-        AfterValidator(_check_brand_names),
+        BeforeValidator(drop_null_rows),
+        AfterValidator(check_row_names("brands.named", "brand")),
         Table,
     ] = Field(
         default_factory=lambda: read_only({}),

@@ -33,11 +33,20 @@ References
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BeforeValidator
 
-from socialsim.config._base import MAX_RMB, Field, Section, Table, located, read_only
+from socialsim.config._base import (
+    MAX_RMB,
+    Field,
+    Section,
+    Table,
+    check_row_names,
+    drop_null_rows,
+    located,
+    read_only,
+)
 
 __all__ = ["ExportRegionConfig", "ExportsConfig"]
 
@@ -105,20 +114,8 @@ def _default_regions() -> Mapping[str, ExportRegionConfig]:
     )
 
 
-def _drop_removed(regions: Any) -> Any:
-    # a region set to null is removed (the defaults are merged under the user's table)
-    if isinstance(regions, Mapping):
-        return {name: row for name, row in regions.items() if row is not None}
-    return regions
-
-
 def _check_regions(regions: Mapping[str, ExportRegionConfig]) -> Mapping[str, ExportRegionConfig]:
-    for name in regions:
-        if not name.isidentifier() or not name.islower():
-            raise located(
-                f"exports.regions.{name}",
-                "region names must be lower-case identifiers (letters, digits, _)",
-            )
+    check_row_names("exports.regions", "region")(regions)
     if not regions:
         raise located("exports.regions", "must define at least one region")
     total = sum(row.share for row in regions.values())
@@ -185,7 +182,7 @@ class ExportsConfig(Section):
     )
     regions: Annotated[
         Mapping[str, ExportRegionConfig],
-        BeforeValidator(_drop_removed),
+        BeforeValidator(drop_null_rows),
         AfterValidator(_check_regions),
         Table,
     ] = Field(

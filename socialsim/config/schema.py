@@ -34,7 +34,9 @@ from socialsim.config._base import (
     Field,
     Section,
     Table,
+    check_row_names,
     drop_hash_neutral,
+    drop_null_rows,
     located,
     read_only,
 )
@@ -54,7 +56,7 @@ from socialsim.config.platforms import (
     PlatformConfig,
     default_platforms,
 )
-from socialsim.config.shocks import ShockConfig, check_shock_names, drop_removed
+from socialsim.config.shocks import ShockConfig
 
 __all__ = [
     "AgentsConfig",
@@ -1622,23 +1624,6 @@ def _default_festivals() -> Mapping[str, FestivalConfig]:
     )
 
 
-def _drop_removed(festivals: Any) -> Any:
-    # a festival set to null is removed (the defaults are merged under the user's table)
-    if isinstance(festivals, Mapping):
-        return {name: row for name, row in festivals.items() if row is not None}
-    return festivals
-
-
-def _check_festival_names(festivals: Mapping[str, FestivalConfig]) -> Mapping[str, FestivalConfig]:
-    for name in festivals:
-        if not name.isidentifier() or not name.islower():
-            raise located(
-                f"calendar.festivals.{name}",
-                "festival names must be lower-case identifiers (letters, digits, _)",
-            )
-    return read_only(festivals)
-
-
 class CalendarConfig(Section):
     """Festivals as data: demand and promotions on given days of the year.
 
@@ -1648,8 +1633,8 @@ class CalendarConfig(Section):
 
     festivals: Annotated[
         Mapping[str, FestivalConfig],
-        BeforeValidator(_drop_removed),
-        AfterValidator(_check_festival_names),
+        BeforeValidator(drop_null_rows),
+        AfterValidator(check_row_names("calendar.festivals", "festival")),
         Table,
     ] = Field(
         default_factory=_default_festivals,
@@ -1750,8 +1735,8 @@ class ModelConfig(Section):
     brands: BrandsConfig = Field(default_factory=BrandsConfig)
     shocks: Annotated[
         Mapping[str, ShockConfig],
-        BeforeValidator(drop_removed),
-        AfterValidator(check_shock_names),
+        BeforeValidator(drop_null_rows),
+        AfterValidator(check_row_names("shocks", "shock")),
         Table,
     ] = Field(
         default_factory=lambda: read_only({}),

@@ -13,12 +13,11 @@ as code. The mechanism is :mod:`socialsim.mechanisms.shocks`.
 from __future__ import annotations
 
 import datetime
-from collections.abc import Mapping
 from typing import Any, Literal
 
 from pydantic import field_validator, model_validator
 
-from socialsim.config._base import Field, Section, located, read_only
+from socialsim.config._base import Field, Section, located
 
 __all__ = [
     "CAP_RULES",
@@ -27,8 +26,6 @@ __all__ = [
     "REGULATOR_RULES",
     "SHOCK_KINDS",
     "ShockConfig",
-    "check_shock_names",
-    "drop_removed",
 ]
 
 SHOCK_KINDS = ("lockdown", "regulator")
@@ -250,21 +247,3 @@ class ShockConfig(Section):
                 f"rule {self.rule!r}",
             )
         return self
-
-
-def check_shock_names(shocks: Mapping[str, ShockConfig]) -> Mapping[str, ShockConfig]:
-    """Refuse names that are not lower-case identifiers; return the table read-only."""
-    for name in shocks:
-        if not name.isidentifier() or not name.islower():
-            raise located(
-                f"shocks.{name}",
-                "shock names must be lower-case identifiers (letters, digits, _)",
-            )
-    return read_only(shocks)
-
-
-def drop_removed(shocks: Any) -> Any:
-    """Drop rows set to null (as ``--set shocks.NAME=null`` removes one)."""
-    if isinstance(shocks, Mapping):
-        return {name: row for name, row in shocks.items() if row is not None}
-    return shocks

@@ -82,16 +82,7 @@ def festival_days(festival: FestivalConfig, date: datetime.date) -> bool:
     ...  [(2021, 12, 29), (2021, 12, 30), (2022, 1, 2), (2022, 1, 3)]]
     [False, True, True, False]
     """
-    if festival.on is not None:
-        month, day = (int(part) for part in festival.on.split("-"))
-        starts = []
-        for year in (date.year - 1, date.year):
-            try:
-                starts.append(datetime.date(year, month, day))
-            except ValueError:  # 02-29 in a year without it
-                continue
-    else:
-        starts = list(festival.dates)
+    starts = _starts(festival, (date.year - 1, date.year))
     return any(0 <= (date - start).days < festival.days for start in starts)
 
 
@@ -108,18 +99,23 @@ def days_to_festival(festival: FestivalConfig, date: datetime.date) -> int | Non
     >>> [days_to_festival(singles, datetime.date(2021, 11, d)) for d in (1, 11, 12)]
     [10, 0, 364]
     """
-    if festival.on is not None:
-        month, day = (int(part) for part in festival.on.split("-"))
-        starts = []
-        for year in (date.year, date.year + 1):
-            try:
-                starts.append(datetime.date(year, month, day))
-            except ValueError:  # 02-29 in a year without it
-                continue
-    else:
-        starts = list(festival.dates)
+    starts = _starts(festival, (date.year, date.year + 1))
     ahead = [(start - date).days for start in starts if 0 <= (start - date).days <= 366]
     return min(ahead) if ahead else None
+
+
+def _starts(festival: FestivalConfig, years: tuple[int, ...]) -> list[datetime.date]:
+    """Return the festival's start dates: on its month and day in `years`, or its dates."""
+    if festival.on is None:
+        return list(festival.dates)
+    month, day = (int(part) for part in festival.on.split("-"))
+    starts = []
+    for year in years:
+        try:
+            starts.append(datetime.date(year, month, day))
+        except ValueError:  # 02-29 in a year without it
+            continue
+    return starts
 
 
 class Calendar(Component):

@@ -274,7 +274,10 @@ class ExportsConfig(Section):
             "behaviour.conversion.base_search at home)."
         ),
         unit="logit",
-        source="assumption (the calibrated default of behaviour.conversion.base_search)",
+        source=(
+            "assumption (-3.04, behaviour.conversion.base_search as the default world's first "
+            "calibration set it)"
+        ),
     )
     days_weight: float = Field(
         default=0.05,

@@ -130,7 +130,7 @@ def test_a_sweep_varies_its_settings_and_keeps_its_columns(installed, tmp_path):
     spec = {
         "name": "flash",
         "seed": 2,
-        "steps": 6,
+        "steps": 12,
         "base": {
             **TINY_WORLD,
             "population.n_consumers": 1500,

@@ -199,7 +199,7 @@ def test_config_hash_ignores_run_section_but_not_world():
 
 
 # The default world's hash as the stored run ids (tests/data/golden_sweep.json) know it.
-DEFAULT_HASH = "e750bd58d95f3e9b04ec7fd5d5d7ffe3239fb916d688649e0fac0a95573b28cb"
+DEFAULT_HASH = "1d15393200dee66c29cb14ce75c5fc540975a953beb37d8177c2ab08219fdc7e"
 
 
 def test_the_default_hash_is_the_one_the_golden_sweep_stored():

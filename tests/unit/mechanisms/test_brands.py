@@ -126,8 +126,10 @@ def test_direct_purchase_takes_the_platforms_promotions_a_marketplace_premium_br
 
 
 def test_a_review_moves_the_price_pricing_charges():
-    m = model({"brands.review_days": 2, "brands.price_step": 0.1, "brands.sales_band": 0.0})
-    m.run(5)  # reviews on days 3 and 5: the second compares two periods
+    m = model({"brands.review_days": 3, "brands.price_step": 0.1, "brands.sales_band": 0.0})
+    m.run(6)  # the review on day 4 closes the first period; day 7 compares two
+    assert (m.brand_rules.price_index == 1.0).all()
+    m.step()
     index = m.brand_rules.price_index
     assert (index != 1.0).any()
     brand = m.world.catalogue.brand
@@ -136,8 +138,8 @@ def test_a_review_moves_the_price_pricing_charges():
     expected = np.round(base * index[brand] * 0.7, 2)
     assert m.prices.price[direct] == pytest.approx(expected, abs=0.011)
     table = m.component_tables()["brands"]
-    assert table.loc[table["step"] == 5, "price_index"].tolist() == pytest.approx(index.tolist())
-    assert m.step_metrics()["brand_price_changes"].iloc[4] == int((index != 1.0).sum())
+    assert table.loc[table["step"] == 7, "price_index"].tolist() == pytest.approx(index.tolist())
+    assert m.step_metrics()["brand_price_changes"].iloc[-1] == int((index != 1.0).sum())
 
 
 def test_found_counterfeits_come_back_and_cost_the_platform_its_reputation_and_users():

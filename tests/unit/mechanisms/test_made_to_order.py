@@ -300,4 +300,4 @@ def test_a_row_written_before_production_keeps_its_threshold_prices():
     old = ModelConfig().with_overrides(
         {f"platforms.{name}.c2m.mode": "steps" for name in ModelConfig().platforms}
     )
-    assert old.config_hash() == "dccf1cd855803d73c58d6c16867bfac0dd88e1d54b6e61aba0ebdf3eb8e16c90"
+    assert old.config_hash() == "7b469a6873120c8323e7d7f4b68edf8e2d8bdd6b577b0a7014b8822e46976edd"

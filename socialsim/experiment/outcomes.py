@@ -270,7 +270,7 @@ def run_outcomes(
     out.update(_peak_outcomes(steps))
     out.update(dict.fromkeys(_BRAND_OUTCOMES))
     if brands is not None and len(brands):
-        out.update(_brand_outcomes(brands, steps))
+        out.update(_brand_outcomes(brands))
     out["export_ties_share"] = out["export_logistics_cost"] = None
     if exports is not None and len(exports):
         orders = float(exports["orders"].sum())
@@ -319,7 +319,7 @@ def _peak_outcomes(steps: pd.DataFrame) -> dict[str, Any]:
     return out
 
 
-def _brand_outcomes(brands: pd.DataFrame, steps: pd.DataFrame) -> dict[str, Any]:
+def _brand_outcomes(brands: pd.DataFrame) -> dict[str, Any]:
     out: dict[str, Any] = {}
     positioning = brands["positioning"].astype(str).to_numpy()
     gmv = brands["gmv"].to_numpy(dtype=np.float64)

@@ -93,17 +93,15 @@ class Assortment:
     def _tables(self) -> None:
         # per (platform, imported, category): where its listed products start in `products`
         cat = self.catalogue
-        n_platforms, n_categories = self.listed.shape[0], cat.n_categories
-        products, sizes = [], []
-        for p in range(n_platforms):
-            for imported in (False, True):
-                mine = np.flatnonzero(self.listed[p] & (cat.cross_border == imported))
-                products.append(mine.astype(np.int32))  # ordered by category already
-                sizes.append(np.bincount(cat.category[mine], minlength=n_categories))
-        self._products = np.concatenate(products)
-        self._size = np.concatenate(sizes).astype(np.int64)
+        listings = [
+            cat.listing(self.listed[p] & (cat.cross_border == imported))
+            for p in range(self.listed.shape[0])
+            for imported in (False, True)
+        ]
+        self._products = np.concatenate([listing.products for listing in listings])
+        self._size = np.concatenate([listing.size for listing in listings])
         self._start = offsets(self._size)
-        self._n_categories = n_categories
+        self._n_categories = cat.n_categories
 
     def random_listed(self, category: np.ndarray, platform: np.ndarray, rng: Any) -> np.ndarray:
         """Draw one product of each category from each draw's platform.

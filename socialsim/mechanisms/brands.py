@@ -187,9 +187,7 @@ class Brands(Component):
             imported[None, :] & ~sells_imports[:, None], BrandChannel.NONE, brands.channel
         ).astype(np.int8)
         self.has_promotions = platform_values(cfg, names, "promotions.rate") > 0
-        self.promotion_depth = np.where(
-            self.has_promotions, platform_values(cfg, names, "promotions.depth"), 0.0
-        )
+        # before group buying exists (the first review), its discount from the config
         self.group_discount = np.where(
             platform_values(cfg, names, "group_buying.enabled", bool),
             platform_values(cfg, names, "group_buying.discount"),
@@ -211,10 +209,10 @@ class Brands(Component):
         )
         # where the platform's own rates would hold it: the share of orders not found fake
         self.reputation = 1.0 - rules.detection * np.where(default_direct, direct_rate, market_rate)
-        #: premium and imported brands' shoppers fear fakes
-        self.fears_fakes = (brands.positioning == Positioning.PREMIUM) | (
-            brands.origin == Origin.IMPORTED
-        )
+        #: products of premium and imported brands, whose shoppers fear fakes
+        self.fears_fakes = (
+            (brands.positioning == Positioning.PREMIUM) | (brands.origin == Origin.IMPORTED)
+        )[self.product_brand]
         n_brands, n_platforms = brands.n_brands, len(names)
         self.price_index = np.ones(n_brands, dtype=np.float64)
         self.listed = np.zeros((n_platforms, n_brands), dtype=bool)
@@ -262,9 +260,8 @@ class Brands(Component):
     def _standing_cuts(self) -> tuple[np.ndarray, np.ndarray]:
         """Each platform's promotion depth and group discount today (a regulator may cap them)."""
         model = self.model
-        depth, discount = self.promotion_depth, self.group_discount
-        if hasattr(model, "pricing"):
-            depth = np.where(self.has_promotions, model.pricing.book.promo_depth, 0.0)
+        depth = np.where(self.has_promotions, model.pricing.book.promo_depth, 0.0)
+        discount = self.group_discount
         if hasattr(model, "group_buying"):  # built after the brands' first review
             discount = model.group_buying.discount
         return depth, discount
@@ -273,11 +270,10 @@ class Brands(Component):
         """Hand the brands' decisions to the platforms' listings and prices."""
         model, brand = self.model, self.product_brand
         model.assortment.update(self.listed[:, brand])
-        book = model.pricing.book if hasattr(model, "pricing") else None
-        if book is not None:
-            book.brand_factor[:] = self.price_index[brand]
-            takes = np.where(self.channel == BrandChannel.DIRECT, 1.0, self.max_discount[None, :])
-            book.max_cut[:] = takes[:, brand]
+        book = model.pricing.book
+        book.brand_factor[:] = self.price_index[brand]
+        takes = np.where(self.channel == BrandChannel.DIRECT, 1.0, self.max_discount[None, :])
+        book.max_cut[:] = takes[:, brand]
 
     # ------------------------------------------------------------------ hooks
 
@@ -294,7 +290,7 @@ class Brands(Component):
         weight = self.settings.reputation_weight
         if weight == 0 or len(offers) == 0:
             return None
-        fears = self.fears_fakes[self.product_brand[offers.product]]
+        fears = self.fears_fakes[offers.product]
         loss = weight * (1.0 - self.reputation[offers.platform])
         return np.where(fears, -loss, 0.0).astype(np.float32)
 
@@ -358,12 +354,7 @@ class Brands(Component):
         n_brands = self.price_index.shape[0]
         self.gmv_total += today["gmv"]
         self.orders_total += today["orders"]
-        exports = getattr(self.model, "exports", None)  # today's orders abroad, if any
-        export_orders = np.zeros(n_brands, dtype=np.int64)
-        export_gmv = np.zeros(n_brands, dtype=np.float64)
-        if exports is not None:
-            export_orders += exports.export_orders_by_brand
-            export_gmv += exports.export_gmv_by_brand
+        exports = self.model.exports  # today's orders abroad (zeros with exports off)
         self._rows.append(
             {
                 "step": day.step,
@@ -374,8 +365,8 @@ class Brands(Component):
                 "returns": np.bincount(returned, minlength=n_brands),
                 "commission": today["commission"],
                 "counterfeits_found": today["counterfeits"].copy(),
-                "export_orders": export_orders,
-                "export_gmv": export_gmv,
+                "export_orders": exports.export_orders_by_brand,
+                "export_gmv": exports.export_gmv_by_brand,
             }
         )
 

@@ -73,7 +73,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import expit
 
-from socialsim._csr import gather_rows, offsets
+from socialsim._csr import gather_rows
 from socialsim.columns import MetricColumn
 from socialsim.enums import Origin
 from socialsim.mechanisms.component import Component
@@ -365,12 +365,8 @@ class Exports(Component):
             self.listed = brands.exports.take(catalogue.brand)
         else:
             self.listed = brands.origin.take(catalogue.brand) == Origin.DOMESTIC
-        # the listed products by category (products of a category are consecutive)
-        self.shelf = np.flatnonzero(self.listed)
-        self.shelf_size = np.bincount(
-            catalogue.category[self.shelf], minlength=catalogue.n_categories
-        ).astype(np.int64)
-        self.shelf_start = offsets(self.shelf_size)
+        # the listed products by category, for the storefront's uniform pick
+        self.shelf = catalogue.listing(self.listed)
         n, n_categories = self.overseas.n, catalogue.n_categories
         #: daily chance of a new need, per region and category (before a festival's demand)
         self.need_rate = (
@@ -421,12 +417,12 @@ class Exports(Component):
         tie_product, tie_weight, share = self._ties(day, consumer, category, m)
         has_tie = tie_product >= 0
         # 2b. the storefront: a listed product of the category, uniformly
-        size = self.shelf_size.take(category)
+        size = self.shelf.size.take(category)
         reach = (self.uniform(day, "reach", key) < settings.storefront_reach) & (size > 0)
         pick = np.minimum(np.floor(self.uniform(day, "shelf", key) * size), np.maximum(size - 1, 0))
-        at = (self.shelf_start.take(category) + pick.astype(np.int64))[reach]
+        at = (self.shelf.start.take(category) + pick.astype(np.int64))[reach]
         store_product = np.full(m, -1, dtype=np.int64)
-        store_product[reach] = self.shelf.take(at)
+        store_product[reach] = self.shelf.products.take(at)
 
         # 3. decide: the tie's offer first, then the storefront's; one purchase per need
         conversion = behaviour.conversion

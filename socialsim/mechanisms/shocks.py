@@ -64,14 +64,13 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from scipy.special import expit, logit
 
 from socialsim.columns import MetricColumn
 from socialsim.enums import ShopperStatus
 from socialsim.mechanisms.calendar import date_step
 from socialsim.mechanisms.component import Component
 from socialsim.streams import mix_keys
-from socialsim.world.platforms import tier_shift
+from socialsim.world.platforms import platform_reach
 
 if TYPE_CHECKING:
     from socialsim.config.shocks import ShockConfig
@@ -216,17 +215,8 @@ class Shocks(Component):
             # each platform's reach by tier, as the world's online shoppers chose at the start
             population = world.population
             mean_tier = float(population.tier.mean()) if population.n else 0.0
-            rows = [cfg.platforms[name] for name in names]
-            base = np.array([r.initial_users for r in rows], dtype=np.float64)
             self._reach = np.stack(
-                [
-                    expit(
-                        logit(np.clip(b, 1e-9, 1 - 1e-9))
-                        + tier_shift(tiers, r.tier_appeal, mean_tier)
-                    )
-                    for b, r in zip(base.tolist(), rows, strict=True)
-                ],
-                axis=1,
+                [platform_reach(cfg.platforms[name], tiers, mean_tier) for name in names], axis=1
             )  # (tiers, platforms)
 
     @staticmethod

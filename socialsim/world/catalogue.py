@@ -19,7 +19,7 @@ from socialsim._csr import offsets
 from socialsim.config.schema import CatalogueConfig
 from socialsim.world._common import freeze_arrays
 
-__all__ = ["Catalogue", "build_catalogue"]
+__all__ = ["Catalogue", "Listing", "build_catalogue"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -102,13 +102,17 @@ class Catalogue:
         offset = (rng.random(category.shape[0]) * self.category_size[category]).astype(np.int64)
         return (self.category_start[category] + offset).astype(np.int32)
 
-    @cached_property
-    def _domestic(self) -> _Listing:
-        return _Listing.of(self, ~self.cross_border)
+    def listing(self, mask: np.ndarray) -> Listing:
+        """Return the products where `mask` is true, grouped by category, for uniform draws."""
+        return Listing.of(self, mask)
 
     @cached_property
-    def _imported(self) -> _Listing:
-        return _Listing.of(self, self.cross_border)
+    def _domestic(self) -> Listing:
+        return Listing.of(self, ~self.cross_border)
+
+    @cached_property
+    def _imported(self) -> Listing:
+        return Listing.of(self, self.cross_border)
 
     def random_listed(
         self, category: np.ndarray, imported_share: np.ndarray | float, rng: np.random.Generator
@@ -155,15 +159,20 @@ class Catalogue:
 
 
 @dataclass(frozen=True, eq=False)
-class _Listing:
-    """A subset of the catalogue, grouped by category, for uniform draws."""
+class Listing:
+    """A subset of the catalogue, grouped by category, for uniform draws.
+
+    The products of category ``c`` in it are
+    ``products[start[c] : start[c] + size[c]]``.
+    """
 
     products: np.ndarray
     start: np.ndarray
     size: np.ndarray
 
     @classmethod
-    def of(cls, catalogue: Catalogue, mask: np.ndarray) -> _Listing:
+    def of(cls, catalogue: Catalogue, mask: np.ndarray) -> Listing:
+        """Return the products of `catalogue` where `mask` is true, by category."""
         products = np.flatnonzero(mask).astype(np.int32)  # already ordered by category
         size = np.bincount(catalogue.category[products], minlength=catalogue.n_categories)
         return cls(products=products, start=offsets(size), size=size.astype(np.int64))

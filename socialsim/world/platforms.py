@@ -29,7 +29,13 @@ from socialsim.world.influencers import Influencers
 from socialsim.world.population import Population
 from socialsim.world.stores import Stores
 
-__all__ = ["PlatformSetup", "build_platform_setup", "homes_by_followers", "tier_shift"]
+__all__ = [
+    "PlatformSetup",
+    "build_platform_setup",
+    "homes_by_followers",
+    "platform_reach",
+    "tier_shift",
+]
 
 
 @dataclass(frozen=True, eq=False)
@@ -73,6 +79,21 @@ def tier_shift(tier: np.ndarray, appeal: float, mean_tier: float) -> np.ndarray:
     return (appeal * (np.asarray(tier, dtype=np.float64) - mean_tier)).astype(np.float32)
 
 
+def platform_reach(row: PlatformConfig, tier: np.ndarray, mean_tier: float) -> np.ndarray:
+    """Return the chance an online shopper of each `tier` uses the platform at the start.
+
+    ``sigmoid(logit(initial_users) + tier_shift(tier, tier_appeal, mean_tier))``.
+
+    Examples
+    --------
+    >>> row = PlatformConfig(preset=None, initial_users=0.5, tier_appeal=0.0)
+    >>> platform_reach(row, np.array([1, 6]), 3.0).tolist()
+    [0.5, 0.5]
+    """
+    base = logit(np.clip(row.initial_users, 1e-9, 1 - 1e-9))
+    return expit(base + tier_shift(tier, row.tier_appeal, mean_tier))
+
+
 def build_platform_setup(
     platforms: dict[str, PlatformConfig],
     population: Population,
@@ -113,12 +134,8 @@ def build_platform_setup(
     users = np.zeros((n, n_platforms), dtype=bool)
     online = population.online
 
-    def reach(row: PlatformConfig, tier: np.ndarray) -> np.ndarray:
-        base = logit(np.clip(row.initial_users, 1e-9, 1 - 1e-9))
-        return expit(base + tier_shift(tier, row.tier_appeal, mean_tier))
-
     for p, row in enumerate(rows):
-        users[:, p] = online & (rng.random(n) < reach(row, population.tier))
+        users[:, p] = online & (rng.random(n) < platform_reach(row, population.tier, mean_tier))
 
     # KOLs live where kol_share puts them (everywhere alike if no platform asks for them).
     share = np.array([r.kol_share for r in rows], dtype=np.float64)
@@ -136,7 +153,9 @@ def build_platform_setup(
     # Online shoppers without a platform pick one in proportion to its reach in their tier.
     lonely = np.flatnonzero(online & ~users.any(axis=1))
     if lonely.size:
-        weight = np.stack([reach(r, population.tier[lonely]) for r in rows], axis=1)
+        weight = np.stack(
+            [platform_reach(r, population.tier[lonely], mean_tier) for r in rows], axis=1
+        )
         cum = np.cumsum(weight, axis=1)
         pick = (rng.random(lonely.size) * cum[:, -1])[:, None] >= cum
         users[lonely, np.minimum(pick.sum(axis=1), n_platforms - 1)] = True

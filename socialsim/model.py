@@ -48,7 +48,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, Literal
 
 import mesa
 import networkx as nx
@@ -92,6 +92,7 @@ from socialsim.recording import Recording
 from socialsim.results import ModelResults
 from socialsim.state import ConsumerState
 from socialsim.streams import RandomStreams
+from socialsim.world.cache import WorldCache
 from socialsim.world.memory import check_memory
 from socialsim.world.world import World, build_world
 
@@ -121,6 +122,18 @@ class SocialCommerceModel(ModelResults, mesa.Model):
     graph : networkx.Graph, optional
         A social graph to use instead of the generated one (see
         :func:`socialsim.world.build_world` for the attributes it may carry).
+    components : sequence of Component classes or factories, optional
+        Mechanisms of one's own, after the built-in ones and the plug-ins.
+    agents : {"auto", "eager", "lazy"}
+        When consumer agents are created: ``"auto"`` all at build time in worlds
+        of at most ``agents.eager_consumer_limit`` consumers, otherwise each on
+        first access (KOCs, store owners and daigou at build time); ``"lazy"``
+        every one on first access (what a sweep's worker uses: it never looks
+        at them). No number of the run depends on it.
+    worlds : WorldCache, optional
+        Take the world from this cache, or build it and put it there
+        (:class:`~socialsim.world.cache.WorldCache`): runs of one seed whose
+        configs agree on everything the world is built from share it.
 
     Raises
     ------
@@ -171,6 +184,8 @@ class SocialCommerceModel(ModelResults, mesa.Model):
         rng: SeedLike = None,
         graph: nx.Graph | None = None,
         components: Sequence[type[Component] | Callable[..., Component]] = (),
+        agents: Literal["auto", "eager", "lazy"] = "auto",
+        worlds: WorldCache | None = None,
     ) -> None:
         started = time.perf_counter()
         config = ModelConfig() if config is None else config
@@ -188,7 +203,10 @@ class SocialCommerceModel(ModelResults, mesa.Model):
         # day (socialsim.streams), so that a lever's change moves no unrelated draw.
         world_rng, behaviour_rng = self.rng.spawn(2)
         self.streams = RandomStreams(behaviour_rng.bit_generator.seed_seq)
-        self.world: World = build_world(self.config, world_rng, graph=graph)
+        if worlds is None or graph is not None or seed is None:
+            self.world: World = build_world(self.config, world_rng, graph=graph)
+        else:
+            self.world = worlds.get(self.config, seed, world_rng)
         self.state = ConsumerState.initial(self.world)
         # Mechanisms from outside the package: installed plug-ins whose section is enabled,
         # then those given here; each draws from a stream of its own, spawned after the
@@ -251,9 +269,12 @@ class SocialCommerceModel(ModelResults, mesa.Model):
         self.recording = Recording(self, self.columns)
         self.order_log = self.recording.orders
 
-        eager = self.world.n_consumers <= self.config.agents.eager_consumer_limit
+        if agents not in ("auto", "eager", "lazy"):
+            raise ValueError(f"agents must be 'auto', 'eager' or 'lazy', got {agents!r}")
+        small = self.world.n_consumers <= self.config.agents.eager_consumer_limit
+        eager = agents == "eager" or (agents == "auto" and small)
         self.kols = [KOL(self, k) for k in range(self.world.influencers.n_kols)]
-        self.consumers = ConsumerAgents(self, eager=eager)
+        self.consumers = ConsumerAgents(self, eager=eager, roles=agents != "lazy")
         self.brands = [Brand(self, b) for b in range(self.world.brands.n_brands)]
         # Zeroed between uses: a dense per-need lookup table (see checkout.per_need).
         self._need_scratch = np.zeros(self.state.need.shape, dtype=np.float32)

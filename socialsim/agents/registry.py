@@ -33,9 +33,13 @@ class ConsumerAgents(Sequence[Consumer]):
         The model.
     eager : bool
         Create every agent now.
+    roles : bool
+        When not `eager`, still create the KOCs, store owners and daigou now (a
+        few thousand at most), so that ``model.agents`` lists them; a sweep's
+        worker, which never looks at agents, creates none.
     """
 
-    def __init__(self, model: AgentHost, eager: bool) -> None:
+    def __init__(self, model: AgentHost, eager: bool, *, roles: bool = True) -> None:
         self._model = model
         n = model.world.n_consumers
         self._agents: list[Consumer | None] = [None] * n
@@ -46,7 +50,7 @@ class ConsumerAgents(Sequence[Consumer]):
         if eager:
             for i in range(n):
                 self._make(i)
-        else:
+        elif roles:
             for i in (*self._koc_of, *self._store_of, *self._daigou_of):
                 self._make(i)
 

@@ -25,6 +25,7 @@ from socialsim.config.schema import ModelConfig
 from socialsim.experiment.outcomes import LEVEL_COLUMNS, run_outcomes
 from socialsim.experiment.single_run import run_simulation
 from socialsim.model import mechanism_columns
+from socialsim.world.cache import process_cache
 
 __all__ = ["LOST", "RunOutput", "RunTask", "run_one", "run_tables"]
 
@@ -129,7 +130,9 @@ def run_tables(
     >>> outcomes["orders"] == int(tables["steps"]["orders"].sum())
     True
     """
-    result = run_simulation(config, seed=seed)
+    # a worker shares worlds between runs of one seed (common random numbers) and never
+    # looks at agents; neither changes a number
+    result = run_simulation(config, seed=seed, worlds=process_cache(), agents="lazy")
     available = {
         "steps": result.steps,
         "platforms": result.platforms,

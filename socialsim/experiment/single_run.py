@@ -21,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import networkx as nx
 import pandas as pd
@@ -30,6 +30,7 @@ from socialsim.config.schema import ModelConfig
 from socialsim.errors import OutputWriteError
 from socialsim.files import atomic_write, os_error_text, temporary_name
 from socialsim.model import SeedLike, SocialCommerceModel
+from socialsim.world.cache import WorldCache
 
 __all__ = [
     "OUTPUT_FILES",
@@ -110,6 +111,8 @@ def run_simulation(
     progress: bool = False,
     graph: nx.Graph | None = None,
     callback: Callable[[SocialCommerceModel], None] | None = None,
+    worlds: WorldCache | None = None,
+    agents: Literal["auto", "eager", "lazy"] = "auto",
 ) -> RunResult:
     """Build a model, run it, and collect its tables.
 
@@ -127,6 +130,12 @@ def run_simulation(
         A user-supplied social graph.
     callback : callable, optional
         Called with the model after every step.
+    worlds : WorldCache, optional
+        Share worlds with other runs of this seed (see
+        :class:`~socialsim.world.cache.WorldCache`); no number changes.
+    agents : {"auto", "eager", "lazy"}
+        When consumer agents are created (see
+        :class:`~socialsim.model.SocialCommerceModel`); no number changes.
 
     Returns
     -------
@@ -145,7 +154,7 @@ def run_simulation(
     steps = config.run.steps
     started_at = datetime.now(UTC)
     wall = time.perf_counter()
-    model = SocialCommerceModel(config, rng=seed, graph=graph)
+    model = SocialCommerceModel(config, rng=seed, graph=graph, worlds=worlds, agents=agents)
     model.run(steps, progress=progress, callback=callback)
     resolved = model.config.with_overrides({"run.steps": steps})
     summary = model.summary()

@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import expit
 
-from socialsim._arrays import column_counts
+from socialsim._arrays import column_counts, order_runs_by_draw
 from socialsim._csr import gather_rows
 from socialsim.columns import MetricColumn
 from socialsim.enums import Channel, Source
@@ -191,7 +191,7 @@ def share_targets(
     else:
         # alike shares (one initiator sharing one product twice) reach the same friends
         draw = rng(mix_keys(sharer_key[owner], indices[entry]))
-    order = np.lexsort((draw, weak, owner))
+    order = order_runs_by_draw(owner, weak, draw)  # np.lexsort((draw, weak, owner)), faster
     owner, entry = owner[order], entry[order]
     rank = np.arange(owner.size) - run_start[owner]
     limit = np.broadcast_to(np.asarray(count, dtype=np.int64), (len(sharer),))[owner]

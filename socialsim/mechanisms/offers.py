@@ -130,6 +130,10 @@ class Offers:
 
     def take(self, index: np.ndarray | slice) -> Offers:
         """Return the offers at `index` (an integer index, a boolean mask or a slice: views)."""
+        if isinstance(index, np.ndarray) and index.dtype == bool:
+            index = np.flatnonzero(index)  # once, not once per column
+        if isinstance(index, np.ndarray):
+            return type(self)(**{f.name: getattr(self, f.name).take(index) for f in fields(self)})
         return type(self)(**{f.name: getattr(self, f.name)[index] for f in fields(self)})
 
     def identity(self) -> np.ndarray:

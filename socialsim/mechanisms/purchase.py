@@ -35,6 +35,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import expit
 
+from socialsim._arrays import order_by_key_then_descending
 from socialsim.config.schema import ConversionConfig
 from socialsim.enums import ShopperStatus, Source
 from socialsim.mechanisms.offers import Offers
@@ -233,7 +234,7 @@ def add_social_proof_once(
     key = offers.consumer.take(idx).astype(np.int64) * (int(offers.category.max()) + 1)
     key += offers.category.take(idx)
     # by need, then best logit first; lexsort is stable, so the earliest of equals leads
-    order = np.lexsort((-logit.take(idx), key))
+    order = order_by_key_then_descending(key, logit.take(idx))
     best = idx.take(order[_run_starts(key.take(order))])
     out = logit.copy()
     out[best] += np.float32(weight) * social_proof[best]

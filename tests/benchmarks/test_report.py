@@ -49,11 +49,56 @@ SWEEP = {
 
 
 def test_all_targets_met(bench):
-    worlds = [world(100_000, 7, 0.05, 5.0), world(1_000_000, 7, 0.5, 50.0)]
+    worlds = [world(100_000, 7, 0.015, 1.5), world(1_000_000, 7, 0.15, 15.0)]
     text, ok = bench.report(worlds, REFERENCES, 10.0, SWEEP, quick=False)
     assert ok
-    # 2.0 / 0.03 = 67x; (0.5 / 16M) / (0.05 / 1.6M) = 1.00; 22 / 40 = 0.55
+    # 2.0 / 0.03 = 67x; (0.15 / 16M) / (0.015 / 1.6M) = 1.00; 22 / 40 = 0.55
     assert "| 67x | met |" in text and "| 1.00 | met |" in text and "0.55 (" in text
+
+
+def big_world(n, step_cpu, *, build=30.0, peak=10.0, days=10):
+    w = world(n, 7, step_cpu, step_cpu * days, build=build, peak=peak)
+    w.update(step_cpu_median_s=step_cpu, step_cpu_s=[step_cpu] * days, steps=days)
+    return w
+
+
+def test_issue_26_targets_at_scale(bench):
+    one_m = big_world(1_000_000, 0.18, days=100)
+    ten_m = big_world(10_000_000, 2.5)
+    checks = dict((name, (value, ok)) for name, value, ok in bench._scale_checks([one_m, ten_m]))
+    assert all(ok for _, ok in checks.values()), checks
+    # per (consumer + entry): (2.5 / 160M) / (0.18 / 16M) = 1.39
+    assert (
+        checks["CPU step per (consumer + entry), 10M / 1M <= 1.5 (first 10 days, seed 7)"][0]
+        == "1.39"
+    )
+    slow = big_world(10_000_000, 3.2, build=50.0, peak=13.0)
+    failed = [name for name, _, ok in bench._scale_checks([one_m, slow]) if not ok]
+    assert len(failed) == 4  # step, build, peak and scaling
+    assert not bench._scale_checks([big_world(1_000_000, 0.25, days=100)])[0][2]
+
+
+def test_bulk_runs_target_and_the_kept_section(bench, tmp_path):
+    bulk = {
+        "runs": 32,
+        "one_cpu_s": 0.5,
+        "one_wall_s": 0.5,
+        "plain_cpu_s": 19.0,
+        "plain_wall_s": 19.0,
+        "cached_cpu_s": 18.0,
+        "cached_wall_s": 18.0,
+    }
+    old = tmp_path / "results.md"
+    old.write_text("# r\n\n## Targets\n\nx\n\n## Common random numbers\n\nby hand\n")
+    kept = bench.kept_sections(old)
+    assert kept == "## Common random numbers\n\nby hand\n"
+    worlds = [world(10_000, 7, 0.02, 2.0), world(100_000, 7, 0.05, 5.0)]
+    text, ok = bench.report(worlds, REFERENCES, 10.0, SWEEP, quick=True, bulk=bulk, kept=kept)
+    assert not ok  # 18 / 0.5 = 36 x one run
+    assert "| 36.0 x (one by one" in text and "saves 5%" in text
+    assert text.rstrip().endswith("by hand")
+    bulk.update(cached_cpu_s=4.0)
+    assert bench.report(worlds, REFERENCES, 10.0, SWEEP, quick=True, bulk=bulk)[1]
 
 
 def test_one_slow_seed_fails_the_target(bench):

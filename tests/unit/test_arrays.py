@@ -3,7 +3,15 @@
 import numpy as np
 import pytest
 
-from socialsim._arrays import column_counts, distinct, distinct_first, row_max, scale_columns
+from socialsim._arrays import (
+    column_counts,
+    distinct,
+    distinct_first,
+    order_by_key_then_descending,
+    order_runs_by_draw,
+    row_max,
+    scale_columns,
+)
 from socialsim._csr import gather_rows, tie_strength
 
 
@@ -58,3 +66,45 @@ def test_tie_strength_is_the_row_sum():
     dense[dense < 0.7] = 0
     matrix = sparse.csr_array(dense)
     assert np.allclose(tie_strength(matrix), dense.astype(np.float64).sum(axis=1))
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_order_runs_by_draw_is_lexsort(seed):
+    rng = np.random.default_rng(seed)
+    n = 20_000
+    run = np.sort(rng.integers(0, 3_000, n))
+    last = rng.random(n) < 0.4
+    draw = rng.random(n)
+    assert np.array_equal(order_runs_by_draw(run, last, draw), np.lexsort((draw, last, run)))
+
+
+def test_order_runs_by_draw_falls_back_when_draws_tie_in_their_leading_bits(monkeypatch):
+    calls = []
+    lexsort = np.lexsort
+    monkeypatch.setattr(np, "lexsort", lambda keys: calls.append(1) or lexsort(keys))
+    last = np.zeros(3, dtype=bool)
+    # run numbers of 21 bits leave 42 for the draw: the first two draws, 2^-52 apart,
+    # pack alike, and lexsort (which sees every bit) puts the smaller first
+    run = np.full(3, 2**20)
+    draw = np.array([0.5 + 2.0**-52, 0.5, 0.25])
+    assert order_runs_by_draw(run, last, draw).tolist() == [2, 1, 0]
+    assert len(calls) == 1
+    # runs too many for the draw's bits: lexsort too
+    big = np.array([0, 2**40, 2**40])
+    assert order_runs_by_draw(big, last, draw).tolist() == [0, 2, 1]
+    assert len(calls) == 2
+    order_runs_by_draw(np.array([0, 0]), np.zeros(2, bool), np.array([0.5, 0.25]))
+    assert len(calls) == 2  # no tie: one packed sort
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_order_by_key_then_descending_is_lexsort(seed):
+    rng = np.random.default_rng(seed)
+    n = 20_000
+    key = rng.integers(0, 4_000, n)
+    value = rng.choice(np.array([-1.5, 0.0, -0.0, 2.25, 3.0], np.float32), n)
+    value[::7] = rng.normal(size=value[::7].size).astype(np.float32)
+    expected = np.lexsort((-value, key))
+    assert np.array_equal(order_by_key_then_descending(key, value), expected)
+    big = key.astype(np.int64) + 2**33  # too wide to pack: lexsort
+    assert np.array_equal(order_by_key_then_descending(big, value), np.lexsort((-value, big)))

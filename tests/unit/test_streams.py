@@ -82,3 +82,35 @@ def test_mix_keys_tells_tuples_apart():
     assert a[0] != a[1]
     with pytest.raises(ValueError):
         mix_keys()
+
+
+def _splitmix_reference(z):
+    """SplitMix64's finaliser as its paper writes it, one whole-array pass per operation."""
+    with np.errstate(over="ignore"):  # uint64 arithmetic wraps, as it should
+        return _splitmix_steps(np.asarray(z, dtype=np.uint64))
+
+
+def _splitmix_steps(z):
+    z = z + np.uint64(0x9E3779B97F4A7C15)
+    z = z ^ (z >> np.uint64(30))
+    z = z * np.uint64(0xBF58476D1CE4E5B9)
+    z = z ^ (z >> np.uint64(27))
+    z = z * np.uint64(0x94D049BB133111EB)
+    return z ^ (z >> np.uint64(31))
+
+
+@pytest.mark.parametrize("size", [0, 1, 1000, (1 << 16) + 7, 300_000])
+def test_splitmix_in_blocks_is_the_plain_finaliser(size):
+    from socialsim.streams import _splitmix
+
+    z = np.random.default_rng(size).integers(0, 2**63, size, dtype=np.int64).view(np.uint64)
+    want = _splitmix_reference(z)
+    got = _splitmix(z)
+    assert got is not z and np.array_equal(got, want)
+    copy = z.copy()
+    assert _splitmix(copy, inplace=True) is copy and np.array_equal(copy, want)
+    table = z[: size - size % 2].reshape(-1, 2) if size > 1 else z.reshape(-1, 1)
+    assert np.array_equal(_splitmix(table), _splitmix_reference(table))
+    assert np.array_equal(
+        _splitmix(np.uint64(5) + np.zeros((), np.uint64)), _splitmix_reference(np.uint64(5))
+    )

@@ -52,7 +52,16 @@ class Audience:
         matrix = sparse.csr_array(follows + prospects, dtype=np.float32)
         matrix.sort_indices()
         matrix.data = matrix.data.copy()
-        rows = entry_rows(matrix.indptr)
+        # Which entries are follows: the same sum with follows marked 2 and prospects 1 has the
+        # same entries in the same order (no sum of positive values is 0), so the mark says;
+        # a binary search per entry did the same in 7 s at 10M consumers.
+        marks = sparse.csr_array(_ones(follows) * 2 + _ones(prospects), dtype=np.float32)
+        marks.sort_indices()
+        if np.array_equal(marks.indptr, matrix.indptr) and np.array_equal(
+            marks.indices, matrix.indices
+        ):
+            return cls(matrix, marks.data >= 2)
+        rows = entry_rows(matrix.indptr)  # a sum cancelled to 0 somewhere: search entry by entry
         current = follows.copy()
         current.sort_indices()
         active = find_entries(current.indptr, current.indices, rows, matrix.indices) >= 0
@@ -113,3 +122,11 @@ def current_followers(indptr: np.ndarray, active: np.ndarray, creators: np.ndarr
     inactive = np.flatnonzero(~np.asarray(active, dtype=bool))
     gone = np.searchsorted(inactive, end) - np.searchsorted(inactive, start)
     return (end - start - gone).astype(np.int64)
+
+
+def _ones(matrix: sparse.csr_array) -> sparse.csr_array:
+    """Return the matrix's stored entries, each 1 (explicit zeros included)."""
+    return sparse.csr_array(
+        (np.ones(matrix.data.size, dtype=np.float32), matrix.indices, matrix.indptr),
+        shape=matrix.shape,
+    )

@@ -202,3 +202,24 @@ def test_user_graph_size_must_match():
     cfg = ModelConfig.small(100)
     with pytest.raises(ValueError, match=r"set population\.n_consumers=10"):
         build_world(cfg, rng(), graph=nx.path_graph(10))
+
+
+def test_strong_adjacency_holds_the_strong_ties_in_order(world):
+    from scipy import sparse
+
+    from socialsim._csr import entry_rows
+
+    net = world.network
+    adj = net.adjacency
+    rows, keep = entry_rows(adj.indptr), net.strong
+    built = sparse.csr_array(
+        (np.ones(int(keep.sum()), np.float32), (rows[keep], adj.indices[keep])), shape=adj.shape
+    )
+    strong = net.strong_adjacency()
+    assert np.array_equal(strong.indptr, built.indptr)
+    assert np.array_equal(strong.indices, built.indices)
+    assert strong.nnz == int(keep.sum()) > 0 and (strong.data == 1).all()
+    for i in (0, 7, world.n_consumers - 1):
+        assert set(strong.indices[strong.indptr[i] : strong.indptr[i + 1]]) == set(
+            net.strong_ties(i).tolist()
+        )

@@ -136,3 +136,20 @@ def test_the_high_net_worth_segment_is_the_richest_share_and_draws_nothing():
     assert not after.high_net_worth.flags.writeable
     # the richest live mostly in the largest cities
     assert np.bincount(after.tier[segment], minlength=7)[1:3].sum() > 50
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_richest_is_the_top_of_a_stable_sort(seed):
+    from socialsim.world.population import richest
+
+    rng = np.random.default_rng(seed)
+    for _ in range(200):
+        n = int(rng.integers(1, 80))
+        # many ties (and a negative zero, equal to zero) where the cut falls
+        income = rng.choice(np.array([100.0, 250.0, 0.0, -0.0, 900.0]), n)
+        if rng.random() < 0.5:
+            income = rng.lognormal(8.0, 1.0, n)
+        share = float(rng.random())
+        count = round(share * n)
+        expected = np.sort(np.argsort(-income, kind="stable")[:count])
+        assert np.array_equal(richest(income, share), expected)

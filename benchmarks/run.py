@@ -2,7 +2,7 @@
 
 Run from the repository root::
 
-    python benchmarks/run.py            # 10k to 10M consumers (about 30 minutes, 12 GB)
+    python benchmarks/run.py            # 10k to 10M consumers (about 20 minutes, 8 GB)
     python benchmarks/run.py --quick    # 10k and 100k only (about 5 minutes)
 
 and read ``benchmarks/results.md`` (``--out`` writes elsewhere). Each

@@ -64,9 +64,17 @@ def _splitmix(z: np.ndarray, *, inplace: bool = False) -> np.ndarray:
             z[...] = flat.reshape(z.shape)
             return z
         return flat.reshape(z.shape)
-    out = z if inplace else np.empty_like(z)
     n = z.size
-    block = max(min(n, _BLOCK), 1)
+    if n <= _BLOCK // 2:  # small: whole-array passes cost less than the blocks' set-up
+        out = np.add(z, _GOLDEN, out=z if inplace else None)
+        out ^= out >> _S30
+        out *= _M1
+        out ^= out >> _S27
+        out *= _M2
+        out ^= out >> _S31
+        return out
+    out = z if inplace else np.empty_like(z)
+    block = _BLOCK
     scratch = np.empty(block, dtype=np.uint64)
     for lo in range(0, n, block):
         hi = min(lo + block, n)

@@ -31,7 +31,15 @@ from scipy import sparse
 from socialsim.config.schema import ModelConfig
 from socialsim.world.world import World, build_world
 
-__all__ = ["WORLD_SECTIONS", "WorldCache", "process_cache", "world_bytes", "world_key"]
+__all__ = [
+    "DEFAULT_CACHE_MB",
+    "PLATFORM_FIELDS",
+    "WORLD_SECTIONS",
+    "WorldCache",
+    "process_cache",
+    "world_bytes",
+    "world_key",
+]
 
 WORLD_SECTIONS: tuple[str, ...] = (
     "population",

@@ -99,7 +99,7 @@ def _splitmix_steps(z):
     return z ^ (z >> np.uint64(31))
 
 
-@pytest.mark.parametrize("size", [0, 1, 1000, (1 << 16) + 7, 300_000])
+@pytest.mark.parametrize("size", [0, 1, 1000, 40_000, (1 << 16) + 7, 300_000])
 def test_splitmix_in_blocks_is_the_plain_finaliser(size):
     from socialsim.streams import _splitmix
 

@@ -51,6 +51,7 @@ from typing import Any, Protocol
 from socialsim.errors import ExecutorError, ExecutorLostError
 from socialsim.experiment._worker_guard import die_with_parent
 from socialsim.experiment.runner import LOST, RunOutput, RunTask, run_one
+from socialsim.world.cache import process_cache
 
 __all__ = [
     "EXECUTORS",
@@ -425,11 +426,18 @@ def open_executor(
     Yields
     ------
     Executor
+
+    Raises
+    ------
+    ValueError
+        For an unknown executor, a scheduler without Dask, or a malformed
+        ``SOCIALSIM_WORLD_CACHE_MB`` (see :func:`~socialsim.world.cache.process_cache`).
     """
     if kind not in EXECUTORS:
         raise ValueError(f"executor must be one of {', '.join(EXECUTORS)}, got {kind!r}")
     if scheduler is not None and kind != "dask":
         raise ValueError(f"--scheduler needs the dask executor, not {kind}")
+    process_cache()  # a malformed SOCIALSIM_WORLD_CACHE_MB is refused before any run
     n = available_cores() if workers is None else int(workers)
     if kind == "serial":
         yield SerialExecutor()

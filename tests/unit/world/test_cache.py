@@ -202,3 +202,15 @@ def test_run_simulation_may_share_a_world():
     b = run_simulation(config, seed=2, worlds=cache)
     assert cache.hits == 1
     pd.testing.assert_frame_equal(a.steps, b.steps, check_exact=True)
+
+
+def test_a_malformed_cache_size_is_refused_before_any_executor_starts(monkeypatch):
+    from socialsim.experiment.executors import open_executor
+
+    monkeypatch.setattr(cache_module, "_PROCESS_CACHE", None)
+    monkeypatch.setenv("SOCIALSIM_WORLD_CACHE_MB", "-3")
+    with (
+        pytest.raises(ValueError, match=r"SOCIALSIM_WORLD_CACHE_MB .*'-3'"),
+        open_executor("serial"),
+    ):
+        pass  # pragma: no cover - never reached

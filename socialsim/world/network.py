@@ -297,12 +297,12 @@ def social_network_from_edges(
     # SciPy's COO -> CSR conversion is a counting sort that sums repeated pairs; a code that
     # survives summation (each strong copy adds _STRONG, each weak copy adds 1) keeps what we
     # need to know about the copies without sorting the edge list ourselves.
-    code = np.where(strong, _STRONG, 1.0).astype(np.float32)
+    code = np.where(strong, np.float32(_STRONG), np.float32(1.0))  # float32 throughout
     codes = sparse.coo_array((np.concatenate((code, code)), (rows, cols)), shape=(n, n)).tocsr()
     codes.sum_duplicates()
     strong_entries = codes.data >= _STRONG
     if weight is None:
-        w = np.where(strong_entries, 1.0, weak_tie_weight).astype(np.float32)
+        w = np.where(strong_entries, np.float32(1.0), np.float32(weak_tie_weight))
     else:
         # repeated pairs (u-v and v-u in a directed graph, say) take their mean weight
         weight = np.asarray(weight, dtype=np.float32)[keep]

@@ -191,6 +191,8 @@ class SocialCommerceModel(ModelResults, mesa.Model):
         config = ModelConfig() if config is None else config
         if not isinstance(config, ModelConfig):
             raise TypeError(f"config must be a ModelConfig, got {type(config).__name__}")
+        if agents not in ("auto", "eager", "lazy"):
+            raise ValueError(f"agents must be 'auto', 'eager' or 'lazy', got {agents!r}")
         # refused now with the estimate, rather than killed by the OS halfway through the build
         check_memory(config)
         seed, source = _seed_source(config.run.seed if rng is None else rng)
@@ -269,8 +271,6 @@ class SocialCommerceModel(ModelResults, mesa.Model):
         self.recording = Recording(self, self.columns)
         self.order_log = self.recording.orders
 
-        if agents not in ("auto", "eager", "lazy"):
-            raise ValueError(f"agents must be 'auto', 'eager' or 'lazy', got {agents!r}")
         small = self.world.n_consumers <= self.config.agents.eager_consumer_limit
         eager = agents == "eager" or (agents == "auto" and small)
         self.kols = [KOL(self, k) for k in range(self.world.influencers.n_kols)]

@@ -136,8 +136,6 @@ def world_bytes(world: World) -> int:
         elif sparse.issparse(value):
             stack.extend((value.data, value.indices, value.indptr))
         elif dataclasses.is_dataclass(value) and not isinstance(value, type):
-            if isinstance(value, ModelConfig):  # pragma: no cover - configs are not dataclasses
-                continue
             stack.extend(
                 getattr(value, f.name) for f in dataclasses.fields(value) if f.name != "config"
             )

@@ -34,7 +34,7 @@ import networkx as nx
 import numpy as np
 from scipy import sparse
 
-from socialsim._csr import entry_rows, offsets, tie_strength
+from socialsim._csr import entry_rows, index_dtype, offsets, tie_strength
 from socialsim.config.schema import NetworkConfig
 from socialsim.world._common import freeze_arrays
 from socialsim.world.population import Population
@@ -116,7 +116,7 @@ class SocialNetwork:
         np.cumsum(keep, out=kept_before[1:])
         indptr = kept_before[adj.indptr]
         indices = adj.indices[keep]
-        index = np.int32 if indices.size < np.iinfo(np.int32).max else np.int64
+        index = index_dtype(indices.size)
         return sparse.csr_array(
             (np.ones(indices.size, dtype=np.float32), indices.astype(index), indptr.astype(index)),
             shape=adj.shape,
@@ -241,7 +241,7 @@ def generate_social_network(
     v_nat = rng.integers(0, n, size=n_national)
 
     # half-width indices halve the memory traffic of the (at 10M consumers, 150M long) edge lists
-    index = _index_dtype(n)
+    index = index_dtype(n)
     order = population.city_order.astype(index)
     u = np.concatenate((order[u_comm], order[u_city], u_nat.astype(index)))
     v = np.concatenate((order[v_comm], order[v_city], v_nat.astype(index)))
@@ -285,7 +285,7 @@ def social_network_from_edges(
     -------
     SocialNetwork
     """
-    index = _index_dtype(max(n, 2 * np.shape(u)[0]))
+    index = index_dtype(max(n, 2 * np.shape(u)[0]))
     u = np.asarray(u).astype(index, copy=False)
     v = np.asarray(v).astype(index, copy=False)
     strong = np.asarray(strong, dtype=bool)
@@ -320,11 +320,6 @@ def social_network_from_edges(
     )
 
 
-def _index_dtype(largest: int) -> type:
-    """int32 when every index and count up to `largest` fits it, else int64."""
-    return np.int32 if largest < np.iinfo(np.int32).max else np.int64
-
-
 def _block_pairs(
     start: np.ndarray, size: np.ndarray, target_degree: np.ndarray, rng: np.random.Generator
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -337,7 +332,7 @@ def _block_pairs(
     p = np.minimum(target_degree / np.maximum(s - 1.0, 1.0), _MAX_DENSITY)
     p[size < 2] = 0.0
     draws = rng.poisson(-np.log1p(-p) * s * s / 2.0)
-    index = _index_dtype(int(start[-1] + size[-1]) if size.size else 0)
+    index = index_dtype(int(start[-1] + size[-1]) if size.size else 0)
     block = np.repeat(np.arange(size.size, dtype=index), draws)
     width = s[block]
     first = start.astype(index)[block]

@@ -36,10 +36,18 @@ from __future__ import annotations
 
 import functools
 import hashlib
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
-__all__ = ["KeyedDraws", "RandomStreams", "distinct_keys", "mix_keys", "purpose_id"]
+__all__ = [
+    "EnsembleStreams",
+    "KeyedDraws",
+    "RandomStreams",
+    "distinct_keys",
+    "mix_keys",
+    "purpose_id",
+]
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _M1 = np.uint64(0xBF58476D1CE4E5B9)
@@ -47,6 +55,7 @@ _M2 = np.uint64(0x94D049BB133111EB)
 _S30, _S27, _S31, _S11 = (np.uint64(s) for s in (30, 27, 31, 11))
 _TO_UNIT = 2.0**-53
 _RANK_SALT = np.uint64(0xD1B54A32D192ED03)
+_RUN_SALT = np.uint64(0x8CB92BA72F3D8DD7)
 
 
 def _splitmix(z: np.ndarray, *, inplace: bool = False) -> np.ndarray:
@@ -157,13 +166,16 @@ def mix_keys(*columns: np.ndarray | int) -> np.ndarray:
     return np.atleast_1d(key)
 
 
-def distinct_keys(key: np.ndarray) -> np.ndarray:
+def distinct_keys(key: np.ndarray, run: np.ndarray | None = None) -> np.ndarray:
     """Make repeated keys distinct: the k-th repeat (in array order) is mixed with k.
 
     Items that share a key (two friends passing on the same product) must not
     share a random number, or their draws would be one draw. The first
     occurrence keeps its key, so an item keeps its number when a repeat
     appears or goes away.
+
+    With `run` (each item's run in a batched ensemble), only items of one run
+    repeat each other: each run's items get what they would get alone.
 
     Examples
     --------
@@ -175,26 +187,33 @@ def distinct_keys(key: np.ndarray) -> np.ndarray:
     key = np.asarray(key, dtype=np.uint64)
     if key.size < 2:
         return key
+    # items repeat each other when their keys are equal within one run
+    # (the run is hashed in a domain of its own: a plain splitmix(run) would make the pairs
+    # (run 1, item 0) and (run 0, item 1) of single-column keys one group)
+    if run is None:
+        group = key
+    else:
+        group = key ^ _splitmix(np.asarray(run, np.int64).view(np.uint64) ^ _RUN_SALT)
     # A plain sort (SIMD, a seventh of a stable argsort's cost) finds the repeated
     # values; only the items holding one of them are ranked.
-    ordered = np.sort(key)
+    ordered = np.sort(group)
     same = ordered[1:] == ordered[:-1]
     if not same.any():
         return key
     repeated = ordered[1:][same]
     repeated = repeated[np.flatnonzero(np.diff(repeated, prepend=~repeated[0]) != 0)]
-    at = np.minimum(np.searchsorted(repeated, key), repeated.size - 1)
-    holder = np.flatnonzero(repeated[at] == key)
-    order = holder[np.argsort(key[holder], kind="stable")]
-    run_key = key[order]
+    at = np.minimum(np.searchsorted(repeated, group), repeated.size - 1)
+    holder = np.flatnonzero(repeated[at] == group)
+    order = holder[np.argsort(group[holder], kind="stable")]
+    run_key = group[order]
     new_run = np.ones(order.size, dtype=bool)
     new_run[1:] = run_key[1:] != run_key[:-1]
     start = np.maximum.accumulate(np.where(new_run, np.arange(order.size), 0))
     rank = np.arange(order.size) - start
-    later = rank > 0
+    later = order[rank > 0]
     out = key.copy()
-    salted = _splitmix(run_key[later] ^ _RANK_SALT)  # a domain of its own: no key's mix
-    out[order[later]] = _splitmix(salted ^ rank[later].astype(np.uint64))
+    salted = _splitmix(key[later] ^ _RANK_SALT)  # a domain of its own: no key's mix
+    out[later] = _splitmix(salted ^ rank[rank > 0].astype(np.uint64))
     return out
 
 
@@ -304,14 +323,23 @@ class RandomStreams:
         -------
         ndarray of `dtype`
         """
+        bits = _splitmix(np.asarray(key, dtype=np.uint64) ^ self.key_base(purpose, step))
+        return _to_unit(bits, dtype)
+
+    def key_base(self, purpose: str, step: int) -> np.uint64:
+        """Return the word :meth:`uniform` mixes with each key for `purpose` on `step`."""
         base = self._keys.get((purpose, step))
         if base is None:
             base = np.uint64(_mix64(self._word(purpose, step) ^ 5))
             self._keys[(purpose, step)] = base
-        bits = _splitmix(np.asarray(key, dtype=np.uint64) ^ base)
-        if np.dtype(dtype) == np.float32:
-            return (bits >> np.uint64(40)).astype(np.float32) * np.float32(2.0**-24)
-        return (bits >> _S11).astype(np.float64) * _TO_UNIT
+        return base
+
+
+def _to_unit(bits: np.ndarray, dtype: type) -> np.ndarray:
+    """Turn 64 random bits per item into a uniform in [0, 1) of `dtype` (53 or 24 bits)."""
+    if np.dtype(dtype) == np.float32:
+        return (bits >> np.uint64(40)).astype(np.float32) * np.float32(2.0**-24)
+    return (bits >> _S11).astype(np.float64) * _TO_UNIT
 
 
 class KeyedDraws:
@@ -356,3 +384,131 @@ class KeyedDraws:
         self._calls += 1
         purpose = self._purpose if self._calls == 1 else f"{self._purpose}#{self._calls}"
         return self._streams.uniform(purpose, self._step, self.key, dtype)
+
+
+class EnsembleStreams:
+    """The random streams of K runs stepped together as one ensemble (a batched sweep).
+
+    Each run keeps its own :class:`RandomStreams`: an item of run ``k`` gets
+    the numbers it would get in run ``k`` alone. Keyed uniforms take each
+    item's run (:meth:`uniform`); sequential draws are made run by run from
+    each run's generator, in the order of that run's items (:meth:`by_run`).
+
+    Parameters
+    ----------
+    runs : sequence of RandomStreams
+        One per run, in the runs' order.
+
+    Examples
+    --------
+    >>> solo = [RandomStreams(np.random.SeedSequence(s)) for s in (1, 2)]
+    >>> both = EnsembleStreams([RandomStreams(np.random.SeedSequence(s)) for s in (1, 2)])
+    >>> key = mix_keys(np.array([4, 4]))
+    >>> u = both.uniform("decide", 3, key, run=np.array([0, 1]))
+    >>> bool(u[1] == solo[1].uniform("decide", 3, key[:1])[0])
+    True
+    """
+
+    def __init__(self, runs: Sequence[RandomStreams]) -> None:
+        if not runs:
+            raise ValueError("an ensemble needs at least one run")
+        self.runs = tuple(runs)
+
+    @property
+    def n_runs(self) -> int:
+        """Number of runs K."""
+        return len(self.runs)
+
+    def begin_day(self) -> None:
+        """Forget every run's streams handed out so far (at each step's start)."""
+        for streams in self.runs:
+            streams.begin_day()
+
+    def generator(self, purpose: str, step: int, run: int) -> np.random.Generator:
+        """Return run `run`'s stream of `purpose` on day `step` (as RandomStreams.generator)."""
+        return self.runs[run].generator(purpose, step)
+
+    def uniform(
+        self,
+        purpose: str,
+        step: int,
+        key: np.ndarray,
+        run: np.ndarray | None = None,
+        dtype: type = np.float64,
+    ) -> np.ndarray:
+        """Return one uniform per item, as its own run's :meth:`RandomStreams.uniform` would.
+
+        Parameters
+        ----------
+        purpose, step, key, dtype
+            As for :meth:`RandomStreams.uniform` (keys made from each item's
+            indices in its own run's world).
+        run : ndarray of int, optional
+            Each item's run; may be omitted when there is one run.
+
+        Returns
+        -------
+        ndarray of `dtype`
+        """
+        if run is None:
+            if self.n_runs > 1:
+                raise ValueError("keyed draws in an ensemble of several runs need each item's run")
+            return self.runs[0].uniform(purpose, step, key, dtype)
+        bases = np.array([s.key_base(purpose, step) for s in self.runs], dtype=np.uint64)
+        return _to_unit(_splitmix(np.asarray(key, dtype=np.uint64) ^ bases[run]), dtype)
+
+    def by_run(
+        self,
+        purpose: str,
+        step: int,
+        run: np.ndarray,
+        draw: Callable[[np.random.Generator, int], np.ndarray],
+    ) -> np.ndarray:
+        """Draw for items of several runs, each run's from its own generator, in its items' order.
+
+        Run ``k``'s items (``run == k``, in array order) get ``draw(generator_k,
+        n_k)``: what ``draw`` would give run ``k`` alone, for its items alone.
+        Runs without items do not draw.
+
+        Parameters
+        ----------
+        purpose : str
+        step : int
+        run : ndarray of int
+            Each item's run.
+        draw : callable
+            ``draw(generator, n)`` returns an array whose first axis has ``n`` rows.
+
+        Returns
+        -------
+        ndarray
+            One row per item.
+
+        Examples
+        --------
+        >>> both = EnsembleStreams([RandomStreams(np.random.SeedSequence(s)) for s in (1, 2)])
+        >>> u = both.by_run("needs/open", 1, np.array([1, 0, 1]), lambda g, n: g.random(n))
+        >>> solo = RandomStreams(np.random.SeedSequence(2)).generator("needs/open", 1).random(2)
+        >>> bool((u[[0, 2]] == solo).all())
+        True
+        """
+        run = np.asarray(run)
+        if run.size and (run[1:] >= run[:-1]).all():  # already run by run: slices, no sort
+            order = None
+            bounds = np.searchsorted(run, np.arange(self.n_runs + 1))
+        else:
+            order = np.argsort(run, kind="stable")
+            bounds = np.searchsorted(run[order], np.arange(self.n_runs + 1))
+        parts = []
+        for k in range(self.n_runs):
+            n = int(bounds[k + 1] - bounds[k])
+            if n:
+                parts.append(draw(self.generator(purpose, step, k), n))
+        if not parts:  # no item: an empty result of the right shape, from a throwaway stream
+            return draw(np.random.Generator(np.random.PCG64(0)), 0)
+        drawn = np.concatenate(parts)
+        if order is None:
+            return drawn
+        out = np.empty_like(drawn)
+        out[order] = drawn
+        return out

@@ -4,7 +4,13 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from socialsim.streams import KeyedDraws, RandomStreams, distinct_keys, mix_keys
+from socialsim.streams import (
+    EnsembleStreams,
+    KeyedDraws,
+    RandomStreams,
+    distinct_keys,
+    mix_keys,
+)
 
 
 def streams(seed: int = 1) -> RandomStreams:
@@ -114,3 +120,75 @@ def test_splitmix_in_blocks_is_the_plain_finaliser(size):
     assert np.array_equal(
         _splitmix(np.uint64(5) + np.zeros((), np.uint64)), _splitmix_reference(np.uint64(5))
     )
+
+
+# ----------------------------------------------------------------- batched ensembles
+
+SEEDS = (3, 4, 5)
+
+
+def ensemble() -> EnsembleStreams:
+    return EnsembleStreams([streams(seed) for seed in SEEDS])
+
+
+def interleaved_runs(n: int, seed: int = 0) -> np.ndarray:
+    return np.random.default_rng(seed).integers(0, len(SEEDS), n)
+
+
+def test_an_ensemble_s_keyed_numbers_are_each_run_s_own():
+    run = interleaved_runs(3_000)
+    ids = np.arange(run.size) % 500  # the same local ids in every run
+    key = mix_keys(ids, 7)
+    for dtype in (np.float64, np.float32):
+        u = ensemble().uniform("decide", 9, key, run=run, dtype=dtype)
+        for k, seed in enumerate(SEEDS):
+            alone = streams(seed).uniform("decide", 9, key[run == k], dtype)
+            assert np.array_equal(u[run == k], alone)
+        # the runs differ, so a mix-up of bases would show
+        assert not np.array_equal(u[run == 0][:100], u[run == 1][:100])
+
+
+def test_an_ensemble_s_sequential_draws_are_each_run_s_own_in_its_items_order():
+    run = interleaved_runs(2_000)
+    both = ensemble()
+    first = both.by_run("needs/open", 2, run, lambda g, n: g.random(n, dtype=np.float32))
+    again = both.by_run("needs/open", 2, run, lambda g, n: g.integers(0, 9, (n, 2)))
+    assert again.shape == (run.size, 2)
+    for k, seed in enumerate(SEEDS):
+        alone = streams(seed).generator("needs/open", 2)
+        assert np.array_equal(first[run == k], alone.random((run == k).sum(), dtype=np.float32))
+        # asked for again on the day, each run's stream continued where it was
+        assert np.array_equal(again[run == k], alone.integers(0, 9, ((run == k).sum(), 2)))
+
+
+def test_runs_laid_end_to_end_need_no_sort_and_a_run_without_items_draws_nothing():
+    run = np.repeat([0, 2], [40, 60])  # run 1 has no item today
+    both = ensemble()
+    u = both.by_run("posts", 5, run, lambda g, n: g.random(n))
+    assert np.array_equal(u[:40], streams(SEEDS[0]).generator("posts", 5).random(40))
+    assert np.array_equal(u[40:], streams(SEEDS[2]).generator("posts", 5).random(60))
+    later = both.by_run("posts", 5, np.array([1]), lambda g, n: g.random(n))
+    assert later[0] == streams(SEEDS[1]).generator("posts", 5).random(1)[0]
+    empty = both.by_run("posts", 5, np.zeros(0, np.int64), lambda g, n: g.random((n, 3)))
+    assert empty.shape == (0, 3)
+
+
+def test_keyed_numbers_of_several_runs_need_each_item_s_run():
+    with pytest.raises(ValueError, match="each item's run"):
+        ensemble().uniform("decide", 1, mix_keys(np.arange(3)))
+    one = EnsembleStreams([streams(3)])
+    key = mix_keys(np.arange(3))
+    assert np.array_equal(one.uniform("decide", 1, key), streams(3).uniform("decide", 1, key))
+    with pytest.raises(ValueError, match="at least one run"):
+        EnsembleStreams([])
+
+
+def test_distinct_keys_of_an_ensemble_repeat_only_within_a_run():
+    run = interleaved_runs(4_000, seed=1)
+    key = mix_keys(np.random.default_rng(2).integers(0, 300, run.size))  # many repeats
+    out = distinct_keys(key, run=run)
+    for k in range(len(SEEDS)):
+        assert np.array_equal(out[run == k], distinct_keys(key[run == k]))
+    assert np.unique(out[run == 0]).size == (run == 0).sum()
+    # without the runs, a key repeated in another run would be ranked as a repeat
+    assert not np.array_equal(distinct_keys(key)[run == 1], distinct_keys(key[run == 1]))

@@ -66,35 +66,54 @@ class Day:
     total: dict[str, float] = field(default_factory=dict)
     orders: list[dict[str, np.ndarray]] = field(default_factory=list)
     session_orders: list[np.ndarray] = field(default_factory=list)
+    n_runs: int = 1
     tier_offers: np.ndarray = field(init=False)
     tier_feed_offers: np.ndarray = field(init=False)
     tier_member_gmv: np.ndarray = field(init=False)
 
     def __post_init__(self) -> None:
-        self.tier_offers = np.zeros(self.n_tiers, dtype=np.int64)
-        self.tier_feed_offers = np.zeros(self.n_tiers, dtype=np.int64)
-        self.tier_member_gmv = np.zeros(self.n_tiers, dtype=np.float64)
+        shape = self.n_tiers if self.n_runs == 1 else (self.n_runs, self.n_tiers)
+        self.tier_offers = np.zeros(shape, dtype=np.int64)
+        self.tier_feed_offers = np.zeros(shape, dtype=np.int64)
+        self.tier_member_gmv = np.zeros(shape, dtype=np.float64)
 
     @classmethod
-    def start(cls, step: int, n_tiers: int, columns: Iterable[MetricColumn]) -> Day:
-        """Open the day with a zero counter for each declared column."""
+    def start(
+        cls, step: int, n_tiers: int, columns: Iterable[MetricColumn], n_runs: int = 1
+    ) -> Day:
+        """Open the day with a zero counter for each declared column.
+
+        With ``n_runs > 1`` (a batched ensemble) each counter holds one value
+        per run: an ``int64`` or ``float64`` array, to which mechanisms add
+        per-run values (:class:`socialsim.runs.Runs`).
+        """
         count: dict[str, int] = {}
         total: dict[str, float] = {}
         for column in columns:
             if column.dtype == "int64":
-                count[column.name] = 0
+                count[column.name] = 0 if n_runs == 1 else np.zeros(n_runs, np.int64)
             else:
-                total[column.name] = 0.0
-        return cls(step, n_tiers, count, total)
+                total[column.name] = 0.0 if n_runs == 1 else np.zeros(n_runs, np.float64)
+        return cls(step, n_tiers, count, total, n_runs=n_runs)
 
     def add(self, name: str, value: float) -> None:
         """Add `value` to the counter of column `name` (declared by the component that adds).
+
+        In an ensemble `value` is one value per run (or one for all).
 
         Raises
         ------
         KeyError
             If no component declared a column of that name.
         """
+        if self.n_runs > 1:
+            if name in self.count:
+                self.count[name] = self.count[name] + np.asarray(value).astype(np.int64)
+            elif name in self.total:
+                self.total[name] = self.total[name] + np.asarray(value, dtype=np.float64)
+            else:
+                self.set(name, value)  # raises the error that names the rule
+            return
         if name in self.count:
             self.count[name] += int(value)
         elif name in self.total:
@@ -108,11 +127,20 @@ class Day:
     def set(self, name: str, value: float) -> None:
         """Set the counter of column `name` (for levels, recorded at the end of the day)."""
         if name in self.count:
-            self.count[name] = int(value)
+            if self.n_runs > 1:
+                self.count[name] = np.broadcast_to(value, self.n_runs).astype(np.int64)
+            else:
+                self.count[name] = int(value)
         elif name in self.total:
-            self.total[name] = float(value)
+            if self.n_runs > 1:
+                self.total[name] = np.broadcast_to(value, self.n_runs).astype(np.float64)
+            else:
+                self.total[name] = float(value)
         else:
-            self.add(name, value)  # raises the error that names the rule
+            raise KeyError(
+                f"no metric column {name!r} was declared: a component declares the columns it "
+                "records in its 'columns' attribute"
+            )
 
     def concat_orders(self) -> dict[str, np.ndarray]:
         """Return today's shipped orders as one array per :data:`ORDER_FIELDS` field."""

@@ -90,6 +90,7 @@ from socialsim.metrics import (
 )
 from socialsim.recording import Recording
 from socialsim.results import ModelResults
+from socialsim.runs import Runs
 from socialsim.state import ConsumerState
 from socialsim.streams import RandomStreams
 from socialsim.world.cache import WorldCache
@@ -210,6 +211,7 @@ class SocialCommerceModel(ModelResults, mesa.Model):
         else:
             self.world = worlds.get(self.config, seed, world_rng)
         self.state = ConsumerState.initial(self.world)
+        self.runs = Runs.single(self.world.n_consumers)
         # Mechanisms from outside the package: installed plug-ins whose section is enabled,
         # then those given here; each draws from a stream of its own, spawned after the
         # built-in ones, so that adding one shifts no built-in draw.

@@ -61,7 +61,7 @@ import numpy as np
 
 from socialsim.columns import MetricColumn
 from socialsim.config._base import Field, Section
-from socialsim.streams import KeyedDraws
+from socialsim.streams import EnsembleStreams, KeyedDraws
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -122,7 +122,11 @@ class Component:
         if rng is None:
             # one stream for the whole run, from the run's seed (a stand-in model: seed 0)
             streams, purpose, step = self._purpose(0, "run")
-            rng = np.random.default_rng(0) if streams is None else streams.generator(purpose, step)
+            if streams is None:
+                rng = np.random.default_rng(0)
+            elif not isinstance(streams, EnsembleStreams):
+                rng = streams.generator(purpose, step)
+            # (a batched ensemble has no one stream for the whole run: self.rng is None)
         self.rng = rng
 
     def random(self, day: Day | int, kind: str) -> np.random.Generator:
@@ -148,7 +152,12 @@ class Component:
         return streams.generator(purpose, step)
 
     def uniform(
-        self, day: Day | int, kind: str, key: np.ndarray, dtype: type = np.float64
+        self,
+        day: Day | int,
+        kind: str,
+        key: np.ndarray,
+        dtype: type = np.float64,
+        run: np.ndarray | None = None,
     ) -> np.ndarray:
         """Return one uniform per item, a function of (seed, component, kind, day, key) alone.
 
@@ -166,6 +175,9 @@ class Component:
             with :func:`socialsim.streams.distinct_keys` where items may repeat).
         dtype : numpy dtype
             ``float64`` or ``float32``.
+        run : ndarray of int, optional
+            Each item's run in a batched ensemble (:class:`socialsim.runs.Runs`);
+            the keys are then made of each item's indices in its own run's world.
 
         Returns
         -------
@@ -174,7 +186,58 @@ class Component:
         streams, purpose, step = self._purpose(day, kind)
         if streams is None:
             return self.rng.random(np.shape(key)[0]).astype(dtype)
+        if run is not None:
+            return streams.uniform(purpose, step, key, run=run, dtype=dtype)
         return streams.uniform(purpose, step, key, dtype)
+
+    def generators(
+        self, day: Day | int, kind: str
+    ) -> np.random.Generator | list[np.random.Generator]:
+        """Return this kind's stream on `day`: one for one run, each run's in a batched ensemble.
+
+        For draws interleaved with work on the items (bytes, then the ties'
+        uniforms) that :meth:`draw` cannot express as one call.
+        """
+        runs = getattr(self.model, "runs", None)
+        if runs is None or not runs.batched:
+            return self.random(day, kind)
+        streams, purpose, step = self._purpose(day, kind)
+        return [streams.generator(purpose, step, k) for k in range(runs.n)]
+
+    def draw(
+        self,
+        day: Day | int,
+        kind: str,
+        run: np.ndarray | None,
+        n: int,
+        how: Callable[[np.random.Generator, int], np.ndarray],
+    ) -> np.ndarray:
+        """Draw for `n` items from this kind's stream: each run's items from its own stream.
+
+        For one run (``run`` None) this is ``how(self.random(day, kind), n)``.
+        In a batched ensemble run ``k``'s items (in array order) get
+        ``how(stream_k, n_k)``, what run ``k`` alone draws for them
+        (:meth:`socialsim.streams.EnsembleStreams.by_run`).
+
+        Parameters
+        ----------
+        day : Day or int
+        kind : str
+        run : ndarray of int or None
+            Each item's run (:meth:`socialsim.runs.Runs.of_consumers`).
+        n : int
+            Number of items.
+        how : callable
+            ``how(generator, m)`` draws for ``m`` items (first axis ``m``).
+
+        Returns
+        -------
+        ndarray
+        """
+        if run is None:
+            return how(self.random(day, kind), n)
+        streams, purpose, step = self._purpose(day, kind)
+        return streams.by_run(purpose, step, run, how)
 
     def keyed(self, day: Day | int, kind: str, key: np.ndarray) -> Any:
         """Return keyed draws (:class:`socialsim.streams.KeyedDraws`) for items with `key`.

@@ -18,7 +18,9 @@ References
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -51,9 +53,10 @@ def update_needs(
     state: ConsumerState,
     need_rate: np.ndarray,
     patience_days: float,
-    rng: np.random.Generator,
+    rng: np.random.Generator | Sequence[np.random.Generator],
     durable: np.ndarray | None = None,
-) -> tuple[int, int]:
+    consumer_start: np.ndarray | None = None,
+) -> tuple[Any, Any]:
     """Open new needs and let old ones lapse, in place.
 
     Each cell of the need table is one Bernoulli draw: an open need lapses with
@@ -71,16 +74,18 @@ def update_needs(
     patience_days : float
         Mean lifetime of an unmet need; each day it lapses with probability
         ``1 / patience_days``.
-    rng : numpy.random.Generator
-        Source of randomness.
+    rng : numpy.random.Generator, or one per run
+        Source of randomness; in a batched ensemble, each run's own stream.
     durable : ndarray of bool, shape (C,), optional
         Categories bought once: no need opens for a consumer whose
         ``state.last_purchase_step`` shows a purchase in one.
+    consumer_start : ndarray of int, shape (K + 1,), optional
+        Where each run's block of rows starts (with several generators).
 
     Returns
     -------
-    (int, int)
-        Needs opened and needs lapsed.
+    (int, int), or (ndarray, ndarray) with several runs
+        Needs opened and needs lapsed (per run).
 
     Examples
     --------
@@ -90,7 +95,9 @@ def update_needs(
     >>> opened, lapsed, int(state.need[:, 1].sum())
     (1000, 0, 1000)
     """
+    rngs = [rng] if isinstance(rng, np.random.Generator) else list(rng)
     n_rows, n_categories = state.need.shape
+    start = np.array([0, n_rows]) if consumer_start is None else np.asarray(consumer_start)
     arrive_level, arrive_rest = byte_levels(need_rate)
     lapse_level, lapse_rest = byte_levels(np.full(n_categories, 1.0 / patience_days))
     # Whole blocks of levels: NumPy broadcasts a short last axis slowly, and np.where
@@ -98,28 +105,82 @@ def update_needs(
     rows = min(_BLOCK_ROWS, n_rows)
     closed_levels = np.tile(arrive_level, (rows, 1))
     level_step = np.tile(lapse_level - arrive_level, (rows, 1))
-    opened = lapsed = 0
     once = () if durable is None else np.flatnonzero(durable).tolist()
-    # In blocks of rows that stay in cache.
-    for lo in range(0, n_rows, _BLOCK_ROWS):
-        need = state.need[lo : lo + _BLOCK_ROWS]
-        level = need.view(np.uint8) * level_step[: need.shape[0]]
-        level += closed_levels[: need.shape[0]]
+    opened = np.zeros(len(rngs), dtype=np.int64)
+    lapsed = np.zeros(len(rngs), dtype=np.int64)
+    sizes = np.diff(start)
+    n_blocks = int(-(-int(sizes.max()) // _BLOCK_ROWS)) if n_rows else 0
+    # In blocks of rows that stay in cache, each run's from its own first row (so a run
+    # draws the same alone and in an ensemble). Runs of one block each are drawn together.
+    for block in range(n_blocks):
+        pieces = []
+        for k in range(len(rngs)):
+            lo = int(start[k]) + block * _BLOCK_ROWS
+            hi = min(lo + _BLOCK_ROWS, int(start[k + 1]))
+            if lo < hi:
+                pieces.append((k, lo, hi))
+        together = all(p[2] == q[1] for p, q in pairwise(pieces))
+        for group in [pieces] if together else [[piece] for piece in pieces]:
+            lo, hi = group[0][1], group[-1][2]
+            need = state.need[lo:hi]
+            if hi - lo <= rows:
+                level = need.view(np.uint8) * level_step[: hi - lo]
+                level += closed_levels[: hi - lo]
+            else:
+                level = need.view(np.uint8) * np.tile(lapse_level - arrive_level, (hi - lo, 1))
+                level += np.tile(arrive_level, (hi - lo, 1))
 
-        def rest_at(tie: np.ndarray, need: np.ndarray = need) -> np.ndarray:
-            column = tie % n_categories
-            open_ = need.ravel().take(tie)
-            return np.where(open_, lapse_rest.take(column), arrive_rest.take(column))
+            def rest_at(tie: np.ndarray, need: np.ndarray = need) -> np.ndarray:
+                column = tie % n_categories
+                open_ = need.ravel().take(tie)
+                return np.where(open_, lapse_rest.take(column), arrive_rest.take(column))
 
-        flip = bernoulli_from_bytes(level, rest_at, rng)
-        for c in once:
-            bought = state.last_purchase_step[lo : lo + _BLOCK_ROWS, c] != NEVER
-            flip[:, c] &= need[:, c] | ~bought
-        n_lapsed = int(np.count_nonzero(flip & need))
-        lapsed += n_lapsed
-        opened += int(np.count_nonzero(flip)) - n_lapsed
-        need ^= flip
+            if len(group) == 1:
+                flip = bernoulli_from_bytes(level, rest_at, rngs[group[0][0]])
+            else:
+                flip = bernoulli_from_bytes(
+                    level,
+                    rest_at,
+                    rngs[0],
+                    byte=_bytes_by_run(rngs, group, n_categories).reshape(level.shape),
+                    tie_uniform=lambda tie, g=group: _ties_by_run(rngs, g, tie, n_categories),
+                )
+            for c in once:
+                bought = state.last_purchase_step[lo:hi, c] != NEVER
+                flip[:, c] &= need[:, c] | ~bought
+            flipped = flip & need
+            if len(group) == 1:
+                n_lapsed = int(np.count_nonzero(flipped))
+                lapsed[group[0][0]] += n_lapsed
+                opened[group[0][0]] += int(np.count_nonzero(flip)) - n_lapsed
+            else:
+                first = np.array([p[1] - lo for p in group])
+                runs = [p[0] for p in group]
+                n_lapsed = np.add.reduceat(np.count_nonzero(flipped, axis=1), first)
+                lapsed[runs] += n_lapsed
+                opened[runs] += np.add.reduceat(np.count_nonzero(flip, axis=1), first) - n_lapsed
+            need ^= flip
+    if len(rngs) == 1:
+        return int(opened[0]), int(lapsed[0])
     return opened, lapsed
+
+
+def _bytes_by_run(rngs: Sequence[np.random.Generator], group: list, width: int) -> np.ndarray:
+    """Draw each run's random bytes for its rows of a block, from its own stream, end to end."""
+    return np.concatenate(
+        [np.frombuffer(rngs[k].bytes((hi - lo) * width), dtype=np.uint8) for k, lo, hi in group]
+    )
+
+
+def _ties_by_run(
+    rngs: Sequence[np.random.Generator], group: list, tie: np.ndarray, width: int
+) -> np.ndarray:
+    """Draw the uniforms of the ties (flat cells, ascending) of a block, each run's from its own."""
+    ends = np.array([hi - group[0][1] for _, _, hi in group]) * width
+    counts = np.bincount(np.searchsorted(ends, tie, side="right"), minlength=len(group))
+    return np.concatenate(
+        [rngs[k].random(int(m)) for (k, _, _), m in zip(group, counts, strict=True)]
+    )
 
 
 def extra_need_rate(need_rate: np.ndarray, multiplier: float) -> np.ndarray:
@@ -144,9 +205,10 @@ def open_more_needs(
     rows: np.ndarray,
     was_open: np.ndarray,
     extra_rate: np.ndarray,
-    rng: np.random.Generator,
+    rng: np.random.Generator | Sequence[np.random.Generator],
     durable: np.ndarray | None = None,
-) -> int:
+    row_run: np.ndarray | None = None,
+) -> Any:
     """Open more needs for some consumers, after :func:`update_needs`, in place.
 
     A need of one of `rows` that was closed before today's update and is
@@ -164,15 +226,18 @@ def open_more_needs(
         ``state.need[rows]`` before today's update.
     extra_rate : ndarray of float32, shape (C,)
         Extra daily chance per category.
-    rng : numpy.random.Generator
-        Source of randomness: one float32 per row and category.
+    rng : numpy.random.Generator, or one per run
+        Source of randomness: one float32 per row and category (in a batched
+        ensemble, each run's rows from its own stream).
     durable : ndarray of bool, shape (C,), optional
         Categories bought once.
+    row_run : ndarray of int, optional
+        The run of each of `rows` (non-decreasing), with one generator per run.
 
     Returns
     -------
-    int
-        Needs opened.
+    int, or ndarray of int64 with several runs
+        Needs opened (per run).
 
     Examples
     --------
@@ -185,14 +250,25 @@ def open_more_needs(
     >>> state.need.tolist()
     [[True, False], [False, False], [True, False]]
     """
-    draw = rng.random((rows.shape[0], state.need.shape[1]), dtype=np.float32)
+    width = state.need.shape[1]
+    if isinstance(rng, np.random.Generator):
+        draw = rng.random((rows.shape[0], width), dtype=np.float32)
+    else:
+        counts = np.bincount(row_run, minlength=len(rng))
+        draw = np.concatenate(
+            [np.zeros((0, width), np.float32)]
+            + [rng[k].random((int(m), width), dtype=np.float32) for k, m in enumerate(counts) if m]
+        )
     need = state.need[rows]
     opened = ~was_open & ~need & (draw < extra_rate)
     if durable is not None:
         for c in np.flatnonzero(durable).tolist():
             opened[:, c] &= state.last_purchase_step[rows, c] == NEVER
     state.need[rows] = need | opened
-    return int(np.count_nonzero(opened))
+    if isinstance(rng, np.random.Generator):
+        return int(np.count_nonzero(opened))
+    per_row = np.count_nonzero(opened, axis=1)
+    return np.bincount(row_run, weights=per_row, minlength=len(rng)).astype(np.int64)
 
 
 def renew_budgets(
@@ -272,11 +348,14 @@ class OpenNeeds:
         One entry per open need.
     uses : ndarray of bool, shape (needs, platforms)
         The platforms each need's consumer uses (one row take serves feeds and search).
+    run : ndarray of int32 or None
+        Each need's run in a batched ensemble (None for one run).
     """
 
     consumer: np.ndarray
     category: np.ndarray
     uses: np.ndarray
+    run: np.ndarray | None = None
 
     @property
     def size(self) -> int:
@@ -337,23 +416,32 @@ class Needs(Component):
         rate, extra_rate = catalogue.need_rate, self.extra_rate
         if demand != 1.0:
             rate, extra_rate = rate * demand, extra_rate * demand
+        runs = self.model.runs
         opened, lapsed = update_needs(
             state,
             rate,
             behaviour.need_patience_days,
-            self.random(day, "update"),
+            self.generators(day, "update"),
             catalogue.durable,
+            runs.consumer_start,
         )
         if was_open is not None:  # draws only when the segment exists
             opened += open_more_needs(
-                state, rich, was_open, extra_rate, self.random(day, "rich"), catalogue.durable
+                state,
+                rich,
+                was_open,
+                extra_rate,
+                self.generators(day, "rich"),
+                catalogue.durable,
+                runs.of_consumers(rich),
             )
         day.count["needs_opened"] = opened
         day.count["needs_lapsed"] = lapsed
 
     def open(self, day: Day) -> OpenNeeds:
         """List today's open needs (and count them)."""
-        state = self.model.state
+        state, runs = self.model.state, self.model.runs
         consumer, category = open_needs(state.need)
-        day.count["open_needs"] = int(consumer.size)
-        return OpenNeeds(consumer, category, state.uses.take(consumer, axis=0))
+        run = runs.of_consumers(consumer)
+        day.count["open_needs"] = int(consumer.size) if run is None else runs.count(run)
+        return OpenNeeds(consumer, category, state.uses.take(consumer, axis=0), run)

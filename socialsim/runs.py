@@ -85,6 +85,12 @@ class Runs:
         """Return run `k`'s block of consumer rows."""
         return slice(int(self.consumer_start[k]), int(self.consumer_start[k + 1]))
 
+    def entities(self, kind: str, k: int) -> np.ndarray:
+        """Return run `k`'s entities of `kind` in the union, in their local order."""
+        if self.layout is None:
+            raise ValueError("one run has no layout: its entities are its world's")
+        return getattr(self.layout, kind).of_run(k)
+
     def of_consumers(self, consumer: np.ndarray) -> np.ndarray | None:
         """Return the run of each consumer (None for one run: every item is run 0's)."""
         return None if self.consumer_run is None else self.consumer_run.take(consumer)
@@ -94,6 +100,32 @@ class Runs:
         if run is None:
             return consumer
         return consumer - self.consumer_start.take(run)
+
+    def local(self, kind: str, index: np.ndarray) -> np.ndarray:
+        """Return each entity's index in its own run's world (the same array for one run).
+
+        Parameters
+        ----------
+        kind : str
+            ``"consumer"``, ``"city"``, ``"community"``, ``"creator"``,
+            ``"product"``, ``"brand"``, ``"store"`` or ``"daigou"`` (the
+            :class:`~socialsim.world.union.RunLayout`'s fields).
+        index : ndarray of int
+            Entities of the union.
+        """
+        if self.layout is None:
+            if self.batched:
+                raise ValueError("runs made without a layout know only their consumers")
+            return index
+        return getattr(self.layout, kind).local_of(index)
+
+    def run_of(self, kind: str, index: np.ndarray) -> np.ndarray | None:
+        """Return each entity's run (None for one run); `kind` as for :meth:`local`."""
+        if self.layout is None:
+            if self.batched:
+                raise ValueError("runs made without a layout know only their consumers")
+            return None
+        return getattr(self.layout, kind).run_of(index)
 
     def count(self, run: np.ndarray | None, where: np.ndarray | None = None) -> int | np.ndarray:
         """Count items (those `where` is true, if given) per run.

@@ -81,14 +81,26 @@ class Checkout:
         names = world.platforms.names
         appeal = platform_values(config, names, "tier_appeal")
         tiers = np.arange(population.n_tiers + 1)
-        mean_tier = float(population.tier.mean())
         weight = config.behaviour.conversion.tier_appeal_weight
-        #: per platform and tier, the logit shift of the platform's appeal to the tier
-        self.tier_shift = np.stack(
-            [weight * tier_shift(tiers, float(a), mean_tier) for a in appeal]
-        ).astype(np.float32)
-        self.customers_by_tier = np.zeros(population.n_tiers, dtype=np.int64)
-        self.new_buyers_today = 0
+        self.runs = runs = getattr(model, "runs", None)
+
+        def shift_of(mean_tier: float) -> np.ndarray:
+            return np.stack(
+                [weight * tier_shift(tiers, float(a), mean_tier) for a in appeal]
+            ).astype(np.float32)
+
+        #: per platform and tier, the logit shift of the platform's appeal to the tier (per
+        #: run, platform and tier in a batched ensemble: each run's mean tier is its own)
+        if runs is None or not runs.batched:
+            self.tier_shift = shift_of(float(population.tier.mean()))
+            self.customers_by_tier = np.zeros(population.n_tiers, dtype=np.int64)
+            self.new_buyers_today: Any = 0
+        else:
+            self.tier_shift = np.stack(
+                [shift_of(float(population.tier[runs.rows(k)].mean())) for k in range(runs.n)]
+            )
+            self.customers_by_tier = np.zeros((runs.n, population.n_tiers), dtype=np.int64)
+            self.new_buyers_today = np.zeros(runs.n, dtype=np.int64)
         #: the components that shift the conversion logit (those that override logit_shift)
         self.shifters = [
             c
@@ -126,7 +138,11 @@ class Checkout:
         model = self.model
         state, population = model.state, model.world.population
         price = self.price(offers)
-        shift = take_at(self.tier_shift, offers.platform, population.tier.take(offers.consumer))
+        tier = population.tier.take(offers.consumer)
+        if self.tier_shift.ndim == 2:
+            shift = take_at(self.tier_shift, offers.platform, tier)
+        else:
+            shift = self.tier_shift[self.runs.of_consumers(offers.consumer), offers.platform, tier]
         # Limited stock and a time limit make a livestream offer more pressing.
         live = offers.channel == Channel.LIVESTREAM
         shift = shift + np.where(live, model.livestream.urgency[offers.platform], np.float32(0))
@@ -177,9 +193,12 @@ class Checkout:
         Returns the purchases (group purchases with the group channel and
         discount) and the prices they are bought at.
         """
+        runs = self.runs
+        batched = runs is not None and runs.batched
+        run = runs.of_consumers(offers.consumer) if batched else None
         if key is None:
-            key = offers.identity()
-        rng = KeyedDraws(self.model.streams, f"checkout/{kind}", day.step, key)
+            key = offers.identity(runs)
+        rng = KeyedDraws(self.model.streams, f"checkout/{kind}", day.step, key, run=run)
         conversion = self.model.config.behaviour.conversion
         once = conversion.social_exposure == "per_need"
         joint = conversion.group_decision == "joint" and conversion.link == "logit"
@@ -205,7 +224,13 @@ class Checkout:
         else:
             accepted = draw < conversion_chance(logit, conversion.link)
         bought = select_purchases(
-            offers, accepted, price, self.model.state.budget_left, rng, draw_all=True
+            offers,
+            accepted,
+            price,
+            self.model.state.budget_left,
+            rng,
+            draw_all=True,
+            consumer_start=runs.consumer_start if batched else None,
         )
         return offers.take(bought), price[bought]
 
@@ -230,15 +255,20 @@ class Checkout:
     def pay(self, offers: Offers, paid: np.ndarray) -> int:
         """Charge buyers, close their needs and make the purchasers users of the platform.
 
-        Returns how many purchasers used the platform for the first time. The
-        purchaser is the buyer, except that a daigou buys for its client.
+        Returns how many purchasers used the platform for the first time (per
+        run in a batched ensemble). The purchaser is the buyer, except that a
+        daigou buys for its client.
         """
         state = self.model.state
         buyer, category, platform = offers.consumer, offers.category, offers.platform
         purchaser = offers.purchaser()
         # Flat positions in the C-ordered (n, P) and (n, C) tables (ravel is a view of them).
         at_platform = purchaser.astype(np.int64) * state.uses.shape[1] + platform
-        new_users = int(np.count_nonzero(~state.uses.ravel().take(at_platform)))
+        fresh = ~state.uses.ravel().take(at_platform)
+        if self.runs is not None and self.runs.batched:
+            new_users: Any = self.runs.count(self.runs.of_consumers(purchaser), fresh)
+        else:
+            new_users = int(np.count_nonzero(fresh))
         np.subtract.at(state.budget_left, buyer, paid)
         state.need.ravel()[buyer.astype(np.int64) * state.need.shape[1] + category] = False
         state.uses.ravel()[at_platform] = True
@@ -261,9 +291,17 @@ class Checkout:
         first_time = distinct(buyer[state.status[buyer] != ShopperStatus.CUSTOMER])
         state.status[first_time] = ShopperStatus.CUSTOMER
         tiers = model.world.population.tier[first_time]
-        per_tier = np.bincount(tiers, minlength=len(self.customers_by_tier) + 1)[1:]
-        self.customers_by_tier += per_tier
-        self.new_buyers_today += first_time.size
+        if self.customers_by_tier.ndim == 1:
+            per_tier = np.bincount(tiers, minlength=len(self.customers_by_tier) + 1)[1:]
+            self.customers_by_tier += per_tier
+            self.new_buyers_today += first_time.size
+        else:  # per run and tier
+            run = self.runs.of_consumers(first_time)
+            n_runs, n_tiers = self.customers_by_tier.shape
+            cell = run.astype(np.int64) * (n_tiers + 1) + tiers
+            counts = np.bincount(cell, minlength=n_runs * (n_tiers + 1))
+            self.customers_by_tier += counts.reshape(n_runs, n_tiers + 1)[:, 1:]
+            self.new_buyers_today += self.runs.count(run)
         np.add.at(state.orders, offers.consumer, np.int32(1))  # a Python 1 is 25x slower
         np.add.at(state.spend, offers.consumer, price.astype(np.float64))
         for hook in self.shipped_hooks:

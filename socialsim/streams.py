@@ -357,6 +357,8 @@ class KeyedDraws:
     step : int
     key : ndarray of uint64
         One key per item (unique: :func:`distinct_keys`).
+    run : ndarray of int, optional
+        Each item's run, with :class:`EnsembleStreams` of several runs.
 
     Examples
     --------
@@ -370,9 +372,17 @@ class KeyedDraws:
     True
     """
 
-    def __init__(self, streams: RandomStreams, purpose: str, step: int, key: np.ndarray) -> None:
+    def __init__(
+        self,
+        streams: RandomStreams | EnsembleStreams,
+        purpose: str,
+        step: int,
+        key: np.ndarray,
+        run: np.ndarray | None = None,
+    ) -> None:
         self._streams, self._purpose, self._step = streams, purpose, step
         self.key = np.asarray(key, dtype=np.uint64)
+        self._run = run
         self._calls = 0
 
     def random(self, size: int | tuple[int, ...] | None = None, dtype: type = np.float64):
@@ -383,6 +393,8 @@ class KeyedDraws:
             raise ValueError(f"keyed draws give one number per item ({n}), not {wanted}")
         self._calls += 1
         purpose = self._purpose if self._calls == 1 else f"{self._purpose}#{self._calls}"
+        if self._run is not None:
+            return self._streams.uniform(purpose, self._step, self.key, run=self._run, dtype=dtype)
         return self._streams.uniform(purpose, self._step, self.key, dtype)
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, fields
+from typing import Any
 
 import numpy as np
 
@@ -136,8 +137,14 @@ class Offers:
             return type(self)(**{f.name: getattr(self, f.name).take(index) for f in fields(self)})
         return type(self)(**{f.name: getattr(self, f.name)[index] for f in fields(self)})
 
-    def identity(self) -> np.ndarray:
+    def identity(self, runs: Any = None) -> np.ndarray:
         """Return a key per offer: its consumer, category, source, platform, channel and ref.
+
+        In a batched ensemble (`runs`, a :class:`~socialsim.runs.Runs` of
+        several runs) the key is made of each offer's indices in its own run:
+        its consumer, and a ref that names a consumer (a store owner's or a
+        daigou's offer) or a creator (a sponsored post); the repeats are told
+        apart within each run.
 
         The product is left out on purpose: where two runs offer a consumer
         different products for one need through one source (a feed that ranks
@@ -155,13 +162,24 @@ class Offers:
         >>> len(set(key.tolist()))
         3
         """
-        who = (self.consumer.astype(np.int64) << 16) | (self.category.astype(np.int64) & 0xFFFF)
+        consumer, ref, run = self.consumer, self.ref, None
+        if runs is not None and runs.batched:
+            run = runs.of_consumers(consumer)
+            consumer = runs.local_consumer(consumer, run)
+            ref = ref.copy()
+            by_consumer = (self.source == Source.DAIGOU) | (self.source == Source.STORE_OWNER)
+            mapped = np.flatnonzero(by_consumer & (ref >= 0))
+            ref[mapped] = runs.local_consumer(ref[mapped], run[mapped])
+            by_creator = ((self.source == Source.KOL) | (self.source == Source.KOC)) & (ref >= 0)
+            mapped = np.flatnonzero(by_creator)
+            ref[mapped] = runs.local("creator", ref[mapped])
+        who = (consumer.astype(np.int64) << 16) | (self.category.astype(np.int64) & 0xFFFF)
         packed = (self.source.astype(np.int64) & 0xFF) | (
             (self.platform.astype(np.int64) & 0xFF) << 8
         )
         packed |= (self.channel.astype(np.int64) & 0xFF) << 16
-        packed |= (self.ref.astype(np.int64) & 0xFFFFFFFF) << 24
-        return distinct_keys(mix_keys(who, packed))
+        packed |= (ref.astype(np.int64) & 0xFFFFFFFF) << 24
+        return distinct_keys(mix_keys(who, packed), run=run)
 
     def purchaser(self) -> np.ndarray:
         """Return who orders from the platform: the buyer, or the daigou (``ref``) for a client.

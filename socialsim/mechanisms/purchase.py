@@ -32,6 +32,8 @@ References
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 import numpy as np
 from scipy.special import expit
 
@@ -301,6 +303,7 @@ def select_purchases(
     rng: np.random.Generator,
     *,
     draw_all: bool = False,
+    consumer_start: np.ndarray | None = None,
 ) -> np.ndarray:
     """Choose the offers that become orders.
 
@@ -324,6 +327,10 @@ def select_purchases(
         Draw each number for every offer, and use the accepted ones' (for
         keyed draws, :class:`~socialsim.streams.KeyedDraws`, which give one
         number per offer); else for the accepted offers only.
+    consumer_start : ndarray of int, optional
+        In a batched ensemble, where each run's consumers start
+        (:attr:`socialsim.runs.Runs.consumer_start`): each run's spending is
+        added up from its own first purchase, as the run alone adds it.
 
     Returns
     -------
@@ -374,7 +381,11 @@ def select_purchases(
     new_run = np.ones(idx.size, dtype=bool)
     new_run[1:] = consumer[1:] != consumer[:-1]
     run = np.cumsum(new_run) - 1
-    cum = np.cumsum(cost)
+    if consumer_start is None:
+        cum = np.cumsum(cost)
+    else:  # each run's running total from its own first purchase, as the run alone adds
+        bounds = np.searchsorted(consumer, consumer_start)
+        cum = np.concatenate([np.cumsum(cost[a:b]) for a, b in pairwise(bounds.tolist())])
     run_start = np.flatnonzero(new_run)
     spent_so_far = cum - (cum[run_start] - cost[run_start])[run]
     fits = spent_so_far <= budget_left[consumer]

@@ -31,6 +31,9 @@ class Assortment:
         Platforms that sell imports.
     import_share : ndarray of float, shape (P,)
         Per platform, the chance a draw lands on an import when the category has one.
+    product_run : ndarray of int, optional
+        In a batched ensemble, each product's run: a draw for an item of run
+        ``k`` lands on one of run ``k``'s products (see :meth:`random_listed`).
 
     Attributes
     ----------
@@ -50,25 +53,33 @@ class Assortment:
     False
     """
 
-    def __init__(self, catalogue: Any, cross_border: np.ndarray, import_share: np.ndarray) -> None:
+    def __init__(
+        self,
+        catalogue: Any,
+        cross_border: np.ndarray,
+        import_share: np.ndarray,
+        product_run: np.ndarray | None = None,
+    ) -> None:
         self.catalogue = catalogue
+        self.product_run = product_run
+        self._n_runs = 1 if product_run is None else int(product_run.max(initial=-1)) + 1
         self.cross_border = np.asarray(cross_border, dtype=bool)
         self.import_share = np.asarray(import_share, dtype=np.float64)
         self.listed = ~catalogue.cross_border[None, :] | self.cross_border[:, None]
         self._tables()
 
     @classmethod
-    def of(cls, config: Any, world: Any) -> Assortment:
+    def of(cls, config: Any, world: Any, product_run: np.ndarray | None = None) -> Assortment:
         """Return the assortment of a world: every product its platforms can sell.
 
         A platform sells imports only with ``cross_border.enabled``; there,
         ``cross_border.search_share`` of the draws of a category with imports
-        land on one.
+        land on one. `product_run` as for the class (a batched ensemble).
         """
         rows = [config.platforms[name].cross_border for name in world.platforms.names]
         cross_border = np.array([row.enabled for row in rows], dtype=bool)
         share = np.array([row.search_share for row in rows], dtype=np.float64)
-        return cls(world.catalogue, cross_border, np.where(cross_border, share, 0.0))
+        return cls(world.catalogue, cross_border, np.where(cross_border, share, 0.0), product_run)
 
     def update(self, sold: np.ndarray) -> bool:
         """Set what each platform lists, from `sold`; return whether anything changed.
@@ -93,8 +104,15 @@ class Assortment:
     def _tables(self) -> None:
         # per (platform, imported, category): where its listed products start in `products`
         cat = self.catalogue
+        runs = [None] if self.product_run is None else range(self._n_runs)
+        # per (run, platform, imported, category) in a batched ensemble: each run's own products
         listings = [
-            cat.listing(self.listed[p] & (cat.cross_border == imported))
+            cat.listing(
+                self.listed[p]
+                & (cat.cross_border == imported)
+                & (True if k is None else self.product_run == k)
+            )
+            for k in runs
             for p in range(self.listed.shape[0])
             for imported in (False, True)
         ]
@@ -103,7 +121,9 @@ class Assortment:
         self._start = offsets(self._size)
         self._n_categories = cat.n_categories
 
-    def random_listed(self, category: np.ndarray, platform: np.ndarray, rng: Any) -> np.ndarray:
+    def random_listed(
+        self, category: np.ndarray, platform: np.ndarray, rng: Any, run: np.ndarray | None = None
+    ) -> np.ndarray:
         """Draw one product of each category from each draw's platform.
 
         Where the platform lists both, an import with probability
@@ -120,6 +140,8 @@ class Assortment:
             Platform per draw.
         rng : numpy.random.Generator or KeyedDraws
             Two numbers per draw, in two calls.
+        run : ndarray of int, optional
+            In a batched ensemble, each draw's run (a product of that run).
 
         Returns
         -------
@@ -131,6 +153,10 @@ class Assortment:
         n = category.shape[0]
         u = rng.random(n)
         want_import = rng.random(n) < self.import_share[platform]
+        if run is not None:
+            platform = np.asarray(run, dtype=np.int64) * self.listed.shape[0] + platform
+        elif self._n_runs > 1:
+            raise ValueError("a batched ensemble's draws of a product need each draw's run")
         domestic = (platform * 2) * self._n_categories + category
         imported = domestic + self._n_categories
         has_import = self._size[imported] > 0

@@ -9,6 +9,7 @@ from socialsim import ModelConfig
 from socialsim._csr import entry_rows
 from socialsim.mechanisms.audience import Audience
 from socialsim.world import build_world
+from socialsim.world.union import union_of_worlds
 
 
 def _followed(matrix, follows):
@@ -42,3 +43,22 @@ def test_a_follower_who_is_also_a_prospect_is_active_and_a_cancelled_sum_is_sear
 class _Creators:
     def __init__(self, follows, prospects):
         self.follows, self.prospects = follows, prospects
+
+
+def test_the_audience_of_a_union_of_worlds_is_each_world_s_audience_in_its_rows():
+    worlds = [build_world(ModelConfig.small(), np.random.default_rng(s)) for s in (51, 52, 53)]
+    union, layout = union_of_worlds(worlds)
+    both = Audience.of(union.influencers)
+    for k, world in enumerate(worlds):
+        alone = Audience.of(world.influencers)
+        creators = layout.creator.of_run(k)
+        for j, creator in enumerate(creators.tolist()):
+            lo, hi = both.matrix.indptr[creator], both.matrix.indptr[creator + 1]
+            a, b = alone.matrix.indptr[j], alone.matrix.indptr[j + 1]
+            # the same entries in the same order: an entry's position means the same follow
+            assert np.array_equal(
+                layout.consumer.local_of(both.matrix.indices[lo:hi]), alone.matrix.indices[a:b]
+            )
+            assert np.array_equal(both.matrix.data[lo:hi], alone.matrix.data[a:b])
+            assert np.array_equal(both.active[lo:hi], alone.active[a:b])
+        assert alone.active.any() and not alone.active.all()

@@ -212,6 +212,17 @@ class SocialCommerceModel(ModelResults, mesa.Model):
             self.world = worlds.get(self.config, seed, world_rng)
         self.state = ConsumerState.initial(self.world)
         self.runs = Runs.single(self.world.n_consumers)
+        self._compose(components)
+        small = self.world.n_consumers <= self.config.agents.eager_consumer_limit
+        eager = agents == "eager" or (agents == "auto" and small)
+        self.kols = [KOL(self, k) for k in range(self.world.influencers.n_kols)]
+        self.consumers = ConsumerAgents(self, eager=eager, roles=agents != "lazy")
+        self.brands = [Brand(self, b) for b in range(self.world.brands.n_brands)]
+        self.build_seconds = time.perf_counter() - started
+        self.step_seconds = 0.0
+
+    def _compose(self, components: Sequence[type[Component] | Callable[..., Component]]) -> None:
+        """Create the mechanisms, the checkout and the recording on the model's world and state."""
         # Mechanisms from outside the package: installed plug-ins whose section is enabled,
         # then those given here; each draws from a stream of its own, spawned after the
         # built-in ones, so that adding one shifts no built-in draw.
@@ -225,7 +236,11 @@ class SocialCommerceModel(ModelResults, mesa.Model):
         )
         # Which products each platform lists (brands come and go), and how often its draws
         # land on an import; `listed` changes in place.
-        self.assortment = Assortment.of(self.config, self.world)
+        self.assortment = Assortment.of(
+            self.config,
+            self.world,
+            self.runs.layout.product.run if self.runs.batched else None,
+        )
         self.import_share, self.listed = self.assortment.import_share, self.assortment.listed
         # Creators' followers and their trust: posts, livestreams and the campaign reach them.
         self.audience = Audience.of(self.world.influencers)
@@ -270,25 +285,22 @@ class SocialCommerceModel(ModelResults, mesa.Model):
         )
         # mechanisms with tables of their own (ModelResults.component_tables)
         self.table_mechanisms = [self.brand_rules, self.exports, *self.components]
-        self.recording = Recording(self, self.columns)
+        self.recording = self._recording()
         self.order_log = self.recording.orders
-
-        small = self.world.n_consumers <= self.config.agents.eager_consumer_limit
-        eager = agents == "eager" or (agents == "auto" and small)
-        self.kols = [KOL(self, k) for k in range(self.world.influencers.n_kols)]
-        self.consumers = ConsumerAgents(self, eager=eager, roles=agents != "lazy")
-        self.brands = [Brand(self, b) for b in range(self.world.brands.n_brands)]
         # Zeroed between uses: a dense per-need lookup table (see checkout.per_need).
         self._need_scratch = np.zeros(self.state.need.shape, dtype=np.float32)
-        self.build_seconds = time.perf_counter() - started
-        self.step_seconds = 0.0
+
+    def _recording(self) -> Any:
+        """Return what writes the model's tables day by day."""
+        return Recording(self, self.columns)
 
     # ------------------------------------------------------------------ the step
 
     def step(self) -> None:
         """Advance one day (see the module docstring for the phases)."""
         started = time.perf_counter()
-        day = Day.start(self.steps, self.world.population.n_tiers, self.columns)  # Mesa counted it
+        # (Mesa counted the step; in a batched ensemble each counter is one per run)
+        day = Day.start(self.steps, self.world.population.n_tiers, self.columns, self.runs.n)
         self.streams.begin_day()
         threaded = _threads.use_threads(self.world.n_consumers)
 

@@ -107,6 +107,9 @@ class Component:
     name: ClassVar[str] = ""
     config_model: ClassVar[type[ComponentSection]] = ComponentSection
     columns: ClassVar[tuple[MetricColumn, ...]] = ()
+    #: whether it keeps each run's draws, counts and sums its own in a batched ensemble
+    #: (docs/architecture.md, "Batched runs"); a batch refuses mechanisms that do not
+    batch_ready: ClassVar[bool] = False
 
     def __init__(
         self,
@@ -149,6 +152,11 @@ class Component:
         streams, purpose, step = self._purpose(day, kind)
         if streams is None:
             return self.rng
+        if isinstance(streams, EnsembleStreams):
+            raise RuntimeError(
+                f"{type(self).__name__} draws {kind!r} from one stream, which a batched "
+                "ensemble does not have: use self.draw or self.generators"
+            )
         return streams.generator(purpose, step)
 
     def uniform(

@@ -381,6 +381,7 @@ class Needs(Component):
     """
 
     name = "needs"
+    batch_ready = True
     columns = (
         MetricColumn.count(
             "open_needs", "needs open when word of mouth, feeds and search run", level=True

@@ -357,7 +357,10 @@ class SocialCommerceModel(ModelResults, mesa.Model):
             self._need_scratch,
         )
         purchases, paid = self.checkout.decide(day, offers, social_proof)
-        day.count["offers"] = len(offers)
+        if self.runs.batched:
+            day.count["offers"] = self.runs.count(self.runs.of_consumers(offers.consumer))
+        else:
+            day.count["offers"] = len(offers)
         self.recording.count_offers(day, offers)
 
         # 7. settle: stock, quota, fees, group or solo, pay; groups open, are shared, close

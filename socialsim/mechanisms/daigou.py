@@ -18,6 +18,7 @@ References
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -67,7 +68,8 @@ def daigou_requests(
     need: np.ndarray,
     import_categories: np.ndarray,
     contact_rate: float,
-    rng: np.random.Generator,
+    rng: np.random.Generator | Sequence[np.random.Generator],
+    entry_start: np.ndarray | None = None,
 ) -> DaigouRequests:
     """Draw today's requests from clients to their daigou.
 
@@ -81,8 +83,13 @@ def daigou_requests(
         Categories that have imported products.
     contact_rate : float
         Daily probability that a client and its daigou are in touch.
-    rng : numpy.random.Generator
-        Source of randomness.
+    rng : numpy.random.Generator or sequence of numpy.random.Generator
+        Source of randomness: one, or in a batched ensemble one per run.
+    entry_start : ndarray of int, shape (K + 1,), optional
+        With one generator per run: where each run's entries of `clients`
+        start (the daigou are laid out run by run, so each run's entries are
+        one block), and their total. Each run draws for its own entries from
+        its own generator, in the order it draws alone.
 
     Returns
     -------
@@ -99,13 +106,29 @@ def daigou_requests(
     >>> r.client.tolist(), r.daigou.tolist(), r.category.tolist()
     ([2], [0], [1])
     """
-    contacted = np.flatnonzero(rng.random(clients.nnz) < contact_rate)
     columns = np.flatnonzero(import_categories)
+    if entry_start is None:
+        contacted = np.flatnonzero(rng.random(clients.nnz) < contact_rate)
+    else:
+        # each run's contacts from its own stream, for its own block of entries
+        contact = [g.random(int(entry_start[k + 1] - entry_start[k])) for k, g in enumerate(rng)]
+        contacted = np.flatnonzero(np.concatenate(contact) < contact_rate)
     daigou = entry_rows(clients.indptr)[contacted]
     client = clients.indices[contacted].astype(np.int64)
     wants = need[np.ix_(client, columns)]
     # A uniformly random open import need of each client: the largest of random keys.
-    keys = np.where(wants, rng.random(wants.shape, dtype=np.float32), np.float32(-1))
+    if entry_start is None:
+        drawn = rng.random(wants.shape, dtype=np.float32)
+    else:
+        # then each run's keys, for its contacted clients (still a block: entries are run by run)
+        bounds = np.searchsorted(contacted, entry_start)
+        drawn = np.concatenate(
+            [
+                g.random((int(bounds[k + 1] - bounds[k]), columns.size), dtype=np.float32)
+                for k, g in enumerate(rng)
+            ]
+        )
+    keys = np.where(wants, drawn, np.float32(-1))
     asks = wants.any(axis=1)
     pick = columns[np.argmax(keys, axis=1)] if columns.size else np.zeros(client.size, np.int64)
     return DaigouRequests(
@@ -159,16 +182,31 @@ class Daigou(Component):
         daigou, catalogue = self.model.world.daigou, self.model.world.catalogue
         if daigou.n == 0 or self.platforms.size == 0:
             return Offers.empty()
-        cfg = self.model.config.daigou
+        cfg, runs = self.model.config.daigou, self.model.runs
+        entry_start = None
+        if runs.batched:  # each run's entries (its daigou's, run by run) from its own stream
+            entry_start = daigou.clients.indptr[runs.layout.daigou.start].astype(np.int64)
         asks = daigou_requests(
             daigou.clients,
             self.model.state.need,
             self.import_categories,
             cfg.contact_rate,
-            self.random(day, "ask"),
+            self.generators(day, "ask"),
+            entry_start,
         )
-        ask_key = mix_keys(asks.client, asks.daigou, asks.category)
-        product = catalogue.random_listed(asks.category, 1.0, self.keyed(day, "product", ask_key))
+        run = runs.of_consumers(asks.client)
+        # keys of each ask's client and daigou in its own run
+        ask_key = mix_keys(
+            runs.local_consumer(asks.client, run), runs.local("daigou", asks.daigou), asks.category
+        )
+        if run is None:
+            product = catalogue.random_listed(
+                asks.category, 1.0, self.keyed(day, "product", ask_key)
+            )
+        else:
+            product = _random_listed_by_run(
+                catalogue, asks.category, _KeyedByRun(self, day, "product", ask_key, run), run, runs
+            )
         prices = self.model.prices.price[np.ix_(self.platforms, product)]
         platform = self.platforms[np.argmin(prices, axis=0)]
         return Offers.build(
@@ -189,6 +227,81 @@ class Daigou(Component):
             return paid
         to_platform = paid / (1.0 + purchases.service_fee())
         fee = (paid - to_platform)[by_daigou]
-        np.subtract.at(self.model.state.budget_left, purchases.consumer[by_daigou], fee)
-        day.total["daigou_fees"] += float(fee.sum(dtype=np.float64))
+        buyer = purchases.consumer[by_daigou]
+        np.subtract.at(self.model.state.budget_left, buyer, fee)
+        runs = self.model.runs
+        run = runs.of_consumers(buyer)
+        if run is None:
+            day.total["daigou_fees"] += float(fee.sum(dtype=np.float64))
+        else:  # each run's fees summed as that run alone sums them (float32 into float64)
+            fees = np.zeros(runs.n, dtype=np.float64)
+            for k in np.unique(run).tolist():
+                fees[k] = fee[run == k].sum(dtype=np.float64)
+            day.add("daigou_fees", fees)
         return to_platform
+
+
+class _KeyedByRun:
+    """Keyed draws of items of several runs (a batched ensemble), as :class:`KeyedDraws`.
+
+    :class:`socialsim.streams.KeyedDraws` knows no runs; this gives each item
+    the numbers its own run's ``KeyedDraws`` gives it (the n-th call is the
+    purpose ``kind#n``, as there).
+    """
+
+    def __init__(self, owner: Component, day: Day, kind: str, key: np.ndarray, run: np.ndarray):
+        self._owner, self._day, self._kind, self._run = owner, day, kind, run
+        self.key = np.asarray(key, dtype=np.uint64)
+        self._calls = 0
+
+    def random(self, size: Any = None, dtype: type = np.float64) -> np.ndarray:
+        """Return one uniform per item, from each item's run."""
+        wanted = self.key.size if size is None else int(np.prod(size))
+        if wanted != self.key.size:
+            raise ValueError(
+                f"keyed draws give one number per item ({self.key.size}), not {wanted}"
+            )
+        self._calls += 1
+        kind = self._kind if self._calls == 1 else f"{self._kind}#{self._calls}"
+        return self._owner.uniform(self._day, kind, self.key, dtype, run=self._run)
+
+
+def _random_listed_by_run(
+    catalogue: Any, category: np.ndarray, rng: _KeyedByRun, run: np.ndarray, runs: Any
+) -> np.ndarray:
+    """Draw one import of each category, each from its own run's products (all imports).
+
+    The union's catalogue lists a category's products run by run, so
+    :meth:`~socialsim.world.catalogue.Catalogue.random_listed` would pick among
+    every run's; this draws as it does with an imported share of 1, within
+    each item's run: the same numbers pick the same local product.
+    """
+    category = np.asarray(category, dtype=np.int64)
+    u = rng.random(category.shape[0])
+    rng.random(category.shape[0])  # the import-or-not draw: always import (share 1)
+    out = np.full(category.shape[0], -1, dtype=np.int32)
+    n_categories = catalogue.n_categories
+    imported, domestic = catalogue._imported, catalogue._domestic
+
+    def by_run(listing: Any) -> tuple[np.ndarray, np.ndarray]:
+        # where each run's products of a category start in the listing, and how many
+        product_run = runs.run_of("product", listing.products).astype(np.int64)
+        size = np.bincount(
+            product_run * n_categories + catalogue.category[listing.products],
+            minlength=runs.n * n_categories,
+        ).reshape(runs.n, n_categories)
+        return listing.start[None, :] + np.cumsum(size, axis=0) - size, size
+
+    (imported_start, imported_size), (domestic_start, domestic_size) = map(
+        by_run, (imported, domestic)
+    )
+    has_import = imported_size[run, category] > 0
+    has_domestic = domestic_size[run, category] > 0
+    for listing, start, size, chosen in (
+        (imported, imported_start, imported_size, has_import),
+        (domestic, domestic_start, domestic_size, ~has_import & has_domestic),
+    ):
+        c, k = category[chosen], run[chosen]
+        pick = start[k, c] + (u[chosen] * size[k, c]).astype(np.int64)
+        out[chosen] = listing.products[pick]
+    return out

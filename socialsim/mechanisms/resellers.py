@@ -340,8 +340,9 @@ def recruitment_attempts(
     attempt_rate: np.ndarray | float,
     accept_prob: np.ndarray | float | Callable[[np.ndarray, np.ndarray], np.ndarray],
     eligible: np.ndarray | None,
-    rng: np.random.Generator,
+    rng: np.random.Generator | Sequence[np.random.Generator],
     refusals: list[tuple[np.ndarray, np.ndarray]] | None = None,
+    run: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Draw one day's recruitment pitches and who accepts; the tree is not changed.
 
@@ -369,13 +370,17 @@ def recruitment_attempts(
         the recruiter, such as its visible earnings).
     eligible : ndarray of bool, shape (n,), or None
         Who may become an owner (None: everyone); owners never are.
-    rng : numpy.random.Generator
-        Source of randomness.
+    rng : numpy.random.Generator or sequence of numpy.random.Generator
+        Source of randomness: one, or one per run of a batched ensemble (with `run`).
     refusals : list, optional
         Appended with one pair of arrays: the eligible friends who turned down
         every pitch today (distinct, ascending) and, for each, an owner it
         turned down. The caller decides whether a refusal is final. Its size
         follows the day's pitches, not the number of consumers.
+    run : ndarray of int, shape (n,), optional
+        Each consumer's run in a batched ensemble (consumers run by run, ties
+        within a run): each run's owners draw from their run's generator in
+        ``rng``, as that run alone draws, and recruiters are picked within a run.
 
     Returns
     -------
@@ -422,14 +427,20 @@ def recruitment_attempts(
     if eligible is not None and np.shape(eligible) != (n,):
         raise ValueError(f"eligible: must have shape ({n},), got {np.shape(eligible)}")
 
+    def runs_of(items: np.ndarray) -> np.ndarray | None:
+        return None if run is None else run[items]
+
     owners = np.flatnonzero(tree.is_owner)
     owner_rate = rate[owners] if rate.ndim else np.full(owners.size, float(rate))
-    pitching = owners[rng.random(owners.size) < owner_rate]
+    pitching = owners[_by_run(rng, runs_of(owners), owners.size, _uniforms) < owner_rate]
     lo = np.asarray(strong_indptr[pitching], dtype=np.int64)
     degree = np.asarray(strong_indptr[pitching + 1], dtype=np.int64) - lo
     has_friends = degree > 0
     pitching, lo, degree = pitching[has_friends], lo[has_friends], degree[has_friends]
-    friend = np.asarray(strong_indices[lo + rng.integers(0, degree)], dtype=np.int64)
+    slot = _by_run(
+        rng, runs_of(pitching), pitching.size, lambda g, a, b: g.integers(0, degree[a:b])
+    )
+    friend = np.asarray(strong_indices[lo + slot], dtype=np.int64)
 
     open_to = ~tree.is_owner[friend]
     if eligible is not None:
@@ -442,7 +453,8 @@ def recruitment_attempts(
             )
     else:
         pitch_accept = accept[friend] if accept.ndim else np.full(friend.size, float(accept))
-    success = open_to & (rng.random(friend.size) < pitch_accept)
+    # (pitches are in their owners' order: run by run)
+    success = open_to & (_by_run(rng, runs_of(pitching), friend.size, _uniforms) < pitch_accept)
     recruit, recruiter = friend[success], pitching[success]
     if refusals is not None:
         turned_down = open_to & ~success
@@ -453,10 +465,94 @@ def recruitment_attempts(
         refusals.append((refused.astype(np.int64), owner[keep][::-1][first].astype(np.int64)))
 
     # Shuffle, then keep each recruit's first success: a uniform pick among its recruiters.
-    order = rng.permutation(recruit.size)
+    # (each run's recruits shuffled among themselves, from its own generator)
+    order = _by_run(rng, runs_of(recruit), recruit.size, lambda g, a, b: g.permutation(b - a) + a)
     recruit, recruiter = recruit[order], recruiter[order]
     recruits, first = distinct_first(recruit)
     return recruits.astype(np.int64), recruiter[first].astype(np.int64)
+
+
+def _uniforms(rng: np.random.Generator, lo: int, hi: int) -> np.ndarray:
+    """Return one uniform for each of the items ``lo:hi`` (a :func:`_by_run` draw)."""
+    return rng.random(hi - lo)
+
+
+def _by_run(
+    rng: np.random.Generator | Sequence[np.random.Generator],
+    run: np.ndarray | None,
+    n: int,
+    how: Callable[[np.random.Generator, int, int], np.ndarray],
+) -> np.ndarray:
+    """Draw for `n` items, each run's from its own generator: ``how(generator, lo, hi)``.
+
+    With one run (`run` None) this is ``how(rng, 0, n)``. In a batched
+    ensemble `run` holds each item's run, ascending (items are run by run),
+    and run ``k``'s items ``lo:hi`` get ``how(rng[k], lo, hi)``, what run
+    ``k`` alone draws for them; a run without items draws nothing.
+    """
+    if run is None:
+        return how(rng, 0, n)
+    bounds = np.searchsorted(run, np.arange(len(rng) + 1)).tolist()
+    parts = [
+        how(rng[k], bounds[k], bounds[k + 1]) for k in range(len(rng)) if bounds[k + 1] > bounds[k]
+    ]
+    if not parts:  # no item: an empty result of the right dtype, from a throwaway stream
+        return how(np.random.Generator(np.random.PCG64(0)), 0, 0)
+    return np.concatenate(parts)
+
+
+def _listed_by_run(
+    assortment: Any,
+    category: np.ndarray,
+    platform: np.ndarray,
+    u: np.ndarray,
+    want: np.ndarray,
+    run: np.ndarray,
+    product_run: np.ndarray,
+) -> np.ndarray:
+    """Pick each draw's product among its own run's listed products, as the run alone does.
+
+    :meth:`~socialsim.mechanisms.assortment.Assortment.random_listed` of the
+    union's assortment would pick among every run's products of a category
+    (its tables list them run by run); this makes the same pick with the two
+    uniforms it draws (`u`, then `want`), within the run's part of each table.
+    `run` is each draw's run, `product_run` each product's
+    (:class:`~socialsim.world.union.RunLayout`).
+    """
+    n_categories = assortment._n_categories
+    size = assortment._size
+    # each table's products, per run: how many and where the run's start
+    n_runs = int(product_run.max()) + 1 if product_run.size else 1
+    table_of = np.repeat(np.arange(size.size), size)
+    run_of = product_run.take(assortment._products).astype(np.int64)
+    per_run = np.bincount(table_of * n_runs + run_of, minlength=size.size * n_runs).reshape(
+        size.size, n_runs
+    )
+    start = assortment._start[:, None] + np.cumsum(per_run, axis=1) - per_run
+    category = np.asarray(category, dtype=np.int64)
+    platform = np.asarray(platform, dtype=np.int64)
+    domestic = (platform * 2) * n_categories + category
+    imported = domestic + n_categories
+    has_import = per_run[imported, run] > 0
+    has_domestic = per_run[domestic, run] > 0
+    want_import = want < assortment.import_share[platform]
+    table = np.where(has_import & (want_import | ~has_domestic), imported, domestic)
+    n = per_run[table, run]
+    pick = start[table, run] + (u * n).astype(np.int64)
+    out = np.full(category.size, -1, dtype=np.int32)
+    some = n > 0
+    out[some] = assortment._products[pick[some]]
+    return out
+
+
+def _random(rng: np.random.Generator, n: int) -> np.ndarray:
+    """Return `n` uniforms (a :meth:`Component.draw` draw)."""
+    return rng.random(n)
+
+
+def _per_run(values: np.ndarray, runs: Any) -> np.ndarray:
+    """Return per-platform `values` as they are for one run, one row per run for several."""
+    return values if not runs.batched else np.tile(values, (runs.n, 1))
 
 
 class MicroStores(Component):
@@ -529,10 +625,12 @@ class MicroStores(Component):
         self.accept_base = values("accept_base")
         self.accept_income_weight = values("accept_income_weight")
         self.accept_fee_weight = values("accept_fee_weight")
-        # the rules a regulator can change
-        self.fee = values("fee")
-        self.referral = values("referral_reward")
-        self.levels = values("max_levels", np.int64)
+        # the rules a regulator can change: per platform, and in a batched ensemble per run
+        # and platform (a regulator acts on a run's own trees)
+        runs = model.runs
+        self.fee = _per_run(values("fee"), runs)
+        self.referral = _per_run(values("referral_reward"), runs)
+        self.levels = _per_run(values("max_levels", np.int64), runs)
         self.rates = [
             np.array(cfg.platforms[name].micro_stores.commission_rates, dtype=np.float64)
             for name in names
@@ -557,8 +655,10 @@ class MicroStores(Component):
             ),
             default=0,
         )
-        if sigma > 0:
-            spread = self.random(0, "activity").standard_normal(n)
+        if sigma > 0:  # each run's consumers from its own stream
+            spread = self.draw(
+                0, "activity", runs.consumer_run, n, lambda g, m: g.standard_normal(m)
+            )
             self.activity = np.exp(sigma * spread - sigma**2 / 2)
         strong = world.network.strong_adjacency()
         self.strong_ties = (strong.indptr, strong.indices)
@@ -569,16 +669,32 @@ class MicroStores(Component):
         An offer may meet no open need of the friend (``has_need``): friends
         without one may still buy to help, at the no-need shift.
         """
-        model, rng = self.model, self.random(day, "promote")
+        model, runs = self.model, self.model.runs
         state, catalogue = model.state, model.world.catalogue
         owners = np.flatnonzero(self.tree.is_owner)
+        run = runs.of_consumers(owners)  # owners ascending: run by run
         platform = self.owner_platform[owners].astype(np.int64)
         rate = self.promote_rate[platform] * self.activity[owners]
-        promoting = rng.random(owners.size) < np.minimum(rate, 1.0)
+        # one stream, drawn on in turn (each run's from its own): who promotes, a category each,
+        # then the product's two uniforms
+        promoting = self.draw(day, "promote", run, owners.size, _random) < np.minimum(rate, 1.0)
         owners, platform = owners[promoting], platform[promoting]
+        run = None if run is None else run[promoting]
         weight = catalogue.need_rate.astype(np.float64)
-        category = rng.choice(weight.size, size=owners.size, p=weight / weight.sum())
-        product = model.assortment.random_listed(category, platform, rng)
+        p = weight / weight.sum()
+        category = self.draw(
+            day, "promote", run, owners.size, lambda g, m: g.choice(weight.size, size=m, p=p)
+        )
+        if run is None:
+            product = model.assortment.random_listed(
+                category, platform, self.random(day, "promote")
+            )
+        else:
+            u = self.draw(day, "promote", run, owners.size, _random)
+            want = self.draw(day, "promote", run, owners.size, _random)
+            product = _listed_by_run(
+                model.assortment, category, platform, u, want, run, runs.layout.product.run
+            )
         listed = product >= 0
         owners, platform, category, product = (
             owners[listed],
@@ -607,18 +723,24 @@ class MicroStores(Component):
         if not store.any():
             return
         seller, amount = orders.ref[store], price[store]
-        tree, platform = self.tree, self.owner_platform[seller]
+        tree, platform, runs = self.tree, self.owner_platform[seller], self.model.runs
         for p in np.unique(platform).tolist():
             on = platform == p
-            recipient, commission, _ = commission_flows(
+            levels = self.levels[..., p]  # one, or each run's
+            recipient, commission, level = commission_flows(
                 seller[on],
                 amount[on].astype(np.float64),
                 tree.parent,
                 self.rates[p],
-                int(self.levels[p]),
+                int(levels.max()),
             )
+            run = runs.of_consumers(recipient)
+            if run is not None:  # each run's line paid only as deep as its own rules pay
+                paid = level <= levels[run]
+                recipient, commission, run = recipient[paid], commission[paid], run[paid]
             np.add.at(tree.income_selling, recipient, commission)
-            day.total["store_commissions"] += float(commission.sum())
+            # (level by level: each run's commissions in the order the run alone has them)
+            day.add("store_commissions", runs.sums(commission, run))
 
     def after_sale(self, day: Day) -> None:
         """Owners recruit among their strong ties; on its day, a regulator acts."""
@@ -627,21 +749,29 @@ class MicroStores(Component):
 
     def recruit(self, day: Day) -> None:
         """Owners pitch their store to strong ties; recruits pay the fee, recruiters a reward."""
-        tree, state, rng = self.tree, self.model.state, self.random(day, "recruit")
+        tree, state, runs = self.tree, self.model.state, self.model.runs
         if tree.n_owners == 0:
             return
+        rng = self.generators(day, "recruit")  # one, or each run's
+        consumer_run = runs.consumer_run  # None for one run
         owner_platform = self.owner_platform.astype(np.int64)
         home = np.maximum(owner_platform, 0)
         # Owners recruit only while recruiting pays them: a referral reward, or commission
         # on the recruit's sales (more than one level). One-level rules stop it.
         pays = (self.referral > 0) | (self.levels > 1)
-        rate = np.where((owner_platform >= 0) & pays[home], self.recruit_rate[home], 0.0)
+        pays_home = pays[home] if consumer_run is None else pays[consumer_run, home]
+        rate = np.where((owner_platform >= 0) & pays_home, self.recruit_rate[home], 0.0)
         fee = self.fee
         income = self.model.world.population.income
+
+        def fee_of(consumer: np.ndarray, p: np.ndarray) -> np.ndarray:
+            # platform p's fee, in the consumer's own run
+            return fee[p] if consumer_run is None else fee[consumer_run[consumer], p]
 
         def accept(candidate: np.ndarray, recruiter: np.ndarray) -> np.ndarray:
             # Visible earnings make a pitch persuasive; a fee large against income puts off.
             p = home[recruiter]
+            fee_p = fee_of(recruiter, p)
             # what the recruiter has made so far, net of the fee it paid to join
             earned = (
                 tree.income_selling[recruiter]
@@ -651,11 +781,11 @@ class MicroStores(Component):
             monthly = np.maximum(income[candidate].astype(np.float64), 1.0)
             logit = (
                 self.accept_base[p]
-                + self.accept_income_weight[p] * earned / np.maximum(fee[p], 100.0)
-                - self.accept_fee_weight[p] * fee[p] / monthly
+                + self.accept_income_weight[p] * earned / np.maximum(fee_p, 100.0)
+                - self.accept_fee_weight[p] * fee_p / monthly
             )
             # The fee is an investment paid out of income, not the shopping budget.
-            return np.where(monthly >= fee[p], expit(logit), 0.0)
+            return np.where(monthly >= fee_p, expit(logit), 0.0)
 
         refusals: list[tuple[np.ndarray, np.ndarray]] = []
         recruits, recruiters = recruitment_attempts(
@@ -666,52 +796,84 @@ class MicroStores(Component):
             eligible=(state.status != ShopperStatus.OFFLINE) & ~self.refused,
             rng=rng,
             refusals=refusals,
+            run=consumer_run,
         )
         # Some refusals are final: the odds of the platform of an owner turned down.
         refusing, turned_down = refusals[0]
         if refusing.size and self.refusal_final.any():
             final = self.refusal_final[home[turned_down]]
-            self.refused[refusing[rng.random(refusing.size) < final]] = True
+            # (refusing ascending: run by run, each run's from its own stream)
+            refusing_run = None if consumer_run is None else consumer_run[refusing]
+            drawn = _by_run(rng, refusing_run, refusing.size, _uniforms)
+            self.refused[refusing[drawn < final]] = True
         if recruits.size == 0:
             return
         p = home[recruiters]
-        np.add.at(tree.income_recruiting, recruiters, self.referral[p])
-        self.fee_paid[recruits] = fee[p]
+        run = runs.of_consumers(recruits)  # ascending: run by run
+        referral = self.referral[p] if run is None else self.referral[run, p]
+        paid = fee_of(recruits, p)
+        np.add.at(tree.income_recruiting, recruiters, referral)
+        self.fee_paid[recruits] = paid
         tree.add_owners(recruits, recruiters, day.step)
         self.owner_platform[recruits] = p
         state.uses[recruits, p] = True
-        day.count["store_recruits"] += int(recruits.size)
-        day.total["store_fees"] += float(fee[p].sum())
-        day.total["store_referral_rewards"] += float(self.referral[p].sum())
+        day.add("store_recruits", recruits.size if run is None else runs.count(run))
+        day.add("store_fees", runs.sums(paid, run))
+        day.add("store_referral_rewards", runs.sums(referral, run))
 
     def regulate(self, day: Day) -> None:
         """On its configured day, a regulator fines a scheme or forces one-level membership."""
         # Founders of trees past the criminal threshold: 3+ levels and 30+ owners.
         flagged = self.tree.pyramid_trees(min_levels=3, min_participants=30)
-        names = self.model.world.platforms.names
+        names, runs = self.model.world.platforms.names, self.model.runs
+        flagged_run = runs.of_consumers(flagged)
         for p in np.flatnonzero(self.enabled).tolist():
             rule = self.model.config.platforms[names[p]].micro_stores.regulation
             if rule.step != day.step:
                 continue
-            if rule.only_if_flagged and not np.any(self.owner_platform[flagged] == p):
-                continue
-            day.count["regulations"] += 1
+            if flagged_run is None:
+                if rule.only_if_flagged and not np.any(self.owner_platform[flagged] == p):
+                    continue
+                acts: Any = 1
+                where: Any = p
+            else:  # each run's regulator looks at its own trees
+                acts = np.ones(runs.n, dtype=np.int64)
+                if rule.only_if_flagged:
+                    on_p = self.owner_platform[flagged] == p
+                    acts = (np.bincount(flagged_run[on_p], minlength=runs.n) > 0).astype(np.int64)
+                    if not acts.any():
+                        continue
+                where = (acts > 0, p)
+            day.add("regulations", acts)
             if rule.action == "fine":
-                day.total["regulation_fines"] += rule.fine
+                day.add("regulation_fines", acts * rule.fine)
             else:  # fee-free, one level of commission, no pay per recruit
-                self.fee[p] = 0.0
-                self.referral[p] = 0.0
-                self.levels[p] = 1
-        day.count["pyramid_trees"] = int(flagged.size)
+                self.fee[where] = 0.0
+                self.referral[where] = 0.0
+                self.levels[where] = 1
+        if flagged_run is None:
+            day.count["pyramid_trees"] = int(flagged.size)
+        else:
+            day.set("pyramid_trees", runs.count(flagged_run))
 
     def end_day(self, day: Day) -> None:
         """Measure the forest: owners, the deepest tree, recruiting's share of income."""
-        tree = self.tree
-        day.count["store_owners"] = tree.n_owners
-        day.count["deepest_tree"] = tree.depth()
-        selling, recruiting = tree.income_selling.sum(), tree.income_recruiting.sum()
+        tree, runs = self.tree, self.model.runs
+        if not runs.batched:
+            day.count["store_owners"] = tree.n_owners
+            day.count["deepest_tree"] = tree.depth()
+            selling, recruiting = tree.income_selling.sum(), tree.income_recruiting.sum()
+            income = selling + recruiting
+            day.total["recruiting_income_share"] = float(recruiting / income) if income > 0 else 0.0
+            return
+        # each run's forest: its own block of consumers, summed as the run alone sums it
+        day.set("store_owners", runs.count_rows(tree.is_owner))
+        day.set("deepest_tree", np.maximum.reduceat(tree.level, runs.consumer_start[:-1]))
+        selling = runs.sums(tree.income_selling, runs.consumer_run)
+        recruiting = runs.sums(tree.income_recruiting, runs.consumer_run)
         income = selling + recruiting
-        day.total["recruiting_income_share"] = float(recruiting / income) if income > 0 else 0.0
+        share = np.divide(recruiting, income, out=np.zeros(runs.n), where=income > 0)
+        day.set("recruiting_income_share", share)
 
     def owners_table(self) -> pd.DataFrame:
         """Every store owner: platform, recruiter, tree, level, join step and income so far."""

@@ -262,8 +262,9 @@ def sponsor_platforms(
         Home platform per KOL (-1 for none).
     state : ConsumerState
         The KOCs' purchase history.
-    sells : ndarray of bool
-        Per platform: whether it sells the promoted product.
+    sells : ndarray of bool, shape (P,) or (len(creators), P)
+        Per platform: whether it sells the promoted product; or per creator and
+        platform (in a batched ensemble each run promotes its own product).
 
     Returns
     -------
@@ -271,6 +272,8 @@ def sponsor_platforms(
     """
     creators = np.asarray(creators, dtype=np.int64)
     out = np.full(creators.size, -1, dtype=np.int8)
+    if sells.ndim == 2:
+        return _sponsor_platforms_per_creator(creators, influencers, kol_platform, state, sells)
     if not sells.any():
         return out
     is_kol = influencers.kind[creators] == InfluencerKind.KOL
@@ -284,6 +287,100 @@ def sponsor_platforms(
     first_seller = int(np.argmax(sells))
     out[~is_kol] = np.where(bought & sells[np.maximum(last, 0)], last, first_seller)
     return out
+
+
+def _sponsor_platforms_per_creator(
+    creators: np.ndarray,
+    influencers: Influencers,
+    kol_platform: np.ndarray,
+    state: ConsumerState,
+    sells: np.ndarray,
+) -> np.ndarray:
+    """:func:`sponsor_platforms` with `sells` given per creator (row) and platform."""
+    out = np.full(creators.size, -1, dtype=np.int8)
+    is_kol = influencers.kind[creators] == InfluencerKind.KOL
+    kol, koc = np.flatnonzero(is_kol), np.flatnonzero(~is_kol)
+    home = np.asarray(kol_platform, dtype=np.int64)[creators[kol]]
+    out[kol] = np.where((home >= 0) & sells[kol, np.maximum(home, 0)], home, -1)
+    consumer = influencers.consumer[creators[koc]]
+    latest, when = latest_purchase(state.last_purchase_step, consumer)
+    last = state.last_platform[consumer, latest].astype(np.int64)
+    bought = (when > NEVER) & (last >= 0)
+    first_seller = np.argmax(sells[koc], axis=1)
+    koc_out = np.where(bought & sells[koc, np.maximum(last, 0)], last, first_seller)
+    out[koc] = np.where(sells[koc].any(axis=1), koc_out, -1)
+    return out
+
+
+def _buy_posts_by_run(
+    cost: np.ndarray, run: np.ndarray, balance: np.ndarray, rngs: list[np.random.Generator]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`buy_posts` for candidates of several runs, each run with its own money and stream.
+
+    Parameters
+    ----------
+    cost : ndarray of float
+        Each candidate's cost.
+    run : ndarray of int
+        Each candidate's run, ascending (candidates run by run).
+    balance : ndarray of float, shape (K,)
+        Each run's money; a run with none (or no candidate) draws nothing.
+    rngs : list of numpy.random.Generator
+        Each run's stream.
+
+    Returns
+    -------
+    chosen : ndarray of int64
+        Positions in `cost` bought: run by run, each run's in the order it bought them.
+    left : ndarray of float64, shape (K,)
+        Each run's money left (its `balance` where it bought nothing).
+    drew : ndarray of bool, shape (K,)
+        Which runs drew an order (had candidates and money), as :func:`buy_posts` is called.
+    """
+    cost = np.asarray(cost, dtype=np.float64)
+    n_runs = len(rngs)
+    bounds = np.searchsorted(run, np.arange(n_runs + 1))
+    size = np.diff(bounds)
+    drew = (size > 0) & (balance > 0)
+    left = np.asarray(balance, dtype=np.float64).copy()
+    width = int(size.max()) if size.size else 0
+    # Each run's queue in its own random order, one row per run, padded with inf (never fits).
+    queue = np.full((n_runs, width), -1, dtype=np.int64)
+    for k in np.flatnonzero(drew).tolist():
+        queue[k, : size[k]] = bounds[k] + rngs[k].permutation(int(size[k]))
+    queue_cost = np.where(queue >= 0, cost.take(np.maximum(queue, 0)), np.inf)
+    bought: list[tuple[np.ndarray, np.ndarray]] = []
+    while True:
+        # as buy_posts, every run at once: drop what no longer fits, keep the order
+        fits = queue_cost <= left[:, None]
+        if not fits.any():
+            break
+        rank = np.cumsum(fits, axis=1) - 1
+        width = int(fits.sum(axis=1).max())
+        kept = np.full((n_runs, width), -1, dtype=np.int64)
+        kept_cost = np.full((n_runs, width), np.inf)
+        row, col = np.nonzero(fits)
+        kept[row, rank[row, col]] = queue[row, col]
+        kept_cost[row, rank[row, col]] = queue_cost[row, col]
+        queue, queue_cost = kept, kept_cost
+        # each row's running total in its order (a cumsum along the row: the run's own sums)
+        running = np.cumsum(np.where(np.isinf(queue_cost), 0.0, queue_cost), axis=1)
+        running[np.isinf(queue_cost)] = np.inf
+        n = np.sum(running <= left[:, None], axis=1)  # the searchsorted of buy_posts
+        active = n > 0
+        take = np.arange(width)[None, :] < n[:, None]
+        r, c = np.nonzero(take)
+        bought.append((r, queue[r, c]))
+        last = running[active, n[active] - 1]
+        left[active] = np.maximum(left[active] - last, 0.0)
+        queue = np.where(take, -1, queue)
+        queue_cost = np.where(take, np.inf, queue_cost)
+    if not bought:
+        return np.empty(0, dtype=np.int64), left, drew
+    which = np.concatenate([r for r, _ in bought])
+    chosen = np.concatenate([q for _, q in bought])
+    # run by run, each run's rounds in order (a stable sort keeps the order within a run)
+    return chosen[np.argsort(which, kind="stable")], left, drew
 
 
 def sponsored_offers(
@@ -428,6 +525,25 @@ class GroupAttribution:
         return out
 
 
+def _promoted_of_run(catalogue: Catalogue, category: int, products: np.ndarray) -> int:
+    """:func:`promoted_product` among one run's `products` (the union's indices, in its order)."""
+    products = products[catalogue.category[products] == category]
+    median = float(np.median(catalogue.price[products].astype(np.float64)))
+    domestic = products[~catalogue.cross_border[products]]
+    candidates = domestic if domestic.size else products
+    distance = np.abs(catalogue.price[candidates].astype(np.float64) - median)
+    return int(candidates[np.argmin(distance)])
+
+
+def _concat_offers(parts: list[Offers]) -> Offers:
+    """Return batches of offers as one, in order."""
+    if not parts:
+        return Offers.empty()
+    return Offers(
+        **{f: np.concatenate([getattr(o, f) for o in parts]) for f in Offers.__dataclass_fields__}
+    )
+
+
 def campaign_mask(offers: Offers) -> np.ndarray:
     """Return which offers come from a sponsored post: a KOL or KOC source, a creator in ``ref``.
 
@@ -458,6 +574,11 @@ class Campaign(Component):
     a group keeps its creator until the group ships (:meth:`remember_group_members`,
     :meth:`group_creators`).
 
+    In a batched ensemble (``model.runs``) each run keeps its own campaign:
+    ``product`` holds each run's promoted product (the union's index), the
+    budget's arrays a row per run, and each run buys its posts with its own
+    money and streams.
+
     References
     ----------
     .. [1] Azoya; KrASIA/Nikkei; Kas Data; pkmarketing; AllXHS (see the module docstring).
@@ -482,19 +603,38 @@ class Campaign(Component):
         super().__init__(model, config, rng)
         cfg, world = model.config.campaign, model.world
         catalogue, creators = world.catalogue, world.influencers
+        runs = model.runs
         category = promoted_category(catalogue, cfg.category)
         self.category: str = catalogue.category_names[category]
-        self.product: int = promoted_product(catalogue, category)
-        self.creator_class = campaign_classes(creators.kind, creators.segment)
+        if not runs.batched:
+            self.product: int | np.ndarray = promoted_product(catalogue, category)
+            self.creator_class = campaign_classes(creators.kind, creators.segment)
+        else:
+            # Each run's product (among its own products of the category) and classes (the
+            # waist stands in for a run without a head): one per run, in the union's indices.
+            # A loop over runs, once, when the campaign is built.
+            self.product = np.array(
+                [
+                    _promoted_of_run(catalogue, category, runs.entities("product", k))
+                    for k in range(runs.n)
+                ]
+            )
+            self.creator_class = np.full(creators.n, NO_CLASS, dtype=np.int8)
+            for k in range(runs.n):
+                mine = runs.entities("creator", k)
+                self.creator_class[mine] = campaign_classes(
+                    creators.kind[mine], creators.segment[mine]
+                )
         self.creators = np.flatnonzero(self.creator_class >= 0)
         fees, split = cfg.fee_per_follower, cfg.split
         self.fee = np.array([fees.head, fees.mid, fees.koc], dtype=np.float64)
         self.budget: CampaignBudget | None = None
         if cfg.budget > 0:
             shares = np.array([split.head, split.mid, split.koc], dtype=np.float64)
-            self.budget = CampaignBudget(
-                daily=cfg.budget * shares / cfg.days, start=cfg.start_step, days=cfg.days
-            )
+            daily = cfg.budget * shares / cfg.days
+            if runs.batched:  # each run's own money: one row per run
+                daily = np.tile(daily, (runs.n, 1))
+            self.budget = CampaignBudget(daily=daily, start=cfg.start_step, days=cfg.days)
         self.groups = GroupAttribution()
         # Per creator, so far: sponsored posts, fees, attributed orders, GMV and commission.
         self.tally = {
@@ -520,20 +660,77 @@ class Campaign(Component):
         budget = self.budget
         if budget is None or not budget.open_day(day.step):
             return Offers.empty()
-        model, product, rng = self.model, self.product, self.random(day, "posts")
+        model, product, runs = self.model, self.product, self.model.runs
         world, audience = model.world, model.audience
         creators = self.creators
         cls = self.creator_class[creators]
         followers = audience.counts(creators)
+        run = runs.run_of("creator", creators)  # None for one run
+        # what sells the promoted product: per platform, or per creator (its run's product)
+        sells = model.listed[:, product] if run is None else model.listed[:, product[run]].T
         platform = sponsor_platforms(
-            creators,
-            world.influencers,
-            world.platforms.kol_platform,
-            model.state,
-            model.listed[:, product],
+            creators, world.influencers, world.platforms.kol_platform, model.state, sells
         )
         cost = self.fee[cls] * followers
         eligible = (followers > 0) & (platform >= 0)
+        if run is None:
+            pick = self._buy(day, budget, cls, cost, eligible)
+        else:
+            pick = self._buy_by_run(day, budget, cls, cost, eligible, run)
+        if pick is None:
+            return Offers.empty()
+        sponsor = creators[pick]
+        self.tally["posts"][sponsor] += 1  # each creator at most once a day: no repeats
+        self.tally["fees"][sponsor] += cost[pick]
+        pick_run = None if run is None else run[pick]
+        day.add("campaign_posts", pick.size if run is None else runs.count(pick_run))
+        # (class by class, each run's posts in the order the run alone bought them)
+        day.add("campaign_fees", runs.sums(cost[pick], pick_run))
+        posts = Posts(
+            creator=sponsor.astype(np.int32),
+            product=np.full(pick.size, product, dtype=np.int32)
+            if run is None
+            else product[pick_run].astype(np.int32),
+            platform=platform[pick],
+        )
+        if run is None:
+            rng = self.random(day, "reach")
+            return self._offers(posts, rng)
+        # Each run's posts reach followers with its own stream, drawn as post_offers draws
+        # (bytes, then ties, then sparks, in one call): one call per run with posts, until
+        # post_offers takes one stream per run.
+        rngs, parts = self.generators(day, "reach"), []
+        for k in np.unique(pick_run).tolist():
+            mine = np.flatnonzero(pick_run == k)
+            of_run = Posts(posts.creator[mine], posts.product[mine], posts.platform[mine])
+            parts.append(self._offers(of_run, rngs[k]))
+        return _concat_offers(parts)
+
+    def _offers(self, posts: Posts, rng: np.random.Generator) -> Offers:
+        """Turn sponsored posts into offers to the followers who see them."""
+        model, audience = self.model, self.model.audience
+        return sponsored_offers(
+            posts,
+            model.world.influencers,
+            model.world.catalogue,
+            model.state,
+            model.config.behaviour.post_sparks_need,
+            rng,
+            follows=audience.matrix,
+            trust=audience.trust,
+            active=audience.active,
+        )
+
+    def _buy(
+        self,
+        day: Day,
+        budget: CampaignBudget,
+        cls: np.ndarray,
+        cost: np.ndarray,
+        eligible: np.ndarray,
+    ) -> np.ndarray | None:
+        """Buy each class's posts with its money (one run); return the bought positions."""
+        rng = self.random(day, "posts")
         bought = []
         for c in CampaignClass:
             candidates = np.flatnonzero(eligible & (cls == c))
@@ -544,30 +741,37 @@ class Campaign(Component):
             budget.spend(c, spent, left)
             day.total[f"campaign_spend_{c.name.lower()}"] += spent
             bought.append(candidates[chosen])
-        if not bought:
-            return Offers.empty()
-        pick = np.concatenate(bought)
-        sponsor = creators[pick]
-        self.tally["posts"][sponsor] += 1  # each creator at most once a day: no repeats
-        self.tally["fees"][sponsor] += cost[pick]
-        day.count["campaign_posts"] += int(pick.size)
-        day.total["campaign_fees"] += float(cost[pick].sum())
-        posts = Posts(
-            creator=sponsor.astype(np.int32),
-            product=np.full(pick.size, product, dtype=np.int32),
-            platform=platform[pick],
-        )
-        return sponsored_offers(
-            posts,
-            world.influencers,
-            world.catalogue,
-            model.state,
-            model.config.behaviour.post_sparks_need,
-            self.random(day, "reach"),
-            follows=audience.matrix,
-            trust=audience.trust,
-            active=audience.active,
-        )
+        return np.concatenate(bought) if bought else None
+
+    def _buy_by_run(
+        self,
+        day: Day,
+        budget: CampaignBudget,
+        cls: np.ndarray,
+        cost: np.ndarray,
+        eligible: np.ndarray,
+        run: np.ndarray,
+    ) -> np.ndarray | None:
+        """Buy each run's posts of each class with that run's money and stream (an ensemble).
+
+        A class's candidates are run by run (KOLs, and KOCs, are run by run among
+        creators); the positions come back class by class, run by run within a class.
+        """
+        rngs, runs = self.generators(day, "posts"), self.model.runs
+        bought = []
+        for c in CampaignClass:
+            candidates = np.flatnonzero(eligible & (cls == c))
+            if candidates.size == 0:
+                continue
+            balance = budget.balance[:, c]
+            chosen, left, drew = _buy_posts_by_run(cost[candidates], run[candidates], balance, rngs)
+            picked = candidates[chosen]
+            spent = runs.sums(cost[picked], run[picked])
+            budget.spent[drew, c] += spent[drew]
+            budget.balance[drew, c] = left[drew]
+            day.add(f"campaign_spend_{c.name.lower()}", np.where(drew, spent, 0.0))
+            bought.append(picked)
+        return np.concatenate(bought) if bought else None
 
     def remember_group_members(self, buyers: Offers, groups: np.ndarray) -> None:
         """Keep the creator of sponsored purchases that wait in groups, until they ship."""
@@ -591,14 +795,22 @@ class Campaign(Component):
         creator = orders.ref[sponsored].astype(np.int64)
         gmv = price[sponsored].astype(np.float64)
         commission = self.model.config.campaign.commission * gmv
-        by_class = np.bincount(
-            self.creator_class[creator], weights=gmv, minlength=len(CampaignClass)
-        )
+        runs = self.model.runs
+        run = runs.run_of("creator", creator)  # None for one run
+        n_classes = len(CampaignClass)
+        if run is None:
+            by_class = np.bincount(self.creator_class[creator], weights=gmv, minlength=n_classes)
+        else:  # per run and class: each bin adds its orders in order, as the run alone does
+            by_class = np.bincount(
+                run * n_classes + self.creator_class[creator],
+                weights=gmv,
+                minlength=runs.n * n_classes,
+            ).reshape(runs.n, n_classes)
         for c in CampaignClass:
-            day.total[f"campaign_gmv_{c.name.lower()}"] += float(by_class[c])
-        day.count["campaign_orders"] += int(creator.size)
-        day.total["campaign_gmv"] += float(gmv.sum())
-        day.total["campaign_commission"] += float(commission.sum())
+            day.add(f"campaign_gmv_{c.name.lower()}", by_class[..., c])
+        day.add("campaign_orders", creator.size if run is None else runs.count(run))
+        day.add("campaign_gmv", runs.sums(gmv, run))
+        day.add("campaign_commission", runs.sums(commission, run))
         np.add.at(self.tally["orders"], creator, 1)
         np.add.at(self.tally["gmv"], creator, gmv)
         np.add.at(self.tally["commission"], creator, commission)

@@ -585,6 +585,7 @@ class Campaign(Component):
     """
 
     name = "campaign"
+    batch_ready = True
     columns = (
         MetricColumn.count("campaign_posts", "sponsored posts bought today"),
         MetricColumn.count("campaign_orders", "orders shipped today that a sponsored post brought"),

@@ -155,6 +155,7 @@ class Daigou(Component):
     """
 
     name = "daigou"
+    batch_ready = True
     columns = (
         MetricColumn.total(
             "daigou_fees", "RMB of service fees clients paid their daigou today (not in gmv)"

@@ -501,48 +501,17 @@ def _by_run(
     return np.concatenate(parts)
 
 
-def _listed_by_run(
-    assortment: Any,
-    category: np.ndarray,
-    platform: np.ndarray,
-    u: np.ndarray,
-    want: np.ndarray,
-    run: np.ndarray,
-    product_run: np.ndarray,
-) -> np.ndarray:
-    """Pick each draw's product among its own run's listed products, as the run alone does.
+class _Drawn:
+    """Uniforms drawn before, handed out in order by ``random(n)`` (as a generator would)."""
 
-    :meth:`~socialsim.mechanisms.assortment.Assortment.random_listed` of the
-    union's assortment would pick among every run's products of a category
-    (its tables list them run by run); this makes the same pick with the two
-    uniforms it draws (`u`, then `want`), within the run's part of each table.
-    `run` is each draw's run, `product_run` each product's
-    (:class:`~socialsim.world.union.RunLayout`).
-    """
-    n_categories = assortment._n_categories
-    size = assortment._size
-    # each table's products, per run: how many and where the run's start
-    n_runs = int(product_run.max()) + 1 if product_run.size else 1
-    table_of = np.repeat(np.arange(size.size), size)
-    run_of = product_run.take(assortment._products).astype(np.int64)
-    per_run = np.bincount(table_of * n_runs + run_of, minlength=size.size * n_runs).reshape(
-        size.size, n_runs
-    )
-    start = assortment._start[:, None] + np.cumsum(per_run, axis=1) - per_run
-    category = np.asarray(category, dtype=np.int64)
-    platform = np.asarray(platform, dtype=np.int64)
-    domestic = (platform * 2) * n_categories + category
-    imported = domestic + n_categories
-    has_import = per_run[imported, run] > 0
-    has_domestic = per_run[domestic, run] > 0
-    want_import = want < assortment.import_share[platform]
-    table = np.where(has_import & (want_import | ~has_domestic), imported, domestic)
-    n = per_run[table, run]
-    pick = start[table, run] + (u * n).astype(np.int64)
-    out = np.full(category.size, -1, dtype=np.int32)
-    some = n > 0
-    out[some] = assortment._products[pick[some]]
-    return out
+    def __init__(self, *drawn: np.ndarray) -> None:
+        self._drawn = list(drawn)
+
+    def random(self, n: int) -> np.ndarray:
+        out = self._drawn.pop(0)
+        if out.size != n:
+            raise ValueError(f"{out.size} uniforms drawn, {n} asked for")
+        return out
 
 
 def _random(rng: np.random.Generator, n: int) -> np.ndarray:
@@ -587,6 +556,7 @@ class MicroStores(Component):
     """
 
     name = "micro_stores"
+    batch_ready = True
     columns = (
         MetricColumn.count("store_owners", "current store owners, founders included", level=True),
         MetricColumn.count("store_recruits", "owners recruited today"),
@@ -692,9 +662,8 @@ class MicroStores(Component):
         else:
             u = self.draw(day, "promote", run, owners.size, _random)
             want = self.draw(day, "promote", run, owners.size, _random)
-            product = _listed_by_run(
-                model.assortment, category, platform, u, want, run, runs.layout.product.run
-            )
+            # the two uniforms random_listed draws, each run's from its own stream
+            product = model.assortment.random_listed(category, platform, _Drawn(u, want), run=run)
         listed = product >= 0
         owners, platform, category, product = (
             owners[listed],

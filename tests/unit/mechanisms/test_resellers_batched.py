@@ -37,7 +37,9 @@ def stand_in(both: Ensemble) -> None:
     """Give the stand-in the inputs micro-stores read: assortment, prices, state."""
     world, solo = both.model.world, both.solo
     cb = solo[0].assortment.cross_border
-    both.model.assortment = Assortment(world.catalogue, cb, solo[0].assortment.import_share)
+    both.model.assortment = Assortment(
+        world.catalogue, cb, solo[0].assortment.import_share, both.model.runs.layout.product.run
+    )
     listed = np.zeros_like(both.model.assortment.listed)
     layout = both.model.runs.layout
     for k, m in enumerate(solo):

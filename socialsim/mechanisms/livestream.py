@@ -45,7 +45,8 @@ References
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import itertools
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -59,7 +60,8 @@ from socialsim.columns import MetricColumn
 from socialsim.enums import Channel, Source
 from socialsim.mechanisms.component import Component, platform_values
 from socialsim.mechanisms.offers import Offers
-from socialsim.streams import mix_keys
+from socialsim.runs import Runs
+from socialsim.streams import distinct_keys, mix_keys
 
 if TYPE_CHECKING:
     from socialsim.day import Day
@@ -163,7 +165,9 @@ def schedule_sessions(
     kol_platform: np.ndarray,
     session_rate_by_platform: np.ndarray,
     enabled_by_platform: np.ndarray,
-    rng: np.random.Generator,
+    rng: np.random.Generator | None,
+    *,
+    uniform: np.ndarray | None = None,
 ) -> np.ndarray:
     """Decide which KOLs go live today.
 
@@ -176,8 +180,11 @@ def schedule_sessions(
         Daily probability that a KOL of the platform goes live.
     enabled_by_platform : ndarray of bool, shape (P,)
         Whether the platform has livestreams.
-    rng : numpy.random.Generator
-        Source of randomness (one draw per KOL).
+    rng : numpy.random.Generator or None
+        Source of randomness (one draw per KOL); unused with `uniform`.
+    uniform : ndarray of float, shape (n_kols,), optional
+        The KOLs' uniforms, if drawn already (a batched ensemble draws each
+        run's KOLs from its own stream).
 
     Returns
     -------
@@ -194,7 +201,8 @@ def schedule_sessions(
     rate = np.where(np.asarray(enabled_by_platform, bool), session_rate_by_platform, 0.0)
     on = kol_platform >= 0
     p = np.where(on, rate[np.where(on, kol_platform, 0)], 0.0)
-    return np.flatnonzero(rng.random(kol_platform.size) < p).astype(np.int32)
+    u = rng.random(kol_platform.size) if uniform is None else uniform
+    return np.flatnonzero(u < p).astype(np.int32)
 
 
 def expected_viewers(
@@ -323,8 +331,10 @@ def feature_products(
     category_weights : ndarray of float, shape (n_categories,)
         Non-negative weights of the categories (need not sum to 1).
     rng : numpy.random.Generator
-        Source of randomness (one category draw per slot; `draw_products`
-        should take the same generator).
+        Source of randomness (one category draw per slot, by ``rng.choice``;
+        `draw_products` should take the same generator). Anything with a
+        generator's ``choice`` will do (a batched ensemble passes one that
+        draws each run's slots from its own stream).
     stock : int or ndarray of int, aligned with `kols`
         Units of each featured product (:func:`stock_units`).
 
@@ -397,6 +407,8 @@ def session_audience(
     rng: np.random.Generator,
     attendance: Attendance | None = None,
     traffic_uniform: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None,
+    session_run: np.ndarray | None = None,
+    run_start: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Draw who watches each session: followers, then traffic from the platform.
 
@@ -456,6 +468,13 @@ def session_audience(
         the first eligible consumers of a fixed sequence per session
         (``_draw_traffic``), the same in two runs that differ in how many
         viewers a session gets or in who uses the platform.
+    session_run : ndarray of int, shape (S,), optional
+        In a batched ensemble, each session's run: traffic viewers are then
+        drawn among the users of the session's own run only (needs
+        `traffic_uniform` and `run_start`).
+    run_start : ndarray of int, shape (K + 1,), optional
+        Where each run's block of consumers starts, and the total
+        (:attr:`socialsim.runs.Runs.consumer_start`).
 
     Returns
     -------
@@ -513,7 +532,15 @@ def session_audience(
 
     users = np.asarray(platform_users, bool)
     t_session, t_viewer = _draw_traffic(
-        wanted, session_platform, session, follower, users, rng, traffic_uniform
+        wanted,
+        session_platform,
+        session,
+        follower,
+        users,
+        rng,
+        traffic_uniform,
+        session_run=session_run,
+        run_start=run_start,
     )
     f_session, f_viewer = session[attends], follower[attends]
     f_trust = np.asarray(follow_trust)[entry[attends]]
@@ -595,8 +622,10 @@ def follower_attendance(
     The arguments are those of :func:`session_audience`; the probability is
     the one its docstring gives. Computing it once and passing it to both
     :func:`expected_viewers` and :func:`session_audience` saves the work twice.
+    `mean_trust` may also be one value per session (in a batched ensemble,
+    each session's run's own mean).
     """
-    if not mean_trust > 0:
+    if not np.all(np.asarray(mean_trust) > 0):
         raise ValueError(f"mean_trust: must be > 0, got {mean_trust}")
     session, entry, _ = gather_rows(np.asarray(follows_indptr), kols)
     gathered = int(entry.size)
@@ -610,6 +639,8 @@ def follower_attendance(
     decay = np.exp(-TIER_DECAY * np.arange(int(distance.max(initial=0)) + 1, dtype=np.float64))
     segment = np.maximum(np.asarray(kol_segment)[kols], 0).astype(np.float64).take(session)
     rate = np.asarray(attend_rate_by_platform, np.float64)[session_platform]
+    if np.ndim(mean_trust):  # one per session (each run's own, in a batched ensemble)
+        mean_trust = np.asarray(mean_trust, np.float64).take(session)
     p = (
         rate.take(session)
         * (np.asarray(follow_trust).take(entry).astype(np.float64) / mean_trust)
@@ -627,6 +658,9 @@ def _draw_traffic(
     users: np.ndarray,
     rng: np.random.Generator,
     candidate_uniform: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None,
+    *,
+    session_run: np.ndarray | None = None,
+    run_start: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Uniform samples without replacement of platform users, excluding each session's followers.
 
@@ -636,6 +670,10 @@ def _draw_traffic(
     wants one more viewer gets the same viewers and one more, whoever else
     uses the platform (common random numbers). Without it, positions in the
     platform's user list are drawn from `rng`.
+
+    With `session_run` and `run_start` (a batched ensemble; keyed candidates
+    only), ``n`` and the users counted are those of the session's own run, and
+    candidate ``j`` of its run is consumer ``run_start[run] + j``.
     """
     n = users.shape[0]
     n_platforms = users.shape[1] if users.ndim == 2 else 0
@@ -653,19 +691,35 @@ def _draw_traffic(
         pool_size = np.array([part.size for part in pool_parts], np.int64)
         pool_start = offsets(pool_size)
         pool = np.concatenate(pool_parts) if pool_parts else np.empty(0, np.int64)
-    else:  # candidates are consumers: only the user counts are needed
+    elif session_run is None:  # candidates are consumers: only the user counts are needed
         pool_size = np.array(
             [np.count_nonzero(users[:, q]) if sending[q] else 0 for q in range(n_platforms)],
             np.int64,
         )
+    else:  # the same, per run: a session draws among its own run's consumers
+        if run_start is None:
+            raise ValueError("session_run needs run_start")
+        run_start = np.asarray(run_start, np.int64)
+        n_runs = run_start.size - 1
+        pool_size = np.zeros((n_runs, n_platforms), np.int64)
+        for q in np.flatnonzero(sending).tolist():
+            pool_size[:, q] = np.add.reduceat(users[:, q], run_start[:-1], dtype=np.int64)
+        pool_size[np.diff(run_start) == 0] = 0  # (reduceat of an empty block is not 0)
     looked = np.zeros(wanted.size, np.int64)  # candidates looked at per session (keyed draws)
 
     n_sessions = wanted.size
+    if session_run is None:
+        session_pool = pool_size[session_platform]
+        among_of_session: np.ndarray | int = n  # candidates are numbered 0 .. n - 1
+    else:
+        if candidate_uniform is None:
+            raise ValueError("traffic of several runs needs keyed candidates")
+        session_run = np.asarray(session_run, np.int64)
+        session_pool = pool_size[session_run, session_platform]
+        among_of_session = np.diff(run_start)[session_run]
     # Users of the platform who already follow the streamer are not eligible.
     is_user = take_at(users, follower, session_platform.take(follower_session))
-    eligible = pool_size[session_platform] - np.bincount(
-        follower_session[is_user], minlength=n_sessions
-    )
+    eligible = session_pool - np.bincount(follower_session[is_user], minlength=n_sessions)
     short = np.minimum(wanted, eligible)
     remaining = eligible.copy()
     taken = follower_session.astype(np.int64) * n + follower
@@ -678,7 +732,12 @@ def _draw_traffic(
             break
         plat = session_platform[need]
         # Expected draws to find `short` new eligible users, with a margin.
-        among = pool_size[plat] if candidate_uniform is None else n
+        if candidate_uniform is None:
+            among = pool_size[plat]
+        elif session_run is None:
+            among = n
+        else:
+            among = among_of_session[need]
         draws = np.ceil(short[need] * among / remaining[need] * 1.25).astype(np.int64)
         draws += 4
         sess = np.repeat(need, draws)
@@ -689,7 +748,13 @@ def _draw_traffic(
         else:
             number = looked[sess] + np.arange(sess.size) - np.repeat(offsets(draws), draws)
             looked[need] += draws
-            user = np.minimum((candidate_uniform(sess, number) * n).astype(np.int64), n - 1)
+            u = candidate_uniform(sess, number)
+            if session_run is None:
+                user = np.minimum((u * n).astype(np.int64), n - 1)
+            else:  # the run's consumer j is the union's run_start[run] + j
+                n_of = among_of_session[sess]
+                user = np.minimum((u * n_of).astype(np.int64), n_of - 1)
+                user += run_start[session_run[sess]]
             using = take_at(users, user, plat_of_draw)
             sess, plat_of_draw, user = sess[using], plat_of_draw[using], user[using]
         key = sess * n + user
@@ -1053,6 +1118,162 @@ def trust_penalty(
     np.multiply.at(follow_trust, entry[hit], factor)
 
 
+class _ByRun:
+    """A generator's draws for items of several runs, each run's from its own stream.
+
+    The items are laid out run by run (``counts[k]`` of run ``k``, end to
+    end); each call draws run ``k``'s part from ``generators[k]``, so that
+    every run's stream gives, call by call, what it gives the run alone. A run
+    with no item draws nothing.
+    """
+
+    def __init__(self, generators: Sequence[np.random.Generator], counts: np.ndarray) -> None:
+        self.generators = generators
+        self.counts = np.asarray(counts, np.int64)
+        self.bounds = np.concatenate(([0], np.cumsum(self.counts)))
+
+    def _check(self, n: int) -> None:
+        if n != int(self.bounds[-1]):
+            raise ValueError(f"draws for {int(self.bounds[-1])} items, not {n}")
+
+    def _runs(self) -> list[int]:
+        return np.flatnonzero(self.counts).tolist()
+
+    def random(self, size: int) -> np.ndarray:
+        self._check(int(size))
+        parts = [self.generators[k].random(int(self.counts[k])) for k in self._runs()]
+        return np.concatenate(parts) if parts else np.zeros(0)
+
+    def bytes(self, length: int) -> bytes:
+        self._check(int(length))
+        return b"".join(self.generators[k].bytes(int(self.counts[k])) for k in self._runs())
+
+    def choice(self, a: int, size: int, p: np.ndarray) -> np.ndarray:
+        self._check(int(size))
+        parts = [self.generators[k].choice(a, size=int(self.counts[k]), p=p) for k in self._runs()]
+        return np.concatenate(parts) if parts else np.zeros(0, np.int64)
+
+    def poisson(self, lam: np.ndarray) -> np.ndarray:
+        lam = np.asarray(lam)
+        self._check(lam.size)
+        b = self.bounds
+        parts = [self.generators[k].poisson(lam[b[k] : b[k + 1]]) for k in self._runs()]
+        return np.concatenate(parts) if parts else np.zeros(0, np.int64)
+
+
+class _RunKeyed:
+    """Keyed draws (as :class:`socialsim.streams.KeyedDraws`) of items of several runs.
+
+    Each item's numbers come from its own run's streams: the n-th call is the
+    purpose ``kind#n`` as for ``KeyedDraws``.
+    """
+
+    def __init__(self, component: Component, day: Day | int, kind: str, key, run) -> None:
+        self._component, self._day, self._kind = component, day, kind
+        self.key, self.run = np.asarray(key, np.uint64), run
+        self._calls = 0
+
+    def random(self, size: int | None = None, dtype: type = np.float64) -> np.ndarray:
+        if size is not None and int(size) != self.key.size:
+            raise ValueError(f"keyed draws give one number per item ({self.key.size}), not {size}")
+        self._calls += 1
+        kind = self._kind if self._calls == 1 else f"{self._kind}#{self._calls}"
+        return self._component.uniform(self._day, kind, self.key, dtype, run=self.run)
+
+
+def _identity(offers: Offers, consumer: np.ndarray, ref: np.ndarray, run: np.ndarray) -> np.ndarray:
+    """:meth:`Offers.identity` of offers of several runs: local consumer and ref, repeats per run.
+
+    (Offers.identity packs the consumer, category, source, platform, channel
+    and ref; this packs the same, with each offer's consumer and session as
+    its run alone numbers them, and tells repeats apart within a run only.)
+    """
+    who = (consumer.astype(np.int64) << 16) | (offers.category.astype(np.int64) & 0xFFFF)
+    packed = (offers.source.astype(np.int64) & 0xFF) | (
+        (offers.platform.astype(np.int64) & 0xFF) << 8
+    )
+    packed |= (offers.channel.astype(np.int64) & 0xFF) << 16
+    packed |= (ref.astype(np.int64) & 0xFFFFFFFF) << 24
+    return distinct_keys(mix_keys(who, packed), run=run)
+
+
+def _random_listed_by_run(
+    assortment: Any,
+    category: np.ndarray,
+    platform: np.ndarray,
+    run: np.ndarray,
+    product_run: np.ndarray,
+    n_runs: int,
+    rng: Any,
+) -> np.ndarray:
+    """:meth:`Assortment.random_listed` for draws of several runs: each among its run's products.
+
+    The union lists products category by category and run by run within a
+    category, each run's in its own order, so a run's listed products of a
+    (platform, imported, category) are the run's own listing, in its order:
+    the tables are cut by run too, and a draw picks what its run alone picks
+    with the same two numbers.
+    """
+    listed, catalogue = assortment.listed, assortment.catalogue
+    n_categories = catalogue.n_categories
+    parts, sizes = [], []
+    for p in range(listed.shape[0]):
+        for imported in (False, True):
+            products = np.flatnonzero(listed[p] & (catalogue.cross_border == imported))
+            parts.append(products)
+            cell = catalogue.category[products].astype(np.int64) * n_runs + product_run[products]
+            sizes.append(np.bincount(cell, minlength=n_categories * n_runs))
+    products = np.concatenate(parts)
+    size_of = np.concatenate(sizes).astype(np.int64)
+    start_of = offsets(size_of)
+    category = np.asarray(category, dtype=np.int64)
+    platform = np.asarray(platform, dtype=np.int64)
+    run = np.asarray(run, dtype=np.int64)
+    n = category.shape[0]
+    u = rng.random(n)
+    want_import = rng.random(n) < assortment.import_share[platform]
+    domestic = ((platform * 2) * n_categories + category) * n_runs + run
+    imported = domestic + n_categories * n_runs
+    has_import = size_of[imported] > 0
+    has_domestic = size_of[domestic] > 0
+    table = np.where(has_import & (want_import | ~has_domestic), imported, domestic)
+    size = size_of[table]
+    pick = start_of[table] + (u * size).astype(np.int64)
+    out = np.full(n, -1, dtype=np.int32)
+    some = size > 0
+    out[some] = products[pick[some]]
+    return out
+
+
+class _Batch:
+    """Where each run's KOLs and their follow entries are in a batched ensemble.
+
+    KOLs are the union's first creators, run by run; so are their rows of
+    the audience matrix, whose entries of run ``k`` are those of the run
+    alone, shifted by ``entry_start[k]``.
+    """
+
+    def __init__(self, runs: Runs, indptr: np.ndarray, n_kols: int) -> None:
+        kols = np.arange(n_kols)
+        self.runs = runs
+        self.kol_run = runs.run_of("creator", kols).astype(np.int64)
+        self.kol_local = runs.local("creator", kols).astype(np.int64)
+        if (np.diff(self.kol_run) < 0).any():
+            raise ValueError("a batched ensemble's KOLs must be laid out run by run")
+        counts = np.bincount(self.kol_run, minlength=runs.n)
+        self.kol_start = np.concatenate(([0], np.cumsum(counts))).astype(np.int64)
+        self.entry_start = np.asarray(indptr, np.int64)[self.kol_start]
+        self.product_run = runs.layout.product.run.astype(np.int64)
+
+    def per_run(self, run: np.ndarray) -> np.ndarray:
+        """Return the number of items of each run, given each item's run."""
+        return np.bincount(run, minlength=self.runs.n)
+
+    def entry_run(self, entry: np.ndarray) -> np.ndarray:
+        """Return the run of each KOL follow entry."""
+        return np.searchsorted(self.entry_start, entry, side="right") - 1
+
+
 @dataclass(frozen=True, eq=False)
 class DrawnSessions:
     """Today's livestreams as drawn: the sessions, viewers per session and the offers."""
@@ -1143,9 +1364,22 @@ class Livestreams(Component):
         self.trust_penalty = values("trust_penalty")
         audience = model.audience
         n_kols = world.influencers.n_kols
-        kol_end = int(audience.indptr[n_kols])
-        kol_trust = audience.trust[:kol_end][audience.active[:kol_end]]
-        self.mean_follow_trust = float(kol_trust.mean()) if kol_trust.size else 1.0
+        runs = getattr(model, "runs", None)
+        #: where each run's KOLs are in a batched ensemble (None for one run)
+        self._batch = _Batch(runs, audience.indptr, n_kols) if runs and runs.batched else None
+        self._runs = runs if runs is not None else Runs.single(world.n_consumers)
+        # Trust is measured against the average KOL follower's: each run's own (a float for one
+        # run, one per run in a batched ensemble), over its entries in their order.
+        starts = [0, int(audience.indptr[n_kols])]
+        if self._batch is not None:
+            starts = self._batch.entry_start.tolist()
+        means = []
+        for lo, hi in itertools.pairwise(starts):
+            kol_trust = audience.trust[lo:hi][audience.active[lo:hi]]
+            means.append(float(kol_trust.mean()) if kol_trust.size else 1.0)
+        self.mean_follow_trust: float | np.ndarray = (
+            means[0] if self._batch is None else np.array(means, np.float64)
+        )
         #: each KOL's income so far: commission on kept orders plus slot fees
         self.kol_income = np.zeros(n_kols, dtype=np.float64)
         self.sessions = Sessions.empty()
@@ -1162,9 +1396,18 @@ class Livestreams(Component):
         world, state = model.world, model.state
         catalogue, creators = world.catalogue, world.influencers
         kol_platform = world.platforms.kol_platform
-        kols = schedule_sessions(
-            kol_platform, self.rate, self.enabled, self.random(step, "schedule")
+        batch = self._batch
+        # each run's KOLs draw from the run's own stream (one run: one draw per KOL, as ever;
+        # Component.draw, which this class's draw hides)
+        uniform = Component.draw(
+            self,
+            step,
+            "schedule",
+            None if batch is None else batch.kol_run,
+            kol_platform.size,
+            lambda g, m: g.random(m),
         )
+        kols = schedule_sessions(kol_platform, self.rate, self.enabled, None, uniform=uniform)
         if kols.size == 0:
             return DrawnSessions(Sessions.empty(), np.zeros(0, dtype=np.int64), Offers.empty())
         audience = (
@@ -1176,8 +1419,15 @@ class Livestreams(Component):
             creators.focus_tier,
             creators.segment,
         )
+        if batch is None:
+            mean_trust: float | np.ndarray = self.mean_follow_trust
+            kol_run = run_start = None
+        else:  # each session measures trust against its own run's mean
+            kol_run = batch.kol_run[kols]
+            mean_trust = self.mean_follow_trust[kol_run]
+            run_start = batch.runs.consumer_start
         attendance = follower_attendance(
-            kols, kol_platform[kols], *audience, self.attend_rate, self.mean_follow_trust
+            kols, kol_platform[kols], *audience, self.attend_rate, mean_trust
         )
         expected = expected_viewers(
             kols,
@@ -1185,13 +1435,31 @@ class Livestreams(Component):
             *audience,
             attend_rate_by_platform=self.attend_rate,
             traffic_share_by_platform=self.traffic_share,
-            mean_trust=self.mean_follow_trust,
+            mean_trust=mean_trust,
             attendance=attendance,
         )
-        rng = self.random(step, "feature")
+        rngs = self.generators(step, "feature")
+        if batch is None:
+            rng: Any = rngs
 
-        def draw_products(category: np.ndarray, platform: np.ndarray) -> np.ndarray:
-            return model.assortment.random_listed(category, platform, rng)
+            def draw_products(category: np.ndarray, platform: np.ndarray) -> np.ndarray:
+                return model.assortment.random_listed(category, platform, rng)
+
+        else:  # a session's slots draw from its run's stream, among its run's products
+            per = self.products[kol_platform[kols]]
+            slot_run = np.repeat(kol_run, per)
+            rng = _ByRun(rngs, batch.per_run(slot_run))
+
+            def draw_products(category: np.ndarray, platform: np.ndarray) -> np.ndarray:
+                return _random_listed_by_run(
+                    model.assortment,
+                    category,
+                    platform,
+                    slot_run,
+                    batch.product_run,
+                    batch.runs.n,
+                    rng,
+                )
 
         sessions = feature_products(
             kols,
@@ -1202,6 +1470,21 @@ class Livestreams(Component):
             rng,
             stock=stock_units(expected, self.stock_share[kol_platform[kols]]),
         )
+
+        def mean_trust_of(sessions: Sessions) -> np.ndarray:
+            return self.mean_follow_trust[batch.kol_run[sessions.kol]]
+
+        if batch is None:
+            audience_rng: Any = self.random(step, "audience")
+            session_run = None
+            local_kol = sessions.kol
+        else:  # the followers' draws span every entry of the scheduled streamers' rows
+            indptr = np.asarray(model.audience.indptr, np.int64)
+            rows = indptr[kols + 1] - indptr[kols]
+            gathered = np.bincount(kol_run, weights=rows, minlength=batch.runs.n)
+            audience_rng = _ByRun(self.generators(step, "audience"), gathered.astype(np.int64))
+            session_run = batch.kol_run[sessions.kol]
+            local_kol = batch.kol_local[sessions.kol]
         session, viewer, trust, _ = session_audience(
             sessions.kol,
             sessions.platform,
@@ -1209,40 +1492,72 @@ class Livestreams(Component):
             state.uses,
             attend_rate_by_platform=self.attend_rate,
             traffic_share_by_platform=self.traffic_share,
-            mean_trust=self.mean_follow_trust,
-            rng=self.random(step, "audience"),
+            mean_trust=self.mean_follow_trust if batch is None else mean_trust_of(sessions),
+            rng=audience_rng,
             # Sessions are the scheduled streamers who found products to feature.
             attendance=attendance.of_sessions(np.isin(kols, sessions.kol)),
             traffic_uniform=lambda s, k: self.uniform(
-                step, "traffic", mix_keys(sessions.kol[s], k)
+                step,
+                "traffic",
+                mix_keys(local_kol[s], k),
+                run=None if session_run is None else session_run[s],
             ),
+            session_run=session_run,
+            run_start=run_start,
         )
+        if batch is None:
+            offer_draws = self.keyed(step, "offer", mix_keys(sessions.kol[session], viewer))
+        else:  # keys of the streamer and viewer as their run alone numbers them
+            run = session_run[session]
+            offer_draws = _RunKeyed(
+                self,
+                step,
+                "offer",
+                mix_keys(local_kol[session], self._runs.local_consumer(viewer, run)),
+                run,
+            )
         offers = livestream_offers(
-            session,
-            viewer,
-            trust,
-            sessions,
-            catalogue.category,
-            self.discount,
-            self.keyed(step, "offer", mix_keys(sessions.kol[session], viewer)),
+            session, viewer, trust, sessions, catalogue.category, self.discount, offer_draws
         )
         need = state.need[offers.consumer, offers.category]
-        impulse_draw = self.keyed(step, "impulse", offers.identity()).random(len(offers))
+        impulse_draw = self._keyed_offers(step, "impulse", offers, sessions).random(len(offers))
         impulse = ~need & (impulse_draw < self.impulse[offers.platform])
         viewers = np.bincount(session, minlength=len(sessions))
         return DrawnSessions(sessions, viewers, offers.take(need | impulse))
 
+    def _keyed_offers(self, day: Day | int, kind: str, offers: Offers, sessions: Sessions) -> Any:
+        """Return keyed draws for livestream offers (``ref``: a session of `sessions`)."""
+        if self._batch is None:
+            return self.keyed(day, kind, offers.identity())
+        run = self._batch.kol_run[sessions.kol[offers.ref]]
+        first = np.searchsorted(self._batch.kol_run[sessions.kol], np.arange(self._runs.n))
+        consumer = self._runs.local_consumer(offers.consumer, run)
+        key = _identity(offers, consumer, offers.ref - first[run], run)
+        return _RunKeyed(self, day, kind, key, run)
+
     def open(self, drawn: DrawnSessions, day: Day) -> Offers:
-        """Keep today's sessions, pay the streamers' slot fees and count; return the offers."""
+        """Keep today's sessions, pay the streamers' slot fees and count; return the offers.
+
+        In a batched ensemble each run's counts and fees are its own (its
+        sessions' fees summed in their order).
+        """
         sessions = drawn.sessions
         self.sessions = sessions
         self.session_viewers = drawn.viewers
         slot_fees = self.slot_fee[sessions.platform]
         np.add.at(self.kol_income, sessions.kol, slot_fees)
-        day.count["livestream_sessions"] += len(sessions)
-        day.count["livestream_viewers"] += int(drawn.viewers.sum())
-        day.total["kol_slot_fees"] += float(slot_fees.sum())
-        day.total["brand_net_livestream"] -= float(slot_fees.sum())
+        runs = self._runs
+        run = None if self._batch is None else self._batch.kol_run[sessions.kol]
+        if run is None:
+            day.count["livestream_sessions"] += len(sessions)
+            day.count["livestream_viewers"] += int(drawn.viewers.sum())
+        else:
+            day.count["livestream_sessions"] += runs.count(run)
+            viewers = np.bincount(run, weights=drawn.viewers, minlength=runs.n)
+            day.count["livestream_viewers"] += viewers.astype(np.int64)
+        fees = runs.sums(slot_fees, run)
+        day.total["kol_slot_fees"] += fees
+        day.total["brand_net_livestream"] -= fees
         return drawn.offers
 
     def serve_stock(
@@ -1252,15 +1567,20 @@ class Livestreams(Component):
         live = np.flatnonzero(purchases.channel == Channel.LIVESTREAM)
         if live.size == 0:
             return purchases, paid
+        if self._batch is None:
+            arrival: Any = self.keyed(day, "stock", purchases.identity()[live])
+            run = None
+        else:  # each purchase's arrival keyed as its run alone keys it
+            bought = purchases.take(live)
+            arrival = self._keyed_offers(day, "stock", bought, self.sessions)
+            run = arrival.run
+        # Slots are per session, so the first come first served queue is within a run.
         served = allocate_stock(
-            purchases.ref[live],
-            purchases.product[live],
-            self.sessions,
-            self.keyed(day, "stock", purchases.identity()[live]),
+            purchases.ref[live], purchases.product[live], self.sessions, arrival
         )
         keep = np.ones(len(purchases), dtype=bool)
         keep[live[~served]] = False
-        day.count["livestream_stockouts"] += int(np.count_nonzero(~served))
+        day.count["livestream_stockouts"] += self._runs.count(run, ~served)
         return purchases.take(keep), paid[keep]
 
     def shipped_orders(self, day: Day, orders: Offers, live: np.ndarray) -> np.ndarray:
@@ -1278,8 +1598,10 @@ class Livestreams(Component):
         kept = live & ~back
         commission = self.commission[settled.platform[kept]] * settled.price[kept]
         np.add.at(self.kol_income, settled.streamer[kept], commission)
-        day.total["kol_commission"] += float(commission.sum())
-        day.total["brand_net_livestream"] += float((settled.price[kept] - commission).sum())
+        # each run's totals over its own orders, in their order (the streamer tells the run)
+        run = None if self._batch is None else self._batch.kol_run[settled.streamer[kept]]
+        day.total["kol_commission"] += self._runs.sums(commission, run)
+        day.total["brand_net_livestream"] += self._runs.sums(settled.price[kept] - commission, run)
         lost = live & back
         audience = self.model.audience
         trust_penalty(
@@ -1301,7 +1623,21 @@ class Livestreams(Component):
         sold = np.concatenate(day.session_orders) if day.session_orders else np.zeros(0, np.int64)
         orders, conversion = session_outcomes(sold, self.session_viewers, len(sessions))
         good = conversion >= self.good_conversion[sessions.platform]
-        rng = self.random(day, "followers")
+        batch = self._batch
+        rngs = self.generators(day, "followers")
+        if batch is None:
+            rng: Any = rngs
+            churn_rng: Any = rngs
+            entry_uniform = lambda kind, entry: self.uniform(day, f"followers/{kind}", entry)  # noqa: E731
+        else:  # each run's good sessions, then its KOLs' entries, from its own stream
+            rng = _ByRun(rngs, batch.per_run(batch.kol_run[sessions.kol[good]]))
+            churn_rng = _ByRun(rngs, np.diff(batch.entry_start))
+
+            def entry_uniform(kind: str, entry: np.ndarray) -> np.ndarray:
+                run = batch.entry_run(entry)
+                local = entry - batch.entry_start[run]
+                return self.uniform(day, f"followers/{kind}", local, run=run)
+
         growth = rng.poisson(self.follower_growth[sessions.platform[good]] * orders[good])
         kol_platform = world.platforms.kol_platform.astype(np.int64)
         home = np.maximum(kol_platform, 0)
@@ -1318,19 +1654,29 @@ class Livestreams(Component):
             audience.active,
             indptr,
             audience.active,
-            rng,
-            lambda kind, entry: self.uniform(day, f"followers/{kind}", entry),
+            churn_rng,
+            entry_uniform,
         )
         # A new follower starts using the streamer's platform.
         kol = np.searchsorted(indptr, gained, side="right") - 1
         self.model.state.uses[audience.matrix.indices[gained], home[kol]] = True
-        day.count["followers_gained"] += int(gained.size)
-        day.count["followers_lost"] += int(lost.size)
+        if batch is None:
+            day.count["followers_gained"] += int(gained.size)
+            day.count["followers_lost"] += int(lost.size)
+        else:
+            day.count["followers_gained"] += self._runs.count(batch.entry_run(gained))
+            day.count["followers_lost"] += self._runs.count(batch.entry_run(lost))
 
     def end_day(self, day: Day) -> None:
-        """Count the current follows of KOLs."""
+        """Count the current follows of KOLs (each run's, in a batched ensemble)."""
         n_kols = self.model.world.influencers.n_kols
-        day.count["kol_followers"] = self.model.audience.active_follows(n_kols)
+        audience = self.model.audience
+        if self._batch is None:
+            day.count["kol_followers"] = audience.active_follows(n_kols)
+            return
+        follows = audience.counts(np.arange(n_kols))
+        per_run = np.bincount(self._batch.kol_run, weights=follows, minlength=self._runs.n)
+        day.count["kol_followers"] = per_run.astype(np.int64)
 
     def income_table(self) -> pd.DataFrame:
         """Each KOL's income so far: commission on kept livestream orders plus slot fees."""

@@ -42,6 +42,7 @@ from socialsim.streams import distinct_keys, mix_keys
 if TYPE_CHECKING:
     from socialsim.day import Day
     from socialsim.mechanisms.needs import OpenNeeds
+    from socialsim.runs import Runs
 
 __all__ = [
     "ClosedGroups",
@@ -135,6 +136,8 @@ def share_targets(
     *,
     strong_first: bool = True,
     sharer_key: np.ndarray | None = None,
+    sharer_run: np.ndarray | None = None,
+    consumer_start: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Pick the friends each sharer sends a link to.
 
@@ -161,6 +164,16 @@ def share_targets(
         `rng` is a :class:`~socialsim.streams.KeyedDraws`-like ``uniform(key)``
         callable and each (share, friend) pair's number depends on that pair
         alone, so a share two runs both make reaches the same friends in both.
+    sharer_run : ndarray of int, optional
+        In a batched ensemble (with `sharer_key`, made of each sharer's
+        indices in its own run's world): each share's run. Each pair is then
+        keyed by the friend's index in its own run's world
+        (``friend - consumer_start[run]``) and `rng` is called as
+        ``rng(key, run)`` with each pair's run, so every run's shares reach
+        the friends they reach in that run alone.
+    consumer_start : ndarray of int, optional
+        With `sharer_run`: where each run's block of consumers starts
+        (:attr:`socialsim.runs.Runs.consumer_start`).
 
     Returns
     -------
@@ -187,10 +200,17 @@ def share_targets(
         return owner.astype(np.int64), np.empty(0, dtype=np.int32), entry.astype(np.int64)
     weak = ~strong[entry] if strong_first else np.zeros(owner.size, dtype=bool)
     if sharer_key is None:
+        if sharer_run is not None:
+            raise ValueError("shares of several runs are keyed: pass sharer_key")
         draw = rng.random(owner.size)
-    else:
+    elif sharer_run is None:
         # alike shares (one initiator sharing one product twice) reach the same friends
         draw = rng(mix_keys(sharer_key[owner], indices[entry]))
+    else:
+        # each pair keyed as its run alone keys it: the friend's index in its own run
+        run = sharer_run[owner]
+        friend = indices[entry].astype(np.int64) - np.asarray(consumer_start).take(run)
+        draw = rng(mix_keys(sharer_key[owner], friend), run)
     order = order_runs_by_draw(owner, weak, draw)  # np.lexsort((draw, weak, owner)), faster
     owner, entry = owner[order], entry[order]
     rank = np.arange(owner.size) - run_start[owner]
@@ -219,6 +239,9 @@ class ClosedGroups:
     final_price : ndarray of float64
         Per member of a completed group: the price it ends up paying (less than
         `paid` after a ladder step or a price cut); 0 for expired groups.
+    number : ndarray of int64
+        Per closed group: its number in its own run (the ``group_id`` of its
+        shipped orders); ``group`` itself for a book of one run.
     """
 
     group: np.ndarray
@@ -233,10 +256,110 @@ class ClosedGroups:
     source: np.ndarray
     paid: np.ndarray
     final_price: np.ndarray
+    number: np.ndarray
 
 
 def _empty(dtype: type) -> np.ndarray:
     return np.empty(0, dtype=dtype)
+
+
+def _rank_within(run: np.ndarray) -> np.ndarray:
+    """Return each item's rank among the items of its run, in array order (0, 1, ...)."""
+    order = np.argsort(run, kind="stable")
+    ordered = run[order]
+    rank = np.empty(run.size, dtype=np.int64)
+    rank[order] = np.arange(run.size) - np.searchsorted(ordered, ordered, side="left")
+    return rank
+
+
+def _part(run: np.ndarray | None, index: np.ndarray) -> np.ndarray | None:
+    """Return the runs of the items at `index` (None for one run)."""
+    return None if run is None else run[index]
+
+
+def _tally(runs: Runs, run: np.ndarray | None, n: int) -> int | np.ndarray:
+    """Count `n` items whose runs are `run`: ``n`` for one run, one count per run for several."""
+    return n if run is None else runs.count(run)
+
+
+def _by_run(runs: Runs, run: np.ndarray | None, index: np.ndarray, width: int) -> np.ndarray:
+    """Count items by `index` (< `width`): shape (width,) for one run, (K, width) per run."""
+    if run is None:
+        return np.bincount(index, minlength=width)
+    cell = run.astype(np.int64) * width + index
+    return np.bincount(cell, minlength=runs.n * width).reshape(runs.n, width)
+
+
+def _column_counts(runs: Runs, table: np.ndarray) -> np.ndarray:
+    """Count the true cells of each column of a per-consumer table: (P,), or (K, P) per run."""
+    if not runs.batched:
+        return column_counts(table)
+    return np.stack(
+        [
+            np.bincount(runs.consumer_run[table[:, j]], minlength=runs.n)
+            for j in range(table.shape[1])
+        ],
+        axis=1,
+    )
+
+
+def _int_sums(runs: Runs, values: np.ndarray, run: np.ndarray | None) -> int | np.ndarray:
+    """Sum whole numbers per run (an int for one run); exact below 2**53."""
+    if run is None:
+        return int(values.sum())
+    return np.bincount(run, weights=values, minlength=runs.n).astype(np.int64)
+
+
+def _identity(offers: Offers, run: np.ndarray | None, runs: Runs) -> np.ndarray:
+    """Return :meth:`Offers.identity` as each offer's own run alone makes it.
+
+    One run: the offers' identity itself. Several: the same key made of the
+    consumer's index in its run and the ref's (a creator for posts, the
+    shopper for a daigou order, the owner for a store promotion), repeats made
+    distinct within each run. Livestream sessions and shared groups keep their
+    ref: such offers are never bought in a group by :meth:`GroupBuying.claim`
+    (their channel is not solo), and their source keeps their keys apart from
+    every other offer's.
+    """
+    if run is None:
+        return offers.identity()
+    source = offers.source
+    consumer = runs.local_consumer(offers.consumer.astype(np.int64), run)
+    ref = offers.ref.astype(np.int64)
+    creator = np.flatnonzero(((source == Source.KOL) | (source == Source.KOC)) & (ref >= 0))
+    ref[creator] = runs.local("creator", ref[creator])
+    person = np.flatnonzero(
+        ((source == Source.DAIGOU) | (source == Source.STORE_OWNER)) & (ref >= 0)
+    )
+    ref[person] = runs.local_consumer(ref[person], run[person])
+    # Offers.identity's packing, of the local indices
+    who = (consumer << 16) | (offers.category.astype(np.int64) & 0xFFFF)
+    packed = (source.astype(np.int64) & 0xFF) | ((offers.platform.astype(np.int64) & 0xFF) << 8)
+    packed |= (offers.channel.astype(np.int64) & 0xFF) << 16
+    packed |= (ref & 0xFFFFFFFF) << 24
+    return distinct_keys(mix_keys(who, packed), run=run)
+
+
+class _RunKeyedDraws:
+    """Keyed draws of items of several runs, each item's from its own run's streams.
+
+    :class:`socialsim.streams.KeyedDraws` for a batched ensemble: the n-th
+    call of :meth:`random` is the purpose ``kind#n``, as there.
+    """
+
+    def __init__(self, component: Component, day: Day, kind: str, key: np.ndarray, run) -> None:
+        self._component, self._day, self._kind = component, day, kind
+        self.key, self._run = np.asarray(key, dtype=np.uint64), run
+        self._calls = 0
+
+    def random(self, size: int | None = None, dtype: type = np.float64) -> np.ndarray:
+        """Return one uniform per item (``size`` must be the number of items)."""
+        n = self.key.size
+        if size is not None and int(np.prod(size)) != n:
+            raise ValueError(f"keyed draws give one number per item ({n}), not {size}")
+        self._calls += 1
+        kind = self._kind if self._calls == 1 else f"{self._kind}#{self._calls}"
+        return self._component.uniform(self._day, kind, self.key, dtype, run=self._run)
 
 
 @dataclass(eq=False)
@@ -247,6 +370,11 @@ class GroupBook:
     what it paid at the group price; when a group closes after climbing a
     price ladder or collecting price cuts, the final price is what was paid
     scaled by the deeper discount.
+
+    A book of a batched ensemble holds every run's groups: ids run over all
+    of them (so a group is found by its id alone), and each group also has
+    its ``number`` in its own run, the id it has when the run is stepped
+    alone (see :meth:`open`). In a book of one run the two are the same.
     """
 
     # per group
@@ -260,6 +388,7 @@ class GroupBook:
     capacity: np.ndarray = field(default_factory=lambda: _empty(np.int32))
     members: np.ndarray = field(default_factory=lambda: _empty(np.int32))
     kanjia: np.ndarray = field(default_factory=lambda: _empty(np.float64))
+    number: np.ndarray = field(default_factory=lambda: _empty(np.int64))
     # per member
     m_group: np.ndarray = field(default_factory=lambda: _empty(np.int64))
     m_consumer: np.ndarray = field(default_factory=lambda: _empty(np.int32))
@@ -267,6 +396,8 @@ class GroupBook:
     m_source: np.ndarray = field(default_factory=lambda: _empty(np.int8))
     m_paid: np.ndarray = field(default_factory=lambda: _empty(np.float64))
     next_id: int = 0
+    #: per run, the number its next group gets (books of several runs only)
+    next_number: np.ndarray = field(default_factory=lambda: np.zeros(1, np.int64))
 
     _GROUP_FIELDS = (
         "group",
@@ -279,6 +410,7 @@ class GroupBook:
         "capacity",
         "members",
         "kanjia",
+        "number",
     )
     _MEMBER_FIELDS = ("m_group", "m_consumer", "m_category", "m_source", "m_paid")
 
@@ -304,14 +436,24 @@ class GroupBook:
         window_days: np.ndarray,
         target: np.ndarray,
         capacity: np.ndarray,
+        run: np.ndarray | None = None,
     ) -> np.ndarray:
         """Open one group per initiator, the initiator its first (paying) member.
 
-        Parameters are per new group. Returns the new groups' ids.
+        Parameters are per new group (but `step`). With `run` (each new
+        group's run, in a book of several runs) each group is also numbered
+        within its run, in the order given, after the run's earlier groups:
+        as the run alone numbers it. Returns the new groups' ids.
         """
         m = int(np.shape(initiator)[0])
         ids = np.arange(self.next_id, self.next_id + m, dtype=np.int64)
         self.next_id += m
+        if run is None:
+            number = ids
+        else:
+            run = np.asarray(run, dtype=np.int64)
+            number = self.next_number.take(run) + _rank_within(run)
+            self.next_number += np.bincount(run, minlength=self.next_number.size)
         new = {
             "group": ids,
             "platform": np.asarray(platform, dtype=np.int8),
@@ -323,6 +465,7 @@ class GroupBook:
             "capacity": np.asarray(capacity, dtype=np.int32),
             "members": np.ones(m, dtype=np.int32),
             "kanjia": np.zeros(m, dtype=np.float64),
+            "number": number,
         }
         for name in self._GROUP_FIELDS:
             setattr(self, name, np.concatenate((getattr(self, name), new[name])))
@@ -363,7 +506,10 @@ class GroupBook:
 
         Buyers are taken in random order; a buyer gets a place while the
         product's open groups on its platform have room. Places are not taken
-        yet: pass the result to :meth:`join`.
+        yet: pass the result to :meth:`join`. In a book of several runs the
+        products are the union's, each of one run, so buyers meet only their
+        own run's groups, in their run's order (`rng` gives each buyer the
+        number its run alone gives it).
 
         Returns
         -------
@@ -500,6 +646,7 @@ class GroupBook:
             source=self.m_source[member_closing],
             paid=paid,
             final_price=np.where(done[group_pos], final, 0.0),
+            number=self.number[rows],
         )
         keep = ~closing
         for name in self._GROUP_FIELDS:
@@ -528,6 +675,14 @@ class GroupBuying(Component):
     their size refund every member (:meth:`close`). It pays and ships through
     the model's checkout, and its friends' purchases pass the cross-border
     quota like any other.
+
+    In a batched ensemble (``model.runs``) one book holds every run's groups,
+    each numbered as its run alone numbers it; buyers meet only their own
+    run's groups (the products are each of one run); every draw is keyed by
+    indices in the item's own run and made from its run's streams; the
+    per-platform tables (``need_share``, ``group_buyers``, ``traffic``,
+    ``sizes``) get a leading run axis; and the day's counts and refunds are
+    per run.
 
     Parameters
     ----------
@@ -589,9 +744,14 @@ class GroupBuying(Component):
         self.kanjia_first_cut = values("kanjia.first_cut")
         self.kanjia_decay = values("kanjia.decay")
         self.kanjia_max_cut = values("kanjia.max_cut")
-        self.book = GroupBook()
-        #: completed groups by number of members, so far
-        self.sizes = np.zeros(1, dtype=np.int64)
+        runs = model.runs
+        # a batched ensemble's book numbers each run's groups as the run alone does
+        self.book = GroupBook(next_number=np.zeros(runs.n, dtype=np.int64))
+        # The tables below are per run in a batched ensemble (a leading run axis), so that
+        # each run's groups and buyers see only their own run's; one run keeps their shapes.
+        lead = () if not runs.batched else (runs.n,)
+        #: completed groups by number of members, so far (per run in an ensemble)
+        self.sizes = np.zeros((*lead, 1), dtype=np.int64)
         conversion = cfg.behaviour.conversion
         #: whether buyers choose solo, group or neither in one decision (see group_logit)
         self.joint = conversion.group_decision == "joint" and conversion.link == "logit"
@@ -600,25 +760,39 @@ class GroupBuying(Component):
         n_categories = world.catalogue.n_categories
         self.degree = np.diff(world.network.adjacency.indptr).astype(np.float64)
         #: per platform and category: share of users with an open need today (see_needs)
-        self.need_share = np.zeros((len(names), n_categories))
+        self.need_share = np.zeros((*lead, len(names), n_categories))
         #: per platform and category: today's and yesterday's group buyers
-        self.group_buyers = np.zeros((len(names), n_categories))
+        self.group_buyers = np.zeros((*lead, len(names), n_categories))
         #: per platform and category: expected strangers joining a group (completion_chance)
-        self.traffic = np.zeros((len(names), n_categories))
+        self.traffic = np.zeros((*lead, len(names), n_categories))
+        category = world.catalogue.category
+        product_run = runs.run_of("product", np.arange(category.size))
         listed_per_category = np.stack(
             [
-                np.bincount(world.catalogue.category[listed], minlength=n_categories)
+                _by_run(runs, _part(product_run, listed), category[listed], n_categories)
                 for listed in model.listed
-            ]
+            ],
+            axis=-2,
         ).astype(np.float64)
         self._stranger_rate = (self.join_open_group * self.window)[:, None] / np.maximum(
             listed_per_category, 1.0
         )
 
-    def size_counts(self) -> pd.Series:
-        """Return how many completed groups had each number of members, so far."""
-        sizes = np.flatnonzero(self.sizes)
-        return pd.Series(self.sizes[sizes], index=pd.Index(sizes, name="members"), name="groups")
+    def size_counts(self, run: int | None = None) -> pd.Series:
+        """Return how many completed groups had each number of members, so far.
+
+        Parameters
+        ----------
+        run : int, optional
+            In a batched ensemble, the run whose groups are counted (required there).
+        """
+        counts = self.sizes
+        if counts.ndim == 2:
+            if run is None:
+                raise ValueError("an ensemble counts group sizes per run: pass run")
+            counts = counts[run]
+        sizes = np.flatnonzero(counts)
+        return pd.Series(counts[sizes], index=pd.Index(sizes, name="members"), name="groups")
 
     def see_needs(self, needs: OpenNeeds) -> None:
         """Reckon today's share of each platform's users with an open need in each category.
@@ -628,15 +802,22 @@ class GroupBuying(Component):
         """
         if not self.joint:
             return
-        state = self.model.state
-        users = np.maximum(column_counts(state.uses), 1)
-        n_categories = self.need_share.shape[1]
+        state, runs = self.model.state, self.model.runs
+        # each run's users of each platform, and each run's open needs by category
+        users = np.maximum(_column_counts(runs, state.uses), 1)
+        run = runs.of_consumers(needs.consumer)
+        n_categories = self.need_share.shape[-1]
         for p in np.flatnonzero(self.enabled):
-            on = needs.category[needs.uses[:, p]]
-            self.need_share[p] = np.bincount(on, minlength=n_categories) / users[p]
+            on = needs.uses[:, p]
+            counts = _by_run(runs, _part(run, on), needs.category[on], n_categories)
+            self.need_share[..., p, :] = counts / users[..., p, None]
 
     def completion_chance(
-        self, consumer: np.ndarray, platform: np.ndarray, category: np.ndarray
+        self,
+        consumer: np.ndarray,
+        platform: np.ndarray,
+        category: np.ndarray,
+        run: np.ndarray | None = None,
     ) -> np.ndarray:
         """Return the chance, as a buyer reckons it, that a group it opens today completes.
 
@@ -648,15 +829,27 @@ class GroupBuying(Component):
         A buyer with many friends, on a busy platform, expects its group to
         fill; a new platform's first groups look risky.
 
+        Parameters
+        ----------
+        consumer, platform, category : ndarray of int
+            Per buyer.
+        run : ndarray of int, optional
+            Each buyer's run in a batched ensemble (its run's tables are read).
+
+        Returns
+        -------
+        ndarray of float64
+
         References
         ----------
         .. [1] Pinduoduo explainers (2020): friends the initiator shares to, or
            strangers browsing the item, can join.
         """
+        cell = (platform, category) if run is None else (run, platform, category)
         friends = self.friend_join[platform] * np.minimum(
-            self.share_to[platform], self.degree[consumer] * self.need_share[platform, category]
+            self.share_to[platform], self.degree[consumer] * self.need_share[cell]
         )
-        strangers = self.traffic[platform, category]
+        strangers = self.traffic[cell]
         return -np.expm1(-(friends + strangers))
 
     def group_logit(
@@ -713,7 +906,7 @@ class GroupBuying(Component):
         budget = np.maximum(model.state.monthly_budget.take(i), 1e-6).astype(np.float64)
         price_weight = model.config.behaviour.conversion.price_weight
         cheaper = price_weight * sensitivity * price.take(can) * d / budget
-        chance = self.completion_chance(i, p, offers.category.take(can))
+        chance = self.completion_chance(i, p, offers.category.take(can), model.runs.of_consumers(i))
         with np.errstate(divide="ignore"):
             risk = np.log(chance) + np.log(model.state.group_propensity.take(i))
         out[can] = (
@@ -743,14 +936,21 @@ class GroupBuying(Component):
             & (purchases.source != Source.DAIGOU)
         )
         preference = np.where(can, params.preference[p], -np.inf)
+        run = self.model.runs.of_consumers(c)
         return group_choice(
             params.discount[p],
             self.model.world.population.price_sensitivity[c],
             state.group_propensity[c],
             preference,
             params.saving_weight[p],
-            self.keyed(day, "choose", purchases.identity()),
+            self._keyed(day, "choose", _identity(purchases, run, self.model.runs), run),
         )
+
+    def _keyed(self, day: Day, kind: str, key: np.ndarray, run: np.ndarray | None) -> Any:
+        """Keyed draws for items with `key`: each item's from its own run's streams."""
+        if run is None:
+            return self.keyed(day, kind, key)
+        return _RunKeyedDraws(self, day, kind, key, run)
 
     def buy(self, day: Day, buyers: Offers) -> None:
         """Group buyers join open groups or open their own; initiators share with friends."""
@@ -762,24 +962,29 @@ class GroupBuying(Component):
         )
         paid = self.model.checkout.price(buyers)
         self.model.checkout.pay(buyers, paid)
+        runs = self.model.runs
+        run = runs.of_consumers(buyers.consumer)
         if self.joint:
-            np.add.at(self.group_buyers, (buyers.platform, buyers.category), 1.0)
+            cell = (buyers.platform, buyers.category)
+            np.add.at(self.group_buyers, cell if run is None else (run, *cell), 1.0)
 
         # Buyers who do not browse open groups start their own; browsers then fill open
         # places (oldest groups first, today's new ones included) and start one if none is left.
-        buyer_key = buyers.identity()
+        buyer_key = _identity(buyers, run, runs)
         browse = (
-            self.keyed(day, "browse", buyer_key).random(len(buyers))
+            self._keyed(day, "browse", buyer_key, run).random(len(buyers))
             < params.join_open_group[buyers.platform]
         )
         openers = buyers.take(~browse)
         new_groups = [self._open(openers, paid[~browse], t)]
+        started = _tally(runs, _part(run, ~browse), len(openers))
         self.model.campaign.remember_group_members(openers, new_groups[0])
         browsers, browser_paid = buyers.take(browse), paid[browse]
+        # (products are of one run each: browsers meet only their own run's groups)
         place = book.match(
             browsers.platform,
             browsers.product,
-            self.keyed(day, "match", buyer_key[browse]),
+            self._keyed(day, "match", buyer_key[browse], _part(run, browse)),
             self.model.world.catalogue.n_products,
         )
         # Nobody fills a place in a group they started themselves (windows over a day).
@@ -797,9 +1002,10 @@ class GroupBuying(Component):
         self.model.campaign.remember_group_members(browsers.take(has_place), place[has_place])
         openers = browsers.take(~has_place)
         new_groups.append(self._open(openers, browser_paid[~has_place], t))
+        started = started + _tally(runs, runs.of_consumers(openers.consumer), len(openers))
         self.model.campaign.remember_group_members(openers, new_groups[1])
         shared = np.concatenate(new_groups)
-        day.count["groups_started"] += int(shared.size)
+        day.add("groups_started", started)
         self._share(shared, t, day)
         self._kanjia(shared, day)
 
@@ -807,6 +1013,7 @@ class GroupBuying(Component):
         """Open a group for each initiator, paid at the group price, with the platform's rules."""
         params = self
         p = initiators.platform
+        # (in an ensemble each run's groups are numbered as that run alone numbers them)
         return self.book.open(
             platform=p,
             product=initiators.product,
@@ -818,24 +1025,32 @@ class GroupBuying(Component):
             window_days=params.window[p],
             target=params.size[p],
             capacity=params.capacity[p],
+            run=self.model.runs.of_consumers(initiators.consumer),
         )
 
     def _share(self, groups: np.ndarray, t: int, day: Day) -> None:
         """Share new groups with the initiators' friends, who join by the purchase logit."""
-        params, book, network = self, self.book, self.model.world.network
+        params, book, network, runs = self, self.book, self.model.world.network, self.model.runs
         row = book.rows(groups)
         initiator, platform = book.initiator[row], book.platform[row]
-        # keyed by who shares what, not by the group's number (which differs between runs)
-        group_key = mix_keys(initiator, book.product[row], platform)
+        run = runs.of_consumers(initiator)
+        # keyed by who shares what, not by the group's number (which differs between runs);
+        # in an ensemble by the initiator's and the product's indices in their own run
+        group_key = mix_keys(
+            runs.local_consumer(initiator, run), runs.local("product", book.product[row]), platform
+        )
         share, friend, entry = share_targets(
             network.adjacency.indptr,
             network.adjacency.indices,
             network.strong,
             initiator,
             params.share_to[platform],
-            lambda key: self.uniform(day, "share", key),
+            lambda key, r=None: self.uniform(day, "share", key, run=r),
             sharer_key=group_key,
+            sharer_run=run,
+            consumer_start=runs.consumer_start,
         )
+        share_run = _part(run, share)
         product = book.product[row][share]
         category = self.model.world.catalogue.category[product]
         invites = Offers.build(
@@ -855,10 +1070,13 @@ class GroupBuying(Component):
             invites,
             np.zeros(len(invites), np.float32),
             kind="invited",
-            key=distinct_keys(mix_keys(group_key[share], friend)),
+            key=distinct_keys(
+                mix_keys(group_key[share], runs.local_consumer(friend, share_run)), run=share_run
+            ),
         )
         joiners, paid = self.model.cross_border.screen(day, joiners, paid)
-        day.count["users_acquired_shares"] += self.model.checkout.pay(joiners, paid)
+        # (in an ensemble the checkout counts the new users per run)
+        day.add("users_acquired_shares", self.model.checkout.pay(joiners, paid))
         joined = book.join(
             joiners.ref.astype(np.int64),
             joiners.consumer,
@@ -868,30 +1086,39 @@ class GroupBuying(Component):
         )
         # Friends who accepted a group that filled meanwhile start one of their own.
         late = ~joined
-        extra = self._open(joiners.take(late), paid[late], t)
-        day.count["groups_started"] += int(extra.size)
+        starters = joiners.take(late)
+        extra = self._open(starters, paid[late], t)
+        day.add("groups_started", _tally(runs, runs.of_consumers(starters.consumer), extra.size))
 
     def _kanjia(self, groups: np.ndarray, day: Day) -> None:
         """Price-cut sharing: friends' clicks cut the initiator's price and bring new users."""
         params, book, network, state = self, self.book, self.model.world.network, self.model.state
+        runs = self.model.runs
         row = book.rows(groups)
         on = (row >= 0) & params.kanjia_enabled[book.platform[np.maximum(row, 0)]]
         if not on.any():
             return
         groups, row = groups[on], row[on]
-        platform = book.platform[row]
-        group_key = mix_keys(book.initiator[row], book.product[row], platform)
+        platform, initiator = book.platform[row], book.initiator[row]
+        run = runs.of_consumers(initiator)
+        group_key = mix_keys(
+            runs.local_consumer(initiator, run), runs.local("product", book.product[row]), platform
+        )
         share, friend, _ = share_targets(
             network.adjacency.indptr,
             network.adjacency.indices,
             network.strong,
-            book.initiator[row],
+            initiator,
             params.kanjia_share_to[platform],
-            lambda key: self.uniform(day, "kanjia", key),
+            lambda key, r=None: self.uniform(day, "kanjia", key, run=r),
             strong_first=False,
             sharer_key=group_key,
+            sharer_run=run,
+            consumer_start=runs.consumer_start,
         )
-        link = self.keyed(day, "kanjia_click", distinct_keys(mix_keys(group_key[share], friend)))
+        share_run = _part(run, share)
+        link_key = mix_keys(group_key[share], runs.local_consumer(friend, share_run))
+        link = self._keyed(day, "kanjia_click", distinct_keys(link_key, run=share_run), share_run)
         click_draw, acquire_draw = link.random(share.size), link.random(share.size)
         click = click_draw < params.kanjia_click_prob[platform[share]]
         clicks = np.bincount(share[click], minlength=groups.size)
@@ -902,19 +1129,24 @@ class GroupBuying(Component):
             params.kanjia_max_cut[platform],
         )
         book.add_price_cut(groups, cut)
-        day.count["kanjia_clicks"] += int(click.sum())
+        day.add("kanjia_clicks", runs.count(share_run, click))
         clicker, clicker_platform = friend[click], platform[share[click]]
         newcomer = ~state.uses[clicker, clicker_platform]
         acquired = newcomer & (acquire_draw[click] < params.kanjia_acquire_prob[clicker_platform])
         state.uses[clicker[acquired], clicker_platform[acquired]] = True
-        day.count["users_acquired_shares"] += int(acquired.sum())
+        day.add("users_acquired_shares", runs.count(_part(share_run, click), acquired))
 
     def close(self, day: Day) -> None:
         """Ship completed groups (refunding ladder and price-cut savings); refund expired ones."""
-        params, state, t = self, self.model.state, day.step
+        params, state, t, runs = self, self.model.state, day.step, self.model.runs
         closed = self.book.close(t, params.ladder_sizes, params.ladder_discounts, params.discount)
         done_member = closed.completed[closed.member_group]
         group = closed.group[closed.member_group]
+        # each member's and each group's run (None for one run)
+        member_run, group_run = (
+            runs.of_consumers(closed.consumer),
+            runs.of_consumers(closed.initiator),
+        )
         # Members who came through a sponsored post keep its creator, for attribution.
         ref = self.model.campaign.group_creators(group, closed.consumer)
         members = Offers.build(
@@ -931,7 +1163,9 @@ class GroupBuying(Component):
         shipped = members.take(done_member)
         final = closed.final_price[done_member]
         np.add.at(state.budget_left, shipped.consumer, closed.paid[done_member] - final)
-        self.model.checkout.ship(day, shipped, final.astype(np.float32), group[done_member])
+        # the orders carry each group's number in its own run
+        number = closed.number[closed.member_group]
+        self.model.checkout.ship(day, shipped, final.astype(np.float32), number[done_member])
         # Expired: refund in full, reopen the need, release the quota; the initiator loses heart.
         gone = ~done_member
         refund = closed.paid[gone]
@@ -945,15 +1179,19 @@ class GroupBuying(Component):
         state.group_propensity[closed.initiator[ok]] = np.minimum(
             1.0, state.group_propensity[closed.initiator[ok]] / penalty[ok]
         )
-        day.count["groups_completed"] += int(ok.sum())
-        day.count["groups_expired"] += int(failed.sum())
-        day.count["group_members"] += int(closed.size[ok].sum())
-        day.total["group_refunds_value"] += float(refund.sum())
+        day.add("groups_completed", runs.count(group_run, ok))
+        day.add("groups_expired", runs.count(group_run, failed))
+        day.add("group_members", _int_sums(runs, closed.size[ok], _part(group_run, ok)))
+        # each run's refunds summed in its members' order, as the run alone sums them
+        day.add("group_refunds_value", runs.sums(refund, _part(member_run, gone)))
         if self.joint:
             # tomorrow's buyers see today's group buyers browsing for open groups
             self.traffic = self._stranger_rate * self.group_buyers
             self.group_buyers[:] = 0.0
-        sizes = np.bincount(closed.size[ok])
-        if sizes.size > self.sizes.size:
-            self.sizes = np.pad(self.sizes, (0, sizes.size - self.sizes.size))
-        self.sizes[: sizes.size] += sizes
+        size = closed.size[ok]
+        width = max(int(size.max(initial=0)) + 1, self.sizes.shape[-1])
+        if width > self.sizes.shape[-1]:
+            grow = [(0, 0)] * (self.sizes.ndim - 1) + [(0, width - self.sizes.shape[-1])]
+            self.sizes = np.pad(self.sizes, grow)
+        sizes = _by_run(runs, _part(group_run, ok), size, width)
+        self.sizes[..., : sizes.shape[-1]] += sizes

@@ -22,7 +22,7 @@ Consumers are laid out run by run, so run ``k``'s consumers are the rows
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -70,6 +70,10 @@ class Runs:
         self.consumer_run = (
             None if self.n == 1 else np.repeat(np.arange(self.n, dtype=np.int32), counts)
         )
+        #: per offer source (an int :class:`~socialsim.enums.Source`), how to number an
+        #: offer's ``ref`` as its run alone numbers it, ``local(ref, run)``: set by the
+        #: mechanism that owns the refs (a livestream's sessions), read by Offers.identity
+        self.local_refs: dict[int, Callable[[np.ndarray, np.ndarray], np.ndarray]] = {}
 
     @classmethod
     def single(cls, n_consumers: int) -> Runs:

@@ -697,6 +697,7 @@ class GroupBuying(Component):
     """
 
     name = "group_buying"
+    batch_ready = True
     columns = (
         MetricColumn.count("groups_started", "groups opened today"),
         MetricColumn.count("groups_completed", "groups that reached their size and shipped today"),

@@ -1317,6 +1317,7 @@ class Livestreams(Component):
     """
 
     name = "livestream"
+    batch_ready = True
     columns = (
         MetricColumn.count("livestream_sessions", "sessions streamed today"),
         MetricColumn.count("livestream_viewers", "viewers of today's sessions"),
@@ -1383,6 +1384,8 @@ class Livestreams(Component):
         #: each KOL's income so far: commission on kept orders plus slot fees
         self.kol_income = np.zeros(n_kols, dtype=np.float64)
         self.sessions = Sessions.empty()
+        if self._batch is not None:  # the checkout keys a session's offers by its run's number
+            self._runs.local_refs[int(Source.STREAMER)] = self._local_session
         self.session_viewers = np.zeros(0, dtype=np.int64)
 
     def draw(self, step: int) -> DrawnSessions:
@@ -1524,6 +1527,12 @@ class Livestreams(Component):
         impulse = ~need & (impulse_draw < self.impulse[offers.platform])
         viewers = np.bincount(session, minlength=len(sessions))
         return DrawnSessions(sessions, viewers, offers.take(need | impulse))
+
+    def _local_session(self, ref: np.ndarray, run: np.ndarray) -> np.ndarray:
+        """Return today's sessions `ref` (of runs `run`) as each run alone numbers them."""
+        batch, sessions = self._batch, self.sessions
+        first = np.searchsorted(batch.kol_run[sessions.kol], np.arange(self._runs.n))
+        return ref - first[run]
 
     def _keyed_offers(self, day: Day | int, kind: str, offers: Offers, sessions: Sessions) -> Any:
         """Return keyed draws for livestream offers (``ref``: a session of `sessions`)."""

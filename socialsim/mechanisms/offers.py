@@ -143,8 +143,9 @@ class Offers:
         In a batched ensemble (`runs`, a :class:`~socialsim.runs.Runs` of
         several runs) the key is made of each offer's indices in its own run:
         its consumer, and a ref that names a consumer (a store owner's or a
-        daigou's offer) or a creator (a sponsored post); the repeats are told
-        apart within each run.
+        daigou's offer), a creator (a sponsored post) or what a mechanism
+        numbers (a livestream's session, :attr:`socialsim.runs.Runs.local_refs`);
+        the repeats are told apart within each run.
 
         The product is left out on purpose: where two runs offer a consumer
         different products for one need through one source (a feed that ranks
@@ -173,6 +174,10 @@ class Offers:
             by_creator = ((self.source == Source.KOL) | (self.source == Source.KOC)) & (ref >= 0)
             mapped = np.flatnonzero(by_creator)
             ref[mapped] = runs.local("creator", ref[mapped])
+            for source, local in runs.local_refs.items():  # refs their mechanisms number
+                mapped = np.flatnonzero((self.source == source) & (ref >= 0))
+                if mapped.size:
+                    ref[mapped] = local(ref[mapped], run[mapped])
         who = (consumer.astype(np.int64) << 16) | (self.category.astype(np.int64) & 0xFFFF)
         packed = (self.source.astype(np.int64) & 0xFF) | (
             (self.platform.astype(np.int64) & 0xFF) << 8

@@ -247,7 +247,9 @@ class Component:
         streams, purpose, step = self._purpose(day, kind)
         return streams.by_run(purpose, step, run, how)
 
-    def keyed(self, day: Day | int, kind: str, key: np.ndarray) -> Any:
+    def keyed(
+        self, day: Day | int, kind: str, key: np.ndarray, run: np.ndarray | None = None
+    ) -> Any:
         """Return keyed draws (:class:`socialsim.streams.KeyedDraws`) for items with `key`.
 
         A stand-in for a generator in code that draws one number per item per
@@ -259,6 +261,8 @@ class Component:
         day : Day or int
         kind : str
         key : ndarray of uint64
+        run : ndarray of int, optional
+            Each item's run in a batched ensemble (keys of its local indices).
 
         Returns
         -------
@@ -267,7 +271,7 @@ class Component:
         streams, purpose, step = self._purpose(day, kind)
         if streams is None:
             return self.rng
-        return KeyedDraws(streams, purpose, step, key)
+        return KeyedDraws(streams, purpose, step, key, run=run)
 
     def _purpose(self, day: Day | int, kind: str) -> tuple[Any, str, int]:
         """Return the model's streams (None without them), a kind's purpose name, the step."""

@@ -18,6 +18,7 @@ References
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -82,15 +83,53 @@ class PriceBook:
         self.max_cut = np.ones((n_platforms, n_products), dtype=np.float64)
         self._reprice(0)
 
-    def advance(self, step: int, rng: np.random.Generator) -> int:
-        """Start today's promotions and reprice; return how many promotions started."""
+    def advance(
+        self,
+        step: int,
+        rng: np.random.Generator | Sequence[np.random.Generator],
+        products: Sequence[np.ndarray] | None = None,
+        product_run: np.ndarray | None = None,
+    ) -> Any:
+        """Start today's promotions and reprice; return how many promotions started.
+
+        Parameters
+        ----------
+        step : int
+            Today.
+        rng : numpy.random.Generator, or one per run
+            One float32 per platform and product, platform by platform (in a
+            batched ensemble each run's from its own stream, over its own
+            products in their local order, as the run alone draws them).
+        products : sequence of ndarray, optional
+            With one generator per run: each run's products in the book, in
+            their local order (:meth:`socialsim.runs.Runs.entities`).
+        product_run : ndarray of int, optional
+            With one generator per run: each product's run (to count per run).
+
+        Returns
+        -------
+        int, or ndarray of int64 with several runs
+            Promotions started (per run).
+        """
         shape = self.promo_until.shape
         idle = self.promo_until < step
-        start = idle & (rng.random(shape, dtype=np.float32) < self.promo_rate[:, None])
+        if isinstance(rng, np.random.Generator):
+            draw = rng.random(shape, dtype=np.float32)
+        else:
+            # each run draws its (platforms, own products) block, platform by platform, as
+            # alone; the columns then go to its products' places in the book
+            draw = np.empty(shape, dtype=np.float32)
+            for generator, columns in zip(rng, products, strict=True):
+                if columns.size:
+                    draw[:, columns] = generator.random((shape[0], columns.size), np.float32)
+        start = idle & (draw < self.promo_rate[:, None])
         ends = (step + self.promo_days[:, None] - 1).astype(np.int32)
         self.promo_until = np.where(start, ends, self.promo_until)
         self._reprice(step)
-        return int(np.count_nonzero(start))
+        if product_run is None:
+            return int(np.count_nonzero(start))
+        per_product = np.count_nonzero(start, axis=0)
+        return np.bincount(product_run, weights=per_product, minlength=len(rng)).astype(np.int64)
 
     def _reprice(self, step: int) -> None:
         takes_promo = (self.promo_until >= step) & (self.promo_depth[:, None] <= self.max_cut)
@@ -136,7 +175,13 @@ class Pricing(Component):
         )
 
     def start_day(self, day: Day) -> None:
-        """Start today's promotions and set today's prices."""
-        promotions = self.random(day, "promotions")
+        """Start today's promotions and set today's prices (each run's from its own stream)."""
+        runs = self.model.runs
+        products = product_run = None
+        if runs.batched:
+            products = [runs.entities("product", k) for k in range(runs.n)]
+            product_run = runs.layout.product.run
         self.book.event_cut = self.model.calendar.cut
-        day.count["promotions_started"] = self.book.advance(day.step, promotions)
+        day.count["promotions_started"] = self.book.advance(
+            day.step, self.generators(day, "promotions"), products, product_run
+        )

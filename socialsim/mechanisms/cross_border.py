@@ -288,7 +288,11 @@ class CrossBorder(Component):
         )
         keep = np.ones(len(purchases), dtype=bool)
         keep[idx[~allowed]] = False
-        day.count["cbec_blocked_orders"] += int(np.count_nonzero(~allowed))
+        # a purchaser's quota is its own, so the screen never looks across runs; only the
+        # count is per run
+        runs = self.model.runs
+        run = runs.of_consumers(purchases.consumer[idx])
+        day.count["cbec_blocked_orders"] += runs.count(run, ~allowed)
         return purchases.take(keep), paid[keep]
 
     def shipped(self, day: Day, orders: Offers, price: np.ndarray) -> None:
@@ -296,8 +300,13 @@ class CrossBorder(Component):
         catalogue = self.model.world.catalogue
         imported = catalogue.cross_border[orders.product]
         goods = np.where(imported, goods_value(price, catalogue.tax_rate[orders.product]), price)
-        day.count["cbec_orders"] += int(np.count_nonzero(imported))
-        day.total["cbec_tax"] += float((price - goods)[imported].sum())
+        runs = self.model.runs
+        run = runs.of_consumers(orders.consumer)
+        day.count["cbec_orders"] += runs.count(run, imported)
+        # each run's tax summed over its own imports, in their order (bit for bit as alone)
+        day.total["cbec_tax"] += runs.sums(
+            (price - goods)[imported], None if run is None else run[imported]
+        )
 
     def release(self, consumer: np.ndarray, product: np.ndarray, refund: np.ndarray) -> None:
         """Give back the quota of refunded purchases (members of a group that expired)."""

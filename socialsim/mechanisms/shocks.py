@@ -212,12 +212,22 @@ class Shocks(Component):
         self.locked = False
         self._reach: np.ndarray | None = None
         if self.lockdowns:
-            # each platform's reach by tier, as the world's online shoppers chose at the start
-            population = world.population
-            mean_tier = float(population.tier.mean()) if population.n else 0.0
-            self._reach = np.stack(
-                [platform_reach(cfg.platforms[name], tiers, mean_tier) for name in names], axis=1
-            )  # (tiers, platforms)
+            # each platform's reach by tier, as the world's online shoppers chose at the start;
+            # it rests on the mean tier of a run's population: one table per run in a batch
+            population, runs = world.population, model.runs
+            blocks = [runs.rows(k) for k in range(runs.n)] if runs.batched else [slice(None)]
+            reach = []
+            for rows in blocks:
+                tier = population.tier[rows]
+                mean_tier = float(tier.mean()) if tier.size else 0.0
+                reach.append(
+                    np.stack(
+                        [platform_reach(cfg.platforms[name], tiers, mean_tier) for name in names],
+                        axis=1,
+                    )
+                )
+            # (tiers, platforms) for one run, (runs, tiers, platforms) for a batch
+            self._reach = reach[0] if not runs.batched else np.stack(reach)
 
     @staticmethod
     def _on(step: int, first: int, end: int | None) -> bool:
@@ -253,27 +263,42 @@ class Shocks(Component):
             return
         tier = population.tier[offline].astype(np.int64)
         chance = 1.0 - stay[tier - 1]
-        draw = self.uniform(day, "first_time", mix_keys(offline))
-        new = offline[draw < chance]
+        # keyed by each consumer's index in its own run, with its run's stream
+        runs = self.model.runs
+        run = runs.of_consumers(offline)
+        key = mix_keys(runs.local_consumer(offline, run))
+        converts = self.uniform(day, "first_time", key, run=run) < chance
+        new = offline[converts]
         if new.size == 0:
             return
+        new_run = None if run is None else run[converts]
         state.status[new] = ShopperStatus.ONLINE
-        self._give_platform(day, new)
+        self._give_platform(day, new, new_run)
         new_lower = lower[population.tier[new].astype(np.int64) - 1]
-        n_lower = int(np.count_nonzero(new_lower))
-        day.add("first_time_online", int(new.size))
+        n_new, n_lower = (
+            runs.count(new_run, np.ones(new.size, bool)),
+            runs.count(new_run, new_lower),
+        )
+        day.add("first_time_online", n_new)
         day.add("first_time_online_lower_tiers", n_lower)
-        day.add("first_time_online_top_tiers", int(new.size) - n_lower)
+        day.add("first_time_online_top_tiers", n_new - n_lower)
 
-    def _give_platform(self, day: Day, new: np.ndarray) -> None:
-        """First-time shoppers who use no platform pick one by its reach in their tier."""
-        state = self.model.state
-        lonely = new[~state.uses[new].any(axis=1)]
+    def _give_platform(self, day: Day, new: np.ndarray, run: np.ndarray | None = None) -> None:
+        """First-time shoppers who use no platform pick one by its reach in their tier.
+
+        `run` is each new shopper's run in a batched ensemble (None for one run).
+        """
+        state, runs = self.model.state, self.model.runs
+        alone = ~state.uses[new].any(axis=1)
+        lonely = new[alone]
         if lonely.size == 0 or self._reach is None:
             return
-        weight = self._reach[self.model.world.population.tier[lonely].astype(np.int64) - 1]
+        tier = self.model.world.population.tier[lonely].astype(np.int64) - 1
+        run = None if run is None else run[alone]
+        weight = self._reach[tier] if run is None else self._reach[run, tier]
         cum = np.cumsum(weight, axis=1)
-        target = self.uniform(day, "platform", mix_keys(lonely)) * cum[:, -1]
+        key = mix_keys(runs.local_consumer(lonely, run))
+        target = self.uniform(day, "platform", key, run=run) * cum[:, -1]
         pick = np.minimum((target[:, None] >= cum).sum(axis=1), cum.shape[1] - 1)
         state.uses[lonely, pick] = True
 

@@ -16,6 +16,7 @@ from socialsim.enums import ShopperStatus
 from socialsim.errors import ConfigError
 from socialsim.mechanisms.shocks import Shocks, shock_steps
 from socialsim.model import builtin_columns
+from socialsim.runs import Runs
 from socialsim.streams import RandomStreams
 
 SMALL = {
@@ -183,6 +184,7 @@ def hand_built(n_top: int, n_lower: int, overrides: dict, uses: bool = True) -> 
             uses=np.full((n, len(names)), uses, dtype=bool),
         ),
         streams=RandomStreams(np.random.SeedSequence(7)),
+        runs=Runs.single(n),
     )
 
 

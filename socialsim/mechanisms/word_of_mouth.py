@@ -32,6 +32,7 @@ from socialsim._csr import tie_strength
 from socialsim.enums import Source
 from socialsim.mechanisms.component import Component
 from socialsim.mechanisms.offers import Offers
+from socialsim.mechanisms.search import _keyed
 from socialsim.streams import mix_keys
 
 if TYPE_CHECKING:
@@ -192,7 +193,12 @@ def friend_signals(
     )
 
 
-def population_share(last_purchase_step: np.ndarray, step: int, window_days: int) -> np.ndarray:
+def population_share(
+    last_purchase_step: np.ndarray,
+    step: int,
+    window_days: int,
+    consumer_start: np.ndarray | None = None,
+) -> np.ndarray:
     """Share of all consumers who bought each category in steps ``step - window_days .. step - 1``.
 
     The social proof of ``behaviour.conversion.social_proof = "population"``:
@@ -207,19 +213,34 @@ def population_share(last_purchase_step: np.ndarray, step: int, window_days: int
         Latest purchase step per consumer and category.
     step, window_days : int
         As in :func:`friend_signals`.
+    consumer_start : ndarray of int, shape (K + 1,), optional
+        In a batched ensemble, where each run's block of rows starts: each
+        run's share is then of its own population.
 
     Returns
     -------
-    ndarray of float32, shape (C,)
+    ndarray of float32, shape (C,), or (K, C) with `consumer_start`
 
     Examples
     --------
     >>> population_share(np.array([[3, 9], [0, 4], [4, -1], [1, 1]]), 5, 2).tolist()
     [0.5, 0.25]
+    >>> population_share(np.array([[3, 9], [0, 4], [4, -1], [1, 1]]), 5, 2, np.array([0, 1, 4]))
+    array([[1.        , 0.        ],
+           [0.33333334, 0.33333334]], dtype=float32)
     """
     n = last_purchase_step.shape[0]
     recent = _in_window(last_purchase_step, step, window_days)
-    return (recent.sum(axis=0) / max(n, 1)).astype(np.float32)
+    if consumer_start is None:
+        return (recent.sum(axis=0) / max(n, 1)).astype(np.float32)
+    # whole numbers per run (exact), each divided by its run's population as one run does
+    start = np.asarray(consumer_start, dtype=np.int64)
+    sizes = np.diff(start)
+    counts = np.zeros((sizes.size, recent.shape[1]), dtype=np.int64)
+    some = np.flatnonzero(sizes > 0)
+    if some.size:
+        counts[some] = np.add.reduceat(recent, start[some], axis=0, dtype=np.int64)
+    return (counts / np.maximum(sizes, 1)[:, None]).astype(np.float32)
 
 
 def bought_lately(last_purchase_step: np.ndarray, step: int, window_days: int) -> np.ndarray:
@@ -363,9 +384,18 @@ class WordOfMouth(Component):
     def signals(self, day: Day, needs: OpenNeeds) -> FriendSignals:
         """Return each open need's social proof and the friend whose purchase it shows."""
         model = self.model
-        state, network = model.state, model.world.network
+        state, network, runs = model.state, model.world.network, model.runs
         lately = self.lately.result() if self.lately is not None else None
         days = model.config.behaviour.word_of_mouth_days
+        # keys of each need's consumer (and friend: no tie crosses runs) in its own run
+        run = needs.run
+        local = runs.local_consumer(needs.consumer, run)
+
+        def hit_uniform(need: np.ndarray, friend: np.ndarray) -> np.ndarray:
+            hit_run = None if run is None else run.take(need)
+            key = mix_keys(local[need], needs.category[need], runs.local_consumer(friend, hit_run))
+            return self.uniform(day, "race", key, run=hit_run)
+
         signals = friend_signals(
             network.adjacency,
             state.last_purchase_step,
@@ -374,21 +404,27 @@ class WordOfMouth(Component):
             days,
             needs.consumer,
             needs.category,
-            self.keyed(day, "friend", mix_keys(needs.consumer, needs.category)),
+            _keyed(self, day, "friend", mix_keys(local, needs.category), run),
             tie_total=network.tie_strength,
             lately=lately,
-            hit_uniform=lambda need, friend: self.uniform(
-                day, "race", mix_keys(needs.consumer[need], needs.category[need], friend)
-            ),
+            hit_uniform=hit_uniform,
         )
         if model.config.behaviour.conversion.social_proof != "population":
             return signals
-        share = population_share(state.last_purchase_step, day.step, days)
-        return replace(signals, social_share=share.take(needs.category))
+        if run is None:
+            share = population_share(state.last_purchase_step, day.step, days)
+            return replace(signals, social_share=share.take(needs.category))
+        # each run's population is its own: one share per run and category
+        share = population_share(state.last_purchase_step, day.step, days, runs.consumer_start)
+        return replace(signals, social_share=share[run, needs.category])
 
     def friend_platform(self, needs: OpenNeeds, signals: FriendSignals) -> np.ndarray:
         """Return, per open need, the platform its chosen friend bought on (0 where none did)."""
         friend = np.maximum(signals.friend, 0)
+        if needs.run is not None:  # where none did, its own run's first consumer, as alone
+            friend = np.where(
+                signals.friend >= 0, friend, self.model.runs.consumer_start[needs.run]
+            )
         last_platform = self.model.state.last_platform
         return np.maximum(take_at(last_platform, friend, needs.category), 0)
 

@@ -78,7 +78,7 @@ def assert_offers_match(both: Ensemble, union: Offers, solo: list[Offers], what:
         expected = union_offers(both, [alone], [k])
         for name in union.__dataclass_fields__:
             a, b = getattr(got, name), getattr(expected, name)
-            assert a.dtype == b.dtype and np.array_equal(a, b), (what, k, name)
+            assert a.dtype == b.dtype and np.array_equal(a, b), (what, k, name, a.size, b.size)
 
 
 def union_audience(both: Ensemble, audiences) -> tuple[sparse.csr_array, np.ndarray]:

@@ -29,6 +29,7 @@ from socialsim.columns import MetricColumn
 from socialsim.enums import Source
 from socialsim.mechanisms.component import Component, platform_values
 from socialsim.mechanisms.offers import Offers
+from socialsim.mechanisms.search import _keyed
 from socialsim.streams import mix_keys
 
 if TYPE_CHECKING:
@@ -123,6 +124,9 @@ def algorithmic_feed_offers(
     platform: int,
     reach: float,
     rng: np.random.Generator,
+    *,
+    run: np.ndarray | None = None,
+    products: np.ndarray | None = None,
 ) -> Offers:
     """Recommend popular products of the needed category, on one platform.
 
@@ -140,15 +144,24 @@ def algorithmic_feed_offers(
     consumer, category : ndarray of int
         Open needs of the platform's users.
     popularity : ndarray of float
-        :func:`popular_products` of the platform.
+        :func:`popular_products` of the platform; in a batched ensemble one
+        row per run, over the run's products in their local order.
     category_start, category_size : ndarray of int
-        The catalogue's category layout.
+        The catalogue's category layout (shape (K, C) in a batched ensemble:
+        each run's, in its local product order).
     platform : int
         The platform.
     reach : float
         Probability a need is shown a product today.
     rng : numpy.random.Generator
-        Source of randomness.
+        Source of randomness; in a batched ensemble keyed draws (a call per
+        two levels: the ensemble may halve a few levels more than a run
+        alone, which changes no pick).
+    run : ndarray of int, optional
+        Each need's run in a batched ensemble: a need picks among its own
+        run's products, weighed by its own run's popularity.
+    products : ndarray of int, shape (K, n), optional
+        With `run`: each run's products in the union, in their local order.
 
     Returns
     -------
@@ -169,9 +182,20 @@ def algorithmic_feed_offers(
     m = consumer.shape[0]
     shown = np.flatnonzero(rng.random(m) < reach)
     c = category[shown]
-    lo = category_start[c].astype(np.int64)
-    hi = lo + category_size[c]
-    weight_before = np.concatenate(([0.0], popularity))  # weight of products [0, i)
+    if run is None:
+        lo = category_start[c].astype(np.int64)
+        hi = lo + category_size[c]
+        weight_before = np.concatenate(([0.0], popularity))  # weight of products [0, i)
+    else:
+        # each run's row of running weights, end to end: a need halves its own run's range
+        # of the category, with the run's own running sums (bit for bit the run's alone)
+        r = run[shown].astype(np.int64)
+        width = popularity.shape[1] + 1
+        lo = category_start[r, c].astype(np.int64) + r * width
+        hi = lo + category_size[r, c]
+        weight_before = np.concatenate(
+            (np.zeros((popularity.shape[0], 1)), popularity), axis=1
+        ).ravel()
     ok = weight_before[hi] - weight_before[lo] > 0
     shown, c, lo, hi = shown[ok], c[ok], lo[ok], hi[ok]
     # Halve each need's range of products, level by level, going left with the left
@@ -194,6 +218,9 @@ def algorithmic_feed_offers(
         w_hi = np.where(go_left, w_mid, w_hi)
         lo = np.where(go_left, lo, mid)
         w_lo = np.where(go_left, w_lo, w_mid)
+    if run is not None:  # a place in a run's row: that run's product, in the union
+        r = r[ok]
+        lo = products[r, lo - r * width]
     return Offers.build(consumer[shown], c, lo, Source.FEED_ALGORITHMIC, 0.0, platform)
 
 
@@ -232,6 +259,23 @@ class Feeds(Component):
         # Popularity for algorithmic feeds: sales with a ten-day memory.
         self.recent_sales = np.zeros((len(names), world.catalogue.n_products), dtype=np.float64)
         self.sales_decay = 0.9
+        # In a batched ensemble popularity is ranked within each run, over its own products
+        # in their local order: each run's products (padded with a product of no weight)
+        # and each run's category layout
+        self._by_run: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+        runs = model.runs
+        if runs.batched:
+            catalogue, layout = world.catalogue, runs.layout.product
+            counts = layout.counts()
+            table = np.full((runs.n, int(counts.max())), catalogue.n_products, dtype=np.int64)
+            for k in range(runs.n):
+                table[k, : counts[k]] = layout.of_run(k)
+            n_categories = catalogue.n_categories
+            size = np.bincount(
+                layout.run.astype(np.int64) * n_categories + catalogue.category,
+                minlength=runs.n * n_categories,
+            ).reshape(runs.n, n_categories)
+            self._by_run = (table, np.cumsum(size, axis=1) - size, size)
 
     def feed_offers(
         self, day: Day, needs: OpenNeeds, signals: FriendSignals, friend_platform: np.ndarray
@@ -242,9 +286,11 @@ class Feeds(Component):
         bought (:meth:`WordOfMouth.friend_platform
         <socialsim.mechanisms.word_of_mouth.WordOfMouth.friend_platform>`).
         """
-        catalogue, listed = self.model.world.catalogue, self.model.listed
+        catalogue, listed, runs = self.model.world.catalogue, self.model.listed, self.model.runs
         consumer, category, uses = needs.consumer, needs.category, needs.uses
-        need_key = mix_keys(consumer, category)
+        # keyed by each need's consumer in its own run, drawn from its run's stream
+        run = needs.run
+        need_key = mix_keys(runs.local_consumer(consumer, run), category)
         once = self.model.config.behaviour.conversion.social_exposure == "per_need"
         #: per open need, whether a social feed showed the friend's purchase word of mouth drew
         self.carried = np.zeros(needs.size, dtype=bool) if once else None
@@ -254,6 +300,7 @@ class Feeds(Component):
                 continue
             # one index array and takes: cheaper than several boolean masks over the needs
             on = np.flatnonzero(uses[:, p])
+            run_on = None if run is None else run.take(on)
             if kind == "social":
                 seen = None if self.carried is None else self.carried[on]
                 product = signals.product.take(on)
@@ -269,29 +316,37 @@ class Feeds(Component):
                         p,
                         self.reach[p],
                         listed[p],
-                        self.keyed(day, f"social/{p}", need_key.take(on)),
+                        _keyed(self, day, f"social/{p}", need_key.take(on), run_on),
                         shown_before=seen,
                     )
                 )
                 if seen is not None:
                     self.carried[on] = seen
             else:
-                popularity = popular_products(self.recent_sales[p], listed[p])
+                start, size, table = catalogue.category_start, catalogue.category_size, None
+                if run is None:
+                    popularity = popular_products(self.recent_sales[p], listed[p])
+                else:  # each run's running weights over its own products, in local order
+                    table, start, size = self._by_run
+                    weight = np.append(np.where(listed[p], 1.0 + self.recent_sales[p], 0.0), 0)
+                    popularity = np.cumsum(weight.take(table), axis=1)
                 out.append(
                     algorithmic_feed_offers(
                         consumer.take(on),
                         category.take(on),
                         popularity,
-                        catalogue.category_start,
-                        catalogue.category_size,
+                        start,
+                        size,
                         p,
                         self.reach[p],
-                        self.keyed(day, f"algorithmic/{p}", need_key.take(on)),
+                        _keyed(self, day, f"algorithmic/{p}", need_key.take(on), run_on),
+                        run=run_on,
+                        products=table,
                     )
                 )
         for source in (Source.FEED_SOCIAL, Source.FEED_ALGORITHMIC):
-            shown = sum(int(np.count_nonzero(o.source == source)) for o in out)
-            day.count[f"exposures_{source.name.lower()}"] = shown
+            shown = sum(runs.count(runs.of_consumers(o.consumer), o.source == source) for o in out)
+            day.set(f"exposures_{source.name.lower()}", shown)
         return out
 
     def shipped(self, day: Day, orders: Offers, price: np.ndarray) -> None:

@@ -19,9 +19,9 @@ References
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from scipy import sparse
@@ -33,6 +33,7 @@ from socialsim.columns import MetricColumn
 from socialsim.enums import InfluencerKind, Source
 from socialsim.mechanisms.component import Component
 from socialsim.mechanisms.offers import Offers
+from socialsim.mechanisms.search import _random_listed, _run_listing
 from socialsim.state import NEVER, ConsumerState, latest_purchase
 from socialsim.world.catalogue import Catalogue
 from socialsim.world.influencers import Influencers
@@ -40,6 +41,7 @@ from socialsim.world.influencers import Influencers
 if TYPE_CHECKING:
     from socialsim.day import Day
     from socialsim.mechanisms.assortment import Assortment
+    from socialsim.runs import Runs
 
 __all__ = ["CreatorPosts", "Posts", "draw_posts", "post_offers"]
 
@@ -56,6 +58,69 @@ class Posts:
         return int(self.creator.shape[0])
 
 
+class _RunStreams:
+    """A generator's ``random`` for items of several runs: each run's from its own stream.
+
+    Run ``k``'s items (in array order) get ``generators[k].random(n_k)``, what
+    run ``k`` alone draws for them; for code that draws with ``rng.random(n)``
+    (:meth:`~socialsim.mechanisms.assortment.Assortment.random_listed`).
+    """
+
+    def __init__(self, generators: Sequence[np.random.Generator], run: np.ndarray) -> None:
+        self._generators, self._run = generators, np.asarray(run)
+
+    def random(self, size: Any = None, dtype: type = np.float64) -> np.ndarray:
+        """Return one uniform per item (``size`` must be the number of items)."""
+        run = self._run
+        wanted = run.size if size is None else int(np.prod(size))
+        if wanted != run.size:
+            raise ValueError(f"one number per item ({run.size}), not {wanted}")
+        order = np.argsort(run, kind="stable")
+        counts = np.bincount(run, minlength=len(self._generators))
+        drawn = np.concatenate(
+            [np.zeros(0, dtype)]
+            + [g.random(int(m), dtype) for g, m in zip(self._generators, counts, strict=True) if m]
+        )
+        out = np.empty_like(drawn)
+        out[order] = drawn
+        return out
+
+
+@dataclass(frozen=True, eq=False)
+class _EntryRuns:
+    """Where the entries of the union's audience matrix are in their own runs' matrices.
+
+    Attributes
+    ----------
+    generators : list of numpy.random.Generator
+        Each run's stream of the reach draws.
+    creator_run : ndarray of int
+        Each creator's run.
+    local_shift : ndarray of int64
+        Per creator: add it to the union's entry to get the entry in its run's matrix.
+    entry_base : ndarray of int64, shape (K + 1,)
+        Where each run's entries start when the runs' entries are laid end to end.
+    """
+
+    generators: list
+    creator_run: np.ndarray
+    local_shift: np.ndarray
+    entry_base: np.ndarray
+
+    @classmethod
+    def of(cls, indptr: np.ndarray, runs: Runs, generators: list) -> _EntryRuns:
+        """Locate each creator's row of a creator-by-consumer matrix in its run's matrix."""
+        layout = runs.layout.creator
+        length = np.diff(indptr).astype(np.int64)
+        in_order = length.take(layout.members)  # run by run, each run's rows in local order
+        starts = np.cumsum(in_order) - in_order
+        entry_base = np.concatenate(([0], np.cumsum(in_order)))[layout.start]
+        local_start = np.empty_like(starts)
+        local_start[layout.members] = starts - np.repeat(entry_base[:-1], layout.counts())
+        shift = local_start - indptr[:-1].astype(np.int64)
+        return cls(generators, layout.run, shift, entry_base)
+
+
 def draw_posts(
     influencers: Influencers,
     catalogue: Catalogue,
@@ -66,6 +131,7 @@ def draw_posts(
     *,
     kol_platform: np.ndarray | None = None,
     assortment: Assortment | None = None,
+    runs: Runs | None = None,
 ) -> Posts:
     """Decide who posts today and about what.
 
@@ -84,29 +150,57 @@ def draw_posts(
         Current step.
     window_days : int
         A KOC only reviews a purchase made within this many days.
-    rng : numpy.random.Generator
-        Source of randomness.
+    rng : numpy.random.Generator, or one per run
+        Source of randomness (in a batched ensemble, each run's stream).
     kol_platform : ndarray of int, optional
         Home platform of each KOL (all on platform 0 if omitted).
     assortment : Assortment, optional
         What each platform lists: a KOL posts a product its home platform
         sells (:meth:`~socialsim.mechanisms.assortment.Assortment.random_listed`).
-        Any product of the category if omitted.
+        Any product of the category if omitted (one run only).
+    runs : Runs, optional
+        The runs of a batched ensemble (with one generator per run): each run's
+        creators draw from its own stream, in their local order, and a KOL
+        posts a product of its own run.
 
     Returns
     -------
     Posts
     """
-    posting = np.flatnonzero(rng.random(influencers.n) < influencers.post_rate)
+    batched = runs is not None and runs.batched
+    if not batched:
+        posting = np.flatnonzero(rng.random(influencers.n) < influencers.post_rate)
+    else:
+        if assortment is None:
+            raise ValueError("a batched ensemble's posts need the assortment")
+        drawn = np.empty(influencers.n)
+        for k, generator in enumerate(rng):  # each run's creators in their local order
+            creators = runs.entities("creator", k)
+            drawn[creators] = generator.random(creators.size)
+        posting = np.flatnonzero(drawn < influencers.post_rate)
     kind = influencers.kind[posting]
     kols = posting[kind == InfluencerKind.KOL]
     affinity = catalogue.influencer_affinity
-    kol_category = rng.choice(affinity.size, size=kols.size, p=affinity / affinity.sum())
+    p = affinity / affinity.sum()
+    if not batched:
+        kol_category = rng.choice(affinity.size, size=kols.size, p=p)
+    else:  # the KOLs are first, run by run: each run's choices from its stream, end to end
+        kol_run = runs.layout.creator.run.take(kols)
+        counts = np.bincount(kol_run, minlength=runs.n)
+        kol_category = np.concatenate(
+            [np.zeros(0, np.int64)]
+            + [g.choice(affinity.size, size=int(m), p=p) for g, m in zip(rng, counts, strict=True)]
+        )
     kol_home = np.zeros(kols.size, dtype=np.int8) if kol_platform is None else kol_platform[kols]
     if assortment is None:
         kol_product = catalogue.random_products(kol_category, rng)
     else:
-        kol_product = assortment.random_listed(kol_category, kol_home, rng)
+        if not batched:
+            kol_product = assortment.random_listed(kol_category, kol_home, rng)
+        else:
+            tables = _run_listing(assortment, runs.layout.product.run, runs.n)
+            draws = _RunStreams(rng, kol_run)
+            kol_product = _random_listed(assortment, kol_category, kol_home, draws, kol_run, tables)
         listed = kol_product >= 0
         kols, kol_product, kol_home = kols[listed], kol_product[listed], kol_home[listed]
 
@@ -139,7 +233,8 @@ def post_offers(
     trust: np.ndarray | None = None,
     active: np.ndarray | None = None,
     ref: np.ndarray | None = None,
-    entry_uniform: Callable[[str, np.ndarray], np.ndarray] | None = None,
+    entry_uniform: Callable[..., np.ndarray] | None = None,
+    entry_runs: _EntryRuns | None = None,
 ) -> Offers:
     """Turn posts into offers to the followers who see them.
 
@@ -179,6 +274,11 @@ def post_offers(
         of `follows` and taken at the entry, and a spark by the entry's own
         number: who else posts and who follows whom today move no one's draw
         (common random numbers). Drawn from `rng` in order if omitted.
+    entry_runs : _EntryRuns, optional
+        In a batched ensemble (with `entry_uniform`): each run draws the bytes
+        of its own matrix's entries from its own stream, and `entry_uniform`
+        is called ``(kind, entries, runs)`` with each entry's index in its
+        own run's matrix and its run.
 
     Returns
     -------
@@ -200,7 +300,7 @@ def post_offers(
 
     if entry_uniform is None:
         seen = bernoulli_from_bytes(post_level.take(post), rest_at, rng)
-    else:
+    elif entry_runs is None:
         every = np.frombuffer(rng.bytes(follows.nnz), dtype=np.uint8)
         seen = bernoulli_from_bytes(
             post_level.take(post),
@@ -209,10 +309,32 @@ def post_offers(
             byte=every.take(entry),
             tie_uniform=lambda tie: entry_uniform("seen", entry.take(tie)),
         )
+    else:
+        # each run's bytes for its own matrix's entries, from its own stream, end to end;
+        # an entry is named by its index in its own run's matrix
+        on = posts.creator.take(post)
+        run = entry_runs.creator_run.take(on)
+        local = entry.astype(np.int64) + entry_runs.local_shift.take(on)
+        base = entry_runs.entry_base
+        every = np.frombuffer(
+            b"".join(
+                g.bytes(int(base[k + 1] - base[k])) for k, g in enumerate(entry_runs.generators)
+            ),
+            dtype=np.uint8,
+        )
+        seen = bernoulli_from_bytes(
+            post_level.take(post),
+            rest_at,
+            rng,
+            byte=every.take(local + base.take(run)),
+            tie_uniform=lambda tie: entry_uniform("seen", local.take(tie), run.take(tie)),
+        )
     if active is not None:
         seen &= active.take(entry)
     kept = np.flatnonzero(seen)
     post, entry = post.take(kept), entry.take(kept)
+    if entry_runs is not None:
+        local, run = local.take(kept), run.take(kept)
     creator = posts.creator.take(post)
     follower = follows.indices.take(entry)
     product = posts.product[post]
@@ -223,7 +345,11 @@ def post_offers(
     else:
         sparked = np.zeros(follower.size, dtype=bool)
         open_to = np.flatnonzero(~needed)
-        sparked[open_to] = entry_uniform("spark", entry.take(open_to)) < sparks_need
+        if entry_runs is None:
+            sparked[open_to] = entry_uniform("spark", entry.take(open_to)) < sparks_need
+        else:
+            spark = entry_uniform("spark", local.take(open_to), run.take(open_to))
+            sparked[open_to] = spark < sparks_need
     if catalogue.durable.any():  # a durable bought once is never needed again
         owned = catalogue.durable.take(category) & (
             take_at(state.last_purchase_step, follower, category) != NEVER
@@ -267,34 +393,48 @@ class CreatorPosts(Component):
     )
 
     def content(self, day: Day) -> Offers:
-        """Creators post; their current followers who see a post get an offer."""
+        """Creators post; their current followers who see a post get an offer.
+
+        In a batched ensemble each run's creators and audience draw from its
+        own streams, and keys name entries by their index in their own run.
+        """
         model = self.model
-        world, state, behaviour = model.world, model.state, model.config.behaviour
+        world, state, behaviour, runs = model.world, model.state, model.config.behaviour, model.runs
         posts = draw_posts(
             world.influencers,
             world.catalogue,
             state,
             day.step,
             behaviour.word_of_mouth_days,
-            self.random(day, "post"),
+            self.generators(day, "post"),
             kol_platform=world.platforms.kol_platform,
             assortment=model.assortment,
+            runs=runs,
         )
+        reach = self.generators(day, "reach")
+        entry_runs = None
+        if runs.batched:
+            entry_runs = _EntryRuns.of(model.audience.matrix.indptr, runs, reach)
+            reach = reach[0]  # bytes and keyed numbers only: no draw from it in order
         offers = post_offers(
             posts,
             world.influencers,
             world.catalogue,
             state,
             behaviour.post_sparks_need,
-            self.random(day, "reach"),
+            reach,
             follows=model.audience.matrix,
             trust=model.audience.trust,
             active=model.audience.active,
-            entry_uniform=lambda kind, entry: self.uniform(day, kind, entry),
+            entry_uniform=lambda kind, entry, run=None: self.uniform(day, kind, entry, run=run),
+            entry_runs=entry_runs,
         )
-        kol_posts = int(
-            np.count_nonzero(world.influencers.kind[posts.creator] == InfluencerKind.KOL)
+        post_run = runs.run_of("creator", posts.creator)
+        kol_posts = runs.count(
+            post_run, world.influencers.kind[posts.creator] == InfluencerKind.KOL
         )
         day.count["kol_posts"] = kol_posts
-        day.count["koc_posts"] = len(posts) - kol_posts
+        day.count["koc_posts"] = (
+            len(posts) if post_run is None else runs.count(post_run)
+        ) - kol_posts
         return offers

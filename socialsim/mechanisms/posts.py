@@ -33,7 +33,6 @@ from socialsim.columns import MetricColumn
 from socialsim.enums import InfluencerKind, Source
 from socialsim.mechanisms.component import Component
 from socialsim.mechanisms.offers import Offers
-from socialsim.mechanisms.search import _random_listed, _run_listing
 from socialsim.state import NEVER, ConsumerState, latest_purchase
 from socialsim.world.catalogue import Catalogue
 from socialsim.world.influencers import Influencers
@@ -198,9 +197,8 @@ def draw_posts(
         if not batched:
             kol_product = assortment.random_listed(kol_category, kol_home, rng)
         else:
-            tables = _run_listing(assortment, runs.layout.product.run, runs.n)
             draws = _RunStreams(rng, kol_run)
-            kol_product = _random_listed(assortment, kol_category, kol_home, draws, kol_run, tables)
+            kol_product = assortment.random_listed(kol_category, kol_home, draws, run=kol_run)
         listed = kol_product >= 0
         kols, kol_product, kol_home = kols[listed], kol_product[listed], kol_home[listed]
 

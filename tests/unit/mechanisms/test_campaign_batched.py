@@ -34,7 +34,12 @@ def stand_in(both: Ensemble) -> None:
     world, solo, layout = both.model.world, both.solo, both.model.runs.layout
     both.model.audience = Audience.of(world.influencers)
     first = solo[0].assortment
-    both.model.assortment = Assortment(world.catalogue, first.cross_border, first.import_share)
+    both.model.assortment = Assortment(
+        world.catalogue,
+        first.cross_border,
+        first.import_share,
+        both.model.runs.layout.product.run,
+    )
     listed = np.zeros_like(both.model.assortment.listed)
     for k, m in enumerate(solo):
         local = np.arange(m.world.catalogue.n_products)

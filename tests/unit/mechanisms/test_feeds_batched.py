@@ -59,7 +59,9 @@ def orders(model, rng: np.random.Generator) -> Offers:
 def test_feeds_of_each_run_in_an_ensemble_are_the_run_s_alone():
     config = ModelConfig.small()
     both = Ensemble(config, SEEDS)
-    both.model.assortment = Assortment.of(both.model.config, both.model.world)
+    both.model.assortment = Assortment.of(
+        both.model.config, both.model.world, both.model.runs.layout.product.run
+    )
     both.model.assortment.update(union_by_product(both, [m.listed for m in both.solo]))
     both.model.listed = both.model.assortment.listed
     rng = np.random.default_rng(9)

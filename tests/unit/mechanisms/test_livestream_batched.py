@@ -37,7 +37,7 @@ def _stand_in(both: Ensemble) -> None:
     """Give the stand-in the runs' audiences, assortments, needs and platform use."""
     model, layout = both.model, both.model.runs.layout
     model.audience = Audience.of(model.world.influencers)
-    model.assortment = Assortment.of(model.config, model.world)
+    model.assortment = Assortment.of(model.config, model.world, model.runs.layout.product.run)
     listed = model.assortment.listed.copy()
     for k, solo in enumerate(both.solo):
         listed[:, layout.product.of_run(k)] = solo.assortment.listed

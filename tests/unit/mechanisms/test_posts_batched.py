@@ -27,7 +27,9 @@ def test_posts_of_each_run_in_an_ensemble_are_the_run_s_alone():
         {"behaviour.post_sparks_need": 0.3, "influencers.kol_post_reach": 0.6}
     )
     both = Ensemble(config, SEEDS)
-    both.model.assortment = Assortment.of(both.model.config, both.model.world)
+    both.model.assortment = Assortment.of(
+        both.model.config, both.model.world, both.model.runs.layout.product.run
+    )
     rng = np.random.default_rng(10)
     # each run's audience has its own inactive follows and trust
     for model in both.solo:

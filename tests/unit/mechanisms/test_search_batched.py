@@ -27,7 +27,9 @@ def open_needs(both: Ensemble, step: int, columns) -> tuple[list, object, list]:
 
 def test_search_of_each_run_in_an_ensemble_is_the_run_s_alone():
     both = Ensemble(ModelConfig.small(), SEEDS)
-    both.model.assortment = Assortment.of(both.model.config, both.model.world)
+    both.model.assortment = Assortment.of(
+        both.model.config, both.model.world, both.model.runs.layout.product.run
+    )
     rng = np.random.default_rng(5)
     batched = Search(both.model)
     alone = [m.search for m in both.solo]

@@ -44,7 +44,9 @@ def buy_lately(both: Ensemble, step: int, rng: np.random.Generator) -> None:
 def test_word_of_mouth_of_each_run_in_an_ensemble_is_the_run_s_alone(proof):
     config = ModelConfig.small().with_overrides({"behaviour.conversion.social_proof": proof})
     both = Ensemble(config, SEEDS)
-    both.model.assortment = Assortment.of(both.model.config, both.model.world)
+    both.model.assortment = Assortment.of(
+        both.model.config, both.model.world, both.model.runs.layout.product.run
+    )
     both.model.assortment.update(union_by_product(both, [m.listed for m in both.solo]))
     both.model.listed = both.model.assortment.listed
     rng = np.random.default_rng(8)

@@ -180,6 +180,12 @@ class Batches:
         Each platform's days between batch closings, ``>= 1``.
     lag : ndarray of int, shape (n_platforms,)
         Each platform's production lag in days, ``>= 1``.
+    product_run : ndarray of int, shape (n_products,), optional
+        In a batched ensemble, the run of each product (products of several
+        runs are columns of one array): :meth:`end_day` and
+        :meth:`in_production` then count per run. None for one run.
+    n_runs : int, optional
+        Number of runs K (with `product_run`).
 
     Attributes
     ----------
@@ -203,8 +209,15 @@ class Batches:
     """
 
     def __init__(
-        self, n_platforms: int, n_products: int, batch_days: np.ndarray, lag: np.ndarray
+        self,
+        n_platforms: int,
+        n_products: int,
+        batch_days: np.ndarray,
+        lag: np.ndarray,
+        product_run: np.ndarray | None = None,
+        n_runs: int = 1,
     ) -> None:
+        self.product_run, self.n_runs = product_run, n_runs
         self.batch_days = np.asarray(batch_days, dtype=np.int64)
         self.lag = np.asarray(lag, dtype=np.int64)
         if self.batch_days.shape != (n_platforms,) or self.lag.shape != (n_platforms,):
@@ -227,18 +240,18 @@ class Batches:
         """Add one unit per order to its (platform, product)'s open batch."""
         np.add.at(self.waiting, (platform, product), 1)
 
-    def end_day(self, step: int) -> tuple[int, int, int]:
+    def end_day(self, step: int) -> tuple[Any, Any, Any]:
         """Finish the batches due today, then close today's batches into production.
 
         Returns
         -------
-        (int, int, int)
+        (int, int, int), or three ndarrays of int64 (one value per run) with `product_run`
             Batches started, units made and batches finished today.
         """
         due = step % self.ring
         finished = self.pipeline[due]
-        units_made = int(finished.sum())
-        batches_finished = int(np.count_nonzero(finished))
+        units_made = self.total(finished)
+        batches_finished = self.total(finished != 0)
         self.made += finished
         finished[:] = 0
         closing = (step % self.batch_days) == 0
@@ -246,11 +259,31 @@ class Batches:
         rows = np.arange(self.waiting.shape[0])
         self.pipeline[(step + self.lag) % self.ring, rows] += start
         self.waiting -= start
-        return int(np.count_nonzero(start)), units_made, batches_finished
+        return self.total(start != 0), units_made, batches_finished
 
-    def in_production(self) -> int:
-        """Units in batches that are closed and not made yet."""
-        return int(self.pipeline.sum())
+    def in_production(self) -> Any:
+        """Units in batches that are closed and not made yet (per run with `product_run`)."""
+        if self.product_run is None:
+            return int(self.pipeline.sum())
+        return self.total(self.pipeline.sum(axis=0))
+
+    def total(self, cells: np.ndarray) -> Any:
+        """Sum integer (or bool) cells of shape (..., n_products): an int, or one per run.
+
+        Examples
+        --------
+        >>> line = Batches(1, 3, np.array([1]), np.array([1]), product_run=np.array([1, 0, 1]),
+        ...                n_runs=2)
+        >>> line.total(np.array([[2, 5, 1]])).tolist()
+        [5, 3]
+        """
+        if self.product_run is None:
+            return int(cells.sum()) if cells.dtype != bool else int(np.count_nonzero(cells))
+        per_product = cells.reshape(-1, cells.shape[-1]).sum(axis=0, dtype=np.int64)
+        # integer weights: exact in float64 far beyond any count of units
+        return np.bincount(self.product_run, weights=per_product, minlength=self.n_runs).astype(
+            np.int64
+        )
 
 
 class MadeToOrder(Component):
@@ -321,12 +354,22 @@ class MadeToOrder(Component):
         #: platforms whose C2M makes to order (mode production), and those that step prices
         self.production = enabled & (mode == "production")
         self.steps = enabled & (mode == "steps")
-        self.units_per_order = PER_CONSUMERS / world.n_consumers
+        runs = getattr(model, "runs", None)
+        #: each run's products in the union (None for one run): counts and means per run
+        self.runs = runs if runs is not None and runs.batched else None
+        product_run = None if self.runs is None else self.runs.layout.product.run
+        if self.runs is None:
+            self.units_per_order = PER_CONSUMERS / world.n_consumers
+        else:  # per product: each run's volumes are per 10,000 of its own consumers
+            per_run = PER_CONSUMERS / np.diff(self.runs.consumer_start).astype(np.float64)
+            self.units_per_order = per_run.take(product_run)
         self.batches = Batches(
             len(names),
             self.made_to_order.shape[0],
             batch_days=platform_values(cfg, names, "c2m.batch_days", np.int64),
             lag=platform_values(cfg, names, "c2m.production_lag", np.int64),
+            product_run=product_run,
+            n_runs=1 if self.runs is None else self.runs.n,
         )
         self.experience = platform_values(cfg, names, "c2m.experience_units")[:, None]
         self.cost_per_doubling = platform_values(cfg, names, "c2m.cost_per_doubling")[:, None]
@@ -350,17 +393,23 @@ class MadeToOrder(Component):
         """Add units ordered through groups and livestreams to batches (and step volumes)."""
         aggregated = (orders.channel == Channel.GROUP) | (orders.channel == Channel.LIVESTREAM)
         if self.steps.any():
+            units = self.units_per_order
+            if self.runs is not None:  # each order's run's units
+                units = units.take(orders.product[aggregated])
             np.add.at(
                 self.volume,
                 (orders.platform[aggregated], orders.product[aggregated]),
-                self.units_per_order,
+                units,
             )
         batched = aggregated & self.made_to_order[orders.product] & self.production[orders.platform]
         if batched.any():
             platform, product = orders.platform[batched], orders.product[batched]
             self.batches.order(platform, product)
             np.add.at(self.ordered, (platform, product), 1)
-            day.add("c2m_units_ordered", int(batched.sum()))
+            if self.runs is None:
+                day.add("c2m_units_ordered", int(batched.sum()))
+            else:
+                day.add("c2m_units_ordered", self.runs.count(self.runs.run_of("product", product)))
 
     def end_day(self, day: Day) -> None:
         """Make the batches due, close today's, and set tomorrow's C2M price factor."""
@@ -371,7 +420,10 @@ class MadeToOrder(Component):
         if not self.production.any():
             return
         started, units_made, finished = self.batches.end_day(day.step)
-        if units_made:
+        # (in an ensemble, when any run made units: the cost index is a function of the
+        # units made alone, 1 exactly where none were, so a run that made none today gets
+        # back the index and prices it has)
+        if np.any(units_made):
             made = self.batches.made * self.units_per_order
             index = unit_cost_index(
                 made, self.experience, self.cost_per_doubling, self.material_share
@@ -381,14 +433,31 @@ class MadeToOrder(Component):
         day.add("c2m_batches_started", started)
         day.add("c2m_batches_finished", finished)
         day.add("c2m_units_made", units_made)
-        day.set("c2m_units_waiting", int(self.batches.waiting.sum()))
+        day.set("c2m_units_waiting", self.batches.total(self.batches.waiting))
         day.set("c2m_units_in_production", self.batches.in_production())
-        weight = self.ordered.sum()
-        mean = float((self.cost_index * self.ordered).sum() / weight) if weight else 1.0
-        day.set("c2m_unit_cost_index", mean)
+        if self.runs is None:
+            day.set("c2m_unit_cost_index", _mean_cost(self.cost_index, self.ordered))
+        else:  # each run's mean over its own (platform, product) cells, in its own order
+            day.set(
+                "c2m_unit_cost_index",
+                [
+                    # take: C-ordered as the run's own arrays (a[:, cells] may not be), so
+                    # the sum adds the cells in the run's order
+                    _mean_cost(
+                        self.cost_index.take(cells, axis=1), self.ordered.take(cells, axis=1)
+                    )
+                    for cells in (self.runs.entities("product", k) for k in range(self.runs.n))
+                ],
+            )
 
     def _set_prices(self) -> None:
         """Set the price factor of made-to-order products on production platforms."""
         on = self.production[:, None] & self.made_to_order[None, :]
         price = c2m_price_factor(self.cost_index, self.unit_cost, self.markup)
         self.model.prices.c2m[on] = price[on]
+
+
+def _mean_cost(cost_index: np.ndarray, ordered: np.ndarray) -> float:
+    """Return the cost index's mean weighted by units ordered (1 before any order)."""
+    weight = ordered.sum()
+    return float((cost_index * ordered).sum() / weight) if weight else 1.0

@@ -28,8 +28,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from socialsim.columns import MetricColumn
-from socialsim.enums import Channel
+from socialsim.enums import Channel, Source
 from socialsim.mechanisms.component import Component
+from socialsim.streams import distinct_keys, mix_keys
 
 if TYPE_CHECKING:
     from socialsim.day import Day
@@ -51,8 +52,9 @@ def return_probability(
         Share returned of products of mean quality, per order.
     quality : ndarray of float
         Quality of each order's product, 0-1.
-    mean_quality : float
-        The catalogue's mean quality, in [0, 1).
+    mean_quality : float or ndarray of float
+        The catalogue's mean quality, in [0, 1) (per order in a batched
+        ensemble: the mean of its run's catalogue).
 
     Returns
     -------
@@ -70,7 +72,10 @@ def return_probability(
     >>> return_probability(0.3, np.array([0.6, 0.8]), mean_quality=0.6).round(6).tolist()
     [0.3, 0.15]
     """
-    if not 0.0 <= mean_quality < 1.0:
+    if np.ndim(mean_quality) == 0:
+        if not 0.0 <= mean_quality < 1.0:
+            raise ValueError(f"mean_quality: must be in [0, 1), got {mean_quality}")
+    elif not ((mean_quality >= 0.0) & (mean_quality < 1.0)).all():
         raise ValueError(f"mean_quality: must be in [0, 1), got {mean_quality}")
     scale = np.asarray(base_rate, np.float64) / (1.0 - mean_quality)
     return np.clip(scale * (1.0 - np.asarray(quality, np.float64)), 0.0, 1.0)
@@ -164,6 +169,142 @@ class ReturnBook:
         )
 
 
+def order_keys(orders: Offers, runs: Any) -> np.ndarray:
+    """Return each order's key (:meth:`Offers.identity`), made of its indices in its own run.
+
+    For one run (or no :class:`~socialsim.runs.Runs`) this is
+    ``orders.identity()``. In a batched ensemble the consumer, and a ``ref``
+    that names a creator (KOL and KOC posts) or a consumer (a store owner, a
+    daigou), are taken to their index in the order's run, and repeats are told
+    apart within each run (:func:`~socialsim.streams.distinct_keys`), so that
+    each order gets the key it has in its run alone. (A ``ref`` that names a
+    group or a livestream session is kept as it is: those are numbered by
+    their mechanisms.)
+
+    Parameters
+    ----------
+    orders : Offers
+    runs : Runs or None
+
+    Returns
+    -------
+    ndarray of uint64
+    """
+    if runs is None or not runs.batched:
+        return orders.identity()
+    run = runs.of_consumers(orders.consumer)
+    consumer = runs.local_consumer(orders.consumer.astype(np.int64), run)
+    ref = orders.ref.astype(np.int64)
+    source = orders.source
+    of_creator = ((source == Source.KOL) | (source == Source.KOC)) & (ref >= 0)
+    of_consumer = ((source == Source.STORE_OWNER) | (source == Source.DAIGOU)) & (ref >= 0)
+    if of_creator.any():
+        ref[of_creator] = runs.local("creator", ref[of_creator])
+    if of_consumer.any():
+        ref[of_consumer] = runs.local_consumer(ref[of_consumer], run[of_consumer])
+    # the packing of Offers.identity, of each run's own indices
+    who = (consumer << 16) | (orders.category.astype(np.int64) & 0xFFFF)
+    packed = (source.astype(np.int64) & 0xFF) | ((orders.platform.astype(np.int64) & 0xFF) << 8)
+    packed |= (orders.channel.astype(np.int64) & 0xFF) << 16
+    packed |= (ref & 0xFFFFFFFF) << 24
+    return distinct_keys(mix_keys(who, packed), run=run)
+
+
+class BatchCount:
+    """Which shipped batch of the day this is, for each run: purposes keyed by it.
+
+    A run alone counts the batches the checkout ships to it (0 for the first
+    of a day); in a batched ensemble a batch ships orders of some runs, and
+    only those runs count it, as each would alone.
+    """
+
+    def __init__(self, runs: Any) -> None:
+        self.runs = runs if runs is not None and runs.batched else None
+        k = 1 if self.runs is None else self.runs.n
+        self.step = np.full(k, -1, dtype=np.int64)
+        self.today = np.zeros(k, dtype=np.int64)
+
+    def next(self, step: int, run: np.ndarray | None) -> int | np.ndarray:
+        """Count a batch shipped on `step` to the runs of `run`; return its number (per run)."""
+        if self.runs is None:
+            self.today[0] = self.today[0] + 1 if self.step[0] == step else 0
+            self.step[0] = step
+            return int(self.today[0])
+        here = np.bincount(run, minlength=self.runs.n) > 0
+        again = here & (self.step == step)
+        self.today = np.where(here, np.where(again, self.today + 1, 0), self.today)
+        self.step = np.where(here, step, self.step)
+        return self.today
+
+
+class RunKeyedDraws:
+    """Keyed draws (:class:`~socialsim.streams.KeyedDraws`) whose purpose names a batch per run.
+
+    Item ``i`` of run ``k`` draws as it would alone: from the purpose
+    ``kind/number[k]`` (``#2``, ``#3`` on later calls), with its run's keys.
+
+    Parameters
+    ----------
+    component : Component
+    day : Day
+    kind : str
+        The purpose before the batch number (``"return"``).
+    number : ndarray of int, shape (K,)
+        Each run's batch number (:class:`BatchCount`).
+    key : ndarray of uint64
+        The items' keys (of indices in their own runs).
+    run : ndarray of int
+        Each item's run.
+    """
+
+    def __init__(
+        self,
+        component: Component,
+        day: Day,
+        kind: str,
+        number: np.ndarray,
+        key: np.ndarray,
+        run: np.ndarray,
+    ) -> None:
+        self._component, self._day, self._key, self._run = component, day, key, run
+        item_number = number.take(run)
+        self._groups = [
+            (f"{kind}/{b}", np.flatnonzero(item_number == b))
+            for b in np.unique(item_number).tolist()
+        ]
+        self._calls = 0
+
+    def random(self, size: int | None = None) -> np.ndarray:
+        """Return one uniform per item (`size` must be the number of items)."""
+        n = self._key.size
+        if size is not None and int(size) != n:
+            raise ValueError(f"keyed draws give one number per item ({n}), not {size}")
+        self._calls += 1
+        suffix = "" if self._calls == 1 else f"#{self._calls}"
+        out = np.empty(n, dtype=np.float64)
+        for kind, at in self._groups:
+            out[at] = self._component.uniform(
+                self._day, kind + suffix, self._key.take(at), run=self._run.take(at)
+            )
+        return out
+
+
+def keyed_by_batch(
+    component: Component, day: Day, kind: str, counter: BatchCount, orders: Offers
+) -> Any:
+    """Return the keyed draws of a shipped batch: per run, as each run alone draws them.
+
+    Counts the batch (:meth:`BatchCount.next`) and keys the orders
+    (:func:`order_keys`); for one run, ``component.keyed(day, f"{kind}/{number}", key)``.
+    """
+    runs = counter.runs
+    run = None if runs is None else runs.of_consumers(orders.consumer)
+    number = counter.next(day.step, run)
+    if runs is None:
+        return component.keyed(day, f"{kind}/{number}", orders.identity())
+    return RunKeyedDraws(component, day, kind, number, order_keys(orders, runs), run)
+
+
 class Returns(Component):
     """Returns and settlement: which orders come back, and when orders are settled.
 
@@ -171,6 +312,9 @@ class Returns(Component):
     sections' ``return_rate`` (through :class:`~socialsim.mechanisms.livestream.Livestreams`).
     State: the :class:`ReturnBook` of orders awaiting settlement, and the
     number of orders shipped so far (an order's id is its row of the order log).
+    In a batched ensemble (``model.runs``) each run counts its own orders (an
+    order's id is its row of its run's order log) and its own shipped
+    batches, and its orders draw from its streams with its own keys.
 
     Day by day: the orders due today settle (start of the day): returned ones
     are refunded and marked in the order log, and the livestream component
@@ -193,10 +337,23 @@ class Returns(Component):
     def __init__(self, model: Any, config: Any = None, rng: Any = None) -> None:
         super().__init__(model, config, rng)
         self.book = ReturnBook()
-        self.n_shipped = 0
+        runs = getattr(model, "runs", None)
+        self.runs = runs if runs is not None and runs.batched else None
+        quality = model.world.catalogue.quality
+        if self.runs is None:
+            self.n_shipped = 0
+            self.mean_quality = float(quality.mean())
+        else:  # per run: its orders so far, its catalogue's mean (summed in its own order)
+            self.n_shipped = np.zeros(self.runs.n, dtype=np.int64)
+            self.mean_quality = np.array(
+                [
+                    float(quality[self.runs.entities("product", k)].mean())
+                    for k in range(self.runs.n)
+                ],
+                dtype=np.float64,
+            )
         # which shipped batch of the day this is (each batch keys its draws apart)
-        self.batch_step, self.batches_today = -1, 0
-        self.mean_quality = float(model.world.catalogue.quality.mean())
+        self.batch = BatchCount(runs)
         #: the orders settled today (returned or kept), for the brands' table
         self.settled = self.book.settle(-1)
 
@@ -207,9 +364,15 @@ class Returns(Component):
             return
         back = settled.returned
         np.add.at(self.model.state.budget_left, settled.buyer[back], settled.price[back])
-        self.model.order_log.mark_returned(settled.order[back])
-        day.count["returns"] += int(back.sum())
-        day.total["refunds_value"] += float(settled.price[back].sum())
+        if self.runs is None:
+            self.model.order_log.mark_returned(settled.order[back])
+            day.count["returns"] += int(back.sum())
+            day.total["refunds_value"] += float(settled.price[back].sum())
+        else:  # ids are rows of each run's order log; counts and sums per run
+            run = self.runs.of_consumers(settled.buyer[back])
+            self.model.order_log.mark_returned(settled.order[back], run)
+            day.add("returns", self.runs.count(run))
+            day.add("refunds_value", self.runs.sums(settled.price[back], run))
         self.model.livestream.settled(day, settled)
 
     def shipped(self, day: Day, orders: Offers, price: np.ndarray) -> None:
@@ -217,17 +380,19 @@ class Returns(Component):
         model = self.model
         catalogue, behaviour = model.world.catalogue, model.config.behaviour
         n = len(orders)
-        order_id = self.n_shipped + np.arange(n, dtype=np.int64)
-        self.n_shipped += n
+        if self.runs is None:
+            order_id = self.n_shipped + np.arange(n, dtype=np.int64)
+            self.n_shipped += n
+            mean_quality = self.mean_quality
+        else:
+            order_id, mean_quality = self._ids(orders)
         live = orders.channel == Channel.LIVESTREAM
         base_rate = np.where(
             live, model.livestream.return_rate[orders.platform], behaviour.return_rate
         )
-        chance = return_probability(base_rate, catalogue.quality[orders.product], self.mean_quality)
-        self.batches_today = self.batches_today + 1 if self.batch_step == day.step else 0
-        self.batch_step = day.step
+        chance = return_probability(base_rate, catalogue.quality[orders.product], mean_quality)
         # keyed by the order, so an order both arms ship has the same chance draw in both
-        draw = self.keyed(day, f"return/{self.batches_today}", orders.identity()).random(n)
+        draw = keyed_by_batch(self, day, "return", self.batch, orders).random(n)
         returned = draw < chance
         # a counterfeit its buyer found comes back (the brands drew it as the batch shipped)
         brands = getattr(model, "brand_rules", None)
@@ -247,3 +412,16 @@ class Returns(Component):
             streamer=streamer[held],
             returned=returned[held],
         )
+
+    def _ids(self, orders: Offers) -> tuple[np.ndarray, np.ndarray]:
+        """Return the orders' ids, numbered within each run after its orders so far, and means."""
+        runs = self.runs
+        run = runs.of_consumers(orders.consumer)
+        order = np.argsort(run, kind="stable")
+        counts = np.bincount(run, minlength=runs.n)
+        first = np.concatenate([[0], np.cumsum(counts)[:-1]])
+        rank = np.empty(run.size, dtype=np.int64)
+        rank[order] = np.arange(run.size, dtype=np.int64) - first.take(run.take(order))
+        order_id = self.n_shipped.take(run) + rank
+        self.n_shipped += counts
+        return order_id, self.mean_quality.take(run)

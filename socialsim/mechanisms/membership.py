@@ -47,6 +47,7 @@ from socialsim._arrays import scale_columns, take_at
 from socialsim.columns import MetricColumn
 from socialsim.mechanisms.component import Component, platform_values
 from socialsim.mechanisms.cross_border import goods_value
+from socialsim.runs import Runs
 
 if TYPE_CHECKING:
     from socialsim.day import Day
@@ -244,7 +245,7 @@ def membership_joins(
     join_rate: float,
     sharpness: float = 5.0,
     eligible: np.ndarray | None = None,
-    rng: np.random.Generator,
+    rng: np.random.Generator | _ByRun,
 ) -> np.ndarray:
     """Draw which non-members join the paid membership today.
 
@@ -275,7 +276,9 @@ def membership_joins(
     rng : numpy.random.Generator
         Source of randomness. One uniform float32 is drawn per consumer,
         whoever is eligible, so the stream stays aligned across runs whose
-        memberships differ (common random numbers).
+        memberships differ (common random numbers). (Anything with the
+        generator's ``random(n, dtype=)`` will do: in a batched ensemble, each
+        run's consumers draw from its own stream.)
 
     Returns
     -------
@@ -476,6 +479,23 @@ def _check_range(name: str, value: float, lo: float, hi: float) -> None:
         raise ValueError(f"{name}: must be in [{lo}, {hi}], got {value}")
 
 
+class _ByRun:
+    """A generator's ``random(n, dtype=)`` for every consumer of a batched ensemble.
+
+    Each run's block of consumers gets what its own stream of the kind gives
+    it alone (:meth:`~socialsim.mechanisms.component.Component.draw`).
+    """
+
+    def __init__(self, component: Component, day: Day, kind: str, run: np.ndarray) -> None:
+        self.component, self.day, self.kind, self.run = component, day, kind, run
+
+    def random(self, size: int, dtype: type = np.float64) -> np.ndarray:
+        """Return one uniform per consumer, each run's block from its own stream."""
+        return self.component.draw(
+            self.day, self.kind, self.run, size, lambda g, m: g.random(m, dtype=dtype)
+        )
+
+
 class Membership(Component):
     """Paid memberships on the platforms that run one: member prices, protection, joining.
 
@@ -497,6 +517,11 @@ class Membership(Component):
     ``renewal`` their share of wallet, are counted (end of the day). While
     offers are decided, :meth:`logit_shift` adds members' loyalty and the
     waiting for a promotion that price protection takes away.
+
+    In a batched ensemble (``model.runs``) each run's consumers draw from its
+    own streams and its counts and sums are its own (one value per run);
+    :attr:`member_lists` lists the union's consumers (each run's block of
+    consumers in turn).
 
     Parameters
     ----------
@@ -556,6 +581,9 @@ class Membership(Component):
         #: platforms whose members renew by value at the end of a term
         self.renews = self.enabled & platform_values(cfg, names, "membership.renewal", bool)
         n = model.world.n_consumers
+        runs = getattr(model, "runs", None)
+        #: the runs (one, for a model without them): counts and sums per run
+        self.runs = Runs.single(n) if runs is None else runs
         #: RMB each member's current term has given (savings and refunds), per platform
         self.value = np.zeros((n if self.enabled.any() else 0, len(names)), dtype=np.float32)
         # the member price's saving on a paid price: p / (1 - d) - p
@@ -581,7 +609,8 @@ class Membership(Component):
             self._full_price = self.model.prices.promo_until < day.step
         expired = (state.member_until < day.step) & state.member
         # a membership that cannot renew lapses with its term
-        day.count["members_lapsed"] += int(np.count_nonzero(expired[:, ~self.renews]))
+        runs = self.runs
+        day.add("members_lapsed", runs.count_rows(expired[:, ~self.renews]))
         if self.renews.any():
             expired &= ~self._renew(day, expired)
         state.member[expired] = False
@@ -594,14 +623,14 @@ class Membership(Component):
         amount = np.round(amount, 2)  # prices are in fen; anything smaller is float noise
         np.add.at(state.budget_left, buyer, amount)
         np.add.at(self.value, (buyer, platform), amount)
-        day.total["price_protection_refunds"] += float(amount.sum())
+        day.add("price_protection_refunds", runs.sums(amount, runs.of_consumers(buyer)))
 
     def _renew(self, day: Day, due: np.ndarray) -> np.ndarray:
         """Renew the due terms of the members whom their term's value persuades; count them.
 
         Returns the (n, P) mask of the memberships renewed; the others due lapse.
         """
-        state, config = self.model.state, self.model.config
+        state, config, runs = self.model.state, self.model.config, self.runs
         names = self.model.world.platforms.names
         renewed = np.zeros_like(due)
         n = due.shape[0]
@@ -609,7 +638,7 @@ class Membership(Component):
             m = config.platforms[names[p]].membership
             # One draw per consumer every day, whoever is due, so that the stream stays
             # aligned across runs whose memberships differ (common random numbers).
-            draw = self.random(day, f"renew/{p}").random(n, dtype=np.float32)
+            draw = self._stream(day, f"renew/{p}").random(n, dtype=np.float32)
             who = np.flatnonzero(due[:, p])
             chance = renewal_chance(self.value[who, p], fee=m.fee, sharpness=m.renewal_sharpness)
             # the fee comes out of what is left of this month's budget, as when joining
@@ -617,9 +646,15 @@ class Membership(Component):
             state.budget_left[keep] -= np.float32(m.fee)
             state.member_until[keep, p] += self.term_days[p]
             renewed[keep, p] = True
-            day.count["members_renewed"] += int(keep.size)
-            day.count["members_lapsed"] += int(who.size - keep.size)
-            day.total["membership_fees"] += float(keep.size * m.fee)
+            if runs.batched:
+                kept = runs.count(runs.of_consumers(keep))
+                day.add("members_renewed", kept)
+                day.add("members_lapsed", runs.count(runs.of_consumers(who)) - kept)
+                day.add("membership_fees", kept * m.fee)
+            else:
+                day.count["members_renewed"] += int(keep.size)
+                day.count["members_lapsed"] += int(who.size - keep.size)
+                day.total["membership_fees"] += float(keep.size * m.fee)
         self.value[renewed] = 0.0  # a new term
         return renewed
 
@@ -651,17 +686,26 @@ class Membership(Component):
         state, catalogue = self.model.state, self.model.world.catalogue
         purchaser = orders.purchaser()
         member = state.member[purchaser, orders.platform]
-        day.total["member_gmv"] += float(price[member].sum())
+        runs = self.runs
+        run = runs.of_consumers(purchaser[member])
+        day.add("member_gmv", runs.sums(price[member], run))
         if member.any():
             # what the member price saved on these orders counts towards the term's value
             platform = orders.platform[member]
             saving = price[member].astype(np.float64) * self._saving_rate[platform]
             np.add.at(self.value, (purchaser[member], platform), saving)
-        day.tier_member_gmv += np.bincount(
-            self.model.world.population.tier[purchaser[member]],
-            weights=price[member].astype(np.float64),
-            minlength=day.n_tiers + 1,
-        )[1:]
+        tier = self.model.world.population.tier[purchaser[member]]
+        if run is None:
+            day.tier_member_gmv += np.bincount(
+                tier, weights=price[member].astype(np.float64), minlength=day.n_tiers + 1
+            )[1:]
+        else:  # (run, tier) bins: each run's members' GMV by tier, added in its order
+            width = day.n_tiers + 1
+            day.tier_member_gmv += np.bincount(
+                run.astype(np.int64) * width + tier,
+                weights=price[member].astype(np.float64),
+                minlength=runs.n * width,
+            ).reshape(runs.n, width)[:, 1:]
         if member.any() and self.protection is not None:
             tax = catalogue.tax_rate[orders.product[member]]
             paid = price[member]
@@ -677,7 +721,7 @@ class Membership(Component):
 
     def after_sale(self, day: Day) -> None:
         """Users whose spending makes a paid membership pay for itself join it."""
-        state, config = self.model.state, self.model.config
+        state, config, runs = self.model.state, self.model.config, self.runs
         names = self.model.world.platforms.names
         scale_columns(state.recent_spend, self.spend_decay)
         for p in np.flatnonzero(self.enabled).tolist():
@@ -691,7 +735,7 @@ class Membership(Component):
                 join_rate=m.join_rate,
                 # the fee comes out of what is left of this month's budget
                 eligible=state.uses[:, p] & (state.budget_left >= m.fee),
-                rng=self.random(day, f"join/{p}"),
+                rng=self._stream(day, f"join/{p}"),
             )
             state.budget_left[joined] -= np.float32(m.fee)
             state.member[joined, p] = True
@@ -699,19 +743,44 @@ class Membership(Component):
             # step + term_days - 1, as 364 did for Kaola's year
             state.member_until[joined, p] = day.step + m.term_days - 1
             self.value[joined, p] = 0.0
-            day.count["members_joined"] += int(joined.size)
-            day.total["membership_fees"] += float(joined.size * m.fee)
+            if runs.batched:
+                count = runs.count(runs.of_consumers(joined))
+                day.add("members_joined", count)
+                day.add("membership_fees", count * m.fee)
+            else:
+                day.count["members_joined"] += int(joined.size)
+                day.total["membership_fees"] += float(joined.size * m.fee)
 
     def end_day(self, day: Day) -> None:
         """List today's members platform by platform, count them and their share of wallet."""
         state = self.model.state
         member = state.member
         self.member_lists = [np.flatnonzero(member[:, p]) for p in range(member.shape[1])]
-        day.count["members"] = sum(len(m) for m in self.member_lists)
-        day.set(
-            "member_share_of_wallet",
-            share_of_wallet(member, state.recent_spend, np.concatenate(self.member_lists)),
-        )
+        runs = self.runs
+        if not runs.batched:
+            day.count["members"] = sum(len(m) for m in self.member_lists)
+            day.set(
+                "member_share_of_wallet",
+                share_of_wallet(member, state.recent_spend, np.concatenate(self.member_lists)),
+            )
+            return
+        day.set("members", runs.count_rows(member))
+        # each run's share over its own block, its members by its own indices (in the order
+        # one run alone lists them: platform by platform)
+        members = np.concatenate(self.member_lists)
+        run = runs.of_consumers(members)
+        shares = []
+        for k in range(runs.n):
+            rows = runs.rows(k)
+            mine = members[run == k] - rows.start
+            shares.append(share_of_wallet(member[rows], state.recent_spend[rows], mine))
+        day.set("member_share_of_wallet", shares)
+
+    def _stream(self, day: Day, kind: str) -> np.random.Generator | _ByRun:
+        """Return the stream of one draw per consumer: the kind's, or each run's in an ensemble."""
+        if not self.runs.batched:
+            return self.random(day, kind)
+        return _ByRun(self, day, kind, self.runs.consumer_run)
 
 
 def share_of_wallet(member: np.ndarray, spend: np.ndarray, consumers: np.ndarray) -> float:

@@ -51,6 +51,7 @@ import pandas as pd
 from socialsim.columns import MetricColumn
 from socialsim.enums import BrandChannel, Origin, Positioning
 from socialsim.mechanisms.component import Component, platform_values
+from socialsim.mechanisms.returns import BatchCount, RunKeyedDraws, order_keys
 
 if TYPE_CHECKING:
     from socialsim.day import Day
@@ -73,9 +74,10 @@ def listing_rule(
         :class:`~socialsim.enums.BrandChannel` of each brand on each platform.
     max_discount : ndarray of float, shape (B,)
         The deepest cut each brand accepts.
-    promotion_depth, group_discount : ndarray of float, shape (P,)
+    promotion_depth, group_discount : ndarray of float, shape (P,) or (P, B)
         Each platform's promotion depth (0 without promotions) and group-buying
-        discount (0 without group buying).
+        discount (0 without group buying); per brand where they differ from
+        run to run of a batched ensemble (each brand its run's).
 
     Returns
     -------
@@ -89,11 +91,9 @@ def listing_rule(
     [[False, True], [False, False]]
     """
     direct = channel == BrandChannel.DIRECT
-    forced = np.where(
-        direct,
-        np.maximum(promotion_depth, group_discount)[:, None],
-        group_discount[:, None],
-    )
+    depth = promotion_depth[:, None] if promotion_depth.ndim == 1 else promotion_depth
+    discount = group_discount[:, None] if group_discount.ndim == 1 else group_discount
+    forced = np.where(direct, np.maximum(depth, discount), discount)
     return (channel != BrandChannel.NONE) & (forced <= max_discount[None, :] + 1e-12)
 
 
@@ -142,6 +142,13 @@ class Brands(Component):
     brand's sales and commission, and some are fakes, some of them found
     (:meth:`shipped`); at the end of the day the reputations move and the
     brands' row is written.
+
+    In a batched ensemble (``model.runs``; brands run by run in the union)
+    what is per platform is per run and platform: :attr:`reputation` has shape
+    (K, P), the day's counts are per run, and each run's orders draw their
+    fakes from its own streams, keyed by its own indices and its own count of
+    the day's batches. The brands' table (:meth:`tables`) lists the union's
+    brands.
 
     References
     ----------
@@ -209,6 +216,12 @@ class Brands(Component):
         )
         # where the platform's own rates would hold it: the share of orders not found fake
         self.reputation = 1.0 - rules.detection * np.where(default_direct, direct_rate, market_rate)
+        runs = getattr(model, "runs", None)
+        #: the runs of a batched ensemble (None for one run), and each brand's run
+        self.runs = runs if runs is not None and runs.batched else None
+        self.brand_run = None if self.runs is None else self.runs.layout.brand.run
+        if self.runs is not None:  # each run's platforms: (K, P)
+            self.reputation = np.tile(self.reputation, (self.runs.n, 1))
         #: products of premium and imported brands, whose shoppers fear fakes
         self.fears_fakes = (
             (brands.positioning == Positioning.PREMIUM) | (brands.origin == Origin.IMPORTED)
@@ -223,23 +236,28 @@ class Brands(Component):
         self._rows: list[dict[str, np.ndarray]] = []
         self.gmv_total = np.zeros(n_brands, dtype=np.float64)
         self.orders_total = np.zeros(n_brands, dtype=np.int64)
-        self.batch_step, self.batches_today = -1, 0
+        # which shipped batch of the day this is, per run (each batch keys its draws apart)
+        self.batch = BatchCount(runs)
         self.review(0)  # a premium brand never joins a platform that undercuts it
 
     # ------------------------------------------------------------------ rules
 
-    def review(self, step: int) -> tuple[int, int]:
+    def review(self, step: int) -> tuple[Any, Any]:
         """Review every brand's listings, price and promotions; return (withdrawals, price moves).
 
         Parameters
         ----------
         step : int
             The day (0 when the model is built: listings only).
+
+        Returns
+        -------
+        (int, int), or two ndarrays of int64 (one value per run) in a batched ensemble
         """
         listed = listing_rule(self.channel, self.max_discount, *self._standing_cuts())
-        withdrawals = int(np.count_nonzero(self.listed & ~listed))
+        withdrawals = self._per_run(self.listed & ~listed)
         self.listed = listed
-        moved = 0
+        moved = self._per_run(np.zeros(self.price_index.shape, dtype=bool))
         if step > 0:
             if self.units_before is not None:
                 new = price_review(
@@ -251,20 +269,46 @@ class Brands(Component):
                     self.floor,
                     self.ceiling,
                 )
-                moved = int(np.count_nonzero(new != self.price_index))
+                moved = self._per_run(new != self.price_index)
                 self.price_index = new
             self.units_before, self.units = self.units, np.zeros_like(self.units)
         self._apply()
         return withdrawals, moved
 
     def _standing_cuts(self) -> tuple[np.ndarray, np.ndarray]:
-        """Each platform's promotion depth and group discount today (a regulator may cap them)."""
+        """Each platform's promotion depth and group discount today (a regulator may cap them).
+
+        Shape (P,), or (P, B) where they have a run axis (K, P) in a batched
+        ensemble: each brand sees its own run's platforms.
+        """
         model = self.model
         depth = np.where(self.has_promotions, model.pricing.book.promo_depth, 0.0)
         discount = self.group_discount
         if hasattr(model, "group_buying"):  # built after the brands' first review
             discount = model.group_buying.discount
+        if self.brand_run is not None:
+            depth, discount = (
+                a if np.ndim(a) == 1 else np.asarray(a).take(self.brand_run, axis=0).T
+                for a in (depth, discount)
+            )
         return depth, discount
+
+    def _per_run(self, cells: np.ndarray) -> Any:
+        """Count the true cells of a per-brand mask (last axis brands): an int, or one per run."""
+        if self.brand_run is None:
+            return int(np.count_nonzero(cells))
+        per_brand = np.count_nonzero(cells.reshape(-1, cells.shape[-1]), axis=0)
+        return np.bincount(self.brand_run, weights=per_brand, minlength=self.runs.n).astype(
+            np.int64
+        )
+
+    def _per_platform(self, run: np.ndarray | None, platform: np.ndarray) -> np.ndarray:
+        """Count items per platform: shape (P,), or (K, P) per run and platform."""
+        n_platforms = self.reputation.shape[-1]
+        if run is None:
+            return np.bincount(platform, minlength=n_platforms)
+        cell = run.astype(np.int64) * n_platforms + platform
+        return np.bincount(cell, minlength=self.runs.n * n_platforms).reshape(-1, n_platforms)
 
     def _apply(self) -> None:
         """Hand the brands' decisions to the platforms' listings and prices."""
@@ -282,8 +326,8 @@ class Brands(Component):
         self._today = self._fresh_day()
         if day.step > 1 and (day.step - 1) % self.settings.review_days == 0:
             withdrawals, moved = self.review(day.step)
-            day.count["brand_withdrawals"] += withdrawals
-            day.count["brand_price_changes"] += moved
+            day.add("brand_withdrawals", withdrawals)
+            day.add("brand_price_changes", moved)
 
     def logit_shift(self, offers: Offers) -> np.ndarray | None:
         """Premium and imported brands' offers convert less where fakes are feared."""
@@ -291,14 +335,19 @@ class Brands(Component):
         if weight == 0 or len(offers) == 0:
             return None
         fears = self.fears_fakes[offers.product]
-        loss = weight * (1.0 - self.reputation[offers.platform])
+        if self.runs is None:
+            reputation = self.reputation[offers.platform]
+        else:  # the reputation of the offer's run's platform
+            reputation = self.reputation[self.runs.of_consumers(offers.consumer), offers.platform]
+        loss = weight * (1.0 - reputation)
         return np.where(fears, -loss, 0.0).astype(np.float32)
 
     def shipped(self, day: Day, orders: Offers, price: np.ndarray) -> None:
         """Count each brand's sales and commission; draw the fakes and which are found."""
         n, today = len(orders), self._today
-        self.batches_today = self.batches_today + 1 if self.batch_step == day.step else 0
-        self.batch_step = day.step
+        runs = self.runs
+        run = None if runs is None else runs.of_consumers(orders.consumer)
+        number = self.batch.next(day.step, run)
         self.found = np.zeros(n, dtype=bool)
         if n == 0:
             return
@@ -312,22 +361,32 @@ class Brands(Component):
         fee = np.where(market, self.commission[platform] * price, 0.0)
         today["commission"] += np.bincount(brand, weights=fee, minlength=n_brands)
         self.units += counts
-        n_platforms = self.reputation.shape[0]
-        today["platform_orders"] += np.bincount(platform, minlength=n_platforms)
+        today["platform_orders"] += self._per_platform(run, platform)
         rate = self.counterfeit_rate[platform, brand]
+        # (in an ensemble, runs without a rate in this batch draw too: their fakes, found
+        # and leavers are none whatever the draws, as when they draw nothing alone)
         if not rate.any():
             return
         # keyed by the order: an order both arms ship is a fake, found or not, in both
-        draws = self.keyed(day, f"counterfeit/{self.batches_today}", orders.identity())
+        if runs is None:
+            draws = self.keyed(day, f"counterfeit/{number}", orders.identity())
+        else:  # each run's orders: its keys, its streams, its batch number
+            draws = RunKeyedDraws(self, day, "counterfeit", number, order_keys(orders, runs), run)
         fake = draws.random(n) < rate
         found = fake & (draws.random(n) < self.settings.detection)
         leaves = found & (draws.random(n) < self.settings.leave_after_counterfeit)
         self.found = found
         today["counterfeits"] += np.bincount(brand[found], minlength=n_brands)
-        today["platform_found"] += np.bincount(platform[found], minlength=n_platforms)
+        today["platform_found"] += self._per_platform(
+            None if run is None else run[found], platform[found]
+        )
         self.model.state.uses[orders.consumer[leaves], platform[leaves]] = False
-        day.count["counterfeits_sold"] += int(fake.sum())
-        day.count["counterfeits_found"] += int(found.sum())
+        if runs is None:
+            day.count["counterfeits_sold"] += int(fake.sum())
+            day.count["counterfeits_found"] += int(found.sum())
+        else:
+            day.add("counterfeits_sold", runs.count(run, fake))
+            day.add("counterfeits_found", runs.count(run, found))
 
     def found_in(self, orders: Offers) -> np.ndarray:
         """Return which of the batch of `orders` that just shipped are fakes their buyers found."""
@@ -348,7 +407,7 @@ class Brands(Component):
         self.reputation = np.where(
             seen, self.reputation + memory * (observed - self.reputation), self.reputation
         )
-        day.count["brand_listings"] = int(np.count_nonzero(self.listed))
+        day.set("brand_listings", self._per_run(self.listed))
         settled = self.model.returns.settled
         returned = self.product_brand[settled.product[settled.returned]]
         n_brands = self.price_index.shape[0]
@@ -424,6 +483,9 @@ class Brands(Component):
     def _fresh_day(self) -> dict[str, np.ndarray]:
         n_brands = self.model.world.brands.n_brands
         n_platforms = len(self.model.world.platforms.names)
+        runs = getattr(self.model, "runs", None)
+        if runs is not None and runs.batched:  # per run and platform
+            n_platforms = (runs.n, n_platforms)
         return {
             "gmv": np.zeros(n_brands, dtype=np.float64),
             "orders": np.zeros(n_brands, dtype=np.int64),

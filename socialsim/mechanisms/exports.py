@@ -302,6 +302,13 @@ class Exports(Component):
     overseas population is built once from the component's own stream; the day's work
     is done in :meth:`start_day` (see the module docstring).
 
+    In a batched ensemble (``model.runs``) each run builds its overseas
+    consumers from its own stream, as it does alone (ties to its own home
+    consumers, its own median income), and they are stacked run by run; their
+    draws are keyed by their indices in their own run, the storefront picks
+    among the run's own products, and the day's counts are per run (the
+    ``exports`` table's rows of a day are then one per run and region).
+
     Attributes
     ----------
     overseas : Overseas
@@ -310,6 +317,8 @@ class Exports(Component):
         Per product: the export channel sells it.
     need : ndarray of bool, shape (n_overseas, C)
         The overseas consumers' open needs.
+    overseas_start : ndarray of int64, shape (K + 1,)
+        Where each run's overseas consumers start (``[0, n]`` for one run).
     export_orders_by_brand : ndarray of int64, shape (n_brands,)
         Today's export orders per brand (``world.brands``), set each day (zeros with
         exports off); the brands table reads it.
@@ -343,7 +352,14 @@ class Exports(Component):
         self.logistics_cost = np.array([r.logistics_cost for r in rows], dtype=np.float64)
         income_index = np.array([r.income_index for r in rows], dtype=np.float64)
         population = model.config.population
-        if self.enabled:
+        runs = getattr(model, "runs", None)
+        #: the runs of a batched ensemble (None for one run)
+        self.runs = runs if runs is not None and runs.batched else None
+        if self.runs is not None:  # no one abroad in any run, until built
+            self.overseas_start = np.zeros(self.runs.n + 1, dtype=np.int64)
+        if self.enabled and self.runs is not None:
+            self.overseas = self._build_by_run(settings)
+        elif self.enabled:
             self.overseas = build_overseas(
                 settings,
                 world.n_consumers,
@@ -368,6 +384,25 @@ class Exports(Component):
         # the listed products by category, for the storefront's uniform pick
         self.shelf = catalogue.listing(self.listed)
         n, n_categories = self.overseas.n, catalogue.n_categories
+        n_regions = len(rows)
+        if self.runs is None:
+            self.overseas_start = np.array([0, n], dtype=np.int64)
+            self._run = self._cell_run = None
+            self._shelf_start, self._shelf_size = self.shelf.start, self.shelf.size
+        else:
+            self._run = np.repeat(
+                np.arange(self.runs.n, dtype=np.int64), np.diff(self.overseas_start)
+            )
+            self._cell_run = np.repeat(self._run, n_categories)
+            # each run's shelf of a category: its products are a block of the category's
+            # (products are run by run within a category), in its own order
+            shelf_run = self.runs.run_of("product", self.shelf.products).astype(np.int64)
+            cell = shelf_run * n_categories + catalogue.category[self.shelf.products]
+            size = np.bincount(cell, minlength=self.runs.n * n_categories)
+            size = size.reshape(self.runs.n, n_categories)
+            before = np.cumsum(size, axis=0) - size
+            self._shelf_start = (self.shelf.start[None, :] + before).astype(np.int64)
+            self._shelf_size = size.astype(np.int64)
         #: daily chance of a new need, per region and category (before a festival's demand)
         self.need_rate = (
             catalogue.need_rate[None, :].astype(np.float64)
@@ -376,14 +411,60 @@ class Exports(Component):
         )
         self.budget = self.overseas.income * model.config.behaviour.budget_share
         self.need = np.zeros((n, n_categories), dtype=bool)
-        self._cell_key = mix_keys(np.arange(n * n_categories, dtype=np.int64))
-        self.consumers_by_region = np.bincount(self.overseas.region, minlength=len(rows)).astype(
-            np.int64
+        # (each overseas consumer's index in its own run: its cell's key there)
+        local = np.arange(n, dtype=np.int64) - self.overseas_start[:-1].repeat(
+            np.diff(self.overseas_start)
         )
+        self._local = None if self.runs is None else local
+        self._cell_key = mix_keys(
+            (local[:, None] * n_categories + np.arange(n_categories)).ravel()
+            if self.runs is not None
+            else np.arange(n * n_categories, dtype=np.int64)
+        )
+        self.consumers_by_region = self._per_region(
+            self._run, self.overseas.region.astype(np.int64), n_regions
+        ).astype(np.int64)
         self.export_orders_by_brand = np.zeros(brands.n_brands, dtype=np.int64)
         self.export_gmv_by_brand = np.zeros(brands.n_brands, dtype=np.float64)
         self._rows: list[dict[str, np.ndarray]] = []
         self._steps: list[int] = []
+
+    def _build_by_run(self, settings: ExportsConfig) -> Overseas:
+        """Build each run's overseas consumers as it does alone, stacked run by run."""
+        model, runs = self.model, self.runs
+        income = model.world.population.income
+        streams = self.generators(0, "build")
+        parts = []
+        for k in range(runs.n):
+            rows = runs.rows(k)
+            n_home = rows.stop - rows.start
+            parts.append(
+                build_overseas(
+                    settings,
+                    n_home,
+                    float(np.median(income[rows])) if n_home else 0.0,
+                    model.config.population.income_sigma,
+                    model.config.network.weak_tie_weight,
+                    streams[k],
+                )
+            )
+        self.overseas_start = np.concatenate([[0], np.cumsum([p.n for p in parts])]).astype(
+            np.int64
+        )
+        tie_at = np.cumsum([0] + [int(p.tie_indptr[-1]) for p in parts])
+        return Overseas(
+            region=np.concatenate([p.region for p in parts]),
+            income=np.concatenate([p.income for p in parts]),
+            tie_indptr=np.concatenate(
+                [parts[0].tie_indptr[:1]]
+                + [p.tie_indptr[1:] + tie_at[k] for k, p in enumerate(parts)]
+            ),
+            tie_home=np.concatenate(
+                [p.tie_home + np.int32(runs.consumer_start[k]) for k, p in enumerate(parts)]
+            ).astype(np.int32),
+            tie_weight=np.concatenate([p.tie_weight for p in parts]),
+            tie_total=np.concatenate([p.tie_total for p in parts]),
+        )
 
     # ------------------------------------------------------------------ the day
 
@@ -403,24 +484,29 @@ class Exports(Component):
         calendar = getattr(model, "calendar", None)
         demand = 1.0 if calendar is None else calendar.demand
         if self.need.size:
-            u = self.uniform(day, "need", self._cell_key).reshape(self.need.shape)
+            u = self.uniform(day, "need", self._cell_key, run=self._cell_run)
+            u = u.reshape(self.need.shape)
             rate = np.minimum(self.need_rate[region_of] * demand, 1.0)
             lapse = 1.0 / behaviour.need_patience_days
             self.need = np.where(self.need, u >= lapse, u < rate)
         cell = np.flatnonzero(self.need.ravel())
         consumer, category = cell // n_categories, cell % n_categories
         region = region_of.take(consumer)
-        key = mix_keys(consumer, category)
+        run = None if self._run is None else self._run.take(consumer)
+        key = mix_keys(consumer if run is None else self._local.take(consumer), category)
         m = cell.size
 
         # 2a. ties: who at home bought the category lately, and one listed product they bought
-        tie_product, tie_weight, share = self._ties(day, consumer, category, m)
+        tie_product, tie_weight, share = self._ties(day, consumer, category, m, run)
         has_tie = tie_product >= 0
-        # 2b. the storefront: a listed product of the category, uniformly
-        size = self.shelf.size.take(category)
-        reach = (self.uniform(day, "reach", key) < settings.storefront_reach) & (size > 0)
-        pick = np.minimum(np.floor(self.uniform(day, "shelf", key) * size), np.maximum(size - 1, 0))
-        at = (self.shelf.start.take(category) + pick.astype(np.int64))[reach]
+        # 2b. the storefront: a listed product of the category (of the need's run), uniformly
+        shelf = category if run is None else run * n_categories + category
+        size = self._shelf_size.take(shelf)
+        reach = (self.uniform(day, "reach", key, run=run) < settings.storefront_reach) & (size > 0)
+        pick = np.minimum(
+            np.floor(self.uniform(day, "shelf", key, run=run) * size), np.maximum(size - 1, 0)
+        )
+        at = (self._shelf_start.take(shelf) + pick.astype(np.int64))[reach]
         store_product = np.full(m, -1, dtype=np.int64)
         store_product[reach] = self.shelf.products.take(at)
 
@@ -445,14 +531,14 @@ class Exports(Component):
             return expit(logit)
 
         buy_tie = has_tie & (
-            self.uniform(day, "buy_ties", key)
+            self.uniform(day, "buy_ties", key, run=run)
             < chance(tie_product, settings.base_ties, tie_weight.astype(np.float64))
         )
         buy_store = (
             ~buy_tie
             & reach
             & (
-                self.uniform(day, "buy_storefront", key)
+                self.uniform(day, "buy_storefront", key, run=run)
                 < chance(store_product, settings.base_storefront, np.zeros(m))
             )
         )
@@ -465,24 +551,35 @@ class Exports(Component):
         r = region[bought]
         via_ties = buy_tie[bought]
         n_regions = len(self.region_names)
+        run_bought = None if run is None else run[bought]
 
-        def per_region(where: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
-            return np.bincount(where, weights=weights, minlength=n_regions)
+        def per_region(
+            where: np.ndarray,
+            weights: np.ndarray | None = None,
+            at: np.ndarray | None = None,
+            of: np.ndarray | None = run,
+        ) -> np.ndarray:
+            # counts per region (per run and region: shape (K, R) in an ensemble) of the
+            # items `at` (all if None) of the items whose runs are `of`
+            items = None if of is None else (of if at is None else of[at])
+            return self._per_region(items, where, n_regions, weights)
 
         buyers = np.unique(consumer[bought])
         row = {
             "consumers": self.consumers_by_region,
             "open_needs": per_region(region),
-            "offers_via_ties": per_region(region[has_tie]),
-            "offers_via_storefront": per_region(region[reach]),
-            "orders": per_region(r),
-            "orders_via_ties": per_region(r[via_ties]),
-            "orders_via_storefront": per_region(r[~via_ties]),
-            "gmv": per_region(r, price),
-            "gmv_via_ties": per_region(r[via_ties], price[via_ties]),
-            "gmv_via_storefront": per_region(r[~via_ties], price[~via_ties]),
-            "buyers": per_region(region_of.take(buyers)),
-            "logistics_cost": per_region(r, self.logistics_cost.take(r)),
+            "offers_via_ties": per_region(region[has_tie], at=has_tie),
+            "offers_via_storefront": per_region(region[reach], at=reach),
+            "orders": per_region(r, of=run_bought),
+            "orders_via_ties": per_region(r[via_ties], at=via_ties, of=run_bought),
+            "orders_via_storefront": per_region(r[~via_ties], at=~via_ties, of=run_bought),
+            "gmv": per_region(r, price, of=run_bought),
+            "gmv_via_ties": per_region(r[via_ties], price[via_ties], via_ties, run_bought),
+            "gmv_via_storefront": per_region(r[~via_ties], price[~via_ties], ~via_ties, run_bought),
+            "buyers": per_region(
+                region_of.take(buyers), of=None if run is None else self._run.take(buyers)
+            ),
+            "logistics_cost": per_region(r, self.logistics_cost.take(r), of=run_bought),
         }
         self._rows.append(row)
         self._steps.append(day.step)
@@ -490,17 +587,45 @@ class Exports(Component):
         n_brands = self.export_orders_by_brand.size
         self.export_orders_by_brand = np.bincount(brand, minlength=n_brands).astype(np.int64)
         self.export_gmv_by_brand = np.bincount(brand, weights=price, minlength=n_brands)
-        day.add("export_orders", int(product.size))
-        day.add("export_gmv", float(row["gmv"].sum()))
+        if run is None:
+            day.add("export_orders", int(product.size))
+            day.add("export_gmv", float(row["gmv"].sum()))
+        else:  # each run's GMV summed over its regions, as the run alone sums its row
+            day.add("export_orders", self.runs.count(run_bought))
+            day.add("export_gmv", [float(gmv.sum()) for gmv in row["gmv"]])
+
+    def _per_region(
+        self,
+        run: np.ndarray | None,
+        region: np.ndarray,
+        n_regions: int,
+        weights: np.ndarray | None = None,
+    ) -> np.ndarray:
+        """Count (or sum `weights`) per region, or per run and region (K, R) with `run`.
+
+        A (run, region) bin adds its items in their order, as the run alone adds them.
+        """
+        if run is None:
+            return np.bincount(region, weights=weights, minlength=n_regions)
+        k = self.runs.n
+        cell = run.astype(np.int64) * n_regions + region
+        return np.bincount(cell, weights=weights, minlength=k * n_regions).reshape(k, n_regions)
 
     def _ties(
-        self, day: Day, consumer: np.ndarray, category: np.ndarray, m: int
+        self,
+        day: Day,
+        consumer: np.ndarray,
+        category: np.ndarray,
+        m: int,
+        run: np.ndarray | None = None,
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Return per open need a listed product a home tie bought lately, and the ties' share.
 
         The product is -1 where no tie bought a listed one; the tie weight is
         that tie's; the share is the tie-weighted share of all the consumer's
-        ties who bought the category lately (any product).
+        ties who bought the category lately (any product). `run` is each
+        need's run in a batched ensemble (its ties' draws keyed by their run's
+        indices).
         """
         model, abroad = self.model, self.overseas
         state = model.state
@@ -533,7 +658,16 @@ class Exports(Component):
         tie_weight, seen = tie_weight[listed], seen[listed]
         if owner.size:
             # the exponential race: the smallest -log(u) / weight wins, in proportion to weight
-            u = self.uniform(day, "tie", mix_keys(consumer.take(owner), category.take(owner), home))
+            if run is None:
+                tie_key = mix_keys(consumer.take(owner), category.take(owner), home)
+            else:  # the overseas consumer and its home tie by their indices in their run
+                tie_run = run.take(owner)
+                tie_key = mix_keys(
+                    self._local.take(consumer.take(owner)),
+                    category.take(owner),
+                    self.runs.local_consumer(home.astype(np.int64), tie_run),
+                )
+            u = self.uniform(day, "tie", tie_key, run=None if run is None else tie_run)
             score = -np.log(np.maximum(u, 1e-300)) / tie_weight
             order = np.lexsort((score, owner))
             first = order[np.flatnonzero(np.diff(owner[order], prepend=-1))]

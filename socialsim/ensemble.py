@@ -130,7 +130,7 @@ class BatchedRecording:
         self.runs: list[Recording] = [
             Recording(_RunView(model, k), columns) for k in range(model.runs.n)
         ]
-        self.orders = None  # each run's order log is its recording's
+        self.orders = _RunOrderLogs(self.runs)
 
     def count_offers(self, day: Day, offers: Any) -> None:
         """Count each run's offers by tier (and whom a feed reached)."""
@@ -152,6 +152,20 @@ class BatchedRecording:
             mine.orders = _local_orders(model, day.concat_orders(), k)
             recording.record(mine)
         checkout.new_buyers_today = np.zeros(model.runs.n, dtype=np.int64)
+
+
+class _RunOrderLogs:
+    """The runs' order logs, as one log for the mechanisms that mark orders (returns)."""
+
+    def __init__(self, recordings: list[Recording]) -> None:
+        self.recordings = recordings
+
+    def mark_returned(self, order_ids: np.ndarray, run: np.ndarray) -> None:
+        """Record returned orders: ids are rows of each run's own log, `run` their runs."""
+        for k, recording in enumerate(self.recordings):
+            mine = run == k
+            if mine.any():
+                recording.orders.mark_returned(order_ids[mine])
 
 
 class _RunView:

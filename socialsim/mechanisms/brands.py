@@ -156,6 +156,7 @@ class Brands(Component):
     """
 
     name = "brands"
+    batch_ready = True
     columns = (
         MetricColumn.count("counterfeits_sold", "counterfeit orders shipped today"),
         MetricColumn.count(
@@ -441,29 +442,39 @@ class Brands(Component):
         ``export_orders`` and ``export_gmv`` (sold abroad through the export
         channel, at list prices; not part of ``gmv``).
         """
+        return {"brands": self._frame(None)}
+
+    def run_tables(self, k: int) -> dict[str, pd.DataFrame]:
+        """Return run `k`'s ``brands`` table in a batched ensemble (as :meth:`tables` alone)."""
+        return {"brands": self._frame(self.model.runs.entities("brand", k))}
+
+    def _frame(self, chosen: np.ndarray | None) -> pd.DataFrame:
+        """Return the brands table of the brands `chosen` (all: None), numbered among them."""
         brands = self.model.world.brands
-        n_brands, n_days = brands.n_brands, len(self._rows)
+        ids = np.arange(brands.n_brands) if chosen is None else chosen
+        n_brands, n_days = ids.size, len(self._rows)
 
         def stacked(name: str, dtype: Any) -> np.ndarray:
             if not self._rows:
                 return np.empty(0, dtype=dtype)
-            return np.concatenate([row[name] for row in self._rows]).astype(dtype)
+            return np.concatenate([row[name].take(ids) for row in self._rows]).astype(dtype)
 
         gmv, orders = stacked("gmv", np.float64), stacked("orders", np.int64)
         index = np.tile(np.arange(n_brands), n_days)
+        names = [brands.names[b] for b in ids.tolist()]
         frame = pd.DataFrame(
             {
                 "step": np.repeat([row["step"] for row in self._rows], n_brands).astype(np.int64),
-                "brand": pd.Categorical.from_codes(index, categories=list(brands.names)),
+                "brand": pd.Categorical.from_codes(index, categories=names),
                 "positioning": pd.Categorical(
-                    np.asarray(brands.positioning_names(), dtype=object)[index],
+                    np.asarray(brands.positioning_names(), dtype=object)[ids][index],
                     categories=[p.name.lower() for p in Positioning],
                 ),
                 "origin": pd.Categorical(
-                    np.asarray(brands.origin_names(), dtype=object)[index],
+                    np.asarray(brands.origin_names(), dtype=object)[ids][index],
                     categories=[o.name.lower() for o in Origin],
                 ),
-                "named": brands.named[index],
+                "named": brands.named[ids][index],
                 "gmv": gmv,
                 "orders": orders,
                 "average_price": np.divide(
@@ -478,7 +489,7 @@ class Brands(Component):
                 "export_gmv": stacked("export_gmv", np.float64),
             }
         )
-        return {"brands": frame}
+        return frame
 
     def _fresh_day(self) -> dict[str, np.ndarray]:
         n_brands = self.model.world.brands.n_brands

@@ -142,6 +142,7 @@ class Calendar(Component):
     """
 
     name = "calendar"
+    batch_ready = True
 
     @classmethod
     def columns_for(cls, config: Any) -> tuple[MetricColumn, ...]:

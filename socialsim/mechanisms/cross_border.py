@@ -248,6 +248,7 @@ class CrossBorder(Component):
     """
 
     name = "cross_border"
+    batch_ready = True
     columns = (
         MetricColumn.count("cbec_orders", "imported orders shipped today"),
         MetricColumn.count(

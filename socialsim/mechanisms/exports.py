@@ -331,6 +331,7 @@ class Exports(Component):
     """
 
     name = "exports"
+    batch_ready = True
     columns = (
         MetricColumn.count(
             "export_orders", "orders of overseas consumers through the export channel"
@@ -682,6 +683,14 @@ class Exports(Component):
 
         With exports off it has the columns and no rows.
         """
+        return {"exports": self._frame(None)}
+
+    def run_tables(self, k: int) -> dict[str, pd.DataFrame]:
+        """Return run `k`'s ``exports`` table in a batched ensemble (as :meth:`tables` alone)."""
+        return {"exports": self._frame(k)}
+
+    def _frame(self, k: int | None) -> pd.DataFrame:
+        """Return the exports table (of run `k` in a batched ensemble: rows per run)."""
         n_regions = len(self.region_names)
         days = len(self._steps)
         frame = {
@@ -691,9 +700,9 @@ class Exports(Component):
         for name in EXPORT_TABLE_COLUMNS:
             if name in frame:
                 continue
-            values = [row[name] for row in self._rows]
+            values = [row[name] if k is None else row[name][k] for row in self._rows]
             dtype = np.int64 if name in _COUNTS else np.float64
             frame[name] = (
                 np.concatenate(values).astype(dtype) if values else np.zeros(0, dtype=dtype)
             )
-        return {"exports": pd.DataFrame(frame)}
+        return pd.DataFrame(frame)

@@ -239,6 +239,7 @@ class Feeds(Component):
     """
 
     name = "feeds"
+    batch_ready = True
     columns = (
         MetricColumn.count(
             "exposures_feed_social", "products a social feed showed for an open need today"

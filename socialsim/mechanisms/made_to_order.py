@@ -311,6 +311,7 @@ class MadeToOrder(Component):
     """
 
     name = "made_to_order"
+    batch_ready = True
     columns = (
         MetricColumn.count(
             "c2m_units_ordered",

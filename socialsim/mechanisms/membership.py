@@ -537,6 +537,7 @@ class Membership(Component):
     """
 
     name = "membership"
+    batch_ready = True
     columns = (
         MetricColumn.count("members_joined", "paid memberships bought today"),
         MetricColumn.count(

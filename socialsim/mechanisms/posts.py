@@ -385,6 +385,7 @@ class CreatorPosts(Component):
     """
 
     name = "posts"
+    batch_ready = True
     columns = (
         MetricColumn.count("kol_posts", "posts by KOLs today"),
         MetricColumn.count("koc_posts", "reviews by KOCs today"),

@@ -157,6 +157,7 @@ class Pricing(Component):
     """
 
     name = "pricing"
+    batch_ready = True
     columns = (
         MetricColumn.count("promotions_started", "(product, platform) promotions started today"),
     )

@@ -28,9 +28,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from socialsim.columns import MetricColumn
-from socialsim.enums import Channel, Source
+from socialsim.enums import Channel
 from socialsim.mechanisms.component import Component
-from socialsim.streams import distinct_keys, mix_keys
 
 if TYPE_CHECKING:
     from socialsim.day import Day
@@ -175,11 +174,11 @@ def order_keys(orders: Offers, runs: Any) -> np.ndarray:
     For one run (or no :class:`~socialsim.runs.Runs`) this is
     ``orders.identity()``. In a batched ensemble the consumer, and a ``ref``
     that names a creator (KOL and KOC posts) or a consumer (a store owner, a
-    daigou), are taken to their index in the order's run, and repeats are told
-    apart within each run (:func:`~socialsim.streams.distinct_keys`), so that
-    each order gets the key it has in its run alone. (A ``ref`` that names a
-    group or a livestream session is kept as it is: those are numbered by
-    their mechanisms.)
+    daigou) or what a mechanism numbers (a livestream session,
+    :attr:`socialsim.runs.Runs.local_refs`), are taken to their index in the
+    order's run, and repeats are told apart within each run
+    (:func:`~socialsim.streams.distinct_keys`), so that each order gets the
+    key it has in its run alone.
 
     Parameters
     ----------
@@ -190,24 +189,7 @@ def order_keys(orders: Offers, runs: Any) -> np.ndarray:
     -------
     ndarray of uint64
     """
-    if runs is None or not runs.batched:
-        return orders.identity()
-    run = runs.of_consumers(orders.consumer)
-    consumer = runs.local_consumer(orders.consumer.astype(np.int64), run)
-    ref = orders.ref.astype(np.int64)
-    source = orders.source
-    of_creator = ((source == Source.KOL) | (source == Source.KOC)) & (ref >= 0)
-    of_consumer = ((source == Source.STORE_OWNER) | (source == Source.DAIGOU)) & (ref >= 0)
-    if of_creator.any():
-        ref[of_creator] = runs.local("creator", ref[of_creator])
-    if of_consumer.any():
-        ref[of_consumer] = runs.local_consumer(ref[of_consumer], run[of_consumer])
-    # the packing of Offers.identity, of each run's own indices
-    who = (consumer << 16) | (orders.category.astype(np.int64) & 0xFFFF)
-    packed = (source.astype(np.int64) & 0xFF) | ((orders.platform.astype(np.int64) & 0xFF) << 8)
-    packed |= (orders.channel.astype(np.int64) & 0xFF) << 16
-    packed |= (ref & 0xFFFFFFFF) << 24
-    return distinct_keys(mix_keys(who, packed), run=run)
+    return orders.identity(runs)
 
 
 class BatchCount:
@@ -329,6 +311,7 @@ class Returns(Component):
     """
 
     name = "returns"
+    batch_ready = True
     columns = (
         MetricColumn.count("returns", "orders returned today"),
         MetricColumn.total("refunds_value", "RMB refunded today for returned orders"),

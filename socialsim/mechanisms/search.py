@@ -35,6 +35,7 @@ class Search(Component):
     """Online consumers browse one of their platforms, chosen by search weight (phase 4)."""
 
     name = "search"
+    batch_ready = True
     columns = (
         MetricColumn.count(
             "exposures_search", "products consumers found by browsing for an open need today"

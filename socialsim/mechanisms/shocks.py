@@ -162,6 +162,7 @@ class Shocks(Component):
     """
 
     name = "shocks"
+    batch_ready = True
 
     @classmethod
     def columns_for(cls, config: Any) -> tuple[MetricColumn, ...]:

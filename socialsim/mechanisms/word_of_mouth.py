@@ -367,6 +367,7 @@ class WordOfMouth(Component):
     """
 
     name = "word_of_mouth"
+    batch_ready = True
 
     def __init__(self, model: Any, config: Any = None, rng: Any = None) -> None:
         super().__init__(model, config, rng)

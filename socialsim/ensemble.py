@@ -79,8 +79,11 @@ class BatchedModel(SocialCommerceModel):
         if not isinstance(config, ModelConfig):
             raise TypeError(f"config must be a ModelConfig, got {type(config).__name__}")
         seeds = [int(s) for s in seeds]
-        if not seeds or len(set(seeds)) != len(seeds):
-            raise ValueError(f"a batch needs one or more distinct seeds, got {seeds}")
+        if len(seeds) < 2 or len(set(seeds)) != len(seeds):
+            raise ValueError(
+                f"a batch needs two or more distinct seeds (one run is a SocialCommerceModel), "
+                f"got {seeds}"
+            )
         not_ready = [c.__name__ for c in BUILTIN_COMPONENTS if not c.batch_ready]
         if not_ready:
             raise NotImplementedError(
@@ -145,11 +148,12 @@ class BatchedRecording:
         """Write each run's day into its tables."""
         model = self.model
         checkout = model.checkout
+        orders = day.concat_orders()
         for k, recording in enumerate(self.runs):
             view = recording.model
             view.refresh()
             mine = _run_day(day, k)
-            mine.orders = _local_orders(model, day.concat_orders(), k)
+            mine.orders = _local_orders(model, orders, k)
             recording.record(mine)
         checkout.new_buyers_today = np.zeros(model.runs.n, dtype=np.int64)
 
@@ -243,6 +247,23 @@ def _local_orders(model: BatchedModel, orders: dict[str, np.ndarray], k: int) ->
 class RunTables(SimpleNamespace):
     """One run's tables of a batch: ``steps``, ``platforms``, ``tiers``, ``orders``, ``tables``."""
 
+    @classmethod
+    def of_model(cls, model: SocialCommerceModel, started_at: datetime) -> RunTables:
+        """Return an ordinary model's tables, as a batch gives a run's."""
+        out = SimpleNamespace.__new__(cls)
+        SimpleNamespace.__init__(
+            out,
+            config=model.config,
+            summary=model.summary(),
+            steps=model.step_metrics(),
+            platforms=model.platform_metrics(),
+            tiers=model.tier_metrics(),
+            orders=model.orders() if model.config.run.record_orders else None,
+            tables=model.component_tables(),
+            started_at=started_at,
+        )
+        return out
+
     def __init__(self, model: BatchedModel, k: int) -> None:
         recording = model.recording.runs[k]
         config = model.run_configs[k]
@@ -311,6 +332,10 @@ def run_batch(
         gives for that seed (``steps``, ``platforms``, ``tiers``, ``orders``, ``tables``).
     """
     started_at = datetime.now(UTC)
+    if len(seeds) == 1:  # one run is an ordinary model
+        one = SocialCommerceModel(config, rng=seeds[0], worlds=worlds, agents="lazy")
+        one.run(config.run.steps)
+        return [RunTables.of_model(one, started_at)]
     model = BatchedModel(config, seeds, worlds=worlds)
     model.run(config.run.steps)
     out = []

@@ -425,6 +425,7 @@ class EnsembleStreams:
         if not runs:
             raise ValueError("an ensemble needs at least one run")
         self.runs = tuple(runs)
+        self._bases: dict[tuple[str, int], np.ndarray] = {}  # each run's key base, by purpose
 
     @property
     def n_runs(self) -> int:
@@ -435,6 +436,7 @@ class EnsembleStreams:
         """Forget every run's streams handed out so far (at each step's start)."""
         for streams in self.runs:
             streams.begin_day()
+        self._bases.clear()
 
     def generator(self, purpose: str, step: int, run: int) -> np.random.Generator:
         """Return run `run`'s stream of `purpose` on day `step` (as RandomStreams.generator)."""
@@ -466,7 +468,10 @@ class EnsembleStreams:
             if self.n_runs > 1:
                 raise ValueError("keyed draws in an ensemble of several runs need each item's run")
             return self.runs[0].uniform(purpose, step, key, dtype)
-        bases = np.array([s.key_base(purpose, step) for s in self.runs], dtype=np.uint64)
+        bases = self._bases.get((purpose, step))
+        if bases is None:
+            bases = np.array([s.key_base(purpose, step) for s in self.runs], dtype=np.uint64)
+            self._bases[(purpose, step)] = bases
         return _to_unit(_splitmix(np.asarray(key, dtype=np.uint64) ^ bases[run]), dtype)
 
     def by_run(

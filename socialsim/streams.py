@@ -426,6 +426,10 @@ class EnsembleStreams:
             raise ValueError("an ensemble needs at least one run")
         self.runs = tuple(runs)
         self._bases: dict[tuple[str, int], np.ndarray] = {}  # each run's key base, by purpose
+        # the runs' roots, to work out every run's key base at once (as RandomStreams does)
+        self._high = np.array([s._root >> 64 for s in self.runs], dtype=np.uint64)
+        self._low = np.array([s._root & _MASK for s in self.runs], dtype=np.uint64)
+        self._purpose_words: dict[str, np.ndarray] = {}
 
     @property
     def n_runs(self) -> int:
@@ -470,9 +474,19 @@ class EnsembleStreams:
             return self.runs[0].uniform(purpose, step, key, dtype)
         bases = self._bases.get((purpose, step))
         if bases is None:
-            bases = np.array([s.key_base(purpose, step) for s in self.runs], dtype=np.uint64)
+            bases = self._key_bases(purpose, step)
             self._bases[(purpose, step)] = bases
         return _to_unit(_splitmix(np.asarray(key, dtype=np.uint64) ^ bases[run]), dtype)
+
+    def _key_bases(self, purpose: str, step: int) -> np.ndarray:
+        """Return every run's :meth:`RandomStreams.key_base` at once (SplitMix64 on arrays)."""
+        if step < 0:
+            raise ValueError(f"step must be >= 0, got {step}")
+        word = self._purpose_words.get(purpose)
+        if word is None:
+            word = _splitmix(self._high ^ _splitmix(self._low ^ np.uint64(purpose_id(purpose))))
+            self._purpose_words[purpose] = word
+        return _splitmix(_splitmix(word ^ np.uint64(step)) ^ np.uint64(5))
 
     def by_run(
         self,

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from types import SimpleNamespace
 from typing import Any
@@ -28,7 +29,11 @@ import pandas as pd
 
 from socialsim.config.schema import ModelConfig
 from socialsim.day import Day
-from socialsim.model import BUILTIN_COMPONENTS, SocialCommerceModel, _seed_source
+from socialsim.model import (
+    BUILTIN_COMPONENTS,
+    SocialCommerceModel,
+    enabled_plugins,
+)
 from socialsim.recording import Recording
 from socialsim.runs import Runs
 from socialsim.state import ConsumerState
@@ -84,7 +89,8 @@ class BatchedModel(SocialCommerceModel):
                 f"a batch needs two or more distinct seeds (one run is a SocialCommerceModel), "
                 f"got {seeds}"
             )
-        not_ready = [c.__name__ for c in BUILTIN_COMPONENTS if not c.batch_ready]
+        mechanisms = [*BUILTIN_COMPONENTS, *enabled_plugins(config)]
+        not_ready = [c.__name__ for c in mechanisms if not c.batch_ready]
         if not_ready:
             raise NotImplementedError(
                 "batched runs need every mechanism ready for them; not yet: " + ", ".join(not_ready)
@@ -97,10 +103,11 @@ class BatchedModel(SocialCommerceModel):
         self.run_configs: list[ModelConfig] = []
         self.run_worlds: list[World] = []
         streams = []
+        if min(seeds) < 0:
+            raise ValueError(f"seeds must be >= 0, got {min(seeds)}")
         for seed in seeds:
-            _, source = _seed_source(seed)
             # as SocialCommerceModel: the world from one child stream, the day from the other
-            world_rng, behaviour_rng = np.random.default_rng(source).spawn(2)
+            world_rng, behaviour_rng = np.random.default_rng(seed).spawn(2)
             run_config = config.with_overrides({"run.seed": seed})
             if worlds is None:
                 world = build_world(run_config, world_rng)
@@ -137,10 +144,16 @@ class BatchedRecording:
 
     def count_offers(self, day: Day, offers: Any) -> None:
         """Count each run's offers by tier (and whom a feed reached)."""
-        run = self.model.runs.of_consumers(offers.consumer)
+        runs = self.model.runs
+        order, bounds = _group_by_run(runs.of_consumers(offers.consumer), runs.n)
+        grouped = offers.take(order)
         for k, recording in enumerate(self.runs):
             mine = _run_day(day, k)
-            recording.count_offers(mine, _local_offers(self.model, offers, run == k, k))
+            part = grouped.take(slice(bounds[k], bounds[k + 1]))
+            local = replace(
+                part, consumer=(part.consumer - runs.consumer_start[k]).astype(np.int32)
+            )
+            recording.count_offers(mine, local)
             day.tier_offers[k] = mine.tier_offers
             day.tier_feed_offers[k] = mine.tier_feed_offers
 
@@ -149,11 +162,14 @@ class BatchedRecording:
         model = self.model
         checkout = model.checkout
         orders = day.concat_orders()
+        order, bounds = _group_by_run(model.runs.of_consumers(orders["buyer"]), model.runs.n)
+        orders = {name: column.take(order) for name, column in orders.items()}
         for k, recording in enumerate(self.runs):
             view = recording.model
             view.refresh()
             mine = _run_day(day, k)
-            mine.orders = _local_orders(model, orders, k)
+            part = {name: column[bounds[k] : bounds[k + 1]] for name, column in orders.items()}
+            mine.orders = _local_orders(model, part, k)
             recording.record(mine)
         checkout.new_buyers_today = np.zeros(model.runs.n, dtype=np.int64)
 
@@ -222,19 +238,16 @@ def _run_day(day: Day, k: int) -> Day:
     return mine
 
 
-def _local_offers(model: BatchedModel, offers: Any, mask: np.ndarray, k: int) -> Any:
-    """Return the offers of run `k` with consumers numbered as in its own world."""
-    from dataclasses import replace
-
-    mine = offers.take(mask)
-    return replace(mine, consumer=(mine.consumer - model.runs.consumer_start[k]).astype(np.int32))
+def _group_by_run(run: np.ndarray, n_runs: int) -> tuple[np.ndarray, np.ndarray]:
+    """Return an order that groups items run by run (each run's in its order), and the bounds."""
+    order = np.argsort(run, kind="stable")
+    return order, np.searchsorted(run[order], np.arange(n_runs + 1))
 
 
 def _local_orders(model: BatchedModel, orders: dict[str, np.ndarray], k: int) -> list[dict]:
-    """Return run `k`'s shipped orders of the day, numbered as in its own world."""
+    """Return run `k`'s shipped orders of the day (`orders`), numbered as in its own world."""
     runs = model.runs
-    mine = runs.of_consumers(orders["buyer"]) == k
-    out = {name: column[mine] for name, column in orders.items()}
+    out = dict(orders)
     out["buyer"] = (out["buyer"] - runs.consumer_start[k]).astype(np.int32)
     out["product"] = runs.local("product", out["product"]).astype(np.int32)
     group = out["group_id"]

@@ -29,7 +29,6 @@ from socialsim.columns import MetricColumn
 from socialsim.enums import Source
 from socialsim.mechanisms.component import Component, platform_values
 from socialsim.mechanisms.offers import Offers
-from socialsim.mechanisms.search import _keyed
 from socialsim.streams import mix_keys
 
 if TYPE_CHECKING:
@@ -317,7 +316,7 @@ class Feeds(Component):
                         p,
                         self.reach[p],
                         listed[p],
-                        _keyed(self, day, f"social/{p}", need_key.take(on), run_on),
+                        self.keyed(day, f"social/{p}", need_key.take(on), run=run_on),
                         shown_before=seen,
                     )
                 )
@@ -340,7 +339,7 @@ class Feeds(Component):
                         size,
                         p,
                         self.reach[p],
-                        _keyed(self, day, f"algorithmic/{p}", need_key.take(on), run_on),
+                        self.keyed(day, f"algorithmic/{p}", need_key.take(on), run=run_on),
                         run=run_on,
                         products=table,
                     )

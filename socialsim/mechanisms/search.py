@@ -26,11 +26,6 @@ if TYPE_CHECKING:
 __all__ = ["Search"]
 
 
-def _keyed(component: Component, day: Any, kind: str, key: np.ndarray, run: Any) -> Any:
-    """Return keyed draws for items with `key`: one run's (``run`` None), or each item's run's."""
-    return component.keyed(day, kind, key, run=run)
-
-
 class Search(Component):
     """Online consumers browse one of their platforms, chosen by search weight (phase 4)."""
 
@@ -59,7 +54,7 @@ class Search(Component):
         consumer, category = consumer.take(online), category.take(online)
         run = None if needs.run is None else needs.run.take(online)
         key = mix_keys(runs.local_consumer(consumer, run), category)
-        rng = _keyed(self, day, "find", key, run)
+        rng = self.keyed(day, "find", key, run=run)
         # A platform drawn in proportion to search weight among those used, column by
         # column: NumPy reduces the short axis of an (m, P) array slowly.
         n = self.weight.size

@@ -32,7 +32,6 @@ from socialsim._csr import tie_strength
 from socialsim.enums import Source
 from socialsim.mechanisms.component import Component
 from socialsim.mechanisms.offers import Offers
-from socialsim.mechanisms.search import _keyed
 from socialsim.streams import mix_keys
 
 if TYPE_CHECKING:
@@ -405,7 +404,7 @@ class WordOfMouth(Component):
             days,
             needs.consumer,
             needs.category,
-            _keyed(self, day, "friend", mix_keys(local, needs.category), run),
+            self.keyed(day, "friend", mix_keys(local, needs.category), run=run),
             tie_total=network.tie_strength,
             lately=lately,
             hit_uniform=hit_uniform,

@@ -8,6 +8,7 @@ import pytest
 from socialsim import ModelConfig
 from socialsim.ensemble import BatchedModel, run_batch
 from socialsim.experiment.single_run import run_simulation
+from socialsim.mechanisms.component import Component
 from socialsim.model import BUILTIN_COMPONENTS
 
 SEEDS = (20261207, 11, 12, 13)
@@ -90,3 +91,12 @@ def test_a_batch_needs_distinct_seeds():
         BatchedModel(ModelConfig.small(), [3, 3])
     with pytest.raises(ValueError, match="two or more distinct seeds"):
         BatchedModel(ModelConfig.small(), [4])
+
+
+def test_a_batch_refuses_an_enabled_plug_in_that_is_not_ready_for_it(monkeypatch):
+    class FlashSale(Component):
+        name = "flash_sale"
+
+    monkeypatch.setattr("socialsim.ensemble.enabled_plugins", lambda config: [FlashSale])
+    with pytest.raises(NotImplementedError, match="not yet: FlashSale"):
+        BatchedModel(ModelConfig.small(), [1, 2])

@@ -190,6 +190,14 @@ def build_parser() -> argparse.ArgumentParser:
         "without it, dask starts a local cluster)",
     )
     sweep.add_argument(
+        "--batch",
+        type=_positive_int,
+        default=1,
+        metavar="K",
+        help="run up to K replications of a design point together as one batched ensemble "
+        "(serial and process executors): the same tables for less CPU (default: 1, one by one)",
+    )
+    sweep.add_argument(
         "--retry-failed",
         action="store_true",
         help="run again the runs an earlier session recorded as failed",
@@ -650,6 +658,7 @@ def _sweep(args: argparse.Namespace) -> int:
             scheduler=args.scheduler,
             retry_failed=args.retry_failed,
             progress=False if args.no_progress else None,
+            batch=args.batch,
         )
     except KeyboardInterrupt:
         print(

@@ -50,7 +50,7 @@ from typing import Any, Protocol
 
 from socialsim.errors import ExecutorError, ExecutorLostError
 from socialsim.experiment._worker_guard import die_with_parent
-from socialsim.experiment.runner import LOST, RunOutput, RunTask, run_one
+from socialsim.experiment.runner import LOST, RunOutput, RunTask, run_many, run_one
 from socialsim.world.cache import process_cache
 
 __all__ = [
@@ -62,6 +62,7 @@ __all__ = [
     "ProcessExecutor",
     "SerialExecutor",
     "available_cores",
+    "batches",
     "open_executor",
 ]
 
@@ -90,16 +91,53 @@ def available_cores() -> int:
     return max(os.cpu_count() or 1, 1)  # pragma: no cover - macOS, Windows
 
 
+def batches(tasks: Iterable[RunTask], size: int) -> Iterator[list[RunTask]]:
+    """Group consecutive tasks of one design point into lists of at most `size`.
+
+    A sweep lists a point's replications one after another, so these are
+    the runs a batched ensemble can step together (:func:`run_many`).
+
+    Examples
+    --------
+    >>> from socialsim.experiment.runner import RunTask
+    >>> tasks = [RunTask(str(i), i // 3, i % 3, i, {}) for i in range(7)]
+    >>> [[t.run_id for t in b] for b in batches(tasks, 2)]
+    [['0', '1'], ['2'], ['3', '4'], ['5'], ['6']]
+    """
+    chunk: list[RunTask] = []
+    for task in tasks:
+        if chunk and (len(chunk) >= size or task.point != chunk[0].point):
+            yield chunk
+            chunk = []
+        chunk.append(task)
+    if chunk:
+        yield chunk
+
+
 class SerialExecutor:
-    """Run every task in this process, in order."""
+    """Run every task in this process, in order.
+
+    Parameters
+    ----------
+    batch : int
+        Replications of one design point run together as one batched
+        ensemble, up to this many (1: one by one).
+    """
 
     name = "serial"
     workers = 1
 
+    def __init__(self, batch: int = 1) -> None:
+        self.batch = int(batch)
+
     def map_unordered(self, tasks: Iterable[RunTask]) -> Iterator[RunOutput]:
-        """Run the tasks one after another."""
-        for task in tasks:
-            yield run_one(task)
+        """Run the tasks one after another (a batch of replications at a time)."""
+        if self.batch <= 1:
+            for task in tasks:
+                yield run_one(task)
+            return
+        for chunk in batches(tasks, self.batch):
+            yield from run_many(chunk)
 
     def describe(self) -> str:
         """Return ``serial``."""
@@ -124,13 +162,24 @@ class ProcessExecutor:
         Number of worker processes.
     function : callable
         What each worker does with a task (:func:`run_one`; tests inject others).
+    batch : int
+        Replications of one design point a worker runs together as one
+        batched ensemble, up to this many (1: one by one; only with
+        :func:`run_one`). A batch lost with its worker is tried again run by
+        run.
     """
 
     name = "process"
 
-    def __init__(self, workers: int, function: Callable[[RunTask], RunOutput] = run_one) -> None:
+    def __init__(
+        self,
+        workers: int,
+        function: Callable[[RunTask], RunOutput] = run_one,
+        batch: int = 1,
+    ) -> None:
         self.workers = int(workers)
         self._function = function
+        self.batch = int(batch) if function is run_one else 1
         self._pool: ProcessPoolExecutor | None = None
 
     def describe(self) -> str:
@@ -177,10 +226,10 @@ class ProcessExecutor:
 
     def map_unordered(self, tasks: Iterable[RunTask]) -> Iterator[RunOutput]:
         """Run the tasks in the pool; yield outputs as they finish."""
-        source = iter(tasks)
+        source = iter(tasks) if self.batch <= 1 else batches(tasks, self.batch)
         retry: deque[RunTask] = deque()
         attempts: dict[str, int] = {}
-        pending: dict[Future[RunOutput], RunTask] = {}
+        pending: dict[Future[Any], RunTask | list[RunTask]] = {}
         if self._pool is None:
             self._start_pool()
 
@@ -192,14 +241,22 @@ class ProcessExecutor:
                 task = retry.popleft() if retry else next(source, None)
                 if task is None:
                     return True
+                chunk = task if isinstance(task, list) else [task]
                 try:
-                    future = self._pool.submit(self._function, task)
+                    if isinstance(task, list):
+                        future = self._pool.submit(run_many, task)
+                    else:
+                        future = self._pool.submit(self._function, task)
                 except BrokenProcessPool:
-                    retry.appendleft(task)
+                    if isinstance(task, list):
+                        retry.extendleft(reversed(task))
+                    else:
+                        retry.appendleft(task)
                     return False
-                attempts[task.run_id] = attempts.get(task.run_id, 0) + 1
+                for one in chunk:
+                    attempts[one.run_id] = attempts.get(one.run_id, 0) + 1
                 pending[future] = task
-                if attempts[task.run_id] > 1:
+                if any(attempts[one.run_id] > 1 for one in chunk):
                     return True
             return True
 
@@ -211,19 +268,24 @@ class ProcessExecutor:
                     done, _ = wait(pending, return_when=FIRST_COMPLETED)
                     for future in done:
                         task = pending.pop(future)
+                        chunk = task if isinstance(task, list) else [task]
                         try:
-                            output = future.result()
+                            result = future.result()
                         except BrokenProcessPool:
-                            lost.append(task)
+                            lost.extend(chunk)
                             continue
                         except Exception as exc:  # e.g. a result that could not be unpickled
-                            output = RunOutput(
-                                task.run_id, "failed", error=f"{type(exc).__name__}: {exc}"
-                            )
-                        yield output
+                            result = [
+                                RunOutput(
+                                    one.run_id, "failed", error=f"{type(exc).__name__}: {exc}"
+                                )
+                                for one in chunk
+                            ]
+                        yield from result if isinstance(result, list) else [result]
                 if lost or not healthy:
                     # the pool is broken: whatever else was in flight is lost with it
-                    lost.extend(pending.values())
+                    for other in pending.values():
+                        lost.extend(other if isinstance(other, list) else [other])
                     pending.clear()
                     self._start_pool()
                     for task in lost:
@@ -411,7 +473,7 @@ def _scheduler_lost(result: Any) -> bool:
 
 @contextlib.contextmanager
 def open_executor(
-    kind: str, workers: int | None = None, scheduler: str | None = None
+    kind: str, workers: int | None = None, scheduler: str | None = None, batch: int = 1
 ) -> Iterator[Any]:
     """Start an executor, and stop it (and its processes) on the way out.
 
@@ -422,6 +484,9 @@ def open_executor(
         Worker processes; default: the cores this process may use.
     scheduler : str, optional
         Dask scheduler address (``dask`` only).
+    batch : int
+        Replications of one design point run together as one batched
+        ensemble, up to this many (``serial`` and ``process``; 1: one by one).
 
     Yields
     ------
@@ -440,9 +505,12 @@ def open_executor(
     process_cache()  # a malformed SOCIALSIM_WORLD_CACHE_MB is refused before any run
     n = available_cores() if workers is None else int(workers)
     if kind == "serial":
-        yield SerialExecutor()
+        yield SerialExecutor(batch)
         return
-    executor: Any = ProcessExecutor(n) if kind == "process" else DaskExecutor(scheduler, n)
+    if kind == "process":
+        executor: Any = ProcessExecutor(n, batch=batch)
+    else:
+        executor = DaskExecutor(scheduler, n)
     try:
         yield executor
     except BaseException:

@@ -14,6 +14,7 @@ import os
 import socket
 import time
 import traceback
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -27,7 +28,7 @@ from socialsim.experiment.single_run import run_simulation
 from socialsim.model import mechanism_columns
 from socialsim.world.cache import process_cache
 
-__all__ = ["LOST", "RunOutput", "RunTask", "run_one", "run_tables"]
+__all__ = ["LOST", "RunOutput", "RunTask", "run_many", "run_one", "run_tables"]
 
 LOST = "lost"
 """Status of a run the executor lost (its worker died, its scheduler went away): not recorded."""
@@ -133,6 +134,13 @@ def run_tables(
     # a worker shares worlds between runs of one seed (common random numbers) and never
     # looks at agents; neither changes a number
     result = run_simulation(config, seed=seed, worlds=process_cache(), agents="lazy")
+    return _collect(result, config, outputs)
+
+
+def _collect(
+    result: Any, config: ModelConfig, outputs: tuple[str, ...]
+) -> tuple[dict[str, pd.DataFrame], dict[str, Any], dict[str, float]]:
+    """Return a run's requested tables, outcomes and seconds (:func:`run_tables`)."""
     available = {
         "steps": result.steps,
         "platforms": result.platforms,
@@ -198,6 +206,69 @@ def run_one(task: RunTask) -> RunOutput:
     timing["finished_at"] = datetime.now(UTC).isoformat(timespec="milliseconds")
     output.timing = timing
     return output
+
+
+def run_many(tasks: Sequence[RunTask]) -> list[RunOutput]:
+    """Do runs of one design point (replications) as one batched ensemble; never raises.
+
+    The runs of one point differ only in their seeds; stepped together
+    (:func:`socialsim.ensemble.run_batch`) each gives the tables it gives
+    alone, bit for bit, for a fraction of the CPU. Tasks of several points,
+    or a single task, are done one by one (:func:`run_one`), and so is every
+    task of a batch that raises: each failing run then fails alone, with its
+    own error.
+
+    Parameters
+    ----------
+    tasks : sequence of RunTask
+
+    Returns
+    -------
+    list of RunOutput
+        One per task, in order.
+    """
+    from socialsim.ensemble import run_batch
+
+    first = tasks[0] if tasks else None
+    if (
+        first is None
+        or len(tasks) == 1
+        or any(t.point != first.point or t.outputs != first.outputs for t in tasks)
+        or any(_without_seed(t.config) != _without_seed(first.config) for t in tasks)
+    ):
+        return [run_one(task) for task in tasks]
+    started = datetime.now(UTC)
+    wall = time.perf_counter()
+    try:
+        config = ModelConfig.model_validate(first.config)
+        results = run_batch(config, [t.seed for t in tasks], worlds=process_cache())
+        outputs = []
+        for task, result in zip(tasks, results, strict=True):
+            tables, outcomes, seconds = _collect(result, result.config, task.outputs)
+            arrow = {name: _arrow_table(frame, task.run_id) for name, frame in tables.items()}
+            output = RunOutput(task.run_id, "ok", outcomes=outcomes, tables=arrow)
+            output.timing = {
+                "started_at": started.isoformat(timespec="milliseconds"),
+                "worker": f"{socket.gethostname()}:{os.getpid()}",
+                **seconds,
+                "batch": len(tasks),
+            }
+            outputs.append(output)
+    except Exception:  # a run's own failure: each run alone, so it fails with its own error
+        outputs = []
+    if not outputs:  # (outside the handler: a run's traceback is its own, not the batch's)
+        return [run_one(task) for task in tasks]
+    finished = datetime.now(UTC).isoformat(timespec="milliseconds")
+    for output in outputs:  # the batch's time, shared equally among its runs
+        output.timing["wall_seconds"] = (time.perf_counter() - wall) / len(tasks)
+        output.timing["finished_at"] = finished
+    return outputs
+
+
+def _without_seed(config: dict[str, Any]) -> dict[str, Any]:
+    """Return a task's config without its seed (what the runs of one point share)."""
+    run = {key: value for key, value in config.get("run", {}).items() if key != "seed"}
+    return {**config, "run": run}
 
 
 def _arrow_table(frame: pd.DataFrame, run_id: str) -> pa.Table:

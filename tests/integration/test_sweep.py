@@ -187,6 +187,27 @@ def test_every_executor_gives_identical_tables(tmp_path: Path):
     assert runs["status"].value_counts().to_dict() == {"ok": 2, "failed": 2}
 
 
+def test_replications_run_as_batches_give_the_tables_run_one_by_one(tmp_path: Path):
+    # three replications a point, in batches of two and one; a failing point's runs fail
+    # alone (each with its own error), as one by one
+    the_spec = spec(
+        outputs=["platforms", "orders", "brands", "exports"], design=FAILING, replications=3
+    )
+    sweep(tmp_path, "serial", spec=the_spec)
+    sweep(tmp_path, "batched", spec=the_spec, batch=2)
+    sweep(tmp_path, "process", spec=the_spec, executor="process", workers=2, batch=3)
+    for name in ("batched", "process"):
+        assert_same_sweep_tables(tmp_path / name, tmp_path / "serial")
+    runs = load_sweep(tmp_path / "batched").runs
+    assert runs["status"].value_counts().to_dict() == {"ok": 6, "failed": 6}
+    # replications 0 and 1 of a point ran as one batch (they finished together), 2 alone
+    for _, point in runs[runs["status"] == "ok"].groupby("point"):
+        finished = point.sort_values("replication")["finished_at"].tolist()
+        assert finished[0] == finished[1] != finished[2]
+    errors = load_sweep(tmp_path / "serial").runs["error"]
+    assert load_sweep(tmp_path / "batched").runs["error"].equals(errors)
+
+
 def test_resuming_with_other_package_versions_warns(tmp_path: Path, capsys):
     import json
 

@@ -125,6 +125,7 @@ def calibrate(
     scheduler: str | None = None,
     progress: bool = True,
     command: str | None = None,
+    batch_runs: int = 1,
 ) -> CalibrationResult:
     """Fit a calibration spec's free parameters to its targets, or resume a fit.
 
@@ -147,6 +148,10 @@ def calibrate(
         Show a bar (a terminal) or a line (a log) per generation.
     command : str, optional
         The command line, recorded in ``calibration.json``.
+    batch_runs : int
+        Simulate up to this many replications of a candidate together as one
+        batched ensemble (``serial`` and ``process``): the same outcomes, for
+        less CPU (:mod:`socialsim.ensemble`). 1 runs them one by one.
 
     Returns
     -------
@@ -187,7 +192,7 @@ def calibrate(
             source=source,
             command=command,
         )
-        with open_executor(kind, n_workers, address) as pool:
+        with open_executor(kind, n_workers, address, batch=batch_runs) as pool:
             simulator = Simulator(spec, base, pool)
             shown.say(
                 f"calibrating {spec.name} ({spec.method.kind}): {len(spec.parameters)} "

@@ -331,7 +331,7 @@ def run_sweep(
     variant: str | None = None,
     progress: bool | None = None,
     stream: TextIO | None = None,
-    batch: int = 1,
+    batch_runs: int = 1,
 ) -> SweepSummary:
     """Run an experiment spec into a sweep store, resuming one that exists.
 
@@ -356,7 +356,7 @@ def run_sweep(
         line every 30 s (for the logs of batch jobs).
     stream : file, optional
         Where progress goes; default ``sys.stderr``.
-    batch : int
+    batch_runs : int
         Run up to this many replications of a design point together as one
         batched ensemble (:mod:`socialsim.ensemble`; ``serial`` and
         ``process`` executors): the same tables, for less CPU. 1 runs them
@@ -488,7 +488,7 @@ def run_sweep(
         failure: BaseException | None = None
         try:
             if todo:
-                with open_executor(kind, n_workers, address, batch=batch) as pool:
+                with open_executor(kind, n_workers, address, batch=batch_runs) as pool:
                     session["executor_detail"] = pool.describe()
                     reporter.start(pool.describe())
                     by_id = {run.run_id: run for run in todo}

@@ -113,6 +113,7 @@ def search(
     scheduler: str | None = None,
     progress: bool = True,
     command: str | None = None,
+    batch_runs: int = 1,
 ) -> SearchResult:
     """Search a spec's levers for the strategies that do best on its objectives.
 
@@ -135,6 +136,10 @@ def search(
         Show progress.
     command : str, optional
         The command line, recorded in ``search.json``.
+    batch_runs : int
+        Simulate up to this many replications of a candidate together as one
+        batched ensemble (``serial`` and ``process``): the same outcomes, for
+        less CPU (:mod:`socialsim.ensemble`). 1 runs them one by one.
 
     Returns
     -------
@@ -168,7 +173,7 @@ def search(
             source=source,
             command=command,
         )
-        with open_executor(kind, n_workers, address) as pool:
+        with open_executor(kind, n_workers, address, batch=batch_runs) as pool:
             simulator = Simulator(spec, base, pool, keys=spec.lever_keys)
             shown.say(
                 f"searching {spec.name} ({spec.sampler}): {len(spec.levers)} levers, "

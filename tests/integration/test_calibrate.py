@@ -119,15 +119,22 @@ def test_the_same_seed_gives_the_same_posterior_and_another_seed_another(tmp_pat
     assert not posterior(2719, "c").equals(first)
 
 
-def test_the_process_executor_gives_the_serial_posterior(serial, tmp_path):
+def test_the_process_executor_gives_the_serial_posterior_with_batched_replications(
+    serial, tmp_path
+):
+    # each candidate's two replications simulated as one batched ensemble
     found = calibrate(
         calibration_spec_from_dict(SPEC),
         out=tmp_path / "p",
         executor="process",
         workers=2,
         progress=False,
+        batch_runs=2,
     )
     pd.testing.assert_frame_equal(found.posterior, serial.posterior)
+    for generation in sorted((serial.directory / "simulations").glob("*.parquet")):
+        batched = pd.read_parquet(tmp_path / "p" / "simulations" / generation.name)
+        pd.testing.assert_frame_equal(batched, pd.read_parquet(generation))
 
 
 @pytest.mark.slow

@@ -194,8 +194,8 @@ def test_replications_run_as_batches_give_the_tables_run_one_by_one(tmp_path: Pa
         outputs=["platforms", "orders", "brands", "exports"], design=FAILING, replications=3
     )
     sweep(tmp_path, "serial", spec=the_spec)
-    sweep(tmp_path, "batched", spec=the_spec, batch=2)
-    sweep(tmp_path, "process", spec=the_spec, executor="process", workers=2, batch=3)
+    sweep(tmp_path, "batched", spec=the_spec, batch_runs=2)
+    sweep(tmp_path, "process", spec=the_spec, executor="process", workers=2, batch_runs=3)
     for name in ("batched", "process"):
         assert_same_sweep_tables(tmp_path / name, tmp_path / "serial")
     runs = load_sweep(tmp_path / "batched").runs
@@ -241,7 +241,7 @@ def test_a_run_that_kills_its_worker_is_left_pending_and_the_others_finish(
     plan = plan_sweep(spec_from_dict(the_spec))
 
     @contextlib.contextmanager
-    def dying_pool(kind, workers=None, scheduler=None):
+    def dying_pool(kind, workers=None, scheduler=None, batch=1):
         executor = ProcessExecutor(2, function=die_on_point_one)
         try:
             yield executor

@@ -323,8 +323,13 @@ class RandomStreams:
         -------
         ndarray of `dtype`
         """
-        bits = _splitmix(np.asarray(key, dtype=np.uint64) ^ self.key_base(purpose, step))
-        return _to_unit(bits, dtype)
+        base = self._keys.get((purpose, step))  # (key_base's lookup, inline: a hot path)
+        if base is None:
+            base = self.key_base(purpose, step)
+        bits = _splitmix(np.asarray(key, dtype=np.uint64) ^ base)
+        if np.dtype(dtype) == np.float32:
+            return (bits >> np.uint64(40)).astype(np.float32) * np.float32(2.0**-24)
+        return (bits >> _S11).astype(np.float64) * _TO_UNIT
 
     def key_base(self, purpose: str, step: int) -> np.uint64:
         """Return the word :meth:`uniform` mixes with each key for `purpose` on `step`."""

@@ -98,6 +98,10 @@ def test_a_killed_sweep_resumes_with_every_run_exactly_once(tmp_path: Path, exec
     assert data.manifest["finished_at"] is not None
 
 
+def _default_sigint() -> None:  # in the child, before it starts Python
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_ctrl_c_stops_the_sweep_and_its_workers_and_it_resumes(tmp_path: Path):
     spec_path = tmp_path / "spec.yaml"
     spec_path.write_text(yaml.safe_dump(SPEC))
@@ -105,7 +109,13 @@ def test_ctrl_c_stops_the_sweep_and_its_workers_and_it_resumes(tmp_path: Path):
     command = [sys.executable, "-m", "socialsim", "sweep", str(spec_path), "--out", str(out)]
     command += ["--executor", "process", "--workers", "2", "--no-progress"]
     process = subprocess.Popen(
-        command, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        command,
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        # as from a terminal: a test run started in the background (`cmd &` in a script)
+        # ignores SIGINT, and its children would inherit that and never see the Ctrl-C
+        preexec_fn=_default_sigint,
     )
     deadline = time.monotonic() + 120
     try:

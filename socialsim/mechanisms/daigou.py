@@ -206,7 +206,7 @@ class Daigou(Component):
             )
         else:
             product = _random_listed_by_run(
-                catalogue, asks.category, _KeyedByRun(self, day, "product", ask_key, run), run, runs
+                catalogue, asks.category, self.keyed(day, "product", ask_key, run=run), run, runs
             )
         prices = self.model.prices.price[np.ix_(self.platforms, product)]
         platform = self.platforms[np.argmin(prices, axis=0)]
@@ -242,33 +242,8 @@ class Daigou(Component):
         return to_platform
 
 
-class _KeyedByRun:
-    """Keyed draws of items of several runs (a batched ensemble), as :class:`KeyedDraws`.
-
-    :class:`socialsim.streams.KeyedDraws` knows no runs; this gives each item
-    the numbers its own run's ``KeyedDraws`` gives it (the n-th call is the
-    purpose ``kind#n``, as there).
-    """
-
-    def __init__(self, owner: Component, day: Day, kind: str, key: np.ndarray, run: np.ndarray):
-        self._owner, self._day, self._kind, self._run = owner, day, kind, run
-        self.key = np.asarray(key, dtype=np.uint64)
-        self._calls = 0
-
-    def random(self, size: Any = None, dtype: type = np.float64) -> np.ndarray:
-        """Return one uniform per item, from each item's run."""
-        wanted = self.key.size if size is None else int(np.prod(size))
-        if wanted != self.key.size:
-            raise ValueError(
-                f"keyed draws give one number per item ({self.key.size}), not {wanted}"
-            )
-        self._calls += 1
-        kind = self._kind if self._calls == 1 else f"{self._kind}#{self._calls}"
-        return self._owner.uniform(self._day, kind, self.key, dtype, run=self._run)
-
-
 def _random_listed_by_run(
-    catalogue: Any, category: np.ndarray, rng: _KeyedByRun, run: np.ndarray, runs: Any
+    catalogue: Any, category: np.ndarray, rng: Any, run: np.ndarray, runs: Any
 ) -> np.ndarray:
     """Draw one import of each category, each from its own run's products (all imports).
 

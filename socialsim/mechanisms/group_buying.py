@@ -335,28 +335,6 @@ def _identity(offers: Offers, run: np.ndarray | None, runs: Runs) -> np.ndarray:
     return distinct_keys(mix_keys(who, packed), run=run)
 
 
-class _RunKeyedDraws:
-    """Keyed draws of items of several runs, each item's from its own run's streams.
-
-    :class:`socialsim.streams.KeyedDraws` for a batched ensemble: the n-th
-    call of :meth:`random` is the purpose ``kind#n``, as there.
-    """
-
-    def __init__(self, component: Component, day: Day, kind: str, key: np.ndarray, run) -> None:
-        self._component, self._day, self._kind = component, day, kind
-        self.key, self._run = np.asarray(key, dtype=np.uint64), run
-        self._calls = 0
-
-    def random(self, size: int | None = None, dtype: type = np.float64) -> np.ndarray:
-        """Return one uniform per item (``size`` must be the number of items)."""
-        n = self.key.size
-        if size is not None and int(np.prod(size)) != n:
-            raise ValueError(f"keyed draws give one number per item ({n}), not {size}")
-        self._calls += 1
-        kind = self._kind if self._calls == 1 else f"{self._kind}#{self._calls}"
-        return self._component.uniform(self._day, kind, self.key, dtype, run=self._run)
-
-
 @dataclass(eq=False)
 class GroupBook:
     """The open groups of every platform and their members.
@@ -944,9 +922,7 @@ class GroupBuying(Component):
 
     def _keyed(self, day: Day, kind: str, key: np.ndarray, run: np.ndarray | None) -> Any:
         """Keyed draws for items with `key`: each item's from its own run's streams."""
-        if run is None:
-            return self.keyed(day, kind, key)
-        return _RunKeyedDraws(self, day, kind, key, run)
+        return self.keyed(day, kind, key, run=run)
 
     def buy(self, day: Day, buyers: Offers) -> None:
         """Group buyers join open groups or open their own; initiators share with friends."""

@@ -271,7 +271,7 @@ class Checkout:
             new_users = int(np.count_nonzero(fresh))
         np.subtract.at(state.budget_left, buyer, paid)
         state.need.ravel()[buyer.astype(np.int64) * state.need.shape[1] + category] = False
-        state.uses.ravel()[at_platform] = True
+        state.set_uses(purchaser, platform)
         np.add.at(state.recent_spend.ravel(), at_platform, paid)
         return new_users
 
@@ -287,7 +287,7 @@ class Checkout:
         state.last_product[buyer, category] = offers.product
         state.last_platform[buyer, category] = platform
         purchaser = offers.purchaser()
-        state.last_order_step[purchaser, platform] = t
+        state.set_last_order(purchaser, platform, t)
         first_time = distinct(buyer[state.status[buyer] != ShopperStatus.CUSTOMER])
         state.status[first_time] = ShopperStatus.CUSTOMER
         tiers = model.world.population.tier[first_time]

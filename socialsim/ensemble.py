@@ -27,6 +27,7 @@ import mesa
 import numpy as np
 import pandas as pd
 
+from socialsim._arrays import column_counts
 from socialsim.config.schema import ModelConfig
 from socialsim.day import Day
 from socialsim.model import (
@@ -201,8 +202,12 @@ class _RunView:
     def refresh(self) -> None:
         batch, k = self.batch, self.k
         state = batch.state
+        uses, last_order_step = state.uses[self.rows], state.last_order_step[self.rows]
         self.state = SimpleNamespace(
-            uses=state.uses[self.rows], last_order_step=state.last_order_step[self.rows]
+            last_order_step=last_order_step,
+            user_counts=column_counts(uses),
+            # a run's block is small: its counts are taken from it directly
+            active_users=lambda since: column_counts(last_order_step >= since),
         )
         checkout = getattr(batch, "checkout", None)
         if checkout is not None:

@@ -443,7 +443,7 @@ class SocialCommerceModel(ModelResults, mesa.Model):
         state.last_product[seeds, category] = self.world.catalogue.category_start[category]
         state.last_platform[seeds, category] = platform
         state.need[seeds, category] = False
-        state.uses[seeds, platform] = True
+        state.set_uses(seeds, platform)
         new = seeds[state.status[seeds] != ShopperStatus.CUSTOMER]
         state.status[new] = ShopperStatus.CUSTOMER
         self.checkout.customers_by_tier += np.bincount(

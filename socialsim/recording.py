@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from socialsim._arrays import column_counts, distinct, row_max
+from socialsim._arrays import distinct, row_max
 from socialsim.columns import MetricColumn
 from socialsim.day import Day
 from socialsim.enums import Source
@@ -105,8 +105,8 @@ class Recording:
             platform=orders["platform"],
             price=orders["price_paid"],
             buyer=orders["buyer"],
-            users=column_counts(state.uses),
-            active_users=column_counts(state.last_order_step >= recent),
+            users=state.user_counts.copy(),
+            active_users=state.active_users(recent),
             members=np.array([len(m) for m in member_lists], dtype=np.int64),
             authenticity=self.model.brand_rules.reputation,
         )

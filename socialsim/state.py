@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from socialsim._arrays import column_counts, distinct, distinct_first
 from socialsim.enums import ShopperStatus
 from socialsim.world.world import World
 
@@ -48,7 +49,9 @@ class ConsumerState:
     cross_border_spent : ndarray of float64
         RMB of imports bought in the current quota year.
     uses : ndarray of bool, shape (n, P)
-        Which platforms each consumer uses.
+        Which platforms each consumer uses. Read-only: write it with
+        :meth:`set_uses` (or :meth:`write_uses`), which keep
+        :attr:`user_counts` true.
     member : ndarray of bool, shape (n, P)
         Paid members of each platform.
     member_until : ndarray of int32, shape (n, P)
@@ -56,7 +59,12 @@ class ConsumerState:
     recent_spend : ndarray of float32, shape (n, P)
         Spend per platform over about the last month (an exponential moving sum).
     last_order_step : ndarray of int32, shape (n, P)
-        Step of the latest order per platform (``NEVER`` if none).
+        Step of the latest order per platform (``NEVER`` if none). Read-only:
+        write it with :meth:`set_last_order`, which keeps the running count
+        behind :meth:`active_users`.
+    user_counts : ndarray of int64, shape (P,)
+        Users of each platform (``uses``' column sums), kept as a running total
+        so that recording a day does not scan the whole table.
     """
 
     status: np.ndarray
@@ -75,6 +83,22 @@ class ConsumerState:
     member_until: np.ndarray
     recent_spend: np.ndarray
     last_order_step: np.ndarray
+
+    def __post_init__(self) -> None:
+        # The two tables are written only through the methods below, which keep the
+        # running totals the day's record reads; their public arrays are read-only views.
+        self._uses, self._last_order_step = self.uses, self.last_order_step
+        self.uses = _read_only(self._uses)
+        self.last_order_step = _read_only(self._last_order_step)
+        self.user_counts = column_counts(self._uses)
+        # orders_on[p, s]: consumers whose latest order on platform p was on step s (s >= 0)
+        n_platforms = self._uses.shape[1]
+        seen = np.flatnonzero(self._last_order_step.reshape(-1) != NEVER)
+        steps = self._last_order_step.reshape(-1)[seen]
+        if (steps < 0).any():
+            raise ValueError("ConsumerState.last_order_step: steps are >= 0 or NEVER")
+        self._orders_on = np.zeros((n_platforms, int(steps.max(initial=-1)) + 1), np.int64)
+        np.add.at(self._orders_on, (seen % n_platforms, steps), 1)
 
     @classmethod
     def initial(cls, world: World) -> ConsumerState:
@@ -112,6 +136,102 @@ class ConsumerState:
     def customers(self) -> np.ndarray:
         """Whether each consumer has bought at least once."""
         return self.status == ShopperStatus.CUSTOMER
+
+    def set_uses(
+        self, consumer: np.ndarray, platform: np.ndarray | int, value: bool = True
+    ) -> None:
+        """Make `consumer` users (or, with ``value=False``, non-users) of `platform`.
+
+        Pairs may repeat; :attr:`user_counts` changes by the number of distinct
+        pairs whose value changed.
+
+        Parameters
+        ----------
+        consumer : ndarray of int
+            Consumers.
+        platform : ndarray of int or int
+            Their platforms (one per consumer, or one for all).
+        value : bool
+            Use (True) or stop using (False).
+
+        Examples
+        --------
+        >>> from socialsim.config import ModelConfig
+        >>> from socialsim.world import build_world
+        >>> world = build_world(ModelConfig.small(), np.random.default_rng(1))
+        >>> state = ConsumerState.initial(world)
+        >>> state.set_uses(np.array([0, 0, 1]), 1)  # consumer 0 twice: counted once
+        >>> state.set_uses(np.array([2]), np.array([0]), False)
+        >>> bool((state.user_counts == state.uses.sum(axis=0)).all())
+        True
+        """
+        n_platforms = self._uses.shape[1]
+        at = np.asarray(consumer, dtype=np.int64) * n_platforms + platform
+        flat = self._uses.reshape(-1)
+        changed = at[flat.take(at) != value]
+        if changed.size:
+            changed = distinct(changed)
+            step = 1 if value else -1
+            self.user_counts += step * np.bincount(changed % n_platforms, minlength=n_platforms)
+        flat[at] = value
+
+    def write_uses(self, index: object, value: np.ndarray | bool) -> None:
+        """Write ``uses[index] = value`` for any NumPy index, and count users again.
+
+        For setting up a state (tests, scenarios); a step's mechanisms use the
+        cheaper :meth:`set_uses`.
+        """
+        self._uses[index] = value
+        self.user_counts = column_counts(self._uses)
+
+    def set_last_order(self, purchaser: np.ndarray, platform: np.ndarray, step: int) -> None:
+        """Record that `purchaser` ordered on `platform` at `step` (pairs may repeat).
+
+        Steps only move forward: `step` is at least every step recorded before.
+        """
+        n_platforms = self._last_order_step.shape[1]
+        at = np.asarray(purchaser, dtype=np.int64) * n_platforms + platform
+        flat = self._last_order_step.reshape(-1)
+        old = flat.take(at)
+        fresh = old != step  # pairs already counted on `step` stay
+        at, old = at[fresh], old[fresh]
+        if at.size == 0:
+            return
+        # One winner per distinct pair, without a sort: each item writes its own tag and
+        # the item whose tag survives stands for the pair.
+        tag = -(np.arange(at.size, dtype=np.int64) + 2**30 + 1)
+        if at.size < 2**30:
+            flat[at] = tag.astype(np.int32)
+            first = flat.take(at) == tag
+        else:  # pragma: no cover - more than a billion orders in one call
+            first = np.zeros(at.size, dtype=bool)
+            first[distinct_first(at)[1]] = True
+        flat[at] = step
+        at, old = at[first], old[first]
+        if step >= self._orders_on.shape[1]:
+            grown = np.zeros((n_platforms, max(2 * self._orders_on.shape[1], step + 1)), np.int64)
+            grown[:, : self._orders_on.shape[1]] = self._orders_on
+            self._orders_on = grown
+        p = at % n_platforms
+        seen = old != NEVER
+        width = self._orders_on.shape[1]
+        moved = np.bincount(p[seen] * width + old[seen], minlength=n_platforms * width)
+        self._orders_on -= moved.reshape(n_platforms, width)
+        self._orders_on[:, step] += np.bincount(p, minlength=n_platforms)
+
+    def active_users(self, since: int) -> np.ndarray:
+        """Per platform: consumers whose latest order on it was at step `since` or later.
+
+        The same as ``(last_order_step >= since).sum(axis=0)``, from a running
+        count rather than a scan of the table.
+        """
+        return self._orders_on[:, max(since, 0) :].sum(axis=1)
+
+
+def _read_only(table: np.ndarray) -> np.ndarray:
+    view = table.view()
+    view.flags.writeable = False
+    return view
 
 
 def latest_purchase(

@@ -381,7 +381,7 @@ class Brands(Component):
         today["platform_found"] += self._per_platform(
             None if run is None else run[found], platform[found]
         )
-        self.model.state.uses[orders.consumer[leaves], platform[leaves]] = False
+        self.model.state.set_uses(orders.consumer[leaves], platform[leaves], False)
         if runs is None:
             day.count["counterfeits_sold"] += int(fake.sum())
             day.count["counterfeits_found"] += int(found.sum())

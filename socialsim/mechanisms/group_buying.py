@@ -1105,7 +1105,7 @@ class GroupBuying(Component):
         clicker, clicker_platform = friend[click], platform[share[click]]
         newcomer = ~state.uses[clicker, clicker_platform]
         acquired = newcomer & (acquire_draw[click] < params.kanjia_acquire_prob[clicker_platform])
-        state.uses[clicker[acquired], clicker_platform[acquired]] = True
+        state.set_uses(clicker[acquired], clicker_platform[acquired])
         day.add("users_acquired_shares", runs.count(_part(share_run, click), acquired))
 
     def close(self, day: Day) -> None:

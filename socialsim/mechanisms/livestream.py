@@ -1668,7 +1668,7 @@ class Livestreams(Component):
         )
         # A new follower starts using the streamer's platform.
         kol = np.searchsorted(indptr, gained, side="right") - 1
-        self.model.state.uses[audience.matrix.indices[gained], home[kol]] = True
+        self.model.state.set_uses(audience.matrix.indices[gained], home[kol])
         if batch is None:
             day.count["followers_gained"] += int(gained.size)
             day.count["followers_lost"] += int(lost.size)

@@ -785,7 +785,7 @@ class MicroStores(Component):
         self.fee_paid[recruits] = paid
         tree.add_owners(recruits, recruiters, day.step)
         self.owner_platform[recruits] = p
-        state.uses[recruits, p] = True
+        state.set_uses(recruits, p)
         day.add("store_recruits", recruits.size if run is None else runs.count(run))
         day.add("store_fees", runs.sums(paid, run))
         day.add("store_referral_rewards", runs.sums(referral, run))

@@ -301,7 +301,7 @@ class Shocks(Component):
         key = mix_keys(runs.local_consumer(lonely, run))
         target = self.uniform(day, "platform", key, run=run) * cum[:, -1]
         pick = np.minimum((target[:, None] >= cum).sum(axis=1), cum.shape[1] - 1)
-        state.uses[lonely, pick] = True
+        state.set_uses(lonely, pick)
 
     # ------------------------------------------------------------------ regulator
 

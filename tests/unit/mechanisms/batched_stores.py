@@ -27,9 +27,12 @@ def union_prices(both: Ensemble) -> SimpleNamespace:
 
 def set_consumer_rows(both: Ensemble, name: str, values: list[np.ndarray]) -> None:
     """Set each run's block of the union's per-consumer state `name` from its run alone."""
-    array = getattr(both.model.state, name)
+    state = both.model.state
     for k, value in enumerate(values):
-        array[both.model.runs.rows(k)] = value
+        if name == "uses":  # read-only: written through the state, which counts its users
+            state.write_uses(both.model.runs.rows(k), value)
+        else:
+            getattr(state, name)[both.model.runs.rows(k)] = value
 
 
 def offers_of_run(both: Ensemble, offers: Offers, k: int, refs: str | None = None) -> dict:

@@ -84,7 +84,7 @@ class Checkout:
         new = ~state.uses[at]
         np.subtract.at(state.budget_left, offers.consumer, paid)
         state.need[offers.consumer, offers.category] = False
-        state.uses[at] = True
+        state.set_uses(offers.consumer, offers.platform)
         return runs.count(runs.of_consumers(offers.consumer), new)
 
     def decide(self, day, offers: Offers, social_proof, kind: str, key: np.ndarray):

@@ -43,7 +43,7 @@ def _stand_in(both: Ensemble) -> None:
         listed[:, layout.product.of_run(k)] = solo.assortment.listed
         rows = model.runs.rows(k)
         model.state.need[rows] = solo.state.need
-        model.state.uses[rows] = solo.state.uses
+        model.state.write_uses(rows, solo.state.uses)
     model.assortment.update(listed)
 
 

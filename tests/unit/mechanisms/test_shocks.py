@@ -173,6 +173,11 @@ def hand_built(n_top: int, n_lower: int, overrides: dict, uses: bool = True) -> 
     cfg = ModelConfig().with_overrides(overrides)
     tier = np.concatenate([np.arange(n_top) % 2 + 1, np.arange(n_lower) % 4 + 3]).astype(np.int8)
     n, names = tier.size, tuple(cfg.platforms)
+    table = np.full((n, len(names)), uses, dtype=bool)
+
+    def set_uses(consumer: np.ndarray, platform: np.ndarray, value: bool = True) -> None:
+        table[consumer, platform] = value
+
     return SimpleNamespace(
         config=cfg,
         world=SimpleNamespace(
@@ -181,7 +186,8 @@ def hand_built(n_top: int, n_lower: int, overrides: dict, uses: bool = True) -> 
         ),
         state=SimpleNamespace(
             status=np.full(n, ShopperStatus.OFFLINE, dtype=np.int8),
-            uses=np.full((n, len(names)), uses, dtype=bool),
+            uses=table,
+            set_uses=set_uses,
         ),
         streams=RandomStreams(np.random.SeedSequence(7)),
         runs=Runs.single(n),

@@ -20,8 +20,8 @@ def test_lockdown_of_each_run_in_an_ensemble_is_the_run_s_alone():
     # some offline consumers use no platform yet, so that first-time shoppers pick one
     for model in both.solo:
         offline = np.flatnonzero(model.state.status == ShopperStatus.OFFLINE)
-        model.state.uses[offline[::2]] = False
-    both.model.state.uses[:] = np.concatenate([m.state.uses for m in both.solo])
+        model.state.write_uses(offline[::2], False)
+    both.model.state.write_uses(slice(None), np.concatenate([m.state.uses for m in both.solo]))
     columns = Shocks.columns_for(config)
     batched = Shocks(both.model)
     alone = [Shocks(m) for m in both.solo]

@@ -20,6 +20,7 @@ from __future__ import annotations
 import numpy as np
 
 __all__ = [
+    "add_at",
     "column_counts",
     "distinct",
     "distinct_first",
@@ -40,6 +41,36 @@ def column_counts(a: np.ndarray) -> np.ndarray:
     [2, 1]
     """
     return np.array([np.count_nonzero(a[:, j]) for j in range(a.shape[1])], dtype=np.int64)
+
+
+def add_at(target: np.ndarray, index: np.ndarray, values: np.ndarray) -> None:
+    """``np.add.at(target, index, values)`` for a 1-D `target`, bit for bit, faster.
+
+    NumPy's unbuffered ``add.at`` is fast when `values` has `target`'s dtype,
+    but about 50 times slower for a float32 `target` and float64 `values` (a
+    budget in float32 and prices in float64). Then each index seen once is
+    added in one vectorised step, with the same rounding (the sum in float64,
+    stored in float32), and only repeated indices go through ``add.at``, in
+    their order.
+
+    Examples
+    --------
+    >>> budget = np.zeros(3, dtype=np.float32)
+    >>> add_at(budget, np.array([0, 2, 0]), np.array([1.5, 2.0, 0.25]))
+    >>> budget.tolist()
+    [1.75, 0.0, 2.0]
+    """
+    index = np.asarray(index)
+    values = np.asarray(values)
+    if values.dtype == target.dtype or index.size < 1024 or target.ndim != 1:
+        np.add.at(target, index, values)
+        return
+    values = np.broadcast_to(values, index.shape)
+    repeated = np.bincount(index, minlength=target.size).take(index) > 1
+    once = index[~repeated]
+    target[once] = target[once] + values[~repeated]
+    if repeated.any():
+        np.add.at(target, index[repeated], values[repeated])
 
 
 def row_max(a: np.ndarray, initial: int | float) -> np.ndarray:

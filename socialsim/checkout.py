@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 
 from socialsim import _threads
-from socialsim._arrays import distinct, take_at
+from socialsim._arrays import add_at, distinct, take_at
 from socialsim.day import Day
 from socialsim.enums import Channel, ShopperStatus
 from socialsim.mechanisms.component import Component, platform_values
@@ -269,10 +269,10 @@ class Checkout:
             new_users: Any = self.runs.count(self.runs.of_consumers(purchaser), fresh)
         else:
             new_users = int(np.count_nonzero(fresh))
-        np.subtract.at(state.budget_left, buyer, paid)
+        add_at(state.budget_left, buyer, -paid)  # a - v is a + (-v), exactly
         state.need.ravel()[buyer.astype(np.int64) * state.need.shape[1] + category] = False
         state.set_uses(purchaser, platform)
-        np.add.at(state.recent_spend.ravel(), at_platform, paid)
+        add_at(state.recent_spend.reshape(-1), at_platform, paid)
         return new_users
 
     def ship(self, day: Day, offers: Offers, price: np.ndarray, group: np.ndarray) -> None:

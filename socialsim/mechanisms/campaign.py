@@ -516,7 +516,9 @@ class GroupAttribution:
         pos = np.minimum(np.searchsorted(pending[order], closing), pending.size - 1)
         hit = pending[order][pos] == closing
         out[hit] = self.creator[order[pos[hit]]]
-        keep = ~np.isin(pending, closing)
+        # the members found are those closing (keys are distinct): no np.isin over all closing
+        keep = np.ones(pending.size, dtype=bool)
+        keep[order[pos[hit]]] = False
         self.group, self.consumer, self.creator = (
             self.group[keep],
             self.consumer[keep],

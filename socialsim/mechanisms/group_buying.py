@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import expit
 
-from socialsim._arrays import column_counts, order_runs_by_draw
+from socialsim._arrays import add_at, column_counts, order_runs_by_draw
 from socialsim._csr import gather_rows
 from socialsim.columns import MetricColumn
 from socialsim.enums import Channel, Source
@@ -778,7 +778,8 @@ class GroupBuying(Component):
             return
         state, runs = self.model.state, self.model.runs
         # each run's users of each platform, and each run's open needs by category
-        users = np.maximum(_column_counts(runs, state.uses), 1)
+        counted = _column_counts(runs, state.uses) if runs.batched else state.user_counts
+        users = np.maximum(counted, 1)
         run = runs.of_consumers(needs.consumer)
         n_categories = self.need_share.shape[-1]
         for p in np.flatnonzero(self.enabled):
@@ -1134,14 +1135,14 @@ class GroupBuying(Component):
         # Completed: ship at the final price and give back any saving over what was paid.
         shipped = members.take(done_member)
         final = closed.final_price[done_member]
-        np.add.at(state.budget_left, shipped.consumer, closed.paid[done_member] - final)
+        add_at(state.budget_left, shipped.consumer, closed.paid[done_member] - final)
         # the orders carry each group's number in its own run
         number = closed.number[closed.member_group]
         self.model.checkout.ship(day, shipped, final.astype(np.float32), number[done_member])
         # Expired: refund in full, reopen the need, release the quota; the initiator loses heart.
         gone = ~done_member
         refund = closed.paid[gone]
-        np.add.at(state.budget_left, closed.consumer[gone], refund)
+        add_at(state.budget_left, closed.consumer[gone], refund)
         state.need[closed.consumer[gone], closed.category[gone]] = True
         self.model.cross_border.release(closed.consumer[gone], members.product[gone], refund)
         penalty = params.failure_penalty[closed.platform]

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from socialsim._arrays import add_at
 from socialsim.columns import MetricColumn
 from socialsim.enums import Channel
 from socialsim.mechanisms.component import Component
@@ -346,7 +347,7 @@ class Returns(Component):
         if len(settled) == 0:
             return
         back = settled.returned
-        np.add.at(self.model.state.budget_left, settled.buyer[back], settled.price[back])
+        add_at(self.model.state.budget_left, settled.buyer[back], settled.price[back])
         if self.runs is None:
             self.model.order_log.mark_returned(settled.order[back])
             day.count["returns"] += int(back.sum())

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from socialsim._arrays import (
+    add_at,
     column_counts,
     distinct,
     distinct_first,
@@ -22,6 +23,26 @@ def test_distinct_matches_unique(size):
     got, first = distinct_first(values)
     want, want_first = np.unique(values, return_index=True)
     assert np.array_equal(got, want) and np.array_equal(first, want_first)
+
+
+@pytest.mark.parametrize(("n", "m"), [(10, 5), (3000, 2000), (200_000, 50_000), (5000, 40_000)])
+def test_add_at_is_numpy_add_at_bit_for_bit(n, m):
+    # a float32 budget with float64 amounts, indices repeating rarely (n >> m) or often
+    rng = np.random.default_rng(n + m)
+    budget = (rng.random(n) * 1000).astype(np.float32)
+    index = rng.integers(0, n, m)
+    amount = rng.random(m) * 37.3 - 5.0
+    want, got = budget.copy(), budget.copy()
+    np.add.at(want, index, amount)
+    add_at(got, index, amount)
+    assert want.tobytes() == got.tobytes()
+    # the repeats go in their order: a - b + b is not a in float32
+    want, got = budget.copy(), budget.copy()
+    index = np.repeat(index[:3], 4)
+    amount = rng.random(index.size) * 1e7
+    np.add.at(want, np.tile(index, 100), np.tile(amount, 100))
+    add_at(got, np.tile(index, 100), np.tile(amount, 100))
+    assert want.tobytes() == got.tobytes()
 
 
 def test_column_and_row_reductions_match_numpy():

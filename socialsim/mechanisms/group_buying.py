@@ -32,12 +32,12 @@ import pandas as pd
 from scipy.special import expit
 
 from socialsim._arrays import add_at, column_counts, order_runs_by_draw
-from socialsim._csr import gather_rows
+from socialsim._csr import gather_rows, offsets
 from socialsim.columns import MetricColumn
 from socialsim.enums import Channel, Source
 from socialsim.mechanisms.component import Component, platform_values
 from socialsim.mechanisms.offers import Offers
-from socialsim.streams import distinct_keys, mix_keys
+from socialsim.streams import distinct_keys, extend_keys, mix_keys
 
 if TYPE_CHECKING:
     from socialsim.day import Day
@@ -203,21 +203,26 @@ def share_targets(
         if sharer_run is not None:
             raise ValueError("shares of several runs are keyed: pass sharer_key")
         draw = rng.random(owner.size)
-    elif sharer_run is None:
-        # alike shares (one initiator sharing one product twice) reach the same friends
-        draw = rng(mix_keys(sharer_key[owner], indices[entry]))
     else:
-        # each pair keyed as its run alone keys it: the friend's index in its own run
-        run = sharer_run[owner]
-        friend = indices[entry].astype(np.int64) - np.asarray(consumer_start).take(run)
-        draw = rng(mix_keys(sharer_key[owner], friend), run)
+        # the pair's key is mix_keys(share key, friend), with each share's key hashed once
+        pair_key = mix_keys(sharer_key).take(owner)
+        if sharer_run is None:
+            # alike shares (one initiator sharing one product twice) reach the same friends
+            draw = rng(extend_keys(pair_key, indices.take(entry)))
+        else:
+            # each pair keyed as its run alone keys it: the friend's index in its own run
+            run = sharer_run[owner]
+            friend = indices[entry].astype(np.int64) - np.asarray(consumer_start).take(run)
+            draw = rng(extend_keys(pair_key, friend), run)
     order = order_runs_by_draw(owner, weak, draw)  # np.lexsort((draw, weak, owner)), faster
-    owner, entry = owner[order], entry[order]
-    rank = np.arange(owner.size) - run_start[owner]
-    limit = np.broadcast_to(np.asarray(count, dtype=np.int64), (len(sharer),))[owner]
-    keep = rank < limit
-    entry = entry[keep].astype(np.int64)
-    return owner[keep].astype(np.int64), indices[entry].astype(np.int32), entry
+    # each sharer's first `count` ties in that order (all when it has fewer), found from the
+    # kept counts alone rather than by ranking every tie
+    ties = np.diff(run_start, append=owner.size)
+    kept = np.minimum(ties, np.broadcast_to(np.asarray(count, dtype=np.int64), ties.shape))
+    share = np.repeat(np.arange(len(sharer), dtype=np.int64), kept)
+    position = np.arange(share.size, dtype=np.int64) + np.repeat(run_start - offsets(kept), kept)
+    entry = entry.take(order.take(position)).astype(np.int64)
+    return share, indices.take(entry).astype(np.int32), entry
 
 
 @dataclass(frozen=True, eq=False)
@@ -1044,7 +1049,10 @@ class GroupBuying(Component):
             np.zeros(len(invites), np.float32),
             kind="invited",
             key=distinct_keys(
-                mix_keys(group_key[share], runs.local_consumer(friend, share_run)), run=share_run
+                extend_keys(
+                    mix_keys(group_key).take(share), runs.local_consumer(friend, share_run)
+                ),
+                run=share_run,
             ),
         )
         joiners, paid = self.model.cross_border.screen(day, joiners, paid)
@@ -1090,7 +1098,9 @@ class GroupBuying(Component):
             consumer_start=runs.consumer_start,
         )
         share_run = _part(run, share)
-        link_key = mix_keys(group_key[share], runs.local_consumer(friend, share_run))
+        link_key = extend_keys(
+            mix_keys(group_key).take(share), runs.local_consumer(friend, share_run)
+        )
         link = self._keyed(day, "kanjia_click", distinct_keys(link_key, run=share_run), share_run)
         click_draw, acquire_draw = link.random(share.size), link.random(share.size)
         click = click_draw < params.kanjia_click_prob[platform[share]]

@@ -32,7 +32,7 @@ from socialsim._csr import tie_strength
 from socialsim.enums import Source
 from socialsim.mechanisms.component import Component
 from socialsim.mechanisms.offers import Offers
-from socialsim.streams import mix_keys
+from socialsim.streams import extend_keys, mix_keys
 
 if TYPE_CHECKING:
     from socialsim.day import Day
@@ -390,10 +390,12 @@ class WordOfMouth(Component):
         # keys of each need's consumer (and friend: no tie crosses runs) in its own run
         run = needs.run
         local = runs.local_consumer(needs.consumer, run)
+        need_key = mix_keys(local, needs.category)
 
         def hit_uniform(need: np.ndarray, friend: np.ndarray) -> np.ndarray:
             hit_run = None if run is None else run.take(need)
-            key = mix_keys(local[need], needs.category[need], runs.local_consumer(friend, hit_run))
+            # mix_keys(consumer, category, friend), each need's part hashed once
+            key = extend_keys(need_key.take(need), runs.local_consumer(friend, hit_run))
             return self.uniform(day, "race", key, run=hit_run)
 
         signals = friend_signals(
@@ -404,7 +406,7 @@ class WordOfMouth(Component):
             days,
             needs.consumer,
             needs.category,
-            self.keyed(day, "friend", mix_keys(local, needs.category), run=run),
+            self.keyed(day, "friend", need_key, run=run),
             tie_total=network.tie_strength,
             lately=lately,
             hit_uniform=hit_uniform,

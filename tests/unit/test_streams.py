@@ -9,6 +9,7 @@ from socialsim.streams import (
     KeyedDraws,
     RandomStreams,
     distinct_keys,
+    extend_keys,
     mix_keys,
 )
 
@@ -192,3 +193,17 @@ def test_distinct_keys_of_an_ensemble_repeat_only_within_a_run():
     assert np.unique(out[run == 0]).size == (run == 0).sum()
     # without the runs, a key repeated in another run would be ranked as a repeat
     assert not np.array_equal(distinct_keys(key)[run == 1], distinct_keys(key[run == 1]))
+
+
+def test_extend_keys_mixes_further_columns_as_mix_keys_would():
+    rng = np.random.default_rng(4)
+    first = rng.integers(-(2**40), 2**40, 50)
+    second = rng.integers(-5, 10**6, 400).astype(np.int32)
+    third = rng.integers(0, 3, 400)
+    spread = rng.integers(0, 50, 400)
+    want = mix_keys(first[spread], second, third)
+    np.testing.assert_array_equal(extend_keys(mix_keys(first)[spread], second, third), want)
+    np.testing.assert_array_equal(extend_keys(mix_keys(first[spread], second), third), want)
+    premixed = mix_keys(first)
+    extend_keys(premixed, 7)
+    np.testing.assert_array_equal(premixed, mix_keys(first))  # its argument is left alone

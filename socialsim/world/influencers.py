@@ -158,7 +158,8 @@ def build_influencers(
     ]
     online_counts = np.array([m.size for m in online_by_tier], dtype=np.float64)
     tiers = np.arange(1, n_tiers + 1)
-    kol_rows, kol_cols, prospect_rows, prospect_cols = [], [], [], []
+    # each draw's KOL and how many follow / are prospects (rows built at the end, not per draw)
+    kol_of, kol_cols, prospect_cols, n_following, n_prospects = [], [], [], [], []
     grow = 1.0 + config.kol_prospect_ratio
     for k in range(n_kols):
         wanted = round(shares[k] * n * grow)
@@ -171,10 +172,13 @@ def build_influencers(
                 # A uniform draw in random order: its first part follows, the rest are prospects.
                 chosen = rng.choice(online_by_tier[t], size=count, replace=False)
                 following = round(count / grow)
+                kol_of.append(k)
                 kol_cols.append(chosen[:following])
-                kol_rows.append(np.full(following, k, dtype=np.int64))
+                n_following.append(following)
                 prospect_cols.append(chosen[following:])
-                prospect_rows.append(np.full(count - following, k, dtype=np.int64))
+                n_prospects.append(count - following)
+    kol_rows = [np.repeat(np.array(kol_of, dtype=np.int64), n_following)] if kol_of else []
+    prospect_rows = [np.repeat(np.array(kol_of, dtype=np.int64), n_prospects)] if kol_of else []
 
     # KOC circles: own strong ties plus a few residents of the same city.
     n_kocs = int(kocs.size)

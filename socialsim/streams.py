@@ -414,6 +414,11 @@ class KeyedDraws:
         self._run = run
         self._calls = 0
 
+    @property
+    def run(self) -> np.ndarray | None:
+        """Each item's run in a batched ensemble (None for one run)."""
+        return self._run
+
     def random(self, size: int | tuple[int, ...] | None = None, dtype: type = np.float64):
         """Return one uniform per item (``size`` must be the number of items)."""
         n = self.key.size

@@ -205,8 +205,13 @@ class Daigou(Component):
                 asks.category, 1.0, self.keyed(day, "product", ask_key)
             )
         else:
-            product = _random_listed_by_run(
-                catalogue, asks.category, self.keyed(day, "product", ask_key, run=run), run, runs
+            # imports only (share 1): each among its own run's products
+            product = catalogue.random_listed(
+                asks.category,
+                1.0,
+                self.keyed(day, "product", ask_key, run=run),
+                run=run,
+                product_run=runs.layout.product.run,
             )
         prices = self.model.prices.price[np.ix_(self.platforms, product)]
         platform = self.platforms[np.argmin(prices, axis=0)]
@@ -240,44 +245,3 @@ class Daigou(Component):
                 fees[k] = fee[run == k].sum(dtype=np.float64)
             day.add("daigou_fees", fees)
         return to_platform
-
-
-def _random_listed_by_run(
-    catalogue: Any, category: np.ndarray, rng: Any, run: np.ndarray, runs: Any
-) -> np.ndarray:
-    """Draw one import of each category, each from its own run's products (all imports).
-
-    The union's catalogue lists a category's products run by run, so
-    :meth:`~socialsim.world.catalogue.Catalogue.random_listed` would pick among
-    every run's; this draws as it does with an imported share of 1, within
-    each item's run: the same numbers pick the same local product.
-    """
-    category = np.asarray(category, dtype=np.int64)
-    u = rng.random(category.shape[0])
-    rng.random(category.shape[0])  # the import-or-not draw: always import (share 1)
-    out = np.full(category.shape[0], -1, dtype=np.int32)
-    n_categories = catalogue.n_categories
-    imported, domestic = catalogue._imported, catalogue._domestic
-
-    def by_run(listing: Any) -> tuple[np.ndarray, np.ndarray]:
-        # where each run's products of a category start in the listing, and how many
-        product_run = runs.run_of("product", listing.products).astype(np.int64)
-        size = np.bincount(
-            product_run * n_categories + catalogue.category[listing.products],
-            minlength=runs.n * n_categories,
-        ).reshape(runs.n, n_categories)
-        return listing.start[None, :] + np.cumsum(size, axis=0) - size, size
-
-    (imported_start, imported_size), (domestic_start, domestic_size) = map(
-        by_run, (imported, domestic)
-    )
-    has_import = imported_size[run, category] > 0
-    has_domestic = domestic_size[run, category] > 0
-    for listing, start, size, chosen in (
-        (imported, imported_start, imported_size, has_import),
-        (domestic, domestic_start, domestic_size, ~has_import & has_domestic),
-    ):
-        c, k = category[chosen], run[chosen]
-        pick = start[k, c] + (u[chosen] * size[k, c]).astype(np.int64)
-        out[chosen] = listing.products[pick]
-    return out

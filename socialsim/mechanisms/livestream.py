@@ -1161,26 +1161,6 @@ class _ByRun:
         return np.concatenate(parts) if parts else np.zeros(0, np.int64)
 
 
-class _RunKeyed:
-    """Keyed draws (as :class:`socialsim.streams.KeyedDraws`) of items of several runs.
-
-    Each item's numbers come from its own run's streams: the n-th call is the
-    purpose ``kind#n`` as for ``KeyedDraws``.
-    """
-
-    def __init__(self, component: Component, day: Day | int, kind: str, key, run) -> None:
-        self._component, self._day, self._kind = component, day, kind
-        self.key, self.run = np.asarray(key, np.uint64), run
-        self._calls = 0
-
-    def random(self, size: int | None = None, dtype: type = np.float64) -> np.ndarray:
-        if size is not None and int(size) != self.key.size:
-            raise ValueError(f"keyed draws give one number per item ({self.key.size}), not {size}")
-        self._calls += 1
-        kind = self._kind if self._calls == 1 else f"{self._kind}#{self._calls}"
-        return self._component.uniform(self._day, kind, self.key, dtype, run=self.run)
-
-
 def _identity(offers: Offers, consumer: np.ndarray, ref: np.ndarray, run: np.ndarray) -> np.ndarray:
     """:meth:`Offers.identity` of offers of several runs: local consumer and ref, repeats per run.
 
@@ -1195,54 +1175,6 @@ def _identity(offers: Offers, consumer: np.ndarray, ref: np.ndarray, run: np.nda
     packed |= (offers.channel.astype(np.int64) & 0xFF) << 16
     packed |= (ref.astype(np.int64) & 0xFFFFFFFF) << 24
     return distinct_keys(mix_keys(who, packed), run=run)
-
-
-def _random_listed_by_run(
-    assortment: Any,
-    category: np.ndarray,
-    platform: np.ndarray,
-    run: np.ndarray,
-    product_run: np.ndarray,
-    n_runs: int,
-    rng: Any,
-) -> np.ndarray:
-    """:meth:`Assortment.random_listed` for draws of several runs: each among its run's products.
-
-    The union lists products category by category and run by run within a
-    category, each run's in its own order, so a run's listed products of a
-    (platform, imported, category) are the run's own listing, in its order:
-    the tables are cut by run too, and a draw picks what its run alone picks
-    with the same two numbers.
-    """
-    listed, catalogue = assortment.listed, assortment.catalogue
-    n_categories = catalogue.n_categories
-    parts, sizes = [], []
-    for p in range(listed.shape[0]):
-        for imported in (False, True):
-            products = np.flatnonzero(listed[p] & (catalogue.cross_border == imported))
-            parts.append(products)
-            cell = catalogue.category[products].astype(np.int64) * n_runs + product_run[products]
-            sizes.append(np.bincount(cell, minlength=n_categories * n_runs))
-    products = np.concatenate(parts)
-    size_of = np.concatenate(sizes).astype(np.int64)
-    start_of = offsets(size_of)
-    category = np.asarray(category, dtype=np.int64)
-    platform = np.asarray(platform, dtype=np.int64)
-    run = np.asarray(run, dtype=np.int64)
-    n = category.shape[0]
-    u = rng.random(n)
-    want_import = rng.random(n) < assortment.import_share[platform]
-    domestic = ((platform * 2) * n_categories + category) * n_runs + run
-    imported = domestic + n_categories * n_runs
-    has_import = size_of[imported] > 0
-    has_domestic = size_of[domestic] > 0
-    table = np.where(has_import & (want_import | ~has_domestic), imported, domestic)
-    size = size_of[table]
-    pick = start_of[table] + (u * size).astype(np.int64)
-    out = np.full(n, -1, dtype=np.int32)
-    some = size > 0
-    out[some] = products[pick[some]]
-    return out
 
 
 class _Batch:
@@ -1454,15 +1386,7 @@ class Livestreams(Component):
             rng = _ByRun(rngs, batch.per_run(slot_run))
 
             def draw_products(category: np.ndarray, platform: np.ndarray) -> np.ndarray:
-                return _random_listed_by_run(
-                    model.assortment,
-                    category,
-                    platform,
-                    slot_run,
-                    batch.product_run,
-                    batch.runs.n,
-                    rng,
-                )
+                return model.assortment.random_listed(category, platform, rng, run=slot_run)
 
         sessions = feature_products(
             kols,
@@ -1512,12 +1436,11 @@ class Livestreams(Component):
             offer_draws = self.keyed(step, "offer", mix_keys(sessions.kol[session], viewer))
         else:  # keys of the streamer and viewer as their run alone numbers them
             run = session_run[session]
-            offer_draws = _RunKeyed(
-                self,
+            offer_draws = self.keyed(
                 step,
                 "offer",
                 mix_keys(local_kol[session], self._runs.local_consumer(viewer, run)),
-                run,
+                run=run,
             )
         offers = livestream_offers(
             session, viewer, trust, sessions, catalogue.category, self.discount, offer_draws
@@ -1542,7 +1465,7 @@ class Livestreams(Component):
         first = np.searchsorted(self._batch.kol_run[sessions.kol], np.arange(self._runs.n))
         consumer = self._runs.local_consumer(offers.consumer, run)
         key = _identity(offers, consumer, offers.ref - first[run], run)
-        return _RunKeyed(self, day, kind, key, run)
+        return self.keyed(day, kind, key, run=run)
 
     def open(self, drawn: DrawnSessions, day: Day) -> Offers:
         """Keep today's sessions, pay the streamers' slot fees and count; return the offers.

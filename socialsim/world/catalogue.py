@@ -115,7 +115,12 @@ class Catalogue:
         return Listing.of(self, self.cross_border)
 
     def random_listed(
-        self, category: np.ndarray, imported_share: np.ndarray | float, rng: np.random.Generator
+        self,
+        category: np.ndarray,
+        imported_share: np.ndarray | float,
+        rng: np.random.Generator,
+        run: np.ndarray | None = None,
+        product_run: np.ndarray | None = None,
     ) -> np.ndarray:
         """Draw one product of each category, domestic or imported.
 
@@ -128,7 +133,12 @@ class Catalogue:
             category has one; 0 draws domestic products only (platforms that do
             not list imports).
         rng : numpy.random.Generator
-            Source of randomness.
+            Source of randomness (two numbers per draw, in two calls).
+        run, product_run : ndarray of int, optional
+            In a batched ensemble's union catalogue: each draw's run and each
+            product's run. A draw then picks among its own run's products of
+            the category (listed run by run within it), so the same numbers
+            pick the product its run alone picks.
 
         Returns
         -------
@@ -147,15 +157,41 @@ class Catalogue:
         domestic, imported = self._domestic, self._imported
         u = rng.random(category.shape[0])
         want_import = rng.random(category.shape[0]) < imported_share
-        has_import = imported.size[category] > 0
-        has_domestic = domestic.size[category] > 0
+        if run is None:
+            cell = category
+            tables = [(listing, listing.start, listing.size) for listing in (imported, domestic)]
+        else:
+            if product_run is None:
+                raise ValueError("draws of several runs need each product's run (product_run)")
+            n_runs = int(np.max(product_run, initial=0)) + 1
+            cell = np.asarray(run, dtype=np.int64) * self.n_categories + category
+            tables = [
+                (listing, *self._run_blocks(listing, product_run, n_runs))
+                for listing in (imported, domestic)
+            ]
+        (_, _, imported_size), (_, _, domestic_size) = tables
+        has_import = imported_size[cell] > 0
+        has_domestic = domestic_size[cell] > 0
         use_import = has_import & (want_import | ~has_domestic)
         out = np.full(category.shape[0], -1, dtype=np.int32)
-        for listing, chosen in ((imported, use_import), (domestic, ~use_import & has_domestic)):
-            c = category[chosen]
-            pick = listing.start[c] + (u[chosen] * listing.size[c]).astype(np.int64)
+        chosen_of = (use_import, ~use_import & has_domestic)
+        for (listing, start, size), chosen in zip(tables, chosen_of, strict=True):
+            c = cell[chosen]
+            pick = start[c] + (u[chosen] * size[c]).astype(np.int64)
             out[chosen] = listing.products[pick]
         return out
+
+    def _run_blocks(
+        self, listing: Listing, product_run: np.ndarray, n_runs: int
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Where each (run, category)'s products start in `listing`, and how many: flat arrays."""
+        product_run = np.asarray(product_run, dtype=np.int64).take(listing.products)
+        size = np.bincount(
+            product_run * self.n_categories + self.category[listing.products],
+            minlength=n_runs * self.n_categories,
+        ).reshape(n_runs, self.n_categories)
+        start = listing.start[None, :] + np.cumsum(size, axis=0) - size
+        return start.reshape(-1), size.reshape(-1)
 
 
 @dataclass(frozen=True, eq=False)

@@ -104,6 +104,31 @@ def test_bulk_runs_target_and_the_kept_section(bench, tmp_path):
     assert bench.report(worlds, REFERENCES, 10.0, SWEEP, quick=True, bulk=bulk)[1]
 
 
+def test_the_batched_target_compares_the_batch_with_its_own_runs_alone(bench):
+    bulk = {
+        "runs": 32,
+        "one_cpu_s": 0.3,  # the sweep's world: cheaper than the replications' own
+        "one_wall_s": 0.3,
+        "plain_cpu_s": 19.0,
+        "plain_wall_s": 19.0,
+        "cached_cpu_s": 18.0,
+        "cached_wall_s": 18.0,
+        "replications_cpu_s": 16.0,  # 0.5 s a replication
+        "replications_wall_s": 16.0,
+        "batched_cpu_s": 4.8,
+        "batched_wall_s": 4.8,
+    }
+    worlds = [world(10_000, 7, 0.02, 2.0), world(100_000, 7, 0.05, 5.0)]
+    text, _ = bench.report(worlds, REFERENCES, 10.0, SWEEP, quick=True, bulk=bulk)
+    row = next(line for line in text.splitlines() if line.startswith("| 32 runs of 5,000"))
+    assert "9.6 x the mean replication alone" in row and row.endswith("| met |")
+    assert "| one replication (mean of the 32) | 0.50 |" in text
+    bulk.update(batched_cpu_s=6.0)  # 12 x
+    text, _ = bench.report(worlds, REFERENCES, 10.0, SWEEP, quick=True, bulk=bulk)
+    row = next(line for line in text.splitlines() if line.startswith("| 32 runs of 5,000"))
+    assert "12.0 x the mean replication alone" in row and "**not met**" in row
+
+
 def test_one_slow_seed_fails_the_target(bench):
     worlds = [
         world(100_000, 7, 0.05, 5.0),

@@ -24,6 +24,7 @@ __all__ = [
     "column_counts",
     "distinct",
     "distinct_first",
+    "group_by_run",
     "order_by_key_then_descending",
     "order_runs_by_draw",
     "row_max",
@@ -71,6 +72,27 @@ def add_at(target: np.ndarray, index: np.ndarray, values: np.ndarray) -> None:
     target[once] = target[once] + values[~repeated]
     if repeated.any():
         np.add.at(target, index[repeated], values[repeated])
+
+
+def group_by_run(run: np.ndarray, n_runs: int) -> tuple[np.ndarray | None, np.ndarray]:
+    """Return an order that lists items run by run (each run's in its order), and the bounds.
+
+    Run ``k``'s items are ``order[bounds[k]:bounds[k + 1]]``; `order` is None
+    when the items are already run by run (the identity, no sort).
+
+    Examples
+    --------
+    >>> order, bounds = group_by_run(np.array([1, 0, 1, 0]), 3)
+    >>> order.tolist(), bounds.tolist()
+    ([1, 3, 0, 2], [0, 2, 4, 4])
+    >>> group_by_run(np.array([0, 0, 2]), 3)[0] is None
+    True
+    """
+    run = np.asarray(run)
+    if (run[1:] >= run[:-1]).all():
+        return None, np.searchsorted(run, np.arange(n_runs + 1))
+    order = np.argsort(run, kind="stable")
+    return order, np.searchsorted(run.take(order), np.arange(n_runs + 1))
 
 
 def row_max(a: np.ndarray, initial: int | float) -> np.ndarray:

@@ -264,14 +264,13 @@ class Checkout:
         purchaser = offers.purchaser()
         # Flat positions in the C-ordered (n, P) and (n, C) tables (ravel is a view of them).
         at_platform = purchaser.astype(np.int64) * state.uses.shape[1] + platform
-        fresh = ~state.uses.ravel().take(at_platform)
+        fresh = state.set_uses(purchaser, platform)  # who did not use the platform before
         if self.runs is not None and self.runs.batched:
             new_users: Any = self.runs.count(self.runs.of_consumers(purchaser), fresh)
         else:
             new_users = int(np.count_nonzero(fresh))
         add_at(state.budget_left, buyer, -paid)  # a - v is a + (-v), exactly
         state.need.ravel()[buyer.astype(np.int64) * state.need.shape[1] + category] = False
-        state.set_uses(purchaser, platform)
         add_at(state.recent_spend.reshape(-1), at_platform, paid)
         return new_users
 

@@ -27,7 +27,7 @@ import mesa
 import numpy as np
 import pandas as pd
 
-from socialsim._arrays import column_counts
+from socialsim._arrays import column_counts, group_by_run
 from socialsim.config.schema import ModelConfig
 from socialsim.day import Day
 from socialsim.model import (
@@ -146,8 +146,8 @@ class BatchedRecording:
     def count_offers(self, day: Day, offers: Any) -> None:
         """Count each run's offers by tier (and whom a feed reached)."""
         runs = self.model.runs
-        order, bounds = _group_by_run(runs.of_consumers(offers.consumer), runs.n)
-        grouped = offers.take(order)
+        order, bounds = group_by_run(runs.of_consumers(offers.consumer), runs.n)
+        grouped = offers if order is None else offers.take(order)
         for k, recording in enumerate(self.runs):
             mine = _run_day(day, k)
             part = grouped.take(slice(bounds[k], bounds[k + 1]))
@@ -163,8 +163,9 @@ class BatchedRecording:
         model = self.model
         checkout = model.checkout
         orders = day.concat_orders()
-        order, bounds = _group_by_run(model.runs.of_consumers(orders["buyer"]), model.runs.n)
-        orders = {name: column.take(order) for name, column in orders.items()}
+        order, bounds = group_by_run(model.runs.of_consumers(orders["buyer"]), model.runs.n)
+        if order is not None:
+            orders = {name: column.take(order) for name, column in orders.items()}
         for k, recording in enumerate(self.runs):
             view = recording.model
             view.refresh()
@@ -241,12 +242,6 @@ def _run_day(day: Day, k: int) -> Day:
     mine.tier_feed_offers = day.tier_feed_offers[k].copy()
     mine.tier_member_gmv = day.tier_member_gmv[k].copy()
     return mine
-
-
-def _group_by_run(run: np.ndarray, n_runs: int) -> tuple[np.ndarray, np.ndarray]:
-    """Return an order that groups items run by run (each run's in its order), and the bounds."""
-    order = np.argsort(run, kind="stable")
-    return order, np.searchsorted(run[order], np.arange(n_runs + 1))
 
 
 def _local_orders(model: BatchedModel, orders: dict[str, np.ndarray], k: int) -> list[dict]:

@@ -139,7 +139,7 @@ class ConsumerState:
 
     def set_uses(
         self, consumer: np.ndarray, platform: np.ndarray | int, value: bool = True
-    ) -> None:
+    ) -> np.ndarray:
         """Make `consumer` users (or, with ``value=False``, non-users) of `platform`.
 
         Pairs may repeat; :attr:`user_counts` changes by the number of distinct
@@ -154,26 +154,36 @@ class ConsumerState:
         value : bool
             Use (True) or stop using (False).
 
+        Returns
+        -------
+        ndarray of bool
+            Per item, whether its pair held the other value before (a repeated
+            pair is marked at each of its items).
+
         Examples
         --------
         >>> from socialsim.config import ModelConfig
         >>> from socialsim.world import build_world
         >>> world = build_world(ModelConfig.small(), np.random.default_rng(1))
         >>> state = ConsumerState.initial(world)
-        >>> state.set_uses(np.array([0, 0, 1]), 1)  # consumer 0 twice: counted once
-        >>> state.set_uses(np.array([2]), np.array([0]), False)
+        >>> _ = state.set_uses(np.array([0, 1]), 1, False)
+        >>> state.set_uses(np.array([0, 0, 1]), 1).tolist()  # consumer 0 twice: counted once
+        [True, True, True]
+        >>> _ = state.set_uses(np.array([2]), np.array([0]), False)
         >>> bool((state.user_counts == state.uses.sum(axis=0)).all())
         True
         """
         n_platforms = self._uses.shape[1]
         at = np.asarray(consumer, dtype=np.int64) * n_platforms + platform
         flat = self._uses.reshape(-1)
-        changed = at[flat.take(at) != value]
+        changes = flat.take(at) != value
+        changed = at[changes]
         if changed.size:
             changed = distinct(changed)
             step = 1 if value else -1
             self.user_counts += step * np.bincount(changed % n_platforms, minlength=n_platforms)
         flat[at] = value
+        return changes
 
     def write_uses(self, index: object, value: np.ndarray | bool) -> None:
         """Write ``uses[index] = value`` for any NumPy index, and count users again.

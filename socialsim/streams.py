@@ -40,6 +40,8 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
+from socialsim._arrays import group_by_run
+
 __all__ = [
     "EnsembleStreams",
     "KeyedDraws",
@@ -151,19 +153,25 @@ def mix_keys(*columns: np.ndarray | int) -> np.ndarray:
     >>> bool(a[0] == a[2]), bool(a[0] == a[1])
     (True, False)
     """
-    key: np.ndarray | None = None
-    for column in columns:
-        value = np.asarray(column).astype(np.int64, copy=False).view(np.uint64)
-        if key is None:
-            key = _splitmix(value)
-        else:
-            if key.shape == np.broadcast_shapes(key.shape, value.shape):
-                key ^= value  # key is this function's own array: mixed in place
-            else:
-                key = key ^ value
-            key = _splitmix(key, inplace=True)
-    if key is None:
+    if not columns:
         raise ValueError("mix_keys needs at least one column")
+    return _mix_into(_splitmix(_as_key(columns[0])), columns[1:])
+
+
+def _as_key(column: np.ndarray | int) -> np.ndarray:
+    """Return a column's values as uint64 (negative values wrap around)."""
+    return np.asarray(column).astype(np.int64, copy=False).view(np.uint64)
+
+
+def _mix_into(key: np.ndarray, columns: tuple[np.ndarray | int, ...]) -> np.ndarray:
+    """Mix each column into `key` in turn (`key` is the caller's own array: changed in place)."""
+    for column in columns:
+        value = _as_key(column)
+        if key.shape == np.broadcast_shapes(key.shape, value.shape):
+            key ^= value
+        else:
+            key = key ^ value
+        key = _splitmix(key, inplace=True)
     return np.atleast_1d(key)
 
 
@@ -183,11 +191,7 @@ def extend_keys(key: np.ndarray, *columns: np.ndarray | int) -> np.ndarray:
     >>> bool((extend_keys(mix_keys(np.array([7, 9]))[[0, 0, 1]], b) == mix_keys(a, b)).all())
     True
     """
-    out = np.array(key, dtype=np.uint64)  # a copy: mixed in place below
-    for column in columns:
-        out ^= np.asarray(column).astype(np.int64, copy=False).view(np.uint64)
-        out = _splitmix(out, inplace=True)
-    return np.atleast_1d(out)
+    return _mix_into(np.array(key, dtype=np.uint64), columns)  # a copy: mixed in place
 
 
 def distinct_keys(key: np.ndarray, run: np.ndarray | None = None) -> np.ndarray:
@@ -557,13 +561,7 @@ class EnsembleStreams:
         >>> bool((u[[0, 2]] == solo).all())
         True
         """
-        run = np.asarray(run)
-        if run.size and (run[1:] >= run[:-1]).all():  # already run by run: slices, no sort
-            order = None
-            bounds = np.searchsorted(run, np.arange(self.n_runs + 1))
-        else:
-            order = np.argsort(run, kind="stable")
-            bounds = np.searchsorted(run[order], np.arange(self.n_runs + 1))
+        order, bounds = group_by_run(run, self.n_runs)  # no sort when already run by run
         parts = []
         for k in range(self.n_runs):
             n = int(bounds[k + 1] - bounds[k])

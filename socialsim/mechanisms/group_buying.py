@@ -923,12 +923,8 @@ class GroupBuying(Component):
             state.group_propensity[c],
             preference,
             params.saving_weight[p],
-            self._keyed(day, "choose", _identity(purchases, run, self.model.runs), run),
+            self.keyed(day, "choose", _identity(purchases, run, self.model.runs), run=run),
         )
-
-    def _keyed(self, day: Day, kind: str, key: np.ndarray, run: np.ndarray | None) -> Any:
-        """Keyed draws for items with `key`: each item's from its own run's streams."""
-        return self.keyed(day, kind, key, run=run)
 
     def buy(self, day: Day, buyers: Offers) -> None:
         """Group buyers join open groups or open their own; initiators share with friends."""
@@ -950,7 +946,7 @@ class GroupBuying(Component):
         # places (oldest groups first, today's new ones included) and start one if none is left.
         buyer_key = _identity(buyers, run, runs)
         browse = (
-            self._keyed(day, "browse", buyer_key, run).random(len(buyers))
+            self.keyed(day, "browse", buyer_key, run=run).random(len(buyers))
             < params.join_open_group[buyers.platform]
         )
         openers = buyers.take(~browse)
@@ -962,7 +958,7 @@ class GroupBuying(Component):
         place = book.match(
             browsers.platform,
             browsers.product,
-            self._keyed(day, "match", buyer_key[browse], _part(run, browse)),
+            self.keyed(day, "match", buyer_key[browse], run=_part(run, browse)),
             self.model.world.catalogue.n_products,
         )
         # Nobody fills a place in a group they started themselves (windows over a day).
@@ -1101,7 +1097,9 @@ class GroupBuying(Component):
         link_key = extend_keys(
             mix_keys(group_key).take(share), runs.local_consumer(friend, share_run)
         )
-        link = self._keyed(day, "kanjia_click", distinct_keys(link_key, run=share_run), share_run)
+        link = self.keyed(
+            day, "kanjia_click", distinct_keys(link_key, run=share_run), run=share_run
+        )
         click_draw, acquire_draw = link.random(share.size), link.random(share.size)
         click = click_draw < params.kanjia_click_prob[platform[share]]
         clicks = np.bincount(share[click], minlength=groups.size)
